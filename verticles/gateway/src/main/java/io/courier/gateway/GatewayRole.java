@@ -1,0 +1,26 @@
+package io.courier.gateway;
+
+import io.courier.runtime.Role;
+import io.courier.runtime.RoleContext;
+import io.courier.runtime.RoleDeployment;
+import java.util.List;
+
+/** The {@code gateway} role: {@link GatewayHttpVerticle} instances sharing one port. */
+public final class GatewayRole implements Role {
+
+  public static final String NAME = "gateway";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<RoleDeployment> deployments(RoleContext context) {
+    return List.of(
+        RoleDeployment.of(
+            "gateway-http",
+            () -> new GatewayHttpVerticle(context),
+            context.config().gateway().instances()));
+  }
+}

@@ -1,0 +1,362 @@
+package io.courier.runtime;
+
+import io.courier.codec.CourierCodecs;
+import io.courier.kafka.embedded.EmbeddedKafkaBroker;
+import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.impl.ClusterFactory;
+import io.courier.runtime.impl.Stage;
+import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.impl.KafkaEventPublisher;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Courier process: a Vert.x instance (clustered or not), the embedded Kafka broker when
+ * configured, the shared publisher, and the configured roles. {@link #start} runs these steps as
+ * one chain; the first failure undoes what had started and fails with a {@link StartupException}
+ * naming the step. {@link #stop} undoes every step in reverse order.
+ */
+public final class CourierRuntime {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CourierRuntime.class);
+  private static final long CHECK_TIMEOUT_MS = 3_000;
+
+  /** Lifecycle of the process, as readiness reports it. */
+  public enum State {
+    STARTING,
+    READY,
+    DRAINING,
+    STOPPED
+  }
+
+  private final CourierConfig config;
+  private final Map<String, Role> roles;
+  private final Vertx vertx;
+  private final HealthChecks readiness;
+  private final HealthChecks liveness;
+  private final Map<String, String> endpoints =
+      Collections.synchronizedMap(new LinkedHashMap<>());
+  private final Set<String> deployedRoles = ConcurrentHashMap.newKeySet();
+  private final Deque<Stage> started = new ArrayDeque<>();
+  private volatile State state = State.STARTING;
+  private EmbeddedKafkaBroker broker;
+  private KafkaEventPublisher publisher;
+  private String bootstrapServers;
+
+  private CourierRuntime(CourierConfig config, Map<String, Role> roles, Vertx vertx) {
+    this.config = config;
+    this.roles = roles;
+    this.vertx = vertx;
+    this.readiness = HealthChecks.create(vertx);
+    this.liveness = HealthChecks.create(vertx);
+    this.bootstrapServers = config.kafka().bootstrapServers();
+  }
+
+  /**
+   * Starts a process running {@code config.roles()}, each looked up in {@code roles}.
+   *
+   * @return the running process, or a failed future with a {@link StartupException}
+   */
+  public static Future<CourierRuntime> start(CourierConfig config, Map<String, Role> roles) {
+    return ClusterFactory.create(config.cluster())
+        .recover(e -> Future.failedFuture(new StartupException("cluster", e)))
+        .compose(
+            vertx -> {
+              CourierRuntime runtime = new CourierRuntime(config, Map.copyOf(roles), vertx);
+              return runtime.startSteps().map(runtime);
+            });
+  }
+
+  /** The process's Vert.x instance. */
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public State state() {
+    return state;
+  }
+
+  /** Where each part listens, in the order announced, e.g. {@code gateway -> http://...}. */
+  public Map<String, String> endpoints() {
+    synchronized (endpoints) {
+      return new LinkedHashMap<>(endpoints);
+    }
+  }
+
+  /** The Kafka bootstrap servers in use (the embedded broker's when it runs). */
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /**
+   * Undeploys every role in reverse order, then closes the publisher, the embedded broker and
+   * Vert.x. Readiness turns to 503 at once so load balancers stop sending traffic.
+   *
+   * @param drain how long the whole stop may take; past it the future fails and Vert.x is closed
+   *     anyway
+   */
+  public Future<Void> stop(Duration drain) {
+    if (state == State.DRAINING || state == State.STOPPED) {
+      return Future.succeededFuture();
+    }
+    state = State.DRAINING;
+    LOG.info("draining: stopping {} step(s) within {} ms", started.size(), drain.toMillis());
+    Promise<Void> done = Promise.promise();
+    long timer =
+        vertx.setTimer(
+            drain.toMillis(),
+            t ->
+                done.tryFail(
+                    "drain deadline of "
+                        + drain.toMillis()
+                        + " ms passed while stopping: "
+                        + (started.isEmpty() ? "vertx" : started.peek().name())));
+    stopSteps()
+        .onComplete(
+            ar -> {
+              vertx.cancelTimer(timer);
+              if (ar.failed()) {
+                done.tryFail(ar.cause());
+              } else {
+                done.tryComplete();
+              }
+            });
+    return done.future()
+        .transform(
+            drained -> {
+              state = State.STOPPED;
+              return vertx.close().compose(closed -> drained.succeeded() ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(drained.cause()));
+            });
+  }
+
+  private Future<Void> startSteps() {
+    CourierCodecs.registerAll(vertx.eventBus());
+    registerHealthChecks();
+    List<Stage> steps = new ArrayList<>();
+    if (config.kafka().embedded().enabled()) {
+      steps.add(new Stage("embedded Kafka broker", this::startBroker, this::stopBroker));
+    }
+    steps.add(new Stage("Kafka publisher", this::startPublisher, this::stopPublisher));
+    RoleContext context = new RuntimeRoleContext();
+    for (String name : config.roles()) {
+      Role role = roles.get(name);
+      if (role == null) {
+        return abort(new StartupException("role '" + name + "'", new IllegalArgumentException("no such role on the classpath")));
+      }
+      steps.add(roleStage(role, context));
+    }
+    Future<?> chain = Future.succeededFuture();
+    for (Stage step : steps) {
+      chain =
+          chain.compose(
+              previous ->
+                  step.start()
+                      .get()
+                      .recover(e -> Future.failedFuture(new StartupException(step.name(), e)))
+                      .onSuccess(v -> started.push(step)));
+    }
+    return chain
+        .<Void>mapEmpty()
+        .onSuccess(v -> state = State.READY)
+        .recover(this::abort);
+  }
+
+  private Future<Void> abort(Throwable cause) {
+    LOG.error("start-up failed, undoing {} step(s): {}", started.size(), cause.getMessage());
+    state = State.DRAINING;
+    return stopSteps()
+        .transform(stopped -> vertx.close())
+        .transform(closed -> Future.failedFuture(cause));
+  }
+
+  private Future<Void> stopSteps() {
+    if (started.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Stage step = started.pop();
+    LOG.info("stopping {}", step.name());
+    return step.stop()
+        .get()
+        .recover(
+            e -> {
+              LOG.warn("{} did not stop cleanly: {}", step.name(), e.getMessage());
+              return Future.succeededFuture();
+            })
+        .compose(v -> stopSteps());
+  }
+
+  private Stage roleStage(Role role, RoleContext context) {
+    List<String> deploymentIds = new ArrayList<>();
+    return new Stage(
+        "role '" + role.name() + "'",
+        () -> {
+          Future<?> chain = Future.succeededFuture();
+          for (RoleDeployment deployment : role.deployments(context)) {
+            chain =
+                chain.compose(
+                    v ->
+                        vertx
+                            .deployVerticle(deployment.verticle(), deployment.options())
+                            .onSuccess(deploymentIds::add)
+                            .recover(
+                                e ->
+                                    undeployAll(deploymentIds)
+                                        .transform(u -> Future.failedFuture(e))));
+          }
+          return chain.onSuccess(v -> deployedRoles.add(role.name()));
+        },
+        () -> {
+          deployedRoles.remove(role.name());
+          return undeployAll(deploymentIds);
+        });
+  }
+
+  private Future<Void> undeployAll(List<String> deploymentIds) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deploymentIds.size() - 1; i >= 0; i--) {
+      String id = deploymentIds.get(i);
+      chain = chain.compose(v -> vertx.undeploy(id));
+    }
+    return chain.onComplete(v -> deploymentIds.clear());
+  }
+
+  private Future<?> startBroker() {
+    CourierConfig.EmbeddedKafkaConfig embedded = config.kafka().embedded();
+    EmbeddedKafkaBroker candidate =
+        EmbeddedKafkaBroker.builder()
+            .dataDir(Path.of(embedded.dataDir()))
+            .port(embedded.port())
+            .controllerPort(embedded.controllerPort())
+            .build();
+    return vertx
+        .executeBlocking(candidate::start, false)
+        .onSuccess(
+            running -> {
+              broker = running;
+              bootstrapServers = running.bootstrapServers();
+              endpoints.put(
+                  "kafka",
+                  running.bootstrapServers()
+                      + " (embedded, data in "
+                      + running.dataDir().toAbsolutePath().normalize()
+                      + ")");
+            });
+  }
+
+  private Future<?> stopBroker() {
+    EmbeddedKafkaBroker running = broker;
+    broker = null;
+    return running == null
+        ? Future.succeededFuture()
+        : vertx.executeBlocking(
+            () -> {
+              running.close();
+              return null;
+            },
+            false);
+  }
+
+  private Future<?> startPublisher() {
+    return KafkaEventPublisher.create(vertx, bootstrapServers, config.kafka().producer())
+        .onSuccess(created -> publisher = created)
+        .compose(created -> created.checkReady());
+  }
+
+  private Future<?> stopPublisher() {
+    KafkaEventPublisher running = publisher;
+    return running == null
+        ? Future.succeededFuture()
+        : running.close(Duration.ofMillis(Math.max(1_000, config.shutdown().drainTimeoutMs() / 2)));
+  }
+
+  private void registerHealthChecks() {
+    readiness.register(
+        "lifecycle",
+        CHECK_TIMEOUT_MS,
+        promise ->
+            promise.complete(
+                state == State.READY
+                    ? Status.OK()
+                    : Status.KO(new JsonObject().put("state", state.name()))));
+    for (String name : config.roles()) {
+      readiness.register(
+          "role:" + name,
+          CHECK_TIMEOUT_MS,
+          promise ->
+              promise.complete(
+                  deployedRoles.contains(name)
+                      ? Status.OK()
+                      : Status.KO(new JsonObject().put("reason", "not deployed"))));
+    }
+    readiness.register(
+        "kafka-producer",
+        CHECK_TIMEOUT_MS,
+        promise -> {
+          KafkaEventPublisher current = publisher;
+          if (current == null) {
+            promise.complete(Status.KO(new JsonObject().put("reason", "not started")));
+            return;
+          }
+          current
+              .checkReady()
+              .onSuccess(v -> promise.complete(Status.OK()))
+              .onFailure(
+                  e ->
+                      promise.complete(
+                          Status.KO(new JsonObject().put("reason", String.valueOf(e.getMessage())))));
+        });
+    liveness.register(
+        "vertx",
+        CHECK_TIMEOUT_MS,
+        promise ->
+            promise.complete(
+                state == State.STOPPED
+                    ? Status.KO(new JsonObject().put("state", state.name()))
+                    : Status.OK()));
+  }
+
+  /** The view of the runtime a role gets. */
+  private final class RuntimeRoleContext implements RoleContext {
+    @Override
+    public CourierConfig config() {
+      return config;
+    }
+
+    @Override
+    public EventPublisher publisher() {
+      return publisher;
+    }
+
+    @Override
+    public HealthChecks readiness() {
+      return readiness;
+    }
+
+    @Override
+    public HealthChecks liveness() {
+      return liveness;
+    }
+
+    @Override
+    public void announce(String what, String where) {
+      endpoints.put(what, where);
+    }
+  }
+}

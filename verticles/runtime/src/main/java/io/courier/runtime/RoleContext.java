@@ -1,0 +1,23 @@
+package io.courier.runtime;
+
+import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.kafka.EventPublisher;
+import io.vertx.ext.healthchecks.HealthChecks;
+
+/** What the runtime hands every role: configuration, the shared publisher and health checks. */
+public interface RoleContext {
+
+  CourierConfig config();
+
+  /** The process's shared Kafka publisher. */
+  EventPublisher publisher();
+
+  /** Checks that must all pass before the process takes traffic ({@code /health/ready}). */
+  HealthChecks readiness();
+
+  /** Checks that fail only when the process should be restarted ({@code /health/live}). */
+  HealthChecks liveness();
+
+  /** Tells the operator where something listens; printed once the process is ready. */
+  void announce(String what, String where);
+}

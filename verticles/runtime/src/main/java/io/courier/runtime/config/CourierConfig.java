@@ -1,0 +1,130 @@
+package io.courier.runtime.config;
+
+import java.util.List;
+
+/**
+ * The whole configuration of one Courier process. Built by {@link ConfigLoader}; every field is
+ * present (defaults come from {@code courier-defaults.json}).
+ *
+ * @param profile a label for logs: dev, cluster, prod
+ * @param roles the roles this process runs, in start order
+ * @param cluster the clustered event bus
+ * @param kafka the Kafka connection, the embedded broker and the producer
+ * @param discovery where services find each other
+ * @param gateway the HTTP edge
+ * @param shutdown how long a graceful stop may take
+ */
+public record CourierConfig(
+    String profile,
+    List<String> roles,
+    ClusterConfig cluster,
+    KafkaConfig kafka,
+    DiscoveryConfig discovery,
+    GatewayConfig gateway,
+    ShutdownConfig shutdown) {
+
+  public CourierConfig {
+    roles = List.copyOf(roles);
+  }
+
+  /** The same configuration running the given roles. */
+  public CourierConfig withRoles(List<String> newRoles) {
+    return new CourierConfig(profile, newRoles, cluster, kafka, discovery, gateway, shutdown);
+  }
+
+  /**
+   * The clustered event bus (Hazelcast).
+   *
+   * @param enabled false runs a plain, single-process Vert.x
+   * @param name Hazelcast cluster name; members with another name never join
+   * @param host address the event bus and Hazelcast bind to
+   * @param publicHost address peers use to reach this member; empty means {@code host}
+   * @param port Hazelcast member port
+   * @param eventBusPort event-bus TCP port; 0 picks a free one
+   * @param members TCP-IP members ({@code host:port}), used unless Kubernetes discovery is on
+   * @param kubernetes Hazelcast Kubernetes discovery
+   * @param hazelcastConfig path of a Hazelcast XML file to start from; empty uses Vert.x's default
+   */
+  public record ClusterConfig(
+      boolean enabled,
+      String name,
+      String host,
+      String publicHost,
+      int port,
+      int eventBusPort,
+      List<String> members,
+      KubernetesConfig kubernetes,
+      String hazelcastConfig) {
+
+    public ClusterConfig {
+      members = List.copyOf(members);
+    }
+  }
+
+  /**
+   * Hazelcast's Kubernetes discovery.
+   *
+   * @param enabled use the Kubernetes API (DNS lookup when serviceDns is set) instead of TCP-IP
+   * @param namespace the pods' namespace; empty reads it from the pod
+   * @param serviceName the headless service selecting the members
+   * @param serviceDns DNS name of a headless service, for DNS lookup mode; empty uses the API
+   */
+  public record KubernetesConfig(
+      boolean enabled, String namespace, String serviceName, String serviceDns) {}
+
+  /**
+   * Kafka.
+   *
+   * @param bootstrapServers {@code host:port,...}; ignored when the embedded broker runs
+   * @param embedded the in-process broker of the dev profile
+   * @param producer the shared producer
+   */
+  public record KafkaConfig(
+      String bootstrapServers, EmbeddedKafkaConfig embedded, ProducerConfig producer) {}
+
+  /**
+   * The in-process KRaft broker.
+   *
+   * @param enabled start it before any role
+   * @param port PLAINTEXT port on 127.0.0.1
+   * @param controllerPort KRaft controller port on 127.0.0.1
+   * @param dataDir log directory; kept across restarts
+   */
+  public record EmbeddedKafkaConfig(
+      boolean enabled, int port, int controllerPort, String dataDir) {}
+
+  /**
+   * The shared Kafka producer. It is always idempotent with {@code acks=all}: an acknowledged
+   * event is on every in-sync replica.
+   *
+   * @param lingerMs how long to wait to fill a batch
+   * @param deliveryTimeoutMs upper bound on the time to report success or failure of a send
+   * @param maxRequestSizeBytes largest record batch the producer sends
+   */
+  public record ProducerConfig(int lingerMs, int deliveryTimeoutMs, int maxRequestSizeBytes) {}
+
+  /**
+   * Service discovery.
+   *
+   * @param backend {@code embedded} (cluster-wide map) or {@code consul}
+   * @param consulHost Consul agent host
+   * @param consulPort Consul agent HTTP port
+   */
+  public record DiscoveryConfig(String backend, String consulHost, int consulPort) {}
+
+  /**
+   * The HTTP edge.
+   *
+   * @param host bind address
+   * @param port bind port; 0 picks a free one
+   * @param instances verticle instances sharing the port
+   */
+  public record GatewayConfig(String host, int port, int instances) {}
+
+  /**
+   * Graceful stop.
+   *
+   * @param drainTimeoutMs how long undeploying every role may take before the process gives up
+   */
+  public record ShutdownConfig(long drainTimeoutMs) {}
+}

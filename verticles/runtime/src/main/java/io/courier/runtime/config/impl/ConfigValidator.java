@@ -1,0 +1,204 @@
+package io.courier.runtime.config.impl;
+
+import com.fasterxml.jackson.databind.JsonMappingException;
+import io.courier.runtime.config.CourierConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/** Checks the values of a bound configuration; each problem names the key and its origin. */
+public final class ConfigValidator {
+
+  private static final Pattern HOST_PORT = Pattern.compile("[^\\s:,]+:\\d{1,5}");
+  private static final Set<String> DISCOVERY_BACKENDS = Set.of("embedded", "consul");
+
+  private final Set<String> knownRoles;
+  private final Map<String, String> origins;
+  private final String fallbackOrigin;
+  private final List<String> problems = new ArrayList<>();
+
+  /**
+   * @param knownRoles the roles this build can run
+   * @param origins where each key's value came from
+   * @param fallbackOrigin named for keys no layer set: the config file, or "built-in default"
+   */
+  public ConfigValidator(
+      Set<String> knownRoles, Map<String, String> origins, String fallbackOrigin) {
+    this.knownRoles = knownRoles;
+    this.origins = origins;
+    this.fallbackOrigin = fallbackOrigin;
+  }
+
+  public List<String> validate(CourierConfig config) {
+    problems.clear();
+    roles(config);
+    cluster(config.cluster());
+    kafka(config.kafka());
+    discovery(config.discovery());
+    port("gateway.port", config.gateway().port());
+    text("gateway.host", config.gateway().host());
+    atLeast("gateway.instances", config.gateway().instances(), 1);
+    atLeast("shutdown.drainTimeoutMs", config.shutdown().drainTimeoutMs(), 1);
+    return List.copyOf(problems);
+  }
+
+  private void roles(CourierConfig config) {
+    if (config.roles().isEmpty()) {
+      problems.add(missing("roles", "at least one role"));
+    }
+    for (int i = 0; i < config.roles().size(); i++) {
+      String role = config.roles().get(i);
+      if (!knownRoles.contains(role)) {
+        problems.add(
+            "key 'roles' ("
+                + origin("roles")
+                + ") names unknown role '"
+                + role
+                + "'; known roles: "
+                + knownRoles.stream().sorted().collect(Collectors.joining(", ")));
+      }
+      if (config.roles().indexOf(role) != i) {
+        problems.add("key 'roles' (" + origin("roles") + ") names role '" + role + "' twice");
+      }
+    }
+  }
+
+  private void cluster(CourierConfig.ClusterConfig cluster) {
+    if (!cluster.enabled()) {
+      return;
+    }
+    text("cluster.name", cluster.name());
+    text("cluster.host", cluster.host());
+    if ("0.0.0.0".equals(cluster.host()) && cluster.publicHost().isBlank()) {
+      problems.add(
+          missing(
+              "cluster.publicHost",
+              "the address peers reach this member at when cluster.host is 0.0.0.0 (the pod IP)"));
+    }
+    port("cluster.port", cluster.port());
+    port("cluster.eventBusPort", cluster.eventBusPort());
+    if (cluster.kubernetes().enabled()) {
+      if (cluster.kubernetes().serviceName().isBlank()
+          && cluster.kubernetes().serviceDns().isBlank()) {
+        problems.add(
+            missing(
+                "cluster.kubernetes.serviceName",
+                "the headless service of the members (or set cluster.kubernetes.serviceDns)"));
+      }
+    } else {
+      if (cluster.members().isEmpty()) {
+        problems.add(missing("cluster.members", "at least one host:port"));
+      }
+      for (String member : cluster.members()) {
+        if (!HOST_PORT.matcher(member).matches()) {
+          problems.add(
+              "key 'cluster.members' ("
+                  + origin("cluster.members")
+                  + ") holds '"
+                  + member
+                  + "', which is not host:port");
+        }
+      }
+    }
+  }
+
+  private void kafka(CourierConfig.KafkaConfig kafka) {
+    if (kafka.embedded().enabled()) {
+      port("kafka.embedded.port", kafka.embedded().port());
+      port("kafka.embedded.controllerPort", kafka.embedded().controllerPort());
+      text("kafka.embedded.dataDir", kafka.embedded().dataDir());
+    } else if (kafka.bootstrapServers().isBlank()) {
+      problems.add(
+          missing(
+              "kafka.bootstrapServers",
+              "the Kafka brokers as host:port,... (or enable kafka.embedded)"));
+    } else {
+      for (String server : kafka.bootstrapServers().split(",")) {
+        if (!HOST_PORT.matcher(server.trim()).matches()) {
+          problems.add(
+              "key 'kafka.bootstrapServers' ("
+                  + origin("kafka.bootstrapServers")
+                  + ") holds '"
+                  + server.trim()
+                  + "', which is not host:port");
+        }
+      }
+    }
+    atLeast("kafka.producer.lingerMs", kafka.producer().lingerMs(), 0);
+    atLeast("kafka.producer.deliveryTimeoutMs", kafka.producer().deliveryTimeoutMs(), 1000);
+    atLeast("kafka.producer.maxRequestSizeBytes", kafka.producer().maxRequestSizeBytes(), 1024);
+  }
+
+  private void discovery(CourierConfig.DiscoveryConfig discovery) {
+    if (!DISCOVERY_BACKENDS.contains(discovery.backend())) {
+      problems.add(
+          "key 'discovery.backend' ("
+              + origin("discovery.backend")
+              + ") is '"
+              + discovery.backend()
+              + "'; must be one of embedded, consul");
+    }
+    if ("consul".equals(discovery.backend())) {
+      text("discovery.consulHost", discovery.consulHost());
+      port("discovery.consulPort", discovery.consulPort());
+    }
+  }
+
+  private void port(String key, long value) {
+    if (value < 0 || value > 65_535) {
+      problems.add(
+          "key '" + key + "' (" + origin(key) + ") is " + value + "; must be a port, 0..65535");
+    }
+  }
+
+  private void atLeast(String key, long value, long minimum) {
+    if (value < minimum) {
+      problems.add(
+          "key '" + key + "' (" + origin(key) + ") is " + value + "; must be >= " + minimum);
+    }
+  }
+
+  private void text(String key, String value) {
+    if (value.isBlank()) {
+      problems.add(missing(key, "a non-empty value"));
+    }
+  }
+
+  private String missing(String key, String what) {
+    return "missing required value for key '"
+        + key
+        + "' ("
+        + origin(key)
+        + "): needs "
+        + what
+        + "; set it in the config file, or "
+        + io.courier.runtime.config.ConfigLoader.environmentName(key)
+        + ", or -D"
+        + io.courier.runtime.config.ConfigLoader.PROPERTY_PREFIX
+        + key;
+  }
+
+  private String origin(String key) {
+    return origins.getOrDefault(key, fallbackOrigin);
+  }
+
+  /** The dotted key path of a Jackson binding error. */
+  public static String pathOf(com.fasterxml.jackson.core.JsonProcessingException e) {
+    if (!(e instanceof JsonMappingException mapping)) {
+      return "?";
+    }
+    StringBuilder path = new StringBuilder();
+    for (JsonMappingException.Reference ref : mapping.getPath()) {
+      if (ref.getFieldName() != null) {
+        if (path.length() > 0) {
+          path.append('.');
+        }
+        path.append(ref.getFieldName());
+      }
+    }
+    return path.toString();
+  }
+}

@@ -1,0 +1,81 @@
+package io.courier.runtime.impl;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.FileSystemXmlConfig;
+import com.hazelcast.config.JoinConfig;
+import io.courier.runtime.config.CourierConfig.ClusterConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.FileNotFoundException;
+
+/** Builds the Vert.x instance of a process: plain, or clustered over Hazelcast. */
+public final class ClusterFactory {
+
+  private ClusterFactory() {}
+
+  /** A plain or clustered Vert.x, as the configuration says. */
+  public static Future<Vertx> create(ClusterConfig cluster) {
+    if (!cluster.enabled()) {
+      return Future.succeededFuture(Vertx.vertx(new VertxOptions()));
+    }
+    Config hazelcast;
+    try {
+      hazelcast = hazelcastConfig(cluster);
+    } catch (RuntimeException | FileNotFoundException e) {
+      return Future.failedFuture(e);
+    }
+    String publicHost = cluster.publicHost().isBlank() ? cluster.host() : cluster.publicHost();
+    EventBusOptions eventBus =
+        new EventBusOptions()
+            .setHost(cluster.host())
+            .setPort(cluster.eventBusPort())
+            .setClusterPublicHost(publicHost);
+    return Vertx.builder()
+        .with(new VertxOptions().setEventBusOptions(eventBus))
+        .withClusterManager(new HazelcastClusterManager(hazelcast))
+        .buildClustered();
+  }
+
+  /**
+   * Hazelcast settings: the given XML file or Vert.x's default (which holds the maps Vert.x
+   * needs), then name, port, interface and discovery from Courier's configuration.
+   */
+  public static Config hazelcastConfig(ClusterConfig cluster) throws FileNotFoundException {
+    Config config =
+        cluster.hazelcastConfig().isBlank()
+            ? ConfigUtil.loadConfig()
+            : new FileSystemXmlConfig(cluster.hazelcastConfig());
+    config.setClusterName(cluster.name());
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.getNetworkConfig().setPort(cluster.port()).setPortAutoIncrement(false);
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    if (cluster.kubernetes().enabled()) {
+      join.getTcpIpConfig().setEnabled(false);
+      var kubernetes = join.getKubernetesConfig().setEnabled(true);
+      if (!cluster.kubernetes().serviceDns().isBlank()) {
+        kubernetes.setProperty("service-dns", cluster.kubernetes().serviceDns());
+      } else {
+        kubernetes.setProperty("service-name", cluster.kubernetes().serviceName());
+        if (!cluster.kubernetes().namespace().isBlank()) {
+          kubernetes.setProperty("namespace", cluster.kubernetes().namespace());
+        }
+      }
+    } else {
+      config.setProperty("hazelcast.socket.bind.any", "false");
+      config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(cluster.host());
+      join.getKubernetesConfig().setEnabled(false);
+      join.getTcpIpConfig().setEnabled(true);
+      join.getTcpIpConfig().getMembers().clear();
+      cluster.members().forEach(join.getTcpIpConfig()::addMember);
+    }
+    return config;
+  }
+}
