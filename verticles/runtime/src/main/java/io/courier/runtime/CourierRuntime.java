@@ -89,6 +89,11 @@ public final class CourierRuntime {
     return vertx;
   }
 
+  /** The checks behind {@code /health/ready}. */
+  public HealthChecks readiness() {
+    return readiness;
+  }
+
   public State state() {
     return state;
   }

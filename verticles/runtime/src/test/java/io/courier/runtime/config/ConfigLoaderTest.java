@@ -1,0 +1,276 @@
+package io.courier.runtime.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+@DisplayName("The configuration loader")
+class ConfigLoaderTest {
+
+  private static final Set<String> ROLES = Set.of("gateway", "order-service");
+  private static final Path CONF = Path.of("..", "..", "conf");
+
+  @TempDir Path dir;
+
+  private static ConfigLoader loader(Map<String, String> env, Map<String, String> props) {
+    return new ConfigLoader(env, props, ROLES);
+  }
+
+  private Path file(String json) throws IOException {
+    Path file = dir.resolve("courier.json");
+    Files.writeString(file, json);
+    return file;
+  }
+
+  @Test
+  @DisplayName("reads the shipped dev profile with embedded Kafka and no cluster")
+  void shouldReadShippedDevProfile() {
+    CourierConfig config = loader(Map.of(), Map.of()).load(CONF.resolve("dev.json"));
+
+    assertThat(config.profile()).isEqualTo("dev");
+    assertThat(config.roles()).containsExactly("gateway");
+    assertThat(config.kafka().embedded().enabled()).isTrue();
+    assertThat(config.cluster().enabled()).isFalse();
+    assertThat(config.gateway().host()).isEqualTo("127.0.0.1");
+  }
+
+  @Test
+  @DisplayName("reads the shipped cluster profile with loopback TCP-IP members")
+  void shouldReadShippedClusterProfile() {
+    CourierConfig config = loader(Map.of(), Map.of()).load(CONF.resolve("cluster.json"));
+
+    assertThat(config.cluster().enabled()).isTrue();
+    assertThat(config.cluster().members()).allMatch(member -> member.startsWith("127.0.0.1:"));
+    assertThat(config.kafka().bootstrapServers()).isEqualTo("127.0.0.1:9092");
+  }
+
+  @Test
+  @DisplayName("refuses the prod profile until Kafka, Consul and the pod address come from the environment")
+  void shouldRequireProdValuesFromEnvironment() {
+    Path prod = CONF.resolve("prod.json");
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(prod))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith(
+                                    "missing required value for key 'kafka.bootstrapServers' ("
+                                        + prod
+                                        + ")")
+                                .contains("COURIER_KAFKA_BOOTSTRAP_SERVERS"))
+                    .anySatisfy(
+                        p -> assertThat(p).contains("'discovery.consulHost'").contains(prod.toString()))
+                    .anySatisfy(p -> assertThat(p).contains("'cluster.publicHost'")));
+
+    CourierConfig config =
+        loader(
+                Map.of(
+                    "COURIER_KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092,kafka-1.kafka:9092",
+                    "COURIER_DISCOVERY_CONSUL_HOST", "consul.consul",
+                    "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3"),
+                Map.of())
+            .load(prod);
+    assertThat(config.kafka().bootstrapServers()).isEqualTo("kafka-0.kafka:9092,kafka-1.kafka:9092");
+    assertThat(config.cluster().kubernetes().enabled()).isTrue();
+  }
+
+  @Test
+  @DisplayName("names an unknown key and the file it is in, with a suggestion")
+  void shouldNameUnknownKeyAndFile() throws IOException {
+    Path file = file("{\"kafka\": {\"bootstrapServer\": \"127.0.0.1:9092\"}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "unknown key 'kafka.bootstrapServer' in "
+                + file
+                + " (did you mean 'bootstrapServers'?)");
+  }
+
+  @Test
+  @DisplayName("names a value of the wrong type, the key and the file")
+  void shouldNameWrongType() throws IOException {
+    Path file = file("{\"gateway\": {\"port\": \"8080\"}, \"cluster\": {\"enabled\": 1}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "key 'gateway.port' in " + file + " must be a whole number, was a string \"8080\"",
+                        "key 'cluster.enabled' in " + file + " must be true or false, was a number 1"));
+  }
+
+  @Test
+  @DisplayName("refuses an object where a value belongs, and a value where an object belongs")
+  void shouldRefuseShapeMismatch() throws IOException {
+    Path file = file("{\"kafka\": \"127.0.0.1:9092\", \"roles\": [\"gateway\", 3]}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "key 'kafka' in " + file + " must be an object, was a string \"127.0.0.1:9092\"",
+                        "key 'roles' in " + file + " must be a list of strings, was a list [\"gateway\",3]"));
+  }
+
+  @Test
+  @DisplayName("names a missing required value and the file that lacks it")
+  void shouldNameMissingRequiredValue() throws IOException {
+    Path file = file("{\"kafka\": {\"embedded\": {\"enabled\": false}}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "missing required value for key 'kafka.bootstrapServers' (" + file + "): needs")
+        .hasMessageContaining("COURIER_KAFKA_BOOTSTRAP_SERVERS")
+        .hasMessageContaining("-Dcourier.kafka.bootstrapServers");
+  }
+
+  @Test
+  @DisplayName("lets an environment variable override the file, typed like the key")
+  void shouldApplyEnvironmentOverride() throws IOException {
+    Path file = file("{\"gateway\": {\"port\": 8080}, \"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    CourierConfig config =
+        loader(
+                Map.of(
+                    "COURIER_GATEWAY_PORT", "18080",
+                    "COURIER_KAFKA_EMBEDDED_DATA_DIR", "/tmp/k",
+                    "COURIER_ROLES", "order-service, gateway",
+                    "COURIER_CLUSTER_ENABLED", "FALSE",
+                    "PATH", "/usr/bin"),
+                Map.of())
+            .load(file);
+
+    assertThat(config.gateway().port()).isEqualTo(18080);
+    assertThat(config.kafka().embedded().dataDir()).isEqualTo("/tmp/k");
+    assertThat(config.roles()).containsExactly("order-service", "gateway");
+    assertThat(config.cluster().enabled()).isFalse();
+  }
+
+  @Test
+  @DisplayName("lets a system property override an environment variable")
+  void shouldLetSystemPropertyOverrideEnvironment() throws IOException {
+    Path file = file("{\"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    CourierConfig config =
+        loader(Map.of("COURIER_GATEWAY_PORT", "18080"), Map.of("courier.gateway.port", "28080"))
+            .load(file);
+
+    assertThat(config.gateway().port()).isEqualTo(28080);
+  }
+
+  @Test
+  @DisplayName("names the variable when an environment override has the wrong type")
+  void shouldNameBadEnvironmentOverride() throws IOException {
+    Path file = file("{\"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    assertThatThrownBy(
+            () -> loader(Map.of("COURIER_GATEWAY_PORT", "http"), Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "key 'gateway.port' in environment variable COURIER_GATEWAY_PORT must be a whole"
+                + " number, was 'http'");
+  }
+
+  @Test
+  @DisplayName("refuses a COURIER_ variable or courier. property that matches no key")
+  void shouldRefuseUnknownOverrides() throws IOException {
+    Path file = file("{\"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    assertThatThrownBy(
+            () ->
+                loader(Map.of("COURIER_GATEWAY_PROT", "1"), Map.of("courier.gateway.prot", "1"))
+                    .load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "unknown environment variable COURIER_GATEWAY_PROT: no such configuration key",
+                        "unknown system property courier.gateway.prot: no such configuration key"));
+  }
+
+  @Test
+  @DisplayName("names a role that is not on the classpath, and where it was asked for")
+  void shouldNameUnknownRole() throws IOException {
+    Path file = file("{\"kafka\": {\"embedded\": {\"enabled\": true}}}");
+    Map<String, ConfigLoader.Override> cli =
+        Map.of("roles", new ConfigLoader.Override("gateway,payments", "--roles"));
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file, cli))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "key 'roles' (--roles) names unknown role 'payments'; known roles: gateway,"
+                + " order-service");
+  }
+
+  @Test
+  @DisplayName("refuses out-of-range values with the key and the bound")
+  void shouldRefuseOutOfRangeValues() throws IOException {
+    Path file =
+        file(
+            "{\"gateway\": {\"port\": 70000, \"instances\": 0},"
+                + " \"kafka\": {\"embedded\": {\"enabled\": true}},"
+                + " \"discovery\": {\"backend\": \"zookeeper\"}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "key 'discovery.backend' ("
+                            + file
+                            + ") is 'zookeeper'; must be one of embedded, consul",
+                        "key 'gateway.port' (" + file + ") is 70000; must be a port, 0..65535",
+                        "key 'gateway.instances' (" + file + ") is 0; must be >= 1"));
+  }
+
+  @Test
+  @DisplayName("points at the line and column of malformed JSON")
+  void shouldPointAtMalformedJson() throws IOException {
+    Path file = file("{\n  \"gateway\": {\"port\": 8080,}\n}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(file + ": not valid JSON at line 2, column");
+  }
+
+  @Test
+  @DisplayName("says so when the file does not exist")
+  void shouldSayWhenFileIsMissing() {
+    Path missing = dir.resolve("nope.json");
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(missing))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(missing + ": no such file");
+  }
+
+  @Test
+  @DisplayName("derives one environment variable per key")
+  void shouldDeriveEnvironmentNames() {
+    Map<String, String> names = loader(Map.of(), Map.of()).environmentNames();
+
+    assertThat(names)
+        .containsEntry("kafka.embedded.controllerPort", "COURIER_KAFKA_EMBEDDED_CONTROLLER_PORT")
+        .containsEntry("roles", "COURIER_ROLES")
+        .containsEntry("shutdown.drainTimeoutMs", "COURIER_SHUTDOWN_DRAIN_TIMEOUT_MS");
+    assertThat(List.copyOf(names.values())).doesNotHaveDuplicates();
+  }
+}
