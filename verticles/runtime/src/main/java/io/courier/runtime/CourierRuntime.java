@@ -75,13 +75,15 @@ public final class CourierRuntime {
    * @return the running process, or a failed future with a {@link StartupException}
    */
   public static Future<CourierRuntime> start(CourierConfig config, Map<String, Role> roles) {
-    return ClusterFactory.create(config.cluster())
-        .recover(e -> Future.failedFuture(new StartupException("cluster", e)))
-        .compose(
-            vertx -> {
-              CourierRuntime runtime = new CourierRuntime(config, Map.copyOf(roles), vertx);
-              return runtime.startSteps().map(runtime);
-            });
+    // The result is a context-free promise: when start-up fails, Vert.x is closed before the
+    // caller hears of it, and a future bound to one of its (then dead) event loops would never
+    // report.
+    Promise<CourierRuntime> result = Promise.promise();
+    ClusterFactory.create(config.cluster())
+        .onFailure(e -> result.fail(new StartupException("cluster", e)))
+        .onSuccess(
+            vertx -> new CourierRuntime(config, Map.copyOf(roles), vertx).startSteps(result));
+    return result.future();
   }
 
   /** The process's Vert.x instance. */
@@ -123,35 +125,56 @@ public final class CourierRuntime {
     }
     state = State.DRAINING;
     LOG.info("draining: stopping {} step(s) within {} ms", started.size(), drain.toMillis());
-    Promise<Void> done = Promise.promise();
+    Promise<Void> drained = Promise.promise();
     long timer =
         vertx.setTimer(
             drain.toMillis(),
             t ->
-                done.tryFail(
+                drained.tryFail(
                     "drain deadline of "
                         + drain.toMillis()
-                        + " ms passed while stopping: "
-                        + (started.isEmpty() ? "vertx" : started.peek().name())));
+                        + " ms passed while stopping "
+                        + (started.isEmpty() ? "Vert.x" : started.peek().name())));
     stopSteps()
         .onComplete(
             ar -> {
               vertx.cancelTimer(timer);
-              if (ar.failed()) {
-                done.tryFail(ar.cause());
-              } else {
-                done.tryComplete();
-              }
+              drained.tryComplete();
             });
-    return done.future()
-        .transform(
-            drained -> {
+    Promise<Void> result = Promise.promise();
+    drained
+        .future()
+        .onComplete(
+            ar -> {
               state = State.STOPPED;
-              return vertx.close().compose(closed -> drained.succeeded() ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(drained.cause()));
+              closeVertx()
+                  .onComplete(
+                      closed -> {
+                        if (ar.failed()) {
+                          result.fail(ar.cause());
+                        } else if (closed.failed()) {
+                          result.fail(closed.cause());
+                        } else {
+                          result.complete();
+                        }
+                      });
             });
+    return result.future();
   }
 
-  private Future<Void> startSteps() {
+  /**
+   * Closes Vert.x from a thread of its own, so the returned future is bound to no event loop and
+   * can still report once every event loop is gone.
+   */
+  private Future<Void> closeVertx() {
+    Promise<Void> closed = Promise.promise();
+    Thread closer = new Thread(() -> vertx.close().onComplete(closed), "courier-vertx-close");
+    closer.setDaemon(false);
+    closer.start();
+    return closed.future();
+  }
+
+  private void startSteps(Promise<CourierRuntime> result) {
     CourierCodecs.registerAll(vertx.eventBus());
     registerHealthChecks();
     List<Stage> steps = new ArrayList<>();
@@ -163,7 +186,11 @@ public final class CourierRuntime {
     for (String name : config.roles()) {
       Role role = roles.get(name);
       if (role == null) {
-        return abort(new StartupException("role '" + name + "'", new IllegalArgumentException("no such role on the classpath")));
+        abort(
+            new StartupException(
+                "role '" + name + "'", new IllegalArgumentException("no such role on the classpath")),
+            result);
+        return;
       }
       steps.add(roleStage(role, context));
     }
@@ -177,18 +204,29 @@ public final class CourierRuntime {
                       .recover(e -> Future.failedFuture(new StartupException(step.name(), e)))
                       .onSuccess(v -> started.push(step)));
     }
-    return chain
-        .<Void>mapEmpty()
-        .onSuccess(v -> state = State.READY)
-        .recover(this::abort);
+    chain.onComplete(
+        ar -> {
+          if (ar.succeeded()) {
+            state = State.READY;
+            result.complete(this);
+          } else {
+            abort(ar.cause(), result);
+          }
+        });
   }
 
-  private Future<Void> abort(Throwable cause) {
+  private void abort(Throwable cause, Promise<CourierRuntime> result) {
     LOG.error("start-up failed, undoing {} step(s): {}", started.size(), cause.getMessage());
     state = State.DRAINING;
-    return stopSteps()
-        .transform(stopped -> vertx.close())
-        .transform(closed -> Future.failedFuture(cause));
+    stopSteps()
+        .onComplete(
+            stopped ->
+                closeVertx()
+                    .onComplete(
+                        closed -> {
+                          state = State.STOPPED;
+                          result.fail(cause);
+                        }));
   }
 
   private Future<Void> stopSteps() {
@@ -362,6 +400,11 @@ public final class CourierRuntime {
     @Override
     public void announce(String what, String where) {
       endpoints.put(what, where);
+    }
+
+    @Override
+    public Map<String, String> endpoints() {
+      return CourierRuntime.this.endpoints();
     }
   }
 }

@@ -20,4 +20,7 @@ public interface RoleContext {
 
   /** Tells the operator where something listens; printed once the process is ready. */
   void announce(String what, String where);
+
+  /** What has been announced so far, e.g. {@code gateway -> http://127.0.0.1:8080}. */
+  java.util.Map<String, String> endpoints();
 }

@@ -1,0 +1,78 @@
+package io.courier.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+@DisplayName("The courier command line")
+class CourierMainTest {
+
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private int execute(String... args) {
+    CommandLine cli = CourierMain.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    return cli.execute(args);
+  }
+
+  @ParameterizedTest(name = "courier {0} --help")
+  @ValueSource(strings = {"run", "config", "roles"})
+  @DisplayName("explains every command with --help")
+  void shouldExplainEveryCommand(String command) {
+    assertThat(execute(command, "--help")).isZero();
+    assertThat(out.toString()).startsWith("Usage: courier " + command).contains("--help");
+  }
+
+  @Test
+  @DisplayName("lists its commands with --help")
+  void shouldListCommands() {
+    assertThat(execute("--help")).isZero();
+    assertThat(out.toString()).contains("run", "config", "roles");
+  }
+
+  @Test
+  @DisplayName("asks for a command when given none")
+  void shouldAskForCommand() {
+    assertThat(execute()).isEqualTo(2);
+    assertThat(err.toString()).contains("name a command: run, config or roles");
+  }
+
+  @Test
+  @DisplayName("lists the gateway among the roles on its classpath")
+  void shouldListRoles() {
+    assertThat(execute("roles")).isZero();
+    assertThat(out.toString().lines()).contains("gateway");
+  }
+
+  @Test
+  @DisplayName("checks the shipped dev configuration and prints it as JSON")
+  void shouldCheckDevConfiguration() {
+    assertThat(execute("config", "--config", "../../conf/dev.json")).isZero();
+    assertThat(out.toString()).contains("\"profile\" : \"dev\"");
+    assertThat(err.toString()).contains("configuration OK");
+  }
+
+  @Test
+  @DisplayName("names the bad key and exits 2 for a configuration that does not check")
+  void shouldRefuseBadConfiguration() {
+    assertThat(execute("config", "--config", "../../conf/dev.json", "--roles", "gateway,nope"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .contains("courier: configuration error: key 'roles' (--roles) names unknown role 'nope'");
+  }
+
+  @Test
+  @DisplayName("lists the environment variable of every key")
+  void shouldListEnvironmentVariables() {
+    assertThat(execute("config", "--env")).isZero();
+    assertThat(out.toString()).contains("COURIER_GATEWAY_PORT", "COURIER_KAFKA_BOOTSTRAP_SERVERS");
+  }
+}
