@@ -78,8 +78,7 @@ public record Event<T extends Message>(
         .setId(id)
         .setType(type)
         .setSource(source)
-        .setTime(
-            Timestamp.newBuilder().setSeconds(time.getEpochSecond()).setNanos(time.getNano()))
+        .setTime(Timestamp.newBuilder().setSeconds(time.getEpochSecond()).setNanos(time.getNano()))
         .setSubject(subject)
         .setSchemaVersion(schemaVersion)
         .setTraceparent(traceparent)

@@ -22,8 +22,7 @@ class LocalEventBusCodecTest {
 
   @BeforeEach
   void registerCodecs(Vertx vertx) {
-    assertThat(CourierCodecs.registerAll(vertx.eventBus()))
-        .isEqualTo(ContractTypes.all().size());
+    assertThat(CourierCodecs.registerAll(vertx.eventBus())).isEqualTo(ContractTypes.all().size());
   }
 
   @Test

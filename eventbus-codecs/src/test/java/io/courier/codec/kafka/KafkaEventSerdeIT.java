@@ -88,17 +88,23 @@ class KafkaEventSerdeIT {
     List<ConsumerRecord<String, Event<?>>> received = consume(kafka, topic, 3, failures);
 
     assertThat(received).extracting(ConsumerRecord::value).containsExactly(good1, good2, good3);
-    assertThat(failures).extracting(RecordDeserializationException::offset).containsExactly(1L, 2L, 4L, 5L);
+    assertThat(failures)
+        .extracting(RecordDeserializationException::offset)
+        .containsExactly(1L, 2L, 4L, 5L);
     assertThat(failures)
         .extracting(f -> ((EventDecodingException) f.getCause()).reason())
         .containsExactly(
-            Reason.CORRUPT_PAYLOAD, Reason.UNKNOWN_TYPE, Reason.NEWER_SCHEMA, Reason.MISSING_HEADER);
+            Reason.CORRUPT_PAYLOAD,
+            Reason.UNKNOWN_TYPE,
+            Reason.NEWER_SCHEMA,
+            Reason.MISSING_HEADER);
     assertThat(failures.get(0).getCause().getMessage())
         .startsWith("cannot decode courier.v1.OrderPlaced payload of 3 bytes: ");
     assertThat(failures.get(1).getCause().getMessage())
         .isEqualTo("unknown event type 'courier.v1.NoSuchEvent'");
     assertThat(failures.get(2).getCause().getMessage())
-        .isEqualTo("event courier.v1.OrderPlaced has schema version 99, this consumer knows up to 1");
+        .isEqualTo(
+            "event courier.v1.OrderPlaced has schema version 99, this consumer knows up to 1");
     assertThat(failures.get(3).getCause().getMessage()).isEqualTo("record has no ce_type header");
   }
 
@@ -129,8 +135,10 @@ class KafkaEventSerdeIT {
   private static KafkaProducer<String, Event<?>> eventProducer(EmbeddedKafkaBroker kafka) {
     return new KafkaProducer<>(
         Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-            ProducerConfig.ACKS_CONFIG, "all"),
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            kafka.bootstrapServers(),
+            ProducerConfig.ACKS_CONFIG,
+            "all"),
         new StringSerializer(),
         new EventSerializer());
   }
@@ -151,9 +159,12 @@ class KafkaEventSerdeIT {
     try (KafkaConsumer<String, Event<?>> consumer =
         new KafkaConsumer<>(
             Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "serde-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                kafka.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "serde-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest"),
             new StringDeserializer(),
             new EventDeserializer())) {
       consumer.subscribe(List.of(topic));

@@ -43,9 +43,9 @@ final class ConfigCommand implements Callable<Integer> {
     }
     try {
       CourierConfig config = options.load();
-      out.println(
-          new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(config));
-      err.println("courier: configuration OK" + (options.file() == null ? "" : ": " + options.file()));
+      out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(config));
+      err.println(
+          "courier: configuration OK" + (options.file() == null ? "" : ": " + options.file()));
       err.flush();
       out.flush();
       return 0;

@@ -25,7 +25,8 @@ public final class CourierMain implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, config or roles");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "name a command: run, config or roles");
   }
 
   /** The version of the JAR, from its manifest. */

@@ -7,7 +7,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code courier roles}: lists the roles this build can run. */
-@Command(name = "roles", mixinStandardHelpOptions = true, description = "List the roles of this build.")
+@Command(
+    name = "roles",
+    mixinStandardHelpOptions = true,
+    description = "List the roles of this build.")
 final class RolesCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

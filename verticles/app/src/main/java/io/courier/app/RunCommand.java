@@ -72,7 +72,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     AtomicReference<Thread> stopper = new AtomicReference<>();
     Runnable stop =
         () -> {
-          Thread current = new Thread(() -> drain(runtime, drain, err, exitCode, stopped), "courier-drain");
+          Thread current =
+              new Thread(() -> drain(runtime, drain, err, exitCode, stopped), "courier-drain");
           if (stopper.compareAndSet(null, current)) {
             current.start();
           }

@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -67,17 +66,23 @@ class CourierJarIT {
                 "COURIER_KAFKA_EMBEDDED_PORT", Integer.toString(kafkaPort),
                 "COURIER_KAFKA_EMBEDDED_CONTROLLER_PORT", Integer.toString(controllerPort),
                 "COURIER_KAFKA_EMBEDDED_DATA_DIR", work.resolve("kafka").toString()),
-            "run", "--config", CONF.resolve("dev.json").toString());
+            "run",
+            "--config",
+            CONF.resolve("dev.json").toString());
 
     long begin = System.nanoTime();
     String banner = child.readyLine.get(60, TimeUnit.SECONDS);
-    LOG.info("dev profile: '{}' after {} ms; RSS {} kB", banner,
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin), rssKb(child.process));
+    LOG.info(
+        "dev profile: '{}' after {} ms; RSS {} kB",
+        banner,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin),
+        rssKb(child.process));
     assertThat(banner).startsWith("Courier is ready in");
 
     HttpResponse<String> ready = get("http://127.0.0.1:" + gatewayPort + "/health/ready");
     assertThat(ready.statusCode()).isEqualTo(200);
-    assertThat(ready.body()).contains("\"kafka-producer\"", "\"role:gateway\"", "\"outcome\":\"UP\"");
+    assertThat(ready.body())
+        .contains("\"kafka-producer\"", "\"role:gateway\"", "\"outcome\":\"UP\"");
     assertThat(String.join("\n", child.stdout))
         .contains("curl -s http://127.0.0.1:" + gatewayPort + "/health/ready")
         .contains("127.0.0.1:" + kafkaPort);
@@ -97,7 +102,11 @@ class CourierJarIT {
   @DisplayName("exits 2 naming the key and its origin when an override has the wrong type")
   void shouldExit2ForBadConfiguration() throws Exception {
     Child child =
-        start(Map.of("COURIER_GATEWAY_PORT", "eighty"), "run", "--config", CONF.resolve("dev.json").toString());
+        start(
+            Map.of("COURIER_GATEWAY_PORT", "eighty"),
+            "run",
+            "--config",
+            CONF.resolve("dev.json").toString());
 
     assertThat(child.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
     child.drained.get(10, TimeUnit.SECONDS);
@@ -121,7 +130,9 @@ class CourierJarIT {
                   "COURIER_KAFKA_EMBEDDED_PORT", Integer.toString(freePort()),
                   "COURIER_KAFKA_EMBEDDED_CONTROLLER_PORT", Integer.toString(freePort()),
                   "COURIER_KAFKA_EMBEDDED_DATA_DIR", work.resolve("kafka").toString()),
-              "run", "--config", CONF.resolve("dev.json").toString());
+              "run",
+              "--config",
+              CONF.resolve("dev.json").toString());
 
       assertThat(child.process.waitFor(90, TimeUnit.SECONDS)).isTrue();
       child.drained.get(10, TimeUnit.SECONDS);
@@ -157,7 +168,8 @@ class CourierJarIT {
 
   private static long rssKb(Process process) {
     try {
-      for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+      for (String line :
+          java.nio.file.Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
         if (line.startsWith("VmRSS:")) {
           return Long.parseLong(line.replaceAll("\\D", ""));
         }
@@ -193,16 +205,21 @@ class CourierJarIT {
     Child(Process process) {
       this.process = process;
       CompletableFuture<Void> out =
-          pump(process.getInputStream(), line -> {
-            stdout.add(line);
-            if (line.startsWith("Courier is ready")) {
-              readyLine.complete(line);
-            }
-          });
-      CompletableFuture<Void> err = pump(process.getErrorStream(), line -> {
-        stderr.add(line);
-        LOG.info("child: {}", line);
-      });
+          pump(
+              process.getInputStream(),
+              line -> {
+                stdout.add(line);
+                if (line.startsWith("Courier is ready")) {
+                  readyLine.complete(line);
+                }
+              });
+      CompletableFuture<Void> err =
+          pump(
+              process.getErrorStream(),
+              line -> {
+                stderr.add(line);
+                LOG.info("child: {}", line);
+              });
       drained = CompletableFuture.allOf(out, err);
     }
 

@@ -40,8 +40,12 @@ public final class GatewayHttpVerticle extends VerticleBase {
 
   private Router router() {
     Router router = Router.router(vertx);
-    router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(context.liveness()));
-    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(context.readiness()));
+    router
+        .get("/health/live")
+        .handler(HealthCheckHandler.createWithHealthChecks(context.liveness()));
+    router
+        .get("/health/ready")
+        .handler(HealthCheckHandler.createWithHealthChecks(context.readiness()));
     return router;
   }
 

@@ -70,7 +70,8 @@ class GatewayHealthIT {
     release.complete();
     runtime = starting.await(30, TimeUnit.SECONDS);
 
-    HttpResponse<Buffer> ready = web.getAbs(base + "/health/ready").send().await(10, TimeUnit.SECONDS);
+    HttpResponse<Buffer> ready =
+        web.getAbs(base + "/health/ready").send().await(10, TimeUnit.SECONDS);
     assertThat(ready.statusCode()).isEqualTo(200);
     assertThat(ready.bodyAsJsonObject().getString("outcome")).isEqualTo("UP");
   }

@@ -51,8 +51,7 @@ public final class CourierRuntime {
   private final Vertx vertx;
   private final HealthChecks readiness;
   private final HealthChecks liveness;
-  private final Map<String, String> endpoints =
-      Collections.synchronizedMap(new LinkedHashMap<>());
+  private final Map<String, String> endpoints = Collections.synchronizedMap(new LinkedHashMap<>());
   private final Set<String> deployedRoles = ConcurrentHashMap.newKeySet();
   private final Deque<Stage> started = new ArrayDeque<>();
   private volatile State state = State.STARTING;
@@ -188,7 +187,8 @@ public final class CourierRuntime {
       if (role == null) {
         abort(
             new StartupException(
-                "role '" + name + "'", new IllegalArgumentException("no such role on the classpath")),
+                "role '" + name + "'",
+                new IllegalArgumentException("no such role on the classpath")),
             result);
         return;
       }
@@ -363,7 +363,8 @@ public final class CourierRuntime {
               .onFailure(
                   e ->
                       promise.complete(
-                          Status.KO(new JsonObject().put("reason", String.valueOf(e.getMessage())))));
+                          Status.KO(
+                              new JsonObject().put("reason", String.valueOf(e.getMessage())))));
         });
     liveness.register(
         "vertx",

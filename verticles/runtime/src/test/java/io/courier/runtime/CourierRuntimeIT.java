@@ -61,8 +61,7 @@ class CourierRuntimeIT {
 
     runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
 
-    assertThat(journal)
-        .containsExactly("start first", "start second", "stop second", "stop first");
+    assertThat(journal).containsExactly("start first", "start second", "stop second", "stop first");
     assertThat(runtime.state()).isEqualTo(CourierRuntime.State.STOPPED);
   }
 
@@ -73,7 +72,11 @@ class CourierRuntimeIT {
     CourierConfig config = config(kafka, "first,broken,second");
 
     Throwable failure =
-        CourierRuntime.start(config, roles()).toCompletionStage().handle((r, e) -> e).toCompletableFuture().join();
+        CourierRuntime.start(config, roles())
+            .toCompletionStage()
+            .handle((r, e) -> e)
+            .toCompletableFuture()
+            .join();
 
     assertThat(failure)
         .isInstanceOf(StartupException.class)
@@ -128,7 +131,10 @@ class CourierRuntimeIT {
     runtime = CourierRuntime.start(config(kafka, "publisher"), roles).await(30, TimeUnit.SECONDS);
     String topic = "runtime-publish-" + UUID.randomUUID();
     Event<OrderPlaced> event =
-        Event.of("/courier/test", "o-9", OrderPlaced.newBuilder().setOrder(Order.newBuilder().setId("o-9")).build());
+        Event.of(
+            "/courier/test",
+            "o-9",
+            OrderPlaced.newBuilder().setOrder(Order.newBuilder().setId("o-9")).build());
 
     EventPublisher.Published published =
         contexts.get(0).publisher().publish(topic, event).await(30, TimeUnit.SECONDS);
@@ -146,9 +152,12 @@ class CourierRuntimeIT {
     try (KafkaConsumer<String, Event<?>> consumer =
         new KafkaConsumer<>(
             Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "runtime-it-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                kafka.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "runtime-it-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest"),
             new StringDeserializer(),
             new EventDeserializer())) {
       consumer.subscribe(List.of(topic));
@@ -166,17 +175,22 @@ class CourierRuntimeIT {
     return new ConfigLoader(
             Map.of(),
             Map.of(
-                "courier.kafka.bootstrapServers", kafka.bootstrapServers(),
-                "courier.roles", roles,
-                "courier.shutdown.drainTimeoutMs", "20000"),
+                "courier.kafka.bootstrapServers",
+                kafka.bootstrapServers(),
+                "courier.roles",
+                roles,
+                "courier.shutdown.drainTimeoutMs",
+                "20000"),
             java.util.Set.of("first", "second", "broken", "slow", "publisher"))
         .load(null);
   }
 
   private Map<String, Role> roles() {
     return Map.of(
-        "first", journalRole("first"),
-        "second", journalRole("second"),
+        "first",
+        journalRole("first"),
+        "second",
+        journalRole("second"),
         "broken",
         role("broken", context -> Future.failedFuture(new IllegalStateException("disk on fire"))));
   }
@@ -212,8 +226,7 @@ class CourierRuntimeIT {
     };
   }
 
-  private static Role role(
-      String name, java.util.function.Function<RoleContext, Future<?>> start) {
+  private static Role role(String name, java.util.function.Function<RoleContext, Future<?>> start) {
     return new Role() {
       @Override
       public String name() {

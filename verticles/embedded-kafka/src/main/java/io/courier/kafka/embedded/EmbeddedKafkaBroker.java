@@ -32,12 +32,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One KRaft node acting as broker and controller, listening on 127.0.0.1 only. The log directory
- * is formatted on first start and reused afterwards, so topics and records survive a restart when
- * the same directory is given again.
+ * One KRaft node acting as broker and controller, listening on 127.0.0.1 only. The log directory is
+ * formatted on first start and reused afterwards, so topics and records survive a restart when the
+ * same directory is given again.
  *
- * <p>{@link #start()} and {@link #close()} block: call them from a worker thread, a test, or
- * {@code main}, never from an event loop.
+ * <p>{@link #start()} and {@link #close()} block: call them from a worker thread, a test, or {@code
+ * main}, never from an event loop.
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
@@ -144,11 +144,20 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     props.put("controller.listener.names", CONTROLLER_LISTENER);
     props.put(
         "listeners",
-        "PLAINTEXT://" + HOST + ":" + brokerPort + "," + CONTROLLER_LISTENER + "://" + HOST + ":"
+        "PLAINTEXT://"
+            + HOST
+            + ":"
+            + brokerPort
+            + ","
+            + CONTROLLER_LISTENER
+            + "://"
+            + HOST
+            + ":"
             + controllerPort);
     props.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
     props.put(
-        "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        "listener.security.protocol.map",
+        "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
     props.put("inter.broker.listener.name", "PLAINTEXT");
     props.put("log.dirs", dataDir.toAbsolutePath().toString());
     props.put("offsets.topic.replication.factor", "1");

@@ -72,7 +72,9 @@ public final class ConfigLoader {
    * @param knownRoles the role names this build can run
    */
   public ConfigLoader(
-      Map<String, String> environment, Map<String, String> systemProperties, Set<String> knownRoles) {
+      Map<String, String> environment,
+      Map<String, String> systemProperties,
+      Set<String> knownRoles) {
     this.environment = Map.copyOf(environment);
     this.systemProperties = Map.copyOf(systemProperties);
     this.knownRoles = Set.copyOf(knownRoles);
@@ -118,7 +120,8 @@ public final class ConfigLoader {
     }
 
     CourierConfig config = bind(merged, origins);
-    List<String> invalid = new ConfigValidator(knownRoles, origins, file == null ? DEFAULT_ORIGIN : file.toString())
+    List<String> invalid =
+        new ConfigValidator(knownRoles, origins, file == null ? DEFAULT_ORIGIN : file.toString())
             .validate(config);
     if (!invalid.isEmpty()) {
       throw new ConfigException(invalid);
@@ -207,7 +210,8 @@ public final class ConfigLoader {
             "unknown key '" + path + "' in " + origin + suggestion(field.getKey(), target));
       } else if (known.isObject()) {
         if (value.isObject()) {
-          mergeChecked((ObjectNode) value, (ObjectNode) known, path + ".", origin, origins, problems);
+          mergeChecked(
+              (ObjectNode) value, (ObjectNode) known, path + ".", origin, origins, problems);
         } else {
           problems.add(wrongType(path, origin, "an object", value));
         }
@@ -237,7 +241,8 @@ public final class ConfigLoader {
               }
               String path = byName.get(name);
               if (path == null) {
-                problems.add("unknown environment variable " + name + ": no such configuration key");
+                problems.add(
+                    "unknown environment variable " + name + ": no such configuration key");
               } else {
                 applyText(merged, path, value, "environment variable " + name, origins, problems);
               }
@@ -289,7 +294,14 @@ public final class ConfigLoader {
     JsonNode value = convert(text, known);
     if (value == null) {
       problems.add(
-          "key '" + path + "' in " + origin + " must be " + expectedType(known) + ", was '" + text
+          "key '"
+              + path
+              + "' in "
+              + origin
+              + " must be "
+              + expectedType(known)
+              + ", was '"
+              + text
               + "'");
       return;
     }
@@ -394,8 +406,16 @@ public final class ConfigLoader {
   }
 
   private static String wrongType(String path, String origin, String expected, JsonNode value) {
-    return "key '" + path + "' in " + origin + " must be " + expected + ", was " + kind(value)
-        + " " + value;
+    return "key '"
+        + path
+        + "' in "
+        + origin
+        + " must be "
+        + expected
+        + ", was "
+        + kind(value)
+        + " "
+        + value;
   }
 
   private static String kind(JsonNode value) {
@@ -435,7 +455,8 @@ public final class ConfigLoader {
       current[0] = i;
       for (int j = 1; j <= b.length(); j++) {
         int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+        current[j] =
+            Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
       }
       int[] swap = previous;
       previous = current;

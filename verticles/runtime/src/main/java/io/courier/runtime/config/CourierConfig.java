@@ -94,8 +94,8 @@ public record CourierConfig(
       boolean enabled, int port, int controllerPort, String dataDir) {}
 
   /**
-   * The shared Kafka producer. It is always idempotent with {@code acks=all}: an acknowledged
-   * event is on every in-sync replica.
+   * The shared Kafka producer. It is always idempotent with {@code acks=all}: an acknowledged event
+   * is on every in-sync replica.
    *
    * @param lingerMs how long to wait to fill a batch
    * @param deliveryTimeoutMs upper bound on the time to report success or failure of a send

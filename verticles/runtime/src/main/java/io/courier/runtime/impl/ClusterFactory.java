@@ -41,8 +41,8 @@ public final class ClusterFactory {
   }
 
   /**
-   * Hazelcast settings: the given XML file or Vert.x's default (which holds the maps Vert.x
-   * needs), then name, port, interface and discovery from Courier's configuration.
+   * Hazelcast settings: the given XML file or Vert.x's default (which holds the maps Vert.x needs),
+   * then name, port, interface and discovery from Courier's configuration.
    */
   public static Config hazelcastConfig(ClusterConfig cluster) throws FileNotFoundException {
     Config config =

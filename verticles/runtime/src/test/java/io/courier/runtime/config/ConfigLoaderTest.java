@@ -54,7 +54,8 @@ class ConfigLoaderTest {
   }
 
   @Test
-  @DisplayName("refuses the prod profile until Kafka, Consul and the pod address come from the environment")
+  @DisplayName(
+      "refuses the prod profile until Kafka, Consul and the pod address come from the environment")
   void shouldRequireProdValuesFromEnvironment() {
     Path prod = CONF.resolve("prod.json");
     assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(prod))
@@ -71,7 +72,10 @@ class ConfigLoaderTest {
                                         + ")")
                                 .contains("COURIER_KAFKA_BOOTSTRAP_SERVERS"))
                     .anySatisfy(
-                        p -> assertThat(p).contains("'discovery.consulHost'").contains(prod.toString()))
+                        p ->
+                            assertThat(p)
+                                .contains("'discovery.consulHost'")
+                                .contains(prod.toString()))
                     .anySatisfy(p -> assertThat(p).contains("'cluster.publicHost'")));
 
     CourierConfig config =
@@ -82,7 +86,8 @@ class ConfigLoaderTest {
                     "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3"),
                 Map.of())
             .load(prod);
-    assertThat(config.kafka().bootstrapServers()).isEqualTo("kafka-0.kafka:9092,kafka-1.kafka:9092");
+    assertThat(config.kafka().bootstrapServers())
+        .isEqualTo("kafka-0.kafka:9092,kafka-1.kafka:9092");
     assertThat(config.cluster().kubernetes().enabled()).isTrue();
   }
 
@@ -110,8 +115,12 @@ class ConfigLoaderTest {
             e ->
                 assertThat(e.problems())
                     .containsExactly(
-                        "key 'gateway.port' in " + file + " must be a whole number, was a string \"8080\"",
-                        "key 'cluster.enabled' in " + file + " must be true or false, was a number 1"));
+                        "key 'gateway.port' in "
+                            + file
+                            + " must be a whole number, was a string \"8080\"",
+                        "key 'cluster.enabled' in "
+                            + file
+                            + " must be true or false, was a number 1"));
   }
 
   @Test
@@ -125,8 +134,12 @@ class ConfigLoaderTest {
             e ->
                 assertThat(e.problems())
                     .containsExactly(
-                        "key 'kafka' in " + file + " must be an object, was a string \"127.0.0.1:9092\"",
-                        "key 'roles' in " + file + " must be a list of strings, was a list [\"gateway\",3]"));
+                        "key 'kafka' in "
+                            + file
+                            + " must be an object, was a string \"127.0.0.1:9092\"",
+                        "key 'roles' in "
+                            + file
+                            + " must be a list of strings, was a list [\"gateway\",3]"));
   }
 
   @Test
@@ -145,7 +158,8 @@ class ConfigLoaderTest {
   @Test
   @DisplayName("lets an environment variable override the file, typed like the key")
   void shouldApplyEnvironmentOverride() throws IOException {
-    Path file = file("{\"gateway\": {\"port\": 8080}, \"kafka\": {\"embedded\": {\"enabled\": true}}}");
+    Path file =
+        file("{\"gateway\": {\"port\": 8080}, \"kafka\": {\"embedded\": {\"enabled\": true}}}");
 
     CourierConfig config =
         loader(
@@ -181,8 +195,7 @@ class ConfigLoaderTest {
   void shouldNameBadEnvironmentOverride() throws IOException {
     Path file = file("{\"kafka\": {\"embedded\": {\"enabled\": true}}}");
 
-    assertThatThrownBy(
-            () -> loader(Map.of("COURIER_GATEWAY_PORT", "http"), Map.of()).load(file))
+    assertThatThrownBy(() -> loader(Map.of("COURIER_GATEWAY_PORT", "http"), Map.of()).load(file))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
             "key 'gateway.port' in environment variable COURIER_GATEWAY_PORT must be a whole"

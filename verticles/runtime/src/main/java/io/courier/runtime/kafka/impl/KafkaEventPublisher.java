@@ -40,7 +40,8 @@ public final class KafkaEventPublisher implements EventPublisher {
   private final Admin admin;
   private final ExecutorService sender;
 
-  private KafkaEventPublisher(Vertx vertx, String bootstrapServers, CourierConfig.ProducerConfig c) {
+  private KafkaEventPublisher(
+      Vertx vertx, String bootstrapServers, CourierConfig.ProducerConfig c) {
     this.vertx = vertx;
     Map<String, Object> props = new HashMap<>();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -49,7 +50,8 @@ public final class KafkaEventPublisher implements EventPublisher {
     props.put(ProducerConfig.LINGER_MS_CONFIG, c.lingerMs());
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, c.deliveryTimeoutMs());
     props.put(
-        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(30_000, c.deliveryTimeoutMs() - c.lingerMs()));
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
+        Math.min(30_000, c.deliveryTimeoutMs() - c.lingerMs()));
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, c.deliveryTimeoutMs());
     props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, c.maxRequestSizeBytes());
     props.put(ProducerConfig.CLIENT_ID_CONFIG, "courier-publisher");
