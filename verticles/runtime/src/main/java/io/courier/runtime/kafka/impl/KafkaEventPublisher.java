@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -34,11 +35,14 @@ public final class KafkaEventPublisher implements EventPublisher {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaEventPublisher.class);
   private static final int READY_TIMEOUT_MS = 2_000;
+  private static final long READY_CACHE_MS = 1_000;
 
   private final Vertx vertx;
   private final KafkaProducer<String, Event<?>> producer;
   private final Admin admin;
   private final ExecutorService sender;
+  private final AtomicReference<Future<Void>> readyCheck = new AtomicReference<>();
+  private volatile long lastReadyNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
 
   private KafkaEventPublisher(
       Vertx vertx, String bootstrapServers, CourierConfig.ProducerConfig c) {
@@ -113,20 +117,39 @@ public final class KafkaEventPublisher implements EventPublisher {
     return promise.future();
   }
 
+  /**
+   * Asks the cluster for its brokers. A success is remembered for {@value #READY_CACHE_MS} ms and
+   * concurrent callers share one request, so a readiness probe under load costs no Kafka round trip
+   * per call.
+   */
   @Override
   public Future<Void> checkReady() {
-    Context context = vertx.getOrCreateContext();
-    return Future.fromCompletionStage(
+    if (System.nanoTime() - lastReadyNanos < TimeUnit.MILLISECONDS.toNanos(READY_CACHE_MS)) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> mine = Promise.promise();
+    Future<Void> current = readyCheck.compareAndExchange(null, mine.future());
+    if (current != null) {
+      return current;
+    }
+    Future.fromCompletionStage(
             admin
                 .describeCluster(new DescribeClusterOptions().timeoutMs(READY_TIMEOUT_MS))
                 .nodes()
                 .toCompletionStage(),
-            context)
-        .compose(
+            vertx.getOrCreateContext())
+        .<Void>compose(
             nodes ->
                 nodes.isEmpty()
                     ? Future.failedFuture("Kafka cluster reports no brokers")
-                    : Future.succeededFuture());
+                    : Future.succeededFuture())
+        .onSuccess(v -> lastReadyNanos = System.nanoTime())
+        .onComplete(
+            ar -> {
+              readyCheck.set(null);
+              mine.handle(ar);
+            });
+    return mine.future();
   }
 
   /** Flushes what is in flight and closes, within the timeout, on a worker thread. */
