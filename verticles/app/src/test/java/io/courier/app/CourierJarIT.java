@@ -59,16 +59,7 @@ class CourierJarIT {
     int gatewayPort = freePort();
     int kafkaPort = freePort();
     int controllerPort = freePort();
-    Child child =
-        start(
-            Map.of(
-                "COURIER_GATEWAY_PORT", Integer.toString(gatewayPort),
-                "COURIER_KAFKA_EMBEDDED_PORT", Integer.toString(kafkaPort),
-                "COURIER_KAFKA_EMBEDDED_CONTROLLER_PORT", Integer.toString(controllerPort),
-                "COURIER_KAFKA_EMBEDDED_DATA_DIR", work.resolve("kafka").toString()),
-            "run",
-            "--config",
-            CONF.resolve("dev.json").toString());
+    Child child = startDev(gatewayPort, kafkaPort, controllerPort);
 
     long begin = System.nanoTime();
     String banner = child.readyLine.get(60, TimeUnit.SECONDS);
@@ -123,16 +114,7 @@ class CourierJarIT {
   @DisplayName("exits 1 with one line naming the role that could not start")
   void shouldExit1NamingRoleThatFailed() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      Child child =
-          start(
-              Map.of(
-                  "COURIER_GATEWAY_PORT", Integer.toString(taken.getLocalPort()),
-                  "COURIER_KAFKA_EMBEDDED_PORT", Integer.toString(freePort()),
-                  "COURIER_KAFKA_EMBEDDED_CONTROLLER_PORT", Integer.toString(freePort()),
-                  "COURIER_KAFKA_EMBEDDED_DATA_DIR", work.resolve("kafka").toString()),
-              "run",
-              "--config",
-              CONF.resolve("dev.json").toString());
+      Child child = startDev(taken.getLocalPort(), freePort(), freePort());
 
       assertThat(child.process.waitFor(90, TimeUnit.SECONDS)).isTrue();
       child.drained.get(10, TimeUnit.SECONDS);
@@ -141,6 +123,19 @@ class CourierJarIT {
       assertThat(child.stderr)
           .anyMatch(line -> line.startsWith("courier: role 'gateway' failed to start: "));
     }
+  }
+
+  /** The dev profile on the given ports, with its broker's data in this test's directory. */
+  private Child startDev(int gatewayPort, int kafkaPort, int controllerPort) throws IOException {
+    return start(
+        Map.of(
+            "COURIER_GATEWAY_PORT", Integer.toString(gatewayPort),
+            "COURIER_KAFKA_EMBEDDED_PORT", Integer.toString(kafkaPort),
+            "COURIER_KAFKA_EMBEDDED_CONTROLLER_PORT", Integer.toString(controllerPort),
+            "COURIER_KAFKA_EMBEDDED_DATA_DIR", work.resolve("kafka").toString()),
+        "run",
+        "--config",
+        CONF.resolve("dev.json").toString());
   }
 
   private Child start(Map<String, String> env, String... args) throws IOException {

@@ -6,7 +6,6 @@ import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Role;
-import io.courier.runtime.RoleContext;
 import io.courier.runtime.RoleDeployment;
 import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
@@ -89,27 +88,20 @@ class GatewayHealthIT {
 
   /** A role whose start completes when the test says, reporting the gateway's URL first. */
   private static Role slowRole(Promise<Void> release, Promise<String> gatewayUp) {
-    return new Role() {
-      @Override
-      public String name() {
-        return "slow";
-      }
-
-      @Override
-      public List<RoleDeployment> deployments(RoleContext roleContext) {
-        return List.of(
-            RoleDeployment.of(
-                "slow",
-                () ->
-                    new VerticleBase() {
-                      @Override
-                      public Future<?> start() {
-                        gatewayUp.tryComplete(roleContext.endpoints().get("gateway"));
-                        return release.future();
-                      }
-                    },
-                1));
-      }
-    };
+    return Role.of(
+        "slow",
+        roleContext ->
+            List.of(
+                RoleDeployment.of(
+                    "slow",
+                    () ->
+                        new VerticleBase() {
+                          @Override
+                          public Future<?> start() {
+                            gatewayUp.tryComplete(roleContext.endpoints().get("gateway"));
+                            return release.future();
+                          }
+                        },
+                    1)));
   }
 }

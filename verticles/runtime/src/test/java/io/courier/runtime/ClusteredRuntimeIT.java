@@ -10,7 +10,6 @@ import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -120,27 +119,7 @@ class ClusteredRuntimeIT {
 
   private static Role role(
       String name, java.util.function.Function<io.vertx.core.Vertx, Future<?>> start) {
-    return new Role() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public List<RoleDeployment> deployments(RoleContext context) {
-        return List.of(
-            RoleDeployment.of(
-                name,
-                () ->
-                    new VerticleBase() {
-                      @Override
-                      public Future<?> start() {
-                        return start.apply(vertx);
-                      }
-                    },
-                1));
-      }
-    };
+    return TestRoles.starting(name, (context, vertx) -> start.apply(vertx));
   }
 
   private static int freePort() throws IOException {

@@ -12,7 +12,6 @@ import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
 import io.courier.runtime.kafka.EventPublisher;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.ext.healthchecks.CheckResult;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -196,57 +195,19 @@ class CourierRuntimeIT {
   }
 
   private Role journalRole(String name) {
-    return new Role() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public List<RoleDeployment> deployments(RoleContext context) {
-        return List.of(
-            RoleDeployment.of(
-                name,
-                () ->
-                    new VerticleBase() {
-                      @Override
-                      public Future<?> start() {
-                        journal.add("start " + name);
-                        return Future.succeededFuture();
-                      }
-
-                      @Override
-                      public Future<?> stop() {
-                        journal.add("stop " + name);
-                        return Future.succeededFuture();
-                      }
-                    },
-                1));
-      }
-    };
+    return TestRoles.lifecycle(
+        name,
+        (context, vertx) -> {
+          journal.add("start " + name);
+          return Future.succeededFuture();
+        },
+        () -> {
+          journal.add("stop " + name);
+          return Future.succeededFuture();
+        });
   }
 
   private static Role role(String name, java.util.function.Function<RoleContext, Future<?>> start) {
-    return new Role() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public List<RoleDeployment> deployments(RoleContext roleContext) {
-        return List.of(
-            RoleDeployment.of(
-                name,
-                () ->
-                    new VerticleBase() {
-                      @Override
-                      public Future<?> start() {
-                        return start.apply(roleContext);
-                      }
-                    },
-                1));
-      }
-    };
+    return TestRoles.starting(name, (context, vertx) -> start.apply(context));
   }
 }

@@ -1,0 +1,44 @@
+package io.courier.runtime;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+
+/** Roles of one verticle whose start and stop the test supplies. */
+final class TestRoles {
+
+  private TestRoles() {}
+
+  /** A role whose single verticle runs {@code start} with the role context and its Vert.x. */
+  static Role starting(String name, BiFunction<RoleContext, io.vertx.core.Vertx, Future<?>> start) {
+    return lifecycle(name, start, Future::succeededFuture);
+  }
+
+  /** A role whose single verticle runs {@code start} on deploy and {@code stop} on undeploy. */
+  static Role lifecycle(
+      String name,
+      BiFunction<RoleContext, io.vertx.core.Vertx, Future<?>> start,
+      Supplier<Future<?>> stop) {
+    return Role.of(
+        name,
+        roleContext ->
+            List.of(
+                RoleDeployment.of(
+                    name,
+                    () ->
+                        new VerticleBase() {
+                          @Override
+                          public Future<?> start() {
+                            return start.apply(roleContext, vertx);
+                          }
+
+                          @Override
+                          public Future<?> stop() {
+                            return stop.get();
+                          }
+                        },
+                    1)));
+  }
+}
