@@ -78,9 +78,15 @@ public record CourierConfig(
    * @param bootstrapServers {@code host:port,...}; ignored when the embedded broker runs
    * @param embedded the in-process broker of the dev profile
    * @param producer the shared producer
+   * @param consumer defaults of every event consumer
+   * @param bridge event-bus to Kafka mappings of the {@code kafka-bridge} role
    */
   public record KafkaConfig(
-      String bootstrapServers, EmbeddedKafkaConfig embedded, ProducerConfig producer) {}
+      String bootstrapServers,
+      EmbeddedKafkaConfig embedded,
+      ProducerConfig producer,
+      ConsumerConfig consumer,
+      BridgeConfig bridge) {}
 
   /**
    * The in-process KRaft broker.
@@ -100,8 +106,50 @@ public record CourierConfig(
    * @param lingerMs how long to wait to fill a batch
    * @param deliveryTimeoutMs upper bound on the time to report success or failure of a send
    * @param maxRequestSizeBytes largest record batch the producer sends
+   * @param maxInFlight events sent and not yet acknowledged past which publishing fails fast
    */
-  public record ProducerConfig(int lingerMs, int deliveryTimeoutMs, int maxRequestSizeBytes) {}
+  public record ProducerConfig(
+      int lingerMs, int deliveryTimeoutMs, int maxRequestSizeBytes, int maxInFlight) {}
+
+  /**
+   * Event consumers.
+   *
+   * @param groupId consumer group of the process's consumers
+   * @param maxInFlight records received and not completed past which partitions pause
+   * @param inPlaceAttempts handler attempts before a record moves to the retry topic
+   * @param backoffInitialMs first in-place back-off; doubles per attempt, with jitter
+   * @param backoffMaxMs largest in-place back-off
+   * @param retryTopicAttempts passes through {@code <topic>.retry} before the dead-letter topic
+   * @param retryDelayMs how long a record waits on the retry topic
+   * @param dedupeCapacity processed event ids remembered in memory
+   * @param dedupeRetentionHours how long the processed-ids topic keeps an id
+   * @param commitIntervalMs how often completed offsets are committed
+   */
+  public record ConsumerConfig(
+      String groupId,
+      int maxInFlight,
+      int inPlaceAttempts,
+      long backoffInitialMs,
+      long backoffMaxMs,
+      int retryTopicAttempts,
+      long retryDelayMs,
+      int dedupeCapacity,
+      int dedupeRetentionHours,
+      long commitIntervalMs) {}
+
+  /**
+   * Event bus <-> Kafka mappings.
+   *
+   * @param publish {@code address=topic}: events sent to the address are published to the topic
+   * @param consume {@code topic=address}: events of the topic are requested on the address; the
+   *     reply acknowledges them
+   */
+  public record BridgeConfig(List<String> publish, List<String> consume) {
+    public BridgeConfig {
+      publish = List.copyOf(publish);
+      consume = List.copyOf(consume);
+    }
+  }
 
   /**
    * Service discovery.

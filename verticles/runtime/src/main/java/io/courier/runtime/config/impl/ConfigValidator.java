@@ -130,6 +130,20 @@ public final class ConfigValidator {
     atLeast("kafka.producer.lingerMs", kafka.producer().lingerMs(), 0);
     atLeast("kafka.producer.deliveryTimeoutMs", kafka.producer().deliveryTimeoutMs(), 1000);
     atLeast("kafka.producer.maxRequestSizeBytes", kafka.producer().maxRequestSizeBytes(), 1024);
+    atLeast("kafka.producer.maxInFlight", kafka.producer().maxInFlight(), 1);
+    CourierConfig.ConsumerConfig consumer = kafka.consumer();
+    text("kafka.consumer.groupId", consumer.groupId());
+    atLeast("kafka.consumer.maxInFlight", consumer.maxInFlight(), 1);
+    atLeast("kafka.consumer.inPlaceAttempts", consumer.inPlaceAttempts(), 1);
+    atLeast("kafka.consumer.backoffInitialMs", consumer.backoffInitialMs(), 1);
+    atLeast("kafka.consumer.backoffMaxMs", consumer.backoffMaxMs(), consumer.backoffInitialMs());
+    atLeast("kafka.consumer.retryTopicAttempts", consumer.retryTopicAttempts(), 0);
+    atLeast("kafka.consumer.retryDelayMs", consumer.retryDelayMs(), 0);
+    atLeast("kafka.consumer.dedupeCapacity", consumer.dedupeCapacity(), 0);
+    atLeast("kafka.consumer.dedupeRetentionHours", consumer.dedupeRetentionHours(), 1);
+    atLeast("kafka.consumer.commitIntervalMs", consumer.commitIntervalMs(), 10);
+    mappings("kafka.bridge.publish", kafka.bridge().publish());
+    mappings("kafka.bridge.consume", kafka.bridge().consume());
   }
 
   private void discovery(CourierConfig.DiscoveryConfig discovery) {
@@ -144,6 +158,22 @@ public final class ConfigValidator {
     if ("consul".equals(discovery.backend())) {
       text("discovery.consulHost", discovery.consulHost());
       port("discovery.consulPort", discovery.consulPort());
+    }
+  }
+
+  private void mappings(String key, List<String> mappings) {
+    for (String mapping : mappings) {
+      String[] parts = mapping.split("=", -1);
+      if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
+        problems.add(
+            "key '"
+                + key
+                + "' ("
+                + origin(key)
+                + ") holds '"
+                + mapping
+                + "', which is not from=to");
+      }
     }
   }
 

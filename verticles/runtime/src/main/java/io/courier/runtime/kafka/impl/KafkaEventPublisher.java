@@ -4,6 +4,7 @@ import io.courier.codec.Event;
 import io.courier.codec.kafka.EventSerializer;
 import io.courier.runtime.config.CourierConfig;
 import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.OverloadException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -15,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -41,12 +43,15 @@ public final class KafkaEventPublisher implements EventPublisher {
   private final KafkaProducer<String, Event<?>> producer;
   private final Admin admin;
   private final ExecutorService sender;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final int maxInFlight;
   private final AtomicReference<Future<Void>> readyCheck = new AtomicReference<>();
   private volatile long lastReadyNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
 
   private KafkaEventPublisher(
       Vertx vertx, String bootstrapServers, CourierConfig.ProducerConfig c) {
     this.vertx = vertx;
+    this.maxInFlight = c.maxInFlight();
     Map<String, Object> props = new HashMap<>();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -87,8 +92,17 @@ public final class KafkaEventPublisher implements EventPublisher {
 
   @Override
   public Future<Published> publish(String topic, Event<?> event) {
+    if (inFlight.incrementAndGet() > maxInFlight) {
+      inFlight.decrementAndGet();
+      return Future.failedFuture(
+          new OverloadException(
+              "Kafka publisher has "
+                  + maxInFlight
+                  + " events in flight (kafka.producer.maxInFlight)"));
+    }
     Context context = vertx.getOrCreateContext();
     Promise<Published> promise = Promise.promise();
+    promise.future().onComplete(ar -> inFlight.decrementAndGet());
     ProducerRecord<String, Event<?>> record = new ProducerRecord<>(topic, event.subject(), event);
     try {
       sender.execute(
@@ -122,6 +136,11 @@ public final class KafkaEventPublisher implements EventPublisher {
    * concurrent callers share one request, so a readiness probe under load costs no Kafka round trip
    * per call.
    */
+  /** Events sent and not yet acknowledged or failed. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
   @Override
   public Future<Void> checkReady() {
     if (System.nanoTime() - lastReadyNanos < TimeUnit.MILLISECONDS.toNanos(READY_CACHE_MS)) {

@@ -1,0 +1,29 @@
+package io.courier.runtime.kafka;
+
+/**
+ * Counters of one consumer since it started.
+ *
+ * @param received records polled
+ * @param handled records whose handler succeeded
+ * @param duplicates records skipped because their event id was already processed
+ * @param retriedInPlace handler attempts repeated in place after a failure
+ * @param sentToRetry records moved to the retry topic
+ * @param sentToDeadLetter records parked in the dead-letter topic
+ * @param undecodable records that were not valid Courier events (a subset of sentToDeadLetter)
+ * @param committed offset commits that succeeded
+ * @param pauses times the consumer paused its partitions for back-pressure
+ * @param inFlight records received and not yet completed, now
+ * @param meanHandlerMillis mean handler latency over successful handlings
+ */
+public record ConsumerStats(
+    long received,
+    long handled,
+    long duplicates,
+    long retriedInPlace,
+    long sentToRetry,
+    long sentToDeadLetter,
+    long undecodable,
+    long committed,
+    long pauses,
+    int inFlight,
+    double meanHandlerMillis) {}

@@ -1,0 +1,219 @@
+package io.courier.runtime.kafka;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Lists and replays a topic's dead-letter topic ({@code <topic>.dlt}). Replay moves every record
+ * not yet replayed back to the topic it came from, without Courier's delivery headers, and
+ * remembers how far it got in the consumer group {@code courier-dlt-replay}.
+ */
+public final class DeadLetters {
+
+  /** The consumer group that remembers which dead letters were replayed. */
+  public static final String REPLAY_GROUP = "courier-dlt-replay";
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  private final Vertx vertx;
+  private final String bootstrapServers;
+
+  public DeadLetters(Vertx vertx, String bootstrapServers) {
+    this.vertx = vertx;
+    this.bootstrapServers = bootstrapServers;
+  }
+
+  /**
+   * One parked record.
+   *
+   * @param partition partition in the dead-letter topic
+   * @param offset offset in the dead-letter topic
+   * @param key the record key
+   * @param headers every header, as text
+   * @param valueSize payload size in bytes
+   */
+  public record DeadLetter(
+      int partition, long offset, String key, Map<String, String> headers, int valueSize) {
+
+    /** The failure that parked it, e.g. {@code java.lang.IllegalStateException: boom}. */
+    public String error() {
+      return headers.getOrDefault(DeliveryHeaders.ERROR_CLASS, "?")
+          + ": "
+          + headers.getOrDefault(DeliveryHeaders.ERROR_MESSAGE, "");
+    }
+  }
+
+  /** Every record in {@code <topic>.dlt}, oldest first (at most {@code max}). */
+  public Future<List<DeadLetter>> list(String topic, int max) {
+    return vertx.executeBlocking(() -> readAll(topic + DeliveryHeaders.DLT_SUFFIX, max), false);
+  }
+
+  /** Moves the dead letters of {@code topic} not replayed before back; returns how many. */
+  public Future<Integer> replay(String topic) {
+    return vertx.executeBlocking(() -> replayBlocking(topic + DeliveryHeaders.DLT_SUFFIX), false);
+  }
+
+  private List<DeadLetter> readAll(String dlt, int max) {
+    List<DeadLetter> letters = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> reader = consumer(null)) {
+      List<TopicPartition> partitions = partitions(reader, dlt);
+      reader.assign(partitions);
+      reader.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = reader.endOffsets(partitions, TIMEOUT);
+      readUntil(
+          reader,
+          end,
+          record -> {
+            if (letters.size() < max) {
+              letters.add(
+                  new DeadLetter(
+                      record.partition(),
+                      record.offset(),
+                      record.key(),
+                      headers(record),
+                      record.value() == null ? 0 : record.value().length));
+            }
+          });
+    }
+    return letters;
+  }
+
+  private int replayBlocking(String dlt)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    Map<String, Object> producerProps = new HashMap<>();
+    producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+    producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
+    Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
+    try (KafkaConsumer<String, byte[]> reader = consumer(REPLAY_GROUP);
+        KafkaProducer<String, byte[]> producer =
+            new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer())) {
+      List<TopicPartition> partitions = partitions(reader, dlt);
+      reader.assign(partitions);
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          reader.committed(new java.util.HashSet<>(partitions), TIMEOUT);
+      for (TopicPartition partition : partitions) {
+        OffsetAndMetadata from = committed.get(partition);
+        if (from == null) {
+          reader.seekToBeginning(List.of(partition));
+        } else {
+          reader.seek(partition, from.offset());
+        }
+      }
+      Map<TopicPartition, Long> end = reader.endOffsets(partitions, TIMEOUT);
+      readUntil(
+          reader,
+          end,
+          record -> {
+            sends.add(producer.send(backToOrigin(dlt, record)));
+            done.put(
+                new TopicPartition(record.topic(), record.partition()),
+                new OffsetAndMetadata(record.offset() + 1));
+          });
+      producer.flush();
+      for (java.util.concurrent.Future<?> send : sends) {
+        send.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      }
+      if (!done.isEmpty()) {
+        reader.commitSync(done, TIMEOUT);
+      }
+    }
+    return sends.size();
+  }
+
+  private static ProducerRecord<String, byte[]> backToOrigin(
+      String dlt, ConsumerRecord<String, byte[]> record) {
+    RecordHeaders headers = new RecordHeaders();
+    String origin = DeliveryHeaders.baseTopic(dlt);
+    for (Header header : record.headers()) {
+      if (DeliveryHeaders.ORIGINAL_TOPIC.equals(header.key()) && header.value() != null) {
+        origin = new String(header.value(), UTF_8);
+      }
+      if (!DeliveryHeaders.isDeliveryHeader(header.key())) {
+        headers.add(header);
+      }
+    }
+    return new ProducerRecord<>(origin, null, record.key(), record.value(), headers);
+  }
+
+  private KafkaConsumer<String, byte[]> consumer(String groupId) {
+    Map<String, Object> props = new HashMap<>();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    if (groupId != null) {
+      props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    }
+    return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private static List<TopicPartition> partitions(
+      KafkaConsumer<String, byte[]> reader, String topic) {
+    List<TopicPartition> partitions = new ArrayList<>();
+    for (PartitionInfo info : reader.partitionsFor(topic, TIMEOUT)) {
+      partitions.add(new TopicPartition(topic, info.partition()));
+    }
+    return partitions;
+  }
+
+  private static void readUntil(
+      KafkaConsumer<String, byte[]> reader,
+      Map<TopicPartition, Long> end,
+      java.util.function.Consumer<ConsumerRecord<String, byte[]>> sink) {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (!reachedEnd(reader, end)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("could not read to the end within " + TIMEOUT);
+      }
+      for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
+        if (record.offset() < end.get(new TopicPartition(record.topic(), record.partition()))) {
+          sink.accept(record);
+        }
+      }
+    }
+  }
+
+  private static boolean reachedEnd(
+      KafkaConsumer<String, byte[]> reader, Map<TopicPartition, Long> end) {
+    for (Map.Entry<TopicPartition, Long> partition : end.entrySet()) {
+      if (reader.position(partition.getKey()) < partition.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static Map<String, String> headers(ConsumerRecord<String, byte[]> record) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (Header header : record.headers()) {
+      headers.put(header.key(), header.value() == null ? "" : new String(header.value(), UTF_8));
+    }
+    return headers;
+  }
+}

@@ -1,0 +1,622 @@
+package io.courier.runtime.kafka.impl;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import io.courier.codec.Event;
+import io.courier.codec.kafka.EventDecodingException;
+import io.courier.codec.kafka.EventDeserializer;
+import io.courier.runtime.config.CourierConfig.ConsumerConfig;
+import io.courier.runtime.kafka.ConsumerStats;
+import io.courier.runtime.kafka.DeliveryHeaders;
+import io.courier.runtime.kafka.EventConsumer;
+import io.courier.runtime.kafka.EventHandler;
+import io.courier.runtime.kafka.NonRetryableException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The at-least-once consumer behind {@link EventConsumer}. One thread owns the {@code
+ * KafkaConsumer} (poll, pause, resume, commit); records are decoded there and handed to the Vert.x
+ * context that started the consumer, where per-key queues keep records of one key in order while
+ * different keys run in parallel. Offsets are committed per partition only up to the lowest record
+ * still in flight.
+ */
+public final class KafkaEventConsumer implements EventConsumer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaEventConsumer.class);
+  private static final int MAX_ERROR_MESSAGE = 1_000;
+
+  private final Vertx vertx;
+  private final String bootstrapServers;
+  private final List<String> topics;
+  private final ConsumerConfig config;
+  private final EventHandler handler;
+  private final EventDeserializer decoder = new EventDeserializer();
+  private final Map<TopicPartition, PartitionOffsets> offsets = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Counters counters = new Counters();
+  private final KafkaProcessedEvents processed;
+
+  // Confined to the context.
+  private final Map<String, ArrayDeque<Work>> keyQueues = new HashMap<>();
+
+  private Context context;
+  private RawSender sender;
+  private Thread pollThread;
+  private volatile boolean running;
+  private volatile boolean crashed;
+  private volatile long drainDeadlineNanos;
+  private Promise<Void> stopped;
+
+  /**
+   * @param topics the topics to consume; each one's {@code .retry} topic is consumed too
+   */
+  public KafkaEventConsumer(
+      Vertx vertx,
+      String bootstrapServers,
+      List<String> topics,
+      ConsumerConfig config,
+      EventHandler handler) {
+    this.vertx = vertx;
+    this.bootstrapServers = bootstrapServers;
+    this.topics = List.copyOf(topics);
+    this.config = config;
+    this.handler = handler;
+    this.processed =
+        new KafkaProcessedEvents(
+            bootstrapServers,
+            config.groupId(),
+            config.dedupeCapacity(),
+            TimeUnit.HOURS.toMillis(config.dedupeRetentionHours()));
+  }
+
+  @Override
+  public synchronized Future<Void> start() {
+    if (pollThread != null) {
+      return Future.failedFuture(new IllegalStateException("consumer already started"));
+    }
+    context = vertx.getOrCreateContext();
+    Promise<Void> started = Promise.promise();
+    stopped = Promise.promise();
+    running = true;
+    pollThread = new Thread(() -> run(started), "courier-consumer-" + config.groupId());
+    pollThread.setDaemon(true);
+    pollThread.start();
+    return started.future();
+  }
+
+  @Override
+  public synchronized Future<Void> stop(Duration deadline) {
+    if (pollThread == null) {
+      return Future.succeededFuture();
+    }
+    drainDeadlineNanos = System.nanoTime() + deadline.toNanos();
+    running = false;
+    return stopped.future();
+  }
+
+  /**
+   * Stops as a killed process would: no drain and no commit. Records handled since the last commit
+   * are delivered again to the next consumer of the group. For tests of redelivery.
+   */
+  synchronized Future<Void> crash() {
+    if (pollThread == null) {
+      return Future.succeededFuture();
+    }
+    crashed = true;
+    running = false;
+    return stopped.future();
+  }
+
+  @Override
+  public ConsumerStats stats() {
+    return counters.snapshot(inFlight.get());
+  }
+
+  // ---------------------------------------------------------------- poll thread
+
+  private void run(Promise<Void> started) {
+    KafkaConsumer<String, byte[]> consumer = null;
+    try {
+      sender = new RawSender(bootstrapServers, "courier-consumer-" + config.groupId());
+      processed.load();
+      consumer =
+          new KafkaConsumer<>(
+              consumerProps(), new StringDeserializer(), new ByteArrayDeserializer());
+      List<String> subscription = new ArrayList<>(topics);
+      topics.forEach(topic -> subscription.add(topic + DeliveryHeaders.RETRY_SUFFIX));
+      KafkaConsumer<String, byte[]> owned = consumer;
+      consumer.subscribe(subscription, new Rebalance(owned));
+      context.runOnContext(v -> started.tryComplete());
+      pollLoop(consumer);
+      if (!crashed) {
+        drain(consumer);
+      }
+    } catch (RuntimeException e) {
+      LOG.error("consumer of {} stopped on an error", topics, e);
+      context.runOnContext(v -> started.tryFail(e));
+    } finally {
+      closeQuietly(consumer);
+      context.runOnContext(v -> stopped.tryComplete());
+    }
+  }
+
+  private Map<String, Object> consumerProps() {
+    Map<String, Object> props = new HashMap<>();
+    props.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        bootstrapServers);
+    props.put(org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+    props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+        Math.max(1, Math.min(500, config.maxInFlight())));
+    props.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.CLIENT_ID_CONFIG,
+        "courier-consumer-" + config.groupId());
+    return props;
+  }
+
+  private void pollLoop(KafkaConsumer<String, byte[]> consumer) {
+    boolean paused = false;
+    long nextCommit = System.nanoTime();
+    while (running) {
+      int now = inFlight.get();
+      if (!paused && now >= config.maxInFlight()) {
+        consumer.pause(consumer.assignment());
+        paused = true;
+        counters.pauses.increment();
+      } else if (paused && now <= config.maxInFlight() / 2) {
+        consumer.resume(consumer.paused());
+        paused = false;
+      }
+      ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
+      for (ConsumerRecord<String, byte[]> record : records) {
+        accept(record);
+      }
+      if (System.nanoTime() >= nextCommit) {
+        commit(consumer, false);
+        nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.commitIntervalMs());
+      }
+    }
+  }
+
+  /** Stops fetching, waits for in-flight records up to the deadline, commits what completed. */
+  private void drain(KafkaConsumer<String, byte[]> consumer) {
+    consumer.pause(consumer.assignment());
+    while (inFlight.get() > 0 && System.nanoTime() < drainDeadlineNanos) {
+      consumer.poll(Duration.ofMillis(50));
+    }
+    if (inFlight.get() > 0) {
+      LOG.warn(
+          "stopping with {} record(s) still in flight; they will be redelivered", inFlight.get());
+    }
+    commit(consumer, true);
+  }
+
+  private void accept(ConsumerRecord<String, byte[]> record) {
+    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+    PartitionOffsets tracker = offsets.computeIfAbsent(partition, p -> new PartitionOffsets());
+    tracker.received(record.offset());
+    inFlight.incrementAndGet();
+    counters.received.increment();
+    Event<?> event = null;
+    RuntimeException undecodable = null;
+    if (record.value() != null) {
+      try {
+        event = decoder.deserialize(record.topic(), record.headers(), record.value());
+      } catch (EventDecodingException e) {
+        undecodable = e;
+      }
+    }
+    Work work = new Work(record, event, undecodable, tracker);
+    context.runOnContext(v -> enqueue(work));
+  }
+
+  private void commit(KafkaConsumer<String, byte[]> consumer, boolean sync) {
+    Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
+    for (TopicPartition partition : consumer.assignment()) {
+      PartitionOffsets tracker = offsets.get(partition);
+      long offset = tracker == null ? -1 : tracker.toCommit();
+      if (offset >= 0) {
+        toCommit.put(partition, new OffsetAndMetadata(offset));
+      }
+    }
+    if (toCommit.isEmpty()) {
+      return;
+    }
+    if (sync) {
+      try {
+        consumer.commitSync(toCommit, Duration.ofSeconds(10));
+        markCommitted(toCommit);
+      } catch (RuntimeException e) {
+        LOG.warn(
+            "final commit failed; records after the last commit will be redelivered: {}",
+            e.toString());
+      }
+    } else {
+      consumer.commitAsync(
+          toCommit,
+          (committed, error) -> {
+            if (error == null) {
+              markCommitted(committed);
+            } else {
+              LOG.debug("commit failed, retried at the next interval: {}", error.toString());
+            }
+          });
+    }
+  }
+
+  private void markCommitted(Map<TopicPartition, OffsetAndMetadata> committed) {
+    committed.forEach(
+        (partition, offset) -> {
+          PartitionOffsets tracker = offsets.get(partition);
+          if (tracker != null) {
+            tracker.markCommitted(offset.offset());
+          }
+        });
+    counters.committed.increment();
+  }
+
+  private void closeQuietly(KafkaConsumer<String, byte[]> consumer) {
+    try {
+      if (consumer != null) {
+        consumer.close(Duration.ofSeconds(10));
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("consumer did not close cleanly: {}", e.toString());
+    }
+    try {
+      if (sender != null) {
+        sender.close();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("consumer's sender did not close cleanly: {}", e.toString());
+    }
+  }
+
+  /** Keeps offsets of assigned partitions; commits what completed before giving one up. */
+  private final class Rebalance implements ConsumerRebalanceListener {
+    private final KafkaConsumer<String, byte[]> consumer;
+
+    Rebalance(KafkaConsumer<String, byte[]> consumer) {
+      this.consumer = consumer;
+    }
+
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (crashed) {
+        onPartitionsLost(partitions);
+        return;
+      }
+      Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
+      for (TopicPartition partition : partitions) {
+        PartitionOffsets tracker = offsets.remove(partition);
+        if (tracker != null) {
+          tracker.revoke();
+          long offset = tracker.toCommit();
+          if (offset >= 0) {
+            toCommit.put(partition, new OffsetAndMetadata(offset));
+          }
+        }
+      }
+      if (!toCommit.isEmpty()) {
+        try {
+          consumer.commitSync(toCommit, Duration.ofSeconds(10));
+        } catch (RuntimeException e) {
+          LOG.warn("commit on revocation failed: {}", e.toString());
+        }
+      }
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      partitions.forEach(
+          partition -> {
+            PartitionOffsets tracker = offsets.remove(partition);
+            if (tracker != null) {
+              tracker.revoke();
+            }
+          });
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      partitions.forEach(partition -> offsets.put(partition, new PartitionOffsets()));
+      if (!running) {
+        consumer.pause(partitions);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- context
+
+  /** One polled record on its way through the handler. */
+  private record Work(
+      ConsumerRecord<String, byte[]> record,
+      Event<?> event,
+      RuntimeException undecodable,
+      PartitionOffsets tracker) {}
+
+  private void enqueue(Work work) {
+    String key =
+        work.record.topic()
+            + '\u0000'
+            + (work.record.key() != null ? work.record.key() : "#" + work.record.partition());
+    ArrayDeque<Work> queue = keyQueues.get(key);
+    if (queue != null) {
+      queue.add(work);
+      return;
+    }
+    keyQueues.put(key, new ArrayDeque<>());
+    process(work, key);
+  }
+
+  private void process(Work work, String key) {
+    handle(work)
+        .onComplete(
+            ar -> {
+              if (ar.failed() && work.tracker.revoked()) {
+                LOG.debug("record of a revoked partition dropped: {}", ar.cause().toString());
+              } else if (ar.failed()) {
+                LOG.warn(
+                    "record {}-{}@{} left incomplete, it will be redelivered: {}",
+                    work.record.topic(),
+                    work.record.partition(),
+                    work.record.offset(),
+                    ar.cause().toString());
+              } else {
+                work.tracker.completed(work.record.offset());
+              }
+              inFlight.decrementAndGet();
+              ArrayDeque<Work> queue = keyQueues.get(key);
+              Work next = queue == null ? null : queue.poll();
+              if (next == null) {
+                keyQueues.remove(key);
+              } else {
+                process(next, key);
+              }
+            });
+  }
+
+  /** Completes when the record may be committed: handled, skipped, or parked elsewhere. */
+  private Future<Void> handle(Work work) {
+    if (work.tracker.revoked()) {
+      return Future.failedFuture("partition revoked before the record started");
+    }
+    if (work.record.value() == null) {
+      return Future.succeededFuture();
+    }
+    if (work.undecodable != null) {
+      counters.undecodable.increment();
+      return park(work, work.undecodable, 0, true);
+    }
+    if (processed.contains(work.event.id())) {
+      counters.duplicates.increment();
+      return Future.succeededFuture();
+    }
+    long wait = retryAt(work.record) - System.currentTimeMillis();
+    Future<Void> due = wait > 0 ? timer(wait) : Future.succeededFuture();
+    return due.compose(v -> attempt(work, 1));
+  }
+
+  private Future<Void> attempt(Work work, int attempt) {
+    long begin = System.nanoTime();
+    Future<Void> result;
+    try {
+      result = handler.handle(work.event);
+      if (result == null) {
+        result = Future.failedFuture(new IllegalStateException("handler returned no future"));
+      }
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    return result.transform(
+        ar -> {
+          if (ar.succeeded()) {
+            counters.handled.increment();
+            counters.handlerNanos.add(System.nanoTime() - begin);
+            return processed
+                .remember(work.event.id(), sender, context)
+                .recover(
+                    e -> {
+                      LOG.error(
+                          "could not record event {} as processed: {}",
+                          work.event.id(),
+                          e.toString());
+                      return Future.succeededFuture();
+                    });
+          }
+          Throwable cause = ar.cause();
+          boolean retryable = !(cause instanceof NonRetryableException);
+          if (retryable && attempt < config.inPlaceAttempts() && running) {
+            counters.retriedInPlace.increment();
+            return timer(backoff(attempt)).compose(v -> attempt(work, attempt + 1));
+          }
+          return park(work, cause, attempt, !retryable);
+        });
+  }
+
+  /** Moves the record to its retry topic, or to its dead-letter topic when retries are spent. */
+  private Future<Void> park(Work work, Throwable cause, int attempts, boolean deadLetterNow) {
+    ConsumerRecord<String, byte[]> record = work.record;
+    String base = DeliveryHeaders.baseTopic(record.topic());
+    int retries = intHeader(record, DeliveryHeaders.RETRIES);
+    int totalAttempts = intHeader(record, DeliveryHeaders.ATTEMPTS) + attempts;
+    boolean toDeadLetter = deadLetterNow || retries >= config.retryTopicAttempts();
+    RecordHeaders headers = new RecordHeaders();
+    for (Header header : record.headers()) {
+      if (!DeliveryHeaders.isDeliveryHeader(header.key())) {
+        headers.add(header);
+      }
+    }
+    put(
+        headers,
+        DeliveryHeaders.ORIGINAL_TOPIC,
+        stringHeader(record, DeliveryHeaders.ORIGINAL_TOPIC, base));
+    put(
+        headers,
+        DeliveryHeaders.ORIGINAL_PARTITION,
+        stringHeader(
+            record, DeliveryHeaders.ORIGINAL_PARTITION, Integer.toString(record.partition())));
+    put(
+        headers,
+        DeliveryHeaders.ORIGINAL_OFFSET,
+        stringHeader(record, DeliveryHeaders.ORIGINAL_OFFSET, Long.toString(record.offset())));
+    put(headers, DeliveryHeaders.ERROR_CLASS, cause.getClass().getName());
+    String message = String.valueOf(cause.getMessage());
+    put(
+        headers,
+        DeliveryHeaders.ERROR_MESSAGE,
+        message.length() > MAX_ERROR_MESSAGE ? message.substring(0, MAX_ERROR_MESSAGE) : message);
+    put(headers, DeliveryHeaders.ATTEMPTS, Integer.toString(totalAttempts));
+    String target;
+    if (toDeadLetter) {
+      target = base + DeliveryHeaders.DLT_SUFFIX;
+      put(headers, DeliveryHeaders.RETRIES, Integer.toString(retries));
+    } else {
+      target = base + DeliveryHeaders.RETRY_SUFFIX;
+      put(headers, DeliveryHeaders.RETRIES, Integer.toString(retries + 1));
+      put(
+          headers,
+          DeliveryHeaders.RETRY_AT,
+          Long.toString(System.currentTimeMillis() + config.retryDelayMs()));
+    }
+    ProducerRecord<String, byte[]> parked =
+        new ProducerRecord<>(target, null, record.key(), record.value(), headers);
+    return sendUntilStopped(parked)
+        .onSuccess(
+            v -> {
+              if (toDeadLetter) {
+                counters.sentToDeadLetter.increment();
+                LOG.warn(
+                    "record {}-{}@{} (key {}) parked in {} after {} attempt(s): {}",
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    record.key(),
+                    target,
+                    totalAttempts,
+                    message);
+              } else {
+                counters.sentToRetry.increment();
+              }
+            });
+  }
+
+  private Future<Void> sendUntilStopped(ProducerRecord<String, byte[]> record) {
+    return sender
+        .send(record, context)
+        .<Void>mapEmpty()
+        .recover(
+            e -> {
+              if (!running) {
+                return Future.failedFuture(e);
+              }
+              LOG.warn("could not write to {}, trying again: {}", record.topic(), e.toString());
+              return timer(1_000).compose(v -> sendUntilStopped(record));
+            });
+  }
+
+  private long backoff(int attempt) {
+    double exponential = config.backoffInitialMs() * Math.pow(2, attempt - 1.0);
+    double capped = Math.min(config.backoffMaxMs(), exponential);
+    return Math.max(1, (long) (capped * (0.5 + ThreadLocalRandom.current().nextDouble() * 0.5)));
+  }
+
+  private Future<Void> timer(long millis) {
+    Promise<Void> promise = Promise.promise();
+    vertx.setTimer(Math.max(1, millis), id -> promise.complete());
+    return promise.future();
+  }
+
+  private static long retryAt(ConsumerRecord<String, byte[]> record) {
+    Header header = record.headers().lastHeader(DeliveryHeaders.RETRY_AT);
+    if (header == null) {
+      return 0;
+    }
+    try {
+      return Long.parseLong(new String(header.value(), UTF_8));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static int intHeader(ConsumerRecord<String, byte[]> record, String name) {
+    try {
+      return Integer.parseInt(stringHeader(record, name, "0"));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static String stringHeader(
+      ConsumerRecord<String, byte[]> record, String name, String fallback) {
+    Header header = record.headers().lastHeader(name);
+    return header == null || header.value() == null ? fallback : new String(header.value(), UTF_8);
+  }
+
+  private static void put(RecordHeaders headers, String name, String value) {
+    headers.remove(name);
+    headers.add(name, value.getBytes(UTF_8));
+  }
+
+  /** Counters, updated from the poll thread and the context. */
+  private static final class Counters {
+    final LongAdder received = new LongAdder();
+    final LongAdder handled = new LongAdder();
+    final LongAdder duplicates = new LongAdder();
+    final LongAdder retriedInPlace = new LongAdder();
+    final LongAdder sentToRetry = new LongAdder();
+    final LongAdder sentToDeadLetter = new LongAdder();
+    final LongAdder undecodable = new LongAdder();
+    final LongAdder committed = new LongAdder();
+    final LongAdder pauses = new LongAdder();
+    final LongAdder handlerNanos = new LongAdder();
+
+    ConsumerStats snapshot(int inFlight) {
+      long handledCount = handled.sum();
+      return new ConsumerStats(
+          received.sum(),
+          handledCount,
+          duplicates.sum(),
+          retriedInPlace.sum(),
+          sentToRetry.sum(),
+          sentToDeadLetter.sum(),
+          undecodable.sum(),
+          committed.sum(),
+          pauses.sum(),
+          inFlight,
+          handledCount == 0 ? 0 : handlerNanos.sum() / 1e6 / handledCount);
+    }
+  }
+}
