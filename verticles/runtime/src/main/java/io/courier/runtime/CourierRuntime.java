@@ -389,6 +389,11 @@ public final class CourierRuntime {
     }
 
     @Override
+    public String kafkaBootstrapServers() {
+      return bootstrapServers;
+    }
+
+    @Override
     public HealthChecks readiness() {
       return readiness;
     }

@@ -12,6 +12,9 @@ public interface RoleContext {
   /** The process's shared Kafka publisher. */
   EventPublisher publisher();
 
+  /** Kafka bootstrap servers in use: the embedded broker's when it runs, else the configured. */
+  String kafkaBootstrapServers();
+
   /** Checks that must all pass before the process takes traffic ({@code /health/ready}). */
   HealthChecks readiness();
 
