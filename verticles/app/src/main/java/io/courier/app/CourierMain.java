@@ -9,7 +9,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CourierMain.Version.class,
     description = "Courier: reactive event-driven microservices on Vert.x, Kafka and gRPC.",
-    subcommands = {RunCommand.class, ConfigCommand.class, RolesCommand.class})
+    subcommands = {
+      RunCommand.class,
+      ConfigCommand.class,
+      RolesCommand.class,
+      SendCommand.class,
+      TailCommand.class,
+      DltCommand.class
+    })
 public final class CourierMain implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -26,7 +33,7 @@ public final class CourierMain implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "name a command: run, config or roles");
+        spec.commandLine(), "name a command: run, config, roles, send, tail or dlt");
   }
 
   /** The version of the JAR, from its manifest. */

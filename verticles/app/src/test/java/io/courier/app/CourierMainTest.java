@@ -24,7 +24,7 @@ class CourierMainTest {
   }
 
   @ParameterizedTest(name = "courier {0} --help")
-  @ValueSource(strings = {"run", "config", "roles"})
+  @ValueSource(strings = {"run", "config", "roles", "send", "tail", "dlt"})
   @DisplayName("explains every command with --help")
   void shouldExplainEveryCommand(String command) {
     assertThat(execute(command, "--help")).isZero();
@@ -42,7 +42,7 @@ class CourierMainTest {
   @DisplayName("asks for a command when given none")
   void shouldAskForCommand() {
     assertThat(execute()).isEqualTo(2);
-    assertThat(err.toString()).contains("name a command: run, config or roles");
+    assertThat(err.toString()).contains("name a command: run, config, roles, send, tail or dlt");
   }
 
   @Test

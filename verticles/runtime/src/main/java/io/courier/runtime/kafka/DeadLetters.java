@@ -71,17 +71,19 @@ public final class DeadLetters {
 
   /** Every record in {@code <topic>.dlt}, oldest first (at most {@code max}). */
   public Future<List<DeadLetter>> list(String topic, int max) {
-    return vertx.executeBlocking(() -> readAll(topic + DeliveryHeaders.DLT_SUFFIX, max), false);
+    return vertx.executeBlocking(() -> listBlocking(bootstrapServers, topic, max), false);
   }
 
   /** Moves the dead letters of {@code topic} not replayed before back; returns how many. */
   public Future<Integer> replay(String topic) {
-    return vertx.executeBlocking(() -> replayBlocking(topic + DeliveryHeaders.DLT_SUFFIX), false);
+    return vertx.executeBlocking(() -> replayBlocking(bootstrapServers, topic), false);
   }
 
-  private List<DeadLetter> readAll(String dlt, int max) {
+  /** {@link #list} for a command line: blocks the calling thread. */
+  public static List<DeadLetter> listBlocking(String bootstrapServers, String topic, int max) {
+    String dlt = topic + DeliveryHeaders.DLT_SUFFIX;
     List<DeadLetter> letters = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> reader = consumer(null)) {
+    try (KafkaConsumer<String, byte[]> reader = consumer(bootstrapServers, null)) {
       List<TopicPartition> partitions = partitions(reader, dlt);
       reader.assign(partitions);
       reader.seekToBeginning(partitions);
@@ -104,15 +106,17 @@ public final class DeadLetters {
     return letters;
   }
 
-  private int replayBlocking(String dlt)
+  /** {@link #replay} for a command line: blocks the calling thread. */
+  public static int replayBlocking(String bootstrapServers, String topic)
       throws InterruptedException, ExecutionException, TimeoutException {
+    String dlt = topic + DeliveryHeaders.DLT_SUFFIX;
     Map<String, Object> producerProps = new HashMap<>();
     producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
     producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
-    try (KafkaConsumer<String, byte[]> reader = consumer(REPLAY_GROUP);
+    try (KafkaConsumer<String, byte[]> reader = consumer(bootstrapServers, REPLAY_GROUP);
         KafkaProducer<String, byte[]> producer =
             new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer())) {
       List<TopicPartition> partitions = partitions(reader, dlt);
@@ -163,7 +167,7 @@ public final class DeadLetters {
     return new ProducerRecord<>(origin, null, record.key(), record.value(), headers);
   }
 
-  private KafkaConsumer<String, byte[]> consumer(String groupId) {
+  private static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String groupId) {
     Map<String, Object> props = new HashMap<>();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

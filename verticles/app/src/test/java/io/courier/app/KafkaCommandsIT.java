@@ -1,0 +1,209 @@
+package io.courier.app;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.courier.kafka.embedded.EmbeddedKafkaBroker;
+import io.courier.kafka.embedded.SharedKafkaBroker;
+import io.courier.runtime.kafka.DeliveryHeaders;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(SharedKafkaBroker.class)
+@DisplayName("The send, tail and dlt commands")
+class KafkaCommandsIT {
+
+  @TempDir Path dir;
+
+  private record Result(int exit, String out, String err) {}
+
+  private static Result courier(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    picocli.CommandLine cli = CourierMain.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int exit = cli.execute(args);
+    return new Result(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName("send 10k lines from a file, and tail shows every one of them")
+  void shouldSendTenThousandLinesAndTailThem(EmbeddedKafkaBroker kafka) throws IOException {
+    String topic = "cli-" + UUID.randomUUID();
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      lines.add("{\"order\": {\"id\": \"o-" + i + "\", \"userId\": \"u-" + (i % 100) + "\"}}");
+    }
+    Path file = Files.write(dir.resolve("orders.ndjson"), lines, UTF_8);
+
+    Result sent =
+        courier(
+            "send",
+            "-b",
+            kafka.bootstrapServers(),
+            "--topic",
+            topic,
+            "--type",
+            "courier.v1.OrderPlaced",
+            "--key-field",
+            "order.id",
+            "--file",
+            file.toString());
+
+    assertThat(sent.exit()).as(sent.err()).isZero();
+    assertThat(sent.out()).startsWith("sent 10000, failed 0, 10000 line(s) in ");
+
+    Result tailed =
+        courier(
+            "tail",
+            "-b",
+            kafka.bootstrapServers(),
+            "--topic",
+            topic,
+            "--from-beginning",
+            "--max",
+            "10000");
+
+    assertThat(tailed.exit()).isZero();
+    List<String> shown = tailed.out().lines().toList();
+    assertThat(shown)
+        .hasSize(10_000)
+        .allMatch(
+            line ->
+                line.matches(
+                    "p\\d+@\\d+ courier\\.v1\\.OrderPlaced key=o-\\d+ id=\\S+ time=\\S+ \\{\"order\":\\{\"id\":\"o-\\d+\",\"userId\":\"u-\\d+\"}}"));
+    assertThat(shown).anyMatch(line -> line.contains("key=o-9999 "));
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName("report bad lines by number, send the good ones, and exit 1")
+  void shouldReportBadLinesByNumber(EmbeddedKafkaBroker kafka) throws IOException {
+    String topic = "cli-bad-" + UUID.randomUUID();
+    Path file =
+        Files.write(
+            dir.resolve("mixed.ndjson"),
+            List.of(
+                "{\"order\": {\"id\": \"o-1\"}}",
+                "{not json",
+                "{\"order\": {\"id\": \"o-3\"}}",
+                "{\"order\": {\"nope\": 1}}",
+                "{\"order\": {\"userId\": \"u-1\"}}",
+                "",
+                "{\"order\": {\"id\": \"o-7\"}}"),
+            UTF_8);
+
+    Result sent =
+        courier(
+            "send",
+            "-b",
+            kafka.bootstrapServers(),
+            "--topic",
+            topic,
+            "--type",
+            "courier.v1.OrderPlaced",
+            "--key-field",
+            "order.id",
+            "--file",
+            file.toString());
+
+    assertThat(sent.exit()).isEqualTo(1);
+    assertThat(sent.err().lines())
+        .anyMatch(line -> line.startsWith("line 2: not a valid courier.v1.OrderPlaced: "))
+        .anyMatch(
+            line ->
+                line.startsWith("line 4: not a valid courier.v1.OrderPlaced: ")
+                    && line.contains("nope"))
+        .anyMatch(line -> line.equals("line 5: no value at key field 'order.id'"));
+    assertThat(sent.out()).startsWith("sent 3, failed 3, 7 line(s) in ");
+  }
+
+  @Test
+  @Timeout(30)
+  @DisplayName("refuse an unknown event type before reading anything")
+  void shouldRefuseUnknownType(EmbeddedKafkaBroker kafka) {
+    Result sent =
+        courier(
+            "send",
+            "-b",
+            kafka.bootstrapServers(),
+            "--topic",
+            "t",
+            "--type",
+            "courier.v1.Nope",
+            "--key",
+            "k");
+
+    assertThat(sent.exit()).isEqualTo(2);
+    assertThat(sent.err()).contains("courier: unknown event type 'courier.v1.Nope'");
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName("list a dead letter with its error, replay it to its topic, and tail shows it there")
+  void shouldListAndReplayDeadLetters(EmbeddedKafkaBroker kafka) throws Exception {
+    String topic = "cli-dlt-" + UUID.randomUUID();
+    // Park a record by hand, as the consumer does with one it cannot handle.
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(
+            Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+            new StringSerializer(),
+            new ByteArraySerializer())) {
+      RecordHeaders headers = new RecordHeaders();
+      headers.add("ce_type", "courier.v1.Nope".getBytes(UTF_8));
+      headers.add(DeliveryHeaders.ORIGINAL_TOPIC, topic.getBytes(UTF_8));
+      headers.add(DeliveryHeaders.ERROR_CLASS, "java.lang.IllegalStateException".getBytes(UTF_8));
+      headers.add(DeliveryHeaders.ERROR_MESSAGE, "provider down".getBytes(UTF_8));
+      headers.add(DeliveryHeaders.ATTEMPTS, "4".getBytes(UTF_8));
+      producer
+          .send(new ProducerRecord<>(topic + ".dlt", null, "o-1", new byte[] {8, 1}, headers))
+          .get();
+    }
+
+    Result listed = courier("dlt", "list", "-b", kafka.bootstrapServers(), "--topic", topic);
+    assertThat(listed.exit()).isZero();
+    assertThat(listed.out())
+        .contains(
+            "key=o-1 type=courier.v1.Nope attempts=4 error=java.lang.IllegalStateException: provider down")
+        .contains("1 record(s) in " + topic + ".dlt");
+
+    Result replayed = courier("dlt", "replay", "-b", kafka.bootstrapServers(), "--topic", topic);
+    assertThat(replayed.out()).contains("replayed 1 record(s) from " + topic + ".dlt");
+    assertThat(courier("dlt", "replay", "-b", kafka.bootstrapServers(), "--topic", topic).out())
+        .contains("replayed 0 record(s)");
+
+    Result back =
+        courier(
+            "tail",
+            "-b",
+            kafka.bootstrapServers(),
+            "--topic",
+            topic,
+            "--from-beginning",
+            "--max",
+            "1");
+    assertThat(back.out())
+        .contains(
+            "key=o-1 NOT A COURIER EVENT: event courier.v1.Nope has no ce_specversion header");
+  }
+}
