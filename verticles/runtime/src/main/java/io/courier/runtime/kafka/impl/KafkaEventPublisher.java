@@ -12,11 +12,13 @@ import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -38,13 +40,21 @@ public final class KafkaEventPublisher implements EventPublisher {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaEventPublisher.class);
   private static final int READY_TIMEOUT_MS = 2_000;
   private static final long READY_CACHE_MS = 1_000;
+  private static final long BUFFER_MEMORY_BYTES = 64L * 1024 * 1024;
+  private static final int HEADER_ESTIMATE_BYTES = 512;
+
+  /** Well under the producer's metadata.max.idle.ms (5 min), after which it forgets a topic. */
+  private static final long FRESH_METADATA_NANOS = TimeUnit.SECONDS.toNanos(60);
 
   private final Vertx vertx;
   private final KafkaProducer<String, Event<?>> producer;
   private final Admin admin;
   private final ExecutorService sender;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicLong inFlightBytes = new AtomicLong();
+  private final Map<String, Long> lastSent = new ConcurrentHashMap<>();
   private final int maxInFlight;
+  private final long maxInFlightBytes = BUFFER_MEMORY_BYTES / 2;
   private final AtomicReference<Future<Void>> readyCheck = new AtomicReference<>();
   private volatile long lastReadyNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
 
@@ -64,6 +74,7 @@ public final class KafkaEventPublisher implements EventPublisher {
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, c.deliveryTimeoutMs());
     props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, c.maxRequestSizeBytes());
     props.put(ProducerConfig.CLIENT_ID_CONFIG, "courier-publisher");
+    props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, BUFFER_MEMORY_BYTES);
     this.producer = new KafkaProducer<>(props, new StringSerializer(), new EventSerializer());
     this.admin =
         Admin.create(
@@ -100,42 +111,76 @@ public final class KafkaEventPublisher implements EventPublisher {
                   + maxInFlight
                   + " events in flight (kafka.producer.maxInFlight)"));
     }
+    long bytes = event.data().getSerializedSize() + HEADER_ESTIMATE_BYTES;
+    if (inFlightBytes.addAndGet(bytes) > maxInFlightBytes) {
+      inFlightBytes.addAndGet(-bytes);
+      inFlight.decrementAndGet();
+      return Future.failedFuture(
+          new OverloadException(
+              "Kafka publisher has " + maxInFlightBytes + " bytes in flight (half its buffer)"));
+    }
     Context context = vertx.getOrCreateContext();
     Promise<Published> promise = Promise.promise();
-    promise.future().onComplete(ar -> inFlight.decrementAndGet());
     ProducerRecord<String, Event<?>> record = new ProducerRecord<>(topic, event.subject(), event);
-    try {
-      sender.execute(
-          () -> {
-            try {
-              producer.send(
-                  record,
-                  (metadata, error) ->
-                      context.runOnContext(
-                          v -> {
-                            if (error != null) {
-                              promise.fail(error);
-                            } else {
-                              promise.complete(
-                                  new Published(
-                                      metadata.topic(), metadata.partition(), metadata.offset()));
-                            }
-                          }));
-            } catch (RuntimeException e) {
-              context.runOnContext(v -> promise.fail(e));
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      promise.fail(new IllegalStateException("the Kafka publisher is closed", e));
+    Runnable send = () -> send(record, context, promise, bytes);
+    if (hasFreshMetadata(topic)) {
+      // The producer knows the topic's partitions and the bytes in flight stay under half its
+      // buffer, so send() neither waits for metadata nor for buffer space: call it right here.
+      send.run();
+    } else {
+      try {
+        sender.execute(send);
+      } catch (RejectedExecutionException e) {
+        settle(bytes);
+        promise.fail(new IllegalStateException("the Kafka publisher is closed", e));
+      }
     }
     return promise.future();
   }
 
+  private void send(
+      ProducerRecord<String, Event<?>> record,
+      Context context,
+      Promise<Published> promise,
+      long bytes) {
+    try {
+      producer.send(
+          record,
+          (metadata, error) -> {
+            settle(bytes);
+            if (error == null) {
+              lastSent.put(metadata.topic(), System.nanoTime());
+            }
+            context.runOnContext(
+                v -> {
+                  if (error != null) {
+                    promise.fail(error);
+                  } else {
+                    promise.complete(
+                        new Published(metadata.topic(), metadata.partition(), metadata.offset()));
+                  }
+                });
+          });
+    } catch (RuntimeException e) {
+      settle(bytes);
+      context.runOnContext(v -> promise.fail(e));
+    }
+  }
+
+  private void settle(long bytes) {
+    inFlight.decrementAndGet();
+    inFlightBytes.addAndGet(-bytes);
+  }
+
   /**
-   * Asks the cluster for its brokers. A success is remembered for {@value #READY_CACHE_MS} ms and
-   * concurrent callers share one request, so a readiness probe under load costs no Kafka round trip
-   * per call.
+   * True when a send to the topic succeeded recently, well inside the producer's metadata idle
+   * time.
    */
+  private boolean hasFreshMetadata(String topic) {
+    Long last = lastSent.get(topic);
+    return last != null && System.nanoTime() - last < FRESH_METADATA_NANOS;
+  }
+
   /** Events sent and not yet acknowledged or failed. */
   public int inFlight() {
     return inFlight.get();
