@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -30,8 +32,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code courier send}: publishes one event per line of newline-delimited JSON, each line the
- * protobuf JSON form of {@code --type}. Bad lines are reported with their line numbers and skipped;
- * the exit code is 1 when any line failed.
+ * protobuf JSON form of {@code --type} (or, with {@code --raw}, each line's bytes as they are). Bad
+ * lines are reported with their line numbers and skipped; the exit code is 1 when any line failed.
  */
 @Command(
     name = "send",
@@ -46,9 +48,14 @@ final class SendCommand implements Callable<Integer> {
 
   @Option(
       names = "--type",
-      required = true,
-      description = "Event type: the full protobuf name, e.g. courier.v1.OrderPlaced.")
+      description =
+          "Event type: the full protobuf name, e.g. courier.v1.OrderPlaced. Required unless --raw.")
   String type;
+
+  @Option(
+      names = "--raw",
+      description = "Send each line's bytes as the record value, with no envelope (needs --key).")
+  boolean raw;
 
   @Option(names = "--key", description = "Key (event subject) of every event.")
   String key;
@@ -72,13 +79,23 @@ final class SendCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  private final EventSerializer serializer = new EventSerializer();
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Message prototype = ContractTypes.byName(type).orElse(null);
-    if (prototype == null) {
-      err.println("courier: unknown event type '" + type + "'");
+    Message prototype = raw || type == null ? null : ContractTypes.byName(type).orElse(null);
+    if (!raw && prototype == null) {
+      err.println(
+          type == null
+              ? "courier: give --type (or --raw)"
+              : "courier: unknown event type '" + type + "'");
+      err.flush();
+      return RunCommand.EXIT_CONFIG;
+    }
+    if (raw && key == null) {
+      err.println("courier: --raw needs --key");
       err.flush();
       return RunCommand.EXIT_CONFIG;
     }
@@ -94,16 +111,16 @@ final class SendCommand implements Callable<Integer> {
     long nextProgress = begin;
     boolean interactive = System.console() != null;
     try (BufferedReader reader = reader();
-        KafkaProducer<String, Event<?>> producer = producer()) {
+        KafkaProducer<String, byte[]> producer = producer()) {
       String line;
       while ((line = reader.readLine()) != null) {
         lines++;
         if (line.isBlank()) {
           continue;
         }
-        Event<?> event;
+        ProducerRecord<String, byte[]> record;
         try {
-          event = parse(prototype, line);
+          record = raw ? rawRecord(line) : eventRecord(parse(prototype, line));
         } catch (IllegalArgumentException e) {
           failed.incrementAndGet();
           err.println("line " + lines + ": " + e.getMessage());
@@ -111,7 +128,7 @@ final class SendCommand implements Callable<Integer> {
         }
         long lineNumber = lines;
         producer.send(
-            new ProducerRecord<>(topic, event.subject(), event),
+            record,
             (metadata, error) -> {
               if (error == null) {
                 sent.incrementAndGet();
@@ -140,6 +157,16 @@ final class SendCommand implements Callable<Integer> {
     out.flush();
     err.flush();
     return failed.get() == 0 ? 0 : RunCommand.EXIT_FAILED;
+  }
+
+  private ProducerRecord<String, byte[]> eventRecord(Event<?> event) {
+    RecordHeaders headers = new RecordHeaders();
+    byte[] value = serializer.serialize(topic, headers, event);
+    return new ProducerRecord<>(topic, null, event.subject(), value, headers);
+  }
+
+  private ProducerRecord<String, byte[]> rawRecord(String line) {
+    return new ProducerRecord<>(topic, key, line.getBytes(StandardCharsets.UTF_8));
   }
 
   private Event<?> parse(Message prototype, String line) {
@@ -176,7 +203,7 @@ final class SendCommand implements Callable<Integer> {
     return Files.newBufferedReader(file, StandardCharsets.UTF_8);
   }
 
-  private KafkaProducer<String, Event<?>> producer() {
+  private KafkaProducer<String, byte[]> producer() {
     return new KafkaProducer<>(
         Map.of(
             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -190,6 +217,6 @@ final class SendCommand implements Callable<Integer> {
             ProducerConfig.MAX_BLOCK_MS_CONFIG,
             (int) Duration.ofSeconds(30).toMillis()),
         new StringSerializer(),
-        new EventSerializer());
+        new ByteArraySerializer());
   }
 }

@@ -139,6 +139,43 @@ class KafkaCommandsIT {
   }
 
   @Test
+  @Timeout(60)
+  @DisplayName("send raw lines as they are, which tail shows as not Courier events")
+  void shouldSendRawLines(EmbeddedKafkaBroker kafka) throws IOException {
+    String topic = "cli-raw-" + UUID.randomUUID();
+    Path file = Files.write(dir.resolve("raw.txt"), List.of("hello", "world"), UTF_8);
+
+    Result sent =
+        courier(
+            "send",
+            "-b",
+            kafka.bootstrapServers(),
+            "--topic",
+            topic,
+            "--raw",
+            "--key",
+            "k",
+            "--file",
+            file.toString());
+
+    assertThat(sent.exit()).as(sent.err()).isZero();
+    assertThat(sent.out()).startsWith("sent 2, failed 0, 2 line(s)");
+    Result tailed =
+        courier(
+            "tail",
+            "-b",
+            kafka.bootstrapServers(),
+            "--topic",
+            topic,
+            "--from-beginning",
+            "--max",
+            "2");
+    assertThat(tailed.out().lines())
+        .hasSize(2)
+        .allMatch(line -> line.contains("key=k NOT A COURIER EVENT: record has no ce_type header"));
+  }
+
+  @Test
   @Timeout(30)
   @DisplayName("refuse an unknown event type before reading anything")
   void shouldRefuseUnknownType(EmbeddedKafkaBroker kafka) {

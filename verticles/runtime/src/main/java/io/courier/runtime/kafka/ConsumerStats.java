@@ -14,6 +14,8 @@ package io.courier.runtime.kafka;
  * @param pauses times the consumer paused its partitions for back-pressure
  * @param inFlight records received and not yet completed, now
  * @param meanHandlerMillis mean handler latency over successful handlings
+ * @param lag records behind the end of each assigned partition ({@code topic-partition}), as of the
+ *     last commit interval
  */
 public record ConsumerStats(
     long received,
@@ -26,4 +28,15 @@ public record ConsumerStats(
     long committed,
     long pauses,
     int inFlight,
-    double meanHandlerMillis) {}
+    double meanHandlerMillis,
+    java.util.Map<String, Long> lag) {
+
+  public ConsumerStats {
+    lag = java.util.Map.copyOf(lag);
+  }
+
+  /** Total records behind across the assigned partitions. */
+  public long totalLag() {
+    return lag.values().stream().mapToLong(Long::longValue).sum();
+  }
+}

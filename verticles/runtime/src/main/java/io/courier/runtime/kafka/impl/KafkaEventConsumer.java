@@ -22,6 +22,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +63,7 @@ public final class KafkaEventConsumer implements EventConsumer {
   private final Map<TopicPartition, PartitionOffsets> offsets = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Counters counters = new Counters();
+  private final Map<String, Long> lag = new ConcurrentHashMap<>();
   private final KafkaProcessedEvents processed;
 
   // Confined to the context.
@@ -137,7 +139,7 @@ public final class KafkaEventConsumer implements EventConsumer {
 
   @Override
   public ConsumerStats stats() {
-    return counters.snapshot(inFlight.get());
+    return counters.snapshot(inFlight.get(), lag);
   }
 
   // ---------------------------------------------------------------- poll thread
@@ -205,8 +207,17 @@ public final class KafkaEventConsumer implements EventConsumer {
       }
       if (System.nanoTime() >= nextCommit) {
         commit(consumer, false);
+        recordLag(consumer);
         nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.commitIntervalMs());
       }
+    }
+  }
+
+  private void recordLag(KafkaConsumer<String, byte[]> consumer) {
+    Set<TopicPartition> assigned = consumer.assignment();
+    lag.keySet().removeIf(name -> assigned.stream().noneMatch(p -> p.toString().equals(name)));
+    for (TopicPartition partition : assigned) {
+      consumer.currentLag(partition).ifPresent(behind -> lag.put(partition.toString(), behind));
     }
   }
 
@@ -603,7 +614,7 @@ public final class KafkaEventConsumer implements EventConsumer {
     final LongAdder pauses = new LongAdder();
     final LongAdder handlerNanos = new LongAdder();
 
-    ConsumerStats snapshot(int inFlight) {
+    ConsumerStats snapshot(int inFlight, Map<String, Long> lag) {
       long handledCount = handled.sum();
       return new ConsumerStats(
           received.sum(),
@@ -616,7 +627,8 @@ public final class KafkaEventConsumer implements EventConsumer {
           committed.sum(),
           pauses.sum(),
           inFlight,
-          handledCount == 0 ? 0 : handlerNanos.sum() / 1e6 / handledCount);
+          handledCount == 0 ? 0 : handlerNanos.sum() / 1e6 / handledCount,
+          lag);
     }
   }
 }

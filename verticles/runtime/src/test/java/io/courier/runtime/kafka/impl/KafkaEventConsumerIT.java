@@ -298,6 +298,8 @@ class KafkaEventConsumerIT {
     assertThat(stats.pauses()).isPositive();
     assertThat(stats.handled()).isEqualTo(total);
     assertThat(stats.received()).isEqualTo(total);
+    assertThat(stats.lag()).isNotEmpty();
+    assertThat(stats.meanHandlerMillis()).isPositive();
   }
 
   private static ConsumerConfig config(String group, int maxInFlight, long commitIntervalMs) {
