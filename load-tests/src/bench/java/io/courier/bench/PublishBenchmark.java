@@ -36,6 +36,9 @@ import org.apache.kafka.tools.ProducerPerformance;
  */
 public final class PublishBenchmark {
 
+  /** Courier's default kafka.producer.batchSizeBytes. */
+  private static final int BATCH = 131_072;
+
   private static final Pattern RATE = Pattern.compile("([0-9.]+) records/sec");
 
   private PublishBenchmark() {}
@@ -51,7 +54,8 @@ public final class PublishBenchmark {
       Vertx vertx = Vertx.vertx();
       try {
         for (int round = 1; round <= rounds; round++) {
-          double raw = raw(bootstrap, "bench-raw-" + round, records, recordSize);
+          double raw = raw(bootstrap, "bench-raw-" + round, records, recordSize, 16_384);
+          double rawBatched = raw(bootstrap, "bench-rawb-" + round, records, recordSize, BATCH);
           double sameRecords =
               rawSameRecords(bootstrap, "bench-same-" + round, records, recordSize);
           double courier = courier(vertx, bootstrap, "bench-courier-" + round, records, recordSize);
@@ -68,14 +72,14 @@ public final class PublishBenchmark {
           lines.add(
               String.format(
                   Locale.ROOT,
-                  "round %d: ProducerPerformance %,.0f rec/s | kafka-clients, Courier's records %,.0f rec/s"
-                      + " | Courier publisher %,.0f rec/s | Courier/ProducerPerformance %.0f %%"
-                      + " | Courier/same-records %.0f %%",
+                  "| %d | %,.0f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %.0f %% |",
                   round,
                   raw,
+                  rawBatched,
                   sameRecords,
                   courier,
                   100 * courier / raw,
+                  100 * courier / rawBatched,
                   100 * courier / sameRecords));
         }
       } finally {
@@ -85,6 +89,10 @@ public final class PublishBenchmark {
     System.out.printf(
         "%nPublish benchmark: %,d records of ~%d bytes, acks=all, on one embedded KRaft broker%n",
         records, recordSize);
+    System.out.println(
+        "| round | PP, batch 16 KiB | PP, batch 128 KiB | kafka-clients, Courier's records |"
+            + " Courier publisher | Courier / PP 16 KiB | Courier / PP 128 KiB | Courier / same records |");
+    System.out.println("|---|---|---|---|---|---|---|---|");
     lines.forEach(System.out::println);
     consumerLines.forEach(System.out::println);
   }
@@ -124,8 +132,8 @@ public final class PublishBenchmark {
     return records / ((end - begin) / 1e9);
   }
 
-  private static double raw(String bootstrap, String topic, int records, int recordSize)
-      throws Exception {
+  private static double raw(
+      String bootstrap, String topic, int records, int recordSize, int batchSize) throws Exception {
     createTopic(bootstrap, topic);
     PrintStream original = System.out;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
@@ -145,7 +153,8 @@ public final class PublishBenchmark {
             "bootstrap.servers=" + bootstrap,
             "acks=all",
             "enable.idempotence=true",
-            "linger.ms=5"
+            "linger.ms=5",
+            "batch.size=" + batchSize
           });
     } finally {
       System.setOut(original);
@@ -169,7 +178,7 @@ public final class PublishBenchmark {
     createTopic(bootstrap, topic);
     KafkaEventPublisher publisher =
         KafkaEventPublisher.create(
-                vertx, bootstrap, new ProducerConfig(5, 120_000, 1_048_576, 50_000))
+                vertx, bootstrap, new ProducerConfig(5, 120_000, 1_048_576, 50_000, BATCH))
             .await(30, TimeUnit.SECONDS);
     OrderPlaced payload = payload(recordSize);
     int window = 20_000;
@@ -232,7 +241,9 @@ public final class PublishBenchmark {
                 "enable.idempotence",
                 true,
                 "linger.ms",
-                5),
+                5,
+                "batch.size",
+                BATCH),
             new org.apache.kafka.common.serialization.StringSerializer(),
             new io.courier.codec.kafka.EventSerializer())) {
       for (int n = 1; n <= records; n++) {

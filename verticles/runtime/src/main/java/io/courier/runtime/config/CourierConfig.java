@@ -107,9 +107,15 @@ public record CourierConfig(
    * @param deliveryTimeoutMs upper bound on the time to report success or failure of a send
    * @param maxRequestSizeBytes largest record batch the producer sends
    * @param maxInFlight events sent and not yet acknowledged past which publishing fails fast
+   * @param batchSizeBytes per-partition batch size; keyed events spread over partitions, so larger
+   *     batches than Kafka's 16 KiB default pay off
    */
   public record ProducerConfig(
-      int lingerMs, int deliveryTimeoutMs, int maxRequestSizeBytes, int maxInFlight) {}
+      int lingerMs,
+      int deliveryTimeoutMs,
+      int maxRequestSizeBytes,
+      int maxInFlight,
+      int batchSizeBytes) {}
 
   /**
    * Event consumers.

@@ -131,6 +131,7 @@ public final class ConfigValidator {
     atLeast("kafka.producer.deliveryTimeoutMs", kafka.producer().deliveryTimeoutMs(), 1000);
     atLeast("kafka.producer.maxRequestSizeBytes", kafka.producer().maxRequestSizeBytes(), 1024);
     atLeast("kafka.producer.maxInFlight", kafka.producer().maxInFlight(), 1);
+    atLeast("kafka.producer.batchSizeBytes", kafka.producer().batchSizeBytes(), 0);
     CourierConfig.ConsumerConfig consumer = kafka.consumer();
     text("kafka.consumer.groupId", consumer.groupId());
     atLeast("kafka.consumer.maxInFlight", consumer.maxInFlight(), 1);

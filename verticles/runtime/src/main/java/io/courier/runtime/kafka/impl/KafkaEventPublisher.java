@@ -75,6 +75,7 @@ public final class KafkaEventPublisher implements EventPublisher {
     props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, c.maxRequestSizeBytes());
     props.put(ProducerConfig.CLIENT_ID_CONFIG, "courier-publisher");
     props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, BUFFER_MEMORY_BYTES);
+    props.put(ProducerConfig.BATCH_SIZE_CONFIG, c.batchSizeBytes());
     this.producer = new KafkaProducer<>(props, new StringSerializer(), new EventSerializer());
     this.admin =
         Admin.create(

@@ -55,7 +55,9 @@ class KafkaEventPublisherIT {
   void shouldFailFastPastInFlightBound(EmbeddedKafkaBroker kafka) throws Exception {
     KafkaEventPublisher publisher =
         KafkaEventPublisher.create(
-                vertx, kafka.bootstrapServers(), new ProducerConfig(5, 30_000, 1_048_576, 1))
+                vertx,
+                kafka.bootstrapServers(),
+                new ProducerConfig(5, 30_000, 1_048_576, 1, 131_072))
             .await(30, TimeUnit.SECONDS);
     String topic = "overload-" + UUID.randomUUID();
 
@@ -88,7 +90,7 @@ class KafkaEventPublisherIT {
           KafkaEventPublisher.create(
                   vertx,
                   broker.bootstrapServers(),
-                  new ProducerConfig(5, 60_000, 1_048_576, 50_000))
+                  new ProducerConfig(5, 60_000, 1_048_576, 50_000, 131_072))
               .await(30, TimeUnit.SECONDS);
       String topic = "restart-" + UUID.randomUUID();
       int total = 10_000;
