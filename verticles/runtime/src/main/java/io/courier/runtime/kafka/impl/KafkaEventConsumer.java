@@ -231,6 +231,7 @@ public final class KafkaEventConsumer implements EventConsumer {
       LOG.warn(
           "stopping with {} record(s) still in flight; they will be redelivered", inFlight.get());
     }
+    processed.flush(sender);
     commit(consumer, true);
   }
 
@@ -456,16 +457,12 @@ public final class KafkaEventConsumer implements EventConsumer {
           if (ar.succeeded()) {
             counters.handled.increment();
             counters.handlerNanos.add(System.nanoTime() - begin);
-            return processed
-                .remember(work.event.id(), sender, context)
-                .recover(
-                    e -> {
-                      LOG.error(
-                          "could not record event {} as processed: {}",
-                          work.event.id(),
-                          e.toString());
-                      return Future.succeededFuture();
-                    });
+            // The id is written in a batch, without waiting for the broker. Only a process dying
+            // after the handler and before both that write and the offset commit land hands the
+            // event to a handler again; waiting for the acknowledgement leaves the same window
+            // and costs a round trip per record.
+            processed.remember(work.event.id(), sender, vertx);
+            return Future.<Void>succeededFuture();
           }
           Throwable cause = ar.cause();
           boolean retryable = !(cause instanceof NonRetryableException);

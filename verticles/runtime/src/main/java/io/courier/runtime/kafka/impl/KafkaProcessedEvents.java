@@ -1,7 +1,5 @@
 package io.courier.runtime.kafka.impl;
 
-import io.vertx.core.Context;
-import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,20 +24,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ids of events a consumer group has handled, kept in a compacted Kafka topic ({@code
- * courier.processed.<group>}) so they survive a restart, and in a bounded in-memory set for the
- * per-record check. Loaded once, before the first record is handled.
+ * The ids of events a consumer group has handled, kept in a Kafka topic ({@code
+ * courier.processed.<group>}, deleted after the retention time) so they survive a restart, and in a
+ * bounded in-memory set for the per-record check. Ids are written in batches (one record of up to
+ * {@value #BATCH} newline-separated ids, at most {@value #LINGER_MS} ms after the first), so
+ * remembering costs a fraction of a Kafka write per event. Loaded once, before the first record is
+ * handled.
  */
 final class KafkaProcessedEvents {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaProcessedEvents.class);
-  private static final byte[] MARK = new byte[] {1};
+  private static final int BATCH = 500;
+  private static final long LINGER_MS = 5;
 
   private final String bootstrapServers;
   private final String topic;
   private final int capacity;
   private final long retentionMs;
   private final Map<String, Boolean> ids;
+  private final StringBuilder pending = new StringBuilder();
+  private int pendingCount;
 
   KafkaProcessedEvents(String bootstrapServers, String groupId, int capacity, long retentionMs) {
     this.bootstrapServers = bootstrapServers;
@@ -62,7 +66,7 @@ final class KafkaProcessedEvents {
   }
 
   /** Blocks: creates the topic if needed and reads it to its end. Call off the event loop. */
-  int load() {
+  synchronized int load() {
     if (capacity == 0) {
       return 0;
     }
@@ -90,8 +94,11 @@ final class KafkaProcessedEvents {
           throw new IllegalStateException("could not read " + topic + " to its end within 120 s");
         }
         for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
-          if (record.key() != null && record.value() != null) {
-            ids.put(record.key(), Boolean.TRUE);
+          if (record.value() != null) {
+            for (String id :
+                new String(record.value(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+              ids.put(id, Boolean.TRUE);
+            }
           }
         }
       }
@@ -100,18 +107,53 @@ final class KafkaProcessedEvents {
     return ids.size();
   }
 
-  /** Whether the event was handled before. Call on the consumer's context. */
-  boolean contains(String eventId) {
+  /** Whether the event was handled before. */
+  synchronized boolean contains(String eventId) {
     return ids.containsKey(eventId);
   }
 
-  /** Remembers a handled event, in memory at once and durably once Kafka acknowledges. */
-  Future<Void> remember(String eventId, RawSender sender, Context context) {
+  /**
+   * Remembers a handled event: in memory at once, durably with the next batch. Call on the
+   * consumer's context; the batch timer runs there.
+   */
+  void remember(String eventId, RawSender sender, io.vertx.core.Vertx vertx) {
     if (capacity == 0) {
-      return Future.succeededFuture();
+      return;
     }
-    ids.put(eventId, Boolean.TRUE);
-    return sender.send(new ProducerRecord<>(topic, eventId, MARK), context).mapEmpty();
+    boolean first;
+    boolean full;
+    synchronized (this) {
+      ids.put(eventId, Boolean.TRUE);
+      first = pendingCount == 0;
+      if (!first) {
+        pending.append('\n');
+      }
+      pending.append(eventId);
+      pendingCount++;
+      full = pendingCount >= BATCH;
+    }
+    if (full) {
+      flush(sender);
+    } else if (first) {
+      vertx.setTimer(LINGER_MS, id -> flush(sender));
+    }
+  }
+
+  /** Hands the pending ids to Kafka as one record. */
+  void flush(RawSender sender) {
+    byte[] batch;
+    synchronized (this) {
+      if (pendingCount == 0) {
+        return;
+      }
+      batch = pending.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      pending.setLength(0);
+      pendingCount = 0;
+    }
+    sender
+        .send(new ProducerRecord<>(topic, java.util.UUID.randomUUID().toString(), batch), null)
+        .onFailure(
+            e -> LOG.error("could not record a batch of processed event ids: {}", e.toString()));
   }
 
   private static boolean reachedEnd(
@@ -130,11 +172,7 @@ final class KafkaProcessedEvents {
       NewTopic newTopic =
           new NewTopic(topic, java.util.Optional.empty(), java.util.Optional.empty())
               .configs(
-                  Map.of(
-                      "cleanup.policy",
-                      "compact,delete",
-                      "retention.ms",
-                      Long.toString(retentionMs)));
+                  Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(retentionMs)));
       try {
         admin.createTopics(Set.of(newTopic)).all().get(30, TimeUnit.SECONDS);
       } catch (ExecutionException e) {
