@@ -35,6 +35,34 @@ class KafkaCommandsIT {
 
   private record Result(int exit, String out, String err) {}
 
+  private static Result tail(EmbeddedKafkaBroker kafka, String topic, int max) {
+    return courier(
+        "tail",
+        "-b",
+        kafka.bootstrapServers(),
+        "--topic",
+        topic,
+        "--from-beginning",
+        "--max",
+        Integer.toString(max));
+  }
+
+  /** Sends OrderPlaced lines keyed by their order id. */
+  private static Result sendOrders(EmbeddedKafkaBroker kafka, String topic, Path file) {
+    return courier(
+        "send",
+        "-b",
+        kafka.bootstrapServers(),
+        "--topic",
+        topic,
+        "--type",
+        "courier.v1.OrderPlaced",
+        "--key-field",
+        "order.id",
+        "--file",
+        file.toString());
+  }
+
   private static Result courier(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -56,33 +84,12 @@ class KafkaCommandsIT {
     }
     Path file = Files.write(dir.resolve("orders.ndjson"), lines, UTF_8);
 
-    Result sent =
-        courier(
-            "send",
-            "-b",
-            kafka.bootstrapServers(),
-            "--topic",
-            topic,
-            "--type",
-            "courier.v1.OrderPlaced",
-            "--key-field",
-            "order.id",
-            "--file",
-            file.toString());
+    Result sent = sendOrders(kafka, topic, file);
 
     assertThat(sent.exit()).as(sent.err()).isZero();
     assertThat(sent.out()).startsWith("sent 10000, failed 0, 10000 line(s) in ");
 
-    Result tailed =
-        courier(
-            "tail",
-            "-b",
-            kafka.bootstrapServers(),
-            "--topic",
-            topic,
-            "--from-beginning",
-            "--max",
-            "10000");
+    Result tailed = tail(kafka, topic, 10000);
 
     assertThat(tailed.exit()).isZero();
     List<String> shown = tailed.out().lines().toList();
@@ -113,19 +120,7 @@ class KafkaCommandsIT {
                 "{\"order\": {\"id\": \"o-7\"}}"),
             UTF_8);
 
-    Result sent =
-        courier(
-            "send",
-            "-b",
-            kafka.bootstrapServers(),
-            "--topic",
-            topic,
-            "--type",
-            "courier.v1.OrderPlaced",
-            "--key-field",
-            "order.id",
-            "--file",
-            file.toString());
+    Result sent = sendOrders(kafka, topic, file);
 
     assertThat(sent.exit()).isEqualTo(1);
     assertThat(sent.err().lines())
@@ -160,16 +155,7 @@ class KafkaCommandsIT {
 
     assertThat(sent.exit()).as(sent.err()).isZero();
     assertThat(sent.out()).startsWith("sent 2, failed 0, 2 line(s)");
-    Result tailed =
-        courier(
-            "tail",
-            "-b",
-            kafka.bootstrapServers(),
-            "--topic",
-            topic,
-            "--from-beginning",
-            "--max",
-            "2");
+    Result tailed = tail(kafka, topic, 2);
     assertThat(tailed.out().lines())
         .hasSize(2)
         .allMatch(line -> line.contains("key=k NOT A COURIER EVENT: record has no ce_type header"));
@@ -229,16 +215,7 @@ class KafkaCommandsIT {
     assertThat(courier("dlt", "replay", "-b", kafka.bootstrapServers(), "--topic", topic).out())
         .contains("replayed 0 record(s)");
 
-    Result back =
-        courier(
-            "tail",
-            "-b",
-            kafka.bootstrapServers(),
-            "--topic",
-            topic,
-            "--from-beginning",
-            "--max",
-            "1");
+    Result back = tail(kafka, topic, 1);
     assertThat(back.out())
         .contains(
             "key=o-1 NOT A COURIER EVENT: event courier.v1.Nope has no ce_specversion header");
