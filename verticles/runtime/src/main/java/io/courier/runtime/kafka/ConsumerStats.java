@@ -14,6 +14,8 @@ package io.courier.runtime.kafka;
  * @param pauses times the consumer paused its partitions for back-pressure
  * @param inFlight records received and not yet completed, now
  * @param meanHandlerMillis mean handler latency over successful handlings
+ * @param dedupeWriteFailures batches of processed ids Kafka refused (redeliveries of those events
+ *     after a restart reach the handler again)
  * @param lag records behind the end of each assigned partition ({@code topic-partition}), as of the
  *     last commit interval
  */
@@ -29,6 +31,7 @@ public record ConsumerStats(
     long pauses,
     int inFlight,
     double meanHandlerMillis,
+    long dedupeWriteFailures,
     java.util.Map<String, Long> lag) {
 
   public ConsumerStats {

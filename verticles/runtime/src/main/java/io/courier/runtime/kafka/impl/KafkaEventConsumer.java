@@ -139,7 +139,7 @@ public final class KafkaEventConsumer implements EventConsumer {
 
   @Override
   public ConsumerStats stats() {
-    return counters.snapshot(inFlight.get(), lag);
+    return counters.snapshot(inFlight.get(), processed.writeFailures(), lag);
   }
 
   // ---------------------------------------------------------------- poll thread
@@ -611,7 +611,7 @@ public final class KafkaEventConsumer implements EventConsumer {
     final LongAdder pauses = new LongAdder();
     final LongAdder handlerNanos = new LongAdder();
 
-    ConsumerStats snapshot(int inFlight, Map<String, Long> lag) {
+    ConsumerStats snapshot(int inFlight, long dedupeWriteFailures, Map<String, Long> lag) {
       long handledCount = handled.sum();
       return new ConsumerStats(
           received.sum(),
@@ -625,6 +625,7 @@ public final class KafkaEventConsumer implements EventConsumer {
           pauses.sum(),
           inFlight,
           handledCount == 0 ? 0 : handlerNanos.sum() / 1e6 / handledCount,
+          dedupeWriteFailures,
           lag);
     }
   }

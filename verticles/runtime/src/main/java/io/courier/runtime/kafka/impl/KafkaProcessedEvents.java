@@ -44,6 +44,8 @@ final class KafkaProcessedEvents {
   private final Map<String, Boolean> ids;
   private final StringBuilder pending = new StringBuilder();
   private int pendingCount;
+  private final java.util.concurrent.atomic.LongAdder writeFailures =
+      new java.util.concurrent.atomic.LongAdder();
 
   KafkaProcessedEvents(String bootstrapServers, String groupId, int capacity, long retentionMs) {
     this.bootstrapServers = bootstrapServers;
@@ -105,6 +107,11 @@ final class KafkaProcessedEvents {
     }
     LOG.info("loaded {} processed event id(s) from {}", ids.size(), topic);
     return ids.size();
+  }
+
+  /** Batches Kafka refused. */
+  long writeFailures() {
+    return writeFailures.sum();
   }
 
   /** Whether the event was handled before. */
