@@ -160,7 +160,10 @@ final class KafkaProcessedEvents {
     sender
         .send(new ProducerRecord<>(topic, java.util.UUID.randomUUID().toString(), batch), null)
         .onFailure(
-            e -> LOG.error("could not record a batch of processed event ids: {}", e.toString()));
+            e -> {
+              writeFailures.increment();
+              LOG.error("could not record a batch of processed event ids: {}", e.toString());
+            });
   }
 
   private static boolean reachedEnd(
