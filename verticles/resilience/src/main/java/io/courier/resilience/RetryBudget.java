@@ -1,0 +1,87 @@
+package io.courier.resilience;
+
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+/**
+ * Limits retries to a share of calls over a rolling window plus a fixed allowance, so a dependency
+ * that fails completely sees at most {@code calls x (1 + ratio) + minRetries} attempts per window
+ * instead of {@code calls x maxAttempts}: no retry storm. This is Envoy's retry budget adapted to a
+ * window: Envoy counts concurrent requests, which lets sequential callers retry every time.
+ *
+ * <p>Thread-safe; time comes from the given clock, so tests drive it.
+ */
+public final class RetryBudget {
+
+  private static final int BUCKETS = 10;
+
+  private final double ratio;
+  private final int minRetries;
+  private final long bucketNanos;
+  private final LongSupplier clock;
+  private final long[] calls = new long[BUCKETS];
+  private final long[] retries = new long[BUCKETS];
+  private long currentBucket;
+
+  /**
+   * @param ratio retries allowed per call over the window, e.g. 0.2
+   * @param minRetries retries always allowed per window, whatever the call count
+   * @param window the rolling window
+   * @param nanoClock monotonic nanoseconds
+   */
+  public RetryBudget(double ratio, int minRetries, Duration window, LongSupplier nanoClock) {
+    if (ratio < 0 || ratio > 1) {
+      throw new IllegalArgumentException("ratio must be 0..1, was " + ratio);
+    }
+    if (minRetries < 0) {
+      throw new IllegalArgumentException("minRetries must be >= 0, was " + minRetries);
+    }
+    if (window.isNegative() || window.toNanos() < BUCKETS) {
+      throw new IllegalArgumentException("window must be positive, was " + window);
+    }
+    this.ratio = ratio;
+    this.minRetries = minRetries;
+    this.bucketNanos = window.toNanos() / BUCKETS;
+    this.clock = nanoClock;
+    this.currentBucket = nanoClock.getAsLong() / bucketNanos;
+  }
+
+  /** A budget that allows every retry. */
+  public static RetryBudget unlimited() {
+    return new RetryBudget(1, Integer.MAX_VALUE, Duration.ofSeconds(10), System::nanoTime);
+  }
+
+  /** Counts one call (its first attempt). */
+  public synchronized void recordCall() {
+    advance();
+    calls[(int) (currentBucket % BUCKETS)]++;
+  }
+
+  /** Takes one retry from the budget; false when the window's share is spent. */
+  public synchronized boolean tryAcquireRetry() {
+    advance();
+    long windowCalls = 0;
+    long windowRetries = 0;
+    for (int i = 0; i < BUCKETS; i++) {
+      windowCalls += calls[i];
+      windowRetries += retries[i];
+    }
+    long allowed = (long) Math.floor(ratio * windowCalls) + minRetries;
+    if (windowRetries >= allowed) {
+      return false;
+    }
+    retries[(int) (currentBucket % BUCKETS)]++;
+    return true;
+  }
+
+  private void advance() {
+    long bucket = clock.getAsLong() / bucketNanos;
+    long steps = Math.min(BUCKETS, bucket - currentBucket);
+    for (long i = 1; i <= steps; i++) {
+      int index = (int) ((currentBucket + i) % BUCKETS);
+      calls[index] = 0;
+      retries[index] = 0;
+    }
+    currentBucket = Math.max(currentBucket, bucket);
+  }
+}

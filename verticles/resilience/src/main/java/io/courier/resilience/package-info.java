@@ -1,0 +1,9 @@
+/**
+ * Resilience between callers and callees. {@link io.courier.resilience.FailureClassifier} sorts
+ * every failure (event bus, gRPC, HTTP, exceptions) into one {@link
+ * io.courier.resilience.FailureClass}, which decides retries; {@link
+ * io.courier.resilience.ResilientCall} runs a call with per-attempt timeouts, an overall {@link
+ * io.courier.resilience.Deadline}, and retries with full-jitter back-off limited by a {@link
+ * io.courier.resilience.RetryBudget}.
+ */
+package io.courier.resilience;
