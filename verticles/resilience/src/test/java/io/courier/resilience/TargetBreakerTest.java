@@ -1,0 +1,152 @@
+package io.courier.resilience;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.circuitbreaker.OpenCircuitException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(VertxExtension.class)
+@DisplayName("A target's circuit breaker")
+class TargetBreakerTest {
+
+  private static final BreakerPolicy POLICY =
+      new BreakerPolicy(
+          0.5, 1.0, Duration.ofSeconds(5), 10, Duration.ofSeconds(10), Duration.ofMillis(200));
+
+  private final AtomicInteger reached = new AtomicInteger();
+
+  private Future<String> failing(int code) {
+    reached.incrementAndGet();
+    return Future.failedFuture(
+        new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, "failed with " + code));
+  }
+
+  private Future<String> ok() {
+    reached.incrementAndGet();
+    return Future.succeededFuture("ok");
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName(
+      "opens at the failure ratio, fails fast, half-opens after the open duration and closes on a good probe")
+  void shouldOpenHalfOpenAndClose(Vertx vertx, VertxTestContext context) {
+    List<String> states = new CopyOnWriteArrayList<>();
+    vertx
+        .eventBus()
+        .<JsonObject>consumer(
+            TargetBreaker.STATE_ADDRESS, m -> states.add(m.body().getString("state")));
+    TargetBreaker breaker = new TargetBreaker(vertx, "inventory", POLICY, System::nanoTime);
+
+    Future<?> chain = Future.succeededFuture();
+    for (int i = 0; i < 10; i++) {
+      boolean fail = i % 2 == 0;
+      chain = chain.transform(v -> breaker.execute(() -> fail ? failing(503) : ok()));
+    }
+    chain
+        .transform(v -> breaker.execute(this::ok))
+        .onComplete(
+            fastFail ->
+                context.verify(
+                    () -> {
+                      assertThat(breaker.state()).isEqualTo(CircuitBreakerState.OPEN);
+                      assertThat(fastFail.cause()).isInstanceOf(OpenCircuitException.class);
+                      assertThat(reached).as("the open breaker kept the call away").hasValue(10);
+                      assertThat(FailureClassifier.classify(fastFail.cause()).failureClass())
+                          .isEqualTo(FailureClass.OVERLOAD);
+                    }))
+        .transform(v -> delay(vertx, 300))
+        .onComplete(
+            v ->
+                context.verify(
+                    () -> assertThat(breaker.state()).isEqualTo(CircuitBreakerState.HALF_OPEN)))
+        .transform(v -> breaker.execute(this::ok))
+        .onComplete(
+            probe ->
+                context.verify(
+                    () -> {
+                      assertThat(probe.succeeded()).isTrue();
+                      assertThat(breaker.state()).isEqualTo(CircuitBreakerState.CLOSED);
+                    }))
+        .transform(v -> delay(vertx, 50))
+        .onComplete(
+            v ->
+                context.verify(
+                    () -> {
+                      assertThat(states).containsExactly("OPEN", "HALF_OPEN", "CLOSED");
+                      assertThat(breaker.transitions()).isEqualTo(3);
+                      context.completeNow();
+                    }));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("stays closed below the minimum number of calls and for client errors")
+  void shouldIgnoreClientErrorsAndFewCalls(Vertx vertx, VertxTestContext context) {
+    TargetBreaker breaker = new TargetBreaker(vertx, "users", POLICY, System::nanoTime);
+    List<Future<String>> calls = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      calls.add(breaker.execute(() -> failing(400)));
+    }
+    for (int i = 0; i < 9; i++) {
+      calls.add(breaker.execute(() -> failing(503)));
+    }
+    Future.join(calls)
+        .onComplete(
+            v ->
+                context.verify(
+                    () -> {
+                      assertThat(breaker.state()).isEqualTo(CircuitBreakerState.CLOSED);
+                      assertThat(reached).hasValue(39);
+                      context.completeNow();
+                    }));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("opens when too many calls are slow, even if they succeed")
+  void shouldOpenOnSlowCalls(Vertx vertx, VertxTestContext context) {
+    TargetBreaker breaker =
+        new TargetBreaker(
+            vertx,
+            "payments",
+            new BreakerPolicy(
+                1.0, 0.5, Duration.ofMillis(20), 4, Duration.ofSeconds(10), Duration.ofSeconds(5)),
+            System::nanoTime);
+    Future<?> chain = Future.succeededFuture();
+    for (int i = 0; i < 4; i++) {
+      chain = chain.transform(v -> breaker.execute(() -> delay(vertx, 40).map("slow")));
+    }
+    chain.onComplete(
+        v ->
+            context.verify(
+                () -> {
+                  assertThat(breaker.state()).isEqualTo(CircuitBreakerState.OPEN);
+                  context.completeNow();
+                }));
+  }
+
+  private static Future<Void> delay(Vertx vertx, long millis) {
+    Promise<Void> promise = Promise.promise();
+    vertx.setTimer(millis, id -> promise.complete());
+    return promise.future();
+  }
+}
