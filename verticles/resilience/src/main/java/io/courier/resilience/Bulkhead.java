@@ -1,5 +1,6 @@
 package io.courier.resilience;
 
+import io.courier.resilience.impl.Calls;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.ArrayDeque;
@@ -34,17 +35,12 @@ public final class Bulkhead {
     Promise<T> result = Promise.promise();
     Runnable start =
         () -> {
-          Future<T> started;
-          try {
-            started = call.get();
-          } catch (RuntimeException e) {
-            started = Future.failedFuture(e);
-          }
-          started.onComplete(
-              ar -> {
-                finished();
-                result.handle(ar);
-              });
+          Calls.start(call)
+              .onComplete(
+                  ar -> {
+                    finished();
+                    result.handle(ar);
+                  });
         };
     boolean runNow;
     synchronized (this) {

@@ -1,5 +1,6 @@
 package io.courier.resilience;
 
+import io.courier.resilience.impl.Calls;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -119,21 +120,16 @@ public final class ResilientCall {
                 result.tryFail(
                     new TimeoutException(
                         "attempt " + number + " timed out after " + timeout.toMillis() + " ms")));
-    Future<T> started;
-    try {
-      started = call.get();
-    } catch (RuntimeException e) {
-      started = Future.failedFuture(e);
-    }
-    started.onComplete(
-        ar -> {
-          vertx.cancelTimer(timer);
-          if (ar.succeeded()) {
-            result.tryComplete(ar.result());
-          } else {
-            result.tryFail(ar.cause());
-          }
-        });
+    Calls.start(call)
+        .onComplete(
+            ar -> {
+              vertx.cancelTimer(timer);
+              if (ar.succeeded()) {
+                result.tryComplete(ar.result());
+              } else {
+                result.tryFail(ar.cause());
+              }
+            });
     return result.future();
   }
 

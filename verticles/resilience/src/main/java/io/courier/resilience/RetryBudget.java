@@ -1,5 +1,6 @@
 package io.courier.resilience;
 
+import io.courier.resilience.impl.RollingCounts;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
@@ -13,15 +14,12 @@ import java.util.function.LongSupplier;
  */
 public final class RetryBudget {
 
-  private static final int BUCKETS = 10;
+  private static final int CALLS = 0;
+  private static final int RETRIES = 1;
 
   private final double ratio;
   private final int minRetries;
-  private final long bucketNanos;
-  private final LongSupplier clock;
-  private final long[] calls = new long[BUCKETS];
-  private final long[] retries = new long[BUCKETS];
-  private long currentBucket;
+  private final RollingCounts window;
 
   /**
    * @param ratio retries allowed per call over the window, e.g. 0.2
@@ -36,14 +34,12 @@ public final class RetryBudget {
     if (minRetries < 0) {
       throw new IllegalArgumentException("minRetries must be >= 0, was " + minRetries);
     }
-    if (window.isNegative() || window.toNanos() < BUCKETS) {
+    if (window.isNegative() || window.isZero()) {
       throw new IllegalArgumentException("window must be positive, was " + window);
     }
     this.ratio = ratio;
     this.minRetries = minRetries;
-    this.bucketNanos = window.toNanos() / BUCKETS;
-    this.clock = nanoClock;
-    this.currentBucket = nanoClock.getAsLong() / bucketNanos;
+    this.window = new RollingCounts(2, window, nanoClock);
   }
 
   /** A budget that allows every retry. */
@@ -52,36 +48,17 @@ public final class RetryBudget {
   }
 
   /** Counts one call (its first attempt). */
-  public synchronized void recordCall() {
-    advance();
-    calls[(int) (currentBucket % BUCKETS)]++;
+  public void recordCall() {
+    window.increment(CALLS);
   }
 
   /** Takes one retry from the budget; false when the window's share is spent. */
   public synchronized boolean tryAcquireRetry() {
-    advance();
-    long windowCalls = 0;
-    long windowRetries = 0;
-    for (int i = 0; i < BUCKETS; i++) {
-      windowCalls += calls[i];
-      windowRetries += retries[i];
-    }
-    long allowed = (long) Math.floor(ratio * windowCalls) + minRetries;
-    if (windowRetries >= allowed) {
+    long allowed = (long) Math.floor(ratio * window.sum(CALLS)) + minRetries;
+    if (window.sum(RETRIES) >= allowed) {
       return false;
     }
-    retries[(int) (currentBucket % BUCKETS)]++;
+    window.increment(RETRIES);
     return true;
-  }
-
-  private void advance() {
-    long bucket = clock.getAsLong() / bucketNanos;
-    long steps = Math.min(BUCKETS, bucket - currentBucket);
-    for (long i = 1; i <= steps; i++) {
-      int index = (int) ((currentBucket + i) % BUCKETS);
-      calls[index] = 0;
-      retries[index] = 0;
-    }
-    currentBucket = Math.max(currentBucket, bucket);
   }
 }

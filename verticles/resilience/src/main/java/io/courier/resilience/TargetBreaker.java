@@ -26,6 +26,10 @@ public final class TargetBreaker {
   /** Event-bus address of state changes: {@code {"target", "state"}}. */
   public static final String STATE_ADDRESS = "courier.resilience.breaker";
 
+  private static final int CALLS = 0;
+  private static final int FAILURES = 1;
+  private static final int SLOW = 2;
+
   private static final Set<FailureClass> COUNTED =
       EnumSet.of(FailureClass.NETWORK, FailureClass.TIMEOUT, FailureClass.SERVER_ERROR);
 
@@ -42,7 +46,7 @@ public final class TargetBreaker {
     this.target = target;
     this.policy = policy;
     this.clock = nanoClock;
-    this.window = new RollingCounts(policy.window(), nanoClock);
+    this.window = new RollingCounts(3, policy.window(), nanoClock);
     this.breaker =
         CircuitBreaker.create(
             "courier-" + target,
@@ -78,7 +82,13 @@ public final class TargetBreaker {
               if (ar.failed() && !failed && !slow) {
                 return;
               }
-              window.record(failed, slow);
+              window.increment(CALLS);
+              if (failed) {
+                window.increment(FAILURES);
+              }
+              if (slow) {
+                window.increment(SLOW);
+              }
               if (shouldOpen()) {
                 breaker.open();
               }
@@ -95,13 +105,12 @@ public final class TargetBreaker {
   }
 
   private boolean shouldOpen() {
-    long[] totals = window.totals();
-    long calls = totals[0];
+    long calls = window.sum(CALLS);
     if (calls < policy.minCalls()) {
       return false;
     }
-    return (double) totals[1] / calls >= policy.failureRatio()
-        || (double) totals[2] / calls >= policy.slowCallRatio();
+    return (double) window.sum(FAILURES) / calls >= policy.failureRatio()
+        || (double) window.sum(SLOW) / calls >= policy.slowCallRatio();
   }
 
   private static boolean counts(Throwable failure) {

@@ -3,52 +3,51 @@ package io.courier.resilience.impl;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
-/** Calls, failures and slow calls over a rolling window of ten buckets, on an injected clock. */
+/**
+ * A few counters over a rolling window of ten buckets, on an injected clock: the retry budget
+ * counts calls and retries, a breaker calls, failures and slow calls.
+ */
 public final class RollingCounts {
 
   private static final int BUCKETS = 10;
 
   private final long bucketNanos;
   private final LongSupplier clock;
-  private final long[] calls = new long[BUCKETS];
-  private final long[] failures = new long[BUCKETS];
-  private final long[] slow = new long[BUCKETS];
+  private final long[][] counts;
   private long currentBucket;
 
-  public RollingCounts(Duration window, LongSupplier nanoClock) {
+  /**
+   * @param kinds how many counters
+   * @param window the rolling window
+   * @param nanoClock monotonic nanoseconds
+   */
+  public RollingCounts(int kinds, Duration window, LongSupplier nanoClock) {
     this.bucketNanos = Math.max(1, window.toNanos() / BUCKETS);
     this.clock = nanoClock;
+    this.counts = new long[kinds][BUCKETS];
     this.currentBucket = nanoClock.getAsLong() / bucketNanos;
   }
 
-  public synchronized void record(boolean failed, boolean wasSlow) {
+  /** Adds one to counter {@code kind} in the current bucket. */
+  public synchronized void increment(int kind) {
     advance();
-    int index = (int) (currentBucket % BUCKETS);
-    calls[index]++;
-    if (failed) {
-      failures[index]++;
-    }
-    if (wasSlow) {
-      slow[index]++;
-    }
+    counts[kind][(int) (currentBucket % BUCKETS)]++;
   }
 
-  /** Totals over the window: {calls, failures, slow}. */
-  public synchronized long[] totals() {
+  /** Counter {@code kind} summed over the window. */
+  public synchronized long sum(int kind) {
     advance();
-    long[] totals = new long[3];
-    for (int i = 0; i < BUCKETS; i++) {
-      totals[0] += calls[i];
-      totals[1] += failures[i];
-      totals[2] += slow[i];
+    long sum = 0;
+    for (long count : counts[kind]) {
+      sum += count;
     }
-    return totals;
+    return sum;
   }
 
   public synchronized void reset() {
-    java.util.Arrays.fill(calls, 0);
-    java.util.Arrays.fill(failures, 0);
-    java.util.Arrays.fill(slow, 0);
+    for (long[] kind : counts) {
+      java.util.Arrays.fill(kind, 0);
+    }
   }
 
   private void advance() {
@@ -56,9 +55,9 @@ public final class RollingCounts {
     long steps = Math.min(BUCKETS, bucket - currentBucket);
     for (long i = 1; i <= steps; i++) {
       int index = (int) ((currentBucket + i) % BUCKETS);
-      calls[index] = 0;
-      failures[index] = 0;
-      slow[index] = 0;
+      for (long[] kind : counts) {
+        kind[index] = 0;
+      }
     }
     currentBucket = Math.max(currentBucket, bucket);
   }
