@@ -70,11 +70,6 @@ public final class ContractTypes {
     return declared > 0 ? declared : 1;
   }
 
-  /** True when the type declares a schema version, i.e. it is a domain event. */
-  public static boolean isEvent(Descriptor descriptor) {
-    return descriptor.getOptions().hasExtension(OptionsProto.schemaVersion);
-  }
-
   private static Map<String, Message> load() {
     Map<String, Message> types = new LinkedHashMap<>();
     for (FileDescriptor file : FILES) {

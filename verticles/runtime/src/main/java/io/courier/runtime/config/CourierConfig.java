@@ -27,11 +27,6 @@ public record CourierConfig(
     roles = List.copyOf(roles);
   }
 
-  /** The same configuration running the given roles. */
-  public CourierConfig withRoles(List<String> newRoles) {
-    return new CourierConfig(profile, newRoles, cluster, kafka, discovery, gateway, shutdown);
-  }
-
   /**
    * The clustered event bus (Hazelcast).
    *

@@ -182,11 +182,6 @@ public final class KafkaEventPublisher implements EventPublisher {
     return last != null && System.nanoTime() - last < FRESH_METADATA_NANOS;
   }
 
-  /** Events sent and not yet acknowledged or failed. */
-  public int inFlight() {
-    return inFlight.get();
-  }
-
   @Override
   public Future<Void> checkReady() {
     if (System.nanoTime() - lastReadyNanos < TimeUnit.MILLISECONDS.toNanos(READY_CACHE_MS)) {

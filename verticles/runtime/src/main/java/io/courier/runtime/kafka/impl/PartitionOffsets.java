@@ -41,8 +41,4 @@ final class PartitionOffsets {
   synchronized void markCommitted(long offset) {
     committed = Math.max(committed, offset);
   }
-
-  synchronized int inFlight() {
-    return pending.size();
-  }
 }
