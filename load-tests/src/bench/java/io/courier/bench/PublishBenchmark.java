@@ -49,6 +49,7 @@ public final class PublishBenchmark {
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
     List<String> lines = new ArrayList<>();
     List<String> consumerLines = new ArrayList<>();
+    int courierRecordBytes = recordBytes(payload(recordSize));
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().build().start()) {
       String bootstrap = broker.bootstrapServers();
       Vertx vertx = Vertx.vertx();
@@ -56,6 +57,8 @@ public final class PublishBenchmark {
         for (int round = 1; round <= rounds; round++) {
           double raw = raw(bootstrap, "bench-raw-" + round, records, recordSize, 16_384);
           double rawBatched = raw(bootstrap, "bench-rawb-" + round, records, recordSize, BATCH);
+          double rawSameBytes =
+              raw(bootstrap, "bench-rawbytes-" + round, records, courierRecordBytes, BATCH);
           double sameRecords =
               rawSameRecords(bootstrap, "bench-same-" + round, records, recordSize);
           double courier = courier(vertx, bootstrap, "bench-courier-" + round, records, recordSize);
@@ -72,14 +75,16 @@ public final class PublishBenchmark {
           lines.add(
               String.format(
                   Locale.ROOT,
-                  "| %d | %,.0f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %.0f %% |",
+                  "| %d | %,.0f | %,.0f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %.0f %% | %.0f %% |",
                   round,
                   raw,
                   rawBatched,
+                  rawSameBytes,
                   sameRecords,
                   courier,
                   100 * courier / raw,
                   100 * courier / rawBatched,
+                  100 * courier / rawSameBytes,
                   100 * courier / sameRecords));
         }
       } finally {
@@ -89,10 +94,14 @@ public final class PublishBenchmark {
     System.out.printf(
         "%nPublish benchmark: %,d records of ~%d bytes, acks=all, on one embedded KRaft broker%n",
         records, recordSize);
+    System.out.printf(
+        "Courier's record: %d bytes (payload, CloudEvents headers and key)%n", courierRecordBytes);
     System.out.println(
-        "| round | PP, batch 16 KiB | PP, batch 128 KiB | kafka-clients, Courier's records |"
-            + " Courier publisher | Courier / PP 16 KiB | Courier / PP 128 KiB | Courier / same records |");
-    System.out.println("|---|---|---|---|---|---|---|---|");
+        "| round | PP 200 B, batch 16 KiB | PP 200 B, batch 128 KiB | PP %d B, batch 128 KiB |"
+                .formatted(courierRecordBytes)
+            + " kafka-clients, Courier's records | Courier publisher | Courier / PP 16 KiB |"
+            + " Courier / PP 128 KiB | Courier / PP same bytes | Courier / same records |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
     lines.forEach(System.out::println);
     consumerLines.forEach(System.out::println);
   }
@@ -264,6 +273,19 @@ public final class PublishBenchmark {
       throw new IllegalStateException(failed.get() + " sends failed");
     }
     return records / ((System.nanoTime() - begin) / 1e9);
+  }
+
+  /** Bytes of one Courier record on the wire: value, header names and values, key. */
+  private static int recordBytes(OrderPlaced payload) {
+    org.apache.kafka.common.header.internals.RecordHeaders headers =
+        new org.apache.kafka.common.header.internals.RecordHeaders();
+    Event<OrderPlaced> event = Event.of("/bench", "key-1234", payload);
+    byte[] value = new io.courier.codec.kafka.EventSerializer().serialize("t", headers, event);
+    int bytes = value.length + event.subject().length();
+    for (org.apache.kafka.common.header.Header header : headers) {
+      bytes += header.key().length() + header.value().length;
+    }
+    return bytes;
   }
 
   /** An order whose protobuf encoding is about {@code size} bytes. */
