@@ -1,0 +1,270 @@
+package io.courier.resilience;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Named policies and the targets that use them, as declared in {@code conf/resilience.json}:
+ *
+ * <pre>{@code
+ * {
+ *   "policies": {
+ *     "standard": {
+ *       "attemptTimeoutMs": 500,
+ *       "retry": {"maxAttempts": 3, "baseDelayMs": 20, "maxDelayMs": 500},
+ *       "budget": {"ratio": 0.2, "minRetries": 10, "windowMs": 10000},
+ *       "breaker": {"failureRatio": 0.5, "slowCallRatio": 1.0, "slowCallMs": 1000,
+ *                   "minCalls": 20, "windowMs": 10000, "openMs": 5000},
+ *       "bulkhead": {"maxConcurrent": 64, "maxQueued": 256}
+ *     }
+ *   },
+ *   "targets": {
+ *     "inventory": {"address": "courier.inventory", "policy": "standard",
+ *                   "idempotent": true, "deadlineMs": 2000}
+ *   }
+ * }
+ * }</pre>
+ *
+ * Parsing is strict: an unknown key, a wrong type, a negative duration, a ratio above 1 or a target
+ * naming a missing policy fails with a {@link InvalidPolicyException} naming the key.
+ *
+ * @param policies policies by name
+ * @param targets targets by name
+ */
+public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Target> targets) {
+
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+          .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+          .build();
+
+  public ResiliencePolicies {
+    policies = Map.copyOf(policies);
+    targets = Map.copyOf(targets);
+  }
+
+  /** One policy. */
+  public record Policy(
+      @JsonProperty(required = true) long attemptTimeoutMs,
+      @JsonProperty(required = true) Retry retry,
+      @JsonProperty(required = true) Budget budget,
+      @JsonProperty(required = true) Breaker breaker,
+      @JsonProperty(required = true) BulkheadLimits bulkhead) {
+
+    public RetryPolicy retryPolicy() {
+      return new RetryPolicy(
+          retry.maxAttempts(),
+          Duration.ofMillis(retry.baseDelayMs()),
+          Duration.ofMillis(retry.maxDelayMs()),
+          Duration.ofMillis(attemptTimeoutMs));
+    }
+
+    public BreakerPolicy breakerPolicy() {
+      return new BreakerPolicy(
+          breaker.failureRatio(),
+          breaker.slowCallRatio(),
+          Duration.ofMillis(breaker.slowCallMs()),
+          breaker.minCalls(),
+          Duration.ofMillis(breaker.windowMs()),
+          Duration.ofMillis(breaker.openMs()));
+    }
+  }
+
+  /** Retries. */
+  public record Retry(
+      @JsonProperty(required = true) int maxAttempts,
+      @JsonProperty(required = true) long baseDelayMs,
+      @JsonProperty(required = true) long maxDelayMs) {}
+
+  /** The retry budget. */
+  public record Budget(
+      @JsonProperty(required = true) double ratio,
+      @JsonProperty(required = true) int minRetries,
+      @JsonProperty(required = true) long windowMs) {}
+
+  /** The breaker. */
+  public record Breaker(
+      @JsonProperty(required = true) double failureRatio,
+      @JsonProperty(required = true) double slowCallRatio,
+      @JsonProperty(required = true) long slowCallMs,
+      @JsonProperty(required = true) int minCalls,
+      @JsonProperty(required = true) long windowMs,
+      @JsonProperty(required = true) long openMs) {}
+
+  /** The bulkhead. */
+  public record BulkheadLimits(
+      @JsonProperty(required = true) int maxConcurrent,
+      @JsonProperty(required = true) int maxQueued) {}
+
+  /** A target: the event-bus address of the callee, its policy, its call semantics. */
+  public record Target(
+      @JsonProperty(required = true) String address,
+      @JsonProperty(required = true) String policy,
+      @JsonProperty(required = true) boolean idempotent,
+      @JsonProperty(required = true) long deadlineMs) {}
+
+  /** Parses and validates; {@code source} names the file in errors. */
+  public static ResiliencePolicies parse(String json, String source) {
+    ResiliencePolicies parsed;
+    try {
+      parsed = MAPPER.readValue(json, ResiliencePolicies.class);
+    } catch (JsonMappingException e) {
+      throw new InvalidPolicyException(
+          source + ": key '" + path(e) + "': " + e.getOriginalMessage());
+    } catch (JsonProcessingException e) {
+      throw new InvalidPolicyException(source + ": not valid JSON: " + e.getOriginalMessage());
+    }
+    if (parsed == null || parsed.policies() == null || parsed.targets() == null) {
+      throw new InvalidPolicyException(source + ": needs 'policies' and 'targets'");
+    }
+    List<String> problems = new ArrayList<>();
+    parsed.policies().forEach((name, policy) -> validate("policies." + name, policy, problems));
+    parsed
+        .targets()
+        .forEach(
+            (name, target) -> {
+              String key = "targets." + name;
+              if (!parsed.policies().containsKey(target.policy())) {
+                problems.add(
+                    "key '" + key + ".policy' names unknown policy '" + target.policy() + "'");
+              }
+              if (target.address().isBlank()) {
+                problems.add("key '" + key + ".address' must not be empty");
+              }
+              if (target.deadlineMs() <= 0) {
+                problems.add(
+                    "key '" + key + ".deadlineMs' must be positive, was " + target.deadlineMs());
+              }
+            });
+    if (!problems.isEmpty()) {
+      throw new InvalidPolicyException(source + ": " + String.join("; ", problems));
+    }
+    return parsed;
+  }
+
+  private static void validate(String key, Policy policy, List<String> problems) {
+    check(
+        problems,
+        key + ".attemptTimeoutMs",
+        policy.attemptTimeoutMs() > 0,
+        policy.attemptTimeoutMs(),
+        "must be positive");
+    check(
+        problems,
+        key + ".retry.maxAttempts",
+        policy.retry().maxAttempts() >= 1,
+        policy.retry().maxAttempts(),
+        "must be >= 1");
+    check(
+        problems,
+        key + ".retry.baseDelayMs",
+        policy.retry().baseDelayMs() > 0,
+        policy.retry().baseDelayMs(),
+        "must be positive");
+    check(
+        problems,
+        key + ".retry.maxDelayMs",
+        policy.retry().maxDelayMs() >= policy.retry().baseDelayMs(),
+        policy.retry().maxDelayMs(),
+        "must be >= baseDelayMs");
+    check(
+        problems,
+        key + ".budget.ratio",
+        policy.budget().ratio() >= 0 && policy.budget().ratio() <= 1,
+        policy.budget().ratio(),
+        "must be 0..1");
+    check(
+        problems,
+        key + ".budget.minRetries",
+        policy.budget().minRetries() >= 0,
+        policy.budget().minRetries(),
+        "must be >= 0");
+    check(
+        problems,
+        key + ".budget.windowMs",
+        policy.budget().windowMs() > 0,
+        policy.budget().windowMs(),
+        "must be positive");
+    Breaker breaker = policy.breaker();
+    check(
+        problems,
+        key + ".breaker.failureRatio",
+        breaker.failureRatio() > 0 && breaker.failureRatio() <= 1,
+        breaker.failureRatio(),
+        "must be in (0, 1]");
+    check(
+        problems,
+        key + ".breaker.slowCallRatio",
+        breaker.slowCallRatio() > 0 && breaker.slowCallRatio() <= 1,
+        breaker.slowCallRatio(),
+        "must be in (0, 1]");
+    check(
+        problems,
+        key + ".breaker.slowCallMs",
+        breaker.slowCallMs() > 0,
+        breaker.slowCallMs(),
+        "must be positive");
+    check(
+        problems,
+        key + ".breaker.minCalls",
+        breaker.minCalls() >= 1,
+        breaker.minCalls(),
+        "must be >= 1");
+    check(
+        problems,
+        key + ".breaker.windowMs",
+        breaker.windowMs() > 0,
+        breaker.windowMs(),
+        "must be positive");
+    check(
+        problems,
+        key + ".breaker.openMs",
+        breaker.openMs() > 0,
+        breaker.openMs(),
+        "must be positive");
+    check(
+        problems,
+        key + ".bulkhead.maxConcurrent",
+        policy.bulkhead().maxConcurrent() >= 1,
+        policy.bulkhead().maxConcurrent(),
+        "must be >= 1");
+    check(
+        problems,
+        key + ".bulkhead.maxQueued",
+        policy.bulkhead().maxQueued() >= 0,
+        policy.bulkhead().maxQueued(),
+        "must be >= 0");
+  }
+
+  private static void check(
+      List<String> problems, String key, boolean ok, Object value, String rule) {
+    if (!ok) {
+      problems.add("key '" + key + "' " + rule + ", was " + value);
+    }
+  }
+
+  private static String path(JsonMappingException e) {
+    StringBuilder path = new StringBuilder();
+    for (JsonMappingException.Reference ref : e.getPath()) {
+      if (ref.getFieldName() != null) {
+        if (path.length() > 0) {
+          path.append('.');
+        }
+        path.append(ref.getFieldName());
+      }
+    }
+    return path.toString();
+  }
+}

@@ -1,0 +1,188 @@
+package io.courier.resilience;
+
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.file.FileProps;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The resilience verticle: for each target of the policy file, callers send to {@code
+ * courier.resilient.<target>} and this verticle forwards to the target's address under its policy,
+ * passing the remaining deadline on in {@link Deadline#HEADER}. The file is checked every reload
+ * period; a valid change applies to calls that start afterwards (calls in flight finish under the
+ * policy they started with), an invalid one is refused with the key named and the old policies
+ * kept. Reloads are announced on {@link #RELOAD_ADDRESS}.
+ */
+public final class ResilienceProxyVerticle extends VerticleBase {
+
+  /** Prefix of the addresses callers send to. */
+  public static final String ADDRESS_PREFIX = "courier.resilient.";
+
+  /** Announcements of reloads: {@code {"applied": bool, "error": text}}. */
+  public static final String RELOAD_ADDRESS = "courier.resilience.reloaded";
+
+  private static final Logger LOG = LoggerFactory.getLogger(ResilienceProxyVerticle.class);
+
+  private final String file;
+  private final long reloadPeriodMs;
+  private final Map<String, TargetPolicy> policies = new ConcurrentHashMap<>();
+  private final Map<String, MessageConsumer<Object>> consumers = new HashMap<>();
+  private long lastModified = -1;
+  private long lastSize = -1;
+  private long timer = -1;
+
+  public ResilienceProxyVerticle(String file, long reloadPeriodMs) {
+    this.file = file;
+    this.reloadPeriodMs = reloadPeriodMs;
+  }
+
+  @Override
+  public Future<?> start() {
+    return load()
+        .onSuccess(v -> timer = vertx.setPeriodic(reloadPeriodMs, id -> reloadIfChanged()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(timer);
+    return Future.join(consumers.values().stream().map(MessageConsumer::unregister).toList());
+  }
+
+  private Future<Void> load() {
+    return vertx
+        .fileSystem()
+        .props(file)
+        .compose(props -> vertx.fileSystem().readFile(file).map(content -> apply(props, content)))
+        .mapEmpty();
+  }
+
+  private void reloadIfChanged() {
+    vertx
+        .fileSystem()
+        .props(file)
+        .onSuccess(
+            props -> {
+              if (props.lastModifiedTime() == lastModified && props.size() == lastSize) {
+                return;
+              }
+              vertx
+                  .fileSystem()
+                  .readFile(file)
+                  .onSuccess(
+                      content -> {
+                        try {
+                          apply(props, content);
+                          announce(true, null);
+                        } catch (InvalidPolicyException e) {
+                          lastModified = props.lastModifiedTime();
+                          lastSize = props.size();
+                          LOG.error(
+                              "resilience policies not reloaded, the old ones stay: {}",
+                              e.getMessage());
+                          announce(false, e.getMessage());
+                        }
+                      });
+            })
+        .onFailure(e -> LOG.warn("cannot read {}: {}", file, e.getMessage()));
+  }
+
+  private Void apply(FileProps props, Buffer content) {
+    ResiliencePolicies parsed =
+        ResiliencePolicies.parse(content.toString(StandardCharsets.UTF_8), file);
+    lastModified = props.lastModifiedTime();
+    lastSize = props.size();
+    parsed
+        .targets()
+        .forEach(
+            (name, target) -> {
+              policies.put(
+                  name,
+                  new TargetPolicy(vertx, name, target, parsed.policies().get(target.policy())));
+              consumers.computeIfAbsent(
+                  name,
+                  n ->
+                      vertx
+                          .eventBus()
+                          .consumer(ADDRESS_PREFIX + n, message -> forward(n, message)));
+            });
+    consumers
+        .keySet()
+        .removeIf(
+            name -> {
+              if (parsed.targets().containsKey(name)) {
+                return false;
+              }
+              policies.remove(name);
+              consumers.get(name).unregister();
+              return true;
+            });
+    LOG.info("resilience policies applied from {}: targets {}", file, parsed.targets().keySet());
+    return null;
+  }
+
+  private void forward(String name, Message<Object> message) {
+    TargetPolicy policy = policies.get(name);
+    if (policy == null) {
+      message.fail(503, "no resilience policy for target " + name);
+      return;
+    }
+    Deadline callerDeadline =
+        Deadline.fromHeader(
+            message.headers().get(Deadline.HEADER), Deadline.none(), System::nanoTime);
+    policy
+        .<Message<Object>>call(
+            callerDeadline,
+            attempt -> {
+              DeliveryOptions options =
+                  new DeliveryOptions()
+                      .setHeaders(MultiMap.caseInsensitiveMultiMap().addAll(message.headers()))
+                      .setSendTimeout(Math.max(1, attempt.deadline().remaining().toMillis()));
+              options.getHeaders().set(Deadline.HEADER, attempt.deadline().toHeader());
+              return vertx.eventBus().request(policy.target().address(), message.body(), options);
+            })
+        .onSuccess(
+            reply -> message.reply(reply.body(), new DeliveryOptions().setHeaders(reply.headers())))
+        .onFailure(error -> message.fail(statusOf(error), error.getMessage()));
+  }
+
+  /** The failure code a caller sees: the callee's own for its refusals, else by failure class. */
+  static int statusOf(Throwable error) {
+    Throwable cause =
+        error instanceof CallFailedException failed && failed.getCause() != null
+            ? failed.getCause()
+            : error;
+    if (cause instanceof ReplyException reply
+        && reply.failureType() == ReplyFailure.RECIPIENT_FAILURE
+        && reply.failureCode() > 0) {
+      return reply.failureCode();
+    }
+    return switch (FailureClassifier.classify(error).failureClass()) {
+      case CLIENT_ERROR -> 400;
+      case OVERLOAD -> 503;
+      case TIMEOUT -> 504;
+      case NETWORK, TLS -> 502;
+      case SERVER_ERROR -> 500;
+    };
+  }
+
+  private void announce(boolean applied, String error) {
+    JsonObject event = new JsonObject().put("applied", applied);
+    if (error != null) {
+      event.put("error", error);
+    }
+    vertx.eventBus().publish(RELOAD_ADDRESS, event);
+  }
+}

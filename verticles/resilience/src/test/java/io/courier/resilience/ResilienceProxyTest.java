@@ -1,0 +1,226 @@
+package io.courier.resilience;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(VertxExtension.class)
+@DisplayName("The resilience proxy verticle")
+class ResilienceProxyTest {
+
+  private static final String RESILIENT = ResilienceProxyVerticle.ADDRESS_PREFIX + "inventory";
+
+  @TempDir Path dir;
+
+  private final AtomicInteger attempts = new AtomicInteger();
+  private final List<String> script = new CopyOnWriteArrayList<>();
+
+  private static String policies(int maxAttempts, int maxConcurrent, int maxQueued) {
+    return """
+        {
+          "policies": {
+            "standard": {
+              "attemptTimeoutMs": 300,
+              "retry": {"maxAttempts": %d, "baseDelayMs": 5, "maxDelayMs": 20},
+              "budget": {"ratio": 0.5, "minRetries": 10, "windowMs": 10000},
+              "breaker": {"failureRatio": 1.0, "slowCallRatio": 1.0, "slowCallMs": 5000,
+                          "minCalls": 1000, "windowMs": 10000, "openMs": 1000},
+              "bulkhead": {"maxConcurrent": %d, "maxQueued": %d}
+            }
+          },
+          "targets": {
+            "inventory": {"address": "test.inventory", "policy": "standard",
+                          "idempotent": true, "deadlineMs": 2000}
+          }
+        }
+        """
+        .formatted(maxAttempts, maxConcurrent, maxQueued);
+  }
+
+  private Future<String> deploy(Vertx vertx, String json) throws IOException {
+    Path file = dir.resolve("resilience.json");
+    Files.writeString(file, json);
+    vertx
+        .eventBus()
+        .<String>consumer(
+            "test.inventory",
+            message -> {
+              int n = attempts.incrementAndGet();
+              String action = script.isEmpty() ? "ok" : script.get(Math.min(n, script.size()) - 1);
+              if (action.equals("ok")) {
+                message.reply(
+                    "done on attempt "
+                        + n
+                        + " with "
+                        + message.headers().get(Deadline.HEADER)
+                        + " ms");
+              } else if (action.equals("slow")) {
+                vertx.setTimer(50, id -> message.reply("slow done"));
+              } else {
+                message.fail(Integer.parseInt(action), "failed on command: " + action);
+              }
+            });
+    return vertx.deployVerticle(new ResilienceProxyVerticle(file.toString(), 50));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("forwards to the target, retrying its 503s and passing the deadline on")
+  void shouldForwardWithRetriesAndDeadline(Vertx vertx, VertxTestContext context)
+      throws IOException {
+    script.addAll(List.of("503", "503", "ok"));
+
+    deploy(vertx, policies(3, 8, 8))
+        .compose(id -> vertx.eventBus().<String>request(RESILIENT, "reserve"))
+        .onComplete(
+            context.succeeding(
+                reply ->
+                    context.verify(
+                        () -> {
+                          assertThat(reply.body()).startsWith("done on attempt 3 with ");
+                          long budget =
+                              Long.parseLong(
+                                  reply.body().replaceAll("\\D+", " ").trim().split(" ")[1]);
+                          assertThat(budget).isBetween(1L, 300L);
+                          context.completeNow();
+                        })));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("passes a client error through once, with the callee's code")
+  void shouldPassClientErrorThroughOnce(Vertx vertx, VertxTestContext context) throws IOException {
+    script.add("409");
+
+    deploy(vertx, policies(3, 8, 8))
+        .compose(id -> vertx.eventBus().request(RESILIENT, "reserve"))
+        .onComplete(
+            context.failing(
+                error ->
+                    context.verify(
+                        () -> {
+                          assertThat(((ReplyException) error).failureCode()).isEqualTo(409);
+                          assertThat(attempts).hasValue(1);
+                          context.completeNow();
+                        })));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("refuses to start on a bad policy file, naming the key")
+  void shouldRefuseBadPolicyFile(Vertx vertx, VertxTestContext context) throws IOException {
+    deploy(vertx, policies(3, 8, 8).replace("\"ratio\": 0.5", "\"ratio\": 1.5"))
+        .onComplete(
+            context.failing(
+                error ->
+                    context.verify(
+                        () -> {
+                          assertThat(error)
+                              .isInstanceOf(InvalidPolicyException.class)
+                              .hasMessageContaining(
+                                  "key 'policies.standard.budget.ratio' must be 0..1, was 1.5");
+                          context.completeNow();
+                        })));
+  }
+
+  @Test
+  @Timeout(value = 20, timeUnit = TimeUnit.SECONDS)
+  @DisplayName(
+      "applies a new policy within a reload period under traffic, and keeps the old one when the new file is bad")
+  void shouldHotReloadUnderTraffic(Vertx vertx, VertxTestContext context) throws Exception {
+    script.add("slow");
+    List<JsonObject> reloads = new CopyOnWriteArrayList<>();
+    Promise<Void> goodReload = Promise.promise();
+    Promise<Void> badReload = Promise.promise();
+    vertx
+        .eventBus()
+        .<JsonObject>consumer(
+            ResilienceProxyVerticle.RELOAD_ADDRESS,
+            m -> {
+              reloads.add(m.body());
+              (m.body().getBoolean("applied") ? goodReload : badReload).tryComplete();
+            });
+    deploy(vertx, policies(1, 1, 0)).await(10, TimeUnit.SECONDS);
+
+    assertThat(burst(vertx, 4).await(10, TimeUnit.SECONDS))
+        .as("bulkhead of 1, no queue: one call runs, three are refused")
+        .containsExactlyInAnyOrder("ok", "503", "503", "503");
+
+    List<Future<String>> trickle = new CopyOnWriteArrayList<>();
+    AtomicInteger wanted = new AtomicInteger(3);
+    List<Promise<Void>> enough = new CopyOnWriteArrayList<>(List.of(Promise.promise()));
+    long trickleTimer =
+        vertx.setPeriodic(
+            // longer than the callee's 50 ms, so the old limit of one call at a time holds them
+            80,
+            id -> {
+              trickle.add(burst(vertx, 1).map(r -> r.get(0)));
+              if (trickle.size() >= wanted.get()) {
+                enough.get(enough.size() - 1).tryComplete();
+              }
+            });
+    enough.get(0).future().await(10, TimeUnit.SECONDS);
+    Files.writeString(dir.resolve("resilience.json"), policies(1, 10, 0) + " ");
+    goodReload.future().await(10, TimeUnit.SECONDS);
+    Promise<Void> afterReload = Promise.promise();
+    enough.add(afterReload);
+    wanted.set(trickle.size() + 3);
+    afterReload.future().await(10, TimeUnit.SECONDS);
+    vertx.cancelTimer(trickleTimer);
+
+    assertThat(burst(vertx, 4).await(10, TimeUnit.SECONDS)).containsOnly("ok");
+    assertThat(
+            Future.join(new ArrayList<>(trickle))
+                .map(v -> trickle.stream().map(Future::result).toList())
+                .await(10, TimeUnit.SECONDS))
+        .as("no call failed because of the reload")
+        .isNotEmpty()
+        .containsOnly("ok");
+
+    Files.writeString(
+        dir.resolve("resilience.json"), "{\"policies\": {}, \"targets\": {}, \"extra\": 1}");
+    badReload.future().await(10, TimeUnit.SECONDS);
+
+    assertThat(reloads.get(reloads.size() - 1).getString("error")).contains("key 'extra'");
+    assertThat(burst(vertx, 4).await(10, TimeUnit.SECONDS))
+        .as("the old policy stays")
+        .containsOnly("ok");
+    context.completeNow();
+  }
+
+  /** Sends {@code n} calls at once; each result is "ok" or the failure code. */
+  private static Future<List<String>> burst(Vertx vertx, int n) {
+    List<Future<String>> calls = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      calls.add(
+          vertx
+              .eventBus()
+              .<String>request(RESILIENT, "reserve")
+              .map(m -> "ok")
+              .recover(
+                  e ->
+                      Future.succeededFuture(
+                          Integer.toString(((ReplyException) e).failureCode()))));
+    }
+    return Future.all(calls).map(all -> calls.stream().map(Future::result).toList());
+  }
+}
