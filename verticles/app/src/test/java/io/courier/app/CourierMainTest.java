@@ -49,7 +49,7 @@ class CourierMainTest {
   @DisplayName("lists the gateway among the roles on its classpath")
   void shouldListRoles() {
     assertThat(execute("roles")).isZero();
-    assertThat(out.toString().lines()).contains("gateway");
+    assertThat(out.toString().lines()).contains("gateway", "kafka-bridge", "resilience");
   }
 
   @Test

@@ -13,6 +13,7 @@ import java.util.List;
  * @param discovery where services find each other
  * @param gateway the HTTP edge
  * @param shutdown how long a graceful stop may take
+ * @param resilience where the resilience role finds its policies
  */
 public record CourierConfig(
     String profile,
@@ -21,7 +22,8 @@ public record CourierConfig(
     KafkaConfig kafka,
     DiscoveryConfig discovery,
     GatewayConfig gateway,
-    ShutdownConfig shutdown) {
+    ShutdownConfig shutdown,
+    ResilienceConfig resilience) {
 
   public CourierConfig {
     roles = List.copyOf(roles);
@@ -169,6 +171,14 @@ public record CourierConfig(
    * @param instances verticle instances sharing the port
    */
   public record GatewayConfig(String host, int port, int instances) {}
+
+  /**
+   * The {@code resilience} role.
+   *
+   * @param policyFile JSON file of policies and targets
+   * @param reloadPeriodMs how often the file is checked for changes
+   */
+  public record ResilienceConfig(String policyFile, long reloadPeriodMs) {}
 
   /**
    * Graceful stop.

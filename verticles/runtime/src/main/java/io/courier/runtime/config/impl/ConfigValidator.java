@@ -42,6 +42,10 @@ public final class ConfigValidator {
     text("gateway.host", config.gateway().host());
     atLeast("gateway.instances", config.gateway().instances(), 1);
     atLeast("shutdown.drainTimeoutMs", config.shutdown().drainTimeoutMs(), 1);
+    if (config.roles().contains("resilience")) {
+      text("resilience.policyFile", config.resilience().policyFile());
+    }
+    atLeast("resilience.reloadPeriodMs", config.resilience().reloadPeriodMs(), 10);
     return List.copyOf(problems);
   }
 

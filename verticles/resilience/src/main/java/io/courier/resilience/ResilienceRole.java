@@ -1,0 +1,30 @@
+package io.courier.resilience;
+
+import io.courier.runtime.Role;
+import io.courier.runtime.RoleContext;
+import io.courier.runtime.RoleDeployment;
+import java.util.List;
+
+/**
+ * The {@code resilience} role: the {@link ResilienceProxyVerticle} over the policy file named by
+ * {@code resilience.policyFile}, reloaded every {@code resilience.reloadPeriodMs}.
+ */
+public final class ResilienceRole implements Role {
+
+  public static final String NAME = "resilience";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<RoleDeployment> deployments(RoleContext context) {
+    var config = context.config().resilience();
+    return List.of(
+        RoleDeployment.of(
+            "resilience-proxy",
+            () -> new ResilienceProxyVerticle(config.policyFile(), config.reloadPeriodMs()),
+            1));
+  }
+}
