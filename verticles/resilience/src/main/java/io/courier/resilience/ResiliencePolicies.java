@@ -46,13 +46,12 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
       JsonMapper.builder()
           .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
           .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
           .build();
 
   public ResiliencePolicies {
-    policies = Map.copyOf(policies);
-    targets = Map.copyOf(targets);
+    policies = policies == null ? null : Map.copyOf(policies);
+    targets = targets == null ? null : Map.copyOf(targets);
   }
 
   /** One policy. */
@@ -61,7 +60,13 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
       @JsonProperty(required = true) Retry retry,
       @JsonProperty(required = true) Budget budget,
       @JsonProperty(required = true) Breaker breaker,
-      @JsonProperty(required = true) BulkheadLimits bulkhead) {
+      @JsonProperty(required = true) BulkheadLimits bulkhead,
+      Fallback fallback,
+      Hedge hedge) {
+
+    public Policy {
+      fallback = fallback == null ? new Fallback("none", null) : fallback;
+    }
 
     public RetryPolicy retryPolicy() {
       return new RetryPolicy(
@@ -107,6 +112,19 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
   public record BulkheadLimits(
       @JsonProperty(required = true) int maxConcurrent,
       @JsonProperty(required = true) int maxQueued) {}
+
+  /**
+   * What a caller gets when the call fails after the policy: {@code none} (the failure), {@code
+   * cache} (the last good reply to an equal request) or {@code static} ({@code value}). A fallback
+   * reply carries the header {@code courier-degraded} naming the mode.
+   */
+  public record Fallback(@JsonProperty(required = true) String mode, Object value) {}
+
+  /**
+   * Hedging for idempotent targets: a second attempt starts when the first has not answered after
+   * {@code afterMs}; the first answer wins.
+   */
+  public record Hedge(@JsonProperty(required = true) long afterMs) {}
 
   /** A target: the event-bus address of the callee, its policy, its call semantics. */
   public record Target(
@@ -246,6 +264,24 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
         policy.bulkhead().maxQueued() >= 0,
         policy.bulkhead().maxQueued(),
         "must be >= 0");
+    String mode = policy.fallback().mode();
+    check(
+        problems,
+        key + ".fallback.mode",
+        java.util.Set.of("none", "cache", "static").contains(mode),
+        mode,
+        "must be none, cache or static");
+    if ("static".equals(mode) && policy.fallback().value() == null) {
+      problems.add("key '" + key + ".fallback.value' is required for a static fallback");
+    }
+    if (policy.hedge() != null) {
+      check(
+          problems,
+          key + ".hedge.afterMs",
+          policy.hedge().afterMs() > 0,
+          policy.hedge().afterMs(),
+          "must be positive");
+    }
   }
 
   private static void check(

@@ -34,12 +34,17 @@ public final class ResilienceProxyVerticle extends VerticleBase {
   /** Announcements of reloads: {@code {"applied": bool, "error": text}}. */
   public static final String RELOAD_ADDRESS = "courier.resilience.reloaded";
 
+  /** Header of a reply that came from a fallback: {@code cache} or {@code static}. */
+  public static final String DEGRADED_HEADER = "courier-degraded";
+
   private static final Logger LOG = LoggerFactory.getLogger(ResilienceProxyVerticle.class);
+  private static final int CACHE_ENTRIES = 1_000;
 
   private final String file;
   private final long reloadPeriodMs;
   private final Map<String, TargetPolicy> policies = new ConcurrentHashMap<>();
   private final Map<String, MessageConsumer<Object>> consumers = new HashMap<>();
+  private final Map<String, Map<Object, Object>> caches = new ConcurrentHashMap<>();
   private long lastModified = -1;
   private long lastSize = -1;
   private long timer = -1;
@@ -154,8 +159,53 @@ public final class ResilienceProxyVerticle extends VerticleBase {
               return vertx.eventBus().request(policy.target().address(), message.body(), options);
             })
         .onSuccess(
-            reply -> message.reply(reply.body(), new DeliveryOptions().setHeaders(reply.headers())))
-        .onFailure(error -> message.fail(statusOf(error), error.getMessage()));
+            reply -> {
+              if ("cache".equals(policy.policy().fallback().mode())) {
+                cacheOf(name).put(message.body(), reply.body());
+              }
+              message.reply(reply.body(), new DeliveryOptions().setHeaders(reply.headers()));
+            })
+        .onFailure(error -> fallback(name, policy, message, error));
+  }
+
+  /** Answers from the fallback the policy names, or fails with the mapped code. */
+  private void fallback(
+      String name, TargetPolicy policy, Message<Object> message, Throwable error) {
+    ResiliencePolicies.Fallback fallback = policy.policy().fallback();
+    DeliveryOptions degraded = new DeliveryOptions().addHeader(DEGRADED_HEADER, fallback.mode());
+    if ("cache".equals(fallback.mode())) {
+      Object cached = cacheOf(name).get(message.body());
+      if (cached != null) {
+        message.reply(cached, degraded);
+        return;
+      }
+    } else if ("static".equals(fallback.mode())) {
+      Object value = fallback.value();
+      message.reply(
+          value instanceof Map<?, ?> map ? new JsonObject(castMap(map)) : value, degraded);
+      return;
+    }
+    message.fail(statusOf(error), error.getMessage());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> castMap(Map<?, ?> map) {
+    return (Map<String, Object>) map;
+  }
+
+  private Map<Object, Object> cacheOf(String target) {
+    return caches.computeIfAbsent(
+        target,
+        t ->
+            java.util.Collections.synchronizedMap(
+                new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                  private static final long serialVersionUID = 1L;
+
+                  @Override
+                  protected boolean removeEldestEntry(Map.Entry<Object, Object> eldest) {
+                    return size() > CACHE_ENTRIES;
+                  }
+                }));
   }
 
   /** The failure code a caller sees: the callee's own for its refusals, else by failure class. */

@@ -1,6 +1,8 @@
 package io.courier.resilience;
 
+import io.courier.resilience.impl.Calls;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.Random;
@@ -18,6 +20,10 @@ public final class TargetPolicy {
   private final ResilientCall retries;
   private final TargetBreaker breaker;
   private final Bulkhead bulkhead;
+  private final Vertx vertx;
+  private final ResiliencePolicies.Policy policy;
+  private final java.util.concurrent.atomic.LongAdder hedges =
+      new java.util.concurrent.atomic.LongAdder();
 
   public TargetPolicy(
       Vertx vertx,
@@ -26,6 +32,8 @@ public final class TargetPolicy {
       ResiliencePolicies.Policy policy) {
     this.name = name;
     this.target = target;
+    this.vertx = vertx;
+    this.policy = policy;
     ResiliencePolicies.Budget budget = policy.budget();
     this.retries =
         new ResilientCall(
@@ -55,14 +63,57 @@ public final class TargetPolicy {
     return breaker;
   }
 
+  public ResiliencePolicies.Policy policy() {
+    return policy;
+  }
+
+  /** Second attempts started by hedging. */
+  public long hedges() {
+    return hedges.sum();
+  }
+
   /** Calls the target within the caller's deadline (or only the target's own). */
   public <T> Future<T> call(
       Deadline callerDeadline, Function<ResilientCall.Attempt, Future<T>> attempt) {
     Deadline deadline =
         Deadline.after(Duration.ofMillis(target.deadlineMs())).earliest(callerDeadline);
+    Function<ResilientCall.Attempt, Future<T>> guarded =
+        each -> bulkhead.execute(() -> breaker.execute(() -> attempt.apply(each)));
+    boolean hedge = policy.hedge() != null && target.idempotent();
     return retries.call(
-        deadline,
-        target.idempotent(),
-        each -> bulkhead.execute(() -> breaker.execute(() -> attempt.apply(each))));
+        deadline, target.idempotent(), hedge ? each -> hedged(each, guarded) : guarded);
+  }
+
+  /**
+   * Starts a second attempt when the first has not answered after the hedge delay; the first
+   * success wins, and the call fails only when every started attempt failed. The slower attempt is
+   * not cancelled (an event-bus request cannot be); its answer is ignored.
+   */
+  private <T> Future<T> hedged(
+      ResilientCall.Attempt attempt, Function<ResilientCall.Attempt, Future<T>> call) {
+    Promise<T> result = Promise.promise();
+    java.util.concurrent.atomic.AtomicInteger running =
+        new java.util.concurrent.atomic.AtomicInteger(1);
+    io.vertx.core.Handler<io.vertx.core.AsyncResult<T>> settle =
+        ar -> {
+          if (ar.succeeded()) {
+            result.tryComplete(ar.result());
+          } else if (running.decrementAndGet() == 0) {
+            result.tryFail(ar.cause());
+          }
+        };
+    long timer =
+        vertx.setTimer(
+            policy.hedge().afterMs(),
+            id -> {
+              if (!result.future().isComplete()) {
+                running.incrementAndGet();
+                hedges.increment();
+                Calls.start(() -> call.apply(attempt)).onComplete(settle);
+              }
+            });
+    Calls.start(() -> call.apply(attempt)).onComplete(settle);
+    result.future().onComplete(done -> vertx.cancelTimer(timer));
+    return result.future();
   }
 }

@@ -74,4 +74,24 @@ class ResiliencePoliciesTest {
         .isInstanceOf(InvalidPolicyException.class)
         .hasMessageContaining("targets");
   }
+
+  @Test
+  @DisplayName("refuses an unknown fallback mode and a static fallback without a value")
+  void shouldRefuseBadFallbacks() throws IOException {
+    String unknownMode =
+        shipped()
+            .replace(
+                "\"maxQueued\": 256}", "\"maxQueued\": 256}, \"fallback\": {\"mode\": \"guess\"}");
+    String staticWithoutValue =
+        shipped()
+            .replace(
+                "\"maxQueued\": 256}", "\"maxQueued\": 256}, \"fallback\": {\"mode\": \"static\"}");
+
+    assertThatThrownBy(() -> ResiliencePolicies.parse(unknownMode, "r.json"))
+        .hasMessageContaining(
+            "key 'policies.standard.fallback.mode' must be none, cache or static, was guess");
+    assertThatThrownBy(() -> ResiliencePolicies.parse(staticWithoutValue, "r.json"))
+        .hasMessageContaining(
+            "key 'policies.standard.fallback.value' is required for a static fallback");
+  }
 }

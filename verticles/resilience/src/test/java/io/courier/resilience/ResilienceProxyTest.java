@@ -35,6 +35,11 @@ class ResilienceProxyTest {
   private final List<String> script = new CopyOnWriteArrayList<>();
 
   private static String policies(int maxAttempts, int maxConcurrent, int maxQueued) {
+    return policies(maxAttempts, maxConcurrent, maxQueued, "");
+  }
+
+  /** {@code extra} is added to the policy object, e.g. {@code , "hedge": {"afterMs": 50}}. */
+  private static String policies(int maxAttempts, int maxConcurrent, int maxQueued, String extra) {
     return """
         {
           "policies": {
@@ -44,7 +49,7 @@ class ResilienceProxyTest {
               "budget": {"ratio": 0.5, "minRetries": 10, "windowMs": 10000},
               "breaker": {"failureRatio": 1.0, "slowCallRatio": 1.0, "slowCallMs": 5000,
                           "minCalls": 1000, "windowMs": 10000, "openMs": 1000},
-              "bulkhead": {"maxConcurrent": %d, "maxQueued": %d}
+              "bulkhead": {"maxConcurrent": %d, "maxQueued": %d}%s
             }
           },
           "targets": {
@@ -53,7 +58,7 @@ class ResilienceProxyTest {
           }
         }
         """
-        .formatted(maxAttempts, maxConcurrent, maxQueued);
+        .formatted(maxAttempts, maxConcurrent, maxQueued, extra);
   }
 
   private Future<String> deploy(Vertx vertx, String json) throws IOException {
@@ -75,6 +80,8 @@ class ResilienceProxyTest {
                         + " ms");
               } else if (action.equals("slow")) {
                 vertx.setTimer(50, id -> message.reply("slow done"));
+              } else if (action.equals("late")) {
+                vertx.setTimer(250, id -> message.reply("late answer"));
               } else {
                 message.fail(Integer.parseInt(action), "failed on command: " + action);
               }
@@ -205,6 +212,94 @@ class ResilienceProxyTest {
         .as("the old policy stays")
         .containsOnly("ok");
     context.completeNow();
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("answers from the cache of good replies when the target fails, marked as degraded")
+  void shouldFallBackToCachedReply(Vertx vertx, VertxTestContext context) throws IOException {
+    script.addAll(List.of("ok", "500"));
+
+    deploy(vertx, policies(1, 8, 8, ", \"fallback\": {\"mode\": \"cache\"}"))
+        .compose(id -> vertx.eventBus().<String>request(RESILIENT, "sku-1"))
+        .compose(
+            first ->
+                vertx
+                    .eventBus()
+                    .<String>request(RESILIENT, "sku-1")
+                    .map(second -> List.of(first, second)))
+        .onComplete(
+            context.succeeding(
+                replies ->
+                    context.verify(
+                        () -> {
+                          assertThat(replies.get(1).body()).isEqualTo(replies.get(0).body());
+                          assertThat(
+                                  replies
+                                      .get(0)
+                                      .headers()
+                                      .contains(ResilienceProxyVerticle.DEGRADED_HEADER))
+                              .isFalse();
+                          assertThat(
+                                  replies
+                                      .get(1)
+                                      .headers()
+                                      .get(ResilienceProxyVerticle.DEGRADED_HEADER))
+                              .isEqualTo("cache");
+                          assertThat(attempts).hasValue(2);
+                          context.completeNow();
+                        })));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("answers with the static fallback when the target fails")
+  void shouldFallBackToStaticValue(Vertx vertx, VertxTestContext context) throws IOException {
+    script.add("500");
+
+    deploy(
+            vertx,
+            policies(
+                1, 8, 8, ", \"fallback\": {\"mode\": \"static\", \"value\": {\"available\": 0}}"))
+        .compose(id -> vertx.eventBus().<JsonObject>request(RESILIENT, "sku-9"))
+        .onComplete(
+            context.succeeding(
+                reply ->
+                    context.verify(
+                        () -> {
+                          assertThat(reply.body()).isEqualTo(new JsonObject().put("available", 0));
+                          assertThat(reply.headers().get(ResilienceProxyVerticle.DEGRADED_HEADER))
+                              .isEqualTo("static");
+                          context.completeNow();
+                        })));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("hedges a slow read: a second attempt after the delay answers first")
+  void shouldHedgeSlowRead(Vertx vertx, VertxTestContext context) throws IOException {
+    script.addAll(List.of("late", "ok"));
+    long[] begin = new long[1];
+
+    deploy(vertx, policies(1, 8, 8, ", \"hedge\": {\"afterMs\": 30}"))
+        .compose(
+            id -> {
+              begin[0] = System.nanoTime();
+              return vertx.eventBus().<String>request(RESILIENT, "sku-2");
+            })
+        .onComplete(
+            context.succeeding(
+                reply ->
+                    context.verify(
+                        () -> {
+                          long tookMs = (System.nanoTime() - begin[0]) / 1_000_000;
+                          assertThat(reply.body()).startsWith("done on attempt 2");
+                          assertThat(tookMs)
+                              .as("answered before the 250 ms of the first attempt")
+                              .isLessThan(250);
+                          assertThat(attempts).hasValue(2);
+                          context.completeNow();
+                        })));
   }
 
   /** Sends {@code n} calls at once; each result is "ok" or the failure code. */
