@@ -95,6 +95,9 @@ public final class FailureClassifier {
     if (failure instanceof ReplyException reply) {
       return reply(reply);
     }
+    if (failure instanceof HttpStatusException http) {
+      return classifyHttp(http.status(), http.response().getHeader("Retry-After"));
+    }
     if (failure instanceof InvalidStatusException status) {
       return classifyGrpc(status.actualStatus());
     }
