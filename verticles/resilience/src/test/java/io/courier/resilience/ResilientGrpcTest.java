@@ -1,0 +1,150 @@
+package io.courier.resilience;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.courier.contract.v1.GetUserRequest;
+import io.courier.contract.v1.GetUserResponse;
+import io.courier.contract.v1.User;
+import io.courier.contract.v1.UserServiceGrpcClient;
+import io.courier.contract.v1.UserServiceGrpcService;
+import io.courier.contract.v1.UserServiceService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.StatusException;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** A real Vert.x gRPC server on 127.0.0.1 answering with statuses on command. */
+@ExtendWith(VertxExtension.class)
+@DisplayName("gRPC calls under a target policy")
+class ResilientGrpcTest {
+
+  private static final String POLICIES =
+      """
+      {
+        "policies": {
+          "standard": {
+            "attemptTimeoutMs": 300,
+            "retry": {"maxAttempts": 3, "baseDelayMs": 5, "maxDelayMs": 20},
+            "budget": {"ratio": 0.5, "minRetries": 10, "windowMs": 10000},
+            "breaker": {"failureRatio": 1.0, "slowCallRatio": 1.0, "slowCallMs": 5000,
+                        "minCalls": 1000, "windowMs": 10000, "openMs": 1000},
+            "bulkhead": {"maxConcurrent": 8, "maxQueued": 8}
+          }
+        },
+        "targets": {
+          "users": {"address": "grpc://127.0.0.1", "policy": "standard",
+                    "idempotent": true, "deadlineMs": 2000}
+        }
+      }
+      """;
+
+  private final List<GrpcStatus> script = new CopyOnWriteArrayList<>();
+  private final List<String> timeouts = new CopyOnWriteArrayList<>();
+  private final AtomicInteger calls = new AtomicInteger();
+  private SocketAddress server;
+
+  @BeforeEach
+  void startServer(Vertx vertx, VertxTestContext context) {
+    GrpcServer grpc = GrpcServer.server(vertx);
+    grpc.addService(
+        UserServiceGrpcService.of(
+            new UserServiceService() {
+              @Override
+              public Future<GetUserResponse> getUser(GetUserRequest request) {
+                int n = calls.incrementAndGet();
+                GrpcStatus status = script.get(Math.min(n, script.size()) - 1);
+                if (status != GrpcStatus.OK) {
+                  return Future.failedFuture(new StatusException(status, "on command"));
+                }
+                return Future.succeededFuture(
+                    GetUserResponse.newBuilder()
+                        .setUser(
+                            User.newBuilder().setId(request.getUserId()).setName("answer " + n))
+                        .build());
+              }
+            }));
+    vertx
+        .createHttpServer()
+        .requestHandler(
+            request -> {
+              timeouts.add(request.getHeader("grpc-timeout"));
+              grpc.handle(request);
+            })
+        .listen(0, "127.0.0.1")
+        .map(HttpServer::actualPort)
+        .onComplete(
+            context.succeeding(
+                port -> {
+                  server = SocketAddress.inetSocketAddress(port, "127.0.0.1");
+                  context.completeNow();
+                }));
+  }
+
+  private Future<GetUserResponse> call(Vertx vertx) {
+    ResiliencePolicies parsed = ResiliencePolicies.parse(POLICIES, "test");
+    TargetPolicy policy =
+        new TargetPolicy(
+            vertx, "users", parsed.targets().get("users"), parsed.policies().get("standard"));
+    return ResilientGrpc.unary(
+        policy,
+        Deadline.none(),
+        GrpcClient.client(vertx),
+        server,
+        UserServiceGrpcClient.GetUser,
+        GetUserRequest.newBuilder().setUserId("u-1").build());
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("retries UNAVAILABLE and sends each attempt's deadline as grpc-timeout")
+  void shouldRetryUnavailable(Vertx vertx, VertxTestContext context) {
+    script.addAll(List.of(GrpcStatus.UNAVAILABLE, GrpcStatus.OK));
+
+    call(vertx)
+        .onComplete(
+            context.succeeding(
+                response ->
+                    context.verify(
+                        () -> {
+                          assertThat(response.getUser().getName()).isEqualTo("answer 2");
+                          assertThat(timeouts)
+                              .hasSize(2)
+                              .allSatisfy(t -> assertThat(t).matches("\\d+[mu]"));
+                          context.completeNow();
+                        })));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("never retries INVALID_ARGUMENT")
+  void shouldNotRetryInvalidArgument(Vertx vertx, VertxTestContext context) {
+    script.add(GrpcStatus.INVALID_ARGUMENT);
+
+    call(vertx)
+        .onComplete(
+            context.failing(
+                error ->
+                    context.verify(
+                        () -> {
+                          assertThat(((CallFailedException) error).failure().failureClass())
+                              .isEqualTo(FailureClass.CLIENT_ERROR);
+                          assertThat(calls).hasValue(1);
+                          context.completeNow();
+                        })));
+  }
+}
