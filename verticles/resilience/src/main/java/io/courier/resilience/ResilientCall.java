@@ -112,6 +112,11 @@ public final class ResilientCall {
 
   private <T> Future<T> withTimeout(
       int number, Duration timeout, java.util.function.Supplier<Future<T>> call) {
+    Future<T> started = Calls.start(call);
+    if (started.isComplete()) {
+      // Answered at once (a cache, a refusal, a local callee): no timer to arm and cancel.
+      return started;
+    }
     Promise<T> result = Promise.promise();
     long timer =
         vertx.setTimer(
@@ -120,16 +125,15 @@ public final class ResilientCall {
                 result.tryFail(
                     new TimeoutException(
                         "attempt " + number + " timed out after " + timeout.toMillis() + " ms")));
-    Calls.start(call)
-        .onComplete(
-            ar -> {
-              vertx.cancelTimer(timer);
-              if (ar.succeeded()) {
-                result.tryComplete(ar.result());
-              } else {
-                result.tryFail(ar.cause());
-              }
-            });
+    started.onComplete(
+        ar -> {
+          vertx.cancelTimer(timer);
+          if (ar.succeeded()) {
+            result.tryComplete(ar.result());
+          } else {
+            result.tryFail(ar.cause());
+          }
+        });
     return result.future();
   }
 
