@@ -83,6 +83,13 @@ public class PolicyOverheadBenchmark {
     policy =
         new TargetPolicy(
             vertx, "echo", parsed.targets().get("echo"), parsed.policies().get("standard"));
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("resilience-bench", ".json");
+    java.nio.file.Files.writeString(file, POLICIES);
+    vertx
+        .deployVerticle(new io.courier.resilience.ResilienceProxyVerticle(file.toString(), 60_000))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get();
     scheduler = Executors.newSingleThreadScheduledExecutor();
     CircuitBreaker breaker =
         CircuitBreaker.of(
@@ -130,6 +137,18 @@ public class PolicyOverheadBenchmark {
     return vertx
         .eventBus()
         .<String>request("bench.echo", "ping")
+        .map(Message::body)
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get();
+  }
+
+  @Benchmark
+  public String courierProxyEventBus() throws Exception {
+    return vertx
+        .eventBus()
+        .<String>request(
+            io.courier.resilience.ResilienceProxyVerticle.ADDRESS_PREFIX + "echo", "ping")
         .map(Message::body)
         .toCompletionStage()
         .toCompletableFuture()
