@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
  * shrinking budget; a non-OK status is classified like every other failure (UNAVAILABLE,
  * DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED retried; INVALID_ARGUMENT and the like never).
  */
-public final class ResilientGrpc {
+public final class ResilientGrpcCalls {
 
-  private ResilientGrpc() {}
+  private ResilientGrpcCalls() {}
 
   /**
    * Calls {@code method} on {@code server} with {@code request} under the policy.

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** A real Vert.x gRPC server on 127.0.0.1 answering with statuses on command. */
 @ExtendWith(VertxExtension.class)
 @DisplayName("gRPC calls under a target policy")
-class ResilientGrpcTest {
+class ResilientGrpcCallsTest {
 
   private static final String POLICIES =
       """
@@ -100,7 +100,7 @@ class ResilientGrpcTest {
     TargetPolicy policy =
         new TargetPolicy(
             vertx, "users", parsed.targets().get("users"), parsed.policies().get("standard"));
-    return ResilientGrpc.unary(
+    return ResilientGrpcCalls.unary(
         policy,
         Deadline.none(),
         GrpcClient.client(vertx),

@@ -12,9 +12,9 @@ import java.util.function.Supplier;
  * {@link HttpStatusException}, classified like any other failure (503 and 429 retried, honouring
  * {@code Retry-After}; 4xx never).
  */
-public final class ResilientHttp {
+public final class ResilientHttpCalls {
 
-  private ResilientHttp() {}
+  private ResilientHttpCalls() {}
 
   /**
    * Sends the request the supplier makes (once per attempt) under the policy.

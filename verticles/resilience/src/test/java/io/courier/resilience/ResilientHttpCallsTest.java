@@ -24,7 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(VertxExtension.class)
 @DisplayName("HTTP calls under a target policy")
-class ResilientHttpTest {
+class ResilientHttpCallsTest {
 
   private static final String POLICIES =
       """
@@ -82,7 +82,7 @@ class ResilientHttpTest {
         new TargetPolicy(
             vertx, "payments", parsed.targets().get("payments"), parsed.policies().get("standard"));
     WebClient client = WebClient.create(vertx);
-    return ResilientHttp.send(
+    return ResilientHttpCalls.send(
         policy, Deadline.none(), () -> client.get(port, "127.0.0.1", "/pay"), null);
   }
 
