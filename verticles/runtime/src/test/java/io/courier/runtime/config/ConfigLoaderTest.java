@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 @DisplayName("The configuration loader")
 class ConfigLoaderTest {
 
-  private static final Set<String> ROLES = Set.of("gateway", "order-service");
+  private static final Set<String> ROLES =
+      Set.of("gateway", "kafka-bridge", "resilience", "order-service");
   private static final Path CONF = Path.of("..", "..", "conf");
 
   @TempDir Path dir;
@@ -37,7 +38,7 @@ class ConfigLoaderTest {
     CourierConfig config = loader(Map.of(), Map.of()).load(CONF.resolve("dev.json"));
 
     assertThat(config.profile()).isEqualTo("dev");
-    assertThat(config.roles()).containsExactly("gateway");
+    assertThat(config.roles()).containsExactly("gateway", "kafka-bridge", "resilience");
     assertThat(config.kafka().embedded().enabled()).isTrue();
     assertThat(config.cluster().enabled()).isFalse();
     assertThat(config.gateway().host()).isEqualTo("127.0.0.1");
@@ -231,7 +232,7 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessage(
             "key 'roles' (--roles) names unknown role 'payments'; known roles: gateway,"
-                + " order-service");
+                + " kafka-bridge, order-service, resilience");
   }
 
   @Test
