@@ -140,7 +140,11 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
       parsed = MAPPER.readValue(json, ResiliencePolicies.class);
     } catch (JsonMappingException e) {
       throw new InvalidPolicyException(
-          source + ": key '" + path(e) + "': " + e.getOriginalMessage());
+          source
+              + ": key '"
+              + io.courier.runtime.config.impl.ConfigValidator.pathOf(e)
+              + "': "
+              + e.getOriginalMessage());
     } catch (JsonProcessingException e) {
       throw new InvalidPolicyException(source + ": not valid JSON: " + e.getOriginalMessage());
     }
@@ -289,18 +293,5 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
     if (!ok) {
       problems.add("key '" + key + "' " + rule + ", was " + value);
     }
-  }
-
-  private static String path(JsonMappingException e) {
-    StringBuilder path = new StringBuilder();
-    for (JsonMappingException.Reference ref : e.getPath()) {
-      if (ref.getFieldName() != null) {
-        if (path.length() > 0) {
-          path.append('.');
-        }
-        path.append(ref.getFieldName());
-      }
-    }
-    return path.toString();
   }
 }

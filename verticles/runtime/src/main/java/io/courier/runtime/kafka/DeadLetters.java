@@ -2,6 +2,7 @@ package io.courier.runtime.kafka;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.courier.runtime.kafka.impl.TopicEnd;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -191,7 +192,7 @@ public final class DeadLetters {
       Map<TopicPartition, Long> end,
       java.util.function.Consumer<ConsumerRecord<String, byte[]>> sink) {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (!reachedEnd(reader, end)) {
+    while (!TopicEnd.reached(reader, end)) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("could not read to the end within " + TIMEOUT);
       }
@@ -201,16 +202,6 @@ public final class DeadLetters {
         }
       }
     }
-  }
-
-  private static boolean reachedEnd(
-      KafkaConsumer<String, byte[]> reader, Map<TopicPartition, Long> end) {
-    for (Map.Entry<TopicPartition, Long> partition : end.entrySet()) {
-      if (reader.position(partition.getKey()) < partition.getValue()) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static Map<String, String> headers(ConsumerRecord<String, byte[]> record) {

@@ -91,7 +91,7 @@ final class KafkaProcessedEvents {
       reader.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = reader.endOffsets(partitions, Duration.ofSeconds(30));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      while (!reachedEnd(reader, end)) {
+      while (!TopicEnd.reached(reader, end)) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("could not read " + topic + " to its end within 120 s");
         }
@@ -164,16 +164,6 @@ final class KafkaProcessedEvents {
               writeFailures.increment();
               LOG.error("could not record a batch of processed event ids: {}", e.toString());
             });
-  }
-
-  private static boolean reachedEnd(
-      KafkaConsumer<String, byte[]> reader, Map<TopicPartition, Long> end) {
-    for (Map.Entry<TopicPartition, Long> partition : end.entrySet()) {
-      if (reader.position(partition.getKey()) < partition.getValue()) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private void createTopic() {
