@@ -1,0 +1,118 @@
+package io.courier.discovery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The embedded backend across two clustered Vert.x members on 127.0.0.1. */
+@DisplayName("The embedded discovery backend")
+class EmbeddedDiscoveryIT {
+
+  private final List<Vertx> members = new java.util.ArrayList<>();
+
+  @AfterEach
+  void close() throws Exception {
+    for (Vertx member : members) {
+      member.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "shows a registration made on one member to the other, and forgets it on deregistration")
+  void shouldShareRegistrationsAcrossCluster() throws Exception {
+    String cluster = "discovery-it-" + UUID.randomUUID();
+    int p1 = freePort();
+    int p2 = freePort();
+    Vertx one = clustered(cluster, p1, p1, p2);
+    Vertx two = clustered(cluster, p2, p1, p2);
+    Discovery onOne = new EmbeddedDiscovery(one);
+    Discovery onTwo = new EmbeddedDiscovery(two);
+
+    ServiceInstance registered =
+        onOne
+            .register(
+                new ServiceInstance(
+                    null,
+                    "inventory-service",
+                    "127.0.0.1",
+                    9101,
+                    Map.of("zone", "a", "version", "1")))
+            .await(30, TimeUnit.SECONDS);
+    onOne
+        .register(new ServiceInstance(null, "user-service", "127.0.0.1", 9102, null))
+        .await(30, TimeUnit.SECONDS);
+
+    List<ServiceInstance> seen = onTwo.resolve("inventory-service").await(30, TimeUnit.SECONDS);
+    assertThat(registered.id()).isNotBlank();
+    assertThat(seen)
+        .singleElement()
+        .satisfies(
+            instance -> {
+              assertThat(instance.id()).isEqualTo(registered.id());
+              assertThat(instance.address()).isEqualTo("127.0.0.1:9101");
+              assertThat(instance.tags()).containsEntry("zone", "a").containsEntry("version", "1");
+            });
+
+    onOne.deregister(registered.id()).await(30, TimeUnit.SECONDS);
+
+    assertThat(onTwo.resolve("inventory-service").await(30, TimeUnit.SECONDS)).isEmpty();
+    assertThat(onTwo.resolve("user-service").await(30, TimeUnit.SECONDS)).hasSize(1);
+    onOne.close();
+    onTwo.close();
+  }
+
+  private Vertx clustered(String name, int port, int... memberPorts) throws Exception {
+    Config config = ConfigUtil.loadConfig();
+    config.setClusterName(name);
+    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.socket.bind.any", "false");
+    config.getNetworkConfig().setPort(port).setPortAutoIncrement(false);
+    config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true);
+    for (int member : memberPorts) {
+      join.getTcpIpConfig().addMember("127.0.0.1:" + member);
+    }
+    Vertx vertx =
+        Vertx.builder()
+            .with(
+                new VertxOptions()
+                    .setEventBusOptions(
+                        new EventBusOptions()
+                            .setHost("127.0.0.1")
+                            .setClusterPublicHost("127.0.0.1")))
+            .withClusterManager(new HazelcastClusterManager(config))
+            .buildClustered()
+            .await(60, TimeUnit.SECONDS);
+    members.add(vertx);
+    return vertx;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      return socket.getLocalPort();
+    }
+  }
+}
