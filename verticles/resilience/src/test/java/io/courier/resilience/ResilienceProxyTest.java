@@ -40,25 +40,8 @@ class ResilienceProxyTest {
 
   /** {@code extra} is added to the policy object, e.g. {@code , "hedge": {"afterMs": 50}}. */
   private static String policies(int maxAttempts, int maxConcurrent, int maxQueued, String extra) {
-    return """
-        {
-          "policies": {
-            "standard": {
-              "attemptTimeoutMs": 300,
-              "retry": {"maxAttempts": %d, "baseDelayMs": 5, "maxDelayMs": 20},
-              "budget": {"ratio": 0.5, "minRetries": 10, "windowMs": 10000},
-              "breaker": {"failureRatio": 1.0, "slowCallRatio": 1.0, "slowCallMs": 5000,
-                          "minCalls": 1000, "windowMs": 10000, "openMs": 1000},
-              "bulkhead": {"maxConcurrent": %d, "maxQueued": %d}%s
-            }
-          },
-          "targets": {
-            "inventory": {"address": "test.inventory", "policy": "standard",
-                          "idempotent": true, "deadlineMs": 2000}
-          }
-        }
-        """
-        .formatted(maxAttempts, maxConcurrent, maxQueued, extra);
+    return TestPolicies.json(
+        "inventory", "test.inventory", maxAttempts, maxConcurrent, maxQueued, extra);
   }
 
   private Future<String> deploy(Vertx vertx, String json) throws IOException {

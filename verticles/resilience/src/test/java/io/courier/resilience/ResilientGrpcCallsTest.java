@@ -33,26 +33,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @DisplayName("gRPC calls under a target policy")
 class ResilientGrpcCallsTest {
 
-  private static final String POLICIES =
-      """
-      {
-        "policies": {
-          "standard": {
-            "attemptTimeoutMs": 300,
-            "retry": {"maxAttempts": 3, "baseDelayMs": 5, "maxDelayMs": 20},
-            "budget": {"ratio": 0.5, "minRetries": 10, "windowMs": 10000},
-            "breaker": {"failureRatio": 1.0, "slowCallRatio": 1.0, "slowCallMs": 5000,
-                        "minCalls": 1000, "windowMs": 10000, "openMs": 1000},
-            "bulkhead": {"maxConcurrent": 8, "maxQueued": 8}
-          }
-        },
-        "targets": {
-          "users": {"address": "grpc://127.0.0.1", "policy": "standard",
-                    "idempotent": true, "deadlineMs": 2000}
-        }
-      }
-      """;
-
   private final List<GrpcStatus> script = new CopyOnWriteArrayList<>();
   private final List<String> timeouts = new CopyOnWriteArrayList<>();
   private final AtomicInteger calls = new AtomicInteger();
@@ -110,10 +90,7 @@ class ResilientGrpcCallsTest {
   }
 
   private Future<GetUserResponse> call(Vertx vertx) {
-    ResiliencePolicies parsed = ResiliencePolicies.parse(POLICIES, "test");
-    TargetPolicy policy =
-        new TargetPolicy(
-            vertx, "users", parsed.targets().get("users"), parsed.policies().get("standard"));
+    TargetPolicy policy = TestPolicies.standard(vertx, "users", "grpc://127.0.0.1");
     return ResilientGrpcCalls.unary(
         policy,
         Deadline.none(),

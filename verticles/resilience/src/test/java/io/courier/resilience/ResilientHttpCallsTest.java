@@ -26,26 +26,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @DisplayName("HTTP calls under a target policy")
 class ResilientHttpCallsTest {
 
-  private static final String POLICIES =
-      """
-      {
-        "policies": {
-          "standard": {
-            "attemptTimeoutMs": 300,
-            "retry": {"maxAttempts": 3, "baseDelayMs": 5, "maxDelayMs": 20},
-            "budget": {"ratio": 0.5, "minRetries": 10, "windowMs": 10000},
-            "breaker": {"failureRatio": 1.0, "slowCallRatio": 1.0, "slowCallMs": 5000,
-                        "minCalls": 1000, "windowMs": 10000, "openMs": 1000},
-            "bulkhead": {"maxConcurrent": 8, "maxQueued": 8}
-          }
-        },
-        "targets": {
-          "payments": {"address": "http://127.0.0.1", "policy": "standard",
-                       "idempotent": true, "deadlineMs": 2000}
-        }
-      }
-      """;
-
   private final List<Integer> script = new CopyOnWriteArrayList<>();
   private final List<String> deadlines = new CopyOnWriteArrayList<>();
   private final AtomicInteger requests = new AtomicInteger();
@@ -77,10 +57,7 @@ class ResilientHttpCallsTest {
   }
 
   private Future<io.vertx.ext.web.client.HttpResponse<Buffer>> call(Vertx vertx) {
-    ResiliencePolicies parsed = ResiliencePolicies.parse(POLICIES, "test");
-    TargetPolicy policy =
-        new TargetPolicy(
-            vertx, "payments", parsed.targets().get("payments"), parsed.policies().get("standard"));
+    TargetPolicy policy = TestPolicies.standard(vertx, "payments", "http://127.0.0.1");
     WebClient client = WebClient.create(vertx);
     return ResilientHttpCalls.send(
         policy, Deadline.none(), () -> client.get(port, "127.0.0.1", "/pay"), null);

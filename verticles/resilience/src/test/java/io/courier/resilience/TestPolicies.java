@@ -1,0 +1,48 @@
+package io.courier.resilience;
+
+/** The policy file the resilience tests share: one policy, one idempotent target. */
+final class TestPolicies {
+
+  private TestPolicies() {}
+
+  /**
+   * @param target the target's name
+   * @param address the callee's address
+   * @param extra added to the policy object, e.g. {@code , "hedge": {"afterMs": 50}}
+   */
+  static String json(
+      String target,
+      String address,
+      int maxAttempts,
+      int maxConcurrent,
+      int maxQueued,
+      String extra) {
+    return """
+        {
+          "policies": {
+            "standard": {
+              "attemptTimeoutMs": 300,
+              "retry": {"maxAttempts": %d, "baseDelayMs": 5, "maxDelayMs": 20},
+              "budget": {"ratio": 0.5, "minRetries": 10, "windowMs": 10000},
+              "breaker": {"failureRatio": 1.0, "slowCallRatio": 1.0, "slowCallMs": 5000,
+                          "minCalls": 1000, "windowMs": 10000, "openMs": 1000},
+              "bulkhead": {"maxConcurrent": %d, "maxQueued": %d}%s
+            }
+          },
+          "targets": {
+            "%s": {"address": "%s", "policy": "standard",
+                   "idempotent": true, "deadlineMs": 2000}
+          }
+        }
+        """
+        .formatted(maxAttempts, maxConcurrent, maxQueued, extra, target, address);
+  }
+
+  /** A target policy built from {@link #json} with 3 attempts and a bulkhead of 8 + 8. */
+  static TargetPolicy standard(io.vertx.core.Vertx vertx, String target, String address) {
+    ResiliencePolicies parsed =
+        ResiliencePolicies.parse(json(target, address, 3, 8, 8, ""), "test");
+    return new TargetPolicy(
+        vertx, target, parsed.targets().get(target), parsed.policies().get("standard"));
+  }
+}
