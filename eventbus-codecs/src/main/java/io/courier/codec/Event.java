@@ -66,6 +66,30 @@ public record Event<T extends Message>(
         data);
   }
 
+  /**
+   * A new event whose id is derived from {@code identity}: producing "the same" event again (after
+   * a crash between the write and the commit of what caused it) gives the same id, so consumers
+   * that deduplicate on ids apply it once.
+   */
+  public static <T extends Message> Event<T> derived(
+      String identity, String source, String subject, T data) {
+    String id =
+        UUID.nameUUIDFromBytes(
+                (data.getDescriptorForType().getFullName() + "|" + identity)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            .toString();
+    return new Event<>(
+        id,
+        data.getDescriptorForType().getFullName(),
+        source,
+        Instant.now(),
+        subject,
+        ContractTypes.schemaVersion(data.getDescriptorForType()),
+        "",
+        "",
+        data);
+  }
+
   /** The same event carrying the given W3C trace context. */
   public Event<T> withTrace(String traceparent, String tracestate) {
     return new Event<>(

@@ -14,6 +14,7 @@ import java.util.List;
  * @param gateway the HTTP edge
  * @param shutdown how long a graceful stop may take
  * @param resilience where the resilience role finds its policies
+ * @param services the reference order flow's services
  */
 public record CourierConfig(
     String profile,
@@ -23,7 +24,8 @@ public record CourierConfig(
     DiscoveryConfig discovery,
     GatewayConfig gateway,
     ShutdownConfig shutdown,
-    ResilienceConfig resilience) {
+    ResilienceConfig resilience,
+    ServicesConfig services) {
 
   public CourierConfig {
     roles = List.copyOf(roles);
@@ -138,7 +140,23 @@ public record CourierConfig(
       long retryDelayMs,
       int dedupeCapacity,
       int dedupeRetentionHours,
-      long commitIntervalMs) {}
+      long commitIntervalMs) {
+
+    /** The same settings for another consumer group. */
+    public ConsumerConfig withGroupId(String group) {
+      return new ConsumerConfig(
+          group,
+          maxInFlight,
+          inPlaceAttempts,
+          backoffInitialMs,
+          backoffMaxMs,
+          retryTopicAttempts,
+          retryDelayMs,
+          dedupeCapacity,
+          dedupeRetentionHours,
+          commitIntervalMs);
+    }
+  }
 
   /**
    * Event bus <-> Kafka mappings.
@@ -169,8 +187,86 @@ public record CourierConfig(
    * @param host bind address
    * @param port bind port; 0 picks a free one
    * @param instances verticle instances sharing the port
+   * @param grpcPort port of the gateway's gRPC API (OrderService); 0 picks a free one
+   * @param maxBodyBytes largest request body accepted; larger ones get 413
+   * @param requestTimeoutMs how long a request may take before the gateway answers 503
    */
-  public record GatewayConfig(String host, int port, int instances) {}
+  public record GatewayConfig(
+      String host,
+      int port,
+      int instances,
+      int grpcPort,
+      int maxBodyBytes,
+      long requestTimeoutMs) {}
+
+  /**
+   * The reference order flow's services.
+   *
+   * @param host address the services' servers (gRPC, the payment provider) bind to
+   * @param advertisedHost address registered in discovery for peers; empty means {@code host}
+   * @param user the user service
+   * @param inventory the inventory service
+   * @param order the order service
+   * @param payment the payment service
+   * @param paymentProvider the simulated payment provider
+   * @param notification the notification service
+   */
+  public record ServicesConfig(
+      String host,
+      String advertisedHost,
+      UserServiceConfig user,
+      InventoryServiceConfig inventory,
+      OrderServiceConfig order,
+      PaymentServiceConfig payment,
+      PaymentProviderConfig paymentProvider,
+      NotificationServiceConfig notification) {
+
+    /** The address peers should use. */
+    public String reachableHost() {
+      return advertisedHost.isBlank() ? host : advertisedHost;
+    }
+  }
+
+  /**
+   * @param grpcPort gRPC port (UserService); 0 picks a free one, registered in discovery
+   * @param seedFile JSON file of the users loaded at start
+   */
+  public record UserServiceConfig(int grpcPort, String seedFile) {}
+
+  /**
+   * @param grpcPort gRPC port (InventoryService); 0 picks a free one, registered in discovery
+   * @param seedFile JSON file of the SKUs, their stock and prices, loaded at start
+   */
+  public record InventoryServiceConfig(int grpcPort, String seedFile) {}
+
+  /**
+   * @param placeTimeoutMs deadline of placing one order (user check, reservation, durable write)
+   */
+  public record OrderServiceConfig(long placeTimeoutMs) {}
+
+  /**
+   * @param providerUrl base URL of the payment provider; empty finds {@code payment-provider} in
+   *     discovery
+   */
+  public record PaymentServiceConfig(String providerUrl) {}
+
+  /**
+   * The simulated payment provider: an HTTP verticle that charges or declines.
+   *
+   * @param enabled run it with the payment service
+   * @param port HTTP port; 0 picks a free one, registered in discovery
+   * @param latencyMs added to every answer
+   * @param declineRate share of payments declined (decided per order id, so a retry gets the same
+   *     answer)
+   * @param errorRate share of requests answered 503 (transient, retried)
+   */
+  public record PaymentProviderConfig(
+      boolean enabled, int port, long latencyMs, double declineRate, double errorRate) {}
+
+  /**
+   * @param webhookUrl URL each notification is also POSTed to; empty for log only
+   */
+  public record NotificationServiceConfig(String webhookUrl) {}
 
   /**
    * The {@code resilience} role.

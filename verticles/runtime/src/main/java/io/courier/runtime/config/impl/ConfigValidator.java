@@ -46,7 +46,71 @@ public final class ConfigValidator {
       text("resilience.policyFile", config.resilience().policyFile());
     }
     atLeast("resilience.reloadPeriodMs", config.resilience().reloadPeriodMs(), 10);
+    port("gateway.grpcPort", config.gateway().grpcPort());
+    atLeast("gateway.maxBodyBytes", config.gateway().maxBodyBytes(), 256);
+    atLeast("gateway.requestTimeoutMs", config.gateway().requestTimeoutMs(), 1);
+    services(config);
     return List.copyOf(problems);
+  }
+
+  private void services(CourierConfig config) {
+    CourierConfig.ServicesConfig services = config.services();
+    text("services.host", services.host());
+    port("services.user.grpcPort", services.user().grpcPort());
+    port("services.inventory.grpcPort", services.inventory().grpcPort());
+    port("services.paymentProvider.port", services.paymentProvider().port());
+    atLeast("services.order.placeTimeoutMs", services.order().placeTimeoutMs(), 1);
+    atLeast("services.paymentProvider.latencyMs", services.paymentProvider().latencyMs(), 0);
+    share("services.paymentProvider.declineRate", services.paymentProvider().declineRate());
+    share("services.paymentProvider.errorRate", services.paymentProvider().errorRate());
+    if (config.roles().contains("user-service")) {
+      existingFile("services.user.seedFile", services.user().seedFile());
+    }
+    if (config.roles().contains("inventory-service")) {
+      existingFile("services.inventory.seedFile", services.inventory().seedFile());
+    }
+    url("services.payment.providerUrl", services.payment().providerUrl());
+    url("services.notification.webhookUrl", services.notification().webhookUrl());
+  }
+
+  private void share(String key, double value) {
+    if (!(value >= 0 && value <= 1)) {
+      problems.add(
+          "key '" + key + "' (" + origin(key) + ") is " + value + "; must be between 0 and 1");
+    }
+  }
+
+  private void existingFile(String key, String value) {
+    if (value.isBlank()) {
+      problems.add(missing(key, "a JSON file"));
+    } else if (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(value))) {
+      problems.add(
+          "key '"
+              + key
+              + "' ("
+              + origin(key)
+              + ") names '"
+              + value
+              + "', which is not a readable file (relative paths start at "
+              + java.nio.file.Path.of("").toAbsolutePath()
+              + ")");
+    }
+  }
+
+  private void url(String key, String value) {
+    if (value.isBlank()) {
+      return;
+    }
+    try {
+      java.net.URI uri = new java.net.URI(value);
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          || uri.getHost() == null) {
+        throw new java.net.URISyntaxException(value, "needs http(s)://host[:port]");
+      }
+    } catch (java.net.URISyntaxException e) {
+      problems.add(
+          "key '" + key + "' (" + origin(key) + ") is '" + value + "', not an http(s) URL");
+    }
   }
 
   private void roles(CourierConfig config) {

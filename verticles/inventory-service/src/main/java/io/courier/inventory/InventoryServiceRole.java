@@ -1,0 +1,22 @@
+package io.courier.inventory;
+
+import io.courier.runtime.Role;
+import io.courier.runtime.RoleContext;
+import io.courier.runtime.RoleDeployment;
+import java.util.List;
+
+/** The {@code inventory-service} role: one {@link InventoryVerticle} (the single writer). */
+public final class InventoryServiceRole implements Role {
+
+  public static final String NAME = "inventory-service";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<RoleDeployment> deployments(RoleContext context) {
+    return List.of(RoleDeployment.of("inventory", () -> new InventoryVerticle(context), 1));
+  }
+}

@@ -1,0 +1,22 @@
+package io.courier.notification;
+
+import io.courier.runtime.Role;
+import io.courier.runtime.RoleContext;
+import io.courier.runtime.RoleDeployment;
+import java.util.List;
+
+/** The {@code notification-service} role: one {@link NotificationVerticle}. */
+public final class NotificationServiceRole implements Role {
+
+  public static final String NAME = "notification-service";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<RoleDeployment> deployments(RoleContext context) {
+    return List.of(RoleDeployment.of("notifications", () -> new NotificationVerticle(context), 1));
+  }
+}

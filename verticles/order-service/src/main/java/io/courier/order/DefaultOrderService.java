@@ -1,0 +1,343 @@
+package io.courier.order;
+
+import com.google.protobuf.Timestamp;
+import io.courier.codec.Event;
+import io.courier.contract.v1.GetOrderResponse;
+import io.courier.contract.v1.GetUserRequest;
+import io.courier.contract.v1.GetUserResponse;
+import io.courier.contract.v1.InventoryServiceGrpcClient;
+import io.courier.contract.v1.Order;
+import io.courier.contract.v1.OrderCancelled;
+import io.courier.contract.v1.OrderConfirmed;
+import io.courier.contract.v1.OrderPlaced;
+import io.courier.contract.v1.OrderStatus;
+import io.courier.contract.v1.PaymentCompleted;
+import io.courier.contract.v1.PaymentFailed;
+import io.courier.contract.v1.PlaceOrderRequest;
+import io.courier.contract.v1.PlaceOrderResponse;
+import io.courier.contract.v1.ReleaseStockRequest;
+import io.courier.contract.v1.ReservationStatus;
+import io.courier.contract.v1.ReserveStockRequest;
+import io.courier.contract.v1.ReserveStockResponse;
+import io.courier.contract.v1.User;
+import io.courier.contract.v1.UserServiceGrpcClient;
+import io.courier.resilience.Deadline;
+import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.NonRetryableException;
+import io.courier.service.GrpcPeer;
+import io.courier.service.ServiceError;
+import io.courier.service.Topology;
+import io.vertx.core.Future;
+import io.vertx.grpc.client.InvalidStatusException;
+import io.vertx.grpc.common.GrpcStatus;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Orders: placing (idempotent per key), reading, and the order side of the payment saga. Confined
+ * to the verticle's event loop; every state change is written to the orders topic before it is
+ * visible or acknowledged.
+ */
+final class DefaultOrderService {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DefaultOrderService.class);
+  static final String SOURCE = "/courier/order-service";
+
+  private final Map<String, Order> orders;
+  private final GrpcPeer users;
+  private final GrpcPeer inventory;
+  private final EventPublisher publisher;
+  private final Map<String, Future<?>> busy = new HashMap<>();
+  private final LongAdder contradictions = new LongAdder();
+
+  DefaultOrderService(
+      Map<String, Order> orders, GrpcPeer users, GrpcPeer inventory, EventPublisher publisher) {
+    this.orders = orders;
+    this.users = users;
+    this.inventory = inventory;
+    this.publisher = publisher;
+  }
+
+  int size() {
+    return orders.size();
+  }
+
+  /** Payment outcomes that arrived for an order already in the other terminal state. */
+  long contradictions() {
+    return contradictions.sum();
+  }
+
+  /** Places the order, or answers as the first time for a repeated key with the same request. */
+  Future<PlaceOrderResponse> place(PlaceOrderRequest request, Deadline deadline) {
+    ServiceError invalid = OrderRequests.problem(request);
+    if (invalid != null) {
+      return Future.failedFuture(invalid.failure());
+    }
+    String orderId = OrderRequests.orderId(request.getIdempotencyKey());
+    String fingerprint = OrderRequests.fingerprint(request);
+    return oneAtATime(
+        orderId,
+        () -> {
+          Order existing = orders.get(orderId);
+          if (existing != null) {
+            return existing.getRequestFingerprint().equals(fingerprint)
+                ? Future.succeededFuture(answer(existing))
+                : Future.failedFuture(
+                    ServiceError.conflict(
+                            "idempotency-key-reused",
+                            "this Idempotency-Key was used for a different order")
+                        .failure());
+          }
+          return checkUser(request.getUserId(), deadline)
+              .compose(user -> reserve(orderId, request, deadline))
+              .compose(reserved -> record(orderId, fingerprint, request, reserved))
+              .map(this::answer);
+        });
+  }
+
+  Future<GetOrderResponse> get(String orderId) {
+    Order order = orders.get(orderId);
+    if (order == null) {
+      return Future.failedFuture(
+          ServiceError.notFound("unknown-order", "no order with id '" + orderId + "'").failure());
+    }
+    return Future.succeededFuture(GetOrderResponse.newBuilder().setOrder(order).build());
+  }
+
+  /** The saga's order side; idempotent, so a redelivered payment event changes nothing. */
+  Future<Void> onPayment(Event<?> event) {
+    if (event.data() instanceof PaymentCompleted completed) {
+      return oneAtATime(completed.getOrderId(), () -> confirm(completed));
+    }
+    if (event.data() instanceof PaymentFailed failed) {
+      return oneAtATime(failed.getOrderId(), () -> cancel(failed));
+    }
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> confirm(PaymentCompleted completed) {
+    Order order = orders.get(completed.getOrderId());
+    if (order == null) {
+      return Future.failedFuture(
+          new NonRetryableException(
+              "payment completed for unknown order " + completed.getOrderId()));
+    }
+    if (order.getStatus() != OrderStatus.ORDER_STATUS_PENDING) {
+      if (order.getStatus() == OrderStatus.ORDER_STATUS_CANCELLED) {
+        contradictions.increment();
+        LOG.error(
+            "order {} was cancelled but payment {} completed; it needs a refund",
+            order.getId(),
+            completed.getPaymentId());
+      }
+      return Future.succeededFuture();
+    }
+    Order confirmed =
+        order.toBuilder()
+            .setStatus(OrderStatus.ORDER_STATUS_CONFIRMED)
+            .setPaymentId(completed.getPaymentId())
+            .setUpdatedAt(now())
+            .build();
+    return write(
+        confirmed,
+        OrderConfirmed.newBuilder()
+            .setOrderId(order.getId())
+            .setPaymentId(completed.getPaymentId())
+            .setOrder(confirmed)
+            .build());
+  }
+
+  private Future<Void> cancel(PaymentFailed failed) {
+    Order order = orders.get(failed.getOrderId());
+    if (order == null) {
+      return Future.failedFuture(
+          new NonRetryableException("payment failed for unknown order " + failed.getOrderId()));
+    }
+    if (order.getStatus() != OrderStatus.ORDER_STATUS_PENDING) {
+      if (order.getStatus() == OrderStatus.ORDER_STATUS_CONFIRMED) {
+        contradictions.increment();
+        LOG.error(
+            "order {} was confirmed but a payment failure arrived; kept confirmed", order.getId());
+      }
+      return Future.succeededFuture();
+    }
+    String reason = "payment failed: " + failed.getReason();
+    Order cancelled =
+        order.toBuilder()
+            .setStatus(OrderStatus.ORDER_STATUS_CANCELLED)
+            .setCancelReason(reason)
+            .setUpdatedAt(now())
+            .build();
+    // Compensation first: the stock goes back before the order says it is cancelled.
+    return inventory
+        .call(
+            Deadline.none(),
+            InventoryServiceGrpcClient.ReleaseStock,
+            ReleaseStockRequest.newBuilder().setOrderId(order.getId()).build())
+        .compose(
+            released ->
+                write(
+                    cancelled,
+                    OrderCancelled.newBuilder()
+                        .setOrderId(order.getId())
+                        .setReason(reason)
+                        .setOrder(cancelled)
+                        .build()));
+  }
+
+  private Future<User> checkUser(String userId, Deadline deadline) {
+    return users
+        .<GetUserRequest, GetUserResponse>call(
+            deadline,
+            UserServiceGrpcClient.GetUser,
+            GetUserRequest.newBuilder().setUserId(userId).build())
+        .recover(
+            error ->
+                Future.failedFuture(
+                    grpcStatus(error) == GrpcStatus.NOT_FOUND
+                        ? ServiceError.badField(
+                                "unknown-user", "userId", "no user with id '" + userId + "'")
+                            .failure()
+                        : unavailable("user-service", error)))
+        .compose(
+            found ->
+                found.getUser().getActive()
+                    ? Future.succeededFuture(found.getUser())
+                    : Future.failedFuture(
+                        ServiceError.badField(
+                                "inactive-user", "userId", "user '" + userId + "' is not active")
+                            .failure()));
+  }
+
+  private Future<ReserveStockResponse> reserve(
+      String orderId, PlaceOrderRequest request, Deadline deadline) {
+    return inventory
+        .<ReserveStockRequest, ReserveStockResponse>call(
+            deadline,
+            InventoryServiceGrpcClient.ReserveStock,
+            ReserveStockRequest.newBuilder()
+                .setOrderId(orderId)
+                .addAllItems(request.getItemsList())
+                .build())
+        .recover(error -> Future.failedFuture(unavailable("inventory-service", error)))
+        .compose(
+            reserved -> {
+              if (reserved.getStatus() == ReservationStatus.RESERVATION_STATUS_RESERVED) {
+                return Future.succeededFuture(reserved);
+              }
+              String field = "items/" + reserved.getRejectedLine() + "/sku";
+              ServiceError problem =
+                  switch (reserved.getRejectReason()) {
+                    case "unknown-sku" ->
+                        ServiceError.badField(
+                            "unknown-sku", field, "no SKU '" + reserved.getRejectedSku() + "'");
+                    case "invalid-quantity" ->
+                        ServiceError.badField(
+                            "invalid-quantity",
+                            "items/" + reserved.getRejectedLine() + "/quantity",
+                            "quantity must be at least 1");
+                    case "insufficient-stock" ->
+                        new ServiceError(
+                            409,
+                            "insufficient-stock",
+                            "not enough stock of '" + reserved.getRejectedSku() + "'",
+                            field);
+                    default ->
+                        ServiceError.conflict(
+                            "order-cancelled", "this order was cancelled; use a new key");
+                  };
+              return Future.failedFuture(problem.failure());
+            });
+  }
+
+  private Future<Order> record(
+      String orderId,
+      String fingerprint,
+      PlaceOrderRequest request,
+      ReserveStockResponse reserved) {
+    Timestamp now = now();
+    Order order =
+        Order.newBuilder()
+            .setId(orderId)
+            .setUserId(request.getUserId())
+            .addAllItems(reserved.getItemsList())
+            .setStatus(OrderStatus.ORDER_STATUS_PENDING)
+            .setCreatedAt(now)
+            .setUpdatedAt(now)
+            .setIdempotencyKey(request.getIdempotencyKey())
+            .setRequestFingerprint(fingerprint)
+            .build();
+    return write(order, OrderPlaced.newBuilder().setOrder(order).build())
+        .recover(
+            error -> {
+              // The reservation stays: a retry with the same key finds it and completes the order.
+              LOG.warn("order {} not recorded: {}", orderId, error.getMessage());
+              return Future.failedFuture(
+                  ServiceError.unavailable("store-unavailable", "the order could not be recorded")
+                      .failure());
+            })
+        .map(order);
+  }
+
+  /** Writes the event (acks=all), then makes the new state visible. */
+  private Future<Void> write(Order state, com.google.protobuf.Message change) {
+    return publisher
+        .publish(
+            Topology.ORDERS_TOPIC,
+            Event.derived(
+                state.getStatus().name() + "|" + state.getId(), SOURCE, state.getId(), change))
+        .onSuccess(published -> orders.put(state.getId(), state))
+        .mapEmpty();
+  }
+
+  private PlaceOrderResponse answer(Order order) {
+    return PlaceOrderResponse.newBuilder()
+        .setOrderId(order.getId())
+        .setStatus(order.getStatus())
+        .build();
+  }
+
+  private static ServiceError.Failure unavailable(String dependency, Throwable error) {
+    if (error instanceof ServiceError.Failure failure) {
+      return failure;
+    }
+    LOG.debug("{} unavailable: {}", dependency, error.toString());
+    return ServiceError.unavailable("dependency-unavailable", dependency + " is unavailable")
+        .failure();
+  }
+
+  private static GrpcStatus grpcStatus(Throwable error) {
+    Throwable current = error;
+    for (int depth = 0; current != null && depth < 8; depth++) {
+      if (current instanceof InvalidStatusException status) {
+        return status.actualStatus();
+      }
+      current = current.getCause();
+    }
+    return null;
+  }
+
+  private static Timestamp now() {
+    Instant now = Instant.now();
+    return Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()).build();
+  }
+
+  /** Runs {@code operation} once every earlier operation on the same order has finished. */
+  private <T> Future<T> oneAtATime(String orderId, Supplier<Future<T>> operation) {
+    Future<?> before = busy.get(orderId);
+    Future<T> mine =
+        before == null ? operation.get() : before.transform(ignored -> operation.get());
+    busy.put(orderId, mine);
+    return mine.andThen(
+        done -> {
+          if (busy.get(orderId) == mine) {
+            busy.remove(orderId);
+          }
+        });
+  }
+}

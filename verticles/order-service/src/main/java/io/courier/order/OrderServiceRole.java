@@ -1,0 +1,22 @@
+package io.courier.order;
+
+import io.courier.runtime.Role;
+import io.courier.runtime.RoleContext;
+import io.courier.runtime.RoleDeployment;
+import java.util.List;
+
+/** The {@code order-service} role: one {@link OrderVerticle} (the single writer of orders). */
+public final class OrderServiceRole implements Role {
+
+  public static final String NAME = "order-service";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<RoleDeployment> deployments(RoleContext context) {
+    return List.of(RoleDeployment.of("orders", () -> new OrderVerticle(context), 1));
+  }
+}

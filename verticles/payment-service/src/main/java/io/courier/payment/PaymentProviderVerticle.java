@@ -1,0 +1,153 @@
+package io.courier.payment;
+
+import io.courier.discovery.Discovery;
+import io.courier.discovery.ServiceInstance;
+import io.courier.runtime.RoleContext;
+import io.courier.runtime.config.CourierConfig.PaymentProviderConfig;
+import io.courier.runtime.config.CourierConfig.ServicesConfig;
+import io.courier.service.Discoveries;
+import io.courier.service.Topology;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A simulated card processor: {@code POST /v1/charges} with {@code {"orderId", "amountMinor",
+ * "currency"}} and an {@code Idempotency-Key} header answers, after the configured latency, 201
+ * captured, 402 declined (for the configured share of orders, decided by a hash of the key so a
+ * retry gets the same answer), or 503 (for the configured share of requests, at random).
+ */
+public final class PaymentProviderVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PaymentProviderVerticle.class);
+
+  private final RoleContext context;
+  private Discovery discovery;
+  private HttpServer server;
+  private String registration;
+
+  public PaymentProviderVerticle(RoleContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Future<?> start() {
+    ServicesConfig services = context.config().services();
+    discovery = Discoveries.create(vertx, context.config().discovery());
+    Router router = Router.router(vertx);
+    router.post("/v1/charges").handler(BodyHandler.create().setBodyLimit(16_384));
+    router.post("/v1/charges").handler(this::charge);
+    return vertx
+        .createHttpServer(
+            new HttpServerOptions()
+                .setHost(services.host())
+                .setPort(services.paymentProvider().port()))
+        .requestHandler(router)
+        .listen()
+        .compose(
+            listening -> {
+              server = listening;
+              return discovery.register(
+                  new ServiceInstance(
+                      null,
+                      Topology.PAYMENT_PROVIDER,
+                      services.reachableHost(),
+                      listening.actualPort(),
+                      Map.of("role", PaymentServiceRole.NAME, "protocol", "http")));
+            })
+        .onSuccess(
+            registered -> {
+              registration = registered.id();
+              context.announce(
+                  "payment-provider (simulated)",
+                  "http://" + services.reachableHost() + ":" + server.actualPort() + "/v1/charges");
+            });
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> deregistered =
+        registration == null
+            ? Future.succeededFuture()
+            : discovery.deregister(registration).recover(e -> Future.succeededFuture());
+    return deregistered
+        .compose(v -> server == null ? Future.succeededFuture() : server.shutdown())
+        .eventually(
+            () -> {
+              discovery.close();
+              return Future.succeededFuture();
+            });
+  }
+
+  private void charge(RoutingContext routing) {
+    PaymentProviderConfig config = context.config().services().paymentProvider();
+    String key = routing.request().getHeader("Idempotency-Key");
+    JsonObject body;
+    try {
+      body = routing.body().asJsonObject();
+    } catch (RuntimeException e) {
+      body = null;
+    }
+    if (key == null || key.isBlank() || body == null || body.getString("orderId") == null) {
+      routing
+          .response()
+          .setStatusCode(400)
+          .putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", "needs Idempotency-Key and orderId").encode());
+      return;
+    }
+    JsonObject answer;
+    int status;
+    if (ThreadLocalRandom.current().nextDouble() < config.errorRate()) {
+      status = 503;
+      answer = new JsonObject().put("status", "unavailable");
+    } else if (declined(key, config.declineRate())) {
+      status = 402;
+      answer = new JsonObject().put("status", "declined").put("reason", "card declined");
+    } else {
+      status = 201;
+      answer =
+          new JsonObject()
+              .put("status", "captured")
+              .put(
+                  "paymentId",
+                  "pay-"
+                      + UUID.nameUUIDFromBytes(
+                          ("payment|" + key).getBytes(StandardCharsets.UTF_8)));
+    }
+    JsonObject reply = answer;
+    Runnable send =
+        () ->
+            routing
+                .response()
+                .setStatusCode(status)
+                .putHeader("Content-Type", "application/json")
+                .end(reply.encode())
+                .onFailure(e -> LOG.debug("charge answer not sent: {}", e.getMessage()));
+    if (config.latencyMs() > 0) {
+      vertx.setTimer(config.latencyMs(), id -> send.run());
+    } else {
+      send.run();
+    }
+  }
+
+  /** The same key always gets the same decision, so a retried charge is not flipped. */
+  static boolean declined(String key, double rate) {
+    long bucket =
+        Math.floorMod(
+            UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).getLeastSignificantBits(),
+            10_000L);
+    return bucket < Math.round(rate * 10_000);
+  }
+}

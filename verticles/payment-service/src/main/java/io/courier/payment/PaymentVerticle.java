@@ -1,0 +1,202 @@
+package io.courier.payment;
+
+import io.courier.codec.Event;
+import io.courier.contract.v1.LineItem;
+import io.courier.contract.v1.Money;
+import io.courier.contract.v1.Order;
+import io.courier.contract.v1.OrderPlaced;
+import io.courier.contract.v1.PaymentCompleted;
+import io.courier.contract.v1.PaymentFailed;
+import io.courier.discovery.Discovery;
+import io.courier.discovery.ServiceInstance;
+import io.courier.resilience.Deadline;
+import io.courier.resilience.HttpStatusException;
+import io.courier.resilience.ResilientHttpCalls;
+import io.courier.resilience.TargetPolicy;
+import io.courier.runtime.RoleContext;
+import io.courier.runtime.kafka.EventConsumer;
+import io.courier.runtime.kafka.impl.KafkaEventConsumer;
+import io.courier.service.Discoveries;
+import io.courier.service.Policies;
+import io.courier.service.StateTopics;
+import io.courier.service.Topology;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.net.ConnectException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Charges placed orders. A 402 from the provider is a business answer (PaymentFailed); a 201 is
+ * PaymentCompleted; anything else fails the handler, so the consumer retries it in place, then via
+ * the retry topic, then parks it on the dead-letter topic. Both outcomes get an event id derived
+ * from the order, so a redelivered OrderPlaced yields the same event, deduplicated downstream.
+ */
+public final class PaymentVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PaymentVerticle.class);
+  static final String SOURCE = "/courier/payment-service";
+
+  private final RoleContext context;
+  private final AtomicLong next = new AtomicLong();
+  private Discovery discovery;
+  private WebClient web;
+  private TargetPolicy policy;
+  private EventConsumer orders;
+
+  public PaymentVerticle(RoleContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Future<?> start() {
+    discovery = Discoveries.create(vertx, context.config().discovery());
+    web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true));
+    String servers = context.kafkaBootstrapServers();
+    return Policies.load(vertx, context.config())
+        .onSuccess(policies -> policy = policies.target(Topology.PAYMENT_PROVIDER_TARGET))
+        .compose(
+            v ->
+                vertx.executeBlocking(
+                    () -> {
+                      StateTopics.ensureOrderFlow(servers);
+                      return null;
+                    },
+                    false))
+        .compose(v -> consumeOrders());
+  }
+
+  @Override
+  public Future<?> stop() {
+    Duration drain = Duration.ofMillis(context.config().shutdown().drainTimeoutMs() / 2);
+    return (orders == null ? Future.<Void>succeededFuture() : orders.stop(drain))
+        .eventually(
+            () -> {
+              discovery.close();
+              web.close();
+              return Future.succeededFuture();
+            });
+  }
+
+  private Future<Void> consumeOrders() {
+    orders =
+        new KafkaEventConsumer(
+            vertx,
+            context.kafkaBootstrapServers(),
+            List.of(Topology.ORDERS_TOPIC),
+            context.config().kafka().consumer().withGroupId(Topology.PAYMENT_GROUP),
+            this::onOrderEvent);
+    return orders.start();
+  }
+
+  private Future<Void> onOrderEvent(Event<?> event) {
+    if (!(event.data() instanceof OrderPlaced placed)) {
+      return Future.succeededFuture();
+    }
+    Order order = placed.getOrder();
+    Money amount = total(order);
+    return provider()
+        .compose(base -> charge(base, order, amount))
+        .compose(outcome -> publish(order.getId(), outcome));
+  }
+
+  private Future<com.google.protobuf.Message> charge(URI base, Order order, Money amount) {
+    Buffer body =
+        new JsonObject()
+            .put("orderId", order.getId())
+            .put("amountMinor", amount.getAmountMinor())
+            .put("currency", amount.getCurrency())
+            .toBuffer();
+    return ResilientHttpCalls.send(
+            policy,
+            Deadline.none(),
+            () ->
+                web.postAbs(base.resolve("/v1/charges").toString())
+                    .putHeader("Content-Type", "application/json")
+                    .putHeader("Idempotency-Key", order.getId()),
+            body)
+        .<com.google.protobuf.Message>map(
+            response ->
+                PaymentCompleted.newBuilder()
+                    .setOrderId(order.getId())
+                    .setPaymentId(response.bodyAsJsonObject().getString("paymentId", ""))
+                    .setAmount(amount)
+                    .build())
+        .recover(
+            error -> {
+              HttpStatusException declined = declined(error);
+              if (declined == null) {
+                LOG.warn("charging order {} failed: {}", order.getId(), error.getMessage());
+                return Future.failedFuture(error);
+              }
+              JsonObject answer = declined.response().bodyAsJsonObject();
+              return Future.succeededFuture(
+                  PaymentFailed.newBuilder()
+                      .setOrderId(order.getId())
+                      .setReason(
+                          answer == null ? "declined" : answer.getString("reason", "declined"))
+                      .setAmount(amount)
+                      .build());
+            });
+  }
+
+  private static HttpStatusException declined(Throwable error) {
+    Throwable current = error;
+    for (int depth = 0; current != null && depth < 8; depth++) {
+      if (current instanceof HttpStatusException http && http.status() == 402) {
+        return http;
+      }
+      current = current.getCause();
+    }
+    return null;
+  }
+
+  private Future<Void> publish(String orderId, com.google.protobuf.Message outcome) {
+    return context
+        .publisher()
+        .publish(
+            Topology.PAYMENTS_TOPIC, Event.derived("payment|" + orderId, SOURCE, orderId, outcome))
+        .mapEmpty();
+  }
+
+  /** The configured provider URL, or an instance of {@code payment-provider} from discovery. */
+  private Future<URI> provider() {
+    String configured = context.config().services().payment().providerUrl();
+    if (!configured.isBlank()) {
+      return Future.succeededFuture(URI.create(configured));
+    }
+    return discovery
+        .resolve(Topology.PAYMENT_PROVIDER)
+        .compose(
+            instances -> {
+              if (instances.isEmpty()) {
+                return Future.failedFuture(
+                    new ConnectException("no reachable instance of " + Topology.PAYMENT_PROVIDER));
+              }
+              ServiceInstance chosen =
+                  instances.get((int) Math.floorMod(next.getAndIncrement(), instances.size()));
+              return Future.succeededFuture(
+                  URI.create("http://" + chosen.host() + ":" + chosen.port()));
+            });
+  }
+
+  private static Money total(Order order) {
+    long sum = 0;
+    String currency = "EUR";
+    for (LineItem item : order.getItemsList()) {
+      sum += item.getQuantity() * item.getUnitPrice().getAmountMinor();
+      if (!item.getUnitPrice().getCurrency().isEmpty()) {
+        currency = item.getUnitPrice().getCurrency();
+      }
+    }
+    return Money.newBuilder().setCurrency(currency).setAmountMinor(sum).build();
+  }
+}

@@ -1,0 +1,117 @@
+package io.courier.service;
+
+import io.courier.discovery.Discovery;
+import io.courier.discovery.LoadBalancer;
+import io.courier.discovery.OutlierPolicy;
+import io.courier.discovery.ServiceInstance;
+import io.courier.resilience.Deadline;
+import io.courier.resilience.TargetPolicy;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.common.ServiceMethod;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A service reached over gRPC by name: instances come from discovery (cached for a second, and the
+ * last good answer is kept when discovery fails), each attempt goes to the instance the load
+ * balancer picks (power of two choices, ejecting instances that fail repeatedly), and the whole
+ * call runs under the target's resilience policy with its deadline sent as {@code grpc-timeout}.
+ */
+public final class GrpcPeer {
+
+  private static final long CACHE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private final Discovery discovery;
+  private final String service;
+  private final TargetPolicy policy;
+  private final GrpcClient client;
+  private final LoadBalancer balancer =
+      new LoadBalancer(
+          LoadBalancer.Strategy.POWER_OF_TWO_CHOICES,
+          new OutlierPolicy(5, Duration.ofSeconds(1), Duration.ofSeconds(30), 50),
+          System::nanoTime,
+          new Random());
+  private volatile List<ServiceInstance> instances = List.of();
+  private volatile long resolvedAt = Long.MIN_VALUE;
+
+  public GrpcPeer(
+      Vertx vertx, Discovery discovery, String service, TargetPolicy policy, GrpcClient client) {
+    this.discovery = discovery;
+    this.service = service;
+    this.policy = policy;
+    this.client = client;
+  }
+
+  public TargetPolicy policy() {
+    return policy;
+  }
+
+  /** Calls {@code method} with {@code request} within the caller's deadline. */
+  public <Req, Resp> Future<Resp> call(
+      Deadline deadline, ServiceMethod<Resp, Req> method, Req request) {
+    return policy.call(
+        deadline,
+        attempt ->
+            instances()
+                .compose(
+                    known -> {
+                      var lease = balancer.pick(known);
+                      if (lease.isEmpty()) {
+                        return Future.failedFuture(
+                            new ConnectException("no reachable instance of " + service));
+                      }
+                      ServiceInstance instance = lease.get().instance();
+                      Future<Resp> answer =
+                          client
+                              .request(
+                                  SocketAddress.inetSocketAddress(instance.port(), instance.host()),
+                                  method)
+                              .compose(
+                                  call -> {
+                                    call.timeout(
+                                        Math.max(1, attempt.deadline().remaining().toMillis()),
+                                        TimeUnit.MILLISECONDS);
+                                    return call.end(request)
+                                        .compose(v -> call.response())
+                                        .compose(response -> response.last());
+                                  });
+                      return answer.andThen(
+                          done ->
+                              lease
+                                  .get()
+                                  .release(done.succeeded() || !transportFailure(done.cause())));
+                    }));
+  }
+
+  /** Whether the instance itself failed (as opposed to answering with a status). */
+  private static boolean transportFailure(Throwable error) {
+    return !(error instanceof io.vertx.grpc.client.InvalidStatusException status)
+        || status.actualStatus() == io.vertx.grpc.common.GrpcStatus.UNAVAILABLE;
+  }
+
+  private Future<List<ServiceInstance>> instances() {
+    long now = System.nanoTime();
+    if (!instances.isEmpty() && now - resolvedAt < CACHE_NANOS) {
+      return Future.succeededFuture(instances);
+    }
+    return discovery
+        .resolve(service)
+        .map(
+            found -> {
+              instances = found;
+              resolvedAt = now;
+              return found;
+            })
+        .recover(
+            error ->
+                instances.isEmpty()
+                    ? Future.failedFuture(error)
+                    : Future.succeededFuture(instances));
+  }
+}

@@ -1,0 +1,45 @@
+package io.courier.service;
+
+import io.courier.resilience.ResiliencePolicies;
+import io.courier.resilience.TargetPolicy;
+import io.courier.runtime.config.CourierConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+/**
+ * The resilience policies of the calls a service makes, read from the policy file the configuration
+ * names ({@code resilience.policyFile}), the same file the resilience role serves.
+ */
+public final class Policies {
+
+  private final Vertx vertx;
+  private final ResiliencePolicies policies;
+
+  private Policies(Vertx vertx, ResiliencePolicies policies) {
+    this.vertx = vertx;
+    this.policies = policies;
+  }
+
+  /** Reads and validates the file without blocking. */
+  public static Future<Policies> load(Vertx vertx, CourierConfig config) {
+    String file = config.resilience().policyFile();
+    return vertx
+        .fileSystem()
+        .readFile(file)
+        .map(content -> new Policies(vertx, ResiliencePolicies.parse(content.toString(), file)));
+  }
+
+  /** A fresh policy (its own breaker, budget and bulkhead) for the named target. */
+  public TargetPolicy target(String name) {
+    ResiliencePolicies.Target target = policies.targets().get(name);
+    if (target == null) {
+      throw new IllegalStateException(
+          "the resilience policy file has no target '"
+              + name
+              + "'; add targets."
+              + name
+              + " to it");
+    }
+    return new TargetPolicy(vertx, name, target, policies.policies().get(target.policy()));
+  }
+}

@@ -1,0 +1,82 @@
+package io.courier.user;
+
+import io.courier.contract.v1.UserServiceGrpcService;
+import io.courier.discovery.Discovery;
+import io.courier.runtime.RoleContext;
+import io.courier.runtime.config.CourierConfig.ServicesConfig;
+import io.courier.service.Discoveries;
+import io.courier.service.Endpoints;
+import io.courier.service.Topology;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Loads the users, serves them over gRPC, and registers the endpoint in discovery. */
+public final class UserGrpcVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(UserGrpcVerticle.class);
+
+  private final RoleContext context;
+  private Discovery discovery;
+  private HttpServer server;
+  private String registration;
+
+  public UserGrpcVerticle(RoleContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Future<?> start() {
+    ServicesConfig config = context.config().services();
+    discovery = Discoveries.create(vertx, context.config().discovery());
+    return vertx
+        .fileSystem()
+        .readFile(config.user().seedFile())
+        .map(
+            seed ->
+                new DefaultUserService(
+                    DefaultUserService.parseSeed(seed.toString(), config.user().seedFile())))
+        .compose(
+            users -> {
+              LOG.info("user service holds {} users", users.size());
+              return Endpoints.grpcServer(
+                  vertx,
+                  config.host(),
+                  config.user().grpcPort(),
+                  List.of(UserServiceGrpcService.of(users)));
+            })
+        .compose(
+            listening -> {
+              server = listening;
+              return Endpoints.register(
+                  discovery,
+                  Topology.USER_SERVICE,
+                  config.reachableHost(),
+                  listening.actualPort(),
+                  UserServiceRole.NAME);
+            })
+        .onSuccess(
+            id -> {
+              registration = id;
+              context.announce(
+                  "user-service (gRPC)", config.reachableHost() + ":" + server.actualPort());
+            });
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> deregistered =
+        registration == null ? Future.succeededFuture() : discovery.deregister(registration);
+    return deregistered
+        .recover(error -> Future.succeededFuture())
+        .compose(v -> server == null ? Future.succeededFuture() : server.shutdown())
+        .eventually(
+            () -> {
+              discovery.close();
+              return Future.succeededFuture();
+            });
+  }
+}
