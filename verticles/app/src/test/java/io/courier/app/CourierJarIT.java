@@ -130,6 +130,7 @@ class CourierJarIT {
     return start(
         Map.of(
             "COURIER_GATEWAY_PORT", Integer.toString(gatewayPort),
+            "COURIER_GATEWAY_GRPC_PORT", "0",
             "COURIER_KAFKA_EMBEDDED_PORT", Integer.toString(kafkaPort),
             "COURIER_KAFKA_EMBEDDED_CONTROLLER_PORT", Integer.toString(controllerPort),
             "COURIER_KAFKA_EMBEDDED_DATA_DIR", work.resolve("kafka").toString()),

@@ -7,16 +7,29 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.openapi.contract.OpenAPIContract;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The gateway's HTTP server: health endpoints now, the REST API later. */
+/**
+ * The gateway's HTTP server: liveness and readiness, and the REST API of {@value #CONTRACT},
+ * validated by Vert.x's OpenAPI router before any handler runs.
+ */
 public final class GatewayHttpVerticle extends VerticleBase {
+
+  /** The OpenAPI document, on the classpath. */
+  public static final String CONTRACT = "openapi/courier-api.yaml";
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayHttpVerticle.class);
 
   private final RoleContext context;
+  private Backends backends;
   private HttpServer server;
 
   public GatewayHttpVerticle(RoleContext context) {
@@ -26,19 +39,39 @@ public final class GatewayHttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     GatewayConfig config = context.config().gateway();
-    return vertx
-        .createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
-        .requestHandler(router())
-        .listen()
+    return Backends.create(vertx, context)
+        .compose(
+            created -> {
+              backends = created;
+              return OpenAPIContract.from(vertx, CONTRACT);
+            })
+        .map(this::router)
+        .compose(
+            router ->
+                vertx
+                    .createHttpServer(
+                        new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+                    .requestHandler(router)
+                    .listen())
         .onSuccess(this::announce);
   }
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.shutdown();
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown();
+    return closed.eventually(() -> backends == null ? Future.succeededFuture() : backends.close());
   }
 
-  private Router router() {
+  private Router router(OpenAPIContract contract) {
+    GatewayConfig config = context.config().gateway();
+    OrdersApi api = new OrdersApi(backends, Duration.ofMillis(config.requestTimeoutMs()));
+    RouterBuilder builder =
+        RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+    builder.getRoute("placeOrder").addHandler(api::placeOrder);
+    builder.getRoute("getOrder").addHandler(api::getOrder);
+    builder.getRoute("getUser").addHandler(api::getUser);
+    builder.getRoute("getStock").addHandler(api::getStock);
+
     Router router = Router.router(vertx);
     router
         .get("/health/live")
@@ -46,6 +79,18 @@ public final class GatewayHttpVerticle extends VerticleBase {
     router
         .get("/health/ready")
         .handler(HealthCheckHandler.createWithHealthChecks(context.readiness()));
+    router
+        .route("/api/*")
+        .handler(
+            BodyHandler.create(false)
+                .setBodyLimit(config.maxBodyBytes())
+                .setHandleFileUploads(false));
+    // A little more than the calls' own deadline, so they answer first with a precise problem.
+    router.route("/api/*").handler(TimeoutHandler.create(config.requestTimeoutMs() + 500, 503));
+    router.route("/*").subRouter(builder.createRouter());
+    router.route().failureHandler(Problems::onFailure);
+    router.errorHandler(404, Problems::onError);
+    router.errorHandler(405, Problems::onError);
     return router;
   }
 

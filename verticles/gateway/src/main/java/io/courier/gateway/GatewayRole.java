@@ -5,7 +5,10 @@ import io.courier.runtime.RoleContext;
 import io.courier.runtime.RoleDeployment;
 import java.util.List;
 
-/** The {@code gateway} role: {@link GatewayHttpVerticle} instances sharing one port. */
+/**
+ * The {@code gateway} role: the gRPC API ({@link GatewayGrpcVerticle}) and {@link
+ * GatewayHttpVerticle} instances sharing the REST port.
+ */
 public final class GatewayRole implements Role {
 
   public static final String NAME = "gateway";
@@ -18,6 +21,7 @@ public final class GatewayRole implements Role {
   @Override
   public List<RoleDeployment> deployments(RoleContext context) {
     return List.of(
+        RoleDeployment.of("gateway-grpc", () -> new GatewayGrpcVerticle(context), 1),
         RoleDeployment.of(
             "gateway-http",
             () -> new GatewayHttpVerticle(context),

@@ -1,5 +1,7 @@
 /**
- * The gateway role: Courier's HTTP edge. It serves liveness and readiness on {@code /health/live}
- * and {@code /health/ready} and, as the platform grows, the REST API in front of the services.
+ * The gateway role: Courier's edge. The REST API (described by {@code openapi/courier-api.yaml},
+ * enforced by Vert.x's OpenAPI router, errors as RFC 9457 problems) and the gRPC OrderService call
+ * the order service over the event bus and the user and inventory services over gRPC; liveness and
+ * readiness are on {@code /health/live} and {@code /health/ready}.
  */
 package io.courier.gateway;

@@ -1,0 +1,56 @@
+package io.courier.gateway;
+
+import io.courier.contract.v1.GetOrderRequest;
+import io.courier.contract.v1.GetOrderResponse;
+import io.courier.contract.v1.PlaceOrderRequest;
+import io.courier.contract.v1.PlaceOrderResponse;
+import io.courier.resilience.Deadline;
+import io.courier.resilience.TargetPolicy;
+import io.courier.service.Topology;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+
+/**
+ * The gateway's calls to the order service over the (clustered) event bus, under the {@code
+ * order-service} resilience policy: each attempt is a request whose delivery timeout and {@code
+ * courier-timeout-ms} header are what remains of its deadline. Placing is retried only because it
+ * carries an idempotency key.
+ */
+final class OrderClient {
+
+  private final Vertx vertx;
+  private final TargetPolicy policy;
+
+  OrderClient(Vertx vertx, TargetPolicy policy) {
+    this.vertx = vertx;
+    this.policy = policy;
+  }
+
+  Future<PlaceOrderResponse> place(PlaceOrderRequest request, Deadline deadline) {
+    return this.<PlaceOrderResponse>request(Topology.ORDER_PLACE_ADDRESS, request, deadline);
+  }
+
+  Future<GetOrderResponse> get(String orderId, Deadline deadline) {
+    return this.<GetOrderResponse>request(
+        Topology.ORDER_GET_ADDRESS,
+        GetOrderRequest.newBuilder().setOrderId(orderId).build(),
+        deadline);
+  }
+
+  private <T> Future<T> request(String address, Object body, Deadline deadline) {
+    return policy.call(
+        deadline,
+        attempt ->
+            vertx
+                .eventBus()
+                .<T>request(
+                    address,
+                    body,
+                    new DeliveryOptions()
+                        .setSendTimeout(Math.max(1, attempt.deadline().remaining().toMillis()))
+                        .addHeader(Deadline.HEADER, attempt.deadline().toHeader()))
+                .map(Message::body));
+  }
+}

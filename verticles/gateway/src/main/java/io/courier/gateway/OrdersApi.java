@@ -1,0 +1,205 @@
+package io.courier.gateway;
+
+import com.google.protobuf.Timestamp;
+import io.courier.contract.v1.GetStockRequest;
+import io.courier.contract.v1.GetStockResponse;
+import io.courier.contract.v1.GetUserRequest;
+import io.courier.contract.v1.GetUserResponse;
+import io.courier.contract.v1.InventoryServiceGrpcClient;
+import io.courier.contract.v1.LineItem;
+import io.courier.contract.v1.Order;
+import io.courier.contract.v1.OrderStatus;
+import io.courier.contract.v1.PlaceOrderRequest;
+import io.courier.contract.v1.StockLevel;
+import io.courier.contract.v1.User;
+import io.courier.contract.v1.UserServiceGrpcClient;
+import io.courier.resilience.Deadline;
+import io.courier.service.ServiceError;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.grpc.client.InvalidStatusException;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.openapi.validation.ValidatedRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The REST operations. Requests reach these handlers only once the OpenAPI contract validated them;
+ * the handlers turn them into contract messages, call the services and write JSON, or a problem for
+ * any failure.
+ */
+final class OrdersApi {
+
+  private final Backends backends;
+  private final Duration timeout;
+
+  OrdersApi(Backends backends, Duration timeout) {
+    this.backends = backends;
+    this.timeout = timeout;
+  }
+
+  void placeOrder(RoutingContext routing) {
+    ValidatedRequest request = routing.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
+    JsonObject body = request.getBody().getJsonObject();
+    PlaceOrderRequest.Builder place =
+        PlaceOrderRequest.newBuilder()
+            .setUserId(body.getString("userId"))
+            .setIdempotencyKey(request.getHeaders().get("Idempotency-Key").getString());
+    JsonArray items = body.getJsonArray("items");
+    for (int i = 0; i < items.size(); i++) {
+      JsonObject item = items.getJsonObject(i);
+      place.addItems(
+          LineItem.newBuilder()
+              .setSku(item.getString("sku"))
+              .setQuantity(item.getInteger("quantity")));
+    }
+    backends
+        .orders
+        .place(place.build(), deadline())
+        .onComplete(
+            done -> {
+              if (done.failed()) {
+                Problems.send(routing, ServiceError.of(done.cause()), List.of());
+                return;
+              }
+              String id = done.result().getOrderId();
+              routing
+                  .response()
+                  .setStatusCode(202)
+                  .putHeader("Content-Type", "application/json")
+                  .putHeader("Location", "/api/v1/orders/" + id)
+                  .end(
+                      new JsonObject()
+                          .put("orderId", id)
+                          .put("status", status(done.result().getStatus()))
+                          .encode());
+            });
+  }
+
+  void getOrder(RoutingContext routing) {
+    String id = pathParameter(routing, "id");
+    respond(routing, backends.orders.get(id, deadline()).map(found -> orderJson(found.getOrder())));
+  }
+
+  void getUser(RoutingContext routing) {
+    String id = pathParameter(routing, "id");
+    Future<JsonObject> user =
+        backends
+            .users
+            .<GetUserRequest, GetUserResponse>call(
+                deadline(),
+                UserServiceGrpcClient.GetUser,
+                GetUserRequest.newBuilder().setUserId(id).build())
+            .map(found -> userJson(found.getUser()))
+            .recover(error -> notFoundAs(error, "unknown-user", "no user with id '" + id + "'"));
+    respond(routing, user);
+  }
+
+  void getStock(RoutingContext routing) {
+    String sku = pathParameter(routing, "sku");
+    Future<JsonObject> stock =
+        backends
+            .inventory
+            .<GetStockRequest, GetStockResponse>call(
+                deadline(),
+                InventoryServiceGrpcClient.GetStock,
+                GetStockRequest.newBuilder().setSku(sku).build())
+            .map(found -> stockJson(found.getStock()))
+            .recover(error -> notFoundAs(error, "unknown-sku", "no SKU '" + sku + "'"));
+    respond(routing, stock);
+  }
+
+  private Deadline deadline() {
+    return Deadline.after(timeout);
+  }
+
+  private static String pathParameter(RoutingContext routing, String name) {
+    ValidatedRequest request = routing.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
+    return request.getPathParameters().get(name).getString();
+  }
+
+  private static void respond(RoutingContext routing, Future<JsonObject> answer) {
+    answer.onComplete(
+        done -> {
+          if (done.failed()) {
+            Problems.send(routing, ServiceError.of(done.cause()), List.of());
+          } else {
+            routing
+                .response()
+                .putHeader("Content-Type", "application/json")
+                .end(done.result().encode());
+          }
+        });
+  }
+
+  private static <T> Future<T> notFoundAs(Throwable error, String type, String detail) {
+    Throwable current = error;
+    for (int depth = 0; current != null && depth < 8; depth++) {
+      if (current instanceof InvalidStatusException status
+          && status.actualStatus() == GrpcStatus.NOT_FOUND) {
+        return Future.failedFuture(ServiceError.notFound(type, detail).failure());
+      }
+      current = current.getCause();
+    }
+    return Future.failedFuture(error);
+  }
+
+  static String status(OrderStatus status) {
+    return switch (status) {
+      case ORDER_STATUS_CONFIRMED -> "CONFIRMED";
+      case ORDER_STATUS_CANCELLED -> "CANCELLED";
+      default -> "PENDING";
+    };
+  }
+
+  static JsonObject orderJson(Order order) {
+    JsonArray items = new JsonArray();
+    for (LineItem item : order.getItemsList()) {
+      items.add(
+          new JsonObject()
+              .put("sku", item.getSku())
+              .put("quantity", item.getQuantity())
+              .put("unitPriceMinor", item.getUnitPrice().getAmountMinor())
+              .put("currency", item.getUnitPrice().getCurrency()));
+    }
+    JsonObject json =
+        new JsonObject()
+            .put("orderId", order.getId())
+            .put("userId", order.getUserId())
+            .put("status", status(order.getStatus()))
+            .put("items", items)
+            .put("createdAt", instant(order.getCreatedAt()))
+            .put("updatedAt", instant(order.getUpdatedAt()));
+    if (!order.getCancelReason().isEmpty()) {
+      json.put("reason", order.getCancelReason());
+    }
+    if (!order.getPaymentId().isEmpty()) {
+      json.put("paymentId", order.getPaymentId());
+    }
+    return json;
+  }
+
+  private static JsonObject userJson(User user) {
+    return new JsonObject()
+        .put("id", user.getId())
+        .put("name", user.getName())
+        .put("email", user.getEmail())
+        .put("active", user.getActive());
+  }
+
+  private static JsonObject stockJson(StockLevel stock) {
+    return new JsonObject()
+        .put("sku", stock.getSku())
+        .put("available", stock.getAvailable())
+        .put("reserved", stock.getReserved())
+        .put("sold", stock.getSold());
+  }
+
+  private static String instant(Timestamp time) {
+    return Instant.ofEpochSecond(time.getSeconds(), time.getNanos()).toString();
+  }
+}
