@@ -251,6 +251,354 @@ class OrderFlowIT {
     assertThat(placedEvents).isEqualTo(1);
   }
 
+  /** One malformed request and what the gateway must answer. */
+  record Bad(
+      String name,
+      String method,
+      String path,
+      String contentType,
+      String key,
+      String body,
+      int status,
+      String field,
+      String type) {}
+
+  List<Bad> badRequests() {
+    String user = seeds.userIds().get(1);
+    String sku = seeds.skus().get(1);
+    String good =
+        "{\"userId\":\"" + user + "\",\"items\":[{\"sku\":\"" + sku + "\",\"quantity\":1}]}";
+    String deep = "[".repeat(1_000) + "]".repeat(1_000);
+    String deepObject =
+        "{\"userId\":\""
+            + user
+            + "\",\"items\":[{\"sku\":\""
+            + sku
+            + "\",\"quantity\":1}],\"x\":"
+            + deep
+            + "}";
+    StringBuilder many = new StringBuilder("{\"userId\":\"" + user + "\",\"items\":[");
+    for (int i = 0; i < 101; i++) {
+      many.append(i == 0 ? "" : ",").append("{\"sku\":\"").append(sku).append("\",\"quantity\":1}");
+    }
+    many.append("]}");
+    String json = "application/json";
+    String orders = "/api/v1/orders";
+    return List.of(
+        new Bad(
+            "broken JSON", "POST", orders, json, "k", "{\"userId\": ", 400, null, "malformed-body"),
+        new Bad(
+            "userId a number",
+            "POST",
+            orders,
+            json,
+            "k",
+            "{\"userId\":123,\"items\":[{\"sku\":\"" + sku + "\",\"quantity\":1}]}",
+            400,
+            "userId",
+            "invalid-body"),
+        new Bad(
+            "quantity zero",
+            "POST",
+            orders,
+            json,
+            "k",
+            good.replace("\"quantity\":1", "\"quantity\":0"),
+            400,
+            "items/0/quantity",
+            "invalid-body"),
+        new Bad(
+            "quantity negative",
+            "POST",
+            orders,
+            json,
+            "k",
+            good.replace("\"quantity\":1", "\"quantity\":-3"),
+            400,
+            "items/0/quantity",
+            "invalid-body"),
+        new Bad(
+            "quantity a string",
+            "POST",
+            orders,
+            json,
+            "k",
+            good.replace("\"quantity\":1", "\"quantity\":\"2\""),
+            400,
+            "items/0/quantity",
+            "invalid-body"),
+        new Bad(
+            "quantity a fraction",
+            "POST",
+            orders,
+            json,
+            "k",
+            good.replace("\"quantity\":1", "\"quantity\":1.5"),
+            400,
+            "items/0/quantity",
+            "invalid-body"),
+        new Bad(
+            "userId missing",
+            "POST",
+            orders,
+            json,
+            "k",
+            "{\"items\":[{\"sku\":\"" + sku + "\",\"quantity\":1}]}",
+            400,
+            "userId",
+            "invalid-body"),
+        new Bad(
+            "items missing",
+            "POST",
+            orders,
+            json,
+            "k",
+            "{\"userId\":\"" + user + "\"}",
+            400,
+            "items",
+            "invalid-body"),
+        new Bad(
+            "items empty",
+            "POST",
+            orders,
+            json,
+            "k",
+            "{\"userId\":\"" + user + "\",\"items\":[]}",
+            400,
+            "items",
+            "invalid-body"),
+        new Bad(
+            "101 items", "POST", orders, json, "k", many.toString(), 400, "items", "invalid-body"),
+        new Bad(
+            "sku missing",
+            "POST",
+            orders,
+            json,
+            "k",
+            "{\"userId\":\"" + user + "\",\"items\":[{\"quantity\":1}]}",
+            400,
+            "items/0/sku",
+            "invalid-body"),
+        new Bad(
+            "unknown property",
+            "POST",
+            orders,
+            json,
+            "k",
+            good.replace("{\"userId\"", "{\"foo\":1,\"userId\""),
+            400,
+            "foo",
+            "invalid-body"),
+        new Bad("body an array", "POST", orders, json, "k", "[]", 400, null, "invalid-body"),
+        new Bad("body empty", "POST", orders, json, "k", "", 400, null, null),
+        new Bad("1,000-deep nested JSON", "POST", orders, json, "k", deepObject, 400, null, null),
+        new Bad(
+            "10,000-deep nested JSON",
+            "POST",
+            orders,
+            json,
+            "k",
+            "[".repeat(10_000),
+            400,
+            null,
+            null),
+        new Bad(
+            "unknown SKU",
+            "POST",
+            orders,
+            json,
+            run + "bad-sku",
+            good.replace(sku, run + "no-such-sku"),
+            400,
+            "items/0/sku",
+            "unknown-sku"),
+        new Bad(
+            "unknown user",
+            "POST",
+            orders,
+            json,
+            run + "bad-user",
+            good.replace(user, run + "nobody"),
+            400,
+            "userId",
+            "unknown-user"),
+        new Bad(
+            "inactive user",
+            "POST",
+            orders,
+            json,
+            run + "inactive",
+            good.replace(user, run + "inactive"),
+            400,
+            "userId",
+            "inactive-user"),
+        new Bad(
+            "more than the stock",
+            "POST",
+            orders,
+            json,
+            run + "too-many",
+            good.replace("\"quantity\":1", "\"quantity\":10000"),
+            409,
+            "items/0/sku",
+            "insufficient-stock"),
+        new Bad(
+            "Idempotency-Key missing",
+            "POST",
+            orders,
+            json,
+            null,
+            good,
+            400,
+            "Idempotency-Key",
+            "missing-header"),
+        new Bad(
+            "Idempotency-Key too long",
+            "POST",
+            orders,
+            json,
+            "k".repeat(129),
+            good,
+            400,
+            "Idempotency-Key",
+            "invalid-header"),
+        new Bad(
+            "10 MB body",
+            "POST",
+            orders,
+            json,
+            "k",
+            good + " ".repeat(10 * 1024 * 1024),
+            413,
+            null,
+            "body-too-large"),
+        new Bad(
+            "text/plain body",
+            "POST",
+            orders,
+            "text/plain",
+            "k",
+            good,
+            415,
+            null,
+            "unsupported-media-type"),
+        new Bad(
+            "no content type",
+            "POST",
+            orders,
+            null,
+            "k",
+            good,
+            415,
+            null,
+            "unsupported-media-type"),
+        new Bad(
+            "unknown order",
+            "GET",
+            orders + "/" + run + "nope",
+            null,
+            null,
+            null,
+            404,
+            null,
+            "unknown-order"),
+        new Bad(
+            "unknown user read",
+            "GET",
+            "/api/v1/users/" + run + "nobody",
+            null,
+            null,
+            null,
+            404,
+            null,
+            "unknown-user"),
+        new Bad(
+            "unknown SKU read",
+            "GET",
+            "/api/v1/inventory/" + run + "nothing",
+            null,
+            null,
+            null,
+            404,
+            null,
+            "unknown-sku"),
+        new Bad(
+            "unknown path",
+            "GET",
+            "/api/v1/nothing-here",
+            null,
+            null,
+            null,
+            404,
+            null,
+            "not-found"),
+        new Bad(
+            "wrong method", "DELETE", orders, null, null, null, 405, null, "method-not-allowed"));
+  }
+
+  @Test
+  @Timeout(180)
+  @DisplayName(
+      "answers 30 malformed requests with the documented status and a problem naming the field, and keeps serving")
+  void shouldRefuseMalformedRequestsWithProblems() throws Exception {
+    List<Bad> cases = badRequests();
+    assertThat(cases).hasSizeGreaterThanOrEqualTo(20);
+    for (Bad bad : cases) {
+      java.net.http.HttpRequest.Builder request = client.request(bad.path());
+      if (bad.contentType() != null) {
+        request.header("Content-Type", bad.contentType());
+      }
+      if (bad.key() != null) {
+        request.header("Idempotency-Key", bad.key());
+      }
+      request.method(
+          bad.method(),
+          bad.body() == null
+              ? java.net.http.HttpRequest.BodyPublishers.noBody()
+              : java.net.http.HttpRequest.BodyPublishers.ofString(bad.body()));
+      java.net.http.HttpResponse<String> response = client.send(request);
+      assertThat(response.statusCode())
+          .as(bad.name() + ": " + response.body())
+          .isEqualTo(bad.status());
+      assertThat(response.headers().firstValue("Content-Type"))
+          .as(bad.name())
+          .hasValue("application/problem+json");
+      JsonObject problem = new JsonObject(response.body());
+      assertThat(problem.getInteger("status")).as(bad.name()).isEqualTo(bad.status());
+      assertThat(problem.getString("title")).as(bad.name()).isNotBlank();
+      if (bad.type() != null) {
+        assertThat(problem.getString("type"))
+            .as(bad.name())
+            .isEqualTo("https://courier.dev/problems/" + bad.type());
+      }
+      if (bad.field() != null) {
+        assertThat(problem.getString("field"))
+            .as(bad.name() + ": " + response.body())
+            .isEqualTo(bad.field());
+      }
+    }
+    // Still serving, and none of the refused requests left an order behind.
+    FlowClient.Placed placed =
+        client
+            .place(
+                run + "after-bad",
+                FlowClient.orderBody(
+                    seeds.userIds().get(1), List.of(new FlowClient.Line(seeds.skus().get(1), 1))))
+            .get(30, TimeUnit.SECONDS);
+    assertThat(placed.status()).isEqualTo(202);
+    for (String key :
+        List.of(run + "bad-sku", run + "bad-user", run + "inactive", run + "too-many")) {
+      String id =
+          java.util
+              .UUID
+              .nameUUIDFromBytes(("order|" + key).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+              .toString();
+      assertThat(client.send(client.request("/api/v1/orders/" + id).GET()).statusCode())
+          .as(key)
+          .isEqualTo(404);
+    }
+  }
+
   private JsonObject get(String path) {
     try {
       return client.getJson(path);
