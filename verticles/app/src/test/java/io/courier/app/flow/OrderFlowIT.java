@@ -599,6 +599,118 @@ class OrderFlowIT {
     }
   }
 
+  @Test
+  @Timeout(180)
+  @DisplayName("applies a redelivered OrderPlaced and a redelivered payment outcome once")
+  void shouldApplyRedeliveredEventsOnce() throws Exception {
+    FlowClient.Placed placed =
+        client
+            .place(
+                run + "redelivered",
+                FlowClient.orderBody(
+                    seeds.userIds().get(2), List.of(new FlowClient.Line(seeds.skus().get(2), 1))))
+            .get(30, TimeUnit.SECONDS);
+    assertThat(placed.status()).isEqualTo(202);
+    String id = placed.orderId();
+    FlowClient.awaitUntil(
+        "order " + id + " terminal",
+        Duration.ofSeconds(60),
+        () -> !"PENDING".equals(get("/api/v1/orders/" + id).getString("status")));
+    JsonObject before = get("/api/v1/orders/" + id);
+
+    List<ConsumerRecord<String, byte[]>> originals = new ArrayList<>();
+    originals.addAll(records(Topology.ORDERS_TOPIC, id, OrderPlaced.getDescriptor().getFullName()));
+    originals.addAll(records(Topology.PAYMENTS_TOPIC, id, null));
+    assertThat(originals).hasSize(2);
+    Map<String, Object> props = new HashMap<>();
+    props.put(
+        org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        kafka.bootstrapServers());
+    props.put(org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all");
+    try (org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> producer =
+        new org.apache.kafka.clients.producer.KafkaProducer<>(
+            props,
+            new org.apache.kafka.common.serialization.StringSerializer(),
+            new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      for (ConsumerRecord<String, byte[]> original : originals) {
+        producer
+            .send(
+                new org.apache.kafka.clients.producer.ProducerRecord<>(
+                    original.topic(),
+                    original.partition(),
+                    original.key(),
+                    original.value(),
+                    original.headers()))
+            .get(30, TimeUnit.SECONDS);
+      }
+    }
+    // Wait until the consumers of both topics have committed past the copies.
+    FlowClient.awaitUntil(
+        "payment-service consumed the copy",
+        Duration.ofSeconds(60),
+        () -> consumedToEnd("payment-service", Topology.ORDERS_TOPIC));
+    FlowClient.awaitUntil(
+        "order-service consumed the copy",
+        Duration.ofSeconds(60),
+        () -> consumedToEnd("order-service", Topology.PAYMENTS_TOPIC));
+
+    assertThat(records(Topology.PAYMENTS_TOPIC, id, null)).as("no second charge").hasSize(2);
+    assertThat(records(Topology.ORDERS_TOPIC, id, null))
+        .as("placed, terminal, the copy")
+        .hasSize(3);
+    assertThat(get("/api/v1/orders/" + id)).isEqualTo(before);
+  }
+
+  private boolean consumedToEnd(String group, String topic) {
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed =
+          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+      committed.keySet().stream()
+          .filter(tp -> tp.topic().equals(topic))
+          .forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+      var ends = admin.listOffsets(latest).all().get();
+      return !latest.isEmpty()
+          && ends.entrySet().stream()
+              .allMatch(e -> committed.get(e.getKey()).offset() >= e.getValue().offset());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The raw records of one order on a topic, optionally of one event type. */
+  private List<ConsumerRecord<String, byte[]>> records(String topic, String orderId, String type) {
+    Map<String, Object> props = new HashMap<>();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(10))) {
+        partitions.add(new TopicPartition(topic, info.partition()));
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          var header = record.headers().lastHeader("ce_type");
+          String recordType =
+              header == null
+                  ? ""
+                  : new String(header.value(), java.nio.charset.StandardCharsets.UTF_8);
+          if (orderId.equals(record.key()) && (type == null || type.equals(recordType))) {
+            found.add(record);
+          }
+        }
+      }
+    }
+    return found;
+  }
+
   private JsonObject get(String path) {
     try {
       return client.getJson(path);
