@@ -2,7 +2,9 @@ package io.courier.discovery;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.servicediscovery.Record;
 import io.vertx.servicediscovery.ServiceDiscovery;
 import io.vertx.servicediscovery.Status;
@@ -19,10 +21,15 @@ public final class EmbeddedDiscovery implements Discovery {
   /** Record type of Courier endpoints. */
   public static final String TYPE = "courier-endpoint";
 
+  /** Metadata key naming the cluster member that registered a record. */
+  static final String NODE = "courier.node";
+
   private final ServiceDiscovery discovery;
+  private final ClusterManager cluster;
 
   public EmbeddedDiscovery(Vertx vertx) {
     this.discovery = ServiceDiscovery.create(vertx);
+    this.cluster = vertx instanceof VertxInternal internal ? internal.clusterManager() : null;
   }
 
   @Override
@@ -34,6 +41,9 @@ public final class EmbeddedDiscovery implements Discovery {
             .setStatus(Status.UP)
             .setLocation(new JsonObject().put("host", instance.host()).put("port", instance.port()))
             .setMetadata(new JsonObject(new HashMap<>(instance.tags())));
+    if (cluster != null) {
+      record.getMetadata().put(NODE, cluster.getNodeId());
+    }
     return discovery.publish(record).map(EmbeddedDiscovery::toInstance);
   }
 
@@ -46,7 +56,24 @@ public final class EmbeddedDiscovery implements Discovery {
   public Future<List<ServiceInstance>> resolve(String name) {
     return discovery
         .getRecords(record -> TYPE.equals(record.getType()) && name.equals(record.getName()))
-        .map(records -> records.stream().map(EmbeddedDiscovery::toInstance).toList());
+        .map(
+            records ->
+                records.stream()
+                    .filter(this::memberAlive)
+                    .map(EmbeddedDiscovery::toInstance)
+                    .toList());
+  }
+
+  /**
+   * Whether the member that registered the record is still in the cluster: a member killed without
+   * deregistering leaves its records in the shared map, and they must not be served.
+   */
+  private boolean memberAlive(Record record) {
+    if (cluster == null || record.getMetadata() == null) {
+      return true;
+    }
+    String node = record.getMetadata().getString(NODE);
+    return node == null || cluster.getNodes().contains(node);
   }
 
   @Override
@@ -59,7 +86,12 @@ public final class EmbeddedDiscovery implements Discovery {
     if (record.getMetadata() != null) {
       record
           .getMetadata()
-          .forEach(entry -> tags.put(entry.getKey(), String.valueOf(entry.getValue())));
+          .forEach(
+              entry -> {
+                if (!NODE.equals(entry.getKey())) {
+                  tags.put(entry.getKey(), String.valueOf(entry.getValue()));
+                }
+              });
     }
     return new ServiceInstance(
         record.getRegistration(),

@@ -103,12 +103,12 @@ public final class PaymentVerticle extends VerticleBase {
     }
     Order order = placed.getOrder();
     Money amount = total(order);
-    return provider()
-        .compose(base -> charge(base, order, amount))
+    return providers()
+        .compose(bases -> charge(bases, order, amount))
         .compose(outcome -> publish(order.getId(), outcome));
   }
 
-  private Future<com.google.protobuf.Message> charge(URI base, Order order, Money amount) {
+  private Future<com.google.protobuf.Message> charge(List<URI> bases, Order order, Money amount) {
     Buffer body =
         new JsonObject()
             .put("orderId", order.getId())
@@ -119,7 +119,12 @@ public final class PaymentVerticle extends VerticleBase {
             policy,
             Deadline.none(),
             () ->
-                web.postAbs(base.resolve("/v1/charges").toString())
+                // Each attempt goes to the next instance: a retry does not hit the one that failed.
+                web.postAbs(
+                        bases
+                            .get((int) Math.floorMod(next.getAndIncrement(), bases.size()))
+                            .resolve("/v1/charges")
+                            .toString())
                     .putHeader("Content-Type", "application/json")
                     .putHeader("Idempotency-Key", order.getId()),
             body)
@@ -167,11 +172,11 @@ public final class PaymentVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  /** The configured provider URL, or an instance of {@code payment-provider} from discovery. */
-  private Future<URI> provider() {
+  /** The configured provider URL, or the instances of {@code payment-provider} in discovery. */
+  private Future<List<URI>> providers() {
     String configured = context.config().services().payment().providerUrl();
     if (!configured.isBlank()) {
-      return Future.succeededFuture(URI.create(configured));
+      return Future.succeededFuture(List.of(URI.create(configured)));
     }
     return discovery
         .resolve(Topology.PAYMENT_PROVIDER)
@@ -181,10 +186,11 @@ public final class PaymentVerticle extends VerticleBase {
                 return Future.failedFuture(
                     new ConnectException("no reachable instance of " + Topology.PAYMENT_PROVIDER));
               }
-              ServiceInstance chosen =
-                  instances.get((int) Math.floorMod(next.getAndIncrement(), instances.size()));
-              return Future.succeededFuture(
-                  URI.create("http://" + chosen.host() + ":" + chosen.port()));
+              List<URI> bases = new java.util.ArrayList<>();
+              for (ServiceInstance instance : instances) {
+                bases.add(URI.create("http://" + instance.host() + ":" + instance.port()));
+              }
+              return Future.succeededFuture(bases);
             });
   }
 

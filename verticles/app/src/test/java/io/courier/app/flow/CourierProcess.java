@@ -1,0 +1,102 @@
+package io.courier.app.flow;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One {@code java -jar courier.jar run} child process, its output collected and logged. */
+final class CourierProcess {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CourierProcess.class);
+
+  final String name;
+  final Process process;
+  final List<String> stderr = new CopyOnWriteArrayList<>();
+  final CompletableFuture<String> ready = new CompletableFuture<>();
+
+  private CourierProcess(String name, Process process) {
+    this.name = name;
+    this.process = process;
+    pump(process.getInputStream(), false);
+    pump(process.getErrorStream(), true);
+    process
+        .onExit()
+        .thenRun(
+            () ->
+                ready.completeExceptionally(
+                    new IllegalStateException(name + " exited with " + process.exitValue())));
+  }
+
+  static CourierProcess start(
+      String name, Path jar, Path workDir, Path config, Map<String, String> env)
+      throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx384m");
+    command.add("-XX:+UseSerialGC");
+    command.add("-jar");
+    command.add(jar.toAbsolutePath().toString());
+    command.add("run");
+    command.add("--config");
+    command.add(config.toString());
+    ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
+    builder.environment().keySet().removeIf(key -> key.startsWith("COURIER_"));
+    builder.environment().putAll(env);
+    return new CourierProcess(name, builder.start());
+  }
+
+  String awaitReady(long seconds) throws Exception {
+    return ready.get(seconds, TimeUnit.SECONDS);
+  }
+
+  /** kill -9. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM, and wait for the drain. */
+  void stop() throws InterruptedException {
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(40, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private void pump(java.io.InputStream stream, boolean isErr) {
+    Thread thread =
+        new Thread(
+            () -> {
+              try (BufferedReader reader =
+                  new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                  if (line.startsWith("Courier is ready")) {
+                    ready.complete(line);
+                  }
+                  if (isErr) {
+                    stderr.add(line);
+                  }
+                  LOG.info("[{}] {}", name, line);
+                }
+              } catch (IOException e) {
+                LOG.debug("{} output closed", name);
+              }
+            },
+            name + "-output");
+    thread.setDaemon(true);
+    thread.start();
+  }
+}

@@ -1,0 +1,286 @@
+package io.courier.app.flow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.courier.codec.Event;
+import io.courier.contract.v1.OrderPlaced;
+import io.courier.contract.v1.PaymentCompleted;
+import io.courier.contract.v1.PaymentFailed;
+import io.courier.kafka.embedded.EmbeddedKafkaBroker;
+import io.courier.kafka.embedded.SharedKafkaBroker;
+import io.courier.service.Topology;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The order flow across three JVMs started from the fat JAR with {@code conf/cluster.json} (gateway
+ * + notification / order + payment / user + inventory), one Hazelcast cluster on 127.0.0.1 and a
+ * broker in this JVM. Mid-run the order process and then the inventory process are killed (kill -9)
+ * and started again; clients retry refused requests with the same idempotency key, as they should.
+ * Afterwards no accepted order is missing and none was applied twice.
+ */
+@ExtendWith(SharedKafkaBroker.class)
+@DisplayName("The order flow across three processes")
+class OrderFlowClusterIT {
+
+  private static final Logger LOG = LoggerFactory.getLogger(OrderFlowClusterIT.class);
+  private static final Path JAR = Path.of(System.getProperty("courier.jar", "target/courier.jar"));
+  private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
+  private static final int ORDERS = Integer.getInteger("flow.cluster.orders", 300);
+
+  @TempDir Path work;
+
+  private final List<CourierProcess> processes = new ArrayList<>();
+
+  @AfterEach
+  void stopAll() throws InterruptedException {
+    for (CourierProcess process : processes) {
+      process.stop();
+    }
+  }
+
+  @Test
+  @Timeout(420)
+  @DisplayName(
+      "loses and duplicates nothing when the order and the inventory processes are killed mid-run")
+  void shouldSurviveKilledOrderAndInventoryProcesses(EmbeddedKafkaBroker kafka) throws Exception {
+    String run = "c" + UUID.randomUUID().toString().substring(0, 8) + "-";
+    FlowSeeds seeds = FlowSeeds.write(work, run, 20, 100, 200);
+    int[] hz = {freePort(), freePort(), freePort()};
+    int http = freePort();
+    Map<String, String> common = new HashMap<>();
+    common.put("COURIER_CLUSTER_NAME", "flow-" + run);
+    common.put(
+        "COURIER_CLUSTER_MEMBERS",
+        "127.0.0.1:" + hz[0] + ",127.0.0.1:" + hz[1] + ",127.0.0.1:" + hz[2]);
+    common.put("COURIER_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+    common.put("COURIER_RESILIENCE_POLICY_FILE", ROOT.resolve("conf/resilience.json").toString());
+    common.put("COURIER_SERVICES_USER_SEED_FILE", seeds.users().toString());
+    common.put("COURIER_SERVICES_INVENTORY_SEED_FILE", seeds.inventory().toString());
+    common.put("COURIER_SERVICES_USER_GRPC_PORT", Integer.toString(freePort()));
+    common.put("COURIER_SERVICES_INVENTORY_GRPC_PORT", Integer.toString(freePort()));
+    common.put("COURIER_SERVICES_PAYMENT_PROVIDER_LATENCY_MS", "5");
+    common.put("COURIER_GATEWAY_PORT", Integer.toString(http));
+    common.put("COURIER_GATEWAY_GRPC_PORT", "0");
+    common.put("COURIER_KAFKA_CONSUMER_RETRY_DELAY_MS", "500");
+    Map<String, Map<String, String>> envs = new HashMap<>();
+    envs.put("edge", env(common, hz[0], "gateway,notification-service"));
+    envs.put("orders", env(common, hz[1], "order-service,payment-service"));
+    envs.put("stock", env(common, hz[2], "user-service,inventory-service"));
+
+    Map<String, CourierProcess> live = new ConcurrentHashMap<>();
+    // One after the other: three JVMs booting at once on two cores starve each other.
+    for (String name : List.of("stock", "orders", "edge")) {
+      live.put(name, start(name, envs.get(name)));
+      LOG.info("{}: {}", name, live.get(name).awaitReady(120));
+    }
+
+    FlowClient client = new FlowClient("http://127.0.0.1:" + http);
+    AtomicInteger accepted = new AtomicInteger();
+    Map<String, String> orderIds = new ConcurrentHashMap<>();
+    Map<String, String> refusals = new ConcurrentHashMap<>();
+    AtomicInteger retries = new AtomicInteger();
+    ExecutorService load = Executors.newFixedThreadPool(8);
+    Random random = new Random(7);
+    List<Future<?>> sent = new ArrayList<>();
+    for (int i = 0; i < ORDERS; i++) {
+      String key = run + "order-" + i;
+      List<FlowClient.Line> lines = new ArrayList<>();
+      for (int j = 0, n = 1 + random.nextInt(3); j < n; j++) {
+        lines.add(
+            new FlowClient.Line(
+                seeds.skus().get(random.nextInt(seeds.skus().size())), 1 + random.nextInt(2)));
+      }
+      String body =
+          FlowClient.orderBody(seeds.userIds().get(random.nextInt(seeds.userIds().size())), lines);
+      sent.add(
+          load.submit(
+              () -> {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+                while (System.nanoTime() < end) {
+                  try {
+                    FlowClient.Placed placed = client.place(key, body).get(40, TimeUnit.SECONDS);
+                    if (placed.status() == 202) {
+                      orderIds.put(key, placed.orderId());
+                      accepted.incrementAndGet();
+                      return;
+                    }
+                    if (placed.status() != 503) {
+                      refusals.put(key, placed.status() + " " + placed.body().encode());
+                      return;
+                    }
+                  } catch (Exception e) {
+                    LOG.debug("{} failed: {}", key, e.toString());
+                  }
+                  retries.incrementAndGet();
+                  pause(250);
+                }
+                refusals.put(key, "never accepted");
+              }));
+    }
+
+    FlowClient.awaitUntil(
+        "a third accepted", Duration.ofSeconds(120), () -> accepted.get() >= ORDERS / 3);
+    LOG.info("killing the order process at {} accepted", accepted.get());
+    live.get("orders").kill();
+    live.put("orders", start("orders", envs.get("orders")));
+    live.get("orders").awaitReady(120);
+
+    FlowClient.awaitUntil(
+        "two thirds accepted", Duration.ofSeconds(180), () -> accepted.get() >= 2 * ORDERS / 3);
+    LOG.info("killing the inventory process at {} accepted", accepted.get());
+    live.get("stock").kill();
+    live.put("stock", start("stock", envs.get("stock")));
+    live.get("stock").awaitReady(120);
+
+    for (Future<?> each : sent) {
+      each.get(200, TimeUnit.SECONDS);
+    }
+    load.shutdown();
+    LOG.info(
+        "{} accepted, {} client retries, refusals {}", accepted.get(), retries.get(), refusals);
+    assertThat(refusals).isEmpty();
+    assertThat(new HashSet<>(orderIds.values())).hasSize(ORDERS);
+
+    Map<String, JsonObject> terminal = new ConcurrentHashMap<>();
+    FlowClient.awaitUntil(
+        "every accepted order CONFIRMED or CANCELLED",
+        Duration.ofSeconds(180),
+        () -> {
+          for (String id : orderIds.values()) {
+            if (!terminal.containsKey(id)) {
+              JsonObject order = getOrNull(client, "/api/v1/orders/" + id);
+              if (order != null && !"PENDING".equals(order.getString("status"))) {
+                terminal.put(id, order);
+              }
+            }
+          }
+          return terminal.size() == ORDERS;
+        });
+
+    Map<String, Long> soldBySku = new HashMap<>();
+    terminal.values().stream()
+        .filter(o -> "CONFIRMED".equals(o.getString("status")))
+        .forEach(
+            o ->
+                o.getJsonArray("items")
+                    .forEach(
+                        item -> {
+                          JsonObject line = (JsonObject) item;
+                          soldBySku.merge(
+                              line.getString("sku"), (long) line.getInteger("quantity"), Long::sum);
+                        }));
+    FlowClient.awaitUntil(
+        "no SKU holds reserved stock",
+        Duration.ofSeconds(90),
+        () ->
+            seeds.skus().stream()
+                .allMatch(
+                    sku -> {
+                      JsonObject level = getOrNull(client, "/api/v1/inventory/" + sku);
+                      return level != null && level.getLong("reserved") == 0;
+                    }));
+    for (String sku : seeds.skus()) {
+      JsonObject level = getOrNull(client, "/api/v1/inventory/" + sku);
+      assertThat(level.getLong("available") + level.getLong("reserved") + level.getLong("sold"))
+          .as(sku)
+          .isEqualTo(seeds.stock());
+      assertThat(level.getLong("sold"))
+          .as("sold of %s", sku)
+          .isEqualTo(soldBySku.getOrDefault(sku, 0L));
+    }
+
+    Set<String> ids = new HashSet<>(orderIds.values());
+    Map<String, Set<String>> placed = new HashMap<>();
+    for (Event<?> event : OrderFlowIT.readAll(kafka.bootstrapServers(), Topology.ORDERS_TOPIC)) {
+      if (event.data() instanceof OrderPlaced p && ids.contains(p.getOrder().getId())) {
+        placed.computeIfAbsent(p.getOrder().getId(), k -> new HashSet<>()).add(event.id());
+      }
+    }
+    assertThat(placed).hasSize(ORDERS);
+    assertThat(placed.values()).allSatisfy(each -> assertThat(each).hasSize(1));
+    Map<String, Set<String>> outcomes = new HashMap<>();
+    for (Event<?> event : OrderFlowIT.readAll(kafka.bootstrapServers(), Topology.PAYMENTS_TOPIC)) {
+      String order =
+          event.data() instanceof PaymentCompleted c
+              ? c.getOrderId()
+              : event.data() instanceof PaymentFailed f ? f.getOrderId() : null;
+      if (order != null && ids.contains(order)) {
+        outcomes.computeIfAbsent(order, k -> new HashSet<>()).add(event.type());
+      }
+    }
+    for (JsonObject order : terminal.values()) {
+      String expected =
+          "CONFIRMED".equals(order.getString("status"))
+              ? "courier.v1.PaymentCompleted"
+              : "courier.v1.PaymentFailed";
+      assertThat(outcomes.get(order.getString("orderId")))
+          .as(order.encode())
+          .containsExactly(expected);
+    }
+    for (CourierProcess process : live.values()) {
+      assertThat(process.stderr).noneMatch(line -> line.contains("has been blocked for"));
+    }
+  }
+
+  private CourierProcess start(String name, Map<String, String> env) throws IOException {
+    CourierProcess process =
+        CourierProcess.start(name, JAR, ROOT, ROOT.resolve("conf/cluster.json"), env);
+    processes.add(process);
+    return process;
+  }
+
+  private static Map<String, String> env(Map<String, String> common, int hzPort, String roles) {
+    Map<String, String> env = new HashMap<>(common);
+    env.put("COURIER_CLUSTER_PORT", Integer.toString(hzPort));
+    env.put("COURIER_ROLES", roles);
+    return env;
+  }
+
+  private static JsonObject getOrNull(FlowClient client, String path) {
+    try {
+      return client.getJson(path);
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static void pause(long millis) {
+    java.util.concurrent.CompletableFuture.runAsync(
+            () -> {},
+            java.util.concurrent.CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS))
+        .join();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      return socket.getLocalPort();
+    }
+  }
+}
