@@ -22,6 +22,17 @@ class ConfigLoaderTest {
 
   @TempDir Path dir;
 
+  private static final Set<String> DEV_ROLES =
+      Set.of(
+          "gateway",
+          "kafka-bridge",
+          "resilience",
+          "user-service",
+          "inventory-service",
+          "order-service",
+          "payment-service",
+          "notification-service");
+
   private static ConfigLoader loader(Map<String, String> env, Map<String, String> props) {
     return new ConfigLoader(env, props, ROLES);
   }
@@ -35,10 +46,29 @@ class ConfigLoaderTest {
   @Test
   @DisplayName("reads the shipped dev profile with embedded Kafka and no cluster")
   void shouldReadShippedDevProfile() {
-    CourierConfig config = loader(Map.of(), Map.of()).load(CONF.resolve("dev.json"));
+    // The seed files are named relative to the repository root, where the README starts Courier.
+    CourierConfig config =
+        new ConfigLoader(
+                Map.of(),
+                Map.of(
+                    "courier.services.user.seedFile",
+                    CONF.resolve("seed/users.json").toString(),
+                    "courier.services.inventory.seedFile",
+                    CONF.resolve("seed/inventory.json").toString()),
+                DEV_ROLES)
+            .load(CONF.resolve("dev.json"));
 
     assertThat(config.profile()).isEqualTo("dev");
-    assertThat(config.roles()).containsExactly("gateway", "kafka-bridge", "resilience");
+    assertThat(config.roles())
+        .containsExactly(
+            "kafka-bridge",
+            "resilience",
+            "user-service",
+            "inventory-service",
+            "order-service",
+            "payment-service",
+            "notification-service",
+            "gateway");
     assertThat(config.kafka().embedded().enabled()).isTrue();
     assertThat(config.cluster().enabled()).isFalse();
     assertThat(config.gateway().host()).isEqualTo("127.0.0.1");
