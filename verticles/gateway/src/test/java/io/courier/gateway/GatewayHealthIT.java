@@ -81,7 +81,9 @@ class GatewayHealthIT {
             Map.of(
                 "courier.kafka.bootstrapServers", kafka.bootstrapServers(),
                 "courier.roles", "gateway,slow",
-                "courier.gateway.port", "0"),
+                "courier.gateway.port", "0",
+                "courier.gateway.grpcPort", "0",
+                "courier.resilience.policyFile", "../../conf/resilience.json"),
             Set.of(GatewayRole.NAME, "slow"))
         .load(null);
   }

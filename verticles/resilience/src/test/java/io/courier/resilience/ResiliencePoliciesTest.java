@@ -19,13 +19,15 @@ class ResiliencePoliciesTest {
   }
 
   @Test
-  @DisplayName("shipped in conf/ parses, with writes never retried")
+  @DisplayName("shipped in conf/ parses, with a target for every call of the order flow")
   void shouldParseShippedFile() throws IOException {
     ResiliencePolicies policies = ResiliencePolicies.parse(shipped(), "conf/resilience.json");
 
-    assertThat(policies.targets()).containsKeys("inventory", "order-service");
-    assertThat(policies.targets().get("order-service").idempotent()).isFalse();
-    assertThat(policies.policies().get("writes").retryPolicy().maxAttempts()).isEqualTo(1);
+    assertThat(policies.targets())
+        .containsKeys("order-service", "user-service", "inventory-service", "payment-provider");
+    // Placing an order is retried only because it carries an idempotency key.
+    assertThat(policies.targets().get("order-service").idempotent()).isTrue();
+    assertThat(policies.policies().get("writes").retryPolicy().maxAttempts()).isEqualTo(2);
     assertThat(policies.policies().get("standard").breakerPolicy().failureRatio()).isEqualTo(0.5);
   }
 
@@ -64,12 +66,12 @@ class ResiliencePoliciesTest {
                 ResiliencePolicies.parse(
                     shipped().replace("\"policy\": \"standard\"", "\"policy\": \"gold\""),
                     "r.json"))
-        .hasMessageContaining("key 'targets.inventory.policy' names unknown policy 'gold'");
+        .hasMessageContaining("key 'targets.user-service.policy' names unknown policy 'gold'");
     assertThatThrownBy(
             () ->
                 ResiliencePolicies.parse(
                     shipped().replace("\"deadlineMs\": 2000", "\"deadlineMs\": \"2s\""), "r.json"))
-        .hasMessageStartingWith("r.json: key 'targets.inventory.deadlineMs'");
+        .hasMessageStartingWith("r.json: key 'targets.user-service.deadlineMs'");
     assertThatThrownBy(() -> ResiliencePolicies.parse("{\"policies\": {}}", "r.json"))
         .isInstanceOf(InvalidPolicyException.class)
         .hasMessageContaining("targets");

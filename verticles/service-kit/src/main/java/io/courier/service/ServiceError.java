@@ -109,7 +109,8 @@ public record ServiceError(int status, String type, String detail, String field)
     return switch (reply.failureType()) {
       case TIMEOUT ->
           unavailable("timeout", "the service did not answer in time: " + reply.getMessage());
-      case NO_HANDLERS -> unavailable("no-service", "no instance of the service is reachable");
+      case NO_HANDLERS ->
+          unavailable("dependency-unavailable", "no instance of the service is reachable");
       default -> {
         String message = reply.getMessage();
         try {

@@ -15,6 +15,7 @@ import io.courier.runtime.Roles;
 import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
 import io.courier.service.Topology;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,6 +70,8 @@ class OrderFlowIT {
   private final String run = "r" + UUID.randomUUID().toString().substring(0, 8) + "-";
   private EmbeddedKafkaBroker kafka;
   private CourierRuntime runtime;
+  private Vertx webhook;
+  private final List<JsonObject> hooked = new java.util.concurrent.CopyOnWriteArrayList<>();
   private FlowSeeds seeds;
   private FlowClient client;
 
@@ -76,8 +79,32 @@ class OrderFlowIT {
   void start(EmbeddedKafkaBroker kafka) throws Exception {
     this.kafka = kafka;
     seeds = FlowSeeds.write(work, run, 20, 200, 100);
+    webhook = Vertx.vertx();
+    int hookPort =
+        webhook
+            .createHttpServer()
+            .requestHandler(
+                request ->
+                    request
+                        .body()
+                        .onSuccess(
+                            body -> {
+                              hooked.add(body.toJsonObject());
+                              request.response().setStatusCode(204).end();
+                            }))
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS)
+            .actualPort();
     runtime =
-        CourierRuntime.start(config(kafka, seeds), Roles.available()).await(120, TimeUnit.SECONDS);
+        CourierRuntime.start(
+                config(
+                    kafka,
+                    seeds,
+                    Map.of(
+                        "courier.services.notification.webhookUrl",
+                        "http://127.0.0.1:" + hookPort + "/hooks/orders")),
+                Roles.available())
+            .await(120, TimeUnit.SECONDS);
     client = new FlowClient(runtime.endpoints().get("gateway"));
   }
 
@@ -86,11 +113,15 @@ class OrderFlowIT {
     if (runtime != null) {
       runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
     }
+    if (webhook != null) {
+      webhook.close().await(10, TimeUnit.SECONDS);
+    }
   }
 
-  static CourierConfig config(EmbeddedKafkaBroker kafka, FlowSeeds seeds) {
-    Map<String, String> props = new HashMap<>();
-    props.put("courier.roles", String.join(",", ROLES));
+  static CourierConfig config(
+      EmbeddedKafkaBroker kafka, FlowSeeds seeds, Map<String, String> extra) {
+    Map<String, String> props = new HashMap<>(extra);
+    props.putIfAbsent("courier.roles", String.join(",", ROLES));
     props.put("courier.kafka.bootstrapServers", kafka.bootstrapServers());
     props.put("courier.gateway.port", "0");
     props.put("courier.gateway.grpcPort", "0");
@@ -208,6 +239,11 @@ class OrderFlowIT {
           return notified.size() == orderIds.size();
         });
     assertThat(notified.values()).allSatisfy(ids -> assertThat(ids).hasSize(1));
+    // The webhook heard of every order, with its outcome.
+    Map<String, String> heard = new HashMap<>();
+    hooked.forEach(hook -> heard.put(hook.getString("orderId"), hook.getString("outcome")));
+    terminal.forEach(
+        (id, order) -> assertThat(heard.get(id)).as(id).isEqualTo(order.getString("status")));
   }
 
   @Test
@@ -709,6 +745,103 @@ class OrderFlowIT {
       }
     }
     return found;
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName(
+      "serves PlaceOrder and GetOrder over gRPC on the gateway, with statuses for bad input")
+  void shouldServeOrdersOverGrpc() throws Exception {
+    String[] hostPort = runtime.endpoints().get("gateway (gRPC)").split(":");
+    io.vertx.core.net.SocketAddress gateway =
+        io.vertx.core.net.SocketAddress.inetSocketAddress(
+            Integer.parseInt(hostPort[1]), hostPort[0]);
+    io.vertx.grpc.client.GrpcClient grpc = io.vertx.grpc.client.GrpcClient.client(webhook);
+    try {
+      io.courier.contract.v1.PlaceOrderRequest request =
+          io.courier.contract.v1.PlaceOrderRequest.newBuilder()
+              .setUserId(seeds.userIds().get(3))
+              .setIdempotencyKey(run + "grpc-1")
+              .addItems(
+                  io.courier.contract.v1.LineItem.newBuilder()
+                      .setSku(seeds.skus().get(3))
+                      .setQuantity(1))
+              .build();
+      io.courier.contract.v1.PlaceOrderResponse placed =
+          unary(grpc, gateway, io.courier.contract.v1.OrderServiceGrpcClient.PlaceOrder, request);
+      assertThat(placed.getStatus())
+          .isEqualTo(io.courier.contract.v1.OrderStatus.ORDER_STATUS_PENDING);
+      assertThat(
+              unary(
+                      grpc,
+                      gateway,
+                      io.courier.contract.v1.OrderServiceGrpcClient.PlaceOrder,
+                      request)
+                  .getOrderId())
+          .isEqualTo(placed.getOrderId());
+      io.courier.contract.v1.GetOrderResponse read =
+          unary(
+              grpc,
+              gateway,
+              io.courier.contract.v1.OrderServiceGrpcClient.GetOrder,
+              io.courier.contract.v1.GetOrderRequest.newBuilder()
+                  .setOrderId(placed.getOrderId())
+                  .build());
+      assertThat(read.getOrder().getUserId()).isEqualTo(seeds.userIds().get(3));
+      assertThat(get("/api/v1/orders/" + placed.getOrderId()).getString("orderId"))
+          .isEqualTo(placed.getOrderId());
+
+      io.courier.contract.v1.PlaceOrderRequest zero =
+          request.toBuilder()
+              .setIdempotencyKey(run + "grpc-2")
+              .setItems(0, request.getItems(0).toBuilder().setQuantity(0))
+              .build();
+      assertThat(
+              grpcStatusOf(
+                  () ->
+                      unary(
+                          grpc,
+                          gateway,
+                          io.courier.contract.v1.OrderServiceGrpcClient.PlaceOrder,
+                          zero)))
+          .isEqualTo(io.vertx.grpc.common.GrpcStatus.INVALID_ARGUMENT);
+      assertThat(
+              grpcStatusOf(
+                  () ->
+                      unary(
+                          grpc,
+                          gateway,
+                          io.courier.contract.v1.OrderServiceGrpcClient.GetOrder,
+                          io.courier.contract.v1.GetOrderRequest.newBuilder()
+                              .setOrderId(run + "nothing")
+                              .build())))
+          .isEqualTo(io.vertx.grpc.common.GrpcStatus.NOT_FOUND);
+    } finally {
+      grpc.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static <Req, Resp> Resp unary(
+      io.vertx.grpc.client.GrpcClient grpc,
+      io.vertx.core.net.SocketAddress server,
+      io.vertx.grpc.common.ServiceMethod<Resp, Req> method,
+      Req request)
+      throws java.util.concurrent.TimeoutException {
+    return grpc.request(server, method)
+        .compose(call -> call.send(request).compose(response -> response.last()))
+        .await(30, TimeUnit.SECONDS);
+  }
+
+  private static io.vertx.grpc.common.GrpcStatus grpcStatusOf(
+      java.util.concurrent.Callable<?> call) {
+    try {
+      call.call();
+      throw new AssertionError("the call succeeded");
+    } catch (io.vertx.grpc.client.InvalidStatusException e) {
+      return e.actualStatus();
+    } catch (Exception e) {
+      throw new AssertionError("not a gRPC status: " + e, e);
+    }
   }
 
   private JsonObject get(String path) {

@@ -1,0 +1,72 @@
+package io.courier.app.flow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.courier.kafka.embedded.EmbeddedKafkaBroker;
+import io.courier.kafka.embedded.SharedKafkaBroker;
+import io.courier.runtime.CourierRuntime;
+import io.courier.runtime.Roles;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The gateway when the services behind it are not running: 503 with Retry-After, not a hang. */
+@ExtendWith(SharedKafkaBroker.class)
+@DisplayName("The gateway with its dependencies down")
+class DependencyDownIT {
+
+  @TempDir Path work;
+  private CourierRuntime runtime;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (runtime != null) {
+      runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "answers 503 with Retry-After for the order and user services, and serves what is up")
+  void shouldAnswer503WhenDependencyIsUnavailable(EmbeddedKafkaBroker kafka) throws Exception {
+    FlowSeeds seeds = FlowSeeds.write(work, "down-", 2, 2, 10);
+    runtime =
+        CourierRuntime.start(
+                OrderFlowIT.config(
+                    kafka, seeds, Map.of("courier.roles", "inventory-service,gateway")),
+                Roles.available())
+            .await(120, TimeUnit.SECONDS);
+    FlowClient client = new FlowClient(runtime.endpoints().get("gateway"));
+
+    FlowClient.Placed placed =
+        client
+            .place(
+                "down-1",
+                FlowClient.orderBody(
+                    seeds.userIds().get(0), List.of(new FlowClient.Line(seeds.skus().get(0), 1))))
+            .get(30, TimeUnit.SECONDS);
+    assertThat(placed.status()).isEqualTo(503);
+    assertThat(placed.body().getString("type"))
+        .isEqualTo("https://courier.dev/problems/dependency-unavailable");
+
+    HttpResponse<String> user =
+        client.send(client.request("/api/v1/users/" + seeds.userIds().get(0)).GET());
+    assertThat(user.statusCode()).isEqualTo(503);
+    assertThat(user.headers().firstValue("Retry-After")).hasValue("1");
+    assertThat(user.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+
+    JsonObject stock = client.getJson("/api/v1/inventory/" + seeds.skus().get(0));
+    assertThat(stock.getLong("available")).isEqualTo(10);
+  }
+}
