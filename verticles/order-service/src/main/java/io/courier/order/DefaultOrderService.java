@@ -63,6 +63,11 @@ final class DefaultOrderService {
     this.publisher = publisher;
   }
 
+  /** The policy of the calls to the inventory, which the payment consumer's handler makes. */
+  io.courier.resilience.TargetPolicy inventoryPolicy() {
+    return inventory.policy();
+  }
+
   int size() {
     return orders.size();
   }

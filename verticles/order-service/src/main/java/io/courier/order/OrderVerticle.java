@@ -137,7 +137,12 @@ public final class OrderVerticle extends VerticleBase {
             vertx,
             context.kafkaBootstrapServers(),
             List.of(Topology.PAYMENTS_TOPIC),
-            context.config().kafka().consumer().withGroupId(Topology.ORDER_GROUP),
+            context
+                .config()
+                .kafka()
+                .consumer()
+                .withGroupId(Topology.ORDER_GROUP)
+                .withMaxInFlight(Policies.consumerBound(service.inventoryPolicy())),
             service::onPayment);
     return payments.start();
   }

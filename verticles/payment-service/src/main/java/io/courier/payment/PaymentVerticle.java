@@ -92,7 +92,12 @@ public final class PaymentVerticle extends VerticleBase {
             vertx,
             context.kafkaBootstrapServers(),
             List.of(Topology.ORDERS_TOPIC),
-            context.config().kafka().consumer().withGroupId(Topology.PAYMENT_GROUP),
+            context
+                .config()
+                .kafka()
+                .consumer()
+                .withGroupId(Topology.PAYMENT_GROUP)
+                .withMaxInFlight(Policies.consumerBound(policy)),
             this::onOrderEvent);
     return orders.start();
   }

@@ -29,6 +29,17 @@ public final class Policies {
         .map(content -> new Policies(vertx, ResiliencePolicies.parse(content.toString(), file)));
   }
 
+  /**
+   * How many records a consumer whose handler calls through {@code policy} may hold in flight so
+   * the calls never overflow the policy's bulkhead: half its running plus queued places, since a
+   * poll can deliver up to the bound again before the consumer pauses. Overflowing would turn a
+   * burst into rejected calls and, after the retries, dead-lettered events.
+   */
+  public static int consumerBound(TargetPolicy policy) {
+    ResiliencePolicies.BulkheadLimits limits = policy.policy().bulkhead();
+    return Math.max(1, (limits.maxConcurrent() + limits.maxQueued()) / 2);
+  }
+
   /** A fresh policy (its own breaker, budget and bulkhead) for the named target. */
   public TargetPolicy target(String name) {
     ResiliencePolicies.Target target = policies.targets().get(name);

@@ -142,6 +142,24 @@ public record CourierConfig(
       int dedupeRetentionHours,
       long commitIntervalMs) {
 
+    /**
+     * The same settings with at most {@code bound} records in flight, e.g. to stay inside the
+     * bulkhead of the calls the handler makes (a poll may add up to that many again).
+     */
+    public ConsumerConfig withMaxInFlight(int bound) {
+      return new ConsumerConfig(
+          groupId,
+          Math.max(1, Math.min(maxInFlight, bound)),
+          inPlaceAttempts,
+          backoffInitialMs,
+          backoffMaxMs,
+          retryTopicAttempts,
+          retryDelayMs,
+          dedupeCapacity,
+          dedupeRetentionHours,
+          commitIntervalMs);
+    }
+
     /** The same settings for another consumer group. */
     public ConsumerConfig withGroupId(String group) {
       return new ConsumerConfig(
