@@ -40,18 +40,9 @@ final class Backends {
               GrpcClient grpc = GrpcClient.client(vertx);
               return new Backends(
                   new OrderClient(vertx, policies.target(Topology.ORDER_TARGET)),
-                  new GrpcPeer(
-                      vertx,
-                      discovery,
-                      Topology.USER_SERVICE,
-                      policies.target(Topology.USER_TARGET),
-                      grpc),
-                  new GrpcPeer(
-                      vertx,
-                      discovery,
-                      Topology.INVENTORY_SERVICE,
-                      policies.target(Topology.INVENTORY_TARGET),
-                      grpc),
+                  policies.grpcPeer(discovery, Topology.USER_SERVICE, Topology.USER_TARGET, grpc),
+                  policies.grpcPeer(
+                      discovery, Topology.INVENTORY_SERVICE, Topology.INVENTORY_TARGET, grpc),
                   discovery,
                   grpc);
             });

@@ -14,13 +14,11 @@ import io.courier.contract.v1.StockCommitted;
 import io.courier.contract.v1.StockReleased;
 import io.courier.contract.v1.StockReserved;
 import io.courier.runtime.kafka.EventPublisher;
+import io.courier.service.PerKeySequence;
 import io.courier.service.ServiceError;
 import io.courier.service.Topology;
 import io.vertx.core.Future;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +36,7 @@ final class DefaultInventoryService extends InventoryServiceService {
 
   private final Inventory inventory;
   private final EventPublisher publisher;
-  private final Map<String, Future<?>> busy = new HashMap<>();
+  private final PerKeySequence perOrder = new PerKeySequence();
 
   DefaultInventoryService(Inventory inventory, EventPublisher publisher) {
     this.inventory = inventory;
@@ -65,7 +63,7 @@ final class DefaultInventoryService extends InventoryServiceService {
     if (invalid != null) {
       return Future.succeededFuture(invalid);
     }
-    return oneAtATime(request.getOrderId(), () -> reserve(request));
+    return perOrder.run(request.getOrderId(), () -> reserve(request));
   }
 
   @Override
@@ -74,7 +72,8 @@ final class DefaultInventoryService extends InventoryServiceService {
       return Future.failedFuture(
           ServiceError.badField("invalid-request", "orderId", "orderId is required").toGrpc());
     }
-    return oneAtATime(request.getOrderId(), () -> release(request.getOrderId()))
+    return perOrder
+        .run(request.getOrderId(), () -> release(request.getOrderId()))
         .map(
             status ->
                 ReleaseStockResponse.newBuilder()
@@ -98,7 +97,7 @@ final class DefaultInventoryService extends InventoryServiceService {
 
   /** The order was confirmed: its reservation becomes a sale. Idempotent. */
   Future<Void> commit(String orderId) {
-    return oneAtATime(
+    return perOrder.run(
         orderId,
         () -> {
           Inventory.Reservation held = inventory.reservation(orderId).orElse(null);
@@ -120,7 +119,7 @@ final class DefaultInventoryService extends InventoryServiceService {
 
   /** The order was cancelled: its stock goes back. Idempotent. */
   Future<Void> cancel(String orderId) {
-    return oneAtATime(orderId, () -> release(orderId)).mapEmpty();
+    return perOrder.run(orderId, () -> release(orderId)).mapEmpty();
   }
 
   private Future<ReserveStockResponse> reserve(ReserveStockRequest request) {
@@ -198,20 +197,6 @@ final class DefaultInventoryService extends InventoryServiceService {
       }
     }
     return 0;
-  }
-
-  /** Runs {@code operation} once every earlier operation on the same order has finished. */
-  private <T> Future<T> oneAtATime(String orderId, Supplier<Future<T>> operation) {
-    Future<?> before = busy.get(orderId);
-    Future<T> mine =
-        before == null ? operation.get() : before.transform(ignored -> operation.get());
-    busy.put(orderId, mine);
-    return mine.andThen(
-        done -> {
-          if (busy.get(orderId) == mine) {
-            busy.remove(orderId);
-          }
-        });
   }
 
   /** A rejection naming the first line with an unknown SKU or a quantity below 1, or null. */

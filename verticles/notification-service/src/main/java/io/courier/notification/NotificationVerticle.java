@@ -46,14 +46,7 @@ public final class NotificationVerticle extends VerticleBase {
   public Future<?> start() {
     web = WebClient.create(vertx);
     String servers = context.kafkaBootstrapServers();
-    return vertx
-        .executeBlocking(
-            () -> {
-              StateTopics.ensureOrderFlow(servers);
-              return null;
-            },
-            false)
-        .compose(v -> consume());
+    return StateTopics.ensureOrderFlow(vertx, servers).compose(v -> consume());
   }
 
   @Override

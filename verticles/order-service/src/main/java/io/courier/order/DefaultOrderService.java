@@ -25,16 +25,15 @@ import io.courier.resilience.Deadline;
 import io.courier.runtime.kafka.EventPublisher;
 import io.courier.runtime.kafka.NonRetryableException;
 import io.courier.service.GrpcPeer;
+import io.courier.service.PerKeySequence;
 import io.courier.service.ServiceError;
 import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.grpc.client.InvalidStatusException;
 import io.vertx.grpc.common.GrpcStatus;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +51,7 @@ final class DefaultOrderService {
   private final GrpcPeer users;
   private final GrpcPeer inventory;
   private final EventPublisher publisher;
-  private final Map<String, Future<?>> busy = new HashMap<>();
+  private final PerKeySequence perOrder = new PerKeySequence();
   private final LongAdder contradictions = new LongAdder();
 
   DefaultOrderService(
@@ -85,7 +84,7 @@ final class DefaultOrderService {
     }
     String orderId = OrderRequests.orderId(request.getIdempotencyKey());
     String fingerprint = OrderRequests.fingerprint(request);
-    return oneAtATime(
+    return perOrder.run(
         orderId,
         () -> {
           Order existing = orders.get(orderId);
@@ -117,10 +116,10 @@ final class DefaultOrderService {
   /** The saga's order side; idempotent, so a redelivered payment event changes nothing. */
   Future<Void> onPayment(Event<?> event) {
     if (event.data() instanceof PaymentCompleted completed) {
-      return oneAtATime(completed.getOrderId(), () -> confirm(completed));
+      return perOrder.run(completed.getOrderId(), () -> confirm(completed));
     }
     if (event.data() instanceof PaymentFailed failed) {
-      return oneAtATime(failed.getOrderId(), () -> cancel(failed));
+      return perOrder.run(failed.getOrderId(), () -> cancel(failed));
     }
     return Future.succeededFuture();
   }
@@ -330,19 +329,5 @@ final class DefaultOrderService {
   private static Timestamp now() {
     Instant now = Instant.now();
     return Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()).build();
-  }
-
-  /** Runs {@code operation} once every earlier operation on the same order has finished. */
-  private <T> Future<T> oneAtATime(String orderId, Supplier<Future<T>> operation) {
-    Future<?> before = busy.get(orderId);
-    Future<T> mine =
-        before == null ? operation.get() : before.transform(ignored -> operation.get());
-    busy.put(orderId, mine);
-    return mine.andThen(
-        done -> {
-          if (busy.get(orderId) == mine) {
-            busy.remove(orderId);
-          }
-        });
   }
 }

@@ -13,7 +13,6 @@ import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.impl.KafkaEventConsumer;
 import io.courier.service.Discoveries;
-import io.courier.service.GrpcPeer;
 import io.courier.service.Policies;
 import io.courier.service.ServiceError;
 import io.courier.service.StateTopics;
@@ -115,18 +114,9 @@ public final class OrderVerticle extends VerticleBase {
     service =
         new DefaultOrderService(
             orders,
-            new GrpcPeer(
-                vertx,
-                discovery,
-                Topology.USER_SERVICE,
-                policies.target(Topology.USER_TARGET),
-                grpc),
-            new GrpcPeer(
-                vertx,
-                discovery,
-                Topology.INVENTORY_SERVICE,
-                policies.target(Topology.INVENTORY_TARGET),
-                grpc),
+            policies.grpcPeer(discovery, Topology.USER_SERVICE, Topology.USER_TARGET, grpc),
+            policies.grpcPeer(
+                discovery, Topology.INVENTORY_SERVICE, Topology.INVENTORY_TARGET, grpc),
             context.publisher());
     return null;
   }

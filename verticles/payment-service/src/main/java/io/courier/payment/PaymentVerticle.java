@@ -63,14 +63,7 @@ public final class PaymentVerticle extends VerticleBase {
     String servers = context.kafkaBootstrapServers();
     return Policies.load(vertx, context.config())
         .onSuccess(policies -> policy = policies.target(Topology.PAYMENT_PROVIDER_TARGET))
-        .compose(
-            v ->
-                vertx.executeBlocking(
-                    () -> {
-                      StateTopics.ensureOrderFlow(servers);
-                      return null;
-                    },
-                    false))
+        .compose(v -> StateTopics.ensureOrderFlow(vertx, servers))
         .compose(v -> consumeOrders());
   }
 

@@ -29,18 +29,27 @@ public final class ResilientGrpcCalls {
       ServiceMethod<Resp, Req> method,
       Req request) {
     return policy.call(
-        callerDeadline,
-        attempt ->
-            client
-                .request(server, method)
-                .compose(
-                    call -> {
-                      call.timeout(
-                          Math.max(1, attempt.deadline().remaining().toMillis()),
-                          TimeUnit.MILLISECONDS);
-                      return call.end(request)
-                          .compose(v -> call.response())
-                          .compose(response -> response.last());
-                    }));
+        callerDeadline, attempt -> attempt(client, server, method, request, attempt.deadline()));
+  }
+
+  /**
+   * One attempt: a request to {@code server} whose gRPC deadline ({@code grpc-timeout}) is what
+   * remains of {@code deadline}; a non-OK status fails it with {@code InvalidStatusException}.
+   */
+  public static <Req, Resp> Future<Resp> attempt(
+      GrpcClient client,
+      Address server,
+      ServiceMethod<Resp, Req> method,
+      Req request,
+      Deadline deadline) {
+    return client
+        .request(server, method)
+        .compose(
+            call -> {
+              call.timeout(Math.max(1, deadline.remaining().toMillis()), TimeUnit.MILLISECONDS);
+              return call.end(request)
+                  .compose(v -> call.response())
+                  .compose(response -> response.last());
+            });
   }
 }

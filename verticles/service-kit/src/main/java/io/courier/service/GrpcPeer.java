@@ -5,6 +5,7 @@ import io.courier.discovery.LoadBalancer;
 import io.courier.discovery.OutlierPolicy;
 import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.Deadline;
+import io.courier.resilience.ResilientGrpcCalls;
 import io.courier.resilience.TargetPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -68,19 +69,12 @@ public final class GrpcPeer {
                       }
                       ServiceInstance instance = lease.get().instance();
                       Future<Resp> answer =
-                          client
-                              .request(
-                                  SocketAddress.inetSocketAddress(instance.port(), instance.host()),
-                                  method)
-                              .compose(
-                                  call -> {
-                                    call.timeout(
-                                        Math.max(1, attempt.deadline().remaining().toMillis()),
-                                        TimeUnit.MILLISECONDS);
-                                    return call.end(request)
-                                        .compose(v -> call.response())
-                                        .compose(response -> response.last());
-                                  });
+                          ResilientGrpcCalls.attempt(
+                              client,
+                              SocketAddress.inetSocketAddress(instance.port(), instance.host()),
+                              method,
+                              request,
+                              attempt.deadline());
                       return answer.andThen(
                           done ->
                               lease

@@ -40,6 +40,15 @@ public final class Policies {
     return Math.max(1, (limits.maxConcurrent() + limits.maxQueued()) / 2);
   }
 
+  /** A gRPC peer: the {@code service} in discovery, called under the {@code target}'s policy. */
+  public GrpcPeer grpcPeer(
+      io.courier.discovery.Discovery discovery,
+      String service,
+      String target,
+      io.vertx.grpc.client.GrpcClient client) {
+    return new GrpcPeer(vertx, discovery, service, target(target), client);
+  }
+
   /** A fresh policy (its own breaker, budget and bulkhead) for the named target. */
   public TargetPolicy target(String name) {
     ResiliencePolicies.Target target = policies.targets().get(name);

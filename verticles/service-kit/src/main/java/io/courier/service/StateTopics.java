@@ -62,6 +62,17 @@ public final class StateTopics {
         events(Topology.NOTIFICATIONS_TOPIC));
   }
 
+  /** {@link #ensureOrderFlow(String)} on a worker thread. */
+  public static io.vertx.core.Future<Void> ensureOrderFlow(
+      io.vertx.core.Vertx vertx, String bootstrapServers) {
+    return vertx.executeBlocking(
+        () -> {
+          ensureOrderFlow(bootstrapServers);
+          return null;
+        },
+        false);
+  }
+
   /** Creates the order flow's topics that do not exist yet. */
   public static void ensureOrderFlow(String bootstrapServers) {
     ensure(bootstrapServers, orderFlow());

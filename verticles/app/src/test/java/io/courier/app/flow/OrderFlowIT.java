@@ -3,7 +3,6 @@ package io.courier.app.flow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.codec.Event;
-import io.courier.codec.kafka.EventDeserializer;
 import io.courier.contract.v1.NotificationSent;
 import io.courier.contract.v1.OrderPlaced;
 import io.courier.contract.v1.PaymentCompleted;
@@ -858,26 +857,8 @@ class OrderFlowIT {
   }
 
   static List<Event<?>> readAll(String servers, String topic) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    EventDeserializer decoder = new EventDeserializer();
     List<Event<?>> events = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(10))) {
-        partitions.add(new TopicPartition(topic, info.partition()));
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          events.add(decoder.deserialize(topic, record.headers(), record.value()));
-        }
-      }
-    }
+    io.courier.service.StateTopics.replay(servers, topic, events::add);
     return events;
   }
 }
