@@ -90,6 +90,10 @@ public record ServiceError(int status, String type, String detail, String field)
       if (current instanceof ReplyException reply) {
         return fromReply(reply);
       }
+      if (current instanceof io.courier.resilience.CallRejectedException rejected) {
+        // Our own bulkhead is full: the caller sends more at once than this instance takes.
+        return new ServiceError(429, "too-many-requests", rejected.getMessage(), "");
+      }
       current = current.getCause();
     }
     if (error == null) {

@@ -69,4 +69,58 @@ class DependencyDownIT {
     JsonObject stock = client.getJson("/api/v1/inventory/" + seeds.skus().get(0));
     assertThat(stock.getLong("available")).isEqualTo(10);
   }
+
+  @Test
+  @Timeout(120)
+  @DisplayName("answers 429 past the gateway's bulkhead, and places the rest")
+  void shouldAnswer429PastTheBulkhead(EmbeddedKafkaBroker kafka) throws Exception {
+    FlowSeeds seeds = FlowSeeds.write(work, "busy-", 2, 2, 1_000);
+    // The shipped policies with room for one order at a time at the gateway.
+    String policies =
+        java.nio.file.Files.readString(Path.of("../../conf/resilience.json"))
+            .replace(
+                "\"bulkhead\": {\"maxConcurrent\": 256, \"maxQueued\": 1024}",
+                "\"bulkhead\": {\"maxConcurrent\": 1, \"maxQueued\": 0}");
+    assertThat(policies).contains("\"maxConcurrent\": 1, \"maxQueued\": 0");
+    Path file = work.resolve("resilience.json");
+    java.nio.file.Files.writeString(file, policies);
+    runtime =
+        CourierRuntime.start(
+                OrderFlowIT.config(
+                    kafka,
+                    seeds,
+                    Map.of(
+                        "courier.roles",
+                        "user-service,inventory-service,order-service,gateway",
+                        "courier.resilience.policyFile",
+                        file.toString())),
+                Roles.available())
+            .await(120, TimeUnit.SECONDS);
+    FlowClient client = new FlowClient(runtime.endpoints().get("gateway"));
+
+    List<java.util.concurrent.CompletableFuture<FlowClient.Placed>> burst =
+        new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      burst.add(
+          client.place(
+              "busy-" + i,
+              FlowClient.orderBody(
+                  seeds.userIds().get(0), List.of(new FlowClient.Line(seeds.skus().get(0), 1)))));
+    }
+    int accepted = 0;
+    int refused = 0;
+    for (var each : burst) {
+      FlowClient.Placed placed = each.get(60, TimeUnit.SECONDS);
+      if (placed.status() == 202) {
+        accepted++;
+      } else {
+        assertThat(placed.status()).as(placed.body().encode()).isEqualTo(429);
+        assertThat(placed.body().getString("type"))
+            .isEqualTo("https://courier.dev/problems/too-many-requests");
+        refused++;
+      }
+    }
+    assertThat(accepted).isPositive();
+    assertThat(refused).isPositive();
+  }
 }

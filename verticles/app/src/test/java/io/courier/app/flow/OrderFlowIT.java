@@ -124,7 +124,7 @@ class OrderFlowIT {
     props.put("courier.kafka.bootstrapServers", kafka.bootstrapServers());
     props.put("courier.gateway.port", "0");
     props.put("courier.gateway.grpcPort", "0");
-    props.put(
+    props.putIfAbsent(
         "courier.resilience.policyFile",
         Path.of("../../conf/resilience.json").toAbsolutePath().toString());
     props.put("courier.services.user.seedFile", seeds.users().toString());
