@@ -183,6 +183,11 @@ final class DefaultOrderService {
             Deadline.none(),
             InventoryServiceGrpcClient.ReleaseStock,
             ReleaseStockRequest.newBuilder().setOrderId(order.getId()).build())
+        .recover(
+            error ->
+                Future.failedFuture(
+                    new io.courier.runtime.kafka.RetryLaterException(
+                        "inventory unavailable to release order " + order.getId(), error)))
         .compose(
             released ->
                 write(

@@ -10,11 +10,14 @@ import io.courier.contract.v1.PaymentFailed;
 import io.courier.discovery.Discovery;
 import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.Deadline;
+import io.courier.resilience.FailureClass;
+import io.courier.resilience.FailureClassifier;
 import io.courier.resilience.HttpStatusException;
 import io.courier.resilience.ResilientHttpCalls;
 import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
+import io.courier.runtime.kafka.RetryLaterException;
 import io.courier.runtime.kafka.impl.KafkaEventConsumer;
 import io.courier.service.Discoveries;
 import io.courier.service.Policies;
@@ -137,8 +140,11 @@ public final class PaymentVerticle extends VerticleBase {
             error -> {
               HttpStatusException declined = declined(error);
               if (declined == null) {
-                LOG.warn("charging order {} failed: {}", order.getId(), error.getMessage());
-                return Future.failedFuture(error);
+                Throwable outcome = laterIfUnavailable(error);
+                if (outcome == error) {
+                  LOG.warn("charging order {} failed: {}", order.getId(), error.getMessage());
+                }
+                return Future.failedFuture(outcome);
               }
               JsonObject answer = declined.response().bodyAsJsonObject();
               return Future.succeededFuture(
@@ -149,6 +155,22 @@ public final class PaymentVerticle extends VerticleBase {
                       .setAmount(amount)
                       .build());
             });
+  }
+
+  /**
+   * A provider that is down, slow, overloaded or behind an open breaker is waited out (the event is
+   * fine; retrying it through the DLT would only park it); other failures stay failures.
+   */
+  static Throwable laterIfUnavailable(Throwable error) {
+    FailureClass failure = FailureClassifier.classify(error).failureClass();
+    boolean unavailable =
+        failure == FailureClass.OVERLOAD
+            || failure == FailureClass.NETWORK
+            || failure == FailureClass.TIMEOUT
+            || FailureClassifier.classify(error).retryable();
+    return unavailable
+        ? new RetryLaterException("payment provider unavailable: " + error.getMessage(), error)
+        : error;
   }
 
   private static HttpStatusException declined(Throwable error) {

@@ -123,4 +123,93 @@ class DependencyDownIT {
     assertThat(accepted).isPositive();
     assertThat(refused).isPositive();
   }
+
+  @Test
+  @Timeout(180)
+  @DisplayName(
+      "waits out a payment provider that is down for 8 s: every order confirms, none is dead-lettered")
+  void shouldWaitOutPaymentProviderOutage(EmbeddedKafkaBroker kafka) throws Exception {
+    FlowSeeds seeds = FlowSeeds.write(work, "outage-", 2, 2, 1_000);
+    io.vertx.core.Vertx provider = io.vertx.core.Vertx.vertx();
+    java.util.concurrent.atomic.AtomicBoolean down =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.atomic.AtomicInteger refused =
+        new java.util.concurrent.atomic.AtomicInteger();
+    try {
+      int port =
+          provider
+              .createHttpServer()
+              .requestHandler(
+                  request -> {
+                    if (down.get()) {
+                      refused.incrementAndGet();
+                      request.response().setStatusCode(503).end();
+                    } else {
+                      request
+                          .response()
+                          .setStatusCode(201)
+                          .putHeader("Content-Type", "application/json")
+                          .end("{\"status\":\"captured\",\"paymentId\":\"pay-test\"}");
+                    }
+                  })
+              .listen(0, "127.0.0.1")
+              .await(10, TimeUnit.SECONDS)
+              .actualPort();
+      runtime =
+          CourierRuntime.start(
+                  OrderFlowIT.config(
+                      kafka,
+                      seeds,
+                      Map.of(
+                          "courier.roles",
+                          "user-service,inventory-service,order-service,payment-service,gateway",
+                          "courier.services.paymentProvider.enabled",
+                          "false",
+                          "courier.services.payment.providerUrl",
+                          "http://127.0.0.1:" + port)),
+                  Roles.available())
+              .await(120, TimeUnit.SECONDS);
+      FlowClient client = new FlowClient(runtime.endpoints().get("gateway"));
+      List<String> ids = new java.util.ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        FlowClient.Placed placed =
+            client
+                .place(
+                    "outage-" + i,
+                    FlowClient.orderBody(
+                        seeds.userIds().get(i % 2),
+                        List.of(new FlowClient.Line(seeds.skus().get(i % 2), 1))))
+                .get(30, TimeUnit.SECONDS);
+        assertThat(placed.status()).isEqualTo(202);
+        ids.add(placed.orderId());
+      }
+      // Long enough for the consumer's attempts and retry-topic passes (about 2 s in this
+      // configuration) and for the breaker to open.
+      FlowClient.awaitUntil(
+          "the provider refused 20 charges (its breaker opens)",
+          Duration.ofSeconds(60),
+          () -> refused.get() >= 20);
+      provider.setTimer(8_000, id -> down.set(false));
+      FlowClient.awaitUntil(
+          "every order confirmed",
+          Duration.ofSeconds(120),
+          () ->
+              ids.stream()
+                  .allMatch(
+                      id -> {
+                        try {
+                          return "CONFIRMED"
+                              .equals(client.getJson("/api/v1/orders/" + id).getString("status"));
+                        } catch (Exception e) {
+                          return false;
+                        }
+                      }));
+      List<io.courier.runtime.kafka.DeadLetters.DeadLetter> parked =
+          io.courier.runtime.kafka.DeadLetters.listBlocking(
+              kafka.bootstrapServers(), io.courier.service.Topology.ORDERS_TOPIC, 10_000);
+      assertThat(parked).noneMatch(letter -> ids.contains(letter.key()));
+    } finally {
+      provider.close().await(10, TimeUnit.SECONDS);
+    }
+  }
 }

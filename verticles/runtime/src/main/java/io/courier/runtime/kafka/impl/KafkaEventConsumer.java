@@ -11,6 +11,7 @@ import io.courier.runtime.kafka.DeliveryHeaders;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.EventHandler;
 import io.courier.runtime.kafka.NonRetryableException;
+import io.courier.runtime.kafka.RetryLaterException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -438,10 +439,14 @@ public final class KafkaEventConsumer implements EventConsumer {
     }
     long wait = retryAt(work.record) - System.currentTimeMillis();
     Future<Void> due = wait > 0 ? timer(wait) : Future.succeededFuture();
-    return due.compose(v -> attempt(work, 1));
+    return due.compose(v -> attempt(work, 1, 0));
   }
 
-  private Future<Void> attempt(Work work, int attempt) {
+  /**
+   * @param attempt the attempt number, counting failures that spend attempts
+   * @param waits how often the handler said {@link RetryLaterException} so far
+   */
+  private Future<Void> attempt(Work work, int attempt, int waits) {
     long begin = System.nanoTime();
     Future<Void> result;
     try {
@@ -465,13 +470,40 @@ public final class KafkaEventConsumer implements EventConsumer {
             return Future.<Void>succeededFuture();
           }
           Throwable cause = ar.cause();
+          if (running && retryLater(cause)) {
+            counters.retriedInPlace.increment();
+            if (waits == 0 || waits % 20 == 0) {
+              LOG.info(
+                  "record {}-{}@{} waits for a dependency (try {}): {}",
+                  work.record.topic(),
+                  work.record.partition(),
+                  work.record.offset(),
+                  waits + 1,
+                  cause.getMessage());
+            }
+            return timer(backoff(Math.min(waits + 1, 30)))
+                .compose(v -> attempt(work, attempt, waits + 1));
+          }
           boolean retryable = !(cause instanceof NonRetryableException);
           if (retryable && attempt < config.inPlaceAttempts() && running) {
             counters.retriedInPlace.increment();
-            return timer(backoff(attempt)).compose(v -> attempt(work, attempt + 1));
+            return timer(backoff(attempt)).compose(v -> attempt(work, attempt + 1, waits));
           }
           return park(work, cause, attempt, !retryable);
         });
+  }
+
+  /** Whether the failure says "not now" rather than "this event fails". */
+  private static boolean retryLater(Throwable failure) {
+    Throwable current = failure;
+    for (int depth = 0; current != null && depth < 8; depth++) {
+      if (current instanceof RetryLaterException
+          || current instanceof io.courier.runtime.kafka.OverloadException) {
+        return true;
+      }
+      current = current.getCause();
+    }
+    return false;
   }
 
   /** Moves the record to its retry topic, or to its dead-letter topic when retries are spent. */

@@ -201,6 +201,43 @@ class KafkaEventConsumerIT {
 
   @Test
   @Timeout(120)
+  @DisplayName("waits out a dependency that says retry-later instead of dead-lettering the event")
+  void shouldWaitOutRetryLaterWithoutSpendingAttempts(EmbeddedKafkaBroker kafka) throws Exception {
+    String topic = "later-" + UUID.randomUUID();
+    AtomicInteger calls = new AtomicInteger();
+    Promise<Void> handled = Promise.promise();
+    // Two in-place attempts and one pass through the retry topic would park a failing record
+    // after four calls; this one is refused twelve times, then handled.
+    EventHandler handler =
+        event -> {
+          if (calls.incrementAndGet() <= 12) {
+            return Future.failedFuture(
+                new io.courier.runtime.kafka.RetryLaterException(
+                    "payment provider: circuit breaker open", null));
+          }
+          handled.tryComplete();
+          return Future.succeededFuture();
+        };
+    try (KafkaProducer<String, Event<?>> events = eventProducer(kafka)) {
+      events.send(record(topic, placed("waits"))).get();
+    }
+    ConsumerConfig config =
+        new ConsumerConfig("later-" + UUID.randomUUID(), 100, 2, 10, 40, 1, 300, 10_000, 1, 100);
+    KafkaEventConsumer consumer =
+        new KafkaEventConsumer(vertx, kafka.bootstrapServers(), List.of(topic), config, handler);
+    consumers.add(consumer);
+    consumer.start().await(60, TimeUnit.SECONDS);
+
+    handled.future().await(60, TimeUnit.SECONDS);
+
+    assertThat(calls.get()).isEqualTo(13);
+    assertThat(consumer.stats().sentToRetry()).isZero();
+    assertThat(consumer.stats().sentToDeadLetter()).isZero();
+    assertThat(consumer.stats().retriedInPlace()).isEqualTo(12);
+  }
+
+  @Test
+  @Timeout(120)
   @DisplayName("keeps per-key order while handling different keys in parallel")
   void shouldKeepPerKeyOrderUnderParallelism(EmbeddedKafkaBroker kafka) throws Exception {
     String topic = "order-" + UUID.randomUUID();
