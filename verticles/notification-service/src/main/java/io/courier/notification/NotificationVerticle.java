@@ -9,6 +9,7 @@ import io.courier.contract.v1.OrderCancelled;
 import io.courier.contract.v1.OrderConfirmed;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
+import io.courier.runtime.kafka.RetryLaterException;
 import io.courier.runtime.kafka.impl.KafkaEventConsumer;
 import io.courier.service.StateTopics;
 import io.courier.service.Topology;
@@ -120,11 +121,24 @@ public final class NotificationVerticle extends VerticleBase {
                         .put("orderId", orderId)
                         .put("outcome", outcome)
                         .put("message", text))
+                .recover(
+                    // Unreachable or timed out: wait for it rather than dead-letter the outcome.
+                    error ->
+                        Future.failedFuture(
+                            new RetryLaterException(
+                                "webhook unreachable: " + error.getMessage(), error)))
                 .compose(
-                    response ->
-                        response.statusCode() < 300
-                            ? Future.<Void>succeededFuture()
-                            : Future.failedFuture("webhook answered " + response.statusCode()));
+                    response -> {
+                      int status = response.statusCode();
+                      if (status < 300) {
+                        return Future.<Void>succeededFuture();
+                      }
+                      String answer = "webhook answered " + status;
+                      return Future.failedFuture(
+                          status >= 500 || status == 429
+                              ? new RetryLaterException(answer, null)
+                              : new IllegalStateException(answer));
+                    });
     return delivered.compose(
         v ->
             context

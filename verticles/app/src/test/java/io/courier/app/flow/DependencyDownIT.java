@@ -41,13 +41,7 @@ class DependencyDownIT {
       "answers 503 with Retry-After for the order and user services, and serves what is up")
   void shouldAnswer503WhenDependencyIsUnavailable(EmbeddedKafkaBroker kafka) throws Exception {
     FlowSeeds seeds = FlowSeeds.write(work, "down-", 2, 2, 10);
-    runtime =
-        CourierRuntime.start(
-                OrderFlowIT.config(
-                    kafka, seeds, Map.of("courier.roles", "inventory-service,gateway")),
-                Roles.available())
-            .await(120, TimeUnit.SECONDS);
-    FlowClient client = new FlowClient(runtime.endpoints().get("gateway"));
+    FlowClient client = start(kafka, seeds, Map.of("courier.roles", "inventory-service,gateway"));
 
     FlowClient.Placed placed =
         client
@@ -84,19 +78,15 @@ class DependencyDownIT {
     assertThat(policies).contains("\"maxConcurrent\": 1, \"maxQueued\": 0");
     Path file = work.resolve("resilience.json");
     java.nio.file.Files.writeString(file, policies);
-    runtime =
-        CourierRuntime.start(
-                OrderFlowIT.config(
-                    kafka,
-                    seeds,
-                    Map.of(
-                        "courier.roles",
-                        "user-service,inventory-service,order-service,gateway",
-                        "courier.resilience.policyFile",
-                        file.toString())),
-                Roles.available())
-            .await(120, TimeUnit.SECONDS);
-    FlowClient client = new FlowClient(runtime.endpoints().get("gateway"));
+    FlowClient client =
+        start(
+            kafka,
+            seeds,
+            Map.of(
+                "courier.roles",
+                "user-service,inventory-service,order-service,gateway",
+                "courier.resilience.policyFile",
+                file.toString()));
 
     List<java.util.concurrent.CompletableFuture<FlowClient.Placed>> burst =
         new java.util.ArrayList<>();
@@ -155,21 +145,17 @@ class DependencyDownIT {
               .listen(0, "127.0.0.1")
               .await(10, TimeUnit.SECONDS)
               .actualPort();
-      runtime =
-          CourierRuntime.start(
-                  OrderFlowIT.config(
-                      kafka,
-                      seeds,
-                      Map.of(
-                          "courier.roles",
-                          "user-service,inventory-service,order-service,payment-service,gateway",
-                          "courier.services.paymentProvider.enabled",
-                          "false",
-                          "courier.services.payment.providerUrl",
-                          "http://127.0.0.1:" + port)),
-                  Roles.available())
-              .await(120, TimeUnit.SECONDS);
-      FlowClient client = new FlowClient(runtime.endpoints().get("gateway"));
+      FlowClient client =
+          start(
+              kafka,
+              seeds,
+              Map.of(
+                  "courier.roles",
+                  "user-service,inventory-service,order-service,payment-service,gateway",
+                  "courier.services.paymentProvider.enabled",
+                  "false",
+                  "courier.services.payment.providerUrl",
+                  "http://127.0.0.1:" + port));
       List<String> ids = new java.util.ArrayList<>();
       for (int i = 0; i < 20; i++) {
         FlowClient.Placed placed =
@@ -211,5 +197,14 @@ class DependencyDownIT {
     } finally {
       provider.close().await(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** Starts the roles the overrides name and returns a client of their gateway. */
+  private FlowClient start(
+      EmbeddedKafkaBroker kafka, FlowSeeds seeds, Map<String, String> overrides) throws Exception {
+    runtime =
+        CourierRuntime.start(OrderFlowIT.config(kafka, seeds, overrides), Roles.available())
+            .await(120, TimeUnit.SECONDS);
+    return new FlowClient(runtime.endpoints().get("gateway"));
   }
 }
