@@ -134,6 +134,13 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     String gateway = runtime.endpoints().get("gateway");
     if (gateway != null) {
       out.printf("Try: curl -s %s/health/ready%n", gateway);
+      if (runtime.endpoints().containsKey("order-service (event bus)")) {
+        out.printf(
+            "     curl -s -X POST %s/api/v1/orders -H 'Content-Type: application/json'"
+                + " -H 'Idempotency-Key: my-first-order'"
+                + " -d '{\"userId\":\"u1\",\"items\":[{\"sku\":\"sku-0001\",\"quantity\":2}]}'%n",
+            gateway);
+      }
     }
     out.println("Stop with Ctrl-C (or SIGTERM): roles drain in reverse order.");
     out.flush();

@@ -76,6 +76,7 @@ class CourierJarIT {
         .contains("\"kafka-producer\"", "\"role:gateway\"", "\"outcome\":\"UP\"");
     assertThat(String.join("\n", child.stdout))
         .contains("curl -s http://127.0.0.1:" + gatewayPort + "/health/ready")
+        .contains("curl -s -X POST http://127.0.0.1:" + gatewayPort + "/api/v1/orders")
         .contains("127.0.0.1:" + kafkaPort);
 
     child.process.destroy();
