@@ -14,6 +14,7 @@ import io.courier.contract.v1.StockLevel;
 import io.courier.contract.v1.User;
 import io.courier.contract.v1.UserServiceGrpcClient;
 import io.courier.resilience.Deadline;
+import io.courier.runtime.Causes;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -137,15 +138,13 @@ final class OrdersApi {
   }
 
   private static <T> Future<T> notFoundAs(Throwable error, String type, String detail) {
-    Throwable current = error;
-    for (int depth = 0; current != null && depth < 8; depth++) {
-      if (current instanceof InvalidStatusException status
-          && status.actualStatus() == GrpcStatus.NOT_FOUND) {
-        return Future.failedFuture(ServiceError.notFound(type, detail).failure());
-      }
-      current = current.getCause();
-    }
-    return Future.failedFuture(error);
+    boolean notFound =
+        Causes.find(
+                error,
+                InvalidStatusException.class,
+                status -> status.actualStatus() == GrpcStatus.NOT_FOUND)
+            .isPresent();
+    return Future.failedFuture(notFound ? ServiceError.notFound(type, detail).failure() : error);
   }
 
   static String status(OrderStatus status) {

@@ -22,6 +22,7 @@ import io.courier.contract.v1.ReserveStockResponse;
 import io.courier.contract.v1.User;
 import io.courier.contract.v1.UserServiceGrpcClient;
 import io.courier.resilience.Deadline;
+import io.courier.runtime.Causes;
 import io.courier.runtime.kafka.EventPublisher;
 import io.courier.runtime.kafka.NonRetryableException;
 import io.courier.service.GrpcPeer;
@@ -321,14 +322,9 @@ final class DefaultOrderService {
   }
 
   private static GrpcStatus grpcStatus(Throwable error) {
-    Throwable current = error;
-    for (int depth = 0; current != null && depth < 8; depth++) {
-      if (current instanceof InvalidStatusException status) {
-        return status.actualStatus();
-      }
-      current = current.getCause();
-    }
-    return null;
+    return Causes.find(error, InvalidStatusException.class)
+        .map(InvalidStatusException::actualStatus)
+        .orElse(null);
   }
 
   private static Timestamp now() {

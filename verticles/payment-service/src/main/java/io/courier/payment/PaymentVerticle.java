@@ -15,6 +15,7 @@ import io.courier.resilience.FailureClassifier;
 import io.courier.resilience.HttpStatusException;
 import io.courier.resilience.ResilientHttpCalls;
 import io.courier.resilience.TargetPolicy;
+import io.courier.runtime.Causes;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.RetryLaterException;
@@ -174,14 +175,7 @@ public final class PaymentVerticle extends VerticleBase {
   }
 
   private static HttpStatusException declined(Throwable error) {
-    Throwable current = error;
-    for (int depth = 0; current != null && depth < 8; depth++) {
-      if (current instanceof HttpStatusException http && http.status() == 402) {
-        return http;
-      }
-      current = current.getCause();
-    }
-    return null;
+    return Causes.find(error, HttpStatusException.class, http -> http.status() == 402).orElse(null);
   }
 
   private Future<Void> publish(String orderId, com.google.protobuf.Message outcome) {

@@ -622,13 +622,7 @@ class OrderFlowIT {
       }
     }
     // Still serving, and none of the refused requests left an order behind.
-    FlowClient.Placed placed =
-        client
-            .place(
-                run + "after-bad",
-                FlowClient.orderBody(
-                    seeds.userIds().get(1), List.of(new FlowClient.Line(seeds.skus().get(1), 1))))
-            .get(30, TimeUnit.SECONDS);
+    FlowClient.Placed placed = placeOne(run + "after-bad", 1, 1);
     assertThat(placed.status()).isEqualTo(202);
     for (String key :
         List.of(run + "bad-sku", run + "bad-user", run + "inactive", run + "too-many")) {
@@ -647,13 +641,7 @@ class OrderFlowIT {
   @Timeout(180)
   @DisplayName("applies a redelivered OrderPlaced and a redelivered payment outcome once")
   void shouldApplyRedeliveredEventsOnce() throws Exception {
-    FlowClient.Placed placed =
-        client
-            .place(
-                run + "redelivered",
-                FlowClient.orderBody(
-                    seeds.userIds().get(2), List.of(new FlowClient.Line(seeds.skus().get(2), 1))))
-            .get(30, TimeUnit.SECONDS);
+    FlowClient.Placed placed = placeOne(run + "redelivered", 2, 2);
     assertThat(placed.status()).isEqualTo(202);
     String id = placed.orderId();
     FlowClient.awaitUntil(
@@ -850,6 +838,19 @@ class OrderFlowIT {
     } catch (Exception e) {
       throw new AssertionError("not a gRPC status: " + e, e);
     }
+  }
+
+  /**
+   * Places one unit of the seed's SKU {@code sku} for its user {@code user}, waiting for the
+   * answer.
+   */
+  private FlowClient.Placed placeOne(String key, int user, int sku) throws Exception {
+    return client
+        .place(
+            key,
+            FlowClient.orderBody(
+                seeds.userIds().get(user), List.of(new FlowClient.Line(seeds.skus().get(sku), 1))))
+        .get(30, TimeUnit.SECONDS);
   }
 
   private JsonObject get(String path) {

@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import io.courier.codec.Event;
 import io.courier.codec.kafka.EventDecodingException;
 import io.courier.codec.kafka.EventDeserializer;
+import io.courier.runtime.Causes;
 import io.courier.runtime.config.CourierConfig.ConsumerConfig;
 import io.courier.runtime.kafka.ConsumerStats;
 import io.courier.runtime.kafka.DeliveryHeaders;
@@ -495,15 +496,8 @@ public final class KafkaEventConsumer implements EventConsumer {
 
   /** Whether the failure says "not now" rather than "this event fails". */
   private static boolean retryLater(Throwable failure) {
-    Throwable current = failure;
-    for (int depth = 0; current != null && depth < 8; depth++) {
-      if (current instanceof RetryLaterException
-          || current instanceof io.courier.runtime.kafka.OverloadException) {
-        return true;
-      }
-      current = current.getCause();
-    }
-    return false;
+    return Causes.find(failure, RetryLaterException.class).isPresent()
+        || Causes.find(failure, io.courier.runtime.kafka.OverloadException.class).isPresent();
   }
 
   /** Moves the record to its retry topic, or to its dead-letter topic when retries are spent. */
