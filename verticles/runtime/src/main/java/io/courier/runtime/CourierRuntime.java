@@ -4,13 +4,20 @@ import io.courier.codec.CourierCodecs;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.runtime.config.CourierConfig;
 import io.courier.runtime.impl.ClusterFactory;
+import io.courier.runtime.impl.ManagementServer;
 import io.courier.runtime.impl.Stage;
 import io.courier.runtime.kafka.EventPublisher;
 import io.courier.runtime.kafka.impl.KafkaEventPublisher;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import java.nio.file.Path;
@@ -123,7 +130,12 @@ public final class CourierRuntime {
       return Future.succeededFuture();
     }
     state = State.DRAINING;
-    LOG.info("draining: stopping {} step(s) within {} ms", started.size(), drain.toMillis());
+    long quiet = Math.min(config.shutdown().quietPeriodMs(), drain.toMillis() / 2);
+    LOG.info(
+        "draining: readiness is down; stopping {} step(s) in {} ms, within {} ms",
+        started.size(),
+        quiet,
+        drain.toMillis());
     Promise<Void> drained = Promise.promise();
     long timer =
         vertx.setTimer(
@@ -134,7 +146,15 @@ public final class CourierRuntime {
                         + drain.toMillis()
                         + " ms passed while stopping "
                         + (started.isEmpty() ? "Vert.x" : started.peek().name())));
-    stopSteps()
+    Promise<Void> quietOver = Promise.promise();
+    if (quiet > 0) {
+      vertx.setTimer(quiet, t -> quietOver.complete());
+    } else {
+      quietOver.complete();
+    }
+    quietOver
+        .future()
+        .compose(v -> stopSteps())
         .onComplete(
             ar -> {
               vertx.cancelTimer(timer);
@@ -177,6 +197,26 @@ public final class CourierRuntime {
     CourierCodecs.registerAll(vertx.eventBus());
     registerHealthChecks();
     List<Stage> steps = new ArrayList<>();
+    if (config.management().enabled()) {
+      ManagementServer management =
+          new ManagementServer(vertx, liveness, readiness, () -> state != State.STARTING);
+      steps.add(
+          new Stage(
+              "management server",
+              () ->
+                  management
+                      .listen(config.management().host(), config.management().port())
+                      .onSuccess(
+                          port ->
+                              endpoints.put(
+                                  "health",
+                                  "http://"
+                                      + config.management().host()
+                                      + ":"
+                                      + port
+                                      + "/health/ready")),
+              management::close));
+    }
     if (config.kafka().embedded().enabled()) {
       steps.add(new Stage("embedded Kafka broker", this::startBroker, this::stopBroker));
     }
@@ -366,6 +406,15 @@ public final class CourierRuntime {
                           Status.KO(
                               new JsonObject().put("reason", String.valueOf(e.getMessage())))));
         });
+    if (config.cluster().enabled()) {
+      readiness.register("cluster", CHECK_TIMEOUT_MS, this::checkCluster);
+    }
+    if ("consul".equals(config.discovery().backend())) {
+      HttpClient consul =
+          vertx.createHttpClient(
+              new HttpClientOptions().setConnectTimeout((int) CHECK_TIMEOUT_MS / 2));
+      readiness.register("discovery", CHECK_TIMEOUT_MS, promise -> checkConsul(consul, promise));
+    }
     liveness.register(
         "vertx",
         CHECK_TIMEOUT_MS,
@@ -374,6 +423,65 @@ public final class CourierRuntime {
                 state == State.STOPPED
                     ? Status.KO(new JsonObject().put("state", state.name()))
                     : Status.OK()));
+  }
+
+  /** Up while this member is active and in the cluster's member list. */
+  private void checkCluster(Promise<Status> promise) {
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    if (cluster == null || !cluster.isActive()) {
+      promise.complete(Status.KO(new JsonObject().put("reason", "not a cluster member")));
+      return;
+    }
+    List<String> members = cluster.getNodes();
+    promise.complete(
+        members.contains(cluster.getNodeId())
+            ? Status.OK(new JsonObject().put("members", members.size()))
+            : Status.KO(new JsonObject().put("reason", "left the cluster")));
+  }
+
+  /**
+   * Up while the Consul agent answers {@code GET /v1/status/leader} with a leader: the one Consul
+   * endpoint that needs no ACL token and tells whether registrations and lookups can work.
+   */
+  private void checkConsul(HttpClient consul, Promise<Status> promise) {
+    String where = config.discovery().consulHost() + ":" + config.discovery().consulPort();
+    consul
+        .request(
+            new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setHost(config.discovery().consulHost())
+                .setPort(config.discovery().consulPort())
+                .setURI("/v1/status/leader")
+                .setTimeout(CHECK_TIMEOUT_MS / 2))
+        .compose(request -> request.send())
+        .compose(
+            response ->
+                response
+                    .body()
+                    .map(
+                        body -> {
+                          String leader = body.toString().replace("\"", "").trim();
+                          if (response.statusCode() != 200 || leader.isEmpty()) {
+                            throw new IllegalStateException(
+                                "Consul at "
+                                    + where
+                                    + " answered "
+                                    + response.statusCode()
+                                    + " without a leader");
+                          }
+                          return leader;
+                        }))
+        .onSuccess(
+            leader ->
+                promise.complete(
+                    Status.OK(new JsonObject().put("consul", where).put("leader", leader))))
+        .onFailure(
+            e ->
+                promise.complete(
+                    Status.KO(
+                        new JsonObject()
+                            .put("consul", where)
+                            .put("reason", String.valueOf(e.getMessage())))));
   }
 
   /** The view of the runtime a role gets. */

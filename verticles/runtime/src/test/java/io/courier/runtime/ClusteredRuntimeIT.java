@@ -71,6 +71,10 @@ class ClusteredRuntimeIT {
     assertThat(response.getUser().getId()).isEqualTo("u-7");
     assertThat(response.getUser().getName()).isEqualTo("User u-7");
     assertThat(caller.vertx().isClustered()).isTrue();
+    io.vertx.ext.healthchecks.CheckResult ready =
+        caller.readiness().checkStatus().await(10, TimeUnit.SECONDS);
+    assertThat(ready.getUp()).isTrue();
+    assertThat(ready.toJson().encode()).contains("\"id\":\"cluster\"", "\"members\":2");
   }
 
   private static CourierConfig config(

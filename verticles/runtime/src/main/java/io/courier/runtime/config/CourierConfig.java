@@ -15,6 +15,7 @@ import java.util.List;
  * @param shutdown how long a graceful stop may take
  * @param resilience where the resilience role finds its policies
  * @param services the reference order flow's services
+ * @param management the per-process health endpoints for orchestrators
  */
 public record CourierConfig(
     String profile,
@@ -25,7 +26,8 @@ public record CourierConfig(
     GatewayConfig gateway,
     ShutdownConfig shutdown,
     ResilienceConfig resilience,
-    ServicesConfig services) {
+    ServicesConfig services,
+    ManagementConfig management) {
 
   public CourierConfig {
     roles = List.copyOf(roles);
@@ -298,6 +300,19 @@ public record CourierConfig(
    * Graceful stop.
    *
    * @param drainTimeoutMs how long undeploying every role may take before the process gives up
+   * @param quietPeriodMs how long readiness reports 503 before the first role stops, so load
+   *     balancers and discovery watchers stop sending traffic first; 0 in Kubernetes, where the
+   *     pod's preStop hook waits instead
    */
-  public record ShutdownConfig(long drainTimeoutMs) {}
+  public record ShutdownConfig(long drainTimeoutMs, long quietPeriodMs) {}
+
+  /**
+   * The management server every process runs, whatever its roles: {@code /health/live}, {@code
+   * /health/ready} and {@code /health/started}, for Kubernetes probes and load balancers.
+   *
+   * @param enabled false runs no management server (the gateway still serves health)
+   * @param host address it binds to
+   * @param port its port; 0 picks a free one
+   */
+  public record ManagementConfig(boolean enabled, String host, int port) {}
 }

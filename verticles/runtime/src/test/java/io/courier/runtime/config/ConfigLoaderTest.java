@@ -288,6 +288,27 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("refuses a quiet period as long as the drain, and a bad management port")
+  void shouldRefuseQuietPeriodPastTheDrain() throws IOException {
+    Path file =
+        file(
+            "{\"shutdown\": {\"drainTimeoutMs\": 5000, \"quietPeriodMs\": 5000},"
+                + " \"management\": {\"port\": -1},"
+                + " \"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "key 'shutdown.quietPeriodMs' ("
+                            + file
+                            + ") must be shorter than shutdown.drainTimeoutMs, which includes it",
+                        "key 'management.port' (" + file + ") is -1; must be a port, 0..65535"));
+  }
+
+  @Test
   @DisplayName("points at the line and column of malformed JSON")
   void shouldPointAtMalformedJson() throws IOException {
     Path file = file("{\n  \"gateway\": {\"port\": 8080,}\n}");

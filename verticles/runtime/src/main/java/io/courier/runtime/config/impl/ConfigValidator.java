@@ -42,6 +42,15 @@ public final class ConfigValidator {
     text("gateway.host", config.gateway().host());
     atLeast("gateway.instances", config.gateway().instances(), 1);
     atLeast("shutdown.drainTimeoutMs", config.shutdown().drainTimeoutMs(), 1);
+    atLeast("shutdown.quietPeriodMs", config.shutdown().quietPeriodMs(), 0);
+    if (config.shutdown().quietPeriodMs() >= config.shutdown().drainTimeoutMs()) {
+      problems.add(
+          "key 'shutdown.quietPeriodMs' ("
+              + origin("shutdown.quietPeriodMs")
+              + ") must be shorter than shutdown.drainTimeoutMs, which includes it");
+    }
+    text("management.host", config.management().host());
+    port("management.port", config.management().port());
     if (config.roles().contains("resilience")) {
       text("resilience.policyFile", config.resilience().policyFile());
     }

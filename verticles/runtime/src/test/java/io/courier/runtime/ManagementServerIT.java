@@ -1,0 +1,183 @@
+package io.courier.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.courier.kafka.embedded.EmbeddedKafkaBroker;
+import io.courier.kafka.embedded.SharedKafkaBroker;
+import io.courier.runtime.config.ConfigLoader;
+import io.courier.runtime.config.CourierConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The per-process management server that Kubernetes' probes and load balancers call. */
+@ExtendWith(SharedKafkaBroker.class)
+@DisplayName("The management server")
+class ManagementServerIT {
+
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final List<String> journal = new CopyOnWriteArrayList<>();
+  private CourierRuntime runtime;
+  private Vertx consul;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (runtime != null && runtime.state() != CourierRuntime.State.STOPPED) {
+      runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
+    }
+    if (consul != null) {
+      consul.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName("answers probes while running, reports 503 through the quiet period, then closes")
+  void shouldTurnUnreadyBeforeAnyRoleStops(EmbeddedKafkaBroker kafka) throws Exception {
+    Map<String, String> props = props(kafka, "first,second");
+    props.put("courier.shutdown.quietPeriodMs", "1500");
+    runtime = CourierRuntime.start(load(props), roles()).await(30, TimeUnit.SECONDS);
+    String ready = runtime.endpoints().get("health");
+    String base = ready.substring(0, ready.indexOf("/health/ready"));
+
+    HttpResponse<String> up = get(ready);
+    assertThat(up.statusCode()).isEqualTo(200);
+    assertThat(up.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(new JsonObject(up.body()).getString("status")).isEqualTo("UP");
+    assertThat(up.body()).contains("role:first", "role:second", "kafka-producer", "lifecycle");
+    assertThat(get(base + "/health/live").statusCode()).isEqualTo(200);
+    assertThat(get(base + "/health/started").statusCode()).isEqualTo(200);
+    assertThat(get(base + "/metrics-nope").statusCode()).isEqualTo(404);
+    assertThat(
+            http.send(
+                    HttpRequest.newBuilder(URI.create(ready))
+                        .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode())
+        .isEqualTo(405);
+
+    Future<Void> stopping = runtime.stop(Duration.ofSeconds(20));
+    HttpResponse<String> draining = get(ready);
+    List<String> stoppedWhenUnready = List.copyOf(journal);
+    assertThat(draining.statusCode()).isEqualTo(503);
+    assertThat(draining.body()).contains("DRAINING");
+    assertThat(get(base + "/health/live").statusCode()).isEqualTo(200);
+    assertThat(stoppedWhenUnready).containsExactly("start first", "start second");
+
+    stopping.await(30, TimeUnit.SECONDS);
+    assertThat(journal).containsExactly("start first", "start second", "stop second", "stop first");
+    assertThatThrownBy(() -> get(ready)).isInstanceOf(ConnectException.class);
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName("is ready with the Consul backend only while the agent reports a leader")
+  void shouldFollowTheConsulAgent(EmbeddedKafkaBroker kafka) throws Exception {
+    consul = Vertx.vertx();
+    AtomicReference<String> leader = new AtomicReference<>("\"127.0.0.1:8300\"");
+    HttpServer agent =
+        consul
+            .createHttpServer()
+            .requestHandler(
+                request -> {
+                  if ("/v1/status/leader".equals(request.path())) {
+                    request.response().putHeader("Content-Type", "application/json");
+                    request.response().end(leader.get());
+                  } else {
+                    request.response().setStatusCode(404).end();
+                  }
+                })
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    Map<String, String> props = props(kafka, "first");
+    props.put("courier.discovery.backend", "consul");
+    props.put("courier.discovery.consulHost", "127.0.0.1");
+    props.put("courier.discovery.consulPort", Integer.toString(agent.actualPort()));
+    runtime = CourierRuntime.start(load(props), roles()).await(30, TimeUnit.SECONDS);
+    String ready = runtime.endpoints().get("health");
+
+    HttpResponse<String> up = get(ready);
+    assertThat(up.statusCode()).isEqualTo(200);
+    assertThat(check(up, "discovery").getJsonObject("data").getString("leader"))
+        .isEqualTo("127.0.0.1:8300");
+
+    leader.set("\"\"");
+    HttpResponse<String> noLeader = get(ready);
+    assertThat(noLeader.statusCode()).isEqualTo(503);
+    assertThat(check(noLeader, "discovery").getString("status")).isEqualTo("DOWN");
+    assertThat(check(noLeader, "discovery").getJsonObject("data").getString("reason"))
+        .contains("without a leader");
+
+    agent.close().await(10, TimeUnit.SECONDS);
+    HttpResponse<String> gone = get(ready);
+    assertThat(gone.statusCode()).isEqualTo(503);
+    assertThat(check(gone, "discovery").getJsonObject("data").getString("consul"))
+        .isEqualTo("127.0.0.1:" + agent.actualPort());
+  }
+
+  private static JsonObject check(HttpResponse<String> response, String id) {
+    return new JsonObject(response.body())
+        .getJsonArray("checks").stream()
+            .map(JsonObject.class::cast)
+            .filter(c -> id.equals(c.getString("id")))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no check " + id + " in " + response.body()));
+  }
+
+  private HttpResponse<String> get(String url) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static Map<String, String> props(EmbeddedKafkaBroker kafka, String roles) {
+    Map<String, String> props = new HashMap<>();
+    props.put("courier.kafka.bootstrapServers", kafka.bootstrapServers());
+    props.put("courier.roles", roles);
+    props.put("courier.shutdown.drainTimeoutMs", "20000");
+    return props;
+  }
+
+  private static CourierConfig load(Map<String, String> props) {
+    return new ConfigLoader(Map.of(), props, Set.of("first", "second")).load(null);
+  }
+
+  private Map<String, Role> roles() {
+    return Map.of("first", journalRole("first"), "second", journalRole("second"));
+  }
+
+  private Role journalRole(String name) {
+    return TestRoles.lifecycle(
+        name,
+        (context, vertx) -> {
+          journal.add("start " + name);
+          return Future.succeededFuture();
+        },
+        () -> {
+          journal.add("stop " + name);
+          return Future.succeededFuture();
+        });
+  }
+}
