@@ -1,0 +1,215 @@
+package io.courier.app.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * deploy/k8s checked offline: each kustomization rendered with {@code kubectl kustomize},
+ * unmarshalled into Kubernetes' object model and cross-checked against itself and against the
+ * configuration each pod would load ({@link ManifestCheck}). Broken copies prove each check bites.
+ */
+@DisplayName("The Kubernetes manifests")
+class KubernetesManifestsIT {
+
+  private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
+  private static final Path JAR = Path.of(System.getProperty("courier.jar", "target/courier.jar"));
+
+  @TempDir Path scratch;
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"base", "overlays/dev", "overlays/prod", "overlays/keda"})
+  @DisplayName("render to valid, consistent objects")
+  void shouldRenderValidObjects(String kustomization) throws Exception {
+    String yaml = ManifestCheck.render(ROOT.resolve("deploy/k8s").resolve(kustomization));
+    ManifestCheck check = new ManifestCheck(JAR, scratch);
+
+    List<String> problems = check.check(yaml);
+
+    assertThat(problems).isEmpty();
+    assertThat(yaml).contains("kind: Deployment", "kind: Service", "kind: ConfigMap");
+  }
+
+  @Test
+  @DisplayName("hold no unknown field, kind or apiVersion in any file, patches included")
+  void shouldHaveNoUnknownFieldsInAnyFile() throws Exception {
+    ManifestCheck check = new ManifestCheck(JAR, scratch);
+    List<Path> files;
+    try (Stream<Path> walk = Files.walk(ROOT.resolve("deploy/k8s"))) {
+      files =
+          walk.filter(p -> p.toString().endsWith(".yaml"))
+              .filter(p -> !p.getFileName().toString().equals("kustomization.yaml"))
+              .sorted()
+              .toList();
+    }
+    int objects = 0;
+    for (Path file : files) {
+      boolean patch = !file.startsWith(ROOT.resolve("deploy/k8s/base")) || isPatch(file);
+      objects +=
+          check.parse(ROOT.relativize(file).toString(), Files.readString(file), patch).size();
+    }
+
+    assertThat(check.problems()).isEmpty();
+    assertThat(files).hasSizeGreaterThan(15);
+    assertThat(objects).isGreaterThanOrEqualTo(files.size());
+  }
+
+  static Stream<Arguments> breakages() {
+    return Stream.of(
+        Arguments.of(
+            "an unknown field",
+            "base/pod-defaults.yaml",
+            "periodSeconds: 5",
+            "periodSecond: 5",
+            "unknown field(s) [periodSecond]"),
+        Arguments.of(
+            "an unknown apiVersion",
+            "base/autoscalers.yaml",
+            "apiVersion: autoscaling/v2",
+            "apiVersion: autoscaling/v9",
+            "unknown kind or apiVersion autoscaling/v9"),
+        Arguments.of(
+            "a Service selecting no pods",
+            "base/services.yaml",
+            "    app.kubernetes.io/component: user-service\n  ports:",
+            "    app.kubernetes.io/component: users-service\n  ports:",
+            "selects no Deployment's pods"),
+        Arguments.of(
+            "a Service port no pod declares",
+            "base/services.yaml",
+            "targetPort: http",
+            "targetPort: https",
+            "targets https"),
+        Arguments.of(
+            "a probe on a path the app does not serve",
+            "base/pod-defaults.yaml",
+            "path: /health/ready",
+            "path: /healthz",
+            "readinessProbe path /healthz"),
+        Arguments.of(
+            "a mounted ConfigMap key that does not exist",
+            "base/pod-defaults.yaml",
+            "- key: users.json",
+            "- key: user.json",
+            "mounts key 'user.json'"),
+        Arguments.of(
+            "a container port the app does not listen on",
+            "base/gateway.yaml",
+            "containerPort: 8080",
+            "containerPort: 8081",
+            "container port 8081 (http)"),
+        Arguments.of(
+            "a port the app listens on left undeclared",
+            "base/user-service.yaml",
+            "containerPort: 9091",
+            "containerPort: 9191",
+            "services.user.grpcPort 9091"),
+        Arguments.of(
+            "a configuration key that does not exist",
+            "base/kustomization.yaml",
+            "      - COURIER_DISCOVERY_CONSUL_PORT=8500",
+            "      - COURIER_DISCOVERY_CONSUL_PORT=8500\n      - COURIER_GATEWAY_PORTT=1",
+            "COURIER_GATEWAY_PORTT"),
+        Arguments.of(
+            "a second replica of a single writer",
+            "base/order-service.yaml",
+            "replicas: 1",
+            "replicas: 2",
+            "runs single writer 'order-service' but has replicas 2"),
+        Arguments.of(
+            "a writable root filesystem",
+            "base/pod-defaults.yaml",
+            "readOnlyRootFilesystem: true",
+            "readOnlyRootFilesystem: false",
+            "needs readOnlyRootFilesystem: true"),
+        Arguments.of(
+            "a grace period shorter than the drain",
+            "base/pod-defaults.yaml",
+            "terminationGracePeriodSeconds: 35",
+            "terminationGracePeriodSeconds: 20",
+            "terminationGracePeriodSeconds 20 is shorter"),
+        Arguments.of(
+            "every pod reachable from outside",
+            "base/network-policies.yaml",
+            "    - from:\n        - podSelector: {}",
+            "    - ports:\n        - port: 5701",
+            "be reachable from outside the namespace"),
+        Arguments.of(
+            "a contained Secret",
+            "base/serviceaccount.yaml",
+            "automountServiceAccountToken: true",
+            "automountServiceAccountToken: true\n---\napiVersion: v1\nkind: Secret\nmetadata:\n"
+                + "  name: courier-secrets\nstringData:\n  COURIER_X: y",
+            "a Secret is contained"),
+        Arguments.of(
+            "a KEDA trigger on the wrong consumer group",
+            "overlays/keda/scaled-objects.yaml",
+            "consumerGroup: payment-service",
+            "consumerGroup: payments",
+            "watches consumer group payments"),
+        Arguments.of(
+            "an autoscaled single writer",
+            "base/autoscalers.yaml",
+            "    kind: Deployment\n    name: courier-gateway\n",
+            "    kind: Deployment\n    name: courier-order-service\n",
+            "scales Deployment courier-order-service, a single writer"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("breakages")
+  @DisplayName("are refused when broken by")
+  void shouldRefuseBrokenCopy(String what, String file, String old, String broken, String expected)
+      throws Exception {
+    Path copy = copyOfDeployAndConf();
+    Path target = copy.resolve("deploy/k8s").resolve(file);
+    String text = Files.readString(target);
+    assertThat(text).as("the text to break in " + file).contains(old);
+    Files.writeString(target, text.replaceFirst(java.util.regex.Pattern.quote(old), broken));
+    String overlay = file.startsWith("overlays/keda") ? "overlays/keda" : "base";
+
+    ManifestCheck check = new ManifestCheck(JAR, scratch);
+    List<String> problems = new ArrayList<>();
+    String yaml = ManifestCheck.render(copy.resolve("deploy/k8s").resolve(overlay));
+    problems.addAll(check.check(yaml));
+    if (!file.endsWith("kustomization.yaml")) {
+      check.parse(file, Files.readString(target), !file.startsWith("base"));
+      problems.addAll(check.problems());
+    }
+
+    assertThat(problems).as(what).anySatisfy(p -> assertThat(p).contains(expected));
+  }
+
+  private static boolean isPatch(Path file) {
+    return file.getFileName().toString().equals("pod-defaults.yaml");
+  }
+
+  private Path copyOfDeployAndConf() throws IOException {
+    Path copy = Files.createTempDirectory(scratch, "repo");
+    for (String dir : List.of("deploy/k8s", "conf")) {
+      Path from = ROOT.resolve(dir);
+      try (Stream<Path> walk = Files.walk(from)) {
+        for (Path source : walk.toList()) {
+          Path destination = copy.resolve(dir).resolve(from.relativize(source).toString());
+          if (Files.isDirectory(source)) {
+            Files.createDirectories(destination);
+          } else {
+            Files.copy(source, destination);
+          }
+        }
+      }
+    }
+    return copy;
+  }
+}

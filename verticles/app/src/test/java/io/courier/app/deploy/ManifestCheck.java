@@ -1,0 +1,805 @@
+package io.courier.app.deploy;
+
+import io.courier.service.Topology;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * Checks Kubernetes manifests offline, as an API server and the running pods would: every document
+ * unmarshals into Kubernetes' object model (fabric8) with no unknown field, kind or apiVersion, and
+ * the objects agree with each other and with Courier's configuration. Each problem is one line
+ * naming the object and what is wrong with it.
+ */
+final class ManifestCheck {
+
+  /** The image's working directory (deploy/Containerfile); relative config paths start here. */
+  static final String WORKDIR = "/opt/courier";
+
+  /** The endpoints of the management server (io.courier.runtime.impl.ManagementServer). */
+  static final Set<String> PROBE_PATHS = Set.of("/health/live", "/health/ready", "/health/started");
+
+  /** Roles whose state lives in one process: one replica, replaced with Recreate, never scaled. */
+  static final Set<String> SINGLE_WRITERS = Set.of("order-service", "inventory-service");
+
+  /** Custom resources the manifests may use, with the only spec keys they may set. */
+  static final Map<String, Set<String>> CUSTOM_KINDS =
+      Map.of(
+          "keda.sh/v1alpha1/ScaledObject",
+          Set.of(
+              "scaleTargetRef",
+              "minReplicaCount",
+              "maxReplicaCount",
+              "cooldownPeriod",
+              "pollingInterval",
+              "idleReplicaCount",
+              "triggers",
+              "fallback",
+              "advanced"));
+
+  private static final Set<String> KAFKA_TRIGGER_KEYS =
+      Set.of(
+          "bootstrapServers",
+          "consumerGroup",
+          "topic",
+          "lagThreshold",
+          "activationLagThreshold",
+          "offsetResetPolicy",
+          "allowIdleConsumers");
+  private static final Map<String, String> GROUP_OF_ROLE =
+      Map.of(
+          "order-service", Topology.ORDER_GROUP,
+          "payment-service", Topology.PAYMENT_GROUP,
+          "inventory-service", Topology.INVENTORY_GROUP,
+          "notification-service", Topology.NOTIFICATION_GROUP);
+  private static final Pattern DOCUMENT_SEPARATOR = Pattern.compile("(?m)^---\\s*$");
+  private static final String POD_IP = "10.1.2.3";
+
+  /** Effective configurations by (environment, files): one child JVM each, shared by the checks. */
+  private static final Map<String, Object> CONFIGS = new ConcurrentHashMap<>();
+
+  private final Path jar;
+  private final Path scratch;
+  private final List<String> problems = new ArrayList<>();
+
+  /**
+   * @param jar the fat JAR, whose {@code courier config} command checks each pod's configuration
+   * @param scratch a directory for the pods' config files
+   */
+  ManifestCheck(Path jar, Path scratch) {
+    this.jar = jar;
+    this.scratch = scratch;
+  }
+
+  /** {@code kubectl kustomize dir}: the manifests an {@code apply -k} would send. */
+  static String render(Path dir) throws IOException, InterruptedException {
+    Process kubectl;
+    try {
+      kubectl =
+          new ProcessBuilder("kubectl", "kustomize", dir.toString())
+              .redirectErrorStream(false)
+              .start();
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "kubectl (with its built-in kustomize v5) is needed to render deploy/k8s: "
+              + e.getMessage(),
+          e);
+    }
+    byte[] out = kubectl.getInputStream().readAllBytes();
+    String err = new String(kubectl.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!kubectl.waitFor(60, TimeUnit.SECONDS) || kubectl.exitValue() != 0) {
+      throw new IllegalStateException("kubectl kustomize " + dir + " failed: " + err);
+    }
+    return new String(out, StandardCharsets.UTF_8);
+  }
+
+  /** Every problem of a set of rendered manifests, as one line each. */
+  List<String> check(String yaml) throws Exception {
+    problems.clear();
+    List<HasMetadata> objects = parse("rendered", yaml, false);
+    Map<String, Deployment> deployments = new TreeMap<>();
+    Map<String, ConfigMap> configMaps = new HashMap<>();
+    for (HasMetadata object : objects) {
+      if (object instanceof Deployment d) {
+        deployments.put(d.getMetadata().getName(), d);
+      } else if (object instanceof ConfigMap c) {
+        configMaps.put(c.getMetadata().getName(), c);
+      } else if (object instanceof Secret s) {
+        problems.add(
+            name(s)
+                + ": a Secret is contained in the manifests; reference one (secretRef) instead");
+      }
+    }
+    for (Deployment deployment : deployments.values()) {
+      deployment(deployment, configMaps);
+    }
+    for (HasMetadata object : objects) {
+      if (object instanceof Service service) {
+        service(service, deployments.values());
+      } else if (object instanceof HorizontalPodAutoscaler hpa) {
+        autoscaler(hpa, deployments);
+      } else if (object instanceof PodDisruptionBudget pdb) {
+        selects(name(pdb), pdb.getSpec().getSelector().getMatchLabels(), deployments.values());
+      } else if (object instanceof NetworkPolicy policy) {
+        networkPolicy(policy);
+      } else if (object instanceof GenericKubernetesResource custom
+          && CUSTOM_KINDS.containsKey(custom.getApiVersion() + "/" + custom.getKind())) {
+        custom(custom, deployments, objects);
+      }
+    }
+    return List.copyOf(problems);
+  }
+
+  /**
+   * Unmarshals every document of a file; unknown fields, kinds and apiVersions are problems.
+   *
+   * @param patch whether the file is a kustomize patch, whose {@code $patch} directives are allowed
+   */
+  List<HasMetadata> parse(String source, String yaml, boolean patch) {
+    List<HasMetadata> objects = new ArrayList<>();
+    int index = 0;
+    for (String document : DOCUMENT_SEPARATOR.split(yaml)) {
+      if (document.lines().allMatch(line -> line.isBlank() || line.trim().startsWith("#"))) {
+        continue;
+      }
+      String where = source + " document " + index++;
+      Object parsed;
+      try {
+        parsed = Serialization.unmarshal(document);
+      } catch (RuntimeException e) {
+        problems.add(where + ": does not unmarshal: " + rootMessage(e));
+        continue;
+      }
+      if (!(parsed instanceof HasMetadata object)) {
+        problems.add(where + ": not a Kubernetes object");
+        continue;
+      }
+      where = where + " (" + name(object) + ")";
+      if (object instanceof GenericKubernetesResource generic) {
+        String kind = generic.getApiVersion() + "/" + generic.getKind();
+        if (!CUSTOM_KINDS.containsKey(kind)) {
+          problems.add(where + ": unknown kind or apiVersion " + kind);
+        }
+      } else {
+        unknownFields(object, where, patch);
+      }
+      objects.add(object);
+    }
+    return objects;
+  }
+
+  List<String> problems() {
+    return List.copyOf(problems);
+  }
+
+  private void deployment(Deployment deployment, Map<String, ConfigMap> configMaps)
+      throws Exception {
+    String name = name(deployment);
+    Map<String, String> podLabels = deployment.getSpec().getTemplate().getMetadata().getLabels();
+    Map<String, String> selector = deployment.getSpec().getSelector().getMatchLabels();
+    if (!podLabels.entrySet().containsAll(selector.entrySet())) {
+      problems.add(name + ": selector " + selector + " does not match its pod labels " + podLabels);
+    }
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    if (pod.getSecurityContext() == null
+        || !Boolean.TRUE.equals(pod.getSecurityContext().getRunAsNonRoot())) {
+      problems.add(name + ": pod securityContext.runAsNonRoot is not true");
+    }
+    Map<String, Volume> volumes = new HashMap<>();
+    for (Volume volume : pod.getVolumes()) {
+      volumes.put(volume.getName(), volume);
+      if (volume.getConfigMap() != null) {
+        ConfigMap map = configMaps.get(volume.getConfigMap().getName());
+        if (map == null) {
+          problems.add(name + ": volume " + volume.getName() + " names no ConfigMap in the set");
+          continue;
+        }
+        for (KeyToPath item : volume.getConfigMap().getItems()) {
+          if (!map.getData().containsKey(item.getKey())) {
+            problems.add(
+                name
+                    + ": volume "
+                    + volume.getName()
+                    + " mounts key '"
+                    + item.getKey()
+                    + "', which ConfigMap "
+                    + map.getMetadata().getName()
+                    + " does not have");
+          }
+        }
+      }
+    }
+    for (Container container : pod.getContainers()) {
+      container(deployment, pod, container, volumes, configMaps);
+    }
+  }
+
+  private void container(
+      Deployment deployment,
+      PodSpec pod,
+      Container container,
+      Map<String, Volume> volumes,
+      Map<String, ConfigMap> configMaps)
+      throws Exception {
+    String name = name(deployment) + " container " + container.getName();
+    var security = container.getSecurityContext();
+    if (security == null
+        || !Boolean.TRUE.equals(security.getReadOnlyRootFilesystem())
+        || !Boolean.FALSE.equals(security.getAllowPrivilegeEscalation())) {
+      problems.add(
+          name + ": needs readOnlyRootFilesystem: true and allowPrivilegeEscalation: false");
+    }
+    if (container.getResources() == null
+        || container.getResources().getRequests().get("memory") == null
+        || container.getResources().getLimits().get("memory") == null) {
+      problems.add(name + ": needs memory requests and limits");
+    }
+
+    Map<String, String> env = new LinkedHashMap<>();
+    for (EnvFromSource from : container.getEnvFrom()) {
+      if (from.getConfigMapRef() != null) {
+        ConfigMap map = configMaps.get(from.getConfigMapRef().getName());
+        if (map == null) {
+          if (!Boolean.TRUE.equals(from.getConfigMapRef().getOptional())) {
+            problems.add(name + ": envFrom names no ConfigMap " + from.getConfigMapRef().getName());
+          }
+        } else {
+          env.putAll(map.getData());
+        }
+      }
+      if (from.getSecretRef() != null && !Boolean.TRUE.equals(from.getSecretRef().getOptional())) {
+        problems.add(
+            name
+                + ": secret "
+                + from.getSecretRef().getName()
+                + " must be optional: the manifests never contain it");
+      }
+    }
+    for (EnvVar var : container.getEnv()) {
+      if (var.getValueFrom() != null) {
+        if (var.getValueFrom().getConfigMapKeyRef() != null) {
+          var ref = var.getValueFrom().getConfigMapKeyRef();
+          ConfigMap map = configMaps.get(ref.getName());
+          if (map == null || !map.getData().containsKey(ref.getKey())) {
+            problems.add(name + ": env " + var.getName() + " names a missing ConfigMap key");
+            continue;
+          }
+          env.put(var.getName(), map.getData().get(ref.getKey()));
+        } else {
+          env.put(var.getName(), POD_IP);
+        }
+      } else {
+        String value = Objects.toString(var.getValue(), "");
+        for (Map.Entry<String, String> known : env.entrySet()) {
+          value = value.replace("$(" + known.getKey() + ")", known.getValue());
+        }
+        env.put(var.getName(), value);
+      }
+    }
+
+    Path root = podFiles(container, volumes, configMaps);
+    JsonObject config = effectiveConfig(name, env, root);
+    if (config == null) {
+      return;
+    }
+    String role = config.getJsonArray("roles").encode();
+    Map<Integer, String> listens = listeningPorts(config);
+    Map<String, Integer> declared = new HashMap<>();
+    for (ContainerPort port : container.getPorts()) {
+      declared.put(port.getName(), port.getContainerPort());
+      if (!listens.containsKey(port.getContainerPort())) {
+        problems.add(
+            name
+                + ": container port "
+                + port.getContainerPort()
+                + " ("
+                + port.getName()
+                + ") is not a port role '"
+                + role
+                + "' listens on; its configuration says "
+                + listens);
+      }
+    }
+    for (Map.Entry<Integer, String> port : listens.entrySet()) {
+      if (!declared.containsValue(port.getKey())) {
+        problems.add(
+            name + ": " + port.getValue() + " " + port.getKey() + " is not declared as a port");
+      }
+    }
+    int management = config.getJsonObject("management").getInteger("port");
+    probe(name, "startupProbe", container.getStartupProbe(), declared, management);
+    probe(name, "readinessProbe", container.getReadinessProbe(), declared, management);
+    probe(name, "livenessProbe", container.getLivenessProbe(), declared, management);
+
+    long drainSeconds = config.getJsonObject("shutdown").getLong("drainTimeoutMs") / 1000;
+    long preStopSeconds = preStopSleep(container);
+    long grace =
+        pod.getTerminationGracePeriodSeconds() == null
+            ? 30
+            : pod.getTerminationGracePeriodSeconds();
+    if (grace < preStopSeconds + drainSeconds) {
+      problems.add(
+          name
+              + ": terminationGracePeriodSeconds "
+              + grace
+              + " is shorter than preStop ("
+              + preStopSeconds
+              + " s) plus shutdown.drainTimeoutMs ("
+              + drainSeconds
+              + " s): Kubernetes would kill the drain");
+    }
+    for (Object each : config.getJsonArray("roles")) {
+      if (SINGLE_WRITERS.contains(each)) {
+        Integer replicas = deployment.getSpec().getReplicas();
+        String strategy = deployment.getSpec().getStrategy().getType();
+        if (replicas == null || replicas != 1 || !"Recreate".equals(strategy)) {
+          problems.add(
+              name
+                  + ": runs single writer '"
+                  + each
+                  + "' but has replicas "
+                  + replicas
+                  + " and strategy "
+                  + strategy
+                  + " (needs 1 and Recreate, so two never run at once)");
+        }
+      }
+    }
+    if (!Boolean.TRUE.equals(config.getJsonObject("cluster").getBoolean("enabled"))) {
+      problems.add(name + ": cluster.enabled is false; roles in separate pods need the cluster");
+    }
+  }
+
+  private void probe(
+      String name, String which, Probe probe, Map<String, Integer> ports, int management) {
+    if (probe == null || probe.getHttpGet() == null) {
+      problems.add(name + ": has no HTTP " + which);
+      return;
+    }
+    HTTPGetAction get = probe.getHttpGet();
+    if (!PROBE_PATHS.contains(get.getPath())) {
+      problems.add(
+          name
+              + ": "
+              + which
+              + " path "
+              + get.getPath()
+              + " is none of "
+              + new TreeSet<>(PROBE_PATHS));
+    }
+    Integer port = portNumber(get.getPort(), ports);
+    if (port == null || port != management) {
+      problems.add(
+          name
+              + ": "
+              + which
+              + " port "
+              + get.getPort().getValue()
+              + " is not the management port "
+              + management);
+    }
+  }
+
+  private static Integer portNumber(IntOrString port, Map<String, Integer> named) {
+    if (port == null) {
+      return null;
+    }
+    return port.getIntVal() != null ? port.getIntVal() : named.get(port.getStrVal());
+  }
+
+  private static long preStopSleep(Container container) {
+    if (container.getLifecycle() == null
+        || container.getLifecycle().getPreStop() == null
+        || container.getLifecycle().getPreStop().getExec() == null) {
+      return 0;
+    }
+    List<String> command = container.getLifecycle().getPreStop().getExec().getCommand();
+    return command.size() == 2 && "sleep".equals(command.get(0))
+        ? Long.parseLong(command.get(1))
+        : 0;
+  }
+
+  /** What a process with this configuration listens on, port to purpose. */
+  private static Map<Integer, String> listeningPorts(JsonObject config) {
+    Map<Integer, String> ports = new TreeMap<>();
+    List<Object> roles = config.getJsonArray("roles").getList();
+    ports.put(config.getJsonObject("management").getInteger("port"), "management.port");
+    JsonObject cluster = config.getJsonObject("cluster");
+    if (cluster.getBoolean("enabled")) {
+      ports.put(cluster.getInteger("port"), "cluster.port");
+      ports.put(cluster.getInteger("eventBusPort"), "cluster.eventBusPort");
+    }
+    JsonObject services = config.getJsonObject("services");
+    if (roles.contains("gateway")) {
+      ports.put(config.getJsonObject("gateway").getInteger("port"), "gateway.port");
+      ports.put(config.getJsonObject("gateway").getInteger("grpcPort"), "gateway.grpcPort");
+    }
+    if (roles.contains("user-service")) {
+      ports.put(services.getJsonObject("user").getInteger("grpcPort"), "services.user.grpcPort");
+    }
+    if (roles.contains("inventory-service")) {
+      ports.put(
+          services.getJsonObject("inventory").getInteger("grpcPort"),
+          "services.inventory.grpcPort");
+    }
+    if (roles.contains("payment-service")
+        && services.getJsonObject("paymentProvider").getBoolean("enabled")) {
+      ports.put(
+          services.getJsonObject("paymentProvider").getInteger("port"),
+          "services.paymentProvider.port");
+    }
+    ports.remove(0);
+    return ports;
+  }
+
+  /** Lays the pod's ConfigMap mounts out under a scratch directory standing for the workdir. */
+  private Path podFiles(
+      Container container, Map<String, Volume> volumes, Map<String, ConfigMap> configMaps)
+      throws IOException {
+    Path root = Files.createTempDirectory(scratch, "pod");
+    for (VolumeMount mount : container.getVolumeMounts()) {
+      Volume volume = volumes.get(mount.getName());
+      if (volume == null) {
+        problems.add(container.getName() + ": volumeMount " + mount.getName() + " has no volume");
+        continue;
+      }
+      if (volume.getConfigMap() == null || !mount.getMountPath().startsWith(WORKDIR + "/")) {
+        continue;
+      }
+      ConfigMap map = configMaps.get(volume.getConfigMap().getName());
+      if (map == null) {
+        continue;
+      }
+      Path dir = root.resolve(mount.getMountPath().substring(WORKDIR.length() + 1));
+      List<KeyToPath> items = volume.getConfigMap().getItems();
+      if (items.isEmpty()) {
+        map.getData()
+            .forEach(
+                (key, value) -> {
+                  KeyToPath item = new KeyToPath();
+                  item.setKey(key);
+                  item.setPath(key);
+                  items.add(item);
+                });
+      }
+      for (KeyToPath item : items) {
+        String data = map.getData().get(item.getKey());
+        if (data != null) {
+          Path file = dir.resolve(item.getPath());
+          Files.createDirectories(file.getParent());
+          Files.writeString(file, data);
+        }
+      }
+    }
+    return root;
+  }
+
+  /**
+   * {@code java -jar courier.jar config} in the pod's working directory with the pod's environment:
+   * exactly what {@code courier run} would read at start-up.
+   */
+  private JsonObject effectiveConfig(String name, Map<String, String> env, Path root)
+      throws Exception {
+    StringBuilder key = new StringBuilder(new TreeMap<>(env).toString());
+    try (var files = Files.walk(root)) {
+      for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+        key.append(root.relativize(file)).append('=').append(Files.readString(file).hashCode());
+      }
+    }
+    Object result =
+        CONFIGS.computeIfAbsent(
+            key.toString(),
+            k -> {
+              try {
+                return runConfig(env, root);
+              } catch (Exception e) {
+                return e.toString();
+              }
+            });
+    if (result instanceof JsonObject config) {
+      return config;
+    }
+    problems.add(name + ": its configuration does not load: " + result);
+    return null;
+  }
+
+  private Object runConfig(Map<String, String> env, Path root) throws Exception {
+    List<String> command =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-XX:TieredStopAtLevel=1",
+            "-jar",
+            jar.toAbsolutePath().toString(),
+            "config");
+    ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile());
+    builder.environment().keySet().removeIf(k -> k.startsWith("COURIER_"));
+    builder.environment().putAll(env);
+    Process process = builder.start();
+    byte[] out = process.getInputStream().readAllBytes();
+    String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      return "courier config did not finish";
+    }
+    if (process.exitValue() != 0) {
+      return err.strip().replace('\n', ' ');
+    }
+    return new JsonObject(new String(out, StandardCharsets.UTF_8));
+  }
+
+  private void service(Service service, Collection<Deployment> deployments) {
+    String name = name(service);
+    List<Deployment> selected = selects(name, service.getSpec().getSelector(), deployments);
+    for (ServicePort port : service.getSpec().getPorts()) {
+      IntOrString target = port.getTargetPort();
+      for (Deployment deployment : selected) {
+        boolean found = false;
+        for (Container container : deployment.getSpec().getTemplate().getSpec().getContainers()) {
+          for (ContainerPort declared : container.getPorts()) {
+            found |=
+                target.getStrVal() != null
+                    ? target.getStrVal().equals(declared.getName())
+                    : target.getIntVal().equals(declared.getContainerPort());
+          }
+        }
+        if (!found) {
+          problems.add(
+              name
+                  + ": port "
+                  + port.getName()
+                  + " targets "
+                  + target.getValue()
+                  + ", which "
+                  + name(deployment)
+                  + " does not declare");
+        }
+      }
+    }
+  }
+
+  private List<Deployment> selects(
+      String name, Map<String, String> selector, Collection<Deployment> deployments) {
+    List<Deployment> selected = new ArrayList<>();
+    if (selector == null || selector.isEmpty()) {
+      problems.add(name + ": has no selector");
+      return selected;
+    }
+    for (Deployment deployment : deployments) {
+      Map<String, String> labels = deployment.getSpec().getTemplate().getMetadata().getLabels();
+      if (labels.entrySet().containsAll(selector.entrySet())) {
+        selected.add(deployment);
+      }
+    }
+    if (selected.isEmpty()) {
+      problems.add(name + ": selector " + selector + " selects no Deployment's pods");
+    }
+    return selected;
+  }
+
+  private void autoscaler(HorizontalPodAutoscaler hpa, Map<String, Deployment> deployments) {
+    var target = hpa.getSpec().getScaleTargetRef();
+    Deployment deployment = deployments.get(target.getName());
+    if (!"Deployment".equals(target.getKind()) || deployment == null) {
+      problems.add(
+          name(hpa)
+              + ": scales "
+              + target.getKind()
+              + " "
+              + target.getName()
+              + ", which is not in the set");
+      return;
+    }
+    scalable(name(hpa), deployment);
+  }
+
+  private void scalable(String name, Deployment deployment) {
+    String component =
+        deployment
+            .getSpec()
+            .getTemplate()
+            .getMetadata()
+            .getLabels()
+            .get("app.kubernetes.io/component");
+    if (SINGLE_WRITERS.contains(component)) {
+      problems.add(name + ": scales " + name(deployment) + ", a single writer");
+    }
+  }
+
+  private void networkPolicy(NetworkPolicy policy) {
+    Map<String, String> selector = policy.getSpec().getPodSelector().getMatchLabels();
+    for (NetworkPolicyIngressRule rule : policy.getSpec().getIngress()) {
+      boolean fromAnywhere = rule.getFrom() == null || rule.getFrom().isEmpty();
+      if (fromAnywhere
+          && (selector == null || !"gateway".equals(selector.get("app.kubernetes.io/component")))) {
+        problems.add(
+            name(policy)
+                + ": lets pods "
+                + selector
+                + " be reachable from outside the namespace; only the gateway may be");
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private void custom(
+      GenericKubernetesResource custom,
+      Map<String, Deployment> deployments,
+      List<HasMetadata> all) {
+    String name = name(custom);
+    Map<String, Object> spec = (Map<String, Object>) custom.getAdditionalProperties().get("spec");
+    if (spec == null) {
+      problems.add(name + ": has no spec");
+      return;
+    }
+    Set<String> allowed = CUSTOM_KINDS.get(custom.getApiVersion() + "/" + custom.getKind());
+    for (String key : spec.keySet()) {
+      if (!allowed.contains(key)) {
+        problems.add(name + ": unknown field spec." + key);
+      }
+    }
+    Map<String, Object> target = (Map<String, Object>) spec.get("scaleTargetRef");
+    Deployment deployment =
+        target == null ? null : deployments.get(String.valueOf(target.get("name")));
+    if (deployment == null) {
+      problems.add(name + ": scaleTargetRef names no Deployment in the set");
+      return;
+    }
+    scalable(name, deployment);
+    for (HasMetadata other : all) {
+      if (other instanceof HorizontalPodAutoscaler hpa
+          && hpa.getSpec()
+              .getScaleTargetRef()
+              .getName()
+              .equals(deployment.getMetadata().getName())) {
+        problems.add(name + ": " + name(hpa) + " scales the same Deployment; KEDA needs it gone");
+      }
+    }
+    String component =
+        deployment
+            .getSpec()
+            .getTemplate()
+            .getMetadata()
+            .getLabels()
+            .get("app.kubernetes.io/component");
+    for (Object each : (List<Object>) spec.getOrDefault("triggers", List.of())) {
+      Map<String, Object> trigger = (Map<String, Object>) each;
+      Map<String, Object> metadata =
+          (Map<String, Object>) trigger.getOrDefault("metadata", Map.of());
+      if (!"kafka".equals(trigger.get("type"))) {
+        continue;
+      }
+      for (String key : metadata.keySet()) {
+        if (!KAFKA_TRIGGER_KEYS.contains(key)) {
+          problems.add(name + ": unknown kafka trigger field " + key);
+        }
+      }
+      Object group = metadata.get("consumerGroup");
+      if (!Objects.equals(group, GROUP_OF_ROLE.get(component))) {
+        problems.add(
+            name
+                + ": watches consumer group "
+                + group
+                + ", but "
+                + component
+                + " consumes as "
+                + GROUP_OF_ROLE.get(component));
+      }
+      Set<String> topics =
+          Set.of(
+              Topology.ORDERS_TOPIC,
+              Topology.PAYMENTS_TOPIC,
+              Topology.RESERVATIONS_TOPIC,
+              Topology.NOTIFICATIONS_TOPIC);
+      if (!topics.contains(String.valueOf(metadata.get("topic")))) {
+        problems.add(name + ": topic " + metadata.get("topic") + " is not a topic of the flow");
+      }
+    }
+  }
+
+  /** Walks the object model; any field the model did not know ends up in additionalProperties. */
+  @SuppressWarnings("unchecked")
+  private void unknownFields(Object node, String where, boolean patch) {
+    if (node == null) {
+      return;
+    }
+    if (node instanceof Collection<?> items) {
+      int i = 0;
+      for (Object item : items) {
+        unknownFields(item, where + "[" + i++ + "]", patch);
+      }
+      return;
+    }
+    if (node instanceof Map<?, ?> map) {
+      for (Map.Entry<?, ?> entry : map.entrySet()) {
+        unknownFields(entry.getValue(), where + "." + entry.getKey(), patch);
+      }
+      return;
+    }
+    if (!node.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")) {
+      return;
+    }
+    for (Method getter : node.getClass().getMethods()) {
+      if (getter.getParameterCount() != 0
+          || !getter.getName().startsWith("get")
+          || getter.getDeclaringClass() == Object.class
+          || java.lang.reflect.Modifier.isStatic(getter.getModifiers())) {
+        continue;
+      }
+      Object value;
+      try {
+        value = getter.invoke(node);
+      } catch (IllegalAccessException | InvocationTargetException e) {
+        continue;
+      }
+      if (getter.getName().equals("getAdditionalProperties")) {
+        Set<Object> unknown = new TreeSet<>(((Map<Object, Object>) value).keySet());
+        if (patch) {
+          unknown.remove("$patch");
+        }
+        if (!unknown.isEmpty()) {
+          problems.add(where + ": unknown field(s) " + unknown);
+        }
+      } else {
+        String field =
+            Character.toLowerCase(getter.getName().charAt(3)) + getter.getName().substring(4);
+        unknownFields(value, where + "." + field, patch);
+      }
+    }
+  }
+
+  private static String name(HasMetadata object) {
+    return object.getKind()
+        + " "
+        + (object.getMetadata() == null ? "?" : object.getMetadata().getName());
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = String.valueOf(root.getMessage());
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+}
