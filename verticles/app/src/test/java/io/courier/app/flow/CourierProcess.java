@@ -22,7 +22,12 @@ final class CourierProcess {
   final String name;
   final Process process;
   final List<String> stderr = new CopyOnWriteArrayList<>();
+
+  /** Every line, stdout and stderr, in arrival order. */
+  final List<String> output = new CopyOnWriteArrayList<>();
+
   final CompletableFuture<String> ready = new CompletableFuture<>();
+  private final List<Thread> pumps = new CopyOnWriteArrayList<>();
 
   private CourierProcess(String name, Process process) {
     this.name = name;
@@ -59,6 +64,29 @@ final class CourierProcess {
     return ready.get(seconds, TimeUnit.SECONDS);
   }
 
+  /**
+   * Waits for the process to exit and for its last output lines to be read.
+   *
+   * @return false if it is still running after {@code seconds}
+   */
+  boolean awaitExit(long seconds) throws InterruptedException {
+    if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+      return false;
+    }
+    for (Thread pump : pumps) {
+      pump.join(TimeUnit.SECONDS.toMillis(10));
+    }
+    return true;
+  }
+
+  /**
+   * SIGTERM, leaving the output streams open so the drain's log can still be read ({@link
+   * Process#destroy()} closes them).
+   */
+  void terminate() {
+    process.toHandle().destroy();
+  }
+
   /** kill -9. */
   void kill() throws InterruptedException {
     process.destroyForcibly();
@@ -68,7 +96,7 @@ final class CourierProcess {
   /** SIGTERM, and wait for the drain. */
   void stop() throws InterruptedException {
     if (process.isAlive()) {
-      process.destroy();
+      terminate();
       if (!process.waitFor(40, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
       }
@@ -86,6 +114,7 @@ final class CourierProcess {
                   if (line.startsWith("Courier is ready")) {
                     ready.complete(line);
                   }
+                  output.add(line);
                   if (isErr) {
                     stderr.add(line);
                   }
@@ -97,6 +126,7 @@ final class CourierProcess {
             },
             name + "-output");
     thread.setDaemon(true);
+    pumps.add(thread);
     thread.start();
   }
 }

@@ -2,14 +2,8 @@ package io.courier.app.flow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.codec.Event;
-import io.courier.contract.v1.OrderPlaced;
-import io.courier.contract.v1.PaymentCompleted;
-import io.courier.contract.v1.PaymentFailed;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
-import io.courier.service.Topology;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -21,7 +15,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -168,82 +161,7 @@ class OrderFlowClusterIT {
     assertThat(refusals).isEmpty();
     assertThat(new HashSet<>(orderIds.values())).hasSize(ORDERS);
 
-    Map<String, JsonObject> terminal = new ConcurrentHashMap<>();
-    FlowClient.awaitUntil(
-        "every accepted order CONFIRMED or CANCELLED",
-        Duration.ofSeconds(180),
-        () -> {
-          for (String id : orderIds.values()) {
-            if (!terminal.containsKey(id)) {
-              JsonObject order = getOrNull(client, "/api/v1/orders/" + id);
-              if (order != null && !"PENDING".equals(order.getString("status"))) {
-                terminal.put(id, order);
-              }
-            }
-          }
-          return terminal.size() == ORDERS;
-        });
-
-    Map<String, Long> soldBySku = new HashMap<>();
-    terminal.values().stream()
-        .filter(o -> "CONFIRMED".equals(o.getString("status")))
-        .forEach(
-            o ->
-                o.getJsonArray("items")
-                    .forEach(
-                        item -> {
-                          JsonObject line = (JsonObject) item;
-                          soldBySku.merge(
-                              line.getString("sku"), (long) line.getInteger("quantity"), Long::sum);
-                        }));
-    FlowClient.awaitUntil(
-        "no SKU holds reserved stock",
-        Duration.ofSeconds(90),
-        () ->
-            seeds.skus().stream()
-                .allMatch(
-                    sku -> {
-                      JsonObject level = getOrNull(client, "/api/v1/inventory/" + sku);
-                      return level != null && level.getLong("reserved") == 0;
-                    }));
-    for (String sku : seeds.skus()) {
-      JsonObject level = getOrNull(client, "/api/v1/inventory/" + sku);
-      assertThat(level.getLong("available") + level.getLong("reserved") + level.getLong("sold"))
-          .as(sku)
-          .isEqualTo(seeds.stock());
-      assertThat(level.getLong("sold"))
-          .as("sold of %s", sku)
-          .isEqualTo(soldBySku.getOrDefault(sku, 0L));
-    }
-
-    Set<String> ids = new HashSet<>(orderIds.values());
-    Map<String, Set<String>> placed = new HashMap<>();
-    for (Event<?> event : OrderFlowIT.readAll(kafka.bootstrapServers(), Topology.ORDERS_TOPIC)) {
-      if (event.data() instanceof OrderPlaced p && ids.contains(p.getOrder().getId())) {
-        placed.computeIfAbsent(p.getOrder().getId(), k -> new HashSet<>()).add(event.id());
-      }
-    }
-    assertThat(placed).hasSize(ORDERS);
-    assertThat(placed.values()).allSatisfy(each -> assertThat(each).hasSize(1));
-    Map<String, Set<String>> outcomes = new HashMap<>();
-    for (Event<?> event : OrderFlowIT.readAll(kafka.bootstrapServers(), Topology.PAYMENTS_TOPIC)) {
-      String order =
-          event.data() instanceof PaymentCompleted c
-              ? c.getOrderId()
-              : event.data() instanceof PaymentFailed f ? f.getOrderId() : null;
-      if (order != null && ids.contains(order)) {
-        outcomes.computeIfAbsent(order, k -> new HashSet<>()).add(event.type());
-      }
-    }
-    for (JsonObject order : terminal.values()) {
-      String expected =
-          "CONFIRMED".equals(order.getString("status"))
-              ? "courier.v1.PaymentCompleted"
-              : "courier.v1.PaymentFailed";
-      assertThat(outcomes.get(order.getString("orderId")))
-          .as(order.encode())
-          .containsExactly(expected);
-    }
+    FlowAudit.verify(client, seeds, orderIds, kafka.bootstrapServers());
     for (CourierProcess process : live.values()) {
       assertThat(process.stderr).noneMatch(line -> line.contains("has been blocked for"));
     }
@@ -261,14 +179,6 @@ class OrderFlowClusterIT {
     env.put("COURIER_CLUSTER_PORT", Integer.toString(hzPort));
     env.put("COURIER_ROLES", roles);
     return env;
-  }
-
-  private static JsonObject getOrNull(FlowClient client, String path) {
-    try {
-      return client.getJson(path);
-    } catch (Exception e) {
-      return null;
-    }
   }
 
   private static void pause(long millis) {
