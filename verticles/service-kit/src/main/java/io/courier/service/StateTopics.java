@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
@@ -34,11 +35,14 @@ public final class StateTopics {
   private static final Logger LOG = LoggerFactory.getLogger(StateTopics.class);
   private static final int PARTITIONS = 6;
 
+  // Replication factor: the broker's default.replication.factor (Optional.empty()), so a production
+  // cluster set to 3 gets 3 copies of every state topic and the embedded broker gets its 1.
+
   private StateTopics() {}
 
   /** A compacted topic: compaction keeps each key's latest record, never before an hour. */
   public static NewTopic compacted(String name) {
-    return new NewTopic(name, PARTITIONS, (short) 1)
+    return new NewTopic(name, Optional.of(PARTITIONS), Optional.empty())
         .configs(
             Map.of(
                 "cleanup.policy",
@@ -49,7 +53,7 @@ public final class StateTopics {
 
   /** A topic of events kept for a week. */
   public static NewTopic events(String name) {
-    return new NewTopic(name, PARTITIONS, (short) 1)
+    return new NewTopic(name, Optional.of(PARTITIONS), Optional.empty())
         .configs(Map.of("retention.ms", String.valueOf(Duration.ofDays(7).toMillis())));
   }
 

@@ -44,9 +44,10 @@ import org.slf4j.LoggerFactory;
  * A rolling restart of a three-JVM cluster under steady load, as Kubernetes does it: SIGTERM one
  * process, wait for it to exit, start it again, wait until it is ready, next. Two processes run a
  * gateway; the client routes only to gateways whose {@code /health/ready} answers 200, as a
- * Kubernetes Service does. Clients follow the documented retry behaviour (README, "Rolling
- * restarts"): a 503 is retried after its Retry-After with the same idempotency key. Nothing else
- * may fail, every process must drain and exit 0, and afterwards no order is lost or applied twice.
+ * Kubernetes Service does. Clients follow the documented retry behaviour (docs/operations.md,
+ * "Rolling upgrades"): a 503 is retried after its Retry-After with the same idempotency key.
+ * Nothing else may fail, every process must drain and exit 0, and afterwards no order is lost or
+ * applied twice.
  */
 @ExtendWith(SharedKafkaBroker.class)
 @DisplayName("A rolling restart of three processes under load")
