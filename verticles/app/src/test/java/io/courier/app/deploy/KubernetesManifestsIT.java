@@ -147,6 +147,12 @@ class KubernetesManifestsIT {
             "    - ports:\n        - port: 5701",
             "be reachable from outside the namespace"),
         Arguments.of(
+            "a cluster Service hiding pods that are not ready yet",
+            "base/services.yaml",
+            "publishNotReadyAddresses: true",
+            "publishNotReadyAddresses: false",
+            "must publish not-ready addresses"),
+        Arguments.of(
             "a contained Secret",
             "base/serviceaccount.yaml",
             "automountServiceAccountToken: true",

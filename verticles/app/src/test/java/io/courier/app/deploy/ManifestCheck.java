@@ -101,6 +101,7 @@ final class ManifestCheck {
   private final Path jar;
   private final Path scratch;
   private final List<String> problems = new ArrayList<>();
+  private final Map<String, Service> services = new HashMap<>();
 
   /**
    * @param jar the fat JAR, whose {@code courier config} command checks each pod's configuration
@@ -136,12 +137,15 @@ final class ManifestCheck {
   /** Every problem of a set of rendered manifests, as one line each. */
   List<String> check(String yaml) throws Exception {
     problems.clear();
+    services.clear();
     List<HasMetadata> objects = parse("rendered", yaml, false);
     Map<String, Deployment> deployments = new TreeMap<>();
     Map<String, ConfigMap> configMaps = new HashMap<>();
     for (HasMetadata object : objects) {
       if (object instanceof Deployment d) {
         deployments.put(d.getMetadata().getName(), d);
+      } else if (object instanceof Service s) {
+        services.put(s.getMetadata().getName(), s);
       } else if (object instanceof ConfigMap c) {
         configMaps.put(c.getMetadata().getName(), c);
       } else if (object instanceof Secret s) {
@@ -387,6 +391,44 @@ final class ManifestCheck {
     }
     if (!Boolean.TRUE.equals(config.getJsonObject("cluster").getBoolean("enabled"))) {
       problems.add(name + ": cluster.enabled is false; roles in separate pods need the cluster");
+    } else {
+      clusterService(name, deployment, config.getJsonObject("cluster"));
+    }
+  }
+
+  /** Hazelcast's Kubernetes discovery (API mode) reads the endpoints of the named Service. */
+  private void clusterService(String name, Deployment deployment, JsonObject cluster) {
+    JsonObject kubernetes = cluster.getJsonObject("kubernetes");
+    if (!kubernetes.getBoolean("enabled") || !kubernetes.getString("serviceDns").isBlank()) {
+      return;
+    }
+    String serviceName = kubernetes.getString("serviceName");
+    Service service = services.get(serviceName);
+    if (service == null) {
+      problems.add(
+          name
+              + ": cluster.kubernetes.serviceName '"
+              + serviceName
+              + "' names no Service in the set");
+      return;
+    }
+    if (!"None".equals(service.getSpec().getClusterIP())) {
+      problems.add(name(service) + ": must be headless (clusterIP: None) for cluster discovery");
+    }
+    if (!Boolean.TRUE.equals(service.getSpec().getPublishNotReadyAddresses())) {
+      problems.add(
+          name(service)
+              + ": must publish not-ready addresses: pods turn ready only after joining the"
+              + " cluster");
+    }
+    if (service.getSpec().getPorts().stream()
+        .noneMatch(p -> p.getPort() == cluster.getInteger("port").intValue())) {
+      problems.add(
+          name(service) + ": has no port " + cluster.getInteger("port") + " (cluster.port)");
+    }
+    Map<String, String> labels = deployment.getSpec().getTemplate().getMetadata().getLabels();
+    if (!labels.entrySet().containsAll(service.getSpec().getSelector().entrySet())) {
+      problems.add(name(service) + ": does not select the pods of " + name);
     }
   }
 
