@@ -149,6 +149,11 @@ public final class ConsulDiscovery implements Discovery {
             });
   }
 
+  /** Whether the last resolution had to fall back on cached instances. */
+  public boolean degraded() {
+    return degraded;
+  }
+
   /** Resolutions answered from the last good result because Consul failed. */
   public long staleAnswers() {
     return staleAnswers.sum();

@@ -119,6 +119,7 @@ public final class TargetBreaker {
 
   private void changed(String state) {
     transitions.incrementAndGet();
+    PolicyMeters.transition(vertx, target, state);
     vertx
         .eventBus()
         .publish(STATE_ADDRESS, new JsonObject().put("target", target).put("state", state));

@@ -24,6 +24,7 @@ public final class TargetPolicy {
   private final ResiliencePolicies.Policy policy;
   private final java.util.concurrent.atomic.LongAdder hedges =
       new java.util.concurrent.atomic.LongAdder();
+  private final PolicyMeters meters;
 
   public TargetPolicy(
       Vertx vertx,
@@ -49,6 +50,15 @@ public final class TargetPolicy {
     this.breaker = new TargetBreaker(vertx, name, policy.breakerPolicy(), System::nanoTime);
     this.bulkhead =
         new Bulkhead(name, policy.bulkhead().maxConcurrent(), policy.bulkhead().maxQueued());
+    this.meters = PolicyMeters.bind(vertx, this);
+  }
+
+  int running() {
+    return bulkhead.running();
+  }
+
+  int queued() {
+    return bulkhead.queued();
   }
 
   public String name() {
@@ -78,10 +88,24 @@ public final class TargetPolicy {
     Deadline deadline =
         Deadline.after(Duration.ofMillis(target.deadlineMs())).earliest(callerDeadline);
     Function<ResilientCall.Attempt, Future<T>> guarded =
-        each -> bulkhead.execute(() -> breaker.execute(() -> attempt.apply(each)));
+        each -> {
+          if (each.number() > 1) {
+            meters.retried();
+          }
+          return bulkhead
+              .execute(() -> breaker.execute(() -> attempt.apply(each)))
+              .onFailure(
+                  e -> {
+                    if (e instanceof CallRejectedException) {
+                      meters.rejected();
+                    }
+                  });
+        };
     boolean hedge = policy.hedge() != null && target.idempotent();
-    return retries.call(
-        deadline, target.idempotent(), hedge ? each -> hedged(each, guarded) : guarded);
+    long start = System.nanoTime();
+    return retries
+        .call(deadline, target.idempotent(), hedge ? each -> hedged(each, guarded) : guarded)
+        .andThen(ar -> meters.finished(start, ar.failed() ? ar.cause() : null));
   }
 
   /**

@@ -8,6 +8,7 @@ import io.courier.runtime.impl.ManagementServer;
 import io.courier.runtime.impl.Stage;
 import io.courier.runtime.kafka.EventPublisher;
 import io.courier.runtime.kafka.impl.KafkaEventPublisher;
+import io.courier.runtime.metrics.CourierMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -85,7 +86,7 @@ public final class CourierRuntime {
     // caller hears of it, and a future bound to one of its (then dead) event loops would never
     // report.
     Promise<CourierRuntime> result = Promise.promise();
-    ClusterFactory.create(config.cluster())
+    ClusterFactory.create(config.cluster(), config.metrics())
         .onFailure(e -> result.fail(new StartupException("cluster", e)))
         .onSuccess(
             vertx -> new CourierRuntime(config, Map.copyOf(roles), vertx).startSteps(result));
@@ -187,7 +188,17 @@ public final class CourierRuntime {
    */
   private Future<Void> closeVertx() {
     Promise<Void> closed = Promise.promise();
-    Thread closer = new Thread(() -> vertx.close().onComplete(closed), "courier-vertx-close");
+    Thread closer =
+        new Thread(
+            () ->
+                vertx
+                    .close()
+                    .onComplete(
+                        ar -> {
+                          CourierMetrics.unbind(vertx);
+                          closed.handle(ar);
+                        }),
+            "courier-vertx-close");
     closer.setDaemon(false);
     closer.start();
     return closed.future();

@@ -69,6 +69,14 @@ class ManagementServerIT {
     assertThat(get(base + "/health/live").statusCode()).isEqualTo(200);
     assertThat(get(base + "/health/started").statusCode()).isEqualTo(200);
     assertThat(get(base + "/metrics-nope").statusCode()).isEqualTo(404);
+    HttpResponse<String> metrics = get(base + "/metrics");
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+    assertThat(metrics.body())
+        .contains("jvm_memory_used_bytes{", "jvm_gc_", "process_uptime_seconds")
+        .contains("vertx_http_server_requests_total{")
+        .contains("vertx_http_server_response_time_seconds_bucket{")
+        .contains("le=\"0.005\"", "le=\"5.0\"");
     assertThat(
             http.send(
                     HttpRequest.newBuilder(URI.create(ready))

@@ -4,24 +4,77 @@ import io.courier.discovery.ConsulDiscovery;
 import io.courier.discovery.Discovery;
 import io.courier.discovery.EmbeddedDiscovery;
 import io.courier.runtime.config.CourierConfig.DiscoveryConfig;
+import io.courier.runtime.metrics.CourierMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
 
 /** The discovery backend the configuration names. */
 public final class Discoveries {
 
   private Discoveries() {}
 
+  /** Consul clients of each registry, summed by its meters; weak, so closed ones go. */
+  private static final Map<MeterRegistry, Set<ConsulDiscovery>> CONSUL = new ConcurrentHashMap<>();
+
   public static Discovery create(Vertx vertx, DiscoveryConfig config) {
     return switch (config.backend()) {
-      case "consul" ->
-          new ConsulDiscovery(
-              vertx,
-              config.consulHost(),
-              config.consulPort(),
-              Duration.ofSeconds(10),
-              Duration.ofMinutes(1));
+      case "consul" -> {
+        ConsulDiscovery consul =
+            new ConsulDiscovery(
+                vertx,
+                config.consulHost(),
+                config.consulPort(),
+                Duration.ofSeconds(10),
+                Duration.ofMinutes(1));
+        meter(CourierMetrics.registry(vertx), consul);
+        yield consul;
+      }
       default -> new EmbeddedDiscovery(vertx);
     };
+  }
+
+  /**
+   * {@code courier_discovery_stale_answers_total} (resolutions served from the last good answer
+   * while Consul failed) and {@code courier_discovery_degraded} (1 while that is happening).
+   */
+  private static void meter(MeterRegistry registry, ConsulDiscovery consul) {
+    Set<ConsulDiscovery> all =
+        CONSUL.computeIfAbsent(
+            registry,
+            r -> {
+              Set<ConsulDiscovery> set =
+                  Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+              FunctionCounter.builder(
+                      "courier.discovery.stale.answers",
+                      set,
+                      s -> sum(s, c -> (double) c.staleAnswers()))
+                  .description("Resolutions answered from cache because Consul failed")
+                  .tag("backend", "consul")
+                  .register(r);
+              Gauge.builder(
+                      "courier.discovery.degraded",
+                      set,
+                      s -> sum(s, c -> c.degraded() ? 1 : 0) > 0 ? 1 : 0)
+                  .description("1 while Consul fails and cached instances are served")
+                  .tag("backend", "consul")
+                  .register(r);
+              return set;
+            });
+    all.add(consul);
+  }
+
+  private static double sum(Set<ConsulDiscovery> set, ToDoubleFunction<ConsulDiscovery> value) {
+    synchronized (set) {
+      return set.stream().mapToDouble(value).sum();
+    }
   }
 }

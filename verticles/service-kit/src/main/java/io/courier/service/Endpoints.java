@@ -2,6 +2,9 @@ package io.courier.service;
 
 import io.courier.discovery.Discovery;
 import io.courier.discovery.ServiceInstance;
+import io.courier.runtime.metrics.CourierMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -31,10 +34,54 @@ public final class Endpoints {
                 .setScheduleDeadlineAutomatically(true)
                 .setDeadlinePropagation(true));
     services.forEach(grpc::addService);
+    java.util.Set<String> methods = new java.util.HashSet<>();
+    for (Service service : services) {
+      service.methodDescriptors().forEach(m -> methods.add(service.pathOfMethod(m.getName())));
+    }
+    MeterRegistry registry = CourierMetrics.registry(vertx);
     return vertx
         .createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
-        .requestHandler(grpc)
+        .requestHandler(request -> measured(registry, methods, request, grpc))
         .listen();
+  }
+
+  /**
+   * {@code courier_grpc_server_seconds{method, status}}: latency and gRPC status per method. Paths
+   * that are no method of these services count as {@code method="unknown"}, so a client cannot grow
+   * the label set.
+   */
+  private static void measured(
+      MeterRegistry registry,
+      java.util.Set<String> methods,
+      io.vertx.core.http.HttpServerRequest request,
+      GrpcServer grpc) {
+    long start = System.nanoTime();
+    String method = methods.contains(request.path()) ? request.path().substring(1) : "unknown";
+    io.vertx.core.http.HttpServerResponse response = request.response();
+    response.endHandler(
+        v -> {
+          String status = response.trailers().get("grpc-status");
+          if (status == null) {
+            status = response.headers().get("grpc-status");
+          }
+          Timer.builder("courier.grpc.server")
+              .description("gRPC calls served, by method and grpc-status")
+              .tags("method", method, "status", grpcStatusName(status))
+              .register(registry)
+              .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        });
+    grpc.handle(request);
+  }
+
+  private static String grpcStatusName(String code) {
+    if (code == null) {
+      return "none";
+    }
+    try {
+      return io.vertx.grpc.common.GrpcStatus.valueOf(Integer.parseInt(code)).name();
+    } catch (RuntimeException e) {
+      return "invalid";
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.ResilientGrpcCalls;
 import io.courier.resilience.TargetPolicy;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
@@ -38,6 +39,7 @@ public final class GrpcPeer {
           new OutlierPolicy(5, Duration.ofSeconds(1), Duration.ofSeconds(30), 50),
           System::nanoTime,
           new Random());
+  private final io.micrometer.core.instrument.MeterRegistry registry;
   private volatile List<ServiceInstance> instances = List.of();
   private volatile long resolvedAt = Long.MIN_VALUE;
 
@@ -47,6 +49,7 @@ public final class GrpcPeer {
     this.service = service;
     this.policy = policy;
     this.client = client;
+    this.registry = io.courier.runtime.metrics.CourierMetrics.registry(vertx);
   }
 
   public TargetPolicy policy() {
@@ -68,6 +71,7 @@ public final class GrpcPeer {
                             new ConnectException("no reachable instance of " + service));
                       }
                       ServiceInstance instance = lease.get().instance();
+                      long start = System.nanoTime();
                       Future<Resp> answer =
                           ResilientGrpcCalls.attempt(
                               client,
@@ -75,12 +79,30 @@ public final class GrpcPeer {
                               method,
                               request,
                               attempt.deadline());
+                      answer.onComplete(done -> measure(method, start, done.cause()));
                       return answer.andThen(
                           done ->
                               lease
                                   .get()
                                   .release(done.succeeded() || !transportFailure(done.cause())));
                     }));
+  }
+
+  /** {@code courier_grpc_client_seconds{service, method, status}}, per attempt. */
+  private void measure(ServiceMethod<?, ?> method, long start, Throwable failure) {
+    String status =
+        failure == null
+            ? "OK"
+            : failure instanceof io.vertx.grpc.client.InvalidStatusException invalid
+                ? invalid.actualStatus().name()
+                : failure instanceof java.util.concurrent.TimeoutException
+                    ? "DEADLINE_EXCEEDED"
+                    : "UNAVAILABLE";
+    Timer.builder("courier.grpc.client")
+        .description("gRPC call attempts, by service, method and grpc-status")
+        .tags("service", service, "method", method.methodName(), "status", status)
+        .register(registry)
+        .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   /** Whether the instance itself failed (as opposed to answering with a status). */

@@ -844,6 +844,81 @@ class OrderFlowIT {
    * Places one unit of the seed's SKU {@code sku} for its user {@code user}, waiting for the
    * answer.
    */
+  @Test
+  @Timeout(120)
+  @DisplayName("exposes the flow's metrics on /metrics with bounded labels only")
+  void shouldExposeBoundedMetrics() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      FlowClient.Placed placed = placeOne(run + "metrics-" + i, 3 + i, 3 + i);
+      assertThat(placed.status()).isEqualTo(202);
+      awaitTerminal(placed.orderId());
+    }
+    client.getJson("/api/v1/inventory/" + seeds.skus().get(0));
+    String health = runtime.endpoints().get("health");
+    String metricsUrl = health.replace("/health/ready", "/metrics");
+    // The consumers' lag is refreshed every 5 s.
+    FlowClient.awaitUntil(
+        "consumer lag reported",
+        Duration.ofSeconds(20),
+        () ->
+            scrape(metricsUrl)
+                .contains("courier_kafka_consumer_partition_lag{group=\"payment-service\""));
+    String metrics = scrape(metricsUrl);
+    java.nio.file.Files.writeString(Path.of("target/flow-metrics.txt"), metrics);
+
+    assertThat(metrics)
+        .contains("vertx_http_server_requests_total{")
+        .contains("vertx_http_server_response_time_seconds_bucket{")
+        .contains("vertx_eventbus_")
+        .contains(
+            "courier_grpc_server_seconds_count{method=\"courier.v1.UserService/GetUser\",status=\"OK\"}")
+        .contains(
+            "courier_grpc_client_seconds_count{method=\"ReserveStock\",service=\"inventory-service\",status=\"OK\"}")
+        .contains(
+            "courier_resilience_calls_seconds_count{outcome=\"success\",target=\"order-service\"}")
+        .contains("courier_resilience_breaker_state{target=\"inventory-service\"} 0.0")
+        .contains("courier_kafka_publish_seconds_count{outcome=\"acked\",topic=\"courier.orders\"}")
+        .contains("courier_kafka_consumer_handled_total{group=\"payment-service\"}")
+        .contains("courier_kafka_consumer_lag{group=\"payment-service\"} ")
+        .contains(
+            "courier_kafka_consumer_partition_lag{group=\"payment-service\",partition=\"0\","
+                + "topic=\"courier.orders\"}")
+        .contains("kafka_producer_record_send_total")
+        .contains("jvm_memory_used_bytes{", "jvm_threads_live_threads", "process_cpu_usage");
+    List<String> series = metrics.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).toList();
+    java.util.regex.Pattern unbounded =
+        java.util.regex.Pattern.compile(
+            "=\"[^\"]*(?:[0-9a-f]{8}-[0-9a-f]{4}-|\\d{6,}|127\\.0\\.0\\.1:|/api/v1/orders/[^:\"])[^\"]*\"");
+    assertThat(series).noneMatch(line -> unbounded.matcher(line).find());
+    assertThat(series).as("series in all").hasSizeLessThan(4_000);
+  }
+
+  private void awaitTerminal(String orderId) {
+    FlowClient.awaitUntil(
+        "order " + orderId + " terminal",
+        Duration.ofSeconds(30),
+        () -> {
+          try {
+            return !"PENDING"
+                .equals(client.getJson("/api/v1/orders/" + orderId).getString("status"));
+          } catch (Exception e) {
+            return false;
+          }
+        });
+  }
+
+  private static String scrape(String url) {
+    try {
+      return java.net.http.HttpClient.newHttpClient()
+          .send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (Exception e) {
+      return "";
+    }
+  }
+
   private FlowClient.Placed placeOne(String key, int user, int sku) throws Exception {
     return client
         .place(

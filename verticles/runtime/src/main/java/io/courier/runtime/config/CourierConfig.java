@@ -16,6 +16,7 @@ import java.util.List;
  * @param resilience where the resilience role finds its policies
  * @param services the reference order flow's services
  * @param management the per-process health endpoints for orchestrators
+ * @param metrics Prometheus metrics on the management server
  */
 public record CourierConfig(
     String profile,
@@ -27,7 +28,8 @@ public record CourierConfig(
     ShutdownConfig shutdown,
     ResilienceConfig resilience,
     ServicesConfig services,
-    ManagementConfig management) {
+    ManagementConfig management,
+    MetricsConfig metrics) {
 
   public CourierConfig {
     roles = List.copyOf(roles);
@@ -315,4 +317,16 @@ public record CourierConfig(
    * @param port its port; 0 picks a free one
    */
   public record ManagementConfig(boolean enabled, String host, int port) {}
+
+  /**
+   * Metrics (Micrometer, Prometheus format on {@code GET /metrics} of the management server).
+   *
+   * @param enabled false records nothing (Vert.x runs without a metrics SPI)
+   * @param sloMillis latency bucket bounds of the request-time histograms, in milliseconds
+   */
+  public record MetricsConfig(boolean enabled, List<Long> sloMillis) {
+    public MetricsConfig {
+      sloMillis = List.copyOf(sloMillis);
+    }
+  }
 }

@@ -4,23 +4,43 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
 import com.hazelcast.config.JoinConfig;
 import io.courier.runtime.config.CourierConfig.ClusterConfig;
+import io.courier.runtime.config.CourierConfig.MetricsConfig;
+import io.courier.runtime.metrics.CourierMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.FileNotFoundException;
+import java.util.Optional;
 
 /** Builds the Vert.x instance of a process: plain, or clustered over Hazelcast. */
 public final class ClusterFactory {
 
   private ClusterFactory() {}
 
-  /** A plain or clustered Vert.x, as the configuration says. */
+  /** A plain or clustered Vert.x, as the configuration says, without metrics. */
   public static Future<Vertx> create(ClusterConfig cluster) {
+    return create(cluster, new MetricsConfig(false, java.util.List.of()));
+  }
+
+  /** A plain or clustered Vert.x, as the configuration says, reporting to its own registry. */
+  public static Future<Vertx> create(ClusterConfig cluster, MetricsConfig metrics) {
+    VertxOptions options = new VertxOptions();
+    Optional<PrometheusMeterRegistry> registry = CourierMetrics.install(options, metrics);
+    VertxBuilder builder = Vertx.builder().with(options);
+    registry.ifPresent(r -> builder.withMetrics(CourierMetrics.factory(r)));
+    Future<Vertx> built = build(cluster, options, builder);
+    return built.onSuccess(vertx -> registry.ifPresent(r -> CourierMetrics.bind(vertx, r)));
+  }
+
+  private static Future<Vertx> build(
+      ClusterConfig cluster, VertxOptions options, VertxBuilder builder) {
     if (!cluster.enabled()) {
-      return Future.succeededFuture(Vertx.vertx(new VertxOptions()));
+      return Future.succeededFuture(builder.build());
     }
     Config hazelcast;
     try {
@@ -34,8 +54,9 @@ public final class ClusterFactory {
             .setHost(cluster.host())
             .setPort(cluster.eventBusPort())
             .setClusterPublicHost(publicHost);
-    return Vertx.builder()
-        .with(new VertxOptions().setEventBusOptions(eventBus))
+    options.setEventBusOptions(eventBus);
+    return builder
+        .with(options)
         .withClusterManager(new HazelcastClusterManager(hazelcast))
         .buildClustered();
   }

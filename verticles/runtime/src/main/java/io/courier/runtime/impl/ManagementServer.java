@@ -1,5 +1,6 @@
 package io.courier.runtime.impl;
 
+import io.courier.runtime.metrics.CourierMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -61,6 +62,7 @@ public final class ManagementServer {
     switch (request.path()) {
       case "/health/live" -> check(request, liveness);
       case "/health/ready" -> check(request, readiness);
+      case "/metrics" -> metrics(request);
       case "/health/started" ->
           answer(
               request,
@@ -72,8 +74,31 @@ public final class ManagementServer {
               404,
               new JsonObject()
                   .put("error", "no such path")
-                  .put("paths", "/health/live, /health/ready, /health/started"));
+                  .put("paths", "/health/live, /health/ready, /health/started, /metrics"));
     }
+  }
+
+  /** Prometheus text format, rendered on a worker: a scrape walks every meter. */
+  private void metrics(HttpServerRequest request) {
+    var registry = CourierMetrics.prometheus(vertx);
+    if (registry.isEmpty()) {
+      answer(request, 404, new JsonObject().put("error", "metrics are disabled (metrics.enabled)"));
+      return;
+    }
+    vertx
+        .executeBlocking(() -> registry.get().scrape(), false)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                answer(request, 500, new JsonObject().put("error", ar.cause().getMessage()));
+                return;
+              }
+              request
+                  .response()
+                  .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                  .putHeader("Cache-Control", "no-store")
+                  .end(ar.result());
+            });
   }
 
   private static void check(HttpServerRequest request, HealthChecks checks) {

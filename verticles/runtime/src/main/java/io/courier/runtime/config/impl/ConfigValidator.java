@@ -49,6 +49,18 @@ public final class ConfigValidator {
               + origin("shutdown.quietPeriodMs")
               + ") must be shorter than shutdown.drainTimeoutMs, which includes it");
     }
+    List<Long> slo = config.metrics().sloMillis();
+    for (int i = 0; i < slo.size(); i++) {
+      if (slo.get(i) <= 0 || (i > 0 && slo.get(i) <= slo.get(i - 1))) {
+        problems.add(
+            "key 'metrics.sloMillis' ("
+                + origin("metrics.sloMillis")
+                + ") is "
+                + slo
+                + "; must be positive and ascending");
+        break;
+      }
+    }
     text("management.host", config.management().host());
     port("management.port", config.management().port());
     if (config.roles().contains("resilience")) {

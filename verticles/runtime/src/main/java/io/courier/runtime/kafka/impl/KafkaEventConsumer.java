@@ -113,7 +113,14 @@ public final class KafkaEventConsumer implements EventConsumer {
     pollThread = new Thread(() -> run(started), "courier-consumer-" + config.groupId());
     pollThread.setDaemon(true);
     pollThread.start();
-    return started.future();
+    return started
+        .future()
+        .onSuccess(
+            v -> {
+              io.courier.runtime.metrics.ConsumerMeters meters =
+                  io.courier.runtime.metrics.ConsumerMeters.bind(vertx, config.groupId(), this);
+              stopped.future().onComplete(done -> meters.close());
+            });
   }
 
   @Override

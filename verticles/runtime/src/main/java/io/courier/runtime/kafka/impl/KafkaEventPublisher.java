@@ -52,6 +52,7 @@ public final class KafkaEventPublisher implements EventPublisher {
   private final ExecutorService sender;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong inFlightBytes = new AtomicLong();
+  private final io.courier.runtime.metrics.PublisherMeters meters;
   private final Map<String, Long> lastSent = new ConcurrentHashMap<>();
   private final int maxInFlight;
   private final long maxInFlightBytes = BUFFER_MEMORY_BYTES / 2;
@@ -84,6 +85,7 @@ public final class KafkaEventPublisher implements EventPublisher {
                 AdminClientConfig.CLIENT_ID_CONFIG, "courier-readiness",
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, READY_TIMEOUT_MS,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, READY_TIMEOUT_MS));
+    this.meters = new io.courier.runtime.metrics.PublisherMeters(vertx, producer, inFlight::get);
     this.sender =
         Executors.newSingleThreadExecutor(
             runnable -> {
@@ -106,6 +108,7 @@ public final class KafkaEventPublisher implements EventPublisher {
   public Future<Published> publish(String topic, Event<?> event) {
     if (inFlight.incrementAndGet() > maxInFlight) {
       inFlight.decrementAndGet();
+      meters.overloaded();
       return Future.failedFuture(
           new OverloadException(
               "Kafka publisher has "
@@ -116,6 +119,7 @@ public final class KafkaEventPublisher implements EventPublisher {
     if (inFlightBytes.addAndGet(bytes) > maxInFlightBytes) {
       inFlightBytes.addAndGet(-bytes);
       inFlight.decrementAndGet();
+      meters.overloaded();
       return Future.failedFuture(
           new OverloadException(
               "Kafka publisher has " + maxInFlightBytes + " bytes in flight (half its buffer)"));
@@ -136,7 +140,8 @@ public final class KafkaEventPublisher implements EventPublisher {
         promise.fail(new IllegalStateException("the Kafka publisher is closed", e));
       }
     }
-    return promise.future();
+    long start = System.nanoTime();
+    return promise.future().andThen(ar -> meters.finished(topic, start, ar.succeeded()));
   }
 
   private void send(
@@ -220,6 +225,7 @@ public final class KafkaEventPublisher implements EventPublisher {
           if (!sender.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             LOG.warn("Kafka publisher thread still busy after {}", timeout);
           }
+          meters.close();
           producer.close(timeout);
           admin.close(timeout);
           return null;

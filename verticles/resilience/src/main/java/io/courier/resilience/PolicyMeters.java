@@ -1,0 +1,121 @@
+package io.courier.resilience;
+
+import io.courier.runtime.metrics.CourierMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Vertx;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The meters of the resilience layer, per target (a bounded set: the targets of the policy file):
+ * calls by outcome with latency, retries, bulkhead rejections, breaker state and transitions,
+ * bulkhead occupancy. Gauges read the target's current {@link TargetPolicy}, so a policy reload
+ * (which builds new breakers and bulkheads) keeps one series per target.
+ */
+final class PolicyMeters {
+
+  /** Live policies per registry and target, read by the gauges. */
+  private static final Map<MeterRegistry, Map<String, TargetPolicy>> LIVE =
+      new ConcurrentHashMap<>();
+
+  private final MeterRegistry registry;
+  private final String target;
+  private final Counter retries;
+  private final Counter rejections;
+
+  private PolicyMeters(MeterRegistry registry, String target) {
+    this.registry = registry;
+    this.target = target;
+    this.retries =
+        Counter.builder("courier.resilience.retries")
+            .description("Attempts after the first, per target")
+            .tag("target", target)
+            .register(registry);
+    this.rejections =
+        Counter.builder("courier.resilience.bulkhead.rejections")
+            .description("Calls refused because the target's bulkhead and its queue were full")
+            .tag("target", target)
+            .register(registry);
+  }
+
+  static PolicyMeters bind(Vertx vertx, TargetPolicy policy) {
+    MeterRegistry registry = CourierMetrics.registry(vertx);
+    Map<String, TargetPolicy> live = LIVE.computeIfAbsent(registry, r -> new ConcurrentHashMap<>());
+    String target = policy.name();
+    if (live.put(target, policy) == null) {
+      Gauge.builder("courier.resilience.breaker.state", live, m -> state(m.get(target)))
+          .description("Breaker state: 0 closed, 1 half-open, 2 open")
+          .tag("target", target)
+          .register(registry);
+      Gauge.builder("courier.resilience.bulkhead.running", live, m -> m.get(target).running())
+          .description("Calls running inside the target's bulkhead")
+          .tag("target", target)
+          .register(registry);
+      Gauge.builder("courier.resilience.bulkhead.queued", live, m -> m.get(target).queued())
+          .description("Calls waiting for the target's bulkhead")
+          .tag("target", target)
+          .register(registry);
+    }
+    return new PolicyMeters(registry, target);
+  }
+
+  /** A breaker changed state. */
+  static void transition(Vertx vertx, String target, String state) {
+    Counter.builder("courier.resilience.breaker.transitions")
+        .description("Breaker state changes, by the state entered")
+        .tags("target", target, "state", state)
+        .register(CourierMetrics.registry(vertx))
+        .increment();
+  }
+
+  void retried() {
+    retries.increment();
+  }
+
+  void rejected() {
+    rejections.increment();
+  }
+
+  /** A whole call (all its attempts) ended. */
+  void finished(long startNanos, Throwable failure) {
+    Timer.builder("courier.resilience.calls")
+        .description("Calls through the resilience layer, all attempts included")
+        .tags("target", target, "outcome", outcome(failure))
+        .register(registry)
+        .record(System.nanoTime() - startNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** A bounded name for how a call ended: success, or why it stopped. */
+  static String outcome(Throwable failure) {
+    if (failure == null) {
+      return "success";
+    }
+    if (failure instanceof CallFailedException failed) {
+      String message = String.valueOf(failed.getMessage());
+      if (message.contains("retry budget spent")) {
+        return "budget_spent";
+      }
+      return failed.failure().failureClass().name().toLowerCase(java.util.Locale.ROOT);
+    }
+    return FailureClassifier.classify(failure)
+        .failureClass()
+        .name()
+        .toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static double state(TargetPolicy policy) {
+    if (policy == null) {
+      return Double.NaN;
+    }
+    CircuitBreakerState state = policy.breaker().state();
+    return switch (state) {
+      case CLOSED -> 0;
+      case HALF_OPEN -> 1;
+      case OPEN -> 2;
+    };
+  }
+}
