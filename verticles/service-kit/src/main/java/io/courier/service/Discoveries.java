@@ -35,10 +35,14 @@ public final class Discoveries {
                 config.consulPort(),
                 Duration.ofSeconds(10),
                 Duration.ofMinutes(1));
-        meter(CourierMetrics.registry(vertx), consul);
+        meters(CourierMetrics.registry(vertx), "consul").add(consul);
         yield consul;
       }
-      default -> new EmbeddedDiscovery(vertx);
+      default -> {
+        // The cluster's own registry is never stale: the series exist, and stay 0.
+        meters(CourierMetrics.registry(vertx), "embedded");
+        yield new EmbeddedDiscovery(vertx);
+      }
     };
   }
 
@@ -46,30 +50,28 @@ public final class Discoveries {
    * {@code courier_discovery_stale_answers_total} (resolutions served from the last good answer
    * while Consul failed) and {@code courier_discovery_degraded} (1 while that is happening).
    */
-  private static void meter(MeterRegistry registry, ConsulDiscovery consul) {
-    Set<ConsulDiscovery> all =
-        CONSUL.computeIfAbsent(
-            registry,
-            r -> {
-              Set<ConsulDiscovery> set =
-                  Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
-              FunctionCounter.builder(
-                      "courier.discovery.stale.answers",
-                      set,
-                      s -> sum(s, c -> (double) c.staleAnswers()))
-                  .description("Resolutions answered from cache because Consul failed")
-                  .tag("backend", "consul")
-                  .register(r);
-              Gauge.builder(
-                      "courier.discovery.degraded",
-                      set,
-                      s -> sum(s, c -> c.degraded() ? 1 : 0) > 0 ? 1 : 0)
-                  .description("1 while Consul fails and cached instances are served")
-                  .tag("backend", "consul")
-                  .register(r);
-              return set;
-            });
-    all.add(consul);
+  private static Set<ConsulDiscovery> meters(MeterRegistry registry, String backend) {
+    return CONSUL.computeIfAbsent(
+        registry,
+        r -> {
+          Set<ConsulDiscovery> set =
+              Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+          FunctionCounter.builder(
+                  "courier.discovery.stale.answers",
+                  set,
+                  s -> sum(s, c -> (double) c.staleAnswers()))
+              .description("Resolutions answered from cache because Consul failed")
+              .tag("backend", backend)
+              .register(r);
+          Gauge.builder(
+                  "courier.discovery.degraded",
+                  set,
+                  s -> sum(s, c -> c.degraded() ? 1 : 0) > 0 ? 1 : 0)
+              .description("1 while Consul fails and cached instances are served")
+              .tag("backend", backend)
+              .register(r);
+          return set;
+        });
   }
 
   private static double sum(Set<ConsulDiscovery> set, ToDoubleFunction<ConsulDiscovery> value) {

@@ -854,6 +854,8 @@ class OrderFlowIT {
       awaitTerminal(placed.orderId());
     }
     client.getJson("/api/v1/inventory/" + seeds.skus().get(0));
+    // JVM GC pause timers appear with the first collection.
+    System.gc();
     String health = runtime.endpoints().get("health");
     String metricsUrl = health.replace("/health/ready", "/metrics");
     // The consumers' lag is refreshed every 5 s.
@@ -885,6 +887,8 @@ class OrderFlowIT {
                 + "topic=\"courier.orders\"}")
         .contains("kafka_producer_record_send_total")
         .contains("jvm_memory_used_bytes{", "jvm_threads_live_threads", "process_cpu_usage");
+    assertThat(monitoringMetricNames())
+        .allSatisfy(name -> assertThat(families(metrics)).contains(name));
     List<String> series = metrics.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).toList();
     java.util.regex.Pattern unbounded =
         java.util.regex.Pattern.compile(
@@ -905,6 +909,74 @@ class OrderFlowIT {
             return false;
           }
         });
+  }
+
+  /** Every metric name the shipped alert rules and dashboard query, after their runbooks check. */
+  @SuppressWarnings("unchecked")
+  private static Set<String> monitoringMetricNames() throws Exception {
+    Path monitoring = Path.of("../../deploy/monitoring");
+    Map<String, Object> rules =
+        io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+            java.nio.file.Files.readString(monitoring.resolve("courier-alerts.yaml")), Map.class);
+    String operations = java.nio.file.Files.readString(Path.of("../../docs/operations.md"));
+    Set<String> anchors = new HashSet<>();
+    operations
+        .lines()
+        .filter(l -> l.startsWith("#"))
+        .forEach(
+            l ->
+                anchors.add(
+                    l.replaceFirst("^#+ ", "")
+                        .toLowerCase(java.util.Locale.ROOT)
+                        .replaceAll("[^a-z0-9 -]", "")
+                        .replace(' ', '-')));
+    List<String> exprs = new ArrayList<>();
+    for (Object group : (List<Object>) rules.get("groups")) {
+      for (Object each : (List<Object>) ((Map<String, Object>) group).get("rules")) {
+        Map<String, Object> rule = (Map<String, Object>) each;
+        Map<String, Object> annotations = (Map<String, Object>) rule.get("annotations");
+        String runbook = String.valueOf(annotations.get("runbook"));
+        assertThat(rule).containsKeys("alert", "expr", "labels");
+        assertThat(anchors)
+            .as("runbook of " + rule.get("alert"))
+            .contains(runbook.substring(runbook.indexOf('#') + 1));
+        exprs.add(String.valueOf(rule.get("expr")));
+      }
+    }
+    JsonObject dashboard =
+        new JsonObject(
+            java.nio.file.Files.readString(monitoring.resolve("courier-dashboard.json")));
+    for (Object panel : dashboard.getJsonArray("panels")) {
+      for (Object target : ((JsonObject) panel).getJsonArray("targets")) {
+        exprs.add(((JsonObject) target).getString("expr"));
+      }
+    }
+    assertThat(exprs).hasSizeGreaterThan(15);
+    Set<String> names = new java.util.TreeSet<>();
+    java.util.regex.Matcher matcher =
+        java.util.regex.Pattern.compile("\\b(?:courier|vertx|jvm|process|kafka)_[a-z0-9_]+")
+            .matcher(String.join("\n", exprs));
+    while (matcher.find()) {
+      names.add(matcher.group());
+    }
+    return names;
+  }
+
+  /** Metric names a scrape holds: each family, with a histogram's or summary's series names. */
+  private static Set<String> families(String metrics) {
+    Set<String> names = new HashSet<>();
+    metrics
+        .lines()
+        .filter(l -> l.startsWith("# TYPE "))
+        .forEach(
+            l -> {
+              String[] parts = l.split(" ");
+              names.add(parts[2]);
+              if (parts[3].equals("histogram") || parts[3].equals("summary")) {
+                names.addAll(List.of(parts[2] + "_bucket", parts[2] + "_count", parts[2] + "_sum"));
+              }
+            });
+    return names;
   }
 
   private static String scrape(String url) {
