@@ -2,7 +2,9 @@ package io.courier.runtime;
 
 import io.courier.codec.CourierCodecs;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
+import io.courier.runtime.admin.AdminSections;
 import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.impl.AdminServer;
 import io.courier.runtime.impl.ClusterFactory;
 import io.courier.runtime.impl.ManagementServer;
 import io.courier.runtime.impl.Stage;
@@ -147,6 +149,8 @@ public final class CourierRuntime {
                         + drain.toMillis()
                         + " ms passed while stopping "
                         + (started.isEmpty() ? "Vert.x" : started.peek().name())));
+    AdminServer.withdraw(vertx)
+        .onFailure(e -> LOG.debug("cannot withdraw this process: {}", e.getMessage()));
     Promise<Void> quietOver = Promise.promise();
     if (quiet > 0) {
       vertx.setTimer(quiet, t -> quietOver.complete());
@@ -196,6 +200,7 @@ public final class CourierRuntime {
                     .onComplete(
                         ar -> {
                           CourierMetrics.unbind(vertx);
+                          AdminSections.clear(vertx);
                           closed.handle(ar);
                         }),
             "courier-vertx-close");
@@ -228,6 +233,21 @@ public final class CourierRuntime {
                                       + "/health/ready")),
               management::close));
     }
+    if (config.admin().enabled()) {
+      AdminServer admin = new AdminServer(vertx, this::describe);
+      steps.add(
+          new Stage(
+              "admin server",
+              () ->
+                  admin
+                      .listen(config.admin().host(), config.admin().port())
+                      .onSuccess(
+                          port ->
+                              endpoints.put(
+                                  "admin",
+                                  "http://" + config.admin().host() + ":" + port + "/admin")),
+              admin::close));
+    }
     if (config.kafka().embedded().enabled()) {
       steps.add(new Stage("embedded Kafka broker", this::startBroker, this::stopBroker));
     }
@@ -259,6 +279,8 @@ public final class CourierRuntime {
         ar -> {
           if (ar.succeeded()) {
             state = State.READY;
+            AdminServer.announce(vertx, describe())
+                .onFailure(e -> LOG.warn("cannot announce this process: {}", e.getMessage()));
             result.complete(this);
           } else {
             abort(ar.cause(), result);
@@ -434,6 +456,25 @@ public final class CourierRuntime {
                 state == State.STOPPED
                     ? Status.KO(new JsonObject().put("state", state.name()))
                     : Status.OK()));
+  }
+
+  /** This process as the admin view shows it. */
+  private JsonObject describe() {
+    JsonObject roles = new JsonObject();
+    for (String role : config.roles()) {
+      roles.put(role, deployedRoles.contains(role) ? "deployed" : "not deployed");
+    }
+    return new JsonObject()
+        .put("profile", config.profile())
+        .put("state", state.name())
+        .put("roles", roles)
+        .put("endpoints", new JsonObject(new LinkedHashMap<>(endpoints())))
+        .put(
+            "version",
+            CourierRuntime.class.getPackage().getImplementationVersion() == null
+                ? "dev"
+                : CourierRuntime.class.getPackage().getImplementationVersion())
+        .put("pid", ProcessHandle.current().pid());
   }
 
   /** Up while this member is active and in the cluster's member list. */

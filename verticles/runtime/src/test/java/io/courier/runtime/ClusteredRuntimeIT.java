@@ -75,6 +75,19 @@ class ClusteredRuntimeIT {
         caller.readiness().checkStatus().await(10, TimeUnit.SECONDS);
     assertThat(ready.getUp()).isTrue();
     assertThat(ready.toJson().encode()).contains("\"id\":\"cluster\"", "\"members\":2");
+    java.net.http.HttpResponse<String> admin =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(caller.endpoints().get("admin")))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    io.vertx.core.json.JsonObject view =
+        new io.vertx.core.json.JsonObject(admin.body()).getJsonObject("cluster");
+    assertThat(view.getJsonArray("members")).hasSize(2);
+    assertThat(view.getJsonArray("processes")).hasSize(2);
+    assertThat(view.getJsonArray("processes").encode())
+        .contains("\"users\":\"deployed\"", "\"idle\":\"deployed\"");
   }
 
   private static CourierConfig config(

@@ -50,6 +50,50 @@ public final class GrpcPeer {
     this.policy = policy;
     this.client = client;
     this.registry = io.courier.runtime.metrics.CourierMetrics.registry(vertx);
+    PEERS
+        .computeIfAbsent(
+            vertx,
+            v -> {
+              java.util.Set<GrpcPeer> peers =
+                  java.util.Collections.synchronizedSet(
+                      java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+              io.courier.runtime.admin.AdminSections.put(v, "discovered", () -> describe(peers));
+              return peers;
+            })
+        .add(this);
+  }
+
+  /** Every gRPC client of a Vert.x instance, for its admin view. */
+  private static final java.util.Map<Vertx, java.util.Set<GrpcPeer>> PEERS =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  /** Per service, the instances this process's clients know of (the admin view). */
+  private static Object describe(java.util.Set<GrpcPeer> peers) {
+    java.util.Map<String, java.util.Map<String, ServiceInstance>> known = new java.util.TreeMap<>();
+    synchronized (peers) {
+      for (GrpcPeer peer : peers) {
+        java.util.Map<String, ServiceInstance> instances =
+            known.computeIfAbsent(peer.service, k -> new java.util.TreeMap<>());
+        peer.instances.forEach(instance -> instances.put(instance.id(), instance));
+      }
+    }
+    io.vertx.core.json.JsonObject view = new io.vertx.core.json.JsonObject();
+    known.forEach(
+        (service, instances) -> {
+          io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+          for (ServiceInstance instance : instances.values()) {
+            list.add(
+                new io.vertx.core.json.JsonObject()
+                    .put("id", instance.id())
+                    .put("address", instance.host() + ":" + instance.port())
+                    .put(
+                        "tags",
+                        new io.vertx.core.json.JsonObject(
+                            new java.util.TreeMap<String, Object>(instance.tags()))));
+          }
+          view.put(service, list);
+        });
+    return view;
   }
 
   public TargetPolicy policy() {

@@ -897,6 +897,87 @@ class OrderFlowIT {
     assertThat(series).as("series in all").hasSizeLessThan(4_000);
   }
 
+  @Test
+  @Timeout(60)
+  @DisplayName(
+      "shows process, breakers, consumers and discovered peers on /admin, and sets log levels")
+  void shouldServeTheAdminView() throws Exception {
+    FlowClient.Placed placed = placeOne(run + "admin", 4, 4);
+    assertThat(placed.status()).isEqualTo(202);
+    awaitTerminal(placed.orderId());
+    String admin = runtime.endpoints().get("admin");
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    FlowClient.awaitUntil(
+        "consumer partitions in the admin view",
+        Duration.ofSeconds(20),
+        () ->
+            new JsonObject(scrape(admin))
+                    .getJsonObject("consumers")
+                    .getJsonObject("payment-service", new JsonObject())
+                    .getJsonObject("partitions", new JsonObject())
+                    .size()
+                > 0);
+
+    JsonObject view = new JsonObject(scrape(admin));
+    assertThat(view.getJsonObject("process").getString("state")).isEqualTo("READY");
+    assertThat(view.getJsonObject("process").getJsonObject("roles").getMap())
+        .containsEntry("order-service", "deployed")
+        .containsEntry("gateway", "deployed");
+    assertThat(view.getJsonObject("cluster").getJsonArray("members").getList())
+        .containsExactly("local");
+    assertThat(view.getJsonObject("cluster").getJsonArray("processes")).hasSize(1);
+    assertThat(view.getJsonObject("breakers").getString("inventory-service")).isEqualTo("CLOSED");
+    assertThat(view.getJsonObject("breakers").getString("user-service")).isEqualTo("CLOSED");
+    assertThat(view.getJsonObject("consumers").getJsonObject("payment-service").getLong("lag"))
+        .isNotNull();
+    JsonObject discovered = view.getJsonObject("sections").getJsonObject("discovered");
+    assertThat(discovered.getJsonArray("user-service")).isNotEmpty();
+    assertThat(discovered.getJsonArray("inventory-service").getJsonObject(0).getString("address"))
+        .startsWith("127.0.0.1:");
+
+    String logger = admin + "/loggers/io.courier.order";
+    java.net.http.HttpResponse<String> set =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(logger))
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"level\":\"debug\"}"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(set.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(scrape(logger)).getString("effectiveLevel")).isEqualTo("DEBUG");
+    assertThat(org.slf4j.LoggerFactory.getLogger("io.courier.order.OrderVerticle").isDebugEnabled())
+        .isTrue();
+    java.net.http.HttpResponse<String> bad =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(logger))
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"level\":\"LOUD\"}"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("unknown level 'LOUD'");
+    java.net.http.HttpResponse<String> notJson =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(logger))
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("level=INFO"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(notJson.statusCode()).isEqualTo(400);
+    assertThat(scrapeStatus(admin + "/loggers/bad%20name")).isEqualTo(400);
+    http.send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(logger))
+            .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"level\":\"INFO\"}"))
+            .build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(new JsonObject(scrape(logger)).getString("level")).isEqualTo("INFO");
+  }
+
+  private static int scrapeStatus(String url) throws Exception {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString())
+        .statusCode();
+  }
+
   private void awaitTerminal(String orderId) {
     FlowClient.awaitUntil(
         "order " + orderId + " terminal",

@@ -17,6 +17,7 @@ import java.util.List;
  * @param services the reference order flow's services
  * @param management the per-process health endpoints for orchestrators
  * @param metrics Prometheus metrics on the management server
+ * @param admin the operator's view of the process and the cluster, on a port of its own
  */
 public record CourierConfig(
     String profile,
@@ -29,7 +30,8 @@ public record CourierConfig(
     ResilienceConfig resilience,
     ServicesConfig services,
     ManagementConfig management,
-    MetricsConfig metrics) {
+    MetricsConfig metrics,
+    AdminConfig admin) {
 
   public CourierConfig {
     roles = List.copyOf(roles);
@@ -317,6 +319,18 @@ public record CourierConfig(
    * @param port its port; 0 picks a free one
    */
   public record ManagementConfig(boolean enabled, String host, int port) {}
+
+  /**
+   * The admin server: {@code GET /admin} (cluster members, every process's roles and endpoints,
+   * breaker states, discovered services, consumer lag, as JSON) and {@code GET|PUT
+   * /admin/loggers/{name}} (log levels at run time). It has no authentication yet: keep it on
+   * 127.0.0.1 (reach it with {@code kubectl port-forward}).
+   *
+   * @param enabled false runs no admin server
+   * @param host address it binds to
+   * @param port its port; 0 picks a free one
+   */
+  public record AdminConfig(boolean enabled, String host, int port) {}
 
   /**
    * Metrics (Micrometer, Prometheus format on {@code GET /metrics} of the management server).

@@ -61,6 +61,8 @@ public final class ConfigValidator {
         break;
       }
     }
+    text("admin.host", config.admin().host());
+    port("admin.port", config.admin().port());
     text("management.host", config.management().host());
     port("management.port", config.management().port());
     if (config.roles().contains("resilience")) {

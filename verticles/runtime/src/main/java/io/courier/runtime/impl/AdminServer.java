@@ -1,0 +1,244 @@
+package io.courier.runtime.impl;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import io.courier.runtime.admin.AdminSections;
+import io.courier.runtime.metrics.CourierMetrics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.core.spi.cluster.ClusterManager;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.slf4j.ILoggerFactory;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator's view of a process and its cluster, on a port of its own:
+ *
+ * <ul>
+ *   <li>{@code GET /admin}: this process (roles, state, endpoints), the cluster's members and every
+ *       member process's roles and endpoints, breaker states, consumer lag per group and partition,
+ *       and the sections parts of the process add ({@link AdminSections}, e.g. the instances each
+ *       gRPC client has discovered);
+ *   <li>{@code GET /admin/loggers/{name}} and {@code PUT /admin/loggers/{name}} with {@code
+ *       {"level": "DEBUG"}}: log levels at run time (Logback).
+ * </ul>
+ *
+ * Every process announces itself in the cluster-wide map {@value #PROCESSES} once ready and leaves
+ * it when it drains; entries of members that are gone are not shown.
+ */
+public final class AdminServer {
+
+  /** Cluster-wide map of running processes: member id to their announcement. */
+  public static final String PROCESSES = "courier.admin.processes";
+
+  private static final Pattern LOGGER_NAME = Pattern.compile("[A-Za-z0-9_.$-]{1,200}");
+  private static final Set<String> LEVELS =
+      Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+
+  private final Vertx vertx;
+  private final Supplier<JsonObject> self;
+  private HttpServer server;
+
+  /**
+   * @param self this process's announcement: roles, state, endpoints
+   */
+  public AdminServer(Vertx vertx, Supplier<JsonObject> self) {
+    this.vertx = vertx;
+    this.self = self;
+  }
+
+  public Future<Integer> listen(String host, int port) {
+    return vertx
+        .createHttpServer(new HttpServerOptions().setHost(host).setPort(port).setIdleTimeout(30))
+        .requestHandler(this::handle)
+        .listen()
+        .map(
+            listening -> {
+              server = listening;
+              return listening.actualPort();
+            });
+  }
+
+  public Future<Void> close() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** Puts this process in the cluster-wide map (done once the process is ready). */
+  public static Future<Void> announce(Vertx vertx, JsonObject process) {
+    return processes(vertx).compose(map -> map.put(memberId(vertx), process));
+  }
+
+  /** Takes this process out of the cluster-wide map (done when draining starts). */
+  public static Future<Void> withdraw(Vertx vertx) {
+    return processes(vertx).compose(map -> map.remove(memberId(vertx))).mapEmpty();
+  }
+
+  private void handle(HttpServerRequest request) {
+    String path = request.path();
+    if (path.equals("/admin") && request.method() == HttpMethod.GET) {
+      view()
+          .onSuccess(view -> answer(request, 200, view))
+          .onFailure(e -> answer(request, 500, new JsonObject().put("error", e.getMessage())));
+    } else if (path.startsWith("/admin/loggers/")) {
+      logger(request, path.substring("/admin/loggers/".length()));
+    } else {
+      answer(
+          request,
+          404,
+          new JsonObject()
+              .put("error", "no such path")
+              .put("paths", "GET /admin, GET|PUT /admin/loggers/{name}"));
+    }
+  }
+
+  private Future<JsonObject> view() {
+    JsonObject view = new JsonObject().put("process", self.get());
+    MeterRegistry registry = CourierMetrics.registry(vertx);
+    view.put("breakers", breakers(registry));
+    view.put("consumers", consumers(registry));
+    JsonObject sections = new JsonObject();
+    for (Map.Entry<String, Supplier<Object>> section : AdminSections.of(vertx).entrySet()) {
+      sections.put(section.getKey(), section.getValue().get());
+    }
+    view.put("sections", sections);
+    List<String> members = members();
+    view.put("cluster", new JsonObject().put("self", memberId(vertx)).put("members", members));
+    return processes(vertx)
+        .compose(AsyncMap::entries)
+        .map(
+            all -> {
+              JsonArray processes = new JsonArray();
+              new TreeMap<>(all)
+                  .forEach(
+                      (member, process) -> {
+                        if (members.contains(member)) {
+                          processes.add(((JsonObject) process).copy().put("member", member));
+                        }
+                      });
+              view.getJsonObject("cluster").put("processes", processes);
+              return view;
+            });
+  }
+
+  private static JsonObject breakers(MeterRegistry registry) {
+    JsonObject breakers = new JsonObject();
+    for (Gauge gauge : registry.find("courier.resilience.breaker.state").gauges()) {
+      double value = gauge.value();
+      breakers.put(
+          gauge.getId().getTag("target"),
+          value == 0 ? "CLOSED" : value == 1 ? "HALF_OPEN" : value == 2 ? "OPEN" : "UNKNOWN");
+    }
+    return breakers;
+  }
+
+  private static JsonObject consumers(MeterRegistry registry) {
+    JsonObject consumers = new JsonObject();
+    for (Gauge gauge : registry.find("courier.kafka.consumer.lag").gauges()) {
+      consumers.put(
+          gauge.getId().getTag("group"),
+          new JsonObject().put("lag", (long) gauge.value()).put("partitions", new JsonObject()));
+    }
+    for (Gauge gauge : registry.find("courier.kafka.consumer.partition.lag").gauges()) {
+      JsonObject group = consumers.getJsonObject(gauge.getId().getTag("group"));
+      if (group != null) {
+        group
+            .getJsonObject("partitions")
+            .put(
+                gauge.getId().getTag("topic") + "-" + gauge.getId().getTag("partition"),
+                (long) gauge.value());
+      }
+    }
+    return consumers;
+  }
+
+  private List<String> members() {
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    return cluster == null ? List.of(memberId(vertx)) : List.copyOf(cluster.getNodes());
+  }
+
+  private static String memberId(Vertx vertx) {
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    return cluster == null ? "local" : cluster.getNodeId();
+  }
+
+  private static Future<AsyncMap<String, Object>> processes(Vertx vertx) {
+    return vertx.sharedData().getAsyncMap(PROCESSES);
+  }
+
+  private void logger(HttpServerRequest request, String name) {
+    ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+    if (!(factory instanceof LoggerContext logback)) {
+      answer(request, 501, new JsonObject().put("error", "log levels need Logback"));
+      return;
+    }
+    if (!LOGGER_NAME.matcher(name).matches()) {
+      answer(request, 400, new JsonObject().put("error", "not a logger name: " + name));
+      return;
+    }
+    if (request.method() == HttpMethod.GET) {
+      answer(request, 200, level(logback, name));
+    } else if (request.method() == HttpMethod.PUT) {
+      request
+          .body()
+          .onSuccess(
+              body -> {
+                String level;
+                try {
+                  level = body.toJsonObject().getString("level", "");
+                } catch (RuntimeException e) {
+                  answer(
+                      request, 400, new JsonObject().put("error", "body must be {\"level\": ...}"));
+                  return;
+                }
+                String upper = level.toUpperCase(java.util.Locale.ROOT);
+                if (!LEVELS.contains(upper)) {
+                  answer(
+                      request,
+                      400,
+                      new JsonObject()
+                          .put("error", "unknown level '" + level + "'")
+                          .put(
+                              "levels",
+                              new JsonArray(List.copyOf(new java.util.TreeSet<>(LEVELS)))));
+                  return;
+                }
+                logback.getLogger(name).setLevel(Level.toLevel(upper));
+                answer(request, 200, level(logback, name));
+              });
+    } else {
+      answer(request, 405, new JsonObject().put("error", "GET or PUT"));
+    }
+  }
+
+  private static JsonObject level(LoggerContext logback, String name) {
+    ch.qos.logback.classic.Logger logger = logback.getLogger(name);
+    return new JsonObject()
+        .put("logger", name)
+        .put("level", logger.getLevel() == null ? null : logger.getLevel().toString())
+        .put("effectiveLevel", logger.getEffectiveLevel().toString());
+  }
+
+  private static void answer(HttpServerRequest request, int status, JsonObject body) {
+    request
+        .response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store")
+        .end(body.encodePrettily());
+  }
+}
