@@ -88,7 +88,7 @@ public final class CourierRuntime {
     // caller hears of it, and a future bound to one of its (then dead) event loops would never
     // report.
     Promise<CourierRuntime> result = Promise.promise();
-    ClusterFactory.create(config.cluster(), config.metrics())
+    ClusterFactory.create(config.cluster(), config.metrics(), config.tracing())
         .onFailure(e -> result.fail(new StartupException("cluster", e)))
         .onSuccess(
             vertx -> new CourierRuntime(config, Map.copyOf(roles), vertx).startSteps(result));
@@ -200,6 +200,7 @@ public final class CourierRuntime {
                     .onComplete(
                         ar -> {
                           CourierMetrics.unbind(vertx);
+                          io.courier.runtime.tracing.CourierTracing.unbind(vertx);
                           AdminSections.clear(vertx);
                           closed.handle(ar);
                         }),

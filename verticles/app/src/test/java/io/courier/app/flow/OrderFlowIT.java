@@ -73,6 +73,10 @@ class OrderFlowIT {
   private final List<JsonObject> hooked = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final java.util.concurrent.atomic.AtomicInteger hookRefusals =
       new java.util.concurrent.atomic.AtomicInteger();
+  private final io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter spans =
+      io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+  private final io.opentelemetry.sdk.trace.SpanProcessor spanProcessor =
+      io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(spans);
   private FlowSeeds seeds;
   private FlowClient client;
 
@@ -102,6 +106,7 @@ class OrderFlowIT {
             .listen(0, "127.0.0.1")
             .await(10, TimeUnit.SECONDS)
             .actualPort();
+    io.courier.runtime.tracing.CourierTracing.addSpanProcessor(spanProcessor);
     runtime =
         CourierRuntime.start(
                 config(
@@ -117,6 +122,7 @@ class OrderFlowIT {
 
   @AfterAll
   void stop() throws Exception {
+    io.courier.runtime.tracing.CourierTracing.removeSpanProcessor(spanProcessor);
     if (runtime != null) {
       runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
     }
@@ -976,6 +982,99 @@ class OrderFlowIT {
             java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
             java.net.http.HttpResponse.BodyHandlers.ofString())
         .statusCode();
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName("gives one POST one trace: gateway, event bus, gRPC, Kafka, payment, back to orders")
+  void shouldTraceOneOrderAcrossEveryHop() throws Exception {
+    String traceId = UUID.randomUUID().toString().replace("-", "");
+    String body =
+        FlowClient.orderBody(
+            seeds.userIds().get(6), List.of(new FlowClient.Line(seeds.skus().get(6), 1)));
+    java.net.http.HttpResponse<String> answer =
+        client.send(
+            client
+                .request("/api/v1/orders")
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", run + "traced")
+                .header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)));
+    assertThat(answer.statusCode()).isEqualTo(202);
+    awaitTerminal(new JsonObject(answer.body()).getString("orderId"));
+    FlowClient.awaitUntil(
+        "the payment outcome consumed by the order service, in the trace",
+        Duration.ofSeconds(30),
+        () ->
+            trace(traceId).stream()
+                .anyMatch(
+                    s ->
+                        s.getName().equals("courier.payments process")
+                            && "order-service"
+                                .equals(
+                                    s.getAttributes()
+                                        .get(
+                                            io.opentelemetry.api.common.AttributeKey.stringKey(
+                                                "messaging.consumer.group.name")))));
+    List<io.opentelemetry.sdk.trace.data.SpanData> trace = trace(traceId);
+    trace.forEach(
+        s ->
+            LOG.info(
+                "span {} {} {} parent {} {}",
+                s.getKind(),
+                s.getName(),
+                s.getSpanId(),
+                s.getParentSpanId(),
+                s.getAttributes()));
+    List<String> hops = trace.stream().map(OrderFlowIT::hop).toList();
+    assertThat(hops)
+        .contains(
+            "SERVER POST /api/v1/orders",
+            "CLIENT send courier.order.place",
+            "SERVER send courier.order.place",
+            "SERVER POST /courier.v1.UserService/GetUser",
+            "SERVER POST /courier.v1.InventoryService/ReserveStock",
+            "PRODUCER courier.orders publish courier.orders",
+            "CONSUMER courier.orders process courier.orders",
+            "SERVER POST /v1/charges",
+            "PRODUCER courier.payments publish courier.payments",
+            "CONSUMER courier.payments process courier.payments");
+    assertThat(hops).anyMatch(h -> h.startsWith("CLIENT POST http") && h.endsWith("/GetUser"));
+    // Every consumer span is linked to the producer span it continues.
+    Set<String> producers = new HashSet<>();
+    trace.stream()
+        .filter(s -> s.getKind() == io.opentelemetry.api.trace.SpanKind.PRODUCER)
+        .forEach(s -> producers.add(s.getSpanId()));
+    assertThat(
+            trace.stream().filter(s -> s.getKind() == io.opentelemetry.api.trace.SpanKind.CONSUMER))
+        .isNotEmpty()
+        .allSatisfy(
+            s -> {
+              assertThat(s.getLinks()).isNotEmpty();
+              assertThat(producers).contains(s.getLinks().get(0).getSpanContext().getSpanId());
+              assertThat(producers).contains(s.getParentSpanId());
+            });
+  }
+
+  /** A span as kind, name and what it addressed (path, URL or destination). */
+  private static String hop(io.opentelemetry.sdk.trace.data.SpanData span) {
+    var attributes = span.getAttributes();
+    String target = attributes.get(io.opentelemetry.api.common.AttributeKey.stringKey("url.path"));
+    if (target == null) {
+      target = attributes.get(io.opentelemetry.api.common.AttributeKey.stringKey("url.full"));
+    }
+    if (target == null) {
+      target =
+          attributes.get(
+              io.opentelemetry.api.common.AttributeKey.stringKey("messaging.destination.name"));
+    }
+    return span.getKind() + " " + span.getName() + " " + target;
+  }
+
+  private List<io.opentelemetry.sdk.trace.data.SpanData> trace(String traceId) {
+    return spans.getFinishedSpanItems().stream()
+        .filter(s -> s.getTraceId().equals(traceId))
+        .toList();
   }
 
   private void awaitTerminal(String orderId) {

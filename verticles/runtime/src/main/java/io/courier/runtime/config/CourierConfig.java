@@ -18,6 +18,7 @@ import java.util.List;
  * @param management the per-process health endpoints for orchestrators
  * @param metrics Prometheus metrics on the management server
  * @param admin the operator's view of the process and the cluster, on a port of its own
+ * @param tracing OpenTelemetry tracing across HTTP, the event bus, gRPC and Kafka
  */
 public record CourierConfig(
     String profile,
@@ -31,7 +32,8 @@ public record CourierConfig(
     ServicesConfig services,
     ManagementConfig management,
     MetricsConfig metrics,
-    AdminConfig admin) {
+    AdminConfig admin,
+    TracingConfig tracing) {
 
   public CourierConfig {
     roles = List.copyOf(roles);
@@ -331,6 +333,19 @@ public record CourierConfig(
    * @param port its port; 0 picks a free one
    */
   public record AdminConfig(boolean enabled, String host, int port) {}
+
+  /**
+   * OpenTelemetry tracing: W3C trace context over HTTP, event-bus headers, gRPC metadata and Kafka
+   * record headers.
+   *
+   * @param enabled false creates no spans (log lines then carry no trace id)
+   * @param sampleRatio share of new traces recorded, 0..1; a caller's sampling decision is kept
+   * @param otlpEndpoint OTLP/HTTP traces endpoint, e.g. {@code http://collector:4318/v1/traces};
+   *     empty exports nothing (trace ids still reach the logs)
+   * @param serviceName the {@code service.name} resource attribute
+   */
+  public record TracingConfig(
+      boolean enabled, double sampleRatio, String otlpEndpoint, String serviceName) {}
 
   /**
    * Metrics (Micrometer, Prometheus format on {@code GET /metrics} of the management server).

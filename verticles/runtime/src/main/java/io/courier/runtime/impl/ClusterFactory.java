@@ -5,7 +5,9 @@ import com.hazelcast.config.FileSystemXmlConfig;
 import com.hazelcast.config.JoinConfig;
 import io.courier.runtime.config.CourierConfig.ClusterConfig;
 import io.courier.runtime.config.CourierConfig.MetricsConfig;
+import io.courier.runtime.config.CourierConfig.TracingConfig;
 import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.tracing.CourierTracing;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -22,19 +24,34 @@ public final class ClusterFactory {
 
   private ClusterFactory() {}
 
-  /** A plain or clustered Vert.x, as the configuration says, without metrics. */
+  /** A plain or clustered Vert.x, as the configuration says, without metrics or tracing. */
   public static Future<Vertx> create(ClusterConfig cluster) {
-    return create(cluster, new MetricsConfig(false, java.util.List.of()));
+    return create(
+        cluster,
+        new MetricsConfig(false, java.util.List.of()),
+        new TracingConfig(false, 0, "", "courier"));
   }
 
   /** A plain or clustered Vert.x, as the configuration says, reporting to its own registry. */
-  public static Future<Vertx> create(ClusterConfig cluster, MetricsConfig metrics) {
+  public static Future<Vertx> create(
+      ClusterConfig cluster, MetricsConfig metrics, TracingConfig tracing) {
     VertxOptions options = new VertxOptions();
     Optional<PrometheusMeterRegistry> registry = CourierMetrics.install(options, metrics);
-    VertxBuilder builder = Vertx.builder().with(options);
+    VertxBuilder builder = Vertx.builder();
     registry.ifPresent(r -> builder.withMetrics(CourierMetrics.factory(r)));
+    String instance =
+        cluster.publicHost().isBlank()
+            ? "pid-" + ProcessHandle.current().pid()
+            : cluster.publicHost() + "/" + ProcessHandle.current().pid();
+    Optional<io.opentelemetry.sdk.OpenTelemetrySdk> sdk =
+        CourierTracing.install(options, builder, tracing, instance);
+    builder.with(options);
     Future<Vertx> built = build(cluster, options, builder);
-    return built.onSuccess(vertx -> registry.ifPresent(r -> CourierMetrics.bind(vertx, r)));
+    return built.onSuccess(
+        vertx -> {
+          registry.ifPresent(r -> CourierMetrics.bind(vertx, r));
+          sdk.ifPresent(t -> CourierTracing.bind(vertx, t));
+        });
   }
 
   private static Future<Vertx> build(

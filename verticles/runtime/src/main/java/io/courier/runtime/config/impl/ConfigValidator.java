@@ -61,6 +61,9 @@ public final class ConfigValidator {
         break;
       }
     }
+    share("tracing.sampleRatio", config.tracing().sampleRatio());
+    url("tracing.otlpEndpoint", config.tracing().otlpEndpoint());
+    text("tracing.serviceName", config.tracing().serviceName());
     text("admin.host", config.admin().host());
     port("admin.port", config.admin().port());
     text("management.host", config.management().host());

@@ -446,8 +446,15 @@ public final class KafkaEventConsumer implements EventConsumer {
       return Future.succeededFuture();
     }
     long wait = retryAt(work.record) - System.currentTimeMillis();
-    Future<Void> due = wait > 0 ? timer(wait) : Future.succeededFuture();
-    return due.compose(v -> attempt(work, 1, 0));
+    // The wait and the attempts run inside the record's trace, on its duplicated context.
+    return io.courier.runtime.tracing.KafkaTracing.consume(
+        vertx,
+        work.record.topic(),
+        config.groupId(),
+        work.record.headers(),
+        () ->
+            (wait > 0 ? timer(wait) : Future.<Void>succeededFuture())
+                .compose(v -> attempt(work, 1, 0)));
   }
 
   /**

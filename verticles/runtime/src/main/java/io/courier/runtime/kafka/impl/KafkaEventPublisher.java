@@ -127,6 +127,8 @@ public final class KafkaEventPublisher implements EventPublisher {
     Context context = vertx.getOrCreateContext();
     Promise<Published> promise = Promise.promise();
     ProducerRecord<String, Event<?>> record = new ProducerRecord<>(topic, event.subject(), event);
+    io.opentelemetry.api.trace.Span span =
+        io.courier.runtime.tracing.KafkaTracing.produce(vertx, topic, record.headers());
     Runnable send = () -> send(record, context, promise, bytes);
     if (hasFreshMetadata(topic)) {
       // The producer knows the topic's partitions and the bytes in flight stay under half its
@@ -141,7 +143,13 @@ public final class KafkaEventPublisher implements EventPublisher {
       }
     }
     long start = System.nanoTime();
-    return promise.future().andThen(ar -> meters.finished(topic, start, ar.succeeded()));
+    return promise
+        .future()
+        .andThen(
+            ar -> {
+              meters.finished(topic, start, ar.succeeded());
+              io.courier.runtime.tracing.KafkaTracing.end(span, ar.cause());
+            });
   }
 
   private void send(
