@@ -88,6 +88,10 @@ public final class CourierRuntime {
     // caller hears of it, and a future bound to one of its (then dead) event loops would never
     // report.
     Promise<CourierRuntime> result = Promise.promise();
+    io.courier.runtime.logging.TraceLogging.install(
+        String.join(",", config.roles()),
+        (config.cluster().publicHost().isBlank() ? "" : config.cluster().publicHost() + "/")
+            + ProcessHandle.current().pid());
     ClusterFactory.create(config.cluster(), config.metrics(), config.tracing())
         .onFailure(e -> result.fail(new StartupException("cluster", e)))
         .onSuccess(

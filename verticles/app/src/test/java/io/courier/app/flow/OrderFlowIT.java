@@ -989,6 +989,22 @@ class OrderFlowIT {
   @DisplayName("gives one POST one trace: gateway, event bus, gRPC, Kafka, payment, back to orders")
   void shouldTraceOneOrderAcrossEveryHop() throws Exception {
     String traceId = UUID.randomUUID().toString().replace("-", "");
+    ch.qos.logback.classic.Logger notifications =
+        (ch.qos.logback.classic.Logger)
+            LoggerFactory.getLogger("io.courier.notification.NotificationVerticle");
+    List<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture =
+        new ch.qos.logback.core.AppenderBase<>() {
+          @Override
+          protected void append(ch.qos.logback.classic.spi.ILoggingEvent event) {
+            event.prepareForDeferredProcessing();
+            logged.add(event);
+          }
+        };
+    capture.setContext(notifications.getLoggerContext());
+    capture.start();
+    notifications.addAppender(capture);
     String body =
         FlowClient.orderBody(
             seeds.userIds().get(6), List.of(new FlowClient.Line(seeds.skus().get(6), 1)));
@@ -1026,6 +1042,33 @@ class OrderFlowIT {
                 s.getSpanId(),
                 s.getParentSpanId(),
                 s.getAttributes()));
+    // The notification service's log line about this order carries the request's trace id, and
+    // the JSON encoder of conf/logback-json.xml writes it with the role and instance.
+    FlowClient.awaitUntil(
+        "a notification logged in the trace",
+        Duration.ofSeconds(30),
+        () -> logged.stream().anyMatch(e -> traceId.equals(e.getMDCPropertyMap().get("trace_id"))));
+    notifications.detachAppender(capture);
+    ch.qos.logback.classic.spi.ILoggingEvent line =
+        logged.stream()
+            .filter(e -> traceId.equals(e.getMDCPropertyMap().get("trace_id")))
+            .findFirst()
+            .orElseThrow();
+    ch.qos.logback.classic.encoder.JsonEncoder json =
+        new ch.qos.logback.classic.encoder.JsonEncoder();
+    json.setContext(notifications.getLoggerContext());
+    json.setWithMDC(true);
+    json.start();
+    JsonObject encoded =
+        new JsonObject(new String(json.encode(line), java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(encoded.getString("level")).isEqualTo("INFO");
+    assertThat(encoded.getString("loggerName"))
+        .isEqualTo("io.courier.notification.NotificationVerticle");
+    JsonObject mdc = encoded.getJsonObject("mdc");
+    assertThat(mdc.getString("trace_id")).isEqualTo(traceId);
+    assertThat(mdc.getString("span_id")).matches("[0-9a-f]{16}");
+    assertThat(mdc.getString("role")).contains("notification-service", "order-service");
+    assertThat(mdc.getString("instance")).isNotBlank();
     List<String> hops = trace.stream().map(OrderFlowIT::hop).toList();
     assertThat(hops)
         .contains(
