@@ -31,8 +31,13 @@ for setting in 1.0 0.1 0.0 off; do
   if [ "$setting" = off ]; then env+=(COURIER_TRACING_ENABLED=false); else env+=(COURIER_TRACING_SAMPLE_RATIO="$setting"); fi
   env "${env[@]}" java -jar "$JAR" run --config conf/dev.json > "$OUT/courier-$setting.log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 120); do grep -q "Courier is ready" "$OUT/courier-$setting.log" && break; sleep 1; done
-  grep -q "Courier is ready" "$OUT/courier-$setting.log" || { echo "not ready: $setting" >&2; exit 1; }
+  for _ in $(seq 1 120); do
+    grep -q "Courier is ready" "$OUT/courier-$setting.log" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 1
+  done
+  grep -q "Courier is ready" "$OUT/courier-$setting.log" || {
+    echo "not ready: $setting" >&2; tail -5 "$OUT/courier-$setting.log" >&2; exit 1; }
   gatling 100 "$WARMUP" > /dev/null
   report=$(gatling "$RATE" "$SECONDS_RUN")
   rss=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status)

@@ -220,7 +220,12 @@ public final class ConfigLoader {
         if (!hasType(value, known)) {
           problems.add(wrongType(path, origin, expected, value));
         } else {
-          target.set(field.getKey(), value);
+          // A fraction written as 1 stays a fraction, so later overrides convert to its type.
+          target.set(
+              field.getKey(),
+              known.isFloatingPointNumber()
+                  ? JsonNodeFactory.instance.numberNode(value.asDouble())
+                  : value);
           origins.put(path, origin);
         }
       }
@@ -326,11 +331,24 @@ public final class ConfigLoader {
         return null;
       }
     }
+    if (known.isFloatingPointNumber()) {
+      try {
+        return nodes.numberNode(Double.parseDouble(trimmed));
+      } catch (NumberFormatException e) {
+        return null;
+      }
+    }
     if (known.isArray()) {
       ArrayNode array = nodes.arrayNode();
+      JsonNode element = known.isEmpty() ? nodes.textNode("") : known.get(0);
       for (String item : trimmed.split(",")) {
         if (!item.isBlank()) {
-          array.add(item.trim());
+          JsonNode converted =
+              element.isNumber() ? convert(item, element) : nodes.textNode(item.trim());
+          if (converted == null) {
+            return null;
+          }
+          array.add(converted);
         }
       }
       return array;
@@ -375,6 +393,9 @@ public final class ConfigLoader {
     if (known.isIntegralNumber()) {
       return value.isIntegralNumber();
     }
+    if (known.isFloatingPointNumber()) {
+      return value.isNumber();
+    }
     if (known.isTextual()) {
       return value.isTextual();
     }
@@ -382,8 +403,9 @@ public final class ConfigLoader {
       if (!value.isArray()) {
         return false;
       }
+      JsonNode element = known.isEmpty() ? JsonNodeFactory.instance.textNode("") : known.get(0);
       for (JsonNode item : value) {
-        if (!item.isTextual()) {
+        if (!hasType(item, element)) {
           return false;
         }
       }
@@ -399,8 +421,13 @@ public final class ConfigLoader {
     if (known.isIntegralNumber()) {
       return "a whole number";
     }
+    if (known.isFloatingPointNumber()) {
+      return "a number";
+    }
     if (known.isArray()) {
-      return "a list of strings";
+      return known.isEmpty() || !known.get(0).isNumber()
+          ? "a list of strings"
+          : "a list of whole numbers";
     }
     return "a string";
   }

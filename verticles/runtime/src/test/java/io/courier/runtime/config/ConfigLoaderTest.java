@@ -288,6 +288,40 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("reads fractions and lists of numbers from files and from overrides")
+  void shouldReadFractionsAndNumberLists() throws IOException {
+    Path file =
+        file(
+            "{\"services\": {\"paymentProvider\": {\"declineRate\": 0.25}},"
+                + " \"metrics\": {\"sloMillis\": [1, 2, 3]},"
+                + " \"tracing\": {\"sampleRatio\": 1},"
+                + " \"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    CourierConfig fromFile = loader(Map.of(), Map.of()).load(file);
+    CourierConfig overridden =
+        loader(
+                Map.of(
+                    "COURIER_TRACING_SAMPLE_RATIO", "0.1", "COURIER_METRICS_SLO_MILLIS", "10, 100"),
+                Map.of())
+            .load(file);
+
+    assertThat(fromFile.services().paymentProvider().declineRate()).isEqualTo(0.25);
+    assertThat(fromFile.metrics().sloMillis()).containsExactly(1L, 2L, 3L);
+    assertThat(fromFile.tracing().sampleRatio()).isEqualTo(1.0);
+    assertThat(overridden.tracing().sampleRatio()).isEqualTo(0.1);
+    assertThat(overridden.metrics().sloMillis()).containsExactly(10L, 100L);
+    assertThatThrownBy(
+            () -> loader(Map.of("COURIER_TRACING_SAMPLE_RATIO", "a lot"), Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("COURIER_TRACING_SAMPLE_RATIO")
+        .hasMessageContaining("a number");
+    assertThatThrownBy(
+            () -> loader(Map.of("COURIER_METRICS_SLO_MILLIS", "10,fast"), Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("COURIER_METRICS_SLO_MILLIS");
+  }
+
+  @Test
   @DisplayName("refuses a quiet period as long as the drain, and a bad management port")
   void shouldRefuseQuietPeriodPastTheDrain() throws IOException {
     Path file =
