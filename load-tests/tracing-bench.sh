@@ -3,11 +3,11 @@
 # for each setting, start the dev profile from the fat JAR on its own ports and data directory,
 # warm it up, run PlaceOrderSimulation at RATE orders/s for SECONDS, stop it. Bounded (about
 # 6 minutes with the defaults), loopback only; stops only the processes it started.
-#   mvn -B -q -DskipTests package && load-tests/tracing-bench.sh      # RATE=250 SECONDS=20
+#   mvn -B -q -DskipTests package && load-tests/tracing-bench.sh      # RATE=150 DURATION=20 WARMUP=15
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RATE=${RATE:-250}
-SECONDS_RUN=${SECONDS:-20}
+RATE=${RATE:-150}
+SECONDS_RUN=${DURATION:-20}
 WARMUP=${WARMUP:-15}
 JAR=verticles/app/target/courier.jar
 OUT=load-tests/target/tracing-bench
@@ -17,11 +17,10 @@ pid=""
 cleanup() { if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" || true; fi; }
 trap cleanup EXIT
 
-gatling() { # rate seconds
+gatling() { # rate seconds log
   mvn -B -q -pl load-tests gatling:test -Dgatling.simulationClass=io.courier.load.PlaceOrderSimulation \
     -Dcourier.baseUrl=http://127.0.0.1:18080 -Dcourier.rate="$1" -Dcourier.seconds="$2" \
-    -Dcourier.p99Ms=100000 > "$OUT/gatling.log" 2>&1 || true
-  ls -td load-tests/target/gatling/placeordersimulation-* | head -1
+    -Dcourier.p99Ms=100000 > "$3" 2>&1 || true
 }
 
 for setting in 1.0 0.1 0.0 off; do
@@ -38,20 +37,28 @@ for setting in 1.0 0.1 0.0 off; do
   done
   grep -q "Courier is ready" "$OUT/courier-$setting.log" || {
     echo "not ready: $setting" >&2; tail -5 "$OUT/courier-$setting.log" >&2; exit 1; }
-  gatling 100 "$WARMUP" > /dev/null
-  report=$(gatling "$RATE" "$SECONDS_RUN")
+  gatling 100 "$WARMUP" "$OUT/warmup-$setting.log"
+  gatling "$RATE" "$SECONDS_RUN" "$OUT/gatling-$setting.log"
   rss=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status)
   cpu=$(ps -o cputime= -p "$pid" | tr -d ' ')
   kill "$pid"; wait "$pid" || true; pid=""
   rm -rf "$data"
-  rows+=("$(python3 - "$report/js/stats.json" "$setting" "$rss" "$cpu" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))["stats"]
-n = s["numberOfRequests"]
+  rows+=("$(python3 - "$OUT/gatling-$setting.log" "$setting" "$rss" "$cpu" <<'PY'
+import re, sys
+# Gatling's console summary: "> request count | total | OK | KO" and so on.
+stats = {}
+block = open(sys.argv[1]).read().split("---- Global Information", 1)[1].split("---- Response", 1)[0]
+for line in block.splitlines():
+    if line.startswith(">"):
+        cells = [c.strip() for c in line[1:].split("|")]
+        stats[cells[0]] = cells[1:]
+def total(key):
+    return stats[key][0]
 label = "off" if sys.argv[2] == "off" else f"{float(sys.argv[2]) * 100:.0f} %"
-print(f"| {label} | {n['total']} | {n['ko']} | {s['meanNumberOfRequestsPerSecond']['total']:.0f}/s "
-      f"| {s['percentiles1']['total']} ms | {s['percentiles3']['total']} ms | {s['percentiles4']['total']} ms "
-      f"| {sys.argv[3]} MB | {sys.argv[4]} |")
+ko = stats["request count"][2]
+print(f"| {label} | {total('request count')} | {0 if ko == '-' else ko} | {total('mean throughput (rps)')}/s "
+      f"| {total('response time 50th percentile (ms)')} ms | {total('response time 95th percentile (ms)')} ms "
+      f"| {total('response time 99th percentile (ms)')} ms | {sys.argv[3]} MB | {sys.argv[4]} |")
 PY
 )")
 done
