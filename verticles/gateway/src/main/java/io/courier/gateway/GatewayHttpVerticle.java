@@ -47,12 +47,21 @@ public final class GatewayHttpVerticle extends VerticleBase {
             })
         .map(this::router)
         .compose(
-            router ->
-                vertx
-                    .createHttpServer(
-                        new HttpServerOptions().setHost(config.host()).setPort(config.port()))
-                    .requestHandler(router)
-                    .listen())
+            router -> {
+              HeaderDeadline deadline = new HeaderDeadline(vertx, config.headerTimeoutMs());
+              return vertx
+                  .createHttpServer(
+                      new HttpServerOptions()
+                          .setHost(config.host())
+                          .setPort(config.port())
+                          .setMaxHeaderSize(config.maxHeaderBytes())
+                          .setMaxInitialLineLength(config.maxUriLength())
+                          .setIdleTimeout((int) config.idleTimeoutMs())
+                          .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS))
+                  .connectionHandler(deadline::opened)
+                  .requestHandler(deadline.guard(router))
+                  .listen();
+            })
         .onSuccess(this::announce);
   }
 
@@ -79,14 +88,15 @@ public final class GatewayHttpVerticle extends VerticleBase {
     router
         .get("/health/ready")
         .handler(HealthCheckHandler.createWithHealthChecks(context.readiness()));
+    // A little more than the calls' own deadline, so they answer first with a precise problem.
+    // Armed before the body is read, so a body that trickles in (slow-loris) times out too.
+    router.route("/api/*").handler(TimeoutHandler.create(config.requestTimeoutMs() + 500, 503));
     router
         .route("/api/*")
         .handler(
             BodyHandler.create(false)
                 .setBodyLimit(config.maxBodyBytes())
                 .setHandleFileUploads(false));
-    // A little more than the calls' own deadline, so they answer first with a precise problem.
-    router.route("/api/*").handler(TimeoutHandler.create(config.requestTimeoutMs() + 500, 503));
     router.route("/*").subRouter(builder.createRouter());
     router.route().failureHandler(Problems::onFailure);
     router.errorHandler(404, Problems::onError);

@@ -216,6 +216,12 @@ public record CourierConfig(
    * @param grpcPort port of the gateway's gRPC API (OrderService); 0 picks a free one
    * @param maxBodyBytes largest request body accepted; larger ones get 413
    * @param requestTimeoutMs how long a request may take before the gateway answers 503
+   * @param maxHeaderBytes largest total size of a request's headers; larger ones get 431
+   * @param maxUriLength longest request line; longer ones get 414
+   * @param headerTimeoutMs how long a connection may take to send a request's line and headers
+   *     (counted from its opening, or from the previous response); slower ones are closed, so a
+   *     client dripping bytes (slow-loris) cannot hold a connection
+   * @param idleTimeoutMs how long a connection may stay silent before it is closed
    */
   public record GatewayConfig(
       String host,
@@ -223,7 +229,11 @@ public record CourierConfig(
       int instances,
       int grpcPort,
       int maxBodyBytes,
-      long requestTimeoutMs) {}
+      long requestTimeoutMs,
+      int maxHeaderBytes,
+      int maxUriLength,
+      long headerTimeoutMs,
+      long idleTimeoutMs) {}
 
   /**
    * The reference order flow's services.

@@ -75,6 +75,10 @@ public final class ConfigValidator {
     port("gateway.grpcPort", config.gateway().grpcPort());
     atLeast("gateway.maxBodyBytes", config.gateway().maxBodyBytes(), 256);
     atLeast("gateway.requestTimeoutMs", config.gateway().requestTimeoutMs(), 1);
+    atLeast("gateway.maxHeaderBytes", config.gateway().maxHeaderBytes(), 1024);
+    atLeast("gateway.maxUriLength", config.gateway().maxUriLength(), 256);
+    atLeast("gateway.headerTimeoutMs", config.gateway().headerTimeoutMs(), 100);
+    atLeast("gateway.idleTimeoutMs", config.gateway().idleTimeoutMs(), 1000);
     services(config);
     return List.copyOf(problems);
   }
