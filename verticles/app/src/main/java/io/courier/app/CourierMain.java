@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
       RolesCommand.class,
       SendCommand.class,
       TailCommand.class,
-      DltCommand.class
+      DltCommand.class,
+      CertsCommand.class
     })
 public final class CourierMain implements Runnable {
 

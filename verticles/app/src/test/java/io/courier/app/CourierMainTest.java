@@ -84,4 +84,39 @@ class CourierMainTest {
     assertThat(execute("config", "--env")).isZero();
     assertThat(out.toString()).contains("COURIER_GATEWAY_PORT", "COURIER_KAFKA_BOOTSTRAP_SERVERS");
   }
+
+  @org.junit.jupiter.api.Test
+  @org.junit.jupiter.api.DisplayName(
+      "certs dev writes a CA and per-role certificates naming the role, signed by that CA")
+  void shouldWriteDevCertificates(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    assertThat(execute("certs", "dev", "--dir", dir.toString(), "--roles", "gateway,order-service"))
+        .as(err.toString())
+        .isZero();
+
+    var factory = java.security.cert.CertificateFactory.getInstance("X.509");
+    java.security.cert.X509Certificate ca;
+    try (var in = java.nio.file.Files.newInputStream(dir.resolve("ca.pem"))) {
+      ca = (java.security.cert.X509Certificate) factory.generateCertificate(in);
+    }
+    for (String role : java.util.List.of("gateway", "order-service")) {
+      java.security.cert.X509Certificate leaf;
+      try (var in = java.nio.file.Files.newInputStream(dir.resolve(role + ".pem"))) {
+        leaf = (java.security.cert.X509Certificate) factory.generateCertificate(in);
+      }
+      leaf.verify(ca.getPublicKey());
+      leaf.checkValidity();
+      assertThat(leaf.getSubjectAlternativeNames())
+          .anySatisfy(san -> assertThat(san.get(1)).isEqualTo("spiffe://courier/" + role))
+          .anySatisfy(san -> assertThat(san.get(1)).isEqualTo("127.0.0.1"));
+      assertThat(java.nio.file.Files.readString(dir.resolve(role + "-key.pem")))
+          .startsWith("-----BEGIN PRIVATE KEY-----");
+      assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve(role + "-key.pem")))
+          .containsExactlyInAnyOrder(
+              java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+              java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    }
+    assertThat(execute("certs", "prod")).isEqualTo(2);
+    assertThat(err.toString()).contains("only `courier certs dev` exists");
+  }
 }

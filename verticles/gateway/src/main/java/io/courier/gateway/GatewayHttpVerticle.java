@@ -31,6 +31,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
   private final RoleContext context;
   private Backends backends;
   private HttpServer server;
+  private EdgeTls tls;
 
   public GatewayHttpVerticle(RoleContext context) {
     this.context = context;
@@ -49,24 +50,35 @@ public final class GatewayHttpVerticle extends VerticleBase {
         .compose(
             router -> {
               HeaderDeadline deadline = new HeaderDeadline(vertx, config.headerTimeoutMs());
+              tls = new EdgeTls(vertx, config.tls());
+              HttpServerOptions plain =
+                  new HttpServerOptions()
+                      .setHost(config.host())
+                      .setPort(config.port())
+                      .setMaxHeaderSize(config.maxHeaderBytes())
+                      .setMaxInitialLineLength(config.maxUriLength())
+                      .setIdleTimeout((int) config.idleTimeoutMs())
+                      .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+              // The PEM files are read on a worker, not on this event loop.
               return vertx
-                  .createHttpServer(
-                      new HttpServerOptions()
-                          .setHost(config.host())
-                          .setPort(config.port())
-                          .setMaxHeaderSize(config.maxHeaderBytes())
-                          .setMaxInitialLineLength(config.maxUriLength())
-                          .setIdleTimeout((int) config.idleTimeoutMs())
-                          .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS))
-                  .connectionHandler(deadline::opened)
-                  .requestHandler(deadline.guard(router))
-                  .listen();
+                  .<HttpServerOptions>executeBlocking(() -> tls.apply(plain), false)
+                  .<HttpServer>compose(
+                      options ->
+                          vertx
+                              .createHttpServer(options)
+                              .connectionHandler(deadline::opened)
+                              .requestHandler(deadline.guard(router))
+                              .listen())
+                  .onSuccess(tls::watch);
             })
         .onSuccess(this::announce);
   }
 
   @Override
   public Future<?> stop() {
+    if (tls != null) {
+      tls.stop();
+    }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown();
     return closed.eventually(() -> backends == null ? Future.succeededFuture() : backends.close());
   }
@@ -106,7 +118,11 @@ public final class GatewayHttpVerticle extends VerticleBase {
 
   private void announce(HttpServer listening) {
     server = listening;
-    String url = "http://" + context.config().gateway().host() + ":" + listening.actualPort();
+    String url =
+        (context.config().gateway().tls().enabled() ? "https://" : "http://")
+            + context.config().gateway().host()
+            + ":"
+            + listening.actualPort();
     context.announce("gateway", url);
     LOG.info("gateway listening on {}", url);
   }

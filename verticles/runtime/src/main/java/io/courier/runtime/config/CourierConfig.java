@@ -222,6 +222,7 @@ public record CourierConfig(
    *     (counted from its opening, or from the previous response); slower ones are closed, so a
    *     client dripping bytes (slow-loris) cannot hold a connection
    * @param idleTimeoutMs how long a connection may stay silent before it is closed
+   * @param tls HTTPS for the REST API
    */
   public record GatewayConfig(
       String host,
@@ -233,7 +234,19 @@ public record CourierConfig(
       int maxHeaderBytes,
       int maxUriLength,
       long headerTimeoutMs,
-      long idleTimeoutMs) {}
+      long idleTimeoutMs,
+      TlsConfig tls) {}
+
+  /**
+   * A TLS server identity from PEM files, reloaded when they change (rotation without restart). TLS
+   * 1.2 and 1.3 only, AEAD cipher suites only, HTTP/1.1 and HTTP/2 by ALPN.
+   *
+   * @param enabled false serves plain HTTP
+   * @param certFile the certificate chain, PEM (leaf first)
+   * @param keyFile its private key, PEM (PKCS#8)
+   * @param reloadPeriodMs how often the files are checked for changes
+   */
+  public record TlsConfig(boolean enabled, String certFile, String keyFile, long reloadPeriodMs) {}
 
   /**
    * The reference order flow's services.

@@ -322,6 +322,34 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("refuses TLS at the gateway without readable certificate and key files")
+  void shouldRefuseTlsWithoutFiles() throws IOException {
+    Path file =
+        file(
+            "{\"gateway\": {\"tls\": {\"enabled\": true, \"certFile\": \"/nope/gw.pem\"}},"
+                + " \"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith(
+                                    "key 'gateway.tls.certFile' ("
+                                        + file
+                                        + ") names '/nope/gw.pem'")
+                                .contains("not a readable file"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .contains("gateway.tls.keyFile")
+                                .contains("a PEM private key")));
+  }
+
+  @Test
   @DisplayName("refuses a quiet period as long as the drain, and a bad management port")
   void shouldRefuseQuietPeriodPastTheDrain() throws IOException {
     Path file =

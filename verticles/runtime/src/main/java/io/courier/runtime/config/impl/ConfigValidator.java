@@ -79,6 +79,11 @@ public final class ConfigValidator {
     atLeast("gateway.maxUriLength", config.gateway().maxUriLength(), 256);
     atLeast("gateway.headerTimeoutMs", config.gateway().headerTimeoutMs(), 100);
     atLeast("gateway.idleTimeoutMs", config.gateway().idleTimeoutMs(), 1000);
+    if (config.gateway().tls().enabled()) {
+      existingFile("gateway.tls.certFile", config.gateway().tls().certFile(), "a PEM certificate");
+      existingFile("gateway.tls.keyFile", config.gateway().tls().keyFile(), "a PEM private key");
+      atLeast("gateway.tls.reloadPeriodMs", config.gateway().tls().reloadPeriodMs(), 100);
+    }
     services(config);
     return List.copyOf(problems);
   }
@@ -111,8 +116,12 @@ public final class ConfigValidator {
   }
 
   private void existingFile(String key, String value) {
+    existingFile(key, value, "a JSON file");
+  }
+
+  private void existingFile(String key, String value, String what) {
     if (value.isBlank()) {
-      problems.add(missing(key, "a JSON file"));
+      problems.add(missing(key, what));
     } else if (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(value))) {
       problems.add(
           "key '"

@@ -1,0 +1,134 @@
+package io.courier.gateway;
+
+import io.courier.runtime.config.CourierConfig.TlsConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.ServerSSLOptions;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's TLS: TLS 1.2 and 1.3 with AEAD suites only, HTTP/2 or HTTP/1.1 by ALPN, the
+ * identity read from PEM files and swapped in place when they change. A changed file that does not
+ * load (half written, wrong key, not PEM) is reported and the current identity stays.
+ */
+final class EdgeTls {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EdgeTls.class);
+
+  static final Set<String> PROTOCOLS = Set.of("TLSv1.2", "TLSv1.3");
+
+  /** Forward-secret AEAD suites: TLS 1.3's three, and ECDHE with GCM or ChaCha20 for 1.2. */
+  static final List<String> CIPHER_SUITES =
+      List.of(
+          "TLS_AES_128_GCM_SHA256",
+          "TLS_AES_256_GCM_SHA384",
+          "TLS_CHACHA20_POLY1305_SHA256",
+          "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+          "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+          "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+          "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+          "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+          "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+  private final Vertx vertx;
+  private final TlsConfig config;
+  private String loaded = "";
+  private String refused = "";
+  private long timer = -1;
+
+  EdgeTls(Vertx vertx, TlsConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  /** Adds TLS to the server options (the files are read now, on the caller's worker). */
+  HttpServerOptions apply(HttpServerOptions options) {
+    if (!config.enabled()) {
+      return options;
+    }
+    options.setSsl(true).setUseAlpn(true).setKeyCertOptions(pem(read()));
+    options.setEnabledSecureTransportProtocols(PROTOCOLS);
+    CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
+    return options;
+  }
+
+  /** Starts watching the files of a listening server. */
+  void watch(HttpServer server) {
+    if (!config.enabled()) {
+      return;
+    }
+    timer = vertx.setPeriodic(config.reloadPeriodMs(), id -> reload(server));
+  }
+
+  void stop() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+  }
+
+  private void reload(HttpServer server) {
+    vertx
+        .executeBlocking(this::read, false)
+        .compose(
+            files -> {
+              if (files.fingerprint().equals(loaded) || files.fingerprint().equals(refused)) {
+                return Future.succeededFuture(false);
+              }
+              refused = files.fingerprint();
+              ServerSSLOptions ssl =
+                  new ServerSSLOptions()
+                      .setKeyCertOptions(pem(files))
+                      .setUseAlpn(true)
+                      .setEnabledSecureTransportProtocols(PROTOCOLS);
+              CIPHER_SUITES.forEach(ssl::addEnabledCipherSuite);
+              return server
+                  .updateSSLOptions(ssl)
+                  .map(
+                      updated -> {
+                        loaded = files.fingerprint();
+                        refused = "";
+                        LOG.info(
+                            "gateway TLS identity reloaded from {} and {}",
+                            config.certFile(),
+                            config.keyFile());
+                        return updated;
+                      });
+            })
+        .onFailure(
+            e ->
+                LOG.error(
+                    "gateway TLS files {} / {} changed but do not load; the current identity stays:"
+                        + " {}",
+                    config.certFile(),
+                    config.keyFile(),
+                    e.getMessage()));
+  }
+
+  private record Files(Buffer cert, Buffer key) {
+    String fingerprint() {
+      return cert.length() + ":" + cert.toString().hashCode() + ":" + key.toString().hashCode();
+    }
+  }
+
+  private Files read() {
+    Files files =
+        new Files(
+            vertx.fileSystem().readFileBlocking(config.certFile()),
+            vertx.fileSystem().readFileBlocking(config.keyFile()));
+    if (loaded.isEmpty()) {
+      loaded = files.fingerprint();
+    }
+    return files;
+  }
+
+  private static PemKeyCertOptions pem(Files files) {
+    return new PemKeyCertOptions().setCertValue(files.cert()).setKeyValue(files.key());
+  }
+}
