@@ -42,6 +42,43 @@ final class CourierProcess {
                     new IllegalStateException(name + " exited with " + process.exitValue())));
   }
 
+  /**
+   * The environment every member of a loopback test cluster shares: cluster name and the three
+   * members, Kafka, the policy and seed files, fixed gRPC ports for the user and inventory
+   * services, a fast simulated provider and short retry delays.
+   */
+  static Map<String, String> clusterEnv(
+      String clusterName, int[] hazelcastPorts, String bootstrapServers, FlowSeeds seeds)
+      throws IOException {
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("COURIER_CLUSTER_NAME", clusterName);
+    env.put(
+        "COURIER_CLUSTER_MEMBERS",
+        java.util.Arrays.stream(hazelcastPorts)
+            .mapToObj(p -> "127.0.0.1:" + p)
+            .collect(java.util.stream.Collectors.joining(",")));
+    env.put("COURIER_KAFKA_BOOTSTRAP_SERVERS", bootstrapServers);
+    env.put(
+        "COURIER_RESILIENCE_POLICY_FILE",
+        Path.of("../../conf/resilience.json").toAbsolutePath().normalize().toString());
+    env.put("COURIER_SERVICES_USER_SEED_FILE", seeds.users().toString());
+    env.put("COURIER_SERVICES_INVENTORY_SEED_FILE", seeds.inventory().toString());
+    env.put("COURIER_SERVICES_USER_GRPC_PORT", Integer.toString(freePort()));
+    env.put("COURIER_SERVICES_INVENTORY_GRPC_PORT", Integer.toString(freePort()));
+    env.put("COURIER_SERVICES_PAYMENT_PROVIDER_LATENCY_MS", "5");
+    env.put("COURIER_GATEWAY_GRPC_PORT", "0");
+    env.put("COURIER_KAFKA_CONSUMER_RETRY_DELAY_MS", "500");
+    return env;
+  }
+
+  /** A port free on 127.0.0.1 right now. */
+  static int freePort() throws IOException {
+    try (java.net.ServerSocket socket =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      return socket.getLocalPort();
+    }
+  }
+
   static CourierProcess start(
       String name, Path jar, Path workDir, Path config, Map<String, String> env)
       throws IOException {

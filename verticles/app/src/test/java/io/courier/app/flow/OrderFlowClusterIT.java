@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -65,23 +63,11 @@ class OrderFlowClusterIT {
   void shouldSurviveKilledOrderAndInventoryProcesses(EmbeddedKafkaBroker kafka) throws Exception {
     String run = "c" + UUID.randomUUID().toString().substring(0, 8) + "-";
     FlowSeeds seeds = FlowSeeds.write(work, run, 20, 100, 200);
-    int[] hz = {freePort(), freePort(), freePort()};
-    int http = freePort();
-    Map<String, String> common = new HashMap<>();
-    common.put("COURIER_CLUSTER_NAME", "flow-" + run);
-    common.put(
-        "COURIER_CLUSTER_MEMBERS",
-        "127.0.0.1:" + hz[0] + ",127.0.0.1:" + hz[1] + ",127.0.0.1:" + hz[2]);
-    common.put("COURIER_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-    common.put("COURIER_RESILIENCE_POLICY_FILE", ROOT.resolve("conf/resilience.json").toString());
-    common.put("COURIER_SERVICES_USER_SEED_FILE", seeds.users().toString());
-    common.put("COURIER_SERVICES_INVENTORY_SEED_FILE", seeds.inventory().toString());
-    common.put("COURIER_SERVICES_USER_GRPC_PORT", Integer.toString(freePort()));
-    common.put("COURIER_SERVICES_INVENTORY_GRPC_PORT", Integer.toString(freePort()));
-    common.put("COURIER_SERVICES_PAYMENT_PROVIDER_LATENCY_MS", "5");
+    int[] hz = {CourierProcess.freePort(), CourierProcess.freePort(), CourierProcess.freePort()};
+    int http = CourierProcess.freePort();
+    Map<String, String> common =
+        CourierProcess.clusterEnv("flow-" + run, hz, kafka.bootstrapServers(), seeds);
     common.put("COURIER_GATEWAY_PORT", Integer.toString(http));
-    common.put("COURIER_GATEWAY_GRPC_PORT", "0");
-    common.put("COURIER_KAFKA_CONSUMER_RETRY_DELAY_MS", "500");
     Map<String, Map<String, String>> envs = new HashMap<>();
     envs.put("edge", env(common, hz[0], "gateway,notification-service"));
     envs.put("orders", env(common, hz[1], "order-service,payment-service"));
@@ -186,11 +172,5 @@ class OrderFlowClusterIT {
             () -> {},
             java.util.concurrent.CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS))
         .join();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    }
   }
 }

@@ -912,7 +912,6 @@ class OrderFlowIT {
     assertThat(placed.status()).isEqualTo(202);
     awaitTerminal(placed.orderId());
     String admin = runtime.endpoints().get("admin");
-    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
     FlowClient.awaitUntil(
         "consumer partitions in the admin view",
         Duration.ofSeconds(20),
@@ -942,38 +941,28 @@ class OrderFlowIT {
         .startsWith("127.0.0.1:");
 
     String logger = admin + "/loggers/io.courier.order";
-    java.net.http.HttpResponse<String> set =
-        http.send(
-            java.net.http.HttpRequest.newBuilder(java.net.URI.create(logger))
-                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"level\":\"debug\"}"))
-                .build(),
-            java.net.http.HttpResponse.BodyHandlers.ofString());
+    java.net.http.HttpResponse<String> set = put(logger, "{\"level\":\"debug\"}");
     assertThat(set.statusCode()).isEqualTo(200);
     assertThat(new JsonObject(scrape(logger)).getString("effectiveLevel")).isEqualTo("DEBUG");
     assertThat(org.slf4j.LoggerFactory.getLogger("io.courier.order.OrderVerticle").isDebugEnabled())
         .isTrue();
-    java.net.http.HttpResponse<String> bad =
-        http.send(
-            java.net.http.HttpRequest.newBuilder(java.net.URI.create(logger))
-                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"level\":\"LOUD\"}"))
-                .build(),
-            java.net.http.HttpResponse.BodyHandlers.ofString());
+    java.net.http.HttpResponse<String> bad = put(logger, "{\"level\":\"LOUD\"}");
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(bad.body()).contains("unknown level 'LOUD'");
-    java.net.http.HttpResponse<String> notJson =
-        http.send(
-            java.net.http.HttpRequest.newBuilder(java.net.URI.create(logger))
-                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("level=INFO"))
-                .build(),
-            java.net.http.HttpResponse.BodyHandlers.ofString());
+    java.net.http.HttpResponse<String> notJson = put(logger, "level=INFO");
     assertThat(notJson.statusCode()).isEqualTo(400);
     assertThat(scrapeStatus(admin + "/loggers/bad%20name")).isEqualTo(400);
-    http.send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(logger))
-            .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"level\":\"INFO\"}"))
-            .build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
+    put(logger, "{\"level\":\"INFO\"}");
     assertThat(new JsonObject(scrape(logger)).getString("level")).isEqualTo("INFO");
+  }
+
+  private static java.net.http.HttpResponse<String> put(String url, String body) throws Exception {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
   }
 
   private static int scrapeStatus(String url) throws Exception {

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -77,21 +75,9 @@ class RollingRestartIT {
   void shouldRollWithoutFailedRequests(EmbeddedKafkaBroker kafka) throws Exception {
     String run = "r" + UUID.randomUUID().toString().substring(0, 8) + "-";
     FlowSeeds seeds = FlowSeeds.write(work, run, 20, 100, 300);
-    int[] hz = {freePort(), freePort(), freePort()};
-    Map<String, String> common = new HashMap<>();
-    common.put("COURIER_CLUSTER_NAME", "rolling-" + run);
-    common.put(
-        "COURIER_CLUSTER_MEMBERS",
-        "127.0.0.1:" + hz[0] + ",127.0.0.1:" + hz[1] + ",127.0.0.1:" + hz[2]);
-    common.put("COURIER_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-    common.put("COURIER_RESILIENCE_POLICY_FILE", ROOT.resolve("conf/resilience.json").toString());
-    common.put("COURIER_SERVICES_USER_SEED_FILE", seeds.users().toString());
-    common.put("COURIER_SERVICES_INVENTORY_SEED_FILE", seeds.inventory().toString());
-    common.put("COURIER_SERVICES_USER_GRPC_PORT", Integer.toString(freePort()));
-    common.put("COURIER_SERVICES_INVENTORY_GRPC_PORT", Integer.toString(freePort()));
-    common.put("COURIER_SERVICES_PAYMENT_PROVIDER_LATENCY_MS", "5");
-    common.put("COURIER_GATEWAY_GRPC_PORT", "0");
-    common.put("COURIER_KAFKA_CONSUMER_RETRY_DELAY_MS", "500");
+    int[] hz = {CourierProcess.freePort(), CourierProcess.freePort(), CourierProcess.freePort()};
+    Map<String, String> common =
+        CourierProcess.clusterEnv("rolling-" + run, hz, kafka.bootstrapServers(), seeds);
     // What a preStop hook does in Kubernetes: readiness is down for a while before anything stops.
     common.put("COURIER_SHUTDOWN_QUIET_PERIOD_MS", "1500");
     common.put("COURIER_SHUTDOWN_DRAIN_TIMEOUT_MS", "20000");
@@ -331,8 +317,8 @@ class RollingRestartIT {
     Map<String, String> env = new HashMap<>(common);
     env.put("COURIER_CLUSTER_PORT", Integer.toString(hzPort));
     env.put("COURIER_ROLES", roles);
-    env.put("COURIER_MANAGEMENT_PORT", Integer.toString(freePort()));
-    env.put("COURIER_GATEWAY_PORT", Integer.toString(freePort()));
+    env.put("COURIER_MANAGEMENT_PORT", Integer.toString(CourierProcess.freePort()));
+    env.put("COURIER_GATEWAY_PORT", Integer.toString(CourierProcess.freePort()));
     return env;
   }
 
@@ -355,12 +341,6 @@ class RollingRestartIT {
             () -> {},
             java.util.concurrent.CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS))
         .join();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    }
   }
 
   /** One process of the cluster: its environment, whether it runs a gateway, its current JVM. */

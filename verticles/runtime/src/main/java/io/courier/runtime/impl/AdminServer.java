@@ -9,8 +9,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
@@ -41,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * Every process announces itself in the cluster-wide map {@value #PROCESSES} once ready and leaves
  * it when it drains; entries of members that are gone are not shown.
  */
-public final class AdminServer {
+public final class AdminServer extends JsonHttpServer {
 
   /** Cluster-wide map of running processes: member id to their announcement. */
   public static final String PROCESSES = "courier.admin.processes";
@@ -50,32 +48,14 @@ public final class AdminServer {
   private static final Set<String> LEVELS =
       Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
 
-  private final Vertx vertx;
   private final Supplier<JsonObject> self;
-  private HttpServer server;
 
   /**
    * @param self this process's announcement: roles, state, endpoints
    */
   public AdminServer(Vertx vertx, Supplier<JsonObject> self) {
-    this.vertx = vertx;
+    super(vertx);
     this.self = self;
-  }
-
-  public Future<Integer> listen(String host, int port) {
-    return vertx
-        .createHttpServer(new HttpServerOptions().setHost(host).setPort(port).setIdleTimeout(30))
-        .requestHandler(this::handle)
-        .listen()
-        .map(
-            listening -> {
-              server = listening;
-              return listening.actualPort();
-            });
-  }
-
-  public Future<Void> close() {
-    return server == null ? Future.succeededFuture() : server.close();
   }
 
   /** Puts this process in the cluster-wide map (done once the process is ready). */
@@ -88,7 +68,8 @@ public final class AdminServer {
     return processes(vertx).compose(map -> map.remove(memberId(vertx))).mapEmpty();
   }
 
-  private void handle(HttpServerRequest request) {
+  @Override
+  protected void handle(HttpServerRequest request) {
     String path = request.path();
     if (path.equals("/admin") && request.method() == HttpMethod.GET) {
       view()
@@ -231,14 +212,5 @@ public final class AdminServer {
         .put("logger", name)
         .put("level", logger.getLevel() == null ? null : logger.getLevel().toString())
         .put("effectiveLevel", logger.getEffectiveLevel().toString());
-  }
-
-  private static void answer(HttpServerRequest request, int status, JsonObject body) {
-    request
-        .response()
-        .setStatusCode(status)
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Cache-Control", "no-store")
-        .end(body.encodePrettily());
   }
 }

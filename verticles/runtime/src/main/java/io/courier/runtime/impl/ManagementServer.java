@@ -1,11 +1,8 @@
 package io.courier.runtime.impl;
 
 import io.courier.runtime.metrics.CourierMetrics;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.CheckResult;
@@ -18,43 +15,25 @@ import java.util.function.BooleanSupplier;
  * 200 or 503 with the checks as JSON. It starts before any role and stops after the last one, so
  * probes see a process starting, ready, draining and stopping.
  */
-public final class ManagementServer {
+public final class ManagementServer extends JsonHttpServer {
 
-  private final Vertx vertx;
   private final HealthChecks liveness;
   private final HealthChecks readiness;
   private final BooleanSupplier started;
-  private HttpServer server;
 
   /**
    * @param started whether start-up has finished (Kubernetes' startup probe)
    */
   public ManagementServer(
       Vertx vertx, HealthChecks liveness, HealthChecks readiness, BooleanSupplier started) {
-    this.vertx = vertx;
+    super(vertx);
     this.liveness = liveness;
     this.readiness = readiness;
     this.started = started;
   }
 
-  /** Listens on {@code host:port}; the result is the actual port. */
-  public Future<Integer> listen(String host, int port) {
-    return vertx
-        .createHttpServer(new HttpServerOptions().setHost(host).setPort(port).setIdleTimeout(30))
-        .requestHandler(this::handle)
-        .listen()
-        .map(
-            listening -> {
-              server = listening;
-              return listening.actualPort();
-            });
-  }
-
-  public Future<Void> close() {
-    return server == null ? Future.succeededFuture() : server.close();
-  }
-
-  private void handle(HttpServerRequest request) {
+  @Override
+  protected void handle(HttpServerRequest request) {
     if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
       answer(request, 405, new JsonObject().put("error", "only GET and HEAD"));
       return;
@@ -110,14 +89,5 @@ public final class ManagementServer {
               boolean up = Boolean.TRUE.equals(result.getUp());
               answer(request, up ? 200 : 503, result.toJson());
             });
-  }
-
-  private static void answer(HttpServerRequest request, int status, JsonObject body) {
-    request
-        .response()
-        .setStatusCode(status)
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Cache-Control", "no-store")
-        .end(body.encode());
   }
 }
