@@ -66,6 +66,10 @@ public final class CourierMetrics {
       return Optional.empty();
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // Unbounded tags Vert.x adds to some meters whatever the label set (an HTTP client pool is
+    // named after its peer's host:port): dropped, which also keeps every meter name's tag keys the
+    // same, as Prometheus requires.
+    registry.config().meterFilter(MeterFilter.ignoreTags("pool_name", "remote", "local", "path"));
     registry.config().meterFilter(histograms(config));
     options.setMetricsOptions(
         new MicrometerMetricsOptions()
