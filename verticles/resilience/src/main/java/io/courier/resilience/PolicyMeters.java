@@ -27,6 +27,9 @@ final class PolicyMeters {
   private final Counter retries;
   private final Counter rejections;
 
+  /** One timer per outcome (a bounded set), looked up once rather than on every call. */
+  private final Map<String, Timer> calls = new ConcurrentHashMap<>();
+
   private PolicyMeters(MeterRegistry registry, String target) {
     this.registry = registry;
     this.target = target;
@@ -82,10 +85,14 @@ final class PolicyMeters {
 
   /** A whole call (all its attempts) ended. */
   void finished(long startNanos, Throwable failure) {
-    Timer.builder("courier.resilience.calls")
-        .description("Calls through the resilience layer, all attempts included")
-        .tags("target", target, "outcome", outcome(failure))
-        .register(registry)
+    calls
+        .computeIfAbsent(
+            outcome(failure),
+            outcome ->
+                Timer.builder("courier.resilience.calls")
+                    .description("Calls through the resilience layer, all attempts included")
+                    .tags("target", target, "outcome", outcome)
+                    .register(registry))
         .record(System.nanoTime() - startNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 

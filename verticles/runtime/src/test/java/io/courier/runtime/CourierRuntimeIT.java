@@ -195,16 +195,7 @@ class CourierRuntimeIT {
   }
 
   private Role journalRole(String name) {
-    return TestRoles.lifecycle(
-        name,
-        (context, vertx) -> {
-          journal.add("start " + name);
-          return Future.succeededFuture();
-        },
-        () -> {
-          journal.add("stop " + name);
-          return Future.succeededFuture();
-        });
+    return TestRoles.journaling(name, journal);
   }
 
   private static Role role(String name, java.util.function.Function<RoleContext, Future<?>> start) {

@@ -177,15 +177,6 @@ class ManagementServerIT {
   }
 
   private Role journalRole(String name) {
-    return TestRoles.lifecycle(
-        name,
-        (context, vertx) -> {
-          journal.add("start " + name);
-          return Future.succeededFuture();
-        },
-        () -> {
-          journal.add("stop " + name);
-          return Future.succeededFuture();
-        });
+    return TestRoles.journaling(name, journal);
   }
 }

@@ -16,6 +16,22 @@ final class TestRoles {
     return lifecycle(name, start, Future::succeededFuture);
   }
 
+  /**
+   * A role that writes "start NAME" and "stop NAME" into {@code journal} as it deploys and goes.
+   */
+  static Role journaling(String name, List<String> journal) {
+    return lifecycle(
+        name,
+        (context, vertx) -> {
+          journal.add("start " + name);
+          return Future.succeededFuture();
+        },
+        () -> {
+          journal.add("stop " + name);
+          return Future.succeededFuture();
+        });
+  }
+
   /** A role whose single verticle runs {@code start} on deploy and {@code stop} on undeploy. */
   static Role lifecycle(
       String name,

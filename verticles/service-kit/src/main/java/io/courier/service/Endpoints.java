@@ -39,9 +39,11 @@ public final class Endpoints {
       service.methodDescriptors().forEach(m -> methods.add(service.pathOfMethod(m.getName())));
     }
     MeterRegistry registry = CourierMetrics.registry(vertx);
+    // One timer per method and status of this server, looked up once rather than per call.
+    java.util.Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
     return vertx
         .createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
-        .requestHandler(request -> measured(registry, methods, request, grpc))
+        .requestHandler(request -> measured(registry, timers, methods, request, grpc))
         .listen();
   }
 
@@ -52,6 +54,7 @@ public final class Endpoints {
    */
   private static void measured(
       MeterRegistry registry,
+      java.util.Map<String, Timer> timers,
       java.util.Set<String> methods,
       io.vertx.core.http.HttpServerRequest request,
       GrpcServer grpc) {
@@ -64,10 +67,15 @@ public final class Endpoints {
           if (status == null) {
             status = response.headers().get("grpc-status");
           }
-          Timer.builder("courier.grpc.server")
-              .description("gRPC calls served, by method and grpc-status")
-              .tags("method", method, "status", grpcStatusName(status))
-              .register(registry)
+          String name = grpcStatusName(status);
+          timers
+              .computeIfAbsent(
+                  method + ' ' + name,
+                  key ->
+                      Timer.builder("courier.grpc.server")
+                          .description("gRPC calls served, by method and grpc-status")
+                          .tags("method", method, "status", name)
+                          .register(registry))
               .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         });
     grpc.handle(request);

@@ -40,6 +40,11 @@ public final class GrpcPeer {
           System::nanoTime,
           new Random());
   private final io.micrometer.core.instrument.MeterRegistry registry;
+
+  /** Timers by method and status (bounded: the service's methods times the gRPC codes). */
+  private final java.util.Map<String, Timer> timers =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private volatile List<ServiceInstance> instances = List.of();
   private volatile long resolvedAt = Long.MIN_VALUE;
 
@@ -142,10 +147,14 @@ public final class GrpcPeer {
                 : failure instanceof java.util.concurrent.TimeoutException
                     ? "DEADLINE_EXCEEDED"
                     : "UNAVAILABLE";
-    Timer.builder("courier.grpc.client")
-        .description("gRPC call attempts, by service, method and grpc-status")
-        .tags("service", service, "method", method.methodName(), "status", status)
-        .register(registry)
+    timers
+        .computeIfAbsent(
+            method.methodName() + ' ' + status,
+            key ->
+                Timer.builder("courier.grpc.client")
+                    .description("gRPC call attempts, by service, method and grpc-status")
+                    .tags("service", service, "method", method.methodName(), "status", status)
+                    .register(registry))
         .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 

@@ -7,7 +7,6 @@ import io.courier.app.DevCertificates;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
-import io.courier.runtime.Roles;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -60,20 +59,19 @@ class EdgeTlsIT {
     ca = DevCertificates.authority("test CA " + UUID.randomUUID(), Duration.ofDays(1));
     ca.writeCertificate(certs.resolve("ca.pem"));
     DevCertificates.Issued gateway = ca.issue("gateway", Duration.ofHours(1), certs);
-    FlowSeeds seeds = FlowSeeds.write(work, "t" + UUID.randomUUID(), 5, 5, 10);
     runtime =
-        CourierRuntime.start(
-                OrderFlowIT.config(
-                    kafka,
-                    seeds,
-                    Map.of(
-                        "courier.roles", "gateway",
-                        "courier.gateway.tls.enabled", "true",
-                        "courier.gateway.tls.certFile", gateway.certificate().toString(),
-                        "courier.gateway.tls.keyFile", gateway.key().toString(),
-                        "courier.gateway.tls.reloadPeriodMs", "200")),
-                Roles.available())
-            .await(60, TimeUnit.SECONDS);
+        OrderFlowIT.startGatewayOnly(
+            kafka,
+            work,
+            Map.of(
+                "courier.gateway.tls.enabled",
+                "true",
+                "courier.gateway.tls.certFile",
+                gateway.certificate().toString(),
+                "courier.gateway.tls.keyFile",
+                gateway.key().toString(),
+                "courier.gateway.tls.reloadPeriodMs",
+                "200"));
     assertThat(runtime.endpoints().get("gateway")).startsWith("https://");
     port = URI.create(runtime.endpoints().get("gateway")).getPort();
     vertx = Vertx.vertx();

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
-import io.courier.runtime.Roles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,19 +46,14 @@ class HostileInputIT {
 
   @BeforeAll
   void start(EmbeddedKafkaBroker kafka) throws Exception {
-    FlowSeeds seeds = FlowSeeds.write(work, "h" + UUID.randomUUID(), 5, 5, 10);
     runtime =
-        CourierRuntime.start(
-                OrderFlowIT.config(
-                    kafka,
-                    seeds,
-                    Map.of(
-                        "courier.roles", "gateway",
-                        "courier.gateway.headerTimeoutMs", Long.toString(HEADER_TIMEOUT_MS),
-                        "courier.gateway.idleTimeoutMs", "3000",
-                        "courier.gateway.requestTimeoutMs", "1000")),
-                Roles.available())
-            .await(60, TimeUnit.SECONDS);
+        OrderFlowIT.startGatewayOnly(
+            kafka,
+            work,
+            Map.of(
+                "courier.gateway.headerTimeoutMs", Long.toString(HEADER_TIMEOUT_MS),
+                "courier.gateway.idleTimeoutMs", "3000",
+                "courier.gateway.requestTimeoutMs", "1000"));
     port = URI.create(runtime.endpoints().get("gateway")).getPort();
   }
 

@@ -131,6 +131,19 @@ class OrderFlowIT {
     }
   }
 
+  /**
+   * A process running only the gateway (its backends absent), seeded with a few users and SKUs in
+   * {@code dir}, with {@code extra} configuration on top; for tests of the edge itself.
+   */
+  static CourierRuntime startGatewayOnly(
+      EmbeddedKafkaBroker kafka, Path dir, Map<String, String> extra) throws Exception {
+    FlowSeeds seeds = FlowSeeds.write(dir, "g" + UUID.randomUUID(), 5, 5, 10);
+    Map<String, String> props = new HashMap<>(extra);
+    props.put("courier.roles", "gateway");
+    return CourierRuntime.start(config(kafka, seeds, props), Roles.available())
+        .await(60, TimeUnit.SECONDS);
+  }
+
   static CourierConfig config(
       EmbeddedKafkaBroker kafka, FlowSeeds seeds, Map<String, String> extra) {
     Map<String, String> props = new HashMap<>(extra);
