@@ -41,6 +41,7 @@ final class EdgeTls {
   private final TlsConfig config;
   private String loaded = "";
   private String refused = "";
+  private String settling = "";
   private long timer = -1;
 
   EdgeTls(Vertx vertx, TlsConfig config) {
@@ -79,8 +80,16 @@ final class EdgeTls {
         .compose(
             files -> {
               if (files.fingerprint().equals(loaded) || files.fingerprint().equals(refused)) {
+                settling = "";
                 return Future.succeededFuture(false);
               }
+              // judged once two checks in a row read the same files, so a rotation caught between
+              // writing the certificate and writing its key is not reported as broken
+              if (!files.fingerprint().equals(settling)) {
+                settling = files.fingerprint();
+                return Future.succeededFuture(false);
+              }
+              settling = "";
               refused = files.fingerprint();
               ServerSSLOptions ssl =
                   new ServerSSLOptions()

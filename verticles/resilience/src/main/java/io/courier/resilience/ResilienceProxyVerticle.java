@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
  * The resilience verticle: for each target of the policy file, callers send to {@code
  * courier.resilient.<target>} and this verticle forwards to the target's address under its policy,
  * passing the remaining deadline on in {@link Deadline#HEADER}. The file is checked every reload
- * period; a valid change applies to calls that start afterwards (calls in flight finish under the
- * policy they started with), an invalid one is refused with the key named and the old policies
- * kept. Reloads are announced on {@link #RELOAD_ADDRESS}.
+ * period and a change is judged once two checks in a row read the same bytes (a file caught half
+ * written waits for the next check); a valid change applies to calls that start afterwards (calls
+ * in flight finish under the policy they started with), an invalid one is refused with the key
+ * named and the old policies kept. Reloads are announced on {@link #RELOAD_ADDRESS}.
  */
 public final class ResilienceProxyVerticle extends VerticleBase {
 
@@ -48,6 +49,7 @@ public final class ResilienceProxyVerticle extends VerticleBase {
   private long lastModified = -1;
   private long lastSize = -1;
   private long timer = -1;
+  private Buffer settling;
 
   public ResilienceProxyVerticle(String file, long reloadPeriodMs) {
     this.file = file;
@@ -81,6 +83,7 @@ public final class ResilienceProxyVerticle extends VerticleBase {
         .onSuccess(
             props -> {
               if (props.lastModifiedTime() == lastModified && props.size() == lastSize) {
+                settling = null;
                 return;
               }
               vertx
@@ -88,6 +91,13 @@ public final class ResilienceProxyVerticle extends VerticleBase {
                   .readFile(file)
                   .onSuccess(
                       content -> {
+                        // a file is applied once two checks in a row read the same bytes, so a
+                        // writer caught between truncating and writing (cp, echo >) is not judged
+                        if (!content.equals(settling)) {
+                          settling = content;
+                          return;
+                        }
+                        settling = null;
                         try {
                           apply(props, content);
                           announce(true, null);
