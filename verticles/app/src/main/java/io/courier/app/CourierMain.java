@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
       SendCommand.class,
       TailCommand.class,
       DltCommand.class,
-      CertsCommand.class
+      CertsCommand.class,
+      TokenCommand.class
     })
 public final class CourierMain implements Runnable {
 
@@ -34,7 +35,7 @@ public final class CourierMain implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "name a command: run, config, roles, send, tail or dlt");
+        spec.commandLine(), "name a command: run, config, roles, send, tail, dlt, certs or token");
   }
 
   /** The version of the JAR, from its manifest. */

@@ -135,11 +135,18 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     if (gateway != null) {
       out.printf("Try: curl -s %s/health/ready%n", gateway);
       if (runtime.endpoints().containsKey("order-service (event bus)")) {
+        String auth = "";
+        if (!config.gateway().auth().devKeyDir().isBlank()) {
+          out.printf(
+              "     TOKEN=$(java -jar verticles/app/target/courier.jar token --sub u1"
+                  + " --scope orders:write,orders:read)%n");
+          auth = " -H \"Authorization: Bearer $TOKEN\"";
+        }
         out.printf(
-            "     curl -s -X POST %s/api/v1/orders -H 'Content-Type: application/json'"
+            "     curl -s -X POST %s/api/v1/orders%s -H 'Content-Type: application/json'"
                 + " -H 'Idempotency-Key: my-first-order'"
                 + " -d '{\"userId\":\"u1\",\"items\":[{\"sku\":\"sku-0001\",\"quantity\":2}]}'%n",
-            gateway);
+            gateway, auth);
       }
     }
     out.println("Stop with Ctrl-C (or SIGTERM): roles drain in reverse order.");

@@ -42,7 +42,62 @@ class CourierMainTest {
   @DisplayName("asks for a command when given none")
   void shouldAskForCommand() {
     assertThat(execute()).isEqualTo(2);
-    assertThat(err.toString()).contains("name a command: run, config, roles, send, tail or dlt");
+    assertThat(err.toString())
+        .contains("name a command: run, config, roles, send, tail, dlt, certs or token");
+  }
+
+  @Test
+  @DisplayName(
+      "mints a development token with the subject, scopes, issuer and audience of the config")
+  void shouldMintDevelopmentToken() {
+    assertThat(
+            execute(
+                "token",
+                "--config",
+                "../../conf/dev.json",
+                "--roles",
+                "gateway",
+                "--sub",
+                "u1",
+                "--scope",
+                "orders:write,orders:read",
+                "--ttl",
+                "5"))
+        .as(err.toString())
+        .isZero();
+    String[] parts = out.toString().trim().split("\\.");
+    assertThat(parts).hasSize(3);
+    io.vertx.core.json.JsonObject header =
+        new io.vertx.core.json.JsonObject(
+            new String(java.util.Base64.getUrlDecoder().decode(parts[0])));
+    io.vertx.core.json.JsonObject claims =
+        new io.vertx.core.json.JsonObject(
+            new String(java.util.Base64.getUrlDecoder().decode(parts[1])));
+    assertThat(header.getString("alg")).isEqualTo("ES256");
+    assertThat(header.getString("kid")).startsWith("dev-");
+    assertThat(claims.getString("sub")).isEqualTo("u1");
+    assertThat(claims.getString("scope")).isEqualTo("orders:read orders:write");
+    assertThat(claims.getString("iss")).isEqualTo("courier-dev");
+    assertThat(claims.getString("aud")).isEqualTo("courier-api");
+    assertThat(claims.getLong("exp") - claims.getLong("iat")).isEqualTo(300);
+  }
+
+  @Test
+  @DisplayName("refuses to mint a token for a configuration without a development key")
+  void shouldRefuseTokenWithoutDevKey() {
+    System.setProperty("courier.gateway.auth.devKeyDir", "");
+    System.setProperty("courier.gateway.auth.jwksUrl", "https://idp.example/jwks.json");
+    try {
+      assertThat(
+              execute(
+                  "token", "--sub", "u1", "--config", "../../conf/dev.json", "--roles", "gateway"))
+          .isEqualTo(2);
+      assertThat(err.toString()).contains("no gateway.auth.devKeyDir").contains("idp.example");
+      assertThat(out.toString()).isEmpty();
+    } finally {
+      System.clearProperty("courier.gateway.auth.devKeyDir");
+      System.clearProperty("courier.gateway.auth.jwksUrl");
+    }
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.resilience.Deadline;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.config.CourierConfig.GatewayConfig;
+import io.courier.service.CallerIdentity;
 import io.courier.service.Endpoints;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
@@ -27,6 +28,7 @@ public final class GatewayGrpcVerticle extends VerticleBase {
   private final RoleContext context;
   private Backends backends;
   private HttpServer server;
+  private EdgeAuth auth;
 
   public GatewayGrpcVerticle(RoleContext context) {
     this.context = context;
@@ -40,21 +42,34 @@ public final class GatewayGrpcVerticle extends VerticleBase {
         .compose(
             created -> {
               backends = created;
+              return EdgeAuth.start(vertx, config.auth());
+            })
+        .compose(
+            started -> {
+              auth = started;
               OrderServiceService orders =
                   new OrderServiceService() {
                     @Override
                     public Future<PlaceOrderResponse> placeOrder(PlaceOrderRequest request) {
+                      CallerIdentity caller = CallerIdentity.current().orElse(null);
+                      if (auth != null && !auth.permits(caller, "placeOrder")) {
+                        return Future.failedFuture(missingScope("placeOrder"));
+                      }
                       return backends
                           .orders
-                          .place(request, Deadline.after(timeout))
+                          .place(request, Deadline.after(timeout), caller)
                           .recover(error -> Future.failedFuture(ServiceError.of(error).toGrpc()));
                     }
 
                     @Override
                     public Future<GetOrderResponse> getOrder(GetOrderRequest request) {
+                      CallerIdentity caller = CallerIdentity.current().orElse(null);
+                      if (auth != null && !auth.permits(caller, "getOrder")) {
+                        return Future.failedFuture(missingScope("getOrder"));
+                      }
                       return backends
                           .orders
-                          .get(request.getOrderId(), Deadline.after(timeout))
+                          .get(request.getOrderId(), Deadline.after(timeout), caller)
                           .recover(error -> Future.failedFuture(ServiceError.of(error).toGrpc()));
                     }
                   };
@@ -62,7 +77,12 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                   vertx,
                   config.host(),
                   config.grpcPort(),
-                  List.of(OrderServiceGrpcService.of(orders)));
+                  List.of(OrderServiceGrpcService.of(orders)),
+                  // Identity comes only from a verified token here, never from caller headers.
+                  request ->
+                      auth == null
+                          ? Future.succeededFuture(null)
+                          : auth.admit(request.getHeader("authorization")));
             })
         .onSuccess(
             listening -> {
@@ -73,8 +93,18 @@ public final class GatewayGrpcVerticle extends VerticleBase {
             });
   }
 
+  private Throwable missingScope(String operation) {
+    return ServiceError.forbidden(
+            "insufficient-scope",
+            "this operation needs the scope '" + auth.scopeOf(operation) + "'")
+        .toGrpc();
+  }
+
   @Override
   public Future<?> stop() {
+    if (auth != null) {
+      auth.stop();
+    }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown();
     return closed.eventually(() -> backends == null ? Future.succeededFuture() : backends.close());
   }

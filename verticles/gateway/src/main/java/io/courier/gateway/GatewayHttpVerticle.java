@@ -32,6 +32,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
   private Backends backends;
   private HttpServer server;
   private EdgeTls tls;
+  private EdgeAuth auth;
 
   public GatewayHttpVerticle(RoleContext context) {
     this.context = context;
@@ -44,6 +45,11 @@ public final class GatewayHttpVerticle extends VerticleBase {
         .compose(
             created -> {
               backends = created;
+              return EdgeAuth.start(vertx, config.auth());
+            })
+        .compose(
+            started -> {
+              auth = started;
               return OpenAPIContract.from(vertx, CONTRACT);
             })
         .map(this::router)
@@ -79,6 +85,9 @@ public final class GatewayHttpVerticle extends VerticleBase {
     if (tls != null) {
       tls.stop();
     }
+    if (auth != null) {
+      auth.stop();
+    }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown();
     return closed.eventually(() -> backends == null ? Future.succeededFuture() : backends.close());
   }
@@ -88,10 +97,19 @@ public final class GatewayHttpVerticle extends VerticleBase {
     OrdersApi api = new OrdersApi(backends, Duration.ofMillis(config.requestTimeoutMs()));
     RouterBuilder builder =
         RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
-    builder.getRoute("placeOrder").addHandler(api::placeOrder);
-    builder.getRoute("getOrder").addHandler(api::getOrder);
-    builder.getRoute("getUser").addHandler(api::getUser);
-    builder.getRoute("getStock").addHandler(api::getStock);
+    java.util.Map<String, io.vertx.core.Handler<io.vertx.ext.web.RoutingContext>> operations =
+        java.util.Map.of(
+            "placeOrder", api::placeOrder,
+            "getOrder", api::getOrder,
+            "getUser", api::getUser,
+            "getStock", api::getStock);
+    operations.forEach(
+        (operation, handler) -> {
+          if (auth != null) {
+            builder.getRoute(operation).addHandler(auth.requireScopeOf(operation));
+          }
+          builder.getRoute(operation).addHandler(handler);
+        });
 
     Router router = Router.router(vertx);
     router
@@ -109,6 +127,9 @@ public final class GatewayHttpVerticle extends VerticleBase {
             BodyHandler.create(false)
                 .setBodyLimit(config.maxBodyBytes())
                 .setHandleFileUploads(false));
+    if (auth != null) {
+      router.route("/api/*").handler(auth::authenticate);
+    }
     router.route("/*").subRouter(builder.createRouter());
     router.route().failureHandler(Problems::onFailure);
     router.errorHandler(404, Problems::onError);

@@ -6,6 +6,7 @@ import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.TargetPolicy;
+import io.courier.service.CallerIdentity;
 import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,18 +29,23 @@ final class OrderClient {
     this.policy = policy;
   }
 
-  Future<PlaceOrderResponse> place(PlaceOrderRequest request, Deadline deadline) {
-    return this.<PlaceOrderResponse>request(Topology.ORDER_PLACE_ADDRESS, request, deadline);
+  Future<PlaceOrderResponse> place(
+      PlaceOrderRequest request, Deadline deadline, CallerIdentity caller) {
+    return this.<PlaceOrderResponse>request(
+        Topology.ORDER_PLACE_ADDRESS, request, deadline, caller);
   }
 
-  Future<GetOrderResponse> get(String orderId, Deadline deadline) {
+  Future<GetOrderResponse> get(String orderId, Deadline deadline, CallerIdentity caller) {
     return this.<GetOrderResponse>request(
         Topology.ORDER_GET_ADDRESS,
         GetOrderRequest.newBuilder().setOrderId(orderId).build(),
-        deadline);
+        deadline,
+        caller);
   }
 
-  private <T> Future<T> request(String address, Object body, Deadline deadline) {
+  /** A request on behalf of {@code caller} (null when authentication is off). */
+  private <T> Future<T> request(
+      String address, Object body, Deadline deadline, CallerIdentity caller) {
     return policy.call(
         deadline,
         attempt ->
@@ -48,9 +54,15 @@ final class OrderClient {
                 .<T>request(
                     address,
                     body,
-                    new DeliveryOptions()
-                        .setSendTimeout(Math.max(1, attempt.deadline().remaining().toMillis()))
-                        .addHeader(Deadline.HEADER, attempt.deadline().toHeader()))
+                    withCaller(
+                        new DeliveryOptions()
+                            .setSendTimeout(Math.max(1, attempt.deadline().remaining().toMillis()))
+                            .addHeader(Deadline.HEADER, attempt.deadline().toHeader()),
+                        caller))
                 .map(Message::body));
+  }
+
+  private static DeliveryOptions withCaller(DeliveryOptions options, CallerIdentity caller) {
+    return caller == null ? options : caller.writeTo(options);
   }
 }

@@ -60,7 +60,7 @@ final class OrdersApi {
     }
     backends
         .orders
-        .place(place.build(), deadline())
+        .place(place.build(), deadline(), EdgeAuth.identity(routing))
         .onComplete(
             done -> {
               if (done.failed()) {
@@ -83,7 +83,12 @@ final class OrdersApi {
 
   void getOrder(RoutingContext routing) {
     String id = pathParameter(routing, "id");
-    respond(routing, backends.orders.get(id, deadline()).map(found -> orderJson(found.getOrder())));
+    respond(
+        routing,
+        backends
+            .orders
+            .get(id, deadline(), EdgeAuth.identity(routing))
+            .map(found -> orderJson(found.getOrder())));
   }
 
   void getUser(RoutingContext routing) {
@@ -94,7 +99,8 @@ final class OrdersApi {
             .<GetUserRequest, GetUserResponse>call(
                 deadline(),
                 UserServiceGrpcClient.GetUser,
-                GetUserRequest.newBuilder().setUserId(id).build())
+                GetUserRequest.newBuilder().setUserId(id).build(),
+                EdgeAuth.identity(routing))
             .map(found -> userJson(found.getUser()))
             .recover(error -> notFoundAs(error, "unknown-user", "no user with id '" + id + "'"));
     respond(routing, user);
@@ -108,7 +114,8 @@ final class OrdersApi {
             .<GetStockRequest, GetStockResponse>call(
                 deadline(),
                 InventoryServiceGrpcClient.GetStock,
-                GetStockRequest.newBuilder().setSku(sku).build())
+                GetStockRequest.newBuilder().setSku(sku).build(),
+                EdgeAuth.identity(routing))
             .map(found -> stockJson(found.getStock()))
             .recover(error -> notFoundAs(error, "unknown-sku", "no SKU '" + sku + "'"));
     respond(routing, stock);

@@ -25,6 +25,7 @@ import io.courier.resilience.Deadline;
 import io.courier.runtime.Causes;
 import io.courier.runtime.kafka.EventPublisher;
 import io.courier.runtime.kafka.NonRetryableException;
+import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcPeer;
 import io.courier.service.PerKeySequence;
 import io.courier.service.ServiceError;
@@ -77,11 +78,22 @@ final class DefaultOrderService {
     return contradictions.sum();
   }
 
-  /** Places the order, or answers as the first time for a repeated key with the same request. */
-  Future<PlaceOrderResponse> place(PlaceOrderRequest request, Deadline deadline) {
+  /**
+   * Places the order, or answers as the first time for a repeated key with the same request. A
+   * caller identity (null for calls from inside the platform) may place orders only for itself
+   * unless it is an admin.
+   */
+  Future<PlaceOrderResponse> place(
+      PlaceOrderRequest request, Deadline deadline, CallerIdentity caller) {
     ServiceError invalid = OrderRequests.problem(request);
     if (invalid != null) {
       return Future.failedFuture(invalid.failure());
+    }
+    if (caller != null && !caller.mayActFor(request.getUserId())) {
+      return Future.failedFuture(
+          ServiceError.forbidden(
+                  "forbidden", "'" + caller.subject() + "' may not place orders for another user")
+              .failure());
     }
     String orderId = OrderRequests.orderId(request.getIdempotencyKey());
     String fingerprint = OrderRequests.fingerprint(request);
@@ -98,18 +110,23 @@ final class DefaultOrderService {
                             "this Idempotency-Key was used for a different order")
                         .failure());
           }
-          return checkUser(request.getUserId(), deadline)
+          return checkUser(request.getUserId(), deadline, caller)
               .compose(user -> reserve(orderId, request, deadline))
               .compose(reserved -> record(orderId, fingerprint, request, reserved))
               .map(this::answer);
         });
   }
 
-  Future<GetOrderResponse> get(String orderId) {
+  /** The order; a caller identity (null inside the platform) sees only its own unless admin. */
+  Future<GetOrderResponse> get(String orderId, CallerIdentity caller) {
     Order order = orders.get(orderId);
     if (order == null) {
       return Future.failedFuture(
           ServiceError.notFound("unknown-order", "no order with id '" + orderId + "'").failure());
+    }
+    if (caller != null && !caller.mayActFor(order.getUserId())) {
+      return Future.failedFuture(
+          ServiceError.forbidden("forbidden", "this order belongs to another user").failure());
     }
     return Future.succeededFuture(GetOrderResponse.newBuilder().setOrder(order).build());
   }
@@ -200,12 +217,13 @@ final class DefaultOrderService {
                         .build()));
   }
 
-  private Future<User> checkUser(String userId, Deadline deadline) {
+  private Future<User> checkUser(String userId, Deadline deadline, CallerIdentity caller) {
     return users
         .<GetUserRequest, GetUserResponse>call(
             deadline,
             UserServiceGrpcClient.GetUser,
-            GetUserRequest.newBuilder().setUserId(userId).build())
+            GetUserRequest.newBuilder().setUserId(userId).build(),
+            caller)
         .recover(
             error ->
                 Future.failedFuture(

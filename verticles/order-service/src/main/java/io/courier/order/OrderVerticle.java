@@ -12,6 +12,7 @@ import io.courier.resilience.Deadline;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.impl.KafkaEventConsumer;
+import io.courier.service.CallerIdentity;
 import io.courier.service.Discoveries;
 import io.courier.service.Policies;
 import io.courier.service.ServiceError;
@@ -152,13 +153,19 @@ public final class OrderVerticle extends VerticleBase {
                             Deadline.fromHeader(
                                 message.headers().get(Deadline.HEADER),
                                 Deadline.after(Duration.ofMillis(placeTimeout)),
-                                System::nanoTime))));
+                                System::nanoTime),
+                            CallerIdentity.from(message.headers()).orElse(null))));
     reading =
         vertx
             .eventBus()
             .consumer(
                 Topology.ORDER_GET_ADDRESS,
-                message -> reply(message, service.get(message.body().getOrderId())));
+                message ->
+                    reply(
+                        message,
+                        service.get(
+                            message.body().getOrderId(),
+                            CallerIdentity.from(message.headers()).orElse(null))));
     return Future.all(placing.completion(), reading.completion())
         .onSuccess(v -> context.announce("order-service (event bus)", Topology.ORDER_PLACE_ADDRESS))
         .mapEmpty();

@@ -42,10 +42,24 @@ public final class ResilientGrpcCalls {
       ServiceMethod<Resp, Req> method,
       Req request,
       Deadline deadline) {
+    return attempt(client, server, method, request, deadline, null);
+  }
+
+  /** One attempt as above, with {@code metadata} added to the call's headers (may be null). */
+  public static <Req, Resp> Future<Resp> attempt(
+      GrpcClient client,
+      Address server,
+      ServiceMethod<Resp, Req> method,
+      Req request,
+      Deadline deadline,
+      io.vertx.core.MultiMap metadata) {
     return client
         .request(server, method)
         .compose(
             call -> {
+              if (metadata != null) {
+                call.headers().addAll(metadata);
+              }
               call.timeout(Math.max(1, deadline.remaining().toMillis()), TimeUnit.MILLISECONDS);
               return call.end(request)
                   .compose(v -> call.response())

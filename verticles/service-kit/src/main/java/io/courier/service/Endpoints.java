@@ -27,6 +27,26 @@ public final class Endpoints {
    */
   public static Future<HttpServer> grpcServer(
       Vertx vertx, String host, int port, List<Service> services) {
+    return grpcServer(vertx, host, port, services, null);
+  }
+
+  /**
+   * Decides whether a call arriving from outside the platform is let in: the caller's identity
+   * (null for an anonymous caller), or a failure whose message the caller sees with {@code
+   * UNAUTHENTICATED}.
+   */
+  @FunctionalInterface
+  public interface EntryGuard {
+    Future<CallerIdentity> admit(io.vertx.core.http.HttpServerRequest request);
+  }
+
+  /**
+   * A gRPC server as above. With a {@code guard} (an edge server) every call is admitted by it and
+   * identity headers the caller sent are ignored; without one (a server inside the platform) the
+   * identity in the {@link CallerIdentity} headers is the caller's.
+   */
+  public static Future<HttpServer> grpcServer(
+      Vertx vertx, String host, int port, List<Service> services, EntryGuard guard) {
     GrpcServer grpc =
         GrpcServer.server(
             vertx,
@@ -43,7 +63,7 @@ public final class Endpoints {
     java.util.Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
     return vertx
         .createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
-        .requestHandler(request -> measured(registry, timers, methods, request, grpc))
+        .requestHandler(request -> measured(registry, timers, methods, request, grpc, guard))
         .listen();
   }
 
@@ -57,7 +77,8 @@ public final class Endpoints {
       java.util.Map<String, Timer> timers,
       java.util.Set<String> methods,
       io.vertx.core.http.HttpServerRequest request,
-      GrpcServer grpc) {
+      GrpcServer grpc,
+      EntryGuard guard) {
     long start = System.nanoTime();
     String method = methods.contains(request.path()) ? request.path().substring(1) : "unknown";
     io.vertx.core.http.HttpServerResponse response = request.response();
@@ -78,7 +99,42 @@ public final class Endpoints {
                           .register(registry))
               .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         });
-    grpc.handle(request);
+    // The call's own (duplicated) context carries the caller's identity to the service method.
+    io.vertx.core.Context call = Vertx.currentContext();
+    if (guard == null) {
+      CallerIdentity.from(request.headers())
+          .ifPresent(identity -> CallerIdentity.attach(call, identity));
+      grpc.handle(request);
+      return;
+    }
+    request.pause();
+    guard
+        .admit(request)
+        .onComplete(
+            admitted -> {
+              if (admitted.failed()) {
+                // A trailers-only answer: HTTP 200 with grpc-status in the headers.
+                response
+                    .putHeader("content-type", "application/grpc")
+                    .putHeader(
+                        "grpc-status",
+                        Integer.toString(io.vertx.grpc.common.GrpcStatus.UNAUTHENTICATED.code))
+                    .putHeader(
+                        "grpc-message",
+                        java.net.URLEncoder.encode(
+                                String.valueOf(admitted.cause().getMessage()),
+                                java.nio.charset.StandardCharsets.UTF_8)
+                            .replace("+", "%20"))
+                    .end();
+                request.resume();
+                return;
+              }
+              if (admitted.result() != null) {
+                CallerIdentity.attach(call, admitted.result());
+              }
+              grpc.handle(request);
+              request.resume();
+            });
   }
 
   private static String grpcStatusName(String code) {

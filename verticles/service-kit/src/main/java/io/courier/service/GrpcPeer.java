@@ -105,9 +105,25 @@ public final class GrpcPeer {
     return policy;
   }
 
-  /** Calls {@code method} with {@code request} within the caller's deadline. */
+  /**
+   * Calls {@code method} with {@code request} within the caller's deadline, on behalf of the
+   * identity of the request being served, if any ({@link CallerIdentity#current()}).
+   */
   public <Req, Resp> Future<Resp> call(
       Deadline deadline, ServiceMethod<Resp, Req> method, Req request) {
+    return call(deadline, method, request, CallerIdentity.current().orElse(null));
+  }
+
+  /**
+   * Calls {@code method} with {@code request} within the caller's deadline, with {@code identity}
+   * (may be null) in the call's metadata.
+   */
+  public <Req, Resp> Future<Resp> call(
+      Deadline deadline, ServiceMethod<Resp, Req> method, Req request, CallerIdentity identity) {
+    io.vertx.core.MultiMap metadata =
+        identity == null
+            ? null
+            : identity.writeTo(io.vertx.core.MultiMap.caseInsensitiveMultiMap());
     return policy.call(
         deadline,
         attempt ->
@@ -127,7 +143,8 @@ public final class GrpcPeer {
                               SocketAddress.inetSocketAddress(instance.port(), instance.host()),
                               method,
                               request,
-                              attempt.deadline());
+                              attempt.deadline(),
+                              metadata);
                       answer.onComplete(done -> measure(method, start, done.cause()));
                       return answer.andThen(
                           done ->

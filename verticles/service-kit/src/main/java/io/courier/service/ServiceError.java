@@ -39,6 +39,11 @@ public record ServiceError(int status, String type, String detail, String field)
     return new ServiceError(409, type, detail, "");
   }
 
+  /** The caller is known but may not do this (403). */
+  public static ServiceError forbidden(String type, String detail) {
+    return new ServiceError(403, type, detail, "");
+  }
+
   public static ServiceError unavailable(String type, String detail) {
     return new ServiceError(503, type, detail, "");
   }
@@ -58,6 +63,8 @@ public record ServiceError(int status, String type, String detail, String field)
     GrpcStatus grpc =
         switch (status) {
           case 400, 413, 415 -> GrpcStatus.INVALID_ARGUMENT;
+          case 401 -> GrpcStatus.UNAUTHENTICATED;
+          case 403 -> GrpcStatus.PERMISSION_DENIED;
           case 404 -> GrpcStatus.NOT_FOUND;
           case 409 -> GrpcStatus.FAILED_PRECONDITION;
           case 429 -> GrpcStatus.RESOURCE_EXHAUSTED;
@@ -89,6 +96,10 @@ public record ServiceError(int status, String type, String detail, String field)
       }
       if (current instanceof ReplyException reply) {
         return fromReply(reply);
+      }
+      if (current instanceof io.vertx.grpc.client.InvalidStatusException status
+          && status.actualStatus() == io.vertx.grpc.common.GrpcStatus.PERMISSION_DENIED) {
+        return forbidden("forbidden", "the caller may not see this");
       }
       if (current instanceof io.courier.resilience.CallRejectedException rejected) {
         // Our own bulkhead is full: the caller sends more at once than this instance takes.

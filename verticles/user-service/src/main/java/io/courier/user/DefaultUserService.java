@@ -4,6 +4,7 @@ import io.courier.contract.v1.GetUserRequest;
 import io.courier.contract.v1.GetUserResponse;
 import io.courier.contract.v1.User;
 import io.courier.contract.v1.UserServiceService;
+import io.courier.service.CallerIdentity;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -26,6 +27,11 @@ public final class DefaultUserService extends UserServiceService {
 
   @Override
   public Future<GetUserResponse> getUser(GetUserRequest request) {
+    var caller = CallerIdentity.current();
+    if (caller.isPresent() && !caller.get().mayActFor(request.getUserId())) {
+      return Future.failedFuture(
+          ServiceError.forbidden("forbidden", "a user may read only their own profile").toGrpc());
+    }
     User user = users.get(request.getUserId());
     if (user == null) {
       return Future.failedFuture(

@@ -68,7 +68,13 @@ final class CourierProcess {
     env.put("COURIER_SERVICES_PAYMENT_PROVIDER_LATENCY_MS", "5");
     env.put("COURIER_GATEWAY_GRPC_PORT", "0");
     env.put("COURIER_KAFKA_CONSUMER_RETRY_DELAY_MS", "500");
+    env.put("COURIER_GATEWAY_AUTH_DEV_KEY_DIR", keyDir(seeds).toString());
     return env;
+  }
+
+  /** The development signing key directory of a test cluster (beside its seed files). */
+  static Path keyDir(FlowSeeds seeds) {
+    return seeds.users().toAbsolutePath().getParent().resolve("keys");
   }
 
   /** A port free on 127.0.0.1 right now. */

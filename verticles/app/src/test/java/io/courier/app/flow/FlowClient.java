@@ -21,6 +21,7 @@ import java.util.function.BooleanSupplier;
 final class FlowClient {
 
   private final String base;
+  private final String token;
   private final HttpClient http =
       HttpClient.newBuilder()
           .connectTimeout(Duration.ofSeconds(5))
@@ -28,7 +29,28 @@ final class FlowClient {
           .build();
 
   FlowClient(String base) {
+    this(base, null);
+  }
+
+  /** A client sending {@code token} as its bearer token on every API call (null: none). */
+  FlowClient(String base, String token) {
     this.base = base;
+    this.token = token;
+  }
+
+  /**
+   * A token with every scope (admin), signed with the development key in {@code keyDir}: what the
+   * tests' gateways started with {@code gateway.auth.devKeyDir = keyDir} trust.
+   */
+  static String adminToken(java.nio.file.Path keyDir) throws IOException {
+    return token(keyDir, "flow-test", java.util.Set.of("admin"));
+  }
+
+  /** A token for {@code subject} with {@code scopes}, signed with the development key. */
+  static String token(java.nio.file.Path keyDir, String subject, java.util.Set<String> scopes)
+      throws IOException {
+    return io.courier.gateway.DevSigningKey.loadOrCreate(keyDir)
+        .mint("courier-dev", "courier-api", subject, scopes, Duration.ofHours(1));
   }
 
   /** One order line. */
@@ -45,14 +67,16 @@ final class FlowClient {
   }
 
   CompletableFuture<Placed> place(String key, String body) {
-    HttpRequest request =
+    HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(base + "/api/v1/orders"))
             .timeout(Duration.ofSeconds(30))
             .header("Content-Type", "application/json")
             .header("Idempotency-Key", key)
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build();
-    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
         .thenApply(
             response -> {
               JsonObject json = new JsonObject(response.body());
@@ -66,7 +90,8 @@ final class FlowClient {
   }
 
   HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create(base + path));
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path));
+    return token == null ? request : request.header("Authorization", "Bearer " + token);
   }
 
   JsonObject getJson(String path) throws IOException, InterruptedException {

@@ -8,8 +8,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Seed files a flow test controls: its own users and SKUs with known stock. */
-record FlowSeeds(Path users, Path inventory, List<String> userIds, List<String> skus, long stock) {
+/**
+ * Seed files a flow test controls: its own users and SKUs with known stock, plus one SKU set aside
+ * ({@code asideSku}, not in {@code skus}) for tests whose orders must not enter the stock audit.
+ */
+record FlowSeeds(
+    Path users,
+    Path inventory,
+    List<String> userIds,
+    List<String> skus,
+    long stock,
+    String asideSku) {
 
   static FlowSeeds write(Path dir, String prefix, int userCount, int skuCount, long stock)
       throws IOException {
@@ -33,10 +42,17 @@ record FlowSeeds(Path users, Path inventory, List<String> userIds, List<String> 
               .put("priceMinor", 100 + i)
               .put("currency", "EUR"));
     }
+    String aside = prefix + "sku-aside";
+    levels.add(
+        new JsonObject()
+            .put("sku", aside)
+            .put("stock", stock)
+            .put("priceMinor", 100)
+            .put("currency", "EUR"));
     Path usersFile = dir.resolve("users.json");
     Path inventoryFile = dir.resolve("inventory.json");
     Files.writeString(usersFile, new JsonObject().put("users", users).encode());
     Files.writeString(inventoryFile, new JsonObject().put("skus", levels).encode());
-    return new FlowSeeds(usersFile, inventoryFile, userIds, skus, stock);
+    return new FlowSeeds(usersFile, inventoryFile, userIds, skus, stock, aside);
   }
 }

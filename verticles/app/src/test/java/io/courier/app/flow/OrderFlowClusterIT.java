@@ -80,7 +80,9 @@ class OrderFlowClusterIT {
       LOG.info("{}: {}", name, live.get(name).awaitReady(120));
     }
 
-    FlowClient client = new FlowClient("http://127.0.0.1:" + http);
+    FlowClient client =
+        new FlowClient(
+            "http://127.0.0.1:" + http, FlowClient.adminToken(CourierProcess.keyDir(seeds)));
     AtomicInteger accepted = new AtomicInteger();
     Map<String, String> orderIds = new ConcurrentHashMap<>();
     Map<String, String> refusals = new ConcurrentHashMap<>();

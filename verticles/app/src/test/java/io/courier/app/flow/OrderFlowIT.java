@@ -80,6 +80,14 @@ class OrderFlowIT {
   private FlowSeeds seeds;
   private FlowClient client;
 
+  /** Every scope; what {@link #client} and the gRPC calls send. */
+  private static String adminToken;
+
+  /** The development signing key the gateway trusts in this test. */
+  private static Path keys() {
+    return work.resolve("keys");
+  }
+
   @BeforeAll
   void start(EmbeddedKafkaBroker kafka) throws Exception {
     this.kafka = kafka;
@@ -114,10 +122,15 @@ class OrderFlowIT {
                     seeds,
                     Map.of(
                         "courier.services.notification.webhookUrl",
-                        "http://127.0.0.1:" + hookPort + "/hooks/orders")),
+                        "http://127.0.0.1:" + hookPort + "/hooks/orders",
+                        "courier.gateway.auth.mode",
+                        "jwt",
+                        "courier.gateway.auth.devKeyDir",
+                        keys().toString())),
                 Roles.available())
             .await(120, TimeUnit.SECONDS);
-    client = new FlowClient(runtime.endpoints().get("gateway"));
+    adminToken = FlowClient.adminToken(keys());
+    client = new FlowClient(runtime.endpoints().get("gateway"), adminToken);
   }
 
   @AfterAll
@@ -831,9 +844,111 @@ class OrderFlowIT {
                               .setOrderId(run + "nothing")
                               .build())))
           .isEqualTo(io.vertx.grpc.common.GrpcStatus.NOT_FOUND);
+
+      // The gRPC edge admits only verified tokens; identity headers a caller makes up count for
+      // nothing, and a token without the operation's scope is refused.
+      io.courier.contract.v1.GetOrderRequest read3 =
+          io.courier.contract.v1.GetOrderRequest.newBuilder()
+              .setOrderId(placed.getOrderId())
+              .build();
+      io.vertx.core.MultiMap forged =
+          io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+              .add("courier-subject", seeds.userIds().get(3))
+              .add("courier-scopes", "admin");
+      assertThat(
+              grpcStatusOf(
+                  () ->
+                      unary(
+                          grpc,
+                          gateway,
+                          io.courier.contract.v1.OrderServiceGrpcClient.GetOrder,
+                          read3,
+                          forged)))
+          .isEqualTo(io.vertx.grpc.common.GrpcStatus.UNAUTHENTICATED);
+      String writer = FlowClient.token(keys(), seeds.userIds().get(3), Set.of("orders:write"));
+      assertThat(
+              grpcStatusOf(
+                  () ->
+                      unary(
+                          grpc,
+                          gateway,
+                          io.courier.contract.v1.OrderServiceGrpcClient.GetOrder,
+                          read3,
+                          io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+                              .add("authorization", "Bearer " + writer))))
+          .isEqualTo(io.vertx.grpc.common.GrpcStatus.PERMISSION_DENIED);
+      String otherReader = FlowClient.token(keys(), seeds.userIds().get(4), Set.of("orders:read"));
+      assertThat(
+              grpcStatusOf(
+                  () ->
+                      unary(
+                          grpc,
+                          gateway,
+                          io.courier.contract.v1.OrderServiceGrpcClient.GetOrder,
+                          read3,
+                          io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+                              .add("authorization", "Bearer " + otherReader))))
+          .as("another user's order")
+          .isEqualTo(io.vertx.grpc.common.GrpcStatus.PERMISSION_DENIED);
     } finally {
       grpc.close().await(10, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName(
+      "lets a user place and read only their own orders and profile, an admin any; refusals are"
+          + " 401/403 problems and the identity reaches the order service (event bus) and the user"
+          + " service (gRPC)")
+  void shouldConfineUsersToTheirOwnOrders() throws Exception {
+    String base = runtime.endpoints().get("gateway");
+    String alice = seeds.userIds().get(5);
+    String bob = seeds.userIds().get(6);
+    FlowClient asAlice =
+        new FlowClient(
+            base, FlowClient.token(keys(), alice, Set.of("orders:write", "orders:read")));
+    FlowClient asBob =
+        new FlowClient(base, FlowClient.token(keys(), bob, Set.of("orders:write", "orders:read")));
+    FlowClient aliceReadOnly =
+        new FlowClient(base, FlowClient.token(keys(), alice, Set.of("orders:read")));
+    FlowClient anonymous = new FlowClient(base);
+    String body = FlowClient.orderBody(alice, List.of(new FlowClient.Line(seeds.asideSku(), 1)));
+
+    FlowClient.Placed mine = asAlice.place(run + "auth-1", body).get(30, TimeUnit.SECONDS);
+    assertThat(mine.status()).as(mine.body().encode()).isEqualTo(202);
+
+    FlowClient.Placed noToken = anonymous.place(run + "auth-2", body).get(30, TimeUnit.SECONDS);
+    assertThat(noToken.status()).isEqualTo(401);
+    assertThat(noToken.body().getString("type")).endsWith("/unauthorized");
+
+    FlowClient.Placed noScope = aliceReadOnly.place(run + "auth-3", body).get(30, TimeUnit.SECONDS);
+    assertThat(noScope.status()).isEqualTo(403);
+    assertThat(noScope.body().getString("detail")).contains("orders:write");
+
+    FlowClient.Placed forBob = asBob.place(run + "auth-4", body).get(30, TimeUnit.SECONDS);
+    assertThat(forBob.status()).as("bob placing an order for alice").isEqualTo(403);
+    assertThat(forBob.body().getString("type")).endsWith("/forbidden");
+
+    String path = "/api/v1/orders/" + mine.orderId();
+    assertThat(asAlice.send(asAlice.request(path).GET()).statusCode()).isEqualTo(200);
+    java.net.http.HttpResponse<String> bobReads = asBob.send(asBob.request(path).GET());
+    assertThat(bobReads.statusCode()).as(bobReads.body()).isEqualTo(403);
+    assertThat(new JsonObject(bobReads.body()).getString("detail")).contains("another user");
+    assertThat(client.send(client.request(path).GET()).statusCode())
+        .as("admin reads any order")
+        .isEqualTo(200);
+    assertThat(anonymous.send(anonymous.request(path).GET()).statusCode()).isEqualTo(401);
+
+    assertThat(asAlice.send(asAlice.request("/api/v1/users/" + alice).GET()).statusCode())
+        .isEqualTo(200);
+    java.net.http.HttpResponse<String> bobsView =
+        asBob.send(asBob.request("/api/v1/users/" + alice).GET());
+    assertThat(bobsView.statusCode()).as(bobsView.body()).isEqualTo(403);
+    assertThat(
+            asBob.send(asBob.request("/api/v1/inventory/" + seeds.asideSku()).GET()).statusCode())
+        .as("stock needs no scope")
+        .isEqualTo(200);
   }
 
   private static <Req, Resp> Resp unary(
@@ -842,8 +957,29 @@ class OrderFlowIT {
       io.vertx.grpc.common.ServiceMethod<Resp, Req> method,
       Req request)
       throws java.util.concurrent.TimeoutException {
+    return unary(
+        grpc,
+        server,
+        method,
+        request,
+        io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+            .add("authorization", "Bearer " + adminToken));
+  }
+
+  /** A unary call with {@code metadata} as its only headers. */
+  private static <Req, Resp> Resp unary(
+      io.vertx.grpc.client.GrpcClient grpc,
+      io.vertx.core.net.SocketAddress server,
+      io.vertx.grpc.common.ServiceMethod<Resp, Req> method,
+      Req request,
+      io.vertx.core.MultiMap metadata)
+      throws java.util.concurrent.TimeoutException {
     return grpc.request(server, method)
-        .compose(call -> call.send(request).compose(response -> response.last()))
+        .compose(
+            call -> {
+              call.headers().addAll(metadata);
+              return call.send(request).compose(response -> response.last());
+            })
         .await(30, TimeUnit.SECONDS);
   }
 

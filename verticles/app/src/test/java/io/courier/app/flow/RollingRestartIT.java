@@ -51,6 +51,9 @@ import org.slf4j.LoggerFactory;
 @DisplayName("A rolling restart of three processes under load")
 class RollingRestartIT {
 
+  /** The bearer token the load sends (the gateways trust the test cluster's dev key). */
+  private volatile String token;
+
   private static final Logger LOG = LoggerFactory.getLogger(RollingRestartIT.class);
   private static final Path JAR = Path.of(System.getProperty("courier.jar", "target/courier.jar"));
   private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
@@ -78,6 +81,7 @@ class RollingRestartIT {
     int[] hz = {CourierProcess.freePort(), CourierProcess.freePort(), CourierProcess.freePort()};
     Map<String, String> common =
         CourierProcess.clusterEnv("rolling-" + run, hz, kafka.bootstrapServers(), seeds);
+    token = FlowClient.adminToken(CourierProcess.keyDir(seeds));
     // What a preStop hook does in Kubernetes: readiness is down for a while before anything stops.
     common.put("COURIER_SHUTDOWN_QUIET_PERIOD_MS", "1500");
     common.put("COURIER_SHUTDOWN_DRAIN_TIMEOUT_MS", "20000");
@@ -219,7 +223,7 @@ class RollingRestartIT {
         .as("requests that met a closed gateway: readiness must turn it away first")
         .isZero();
     assertThat(orderIds).hasSize(all.size());
-    FlowClient client = new FlowClient(members.get("edge").gatewayUrl());
+    FlowClient client = new FlowClient(members.get("edge").gatewayUrl(), token);
     FlowAudit.verify(client, seeds, orderIds, kafka.bootstrapServers());
     for (CourierProcess process : processes) {
       assertThat(process.stderr).noneMatch(line -> line.contains("has been blocked for"));
@@ -249,7 +253,7 @@ class RollingRestartIT {
       String gateway = gateways.get(attempt++ % gateways.size());
       try {
         FlowClient.Placed placed =
-            new FlowClient(gateway).place(key, body).get(40, TimeUnit.SECONDS);
+            new FlowClient(gateway, token).place(key, body).get(40, TimeUnit.SECONDS);
         if (placed.status() == 202) {
           orderIds.put(key, placed.orderId());
           return;

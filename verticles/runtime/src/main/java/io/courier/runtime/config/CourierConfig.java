@@ -1,6 +1,7 @@
 package io.courier.runtime.config;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The whole configuration of one Courier process. Built by {@link ConfigLoader}; every field is
@@ -223,6 +224,7 @@ public record CourierConfig(
    *     client dripping bytes (slow-loris) cannot hold a connection
    * @param idleTimeoutMs how long a connection may stay silent before it is closed
    * @param tls HTTPS for the REST API
+   * @param auth who may call the REST API
    */
   public record GatewayConfig(
       String host,
@@ -235,7 +237,44 @@ public record CourierConfig(
       int maxUriLength,
       long headerTimeoutMs,
       long idleTimeoutMs,
-      TlsConfig tls) {}
+      TlsConfig tls,
+      AuthConfig auth) {}
+
+  /**
+   * Bearer-token authentication at the edge: JWTs signed RS256 or ES256 by keys from a JWKS.
+   *
+   * @param mode {@code jwt} requires a valid token on every API call; {@code none} lets anyone in
+   *     (development only; refused in the prod profile)
+   * @param jwksUrl where the signing keys are published (an identity provider's JWKS); read at
+   *     start, every {@code jwksRefreshMs}, and when a token names a key id not yet known
+   * @param devKeyDir instead of a JWKS URL: trust the development signing key kept in this
+   *     directory (created if missing; {@code courier token} signs with it). Refused in prod
+   * @param issuer the required {@code iss}
+   * @param audience the required {@code aud} (one of the token's audiences)
+   * @param clockSkewSeconds tolerance on {@code exp}, {@code nbf} and {@code iat}
+   * @param jwksRefreshMs how often the JWKS is read again
+   * @param jwksMinRefreshIntervalMs an unknown key id reads the JWKS again at most this often
+   * @param scopes the scope each API operation (OpenAPI operationId) requires; empty: any valid
+   *     token; {@code admin} passes every check
+   */
+  public record AuthConfig(
+      String mode,
+      String jwksUrl,
+      String devKeyDir,
+      String issuer,
+      String audience,
+      long clockSkewSeconds,
+      long jwksRefreshMs,
+      long jwksMinRefreshIntervalMs,
+      Map<String, String> scopes) {
+    public AuthConfig {
+      scopes = Map.copyOf(scopes);
+    }
+
+    public boolean enabled() {
+      return "jwt".equals(mode);
+    }
+  }
 
   /**
    * A TLS server identity from PEM files, reloaded when they change (rotation without restart). TLS

@@ -107,14 +107,17 @@ class ConfigLoaderTest {
                             assertThat(p)
                                 .contains("'discovery.consulHost'")
                                 .contains(prod.toString()))
-                    .anySatisfy(p -> assertThat(p).contains("'cluster.publicHost'")));
+                    .anySatisfy(p -> assertThat(p).contains("'cluster.publicHost'"))
+                    .anySatisfy(p -> assertThat(p).contains("'gateway.auth.jwksUrl'")));
 
     CourierConfig config =
         loader(
                 Map.of(
                     "COURIER_KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092,kafka-1.kafka:9092",
                     "COURIER_DISCOVERY_CONSUL_HOST", "consul.consul",
-                    "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3"),
+                    "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3",
+                    "COURIER_GATEWAY_AUTH_JWKS_URL",
+                        "https://auth.example.com/.well-known/jwks.json"),
                 Map.of())
             .load(prod);
     assertThat(config.kafka().bootstrapServers())

@@ -14,6 +14,11 @@ public final class ConfigValidator {
 
   private static final Pattern HOST_PORT = Pattern.compile("[^\\s:,]+:\\d{1,5}");
   private static final Set<String> DISCOVERY_BACKENDS = Set.of("embedded", "consul");
+  private static final Set<String> AUTH_MODES = Set.of("none", "jwt");
+
+  /** The gateway's REST operations (operationIds of its OpenAPI document). */
+  private static final Set<String> GATEWAY_OPERATIONS =
+      Set.of("placeOrder", "getOrder", "getUser", "getStock");
 
   private final Set<String> knownRoles;
   private final Map<String, String> origins;
@@ -84,8 +89,67 @@ public final class ConfigValidator {
       existingFile("gateway.tls.keyFile", config.gateway().tls().keyFile(), "a PEM private key");
       atLeast("gateway.tls.reloadPeriodMs", config.gateway().tls().reloadPeriodMs(), 100);
     }
+    auth(config);
     services(config);
     return List.copyOf(problems);
+  }
+
+  private void auth(CourierConfig config) {
+    CourierConfig.AuthConfig auth = config.gateway().auth();
+    if (!AUTH_MODES.contains(auth.mode())) {
+      problems.add(
+          "key 'gateway.auth.mode' ("
+              + origin("gateway.auth.mode")
+              + ") is '"
+              + auth.mode()
+              + "'; must be one of "
+              + new java.util.TreeSet<>(AUTH_MODES));
+      return;
+    }
+    boolean prod = config.profile().equals("prod") || config.profile().endsWith("-prod");
+    if (!auth.enabled()) {
+      if (prod && config.roles().contains("gateway")) {
+        problems.add(
+            "key 'gateway.auth.mode' ("
+                + origin("gateway.auth.mode")
+                + ") is 'none', which the prod profile refuses: its API would be open to anyone");
+      }
+      return;
+    }
+    if (auth.jwksUrl().isBlank() == auth.devKeyDir().isBlank()) {
+      problems.add(
+          "keys 'gateway.auth.jwksUrl' ("
+              + origin("gateway.auth.jwksUrl")
+              + ") and 'gateway.auth.devKeyDir' ("
+              + origin("gateway.auth.devKeyDir")
+              + "): set exactly one, the identity provider's JWKS URL or a development key"
+              + " directory");
+    }
+    if (prod && !auth.devKeyDir().isBlank()) {
+      problems.add(
+          "key 'gateway.auth.devKeyDir' ("
+              + origin("gateway.auth.devKeyDir")
+              + ") is set, which the prod profile refuses: use gateway.auth.jwksUrl");
+    }
+    url("gateway.auth.jwksUrl", auth.jwksUrl());
+    text("gateway.auth.issuer", auth.issuer());
+    text("gateway.auth.audience", auth.audience());
+    atLeast("gateway.auth.clockSkewSeconds", auth.clockSkewSeconds(), 0);
+    atLeast("gateway.auth.jwksRefreshMs", auth.jwksRefreshMs(), 1000);
+    atLeast("gateway.auth.jwksMinRefreshIntervalMs", auth.jwksMinRefreshIntervalMs(), 0);
+    auth.scopes()
+        .forEach(
+            (operation, scope) -> {
+              if (!GATEWAY_OPERATIONS.contains(operation)) {
+                problems.add(
+                    "key 'gateway.auth.scopes."
+                        + operation
+                        + "' ("
+                        + origin("gateway.auth.scopes")
+                        + ") names no API operation; known: "
+                        + new java.util.TreeSet<>(GATEWAY_OPERATIONS));
+              }
+            });
   }
 
   private void services(CourierConfig config) {

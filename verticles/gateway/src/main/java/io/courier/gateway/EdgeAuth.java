@@ -1,0 +1,191 @@
+package io.courier.gateway;
+
+import io.courier.runtime.config.CourierConfig.AuthConfig;
+import io.courier.service.CallerIdentity;
+import io.courier.service.ServiceError;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.impl.UserContextInternal;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bearer-token authentication of the REST API ({@code gateway.auth}): every {@code /api} request
+ * needs a valid token (401 with a problem body and {@code WWW-Authenticate} otherwise), each
+ * operation the scope configured for it (403). The verified caller becomes the routing context's
+ * user and a {@link CallerIdentity} the handlers pass on to downstream hops.
+ */
+final class EdgeAuth {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EdgeAuth.class);
+  private static final String IDENTITY = "courier.identity";
+
+  private final AuthConfig config;
+  private final JwtVerifier verifier;
+  private final WebClient client;
+
+  private EdgeAuth(AuthConfig config, JwtVerifier verifier, WebClient client) {
+    this.config = config;
+    this.verifier = verifier;
+    this.client = client;
+  }
+
+  /** The authentication of {@code config}, its keys read; null when {@code mode} is none. */
+  static Future<EdgeAuth> start(Vertx vertx, AuthConfig config) {
+    return start(vertx, config, Clock.systemUTC());
+  }
+
+  /** As above, on {@code clock} (tests move time). */
+  static Future<EdgeAuth> start(Vertx vertx, AuthConfig config, Clock clock) {
+    if (!config.enabled()) {
+      LOG.warn("gateway.auth.mode is none: the REST API accepts calls from anyone");
+      return Future.succeededFuture(null);
+    }
+    WebClient client =
+        config.jwksUrl().isBlank()
+            ? null
+            : WebClient.create(
+                vertx,
+                new WebClientOptions()
+                    .setConnectTimeout(5_000)
+                    .setIdleTimeout(30)
+                    .setUserAgent("courier-gateway"));
+    JwtVerifier verifier =
+        new JwtVerifier(
+            vertx,
+            config,
+            client == null ? () -> devKeys(vertx, config) : () -> fetch(client, config),
+            clock);
+    EdgeAuth auth = new EdgeAuth(config, verifier, client);
+    return verifier.start().map(auth).onFailure(e -> auth.stop());
+  }
+
+  void stop() {
+    verifier.stop();
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  /** The caller of a request that passed {@link #authenticate}, if authentication is on. */
+  static CallerIdentity identity(RoutingContext routing) {
+    return routing.get(IDENTITY);
+  }
+
+  private static final String TOKEN_REQUIRED =
+      "a bearer token is required (Authorization: Bearer <token>)";
+
+  /**
+   * The caller an {@code Authorization} header stands for (a gRPC call's metadata), or a {@link
+   * JwtVerifier.Refused} failure.
+   */
+  Future<CallerIdentity> admit(String authorization) {
+    if (!isBearer(authorization)) {
+      return Future.failedFuture(new JwtVerifier.Refused(TOKEN_REQUIRED));
+    }
+    return verifier.verify(authorization.substring(7).trim()).map(JwtVerifier::identity);
+  }
+
+  /** Whether {@code caller} holds the scope {@code operation} requires. */
+  boolean permits(CallerIdentity caller, String operation) {
+    String scope = scopeOf(operation);
+    return scope.isEmpty() || (caller != null && caller.has(scope));
+  }
+
+  String scopeOf(String operation) {
+    return config.scopes().getOrDefault(operation, "");
+  }
+
+  private static boolean isBearer(String header) {
+    return header != null && header.length() >= 8 && header.regionMatches(true, 0, "Bearer ", 0, 7);
+  }
+
+  /** Admits requests with a valid bearer token. */
+  void authenticate(RoutingContext routing) {
+    String header = routing.request().getHeader("Authorization");
+    if (!isBearer(header)) {
+      unauthorized(routing, TOKEN_REQUIRED, false);
+      return;
+    }
+    verifier
+        .verify(header.substring(7).trim())
+        .onComplete(
+            done -> {
+              if (done.failed()) {
+                String reason =
+                    done.cause() instanceof JwtVerifier.Refused
+                        ? done.cause().getMessage()
+                        : "token refused";
+                unauthorized(routing, reason, true);
+                return;
+              }
+              User user = done.result();
+              // What Vert.x's own authentication handlers do: the user of this request.
+              ((UserContextInternal) routing.userContext()).setUser(user);
+              routing.put(IDENTITY, JwtVerifier.identity(user));
+              routing.next();
+            });
+  }
+
+  /** Admits authenticated requests whose token grants the scope {@code operation} requires. */
+  Handler<RoutingContext> requireScopeOf(String operation) {
+    String scope = scopeOf(operation);
+    return routing -> {
+      if (permits(identity(routing), operation)) {
+        routing.next();
+        return;
+      }
+      routing
+          .response()
+          .putHeader(
+              "WWW-Authenticate",
+              "Bearer realm=\"courier\", error=\"insufficient_scope\", scope=\"" + scope + "\"");
+      Problems.send(
+          routing,
+          ServiceError.forbidden(
+              "insufficient-scope", "this operation needs the scope '" + scope + "'"),
+          List.of());
+    };
+  }
+
+  private static void unauthorized(RoutingContext routing, String reason, boolean invalid) {
+    routing
+        .response()
+        .putHeader(
+            "WWW-Authenticate",
+            invalid
+                ? "Bearer realm=\"courier\", error=\"invalid_token\", error_description=\""
+                    + reason.replace('"', '\'')
+                    + "\""
+                : "Bearer realm=\"courier\"");
+    Problems.send(routing, new ServiceError(401, "unauthorized", reason, ""), List.of());
+  }
+
+  private static Future<JsonObject> fetch(WebClient client, AuthConfig config) {
+    return client
+        .getAbs(config.jwksUrl())
+        .timeout(10_000)
+        .send()
+        .compose(
+            response ->
+                response.statusCode() == 200
+                    ? Future.succeededFuture(response.bodyAsJsonObject())
+                    : Future.failedFuture(
+                        new IllegalStateException(
+                            config.jwksUrl() + " answered " + response.statusCode())));
+  }
+
+  private static Future<JsonObject> devKeys(Vertx vertx, AuthConfig config) {
+    return vertx.executeBlocking(
+        () -> DevSigningKey.loadOrCreate(Path.of(config.devKeyDir())).jwks(), false);
+  }
+}

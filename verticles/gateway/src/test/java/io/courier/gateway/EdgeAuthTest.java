@@ -1,0 +1,402 @@
+package io.courier.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.courier.runtime.config.CourierConfig.AuthConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
+import java.security.interfaces.RSAPublicKey;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bearer tokens at the edge against a JWKS served over HTTP on loopback: what passes, and each way
+ * a token is refused (401 with a problem body and {@code WWW-Authenticate}) or lacks a scope (403).
+ */
+@DisplayName("Bearer-token authentication at the edge")
+class EdgeAuthTest {
+
+  private static final String ISSUER = "https://issuer.test/";
+  private static final String AUDIENCE = "courier-api";
+  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+
+  @TempDir static Path keys;
+
+  private static KeyPair rsa;
+  private static JsonObject rsaJwk;
+  private static DevSigningKey ec;
+
+  private final AtomicInteger jwksReads = new AtomicInteger();
+  private final AtomicLong clockOffsetMs = new AtomicLong();
+  private volatile JsonObject published;
+  private Vertx vertx;
+  private HttpServer jwksServer;
+  private HttpServer api;
+  private HttpClient http;
+  private EdgeAuth auth;
+
+  @BeforeAll
+  static void keys() throws Exception {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+    generator.initialize(2048);
+    rsa = generator.generateKeyPair();
+    RSAPublicKey pub = (RSAPublicKey) rsa.getPublic();
+    rsaJwk =
+        new JsonObject()
+            .put("kty", "RSA")
+            .put("kid", "rsa-1")
+            .put("use", "sig")
+            .put("alg", "RS256")
+            .put("n", B64.encodeToString(unsigned(pub.getModulus())))
+            .put("e", B64.encodeToString(unsigned(pub.getPublicExponent())));
+    ec = DevSigningKey.loadOrCreate(keys);
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    published = new JsonObject().put("keys", new JsonArray().add(rsaJwk).add(ec.publicJwk()));
+    jwksServer =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                request -> {
+                  jwksReads.incrementAndGet();
+                  request
+                      .response()
+                      .putHeader("Content-Type", "application/json")
+                      .end(published.encode());
+                })
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    http = vertx.createHttpClient();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (auth != null) {
+      auth.stop();
+    }
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  /** Starts the authentication and an API behind it: /api/write needs orders:write. */
+  private void startApi(long minRefreshMs) throws Exception {
+    AuthConfig config =
+        new AuthConfig(
+            "jwt",
+            "http://127.0.0.1:" + jwksServer.actualPort() + "/jwks.json",
+            "",
+            ISSUER,
+            AUDIENCE,
+            30,
+            300_000,
+            minRefreshMs,
+            Map.of("placeOrder", "orders:write", "getStock", ""));
+    Clock clock =
+        new Clock() {
+          @Override
+          public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(java.time.ZoneId zone) {
+            return this;
+          }
+
+          @Override
+          public Instant instant() {
+            return Instant.now().plusMillis(clockOffsetMs.get());
+          }
+        };
+    auth = EdgeAuth.start(vertx, config, clock).await(10, TimeUnit.SECONDS);
+    Router router = Router.router(vertx);
+    router.route("/api/*").handler(auth::authenticate);
+    router
+        .post("/api/write")
+        .handler(auth.requireScopeOf("placeOrder"))
+        .handler(
+            routing ->
+                routing
+                    .response()
+                    .end(
+                        EdgeAuth.identity(routing).subject()
+                            + " "
+                            + new java.util.TreeSet<>(EdgeAuth.identity(routing).scopes())));
+    router
+        .get("/api/open")
+        .handler(auth.requireScopeOf("getStock"))
+        .handler(routing -> routing.response().end(EdgeAuth.identity(routing).subject()));
+    api = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").await();
+  }
+
+  private record Answer(int status, String body, String authenticate) {
+    JsonObject problem() {
+      return new JsonObject(body);
+    }
+  }
+
+  private Answer call(HttpMethod method, String path, String token) throws Exception {
+    return http.request(method, api.actualPort(), "127.0.0.1", path)
+        .compose(
+            request -> {
+              if (token != null) {
+                request.putHeader("Authorization", "Bearer " + token);
+              }
+              return request.send();
+            })
+        .compose(
+            response ->
+                response
+                    .body()
+                    .map(
+                        body ->
+                            new Answer(
+                                response.statusCode(),
+                                body.toString(),
+                                response.getHeader("WWW-Authenticate"))))
+        .await(30, TimeUnit.SECONDS);
+  }
+
+  private Answer write(String token) throws Exception {
+    return call(HttpMethod.POST, "/api/write", token);
+  }
+
+  private static JsonObject claims(String subject, String scope) {
+    long now = Instant.now().getEpochSecond();
+    return new JsonObject()
+        .put("iss", ISSUER)
+        .put("aud", AUDIENCE)
+        .put("sub", subject)
+        .put("scope", scope)
+        .put("iat", now)
+        .put("exp", now + 300);
+  }
+
+  private static String rs256(JsonObject claims, String kid) throws Exception {
+    String input =
+        b64(new JsonObject().put("alg", "RS256").put("typ", "JWT").put("kid", kid))
+            + "."
+            + b64(claims);
+    Signature signer = Signature.getInstance("SHA256withRSA");
+    signer.initSign(rsa.getPrivate());
+    signer.update(input.getBytes(StandardCharsets.US_ASCII));
+    return input + "." + B64.encodeToString(signer.sign());
+  }
+
+  private static String b64(JsonObject json) {
+    return B64.encodeToString(json.encode().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static byte[] unsigned(BigInteger value) {
+    byte[] raw = value.toByteArray();
+    return raw[0] == 0 ? java.util.Arrays.copyOfRange(raw, 1, raw.length) : raw;
+  }
+
+  private static void assertRefused(Answer answer, String detail) {
+    assertThat(answer.status()).as(answer.body()).isEqualTo(401);
+    assertThat(answer.problem().getString("type")).endsWith("/unauthorized");
+    assertThat(answer.problem().getString("detail")).contains(detail);
+    assertThat(answer.authenticate()).startsWith("Bearer realm=\"courier\"");
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName("admits RS256 and ES256 tokens from the JWKS and passes on subject and scopes")
+  void shouldAdmitValidTokens() throws Exception {
+    startApi(10_000);
+    assertThat(write(rs256(claims("u-0001", "orders:write orders:read"), "rsa-1")))
+        .isEqualTo(new Answer(200, "u-0001 [orders:read, orders:write]", null));
+    assertThat(write(ec.sign(claims("u-0002", "orders:write"))).body())
+        .isEqualTo("u-0002 [orders:write]");
+    JsonObject scp = claims("u-0003", null);
+    scp.remove("scope");
+    scp.put("scp", new JsonArray().add("orders:write"));
+    assertThat(write(rs256(scp, "rsa-1")).body())
+        .as("the scp claim (array) counts like scope")
+        .isEqualTo("u-0003 [orders:write]");
+    assertThat(write(ec.sign(claims("root", "admin"))).status())
+        .as("admin passes every scope check")
+        .isEqualTo(200);
+    assertThat(call(HttpMethod.GET, "/api/open", ec.sign(claims("u-0004", ""))).status())
+        .as("an operation without a scope needs only a valid token")
+        .isEqualTo(200);
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName("refuses a missing, malformed, expired, not-yet-valid or subject-less token")
+  void shouldRefuseTokensOutsideTheirValidity() throws Exception {
+    startApi(10_000);
+    Answer none = write(null);
+    assertRefused(none, "bearer token is required");
+    assertThat(none.authenticate()).isEqualTo("Bearer realm=\"courier\"");
+    assertRefused(write("abc"), "malformed token");
+    assertRefused(write("a.b.c"), "malformed token");
+
+    long now = Instant.now().getEpochSecond();
+    Answer expired = write(ec.sign(claims("u-0001", "orders:write").put("exp", now - 60)));
+    assertRefused(expired, "token expired");
+    assertThat(expired.authenticate()).contains("error=\"invalid_token\"");
+    assertThat(write(ec.sign(claims("u-0001", "orders:write").put("exp", now - 10))).status())
+        .as("10 s past expiry is within the 30 s clock skew")
+        .isEqualTo(200);
+    assertRefused(
+        write(ec.sign(claims("u-0001", "orders:write").put("nbf", now + 300))), "not valid yet");
+    JsonObject noExpiry = claims("u-0001", "orders:write");
+    noExpiry.remove("exp");
+    assertRefused(write(ec.sign(noExpiry)), "no expiry");
+    JsonObject noSubject = claims("u-0001", "orders:write");
+    noSubject.remove("sub");
+    assertRefused(write(ec.sign(noSubject)), "no subject");
+
+    clockOffsetMs.set(TimeUnit.MINUTES.toMillis(10));
+    assertRefused(write(ec.sign(claims("u-0001", "orders:write"))), "token expired");
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName(
+      "refuses another issuer or audience, a tampered signature, alg none and HS/RS key confusion")
+  void shouldRefuseForgedTokens() throws Exception {
+    startApi(10_000);
+    assertRefused(
+        write(ec.sign(claims("u-0001", "orders:write").put("iss", "https://evil.test/"))),
+        "another issuer");
+    assertRefused(
+        write(ec.sign(claims("u-0001", "orders:write").put("aud", "other-api"))),
+        "not meant for this API");
+
+    String valid = rs256(claims("u-0001", "orders:write"), "rsa-1");
+    String[] parts = valid.split("\\.");
+    String tampered = parts[0] + "." + b64(claims("u-0001", "orders:write admin")) + "." + parts[2];
+    assertRefused(write(tampered), "signature does not verify");
+
+    String none =
+        b64(new JsonObject().put("alg", "none").put("typ", "JWT"))
+            + "."
+            + b64(claims("u-0001", "admin"));
+    assertRefused(write(none + "."), "algorithm 'none' is not accepted");
+    assertRefused(write(none + ".c2ln"), "algorithm 'none' is not accepted");
+
+    // Key confusion: HS256 with the RSA public key's bytes as the HMAC secret.
+    String input =
+        b64(new JsonObject().put("alg", "HS256").put("typ", "JWT").put("kid", "rsa-1"))
+            + "."
+            + b64(claims("u-0001", "admin"));
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(rsa.getPublic().getEncoded(), "HmacSHA256"));
+    String confused =
+        input + "." + B64.encodeToString(mac.doFinal(input.getBytes(StandardCharsets.US_ASCII)));
+    assertRefused(write(confused), "algorithm 'HS256' is not accepted");
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName("answers 403 with the missing scope named when the token lacks it")
+  void shouldRefuseMissingScope() throws Exception {
+    startApi(10_000);
+    Answer answer = write(ec.sign(claims("u-0001", "orders:read")));
+    assertThat(answer.status()).isEqualTo(403);
+    assertThat(answer.problem().getString("type")).endsWith("/insufficient-scope");
+    assertThat(answer.problem().getString("detail")).contains("orders:write");
+    assertThat(answer.authenticate())
+        .contains("error=\"insufficient_scope\"")
+        .contains("scope=\"orders:write\"");
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName("reads the JWKS again for an unknown key id, at most once per interval")
+  void shouldRefreshKeysOnUnknownKid() throws Exception {
+    startApi(5_000);
+    int afterStart = jwksReads.get();
+    String unknown = rs256(claims("u-0001", "orders:write"), "rsa-2");
+    for (int i = 0; i < 5; i++) {
+      assertRefused(write(unknown), "unknown signing key 'rsa-2'");
+    }
+    assertThat(jwksReads.get())
+        .as("made-up key ids do not flood the identity provider")
+        .isLessThanOrEqualTo(afterStart + 1);
+
+    // The provider rotates: the same RSA key is published under a new id.
+    published =
+        new JsonObject()
+            .put(
+                "keys", new JsonArray().add(rsaJwk.copy().put("kid", "rsa-2")).add(ec.publicJwk()));
+    clockOffsetMs.set(6_000);
+    assertThat(write(unknown).status()).as("the new key is fetched and used").isEqualTo(200);
+    assertThat(write(rs256(claims("u-0001", "orders:write"), "rsa-1")).status())
+        .as("a key no longer published is no longer trusted")
+        .isEqualTo(401);
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName(
+      "does not start on a JWKS without an RS256 or ES256 key, never falling back to unsigned tokens")
+  void shouldRefuseKeySetWithoutSigningKeys() throws Exception {
+    published =
+        new JsonObject()
+            .put(
+                "keys",
+                new JsonArray()
+                    .add(new JsonObject().put("kty", "oct").put("k", "c2VjcmV0").put("kid", "h")));
+    Future<EdgeAuth> started =
+        EdgeAuth.start(
+            vertx,
+            new AuthConfig(
+                "jwt",
+                "http://127.0.0.1:" + jwksServer.actualPort() + "/jwks.json",
+                "",
+                ISSUER,
+                AUDIENCE,
+                30,
+                300_000,
+                1_000,
+                Map.of()),
+            Clock.systemUTC());
+    Throwable failure =
+        started.map(a -> (Throwable) null).otherwise(e -> e).await(10, TimeUnit.SECONDS);
+    assertThat(failure).isNotNull().hasMessageContaining("no usable signing key");
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName("keeps the keys it holds when the JWKS becomes unreachable")
+  void shouldKeepKeysWhenJwksFails() throws Exception {
+    startApi(0);
+    jwksServer.close().await(10, TimeUnit.SECONDS);
+    clockOffsetMs.set(1_000);
+    assertRefused(write(rs256(claims("u-0001", "orders:write"), "rsa-9")), "unknown signing key");
+    assertThat(write(rs256(claims("u-0001", "orders:write"), "rsa-1")).status()).isEqualTo(200);
+  }
+}

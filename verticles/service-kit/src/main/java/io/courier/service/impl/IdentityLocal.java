@@ -1,0 +1,22 @@
+package io.courier.service.impl;
+
+import io.courier.service.CallerIdentity;
+import io.vertx.core.spi.VertxServiceProvider;
+import io.vertx.core.spi.context.storage.ContextLocal;
+
+/**
+ * Registers the context-local slot of {@link CallerIdentity} before any Vert.x instance exists:
+ * Vert.x discovers this provider through {@code META-INF/services} while it is built, which is when
+ * it captures the known context locals.
+ */
+public final class IdentityLocal implements VertxServiceProvider {
+
+  /** The slot a request's duplicated context keeps its caller's identity in. */
+  public static final ContextLocal<CallerIdentity> KEY =
+      ContextLocal.registerLocal(CallerIdentity.class);
+
+  @Override
+  public void init(io.vertx.core.internal.VertxBootstrap builder) {
+    // nothing to configure: loading this class registered KEY
+  }
+}
