@@ -42,10 +42,11 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * its peers' certificates must chain to, read once from PEM files, and the server, client and
  * event-bus options built from them. TLS 1.2 and 1.3 with forward-secret AEAD suites only.
  *
- * <p>A certificate's service identity is the role in its {@code spiffe://courier/<role>} URI SAN.
- * Servers require a client certificate from the CA and check the caller's identity against {@code
- * allowedPeers}; gRPC clients check that the server presents the identity of the role they meant to
- * call (not its host name: pod addresses are in no certificate).
+ * <p>A certificate's service identity is the role in its {@code spiffe://courier/<role>} URI SAN (a
+ * process running several roles that others call may hold one URI per role). Servers require a
+ * client certificate from the CA and check the caller's identity against {@code allowedPeers}; gRPC
+ * clients check that the server presents the identity of the role they meant to call (not its host
+ * name: pod addresses are in no certificate).
  */
 public final class MutualTls {
 
@@ -68,13 +69,13 @@ public final class MutualTls {
           "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
   private static final MutualTls DISABLED =
-      new MutualTls(null, null, null, List.of(), "", Map.of());
+      new MutualTls(null, null, null, List.of(), Set.of(), Map.of());
 
   private final Buffer certificate;
   private final Buffer key;
   private final Buffer authorities;
   private final List<X509Certificate> trusted;
-  private final String identity;
+  private final Set<String> identities;
 
   /** Allowed peer identities by server role; {@code ""} holds those allowed on every server. */
   private final Map<String, Set<String>> allowed;
@@ -84,13 +85,13 @@ public final class MutualTls {
       Buffer key,
       Buffer authorities,
       List<X509Certificate> trusted,
-      String identity,
+      Set<String> identities,
       Map<String, Set<String>> allowed) {
     this.certificate = certificate;
     this.key = key;
     this.authorities = authorities;
     this.trusted = trusted;
-    this.identity = identity;
+    this.identities = identities;
     this.allowed = allowed;
   }
 
@@ -144,16 +145,16 @@ public final class MutualTls {
       allowed.computeIfAbsent(server, s -> new HashSet<>()).add(role(entry.substring(split + 1)));
     }
     return new MutualTls(
-        certificate, key, authorities, trusted, identity(leaf).orElse(""), Map.copyOf(allowed));
+        certificate, key, authorities, trusted, identities(leaf), Map.copyOf(allowed));
   }
 
   public boolean enabled() {
     return certificate != null;
   }
 
-  /** This process's own identity (the role in its certificate), empty when it names none. */
-  public String identity() {
-    return identity;
+  /** This process's own identities (the roles its certificate names). */
+  public Set<String> identities() {
+    return identities;
   }
 
   /** A server requiring a client certificate issued by the CA; HTTP/2 by ALPN for gRPC. */
@@ -206,38 +207,39 @@ public final class MutualTls {
     if (peers.isEmpty()) {
       return Optional.empty();
     }
-    Optional<String> caller = identity(connection);
-    if (caller.isPresent() && peers.contains(caller.get())) {
+    Set<String> callers = identities(connection);
+    if (callers.stream().anyMatch(peers::contains)) {
       return Optional.empty();
     }
     return Optional.of(
-        caller
-            .map(peer -> "peer '" + peer + "' may not call " + serverRole)
-            .orElse("the peer's certificate names no " + IDENTITY_PREFIX + " identity"));
+        callers.isEmpty()
+            ? "the peer's certificate names no " + IDENTITY_PREFIX + " identity"
+            : "peer " + callers + " may not call " + serverRole);
   }
 
-  /** The identity of a TLS connection's peer, from its certificate. */
-  public static Optional<String> identity(HttpConnection connection) {
+  /** The identities of a TLS connection's peer, from its certificate. */
+  public static Set<String> identities(HttpConnection connection) {
     if (!connection.isSsl()) {
-      return Optional.empty();
+      return Set.of();
     }
     try {
       List<Certificate> chain = connection.peerCertificates();
-      return chain.isEmpty() ? Optional.empty() : identity(chain.get(0));
+      return chain.isEmpty() ? Set.of() : identities(chain.get(0));
     } catch (SSLPeerUnverifiedException e) {
-      return Optional.empty();
+      return Set.of();
     }
   }
 
-  /** The role of a certificate's {@code spiffe://courier/<role>} URI SAN, if it has one. */
-  public static Optional<String> identity(Certificate certificate) {
+  /** The roles of a certificate's {@code spiffe://courier/<role>} URI SANs. */
+  public static Set<String> identities(Certificate certificate) {
     if (!(certificate instanceof X509Certificate x509)) {
-      return Optional.empty();
+      return Set.of();
     }
+    Set<String> roles = new java.util.TreeSet<>();
     try {
       Collection<List<?>> names = x509.getSubjectAlternativeNames();
       if (names == null) {
-        return Optional.empty();
+        return Set.of();
       }
       for (List<?> name : names) {
         // 6: uniformResourceIdentifier
@@ -245,13 +247,13 @@ public final class MutualTls {
             && name.get(1) instanceof String uri
             && uri.startsWith(IDENTITY_PREFIX)
             && uri.length() > IDENTITY_PREFIX.length()) {
-          return Optional.of(uri.substring(IDENTITY_PREFIX.length()));
+          roles.add(uri.substring(IDENTITY_PREFIX.length()));
         }
       }
-      return Optional.empty();
     } catch (java.security.cert.CertificateParsingException e) {
-      return Optional.empty();
+      return Set.of();
     }
+    return Set.copyOf(roles);
   }
 
   private <T extends TCPSSLOptions> T secure(T options) {
@@ -341,11 +343,15 @@ public final class MutualTls {
     }
 
     private void named(X509Certificate[] chain) throws java.security.cert.CertificateException {
-      Optional<String> presented = identity(chain[0]);
-      if (presented.isEmpty() || !presented.get().equals(expected)) {
+      Set<String> presented = identities(chain[0]);
+      if (!presented.contains(expected)) {
         throw new java.security.cert.CertificateException(
             "the server presents identity "
-                + presented.map(r -> IDENTITY_PREFIX + r).orElse("(none)")
+                + (presented.isEmpty()
+                    ? "(none)"
+                    : presented.stream()
+                        .map(role -> IDENTITY_PREFIX + role)
+                        .collect(java.util.stream.Collectors.joining(", ")))
                 + ", expected "
                 + IDENTITY_PREFIX
                 + expected);

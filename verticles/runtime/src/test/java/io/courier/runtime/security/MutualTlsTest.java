@@ -37,9 +37,9 @@ class MutualTlsTest {
     MutualTls tls = MutualTls.read(config(issued.certificate(), issued.key(), caFile));
 
     assertThat(tls.enabled()).isTrue();
-    assertThat(tls.identity()).isEqualTo("order-service");
-    assertThat(MutualTls.identity(issued.x509())).contains("order-service");
-    assertThat(MutualTls.identity(ca.certificate())).isEmpty();
+    assertThat(tls.identities()).containsExactly("order-service");
+    assertThat(MutualTls.identities(issued.x509())).containsExactly("order-service");
+    assertThat(MutualTls.identities(ca.certificate())).isEmpty();
     assertThat(MutualTls.read(new MtlsConfig(false, "", "", "", List.of())).enabled()).isFalse();
   }
 
