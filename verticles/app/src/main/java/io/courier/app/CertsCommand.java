@@ -1,5 +1,6 @@
 package io.courier.app;
 
+import io.courier.runtime.security.DevCertificates;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,13 +2,16 @@ package io.courier.gateway;
 
 import io.courier.discovery.Discovery;
 import io.courier.runtime.RoleContext;
+import io.courier.runtime.security.MutualTls;
 import io.courier.service.Discoveries;
+import io.courier.service.Endpoints;
 import io.courier.service.GrpcPeer;
 import io.courier.service.Policies;
 import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.client.GrpcClient;
+import java.util.List;
 
 /** What one gateway verticle calls: the order service, and the user and inventory services. */
 final class Backends {
@@ -17,39 +20,46 @@ final class Backends {
   final GrpcPeer users;
   final GrpcPeer inventory;
   private final Discovery discovery;
-  private final GrpcClient grpc;
+  private final List<GrpcClient> clients;
 
   private Backends(
       OrderClient orders,
       GrpcPeer users,
       GrpcPeer inventory,
       Discovery discovery,
-      GrpcClient grpc) {
+      List<GrpcClient> clients) {
     this.orders = orders;
     this.users = users;
     this.inventory = inventory;
     this.discovery = discovery;
-    this.grpc = grpc;
+    this.clients = clients;
   }
 
   static Future<Backends> create(Vertx vertx, RoleContext context) {
-    return Policies.load(vertx, context.config())
-        .map(
-            policies -> {
-              Discovery discovery = Discoveries.create(vertx, context.config().discovery());
-              GrpcClient grpc = GrpcClient.client(vertx);
-              return new Backends(
-                  new OrderClient(vertx, policies.target(Topology.ORDER_TARGET)),
-                  policies.grpcPeer(discovery, Topology.USER_SERVICE, Topology.USER_TARGET, grpc),
-                  policies.grpcPeer(
-                      discovery, Topology.INVENTORY_SERVICE, Topology.INVENTORY_TARGET, grpc),
-                  discovery,
-                  grpc);
-            });
+    return MutualTls.load(vertx, context.config().security().mtls())
+        .compose(
+            tls ->
+                Policies.load(vertx, context.config())
+                    .map(policies -> create(vertx, context, tls, policies)));
+  }
+
+  /** One gRPC client per peer role, so each checks that the server it reaches is that role. */
+  private static Backends create(
+      Vertx vertx, RoleContext context, MutualTls tls, Policies policies) {
+    Discovery discovery = Discoveries.create(vertx, context.config().discovery());
+    GrpcClient users = Endpoints.grpcClient(vertx, tls, Topology.USER_SERVICE);
+    GrpcClient inventory = Endpoints.grpcClient(vertx, tls, Topology.INVENTORY_SERVICE);
+    return new Backends(
+        new OrderClient(vertx, policies.target(Topology.ORDER_TARGET)),
+        policies.grpcPeer(discovery, Topology.USER_SERVICE, Topology.USER_TARGET, users),
+        policies.grpcPeer(
+            discovery, Topology.INVENTORY_SERVICE, Topology.INVENTORY_TARGET, inventory),
+        discovery,
+        List.of(users, inventory));
   }
 
   Future<Void> close() {
     discovery.close();
-    return grpc.close();
+    return Future.all(clients.stream().map(GrpcClient::close).toList()).mapEmpty();
   }
 }

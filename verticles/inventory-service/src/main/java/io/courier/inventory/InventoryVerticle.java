@@ -13,6 +13,7 @@ import io.courier.runtime.RoleContext;
 import io.courier.runtime.config.CourierConfig.ServicesConfig;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.impl.KafkaEventConsumer;
+import io.courier.runtime.security.MutualTls;
 import io.courier.service.Discoveries;
 import io.courier.service.Endpoints;
 import io.courier.service.StateTopics;
@@ -126,11 +127,16 @@ public final class InventoryVerticle extends VerticleBase {
   private Future<Void> startServer(Inventory inventory) {
     ServicesConfig config = context.config().services();
     service = new DefaultInventoryService(inventory, context.publisher());
-    return Endpoints.grpcServer(
-            vertx,
-            config.host(),
-            config.inventory().grpcPort(),
-            List.of(InventoryServiceGrpcService.of(service)))
+    return MutualTls.load(vertx, context.config().security().mtls())
+        .compose(
+            tls ->
+                Endpoints.grpcServer(
+                    vertx,
+                    tls,
+                    InventoryServiceRole.NAME,
+                    config.host(),
+                    config.inventory().grpcPort(),
+                    List.of(InventoryServiceGrpcService.of(service))))
         .onSuccess(listening -> server = listening)
         .mapEmpty();
   }

@@ -12,8 +12,10 @@ import io.courier.resilience.Deadline;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.impl.KafkaEventConsumer;
+import io.courier.runtime.security.MutualTls;
 import io.courier.service.CallerIdentity;
 import io.courier.service.Discoveries;
+import io.courier.service.Endpoints;
 import io.courier.service.Policies;
 import io.courier.service.ServiceError;
 import io.courier.service.StateTopics;
@@ -40,7 +42,8 @@ public final class OrderVerticle extends VerticleBase {
 
   private final RoleContext context;
   private Discovery discovery;
-  private GrpcClient grpc;
+  private GrpcClient users;
+  private GrpcClient inventory;
   private DefaultOrderService service;
   private EventConsumer payments;
   private MessageConsumer<PlaceOrderRequest> placing;
@@ -53,8 +56,9 @@ public final class OrderVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     discovery = Discoveries.create(vertx, context.config().discovery());
-    grpc = GrpcClient.client(vertx);
-    return Policies.load(vertx, context.config())
+    return MutualTls.load(vertx, context.config().security().mtls())
+        .compose(this::createClients)
+        .compose(v -> Policies.load(vertx, context.config()))
         .compose(policies -> replay().map(orders -> createService(policies, orders)))
         .compose(v -> consumePayments())
         .compose(v -> serve());
@@ -72,8 +76,19 @@ public final class OrderVerticle extends VerticleBase {
         .eventually(
             () -> {
               discovery.close();
-              return grpc.close();
+              return Future.all(closed(users), closed(inventory)).mapEmpty();
             });
+  }
+
+  /** One client per peer role, so each checks that the server it reaches is that role. */
+  private Future<Void> createClients(MutualTls tls) {
+    users = Endpoints.grpcClient(vertx, tls, Topology.USER_SERVICE);
+    inventory = Endpoints.grpcClient(vertx, tls, Topology.INVENTORY_SERVICE);
+    return Future.succeededFuture();
+  }
+
+  private static Future<Void> closed(GrpcClient client) {
+    return client == null ? Future.succeededFuture() : client.close();
   }
 
   private Future<Map<String, Order>> replay() {
@@ -115,9 +130,9 @@ public final class OrderVerticle extends VerticleBase {
     service =
         new DefaultOrderService(
             orders,
-            policies.grpcPeer(discovery, Topology.USER_SERVICE, Topology.USER_TARGET, grpc),
+            policies.grpcPeer(discovery, Topology.USER_SERVICE, Topology.USER_TARGET, users),
             policies.grpcPeer(
-                discovery, Topology.INVENTORY_SERVICE, Topology.INVENTORY_TARGET, grpc),
+                discovery, Topology.INVENTORY_SERVICE, Topology.INVENTORY_TARGET, inventory),
             context.publisher());
     return null;
   }

@@ -92,7 +92,8 @@ public final class CourierRuntime {
         String.join(",", config.roles()),
         (config.cluster().publicHost().isBlank() ? "" : config.cluster().publicHost() + "/")
             + ProcessHandle.current().pid());
-    ClusterFactory.create(config.cluster(), config.metrics(), config.tracing())
+    ClusterFactory.create(
+            config.cluster(), config.metrics(), config.tracing(), config.security().mtls())
         .onFailure(e -> result.fail(new StartupException("cluster", e)))
         .onSuccess(
             vertx -> new CourierRuntime(config, Map.copyOf(roles), vertx).startSteps(result));

@@ -3,21 +3,34 @@ package io.courier.service;
 import io.courier.discovery.Discovery;
 import io.courier.discovery.ServiceInstance;
 import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.security.MutualTls;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.Service;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Starting a service's gRPC server and publishing it in discovery. */
+/**
+ * Starting a service's gRPC server (over mutual TLS when {@code security.mtls} is on) and
+ * publishing it in discovery, and the gRPC clients that call such servers.
+ */
 public final class Endpoints {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Endpoints.class);
 
   private Endpoints() {}
 
@@ -27,7 +40,7 @@ public final class Endpoints {
    */
   public static Future<HttpServer> grpcServer(
       Vertx vertx, String host, int port, List<Service> services) {
-    return grpcServer(vertx, host, port, services, null);
+    return grpcServer(vertx, MutualTls.disabled(), "", host, port, services, null);
   }
 
   /**
@@ -37,16 +50,38 @@ public final class Endpoints {
    */
   @FunctionalInterface
   public interface EntryGuard {
-    Future<CallerIdentity> admit(io.vertx.core.http.HttpServerRequest request);
+    Future<CallerIdentity> admit(HttpServerRequest request);
   }
 
   /**
-   * A gRPC server as above. With a {@code guard} (an edge server) every call is admitted by it and
-   * identity headers the caller sent are ignored; without one (a server inside the platform) the
-   * identity in the {@link CallerIdentity} headers is the caller's.
+   * A gRPC server at the edge of the platform: every call is admitted by {@code guard}, and
+   * identity headers the caller sent are ignored (only a server inside the platform, reached over
+   * mutual TLS, takes the {@link CallerIdentity} headers as the caller's).
    */
   public static Future<HttpServer> grpcServer(
       Vertx vertx, String host, int port, List<Service> services, EntryGuard guard) {
+    return grpcServer(vertx, MutualTls.disabled(), "", host, port, services, guard);
+  }
+
+  /**
+   * A gRPC server of {@code role} serving {@code services}, over mutual TLS when {@code tls} is
+   * enabled: callers must present a certificate of the CA, and a caller whose identity {@code
+   * security.mtls.allowedPeers} does not allow for {@code role} gets PERMISSION_DENIED. Incoming
+   * {@code grpc-timeout} deadlines are enforced and propagated to the calls the handler makes.
+   */
+  public static Future<HttpServer> grpcServer(
+      Vertx vertx, MutualTls tls, String role, String host, int port, List<Service> services) {
+    return grpcServer(vertx, tls, role, host, port, services, null);
+  }
+
+  private static Future<HttpServer> grpcServer(
+      Vertx vertx,
+      MutualTls tls,
+      String role,
+      String host,
+      int port,
+      List<Service> services,
+      EntryGuard guard) {
     GrpcServer grpc =
         GrpcServer.server(
             vertx,
@@ -62,21 +97,55 @@ public final class Endpoints {
     // One timer per method and status of this server, looked up once rather than per call.
     java.util.Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
     return vertx
-        .createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
-        .requestHandler(request -> measured(registry, timers, methods, request, grpc, guard))
+        .createHttpServer(tls.server(new HttpServerOptions().setHost(host).setPort(port)))
+        .requestHandler(
+            request -> {
+              Optional<String> refusal = tls.refusal(role, request.connection());
+              measured(registry, timers, methods, request, refusal.isEmpty() ? grpc : null, guard);
+              refusal.ifPresent(reason -> deny(request, reason));
+            })
         .listen();
+  }
+
+  /**
+   * A gRPC client for calls to {@code peerRole}'s servers; over mutual TLS when {@code tls} is
+   * enabled, presenting this process's certificate and accepting only a server whose certificate
+   * the CA issued for {@code peerRole}.
+   */
+  public static GrpcClient grpcClient(Vertx vertx, MutualTls tls, String peerRole) {
+    if (!tls.enabled()) {
+      return GrpcClient.client(vertx);
+    }
+    return GrpcClient.client(
+        vertx, tls.client(new HttpClientOptions().setHttp2ClearTextUpgrade(false), peerRole));
+  }
+
+  /** Answers a call with PERMISSION_DENIED before any service sees it (a trailers-only reply). */
+  private static void deny(HttpServerRequest request, String reason) {
+    LOG.debug("gRPC call {} refused: {}", request.path(), reason);
+    String contentType = request.getHeader("content-type");
+    request
+        .response()
+        .putHeader(
+            "content-type",
+            contentType != null && contentType.startsWith("application/grpc")
+                ? contentType
+                : "application/grpc")
+        .putHeader("grpc-status", Integer.toString(GrpcStatus.PERMISSION_DENIED.code))
+        .putHeader("grpc-message", "caller not allowed")
+        .end();
   }
 
   /**
    * {@code courier_grpc_server_seconds{method, status}}: latency and gRPC status per method. Paths
    * that are no method of these services count as {@code method="unknown"}, so a client cannot grow
-   * the label set.
+   * the label set. A refused call ({@code grpc} null) is only measured.
    */
   private static void measured(
       MeterRegistry registry,
       java.util.Map<String, Timer> timers,
       java.util.Set<String> methods,
-      io.vertx.core.http.HttpServerRequest request,
+      HttpServerRequest request,
       GrpcServer grpc,
       EntryGuard guard) {
     long start = System.nanoTime();
@@ -99,6 +168,9 @@ public final class Endpoints {
                           .register(registry))
               .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         });
+    if (grpc == null) {
+      return;
+    }
     // The call's own (duplicated) context carries the caller's identity to the service method.
     io.vertx.core.Context call = Vertx.currentContext();
     if (guard == null) {

@@ -4,6 +4,7 @@ import io.courier.contract.v1.UserServiceGrpcService;
 import io.courier.discovery.Discovery;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.config.CourierConfig.ServicesConfig;
+import io.courier.runtime.security.MutualTls;
 import io.courier.service.Discoveries;
 import io.courier.service.Endpoints;
 import io.courier.service.Topology;
@@ -42,11 +43,16 @@ public final class UserGrpcVerticle extends VerticleBase {
         .compose(
             users -> {
               LOG.info("user service holds {} users", users.size());
-              return Endpoints.grpcServer(
-                  vertx,
-                  config.host(),
-                  config.user().grpcPort(),
-                  List.of(UserServiceGrpcService.of(users)));
+              return MutualTls.load(vertx, context.config().security().mtls())
+                  .compose(
+                      tls ->
+                          Endpoints.grpcServer(
+                              vertx,
+                              tls,
+                              UserServiceRole.NAME,
+                              config.host(),
+                              config.user().grpcPort(),
+                              List.of(UserServiceGrpcService.of(users))));
             })
         .compose(
             listening -> {

@@ -3,10 +3,10 @@ package io.courier.app.flow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.courier.app.DevCertificates;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
+import io.courier.runtime.security.DevCertificates;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;

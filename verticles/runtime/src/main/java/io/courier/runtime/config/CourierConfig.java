@@ -20,6 +20,7 @@ import java.util.Map;
  * @param metrics Prometheus metrics on the management server
  * @param admin the operator's view of the process and the cluster, on a port of its own
  * @param tracing OpenTelemetry tracing across HTTP, the event bus, gRPC and Kafka
+ * @param security how Courier processes authenticate each other
  */
 public record CourierConfig(
     String profile,
@@ -34,7 +35,8 @@ public record CourierConfig(
     ManagementConfig management,
     MetricsConfig metrics,
     AdminConfig admin,
-    TracingConfig tracing) {
+    TracingConfig tracing,
+    SecurityConfig security) {
 
   public CourierConfig {
     roles = List.copyOf(roles);
@@ -418,6 +420,36 @@ public record CourierConfig(
   public record MetricsConfig(boolean enabled, List<Long> sloMillis) {
     public MetricsConfig {
       sloMillis = List.copyOf(sloMillis);
+    }
+  }
+
+  /**
+   * Security between Courier processes.
+   *
+   * @param mtls mutual TLS on the gRPC servers and clients between services and on the clustered
+   *     event bus
+   */
+  public record SecurityConfig(MtlsConfig mtls) {}
+
+  /**
+   * Mutual TLS between services: every gRPC server between services and the clustered event bus
+   * require a client certificate issued by {@code caFile}, and every client presents this process's
+   * certificate. A certificate's service identity is its {@code spiffe://courier/<role>} URI SAN.
+   * The files are read once, at start; a rotated certificate takes effect on restart.
+   *
+   * @param enabled false keeps gRPC between services and the event bus in cleartext
+   * @param certFile this process's certificate chain, PEM (leaf first)
+   * @param keyFile its private key, PEM (PKCS#8); read from the file only, never logged
+   * @param caFile the certificate authorities a peer's certificate must chain to, PEM
+   * @param allowedPeers which identities may call this process's gRPC servers: {@code peer} (any of
+   *     its servers) or {@code server=peer} (only the server of that role), where {@code peer} is a
+   *     role name or its {@code spiffe://courier/<role>} URI. A server that no entry names accepts
+   *     any certificate issued by the CA; others answer PERMISSION_DENIED to callers not listed
+   */
+  public record MtlsConfig(
+      boolean enabled, String certFile, String keyFile, String caFile, List<String> allowedPeers) {
+    public MtlsConfig {
+      allowedPeers = List.copyOf(allowedPeers);
     }
   }
 }

@@ -5,8 +5,10 @@ import com.hazelcast.config.FileSystemXmlConfig;
 import com.hazelcast.config.JoinConfig;
 import io.courier.runtime.config.CourierConfig.ClusterConfig;
 import io.courier.runtime.config.CourierConfig.MetricsConfig;
+import io.courier.runtime.config.CourierConfig.MtlsConfig;
 import io.courier.runtime.config.CourierConfig.TracingConfig;
 import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.security.MutualTls;
 import io.courier.runtime.tracing.CourierTracing;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -35,6 +37,17 @@ public final class ClusterFactory {
   /** A plain or clustered Vert.x, as the configuration says, reporting to its own registry. */
   public static Future<Vertx> create(
       ClusterConfig cluster, MetricsConfig metrics, TracingConfig tracing) {
+    return create(
+        cluster, metrics, tracing, new MtlsConfig(false, "", "", "", java.util.List.of()));
+  }
+
+  /**
+   * A plain or clustered Vert.x, as the configuration says, reporting to its own registry; when
+   * {@code mtls} is enabled the clustered event bus runs over mutual TLS. Its PEM files are read
+   * here, before Vert.x exists (so on no event loop).
+   */
+  public static Future<Vertx> create(
+      ClusterConfig cluster, MetricsConfig metrics, TracingConfig tracing, MtlsConfig mtls) {
     VertxOptions options = new VertxOptions();
     Optional<PrometheusMeterRegistry> registry = CourierMetrics.install(options, metrics);
     VertxBuilder builder = Vertx.builder();
@@ -46,7 +59,7 @@ public final class ClusterFactory {
     Optional<io.opentelemetry.sdk.OpenTelemetrySdk> sdk =
         CourierTracing.install(options, builder, tracing, instance);
     builder.with(options);
-    Future<Vertx> built = build(cluster, options, builder);
+    Future<Vertx> built = build(cluster, mtls, options, builder);
     return built.onSuccess(
         vertx -> {
           registry.ifPresent(r -> CourierMetrics.bind(vertx, r));
@@ -55,13 +68,15 @@ public final class ClusterFactory {
   }
 
   private static Future<Vertx> build(
-      ClusterConfig cluster, VertxOptions options, VertxBuilder builder) {
+      ClusterConfig cluster, MtlsConfig mtls, VertxOptions options, VertxBuilder builder) {
     if (!cluster.enabled()) {
       return Future.succeededFuture(builder.build());
     }
     Config hazelcast;
+    MutualTls tls;
     try {
       hazelcast = hazelcastConfig(cluster);
+      tls = MutualTls.read(mtls);
     } catch (RuntimeException | FileNotFoundException e) {
       return Future.failedFuture(e);
     }
@@ -71,7 +86,7 @@ public final class ClusterFactory {
             .setHost(cluster.host())
             .setPort(cluster.eventBusPort())
             .setClusterPublicHost(publicHost);
-    options.setEventBusOptions(eventBus);
+    options.setEventBusOptions(tls.eventBus(eventBus));
     return builder
         .with(options)
         .withClusterManager(new HazelcastClusterManager(hazelcast))

@@ -89,7 +89,7 @@ class ConfigLoaderTest {
       "refuses the prod profile until Kafka, Consul and the pod address come from the environment")
   void shouldRequireProdValuesFromEnvironment() {
     Path prod = CONF.resolve("prod.json");
-    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(prod))
+    assertThatThrownBy(() -> new ConfigLoader(Map.of(), Map.of(), DEV_ROLES).load(prod))
         .isInstanceOfSatisfying(
             ConfigException.class,
             e ->
@@ -111,18 +111,20 @@ class ConfigLoaderTest {
                     .anySatisfy(p -> assertThat(p).contains("'gateway.auth.jwksUrl'")));
 
     CourierConfig config =
-        loader(
+        new ConfigLoader(
                 Map.of(
                     "COURIER_KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092,kafka-1.kafka:9092",
                     "COURIER_DISCOVERY_CONSUL_HOST", "consul.consul",
                     "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3",
                     "COURIER_GATEWAY_AUTH_JWKS_URL",
                         "https://auth.example.com/.well-known/jwks.json"),
-                Map.of())
+                Map.of(),
+                DEV_ROLES)
             .load(prod);
     assertThat(config.kafka().bootstrapServers())
         .isEqualTo("kafka-0.kafka:9092,kafka-1.kafka:9092");
     assertThat(config.cluster().kubernetes().enabled()).isTrue();
+    assertThat(config.security().mtls().keyFile()).isEqualTo("/etc/courier/tls/tls.key");
   }
 
   @Test
@@ -350,6 +352,96 @@ class ConfigLoaderTest {
                             assertThat(p)
                                 .contains("gateway.tls.keyFile")
                                 .contains("a PEM private key")));
+  }
+
+  @Test
+  @DisplayName("refuses mutual TLS without readable certificate, key and CA files, naming each key")
+  void shouldRefuseMtlsWithoutReadableFiles() throws IOException {
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "not read by the validator");
+    Path file =
+        file(
+            "{\"security\": {\"mtls\": {\"enabled\": true, \"certFile\": \""
+                + cert
+                + "\", \"caFile\": \""
+                + dir
+                + "\"}}, \"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .hasSize(2)
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith(
+                                    "missing required value for key 'security.mtls.keyFile' ("
+                                        + file
+                                        + "): needs its PEM private key")
+                                .contains("COURIER_SECURITY_MTLS_KEY_FILE"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith(
+                                    "key 'security.mtls.caFile' ("
+                                        + file
+                                        + ") names '"
+                                        + dir
+                                        + "', which is not a readable file")));
+  }
+
+  @Test
+  @DisplayName("takes mutual TLS settings from the environment, the allowed peers as a list")
+  void shouldReadMtlsFromEnvironment() throws IOException {
+    Path pem = Files.writeString(dir.resolve("any.pem"), "-");
+    Path file = file("{\"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    CourierConfig config =
+        loader(
+                Map.of(
+                    "COURIER_SECURITY_MTLS_ENABLED", "true",
+                    "COURIER_SECURITY_MTLS_CERT_FILE", pem.toString(),
+                    "COURIER_SECURITY_MTLS_KEY_FILE", pem.toString(),
+                    "COURIER_SECURITY_MTLS_CA_FILE", pem.toString(),
+                    "COURIER_SECURITY_MTLS_ALLOWED_PEERS",
+                        "order-service=gateway, spiffe://courier/order-service"),
+                Map.of())
+            .load(file);
+
+    CourierConfig.MtlsConfig mtls = config.security().mtls();
+    assertThat(mtls.enabled()).isTrue();
+    assertThat(mtls.certFile()).isEqualTo(pem.toString());
+    assertThat(mtls.caFile()).isEqualTo(pem.toString());
+    assertThat(mtls.allowedPeers())
+        .containsExactly("order-service=gateway", "spiffe://courier/order-service");
+    assertThat(loader(Map.of(), Map.of()).load(file).security().mtls().enabled()).isFalse();
+  }
+
+  @Test
+  @DisplayName("refuses allowed peers that are not peer or role=peer, or name no role")
+  void shouldRefuseMalformedAllowedPeers() throws IOException {
+    Path file =
+        file(
+            "{\"security\": {\"mtls\": {\"allowedPeers\": [\"gateway\", \"a=b=c\", \"=x\","
+                + " \"payments=gateway\"]}}, \"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "key 'security.mtls.allowedPeers' ("
+                            + file
+                            + ") holds 'a=b=c', which is not peer or server-role=peer",
+                        "key 'security.mtls.allowedPeers' ("
+                            + file
+                            + ") holds '=x', which is not peer or server-role=peer",
+                        "key 'security.mtls.allowedPeers' ("
+                            + file
+                            + ") holds 'payments=gateway', whose server 'payments' is no role;"
+                            + " known roles: gateway, kafka-bridge, order-service, resilience"));
   }
 
   @Test

@@ -91,6 +91,7 @@ public final class ConfigValidator {
     }
     auth(config);
     services(config);
+    mtls(config.security().mtls());
     return List.copyOf(problems);
   }
 
@@ -152,6 +153,42 @@ public final class ConfigValidator {
             });
   }
 
+  private void mtls(CourierConfig.MtlsConfig mtls) {
+    if (mtls.enabled()) {
+      existingFile(
+          "security.mtls.certFile", mtls.certFile(), "this process's PEM certificate chain");
+      existingFile("security.mtls.keyFile", mtls.keyFile(), "its PEM private key");
+      existingFile("security.mtls.caFile", mtls.caFile(), "the PEM certificate of the trusted CA");
+    }
+    for (String entry : mtls.allowedPeers()) {
+      String[] parts = entry.split("=", -1);
+      String peer = parts[parts.length - 1].strip();
+      boolean wellFormed =
+          parts.length <= 2
+              && !peer.isEmpty()
+              && peer.chars().noneMatch(Character::isWhitespace)
+              && (parts.length == 1 || !parts[0].isBlank());
+      if (!wellFormed) {
+        problems.add(
+            "key 'security.mtls.allowedPeers' ("
+                + origin("security.mtls.allowedPeers")
+                + ") holds '"
+                + entry
+                + "', which is not peer or server-role=peer");
+      } else if (parts.length == 2 && !knownRoles.contains(parts[0].strip())) {
+        problems.add(
+            "key 'security.mtls.allowedPeers' ("
+                + origin("security.mtls.allowedPeers")
+                + ") holds '"
+                + entry
+                + "', whose server '"
+                + parts[0].strip()
+                + "' is no role; known roles: "
+                + knownRoles.stream().sorted().collect(Collectors.joining(", ")));
+      }
+    }
+  }
+
   private void services(CourierConfig config) {
     CourierConfig.ServicesConfig services = config.services();
     text("services.host", services.host());
@@ -186,7 +223,8 @@ public final class ConfigValidator {
   private void existingFile(String key, String value, String what) {
     if (value.isBlank()) {
       problems.add(missing(key, what));
-    } else if (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(value))) {
+    } else if (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(value))
+        || !java.nio.file.Files.isReadable(java.nio.file.Path.of(value))) {
       problems.add(
           "key '"
               + key

@@ -1,4 +1,4 @@
-package io.courier.app;
+package io.courier.runtime.security;
 
 import java.io.IOException;
 import java.io.StringWriter;
