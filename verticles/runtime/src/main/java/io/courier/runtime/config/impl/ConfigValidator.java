@@ -84,8 +84,24 @@ public final class ConfigValidator {
       existingFile("gateway.tls.keyFile", config.gateway().tls().keyFile(), "a PEM private key");
       atLeast("gateway.tls.reloadPeriodMs", config.gateway().tls().reloadPeriodMs(), 100);
     }
+    rateLimit(config.gateway().rateLimit());
     services(config);
     return List.copyOf(problems);
+  }
+
+  private void rateLimit(CourierConfig.RateLimitConfig limits) {
+    atLeast("gateway.rateLimit.requestsPerSecond", limits.requestsPerSecond(), 1);
+    atLeast("gateway.rateLimit.burst", limits.burst(), 1);
+    atLeast("gateway.rateLimit.maxLocalBuckets", limits.maxLocalBuckets(), 1);
+    atLeast("gateway.rateLimit.timeoutMs", limits.timeoutMs(), 1);
+    limits
+        .routes()
+        .forEach(
+            (operation, limit) -> {
+              String key = "gateway.rateLimit.routes." + operation;
+              atLeast(key + ".requestsPerSecond", limit.requestsPerSecond(), 0);
+              atLeast(key + ".burst", limit.burst(), 0);
+            });
   }
 
   private void services(CourierConfig config) {
