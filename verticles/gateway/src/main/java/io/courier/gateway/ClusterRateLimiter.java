@@ -1,6 +1,7 @@
 package io.courier.gateway;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
@@ -10,6 +11,9 @@ import io.github.bucket4j.grid.hazelcast.Bucket4jHazelcast;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,6 +28,7 @@ final class ClusterRateLimiter implements RateLimiter {
   static final String MAP = "courier.gateway.rate-limits";
 
   private static final Duration KEEP_AFTER_FULL = Duration.ofSeconds(10);
+  private static final int WARM_UP_KEYS = 8;
 
   private final AsyncProxyManager<String> buckets;
 
@@ -40,6 +45,24 @@ final class ClusterRateLimiter implements RateLimiter {
                 ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_AFTER_FULL))
             .build()
             .asAsync());
+  }
+
+  /**
+   * Takes a token from a few throw-away buckets (spread over the partitions, so most members run
+   * one), so the first requests do not pay for loading and serialising Bucket4j's classes.
+   */
+  Future<Void> warmUp() {
+    BucketConfiguration single =
+        BucketConfiguration.builder()
+            .addLimit(
+                Bandwidth.builder().capacity(1).refillGreedy(1, Duration.ofSeconds(1)).build())
+            .build();
+    String prefix = "warm-up|" + UUID.randomUUID() + "|";
+    List<Future<ConsumptionProbe>> probes = new ArrayList<>();
+    for (int i = 0; i < WARM_UP_KEYS; i++) {
+      probes.add(tryConsume(prefix + i, single));
+    }
+    return Future.all(probes).mapEmpty();
   }
 
   @Override

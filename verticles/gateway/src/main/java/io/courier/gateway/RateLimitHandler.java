@@ -150,7 +150,10 @@ final class RateLimitHandler implements Handler<RoutingContext> {
     // Bound to the request's context, so the answer and the timeout both come back on it.
     Promise<ConsumptionProbe> decision =
         ((ContextInternal) routing.vertx().getOrCreateContext()).promise();
-    limiter.compose(buckets -> buckets.tryConsume(key, route.bucket())).onComplete(decision);
+    (limiter.succeeded()
+            ? limiter.result().tryConsume(key, route.bucket())
+            : limiter.compose(buckets -> buckets.tryConsume(key, route.bucket())))
+        .onComplete(decision);
     decision
         .future()
         .timeout(timeoutMs, TimeUnit.MILLISECONDS)

@@ -42,8 +42,10 @@ interface RateLimiter {
     TimeMeter clock = timeMeter(Clock.systemUTC());
     if (vertx instanceof VertxInternal internal
         && internal.clusterManager() instanceof HazelcastClusterManager hazelcast) {
-      return vertx.executeBlocking(
-          () -> ClusterRateLimiter.create(hazelcast.getHazelcastInstance(), clock), false);
+      return vertx
+          .executeBlocking(
+              () -> ClusterRateLimiter.create(hazelcast.getHazelcastInstance(), clock), false)
+          .compose(limiter -> limiter.warmUp().map(limiter));
     }
     return Future.succeededFuture(new LocalRateLimiter(config.maxLocalBuckets(), clock));
   }
