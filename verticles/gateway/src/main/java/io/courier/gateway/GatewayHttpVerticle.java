@@ -130,6 +130,8 @@ public final class GatewayHttpVerticle extends VerticleBase {
     if (auth != null) {
       router.route("/api/*").handler(auth::authenticate);
     }
+    // Keyed on the authenticated subject: keep it after authentication, last before the API.
+    router.route("/api/*").handler(RateLimitHandler.create(vertx, config.rateLimit(), contract));
     router.route("/*").subRouter(builder.createRouter());
     router.route().failureHandler(Problems::onFailure);
     router.errorHandler(404, Problems::onError);

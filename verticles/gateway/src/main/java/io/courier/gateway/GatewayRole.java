@@ -6,8 +6,8 @@ import io.courier.runtime.RoleDeployment;
 import java.util.List;
 
 /**
- * The {@code gateway} role: the gRPC API ({@link GatewayGrpcVerticle}) and {@link
- * GatewayHttpVerticle} instances sharing the REST port.
+ * The {@code gateway} role: the gRPC API ({@link GatewayGrpcVerticle}), the process's rate limiter
+ * ({@link RateLimiterVerticle}) and {@link GatewayHttpVerticle} instances sharing the REST port.
  */
 public final class GatewayRole implements Role {
 
@@ -22,6 +22,7 @@ public final class GatewayRole implements Role {
   public List<RoleDeployment> deployments(RoleContext context) {
     return List.of(
         RoleDeployment.of("gateway-grpc", () -> new GatewayGrpcVerticle(context), 1),
+        RoleDeployment.of("gateway-rate-limiter", () -> new RateLimiterVerticle(context), 1),
         RoleDeployment.of(
             "gateway-http",
             () -> new GatewayHttpVerticle(context),

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
 /**
  * RFC 9457 problem bodies for every failure the gateway answers: the OpenAPI validator's (turned
  * into 400 naming the field, or 415), the body limit's 413, unknown paths and methods, and the
- * services' {@link ServiceError}s. A 503 carries {@code Retry-After}.
+ * services' {@link ServiceError}s. A 503 or 429 carries {@code Retry-After} (1 s unless the
+ * response already holds one).
  */
 final class Problems {
 
@@ -159,7 +160,8 @@ final class Problems {
       body.put("errors", list);
     }
     routing.response().setStatusCode(error.status()).putHeader("Content-Type", CONTENT_TYPE);
-    if (error.status() == 503 || error.status() == 429) {
+    if ((error.status() == 503 || error.status() == 429)
+        && !routing.response().headers().contains("Retry-After")) {
       routing.response().putHeader("Retry-After", "1");
     }
     routing.response().end(body.encode());

@@ -227,6 +227,7 @@ public record CourierConfig(
    * @param idleTimeoutMs how long a connection may stay silent before it is closed
    * @param tls HTTPS for the REST API
    * @param auth who may call the REST API
+   * @param rateLimit request rate limits per client and route
    */
   public record GatewayConfig(
       String host,
@@ -240,7 +241,8 @@ public record CourierConfig(
       long headerTimeoutMs,
       long idleTimeoutMs,
       TlsConfig tls,
-      AuthConfig auth) {}
+      AuthConfig auth,
+      RateLimitConfig rateLimit) {}
 
   /**
    * Bearer-token authentication at the edge: JWTs signed RS256 or ES256 by keys from a JWKS.
@@ -277,6 +279,52 @@ public record CourierConfig(
       return "jwt".equals(mode);
     }
   }
+
+  /**
+   * Rate limits at the gateway: a token bucket per client and API operation (Bucket4j), shared by
+   * every gateway of the cluster through Hazelcast when clustered, else in this process. The client
+   * is the authenticated subject, else the {@code X-API-Key} header (hashed), else the remote
+   * address. A request over the limit gets 429 with {@code Retry-After}; the health endpoints are
+   * never limited.
+   *
+   * @param enabled false limits nothing
+   * @param requestsPerSecond tokens added to a bucket per second (the sustained rate)
+   * @param burst bucket capacity: requests a client may send at once after a quiet period
+   * @param maxLocalBuckets buckets kept in memory when not clustered (least recently used go
+   *     first); clustered buckets expire from the Hazelcast map once full again
+   * @param timeoutMs how long a decision may take (a cluster round trip) before the request is let
+   *     through unlimited
+   * @param routes per OpenAPI operation id, limits other than the default
+   */
+  public record RateLimitConfig(
+      boolean enabled,
+      long requestsPerSecond,
+      long burst,
+      int maxLocalBuckets,
+      long timeoutMs,
+      java.util.Map<String, RouteRateLimitConfig> routes) {
+
+    public RateLimitConfig {
+      routes = java.util.Map.copyOf(routes);
+    }
+
+    /** The limit of one operation: its own values where set, the defaults elsewhere. */
+    public RouteRateLimitConfig route(String operationId) {
+      RouteRateLimitConfig own = routes.get(operationId);
+      long rate =
+          own == null || own.requestsPerSecond() == 0 ? requestsPerSecond : own.requestsPerSecond();
+      long size = own == null || own.burst() == 0 ? burst : own.burst();
+      return new RouteRateLimitConfig(rate, size);
+    }
+  }
+
+  /**
+   * The limit of one API operation.
+   *
+   * @param requestsPerSecond sustained rate; 0 takes {@code gateway.rateLimit.requestsPerSecond}
+   * @param burst bucket capacity; 0 takes {@code gateway.rateLimit.burst}
+   */
+  public record RouteRateLimitConfig(long requestsPerSecond, long burst) {}
 
   /**
    * A TLS server identity from PEM files, reloaded when they change (rotation without restart). TLS

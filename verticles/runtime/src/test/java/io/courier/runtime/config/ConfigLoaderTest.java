@@ -72,6 +72,8 @@ class ConfigLoaderTest {
     assertThat(config.kafka().embedded().enabled()).isTrue();
     assertThat(config.cluster().enabled()).isFalse();
     assertThat(config.gateway().host()).isEqualTo("127.0.0.1");
+    // One client drives the flow tests and the load simulations: no limit in development.
+    assertThat(config.gateway().rateLimit().enabled()).isFalse();
   }
 
   @Test
@@ -125,6 +127,9 @@ class ConfigLoaderTest {
         .isEqualTo("kafka-0.kafka:9092,kafka-1.kafka:9092");
     assertThat(config.cluster().kubernetes().enabled()).isTrue();
     assertThat(config.security().mtls().keyFile()).isEqualTo("/etc/courier/tls/tls.key");
+    assertThat(config.gateway().rateLimit().enabled()).isTrue();
+    assertThat(config.gateway().rateLimit().route("placeOrder"))
+        .isEqualTo(new CourierConfig.RouteRateLimitConfig(20, 40));
   }
 
   @Test
@@ -494,5 +499,62 @@ class ConfigLoaderTest {
         .containsEntry("roles", "COURIER_ROLES")
         .containsEntry("shutdown.drainTimeoutMs", "COURIER_SHUTDOWN_DRAIN_TIMEOUT_MS");
     assertThat(List.copyOf(names.values())).doesNotHaveDuplicates();
+  }
+
+  @Test
+  @DisplayName("reads rate limits per operation, a route's 0 taking the default, and env overrides")
+  void shouldReadRateLimitsPerOperation() throws IOException {
+    Path file =
+        file(
+            "{\"kafka\": {\"bootstrapServers\": \"127.0.0.1:9092\"},"
+                + " \"gateway\": {\"rateLimit\": {\"enabled\": true, \"requestsPerSecond\": 10,"
+                + " \"burst\": 30, \"routes\": {\"placeOrder\": {\"requestsPerSecond\": 2}}}}}");
+
+    CourierConfig.RateLimitConfig limits =
+        loader(Map.of("COURIER_GATEWAY_RATE_LIMIT_ROUTES_GET_STOCK_BURST", "60"), Map.of())
+            .load(file)
+            .gateway()
+            .rateLimit();
+
+    assertThat(limits.enabled()).isTrue();
+    assertThat(limits.route("placeOrder")).isEqualTo(new CourierConfig.RouteRateLimitConfig(2, 30));
+    assertThat(limits.route("getStock")).isEqualTo(new CourierConfig.RouteRateLimitConfig(10, 60));
+    assertThat(limits.route("getOrder")).isEqualTo(new CourierConfig.RouteRateLimitConfig(10, 30));
+  }
+
+  @Test
+  @DisplayName("refuses a rate limit below its minimum and a route that is no operation, by key")
+  void shouldRefuseBadRateLimits() throws IOException {
+    Path file =
+        file(
+            "{\"gateway\": {\"rateLimit\": {\"burst\": 0,"
+                + " \"routes\": {\"placeOrder\": {\"burst\": -1}, \"placeOrdr\": {}}}}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .contains("unknown key 'gateway.rateLimit.routes.placeOrdr'")
+                                .contains("did you mean 'placeOrder'")));
+    Path values =
+        file(
+            "{\"gateway\": {\"rateLimit\": {\"burst\": 0,"
+                + " \"routes\": {\"placeOrder\": {\"burst\": -1}}}}}");
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(values))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("key 'gateway.rateLimit.burst' (" + values))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("key 'gateway.rateLimit.routes.placeOrder.burst'")
+                                .endsWith("must be >= 0")));
   }
 }

@@ -90,6 +90,7 @@ public final class ConfigValidator {
       atLeast("gateway.tls.reloadPeriodMs", config.gateway().tls().reloadPeriodMs(), 100);
     }
     auth(config);
+    rateLimit(config.gateway().rateLimit());
     services(config);
     mtls(config.security().mtls());
     return List.copyOf(problems);
@@ -187,6 +188,21 @@ public final class ConfigValidator {
                 + knownRoles.stream().sorted().collect(Collectors.joining(", ")));
       }
     }
+  }
+
+  private void rateLimit(CourierConfig.RateLimitConfig limits) {
+    atLeast("gateway.rateLimit.requestsPerSecond", limits.requestsPerSecond(), 1);
+    atLeast("gateway.rateLimit.burst", limits.burst(), 1);
+    atLeast("gateway.rateLimit.maxLocalBuckets", limits.maxLocalBuckets(), 1);
+    atLeast("gateway.rateLimit.timeoutMs", limits.timeoutMs(), 1);
+    limits
+        .routes()
+        .forEach(
+            (operation, limit) -> {
+              String key = "gateway.rateLimit.routes." + operation;
+              atLeast(key + ".requestsPerSecond", limit.requestsPerSecond(), 0);
+              atLeast(key + ".burst", limit.burst(), 0);
+            });
   }
 
   private void services(CourierConfig config) {

@@ -1,0 +1,239 @@
+package io.courier.gateway;
+
+import io.courier.runtime.config.CourierConfig.RateLimitConfig;
+import io.courier.runtime.config.CourierConfig.RouteRateLimitConfig;
+import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.service.ServiceError;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.ConsumptionProbe;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.contract.Operation;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Limits the request rate per client and API operation ({@code gateway.rateLimit}). Mounted on
+ * {@code /api/*} after authentication, so the client is the authenticated subject when there is
+ * one, else the {@code X-API-Key} header (hashed; never kept or logged as sent), else the remote
+ * address. Each operation id of the contract has its own limit ({@code routes}, else the default).
+ *
+ * <p>Every limited response carries {@code RateLimit-Limit} (the bucket's size), {@code
+ * RateLimit-Remaining} and {@code RateLimit-Reset} (seconds until the bucket is full again); a
+ * request over the limit gets 429 with {@code Retry-After} (seconds until a token is back, rounded
+ * up) and a problem body, and counts in {@code courier_gateway_rate_limited_total{route}}. A
+ * decision that fails or takes longer than {@code timeoutMs} lets the request through and counts in
+ * {@code courier_gateway_rate_limit_failures_total{route}}: an unreachable cluster map must not
+ * take the API down.
+ */
+final class RateLimitHandler implements Handler<RoutingContext> {
+
+  static final String API_KEY_HEADER = "X-API-Key";
+
+  private static final Logger LOG = LoggerFactory.getLogger(RateLimitHandler.class);
+  private static final long WARN_EVERY_MS = 60_000;
+  private static final long NANOS_PER_SECOND = 1_000_000_000L;
+
+  private final boolean enabled;
+  private final OpenAPIContract contract;
+  private final Future<RateLimiter> limiter;
+  private final long timeoutMs;
+  private final Map<String, RouteLimit> routes = new HashMap<>();
+  private final AtomicLong lastWarning = new AtomicLong(Long.MIN_VALUE / 2);
+
+  /** A limit of one operation with its bucket and meters. */
+  private record RouteLimit(
+      String operationId,
+      long limit,
+      BucketConfiguration bucket,
+      Counter rejected,
+      Counter failed) {}
+
+  /**
+   * @param config {@code gateway.rateLimit}
+   * @param contract the API, to find a request's operation id
+   * @param limiter where the buckets live
+   * @param registry where rejections are counted
+   * @throws IllegalArgumentException when {@code routes} names an operation the contract lacks
+   */
+  RateLimitHandler(
+      RateLimitConfig config,
+      OpenAPIContract contract,
+      Future<RateLimiter> limiter,
+      MeterRegistry registry) {
+    this.enabled = config.enabled();
+    this.contract = contract;
+    this.limiter = limiter;
+    this.timeoutMs = config.timeoutMs();
+    List<String> operations =
+        contract.operations().stream().map(Operation::getOperationId).toList();
+    for (String configured : config.routes().keySet()) {
+      if (!operations.contains(configured)) {
+        throw new IllegalArgumentException(
+            "key 'gateway.rateLimit.routes."
+                + configured
+                + "' names no operation of "
+                + GatewayHttpVerticle.CONTRACT
+                + "; operations: "
+                + operations);
+      }
+    }
+    for (String operation : operations) {
+      RouteRateLimitConfig limit = config.route(operation);
+      BucketConfiguration bucket =
+          BucketConfiguration.builder()
+              .addLimit(
+                  Bandwidth.builder()
+                      .capacity(limit.burst())
+                      .refillGreedy(limit.requestsPerSecond(), Duration.ofSeconds(1))
+                      .build())
+              .build();
+      routes.put(
+          operation,
+          new RouteLimit(
+              operation,
+              limit.burst(),
+              bucket,
+              Counter.builder("courier.gateway.rate.limited")
+                  .description("Requests answered 429 because their client was over its limit")
+                  .tag("route", operation)
+                  .register(registry),
+              Counter.builder("courier.gateway.rate.limit.failures")
+                  .description("Requests let through unlimited because no decision came in time")
+                  .tag("route", operation)
+                  .register(registry)));
+    }
+  }
+
+  /** The gateway's handler: the process's limiter and meters. */
+  static RateLimitHandler create(Vertx vertx, RateLimitConfig config, OpenAPIContract contract) {
+    Future<RateLimiter> limiter =
+        config.enabled()
+            ? RateLimiter.forProcess(vertx, config)
+            : Future.failedFuture("rate limiting is disabled");
+    return new RateLimitHandler(config, contract, limiter, CourierMetrics.registry(vertx));
+  }
+
+  @Override
+  public void handle(RoutingContext routing) {
+    HttpServerRequest request = routing.request();
+    Operation operation = enabled ? contract.findOperation(request.path(), request.method()) : null;
+    RouteLimit route = operation == null ? null : routes.get(operation.getOperationId());
+    if (route == null) {
+      // Unknown paths and methods are answered 404/405 by the router without any work.
+      routing.next();
+      return;
+    }
+    String key = route.operationId() + "|" + client(routing);
+    // Bound to the request's context, so the answer and the timeout both come back on it.
+    Promise<ConsumptionProbe> decision =
+        ((ContextInternal) routing.vertx().getOrCreateContext()).promise();
+    (limiter.succeeded()
+            ? limiter.result().tryConsume(key, route.bucket())
+            : limiter.compose(buckets -> buckets.tryConsume(key, route.bucket())))
+        .onComplete(decision);
+    decision
+        .future()
+        .timeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .onSuccess(probe -> decide(routing, route, probe))
+        .onFailure(failure -> letThrough(routing, route, failure));
+  }
+
+  /**
+   * Who is asking: {@code sub:<subject>} when authenticated, {@code key:<sha-256 of the API key>},
+   * else {@code ip:<remote address>}.
+   */
+  static String client(RoutingContext routing) {
+    User user = routing.user();
+    if (user != null && user.subject() != null && !user.subject().isBlank()) {
+      return "sub:" + user.subject();
+    }
+    String apiKey = routing.request().getHeader(API_KEY_HEADER);
+    if (apiKey != null && !apiKey.isBlank()) {
+      return "key:" + sha256(apiKey);
+    }
+    SocketAddress remote = routing.request().remoteAddress();
+    return "ip:" + (remote == null ? "unknown" : remote.hostAddress());
+  }
+
+  private void decide(RoutingContext routing, RouteLimit route, ConsumptionProbe probe) {
+    HttpServerResponse response = routing.response();
+    if (response.ended()) {
+      return;
+    }
+    response
+        .putHeader("RateLimit-Limit", Long.toString(route.limit()))
+        .putHeader("RateLimit-Remaining", Long.toString(probe.getRemainingTokens()))
+        .putHeader("RateLimit-Reset", Long.toString(seconds(probe.getNanosToWaitForReset())));
+    if (probe.isConsumed()) {
+      routing.next();
+      return;
+    }
+    route.rejected().increment();
+    long retryAfter = Math.max(1, seconds(probe.getNanosToWaitForRefill()));
+    response.putHeader("Retry-After", Long.toString(retryAfter));
+    Problems.send(
+        routing,
+        new ServiceError(
+            429,
+            "rate-limited",
+            "too many requests for "
+                + route.operationId()
+                + " from this client; retry in "
+                + retryAfter
+                + " s",
+            ""),
+        List.of());
+  }
+
+  private void letThrough(RoutingContext routing, RouteLimit route, Throwable failure) {
+    route.failed().increment();
+    long now = System.currentTimeMillis();
+    long last = lastWarning.get();
+    if (now - last >= WARN_EVERY_MS && lastWarning.compareAndSet(last, now)) {
+      LOG.warn(
+          "rate limit of {} not decided, request let through (reported once a minute): {}",
+          route.operationId(),
+          failure.toString());
+    }
+    if (!routing.response().ended()) {
+      routing.next();
+    }
+  }
+
+  private static long seconds(long nanos) {
+    return nanos <= 0 ? 0 : (nanos + NANOS_PER_SECOND - 1) / NANOS_PER_SECOND;
+  }
+
+  private static String sha256(String value) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+}

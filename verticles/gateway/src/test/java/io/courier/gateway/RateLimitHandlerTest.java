@@ -1,0 +1,295 @@
+package io.courier.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.courier.runtime.config.CourierConfig.RateLimitConfig;
+import io.courier.runtime.config.CourierConfig.RouteRateLimitConfig;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.TimeMeter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.impl.UserContextInternal;
+import io.vertx.openapi.contract.OpenAPIContract;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The rate-limit handler in a router like the gateway's, with local buckets on a clock the test
+ * moves: placeOrder allows 3 at once and 1 per second, every other operation 5 and 5 per second.
+ */
+@DisplayName("The gateway's rate limit")
+@Timeout(30)
+class RateLimitHandlerTest {
+
+  private static final String ORDER_BODY =
+      "{\"userId\":\"u-1\",\"items\":[{\"sku\":\"sku-1\",\"quantity\":1}]}";
+
+  private final Vertx vertx = Vertx.vertx();
+  private final AtomicLong nanos = new AtomicLong(1_000_000_000_000L);
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private OpenAPIContract contract;
+  private HttpServer server;
+  private WebClient web;
+
+  @BeforeEach
+  void contract() throws Exception {
+    contract =
+        OpenAPIContract.from(vertx, GatewayHttpVerticle.CONTRACT).await(10, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @DisplayName(
+      "answers 429 with Retry-After, RateLimit-* headers and a problem once the burst is spent")
+  void shouldAnswer429OnceBurstIsSpent() throws Exception {
+    serve(limits(true), Future.succeededFuture(new LocalRateLimiter(1_000, clock())));
+
+    for (int remaining = 2; remaining >= 0; remaining--) {
+      HttpResponse<Buffer> ok = placeOrder("alpha");
+      assertThat(ok.statusCode()).isEqualTo(200);
+      assertThat(ok.getHeader("RateLimit-Limit")).isEqualTo("3");
+      assertThat(ok.getHeader("RateLimit-Remaining")).isEqualTo(Integer.toString(remaining));
+    }
+    HttpResponse<Buffer> limited = placeOrder("alpha");
+
+    assertThat(limited.statusCode()).isEqualTo(429);
+    assertThat(limited.getHeader("Retry-After")).isEqualTo("1");
+    assertThat(limited.getHeader("RateLimit-Limit")).isEqualTo("3");
+    assertThat(limited.getHeader("RateLimit-Remaining")).isEqualTo("0");
+    assertThat(limited.getHeader("RateLimit-Reset")).isEqualTo("3");
+    assertThat(limited.getHeader("Content-Type")).isEqualTo(Problems.CONTENT_TYPE);
+    JsonObject problem = limited.bodyAsJsonObject();
+    assertThat(problem.getString("type")).isEqualTo(Problems.TYPE_BASE + "rate-limited");
+    assertThat(problem.getInteger("status")).isEqualTo(429);
+    assertThat(problem.getString("title")).isEqualTo("Too Many Requests");
+    assertThat(problem.getString("instance")).isEqualTo("/api/v1/orders");
+    assertThat(problem.getString("detail")).contains("placeOrder").doesNotContain("alpha");
+    assertThat(rejected("placeOrder")).isEqualTo(1.0);
+
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    HttpResponse<Buffer> refilled = placeOrder("alpha");
+    assertThat(refilled.statusCode()).isEqualTo(200);
+    assertThat(refilled.getHeader("RateLimit-Remaining")).isEqualTo("0");
+    assertThat(placeOrder("alpha").statusCode()).isEqualTo(429);
+  }
+
+  @Test
+  @DisplayName("keeps one bucket per client: API key, authenticated subject, remote address")
+  void shouldLeaveOtherClientsUnaffected() throws Exception {
+    serve(limits(true), Future.succeededFuture(new LocalRateLimiter(1_000, clock())));
+
+    for (int i = 0; i < 5; i++) {
+      assertThat(send(get("/api/v1/inventory/sku-1").putHeader("X-API-Key", "alpha")).statusCode())
+          .isEqualTo(200);
+    }
+    assertThat(send(get("/api/v1/inventory/sku-1").putHeader("X-API-Key", "alpha")).statusCode())
+        .isEqualTo(429);
+
+    assertThat(send(get("/api/v1/inventory/sku-1").putHeader("X-API-Key", "beta")).statusCode())
+        .isEqualTo(200);
+    assertThat(send(get("/api/v1/inventory/sku-1")).statusCode()).isEqualTo(200);
+    // The subject wins over the API key it came with.
+    assertThat(
+            send(get("/api/v1/inventory/sku-1")
+                    .putHeader("X-API-Key", "alpha")
+                    .putHeader("X-Test-Subject", "alice"))
+                .statusCode())
+        .isEqualTo(200);
+    for (int i = 0; i < 4; i++) {
+      send(get("/api/v1/inventory/sku-1").putHeader("X-Test-Subject", "alice"));
+    }
+    assertThat(
+            send(get("/api/v1/inventory/sku-1").putHeader("X-Test-Subject", "alice")).statusCode())
+        .isEqualTo(429);
+    assertThat(send(get("/api/v1/inventory/sku-1").putHeader("X-Test-Subject", "bob")).statusCode())
+        .isEqualTo(200);
+    assertThat(rejected("getStock")).isEqualTo(2.0);
+  }
+
+  @Test
+  @DisplayName("limits each operation on its own, with the limit configured for it")
+  void shouldLimitEachOperationOnItsOwn() throws Exception {
+    serve(limits(true), Future.succeededFuture(new LocalRateLimiter(1_000, clock())));
+    for (int i = 0; i < 3; i++) {
+      placeOrder("alpha");
+    }
+    assertThat(placeOrder("alpha").statusCode()).isEqualTo(429);
+
+    HttpResponse<Buffer> user = send(get("/api/v1/users/u-1").putHeader("X-API-Key", "alpha"));
+    assertThat(user.statusCode()).isEqualTo(200);
+    assertThat(user.getHeader("RateLimit-Limit")).isEqualTo("5");
+    assertThat(user.getHeader("RateLimit-Remaining")).isEqualTo("4");
+    for (int i = 0; i < 4; i++) {
+      assertThat(send(get("/api/v1/orders/o-" + i).putHeader("X-API-Key", "alpha")).statusCode())
+          .isEqualTo(200);
+    }
+    assertThat(rejected("getOrder")).isZero();
+    assertThat(rejected("getUser")).isZero();
+  }
+
+  @Test
+  @DisplayName("lets requests through, counted, when no decision comes within the timeout")
+  void shouldLetRequestsThroughWhenNoDecisionComes() throws Exception {
+    RateLimiter silent =
+        (key, bucket) -> Promise.<io.github.bucket4j.ConsumptionProbe>promise().future();
+    serve(limits(true), Future.succeededFuture(silent));
+
+    HttpResponse<Buffer> response = placeOrder("alpha");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.getHeader("RateLimit-Limit")).isNull();
+    assertThat(
+            registry
+                .get("courier.gateway.rate.limit.failures")
+                .tag("route", "placeOrder")
+                .counter()
+                .count())
+        .isEqualTo(1.0);
+  }
+
+  @Test
+  @DisplayName("limits nothing and adds no headers when disabled")
+  void shouldLimitNothingWhenDisabled() throws Exception {
+    serve(limits(false), Future.failedFuture("disabled"));
+
+    for (int i = 0; i < 10; i++) {
+      HttpResponse<Buffer> response = placeOrder("alpha");
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.getHeader("RateLimit-Limit")).isNull();
+    }
+  }
+
+  @Test
+  @DisplayName("refuses a route that names no operation of the contract, naming the key")
+  void shouldRefuseUnknownOperation() {
+    RateLimitConfig config =
+        new RateLimitConfig(
+            true, 5, 5, 10, 100, Map.of("placeOrdr", new RouteRateLimitConfig(1, 1)));
+
+    assertThatThrownBy(
+            () -> new RateLimitHandler(config, contract, Future.failedFuture("unused"), registry))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("gateway.rateLimit.routes.placeOrdr")
+        .hasMessageContaining("placeOrder");
+  }
+
+  @Test
+  @DisplayName("keeps at most its bound of local buckets, forgetting the least recently used")
+  void shouldForgetLeastRecentlyUsedBuckets() throws Exception {
+    LocalRateLimiter limiter = new LocalRateLimiter(2, clock());
+    BucketConfiguration one =
+        BucketConfiguration.builder()
+            .addLimit(Bandwidth.builder().capacity(1).refillGreedy(1, Duration.ofHours(1)).build())
+            .build();
+
+    assertThat(consumed(limiter, "a", one)).isTrue();
+    assertThat(consumed(limiter, "b", one)).isTrue();
+    assertThat(consumed(limiter, "a", one)).isFalse();
+    assertThat(consumed(limiter, "c", one)).isTrue();
+
+    assertThat(limiter.size()).isEqualTo(2);
+    assertThat(consumed(limiter, "a", one)).isFalse();
+    assertThat(consumed(limiter, "b", one)).as("b was forgotten, so it starts full").isTrue();
+  }
+
+  private static boolean consumed(RateLimiter limiter, String key, BucketConfiguration bucket)
+      throws Exception {
+    return limiter.tryConsume(key, bucket).await(5, TimeUnit.SECONDS).isConsumed();
+  }
+
+  private static RateLimitConfig limits(boolean enabled) {
+    return new RateLimitConfig(
+        enabled, 5, 5, 1_000, 100, Map.of("placeOrder", new RouteRateLimitConfig(1, 3)));
+  }
+
+  private TimeMeter clock() {
+    return new TimeMeter() {
+      @Override
+      public long currentTimeNanos() {
+        return nanos.get();
+      }
+
+      @Override
+      public boolean isWallClockBased() {
+        return false;
+      }
+    };
+  }
+
+  private double rejected(String route) {
+    return registry.get("courier.gateway.rate.limited").tag("route", route).counter().count();
+  }
+
+  /** The gateway's order of handlers, with a stand-in for authentication and for the API. */
+  private void serve(RateLimitConfig config, Future<RateLimiter> limiter) throws Exception {
+    Router router = Router.router(vertx);
+    router
+        .route("/api/*")
+        .handler(
+            routing -> {
+              String subject = routing.request().getHeader("X-Test-Subject");
+              if (subject != null) {
+                ((UserContextInternal) routing.userContext())
+                    .setUser(User.create(new JsonObject().put("sub", subject)));
+              }
+              routing.next();
+            });
+    router.route("/api/*").handler(BodyHandler.create(false));
+    router.route("/api/*").handler(new RateLimitHandler(config, contract, limiter, registry));
+    router.route("/api/*").handler(routing -> routing.response().end("ok"));
+    router.route().failureHandler(Problems::onFailure);
+    server =
+        vertx
+            .createHttpServer()
+            .requestHandler(router)
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    web =
+        WebClient.create(
+            vertx,
+            new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(server.actualPort()));
+  }
+
+  private HttpRequest<Buffer> get(String path) {
+    return web.request(HttpMethod.GET, path);
+  }
+
+  private HttpResponse<Buffer> placeOrder(String apiKey) throws Exception {
+    return web.post("/api/v1/orders")
+        .putHeader("X-API-Key", apiKey)
+        .putHeader("Idempotency-Key", "k-1")
+        .putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer(ORDER_BODY))
+        .await(10, TimeUnit.SECONDS);
+  }
+
+  private static HttpResponse<Buffer> send(HttpRequest<Buffer> request) throws Exception {
+    return request.send().await(10, TimeUnit.SECONDS);
+  }
+}
