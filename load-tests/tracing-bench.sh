@@ -17,9 +17,12 @@ pid=""
 cleanup() { if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" || true; fi; }
 trap cleanup EXIT
 
+# The dev profile's gateway wants a bearer token: one with admin places orders for any user.
+TOKEN=$(java -jar "$JAR" token --config conf/dev.json --roles gateway --sub load-test --scope admin --ttl 120)
+
 gatling() { # rate seconds log
   mvn -B -q -pl load-tests gatling:test -Dgatling.simulationClass=io.courier.load.PlaceOrderSimulation \
-    -Dcourier.baseUrl=http://127.0.0.1:18080 -Dcourier.rate="$1" -Dcourier.seconds="$2" \
+    -Dcourier.baseUrl=http://127.0.0.1:18080 -Dcourier.token="$TOKEN" -Dcourier.rate="$1" -Dcourier.seconds="$2" \
     -Dcourier.p99Ms=100000 > "$3" 2>&1 || true
 }
 

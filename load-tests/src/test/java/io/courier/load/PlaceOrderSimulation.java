@@ -34,6 +34,13 @@ public class PlaceOrderSimulation extends Simulation {
   private static final int SECONDS = Integer.getInteger("courier.seconds", 30);
   private static final int P99_MS = Integer.getInteger("courier.p99Ms", 500);
 
+  /**
+   * A bearer token with {@code admin} (it places orders for many users), e.g. {@code
+   * -Dcourier.token=$(java -jar verticles/app/target/courier.jar token --sub load --scope admin)};
+   * empty sends none (a gateway with {@code gateway.auth.mode} none).
+   */
+  private static final String TOKEN = System.getProperty("courier.token", "");
+
   private static final Iterator<Map<String, Object>> ORDERS =
       Stream.generate(
               () -> {
@@ -46,7 +53,14 @@ public class PlaceOrderSimulation extends Simulation {
           .iterator();
 
   private final HttpProtocolBuilder protocol =
-      http.baseUrl(BASE_URL).acceptHeader("application/json").contentTypeHeader("application/json");
+      TOKEN.isEmpty()
+          ? http.baseUrl(BASE_URL)
+              .acceptHeader("application/json")
+              .contentTypeHeader("application/json")
+          : http.baseUrl(BASE_URL)
+              .acceptHeader("application/json")
+              .contentTypeHeader("application/json")
+              .authorizationHeader("Bearer " + TOKEN);
 
   private final ScenarioBuilder place =
       scenario("place order")

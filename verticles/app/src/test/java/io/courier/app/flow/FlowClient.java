@@ -38,6 +38,10 @@ final class FlowClient {
     this.token = token;
   }
 
+  String token() {
+    return token;
+  }
+
   /**
    * A token with every scope (admin), signed with the development key in {@code keyDir}: what the
    * tests' gateways started with {@code gateway.auth.devKeyDir = keyDir} trust.

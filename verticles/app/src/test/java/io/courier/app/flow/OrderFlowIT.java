@@ -88,9 +88,23 @@ class OrderFlowIT {
     return work.resolve("keys");
   }
 
+  /** Every secret this flow configures or sends, never to be found in a log line. */
+  private static final SecretScanner secretScanner = SecretScanner.install();
+
+  private final String hookSecret = "hook-" + UUID.randomUUID();
+  private final String apiKey = "apikey-" + UUID.randomUUID();
+
   @BeforeAll
   void start(EmbeddedKafkaBroker kafka) throws Exception {
     this.kafka = kafka;
+    secretScanner.watch(hookSecret);
+    secretScanner.watch(apiKey);
+    io.courier.gateway.DevSigningKey.loadOrCreate(keys());
+    secretScanner.watch(
+        new JsonObject(
+                java.nio.file.Files.readString(
+                    keys().resolve(io.courier.gateway.DevSigningKey.FILE)))
+            .getString("d"));
     seeds = FlowSeeds.write(work, run, 20, 200, 100);
     webhook = Vertx.vertx();
     int hookPort =
@@ -122,14 +136,14 @@ class OrderFlowIT {
                     seeds,
                     Map.of(
                         "courier.services.notification.webhookUrl",
-                        "http://127.0.0.1:" + hookPort + "/hooks/orders",
+                        "http://127.0.0.1:" + hookPort + "/hooks/orders?token=" + hookSecret,
                         "courier.gateway.auth.mode",
                         "jwt",
                         "courier.gateway.auth.devKeyDir",
                         keys().toString())),
                 Roles.available())
             .await(120, TimeUnit.SECONDS);
-    adminToken = FlowClient.adminToken(keys());
+    adminToken = secretScanner.watch(FlowClient.adminToken(keys()));
     client = new FlowClient(runtime.endpoints().get("gateway"), adminToken);
   }
 
@@ -142,6 +156,12 @@ class OrderFlowIT {
     if (webhook != null) {
       webhook.close().await(10, TimeUnit.SECONDS);
     }
+    secretScanner.uninstall();
+    // The whole life of the platform, start to stop, scanned for every secret it was given or
+    // sent: the dev signing key, bearer tokens, an API key and the webhook's credential.
+    LOG.info("{} log events scanned for secrets", secretScanner.scanned());
+    assertThat(secretScanner.scanned()).as("the scanner saw the platform's logs").isGreaterThan(50);
+    assertThat(secretScanner.leaks()).as("log lines carrying a secret").isEmpty();
   }
 
   /**
@@ -907,11 +927,17 @@ class OrderFlowIT {
     String bob = seeds.userIds().get(6);
     FlowClient asAlice =
         new FlowClient(
-            base, FlowClient.token(keys(), alice, Set.of("orders:write", "orders:read")));
+            base,
+            secretScanner.watch(
+                FlowClient.token(keys(), alice, Set.of("orders:write", "orders:read"))));
     FlowClient asBob =
-        new FlowClient(base, FlowClient.token(keys(), bob, Set.of("orders:write", "orders:read")));
+        new FlowClient(
+            base,
+            secretScanner.watch(
+                FlowClient.token(keys(), bob, Set.of("orders:write", "orders:read"))));
     FlowClient aliceReadOnly =
-        new FlowClient(base, FlowClient.token(keys(), alice, Set.of("orders:read")));
+        new FlowClient(
+            base, secretScanner.watch(FlowClient.token(keys(), alice, Set.of("orders:read"))));
     FlowClient anonymous = new FlowClient(base);
     String body = FlowClient.orderBody(alice, List.of(new FlowClient.Line(seeds.asideSku(), 1)));
 
@@ -939,6 +965,16 @@ class OrderFlowIT {
         .as("admin reads any order")
         .isEqualTo(200);
     assertThat(anonymous.send(anonymous.request(path).GET()).statusCode()).isEqualTo(401);
+    assertThat(
+            anonymous.send(anonymous.request(path).header("X-API-Key", apiKey).GET()).statusCode())
+        .as("an API key is no bearer token")
+        .isEqualTo(401);
+    // A token whose signature was cut short: refused, and neither it nor the real one is logged.
+    String forged =
+        secretScanner.watch(
+            asAlice.token().substring(0, asAlice.token().lastIndexOf('.') + 1) + "AAAA");
+    FlowClient forger = new FlowClient(base, forged);
+    assertThat(forger.send(forger.request(path).GET()).statusCode()).isEqualTo(401);
 
     assertThat(asAlice.send(asAlice.request("/api/v1/users/" + alice).GET()).statusCode())
         .isEqualTo(200);

@@ -63,6 +63,8 @@ public final class CourierTracing {
                                 AttributeKey.stringKey("service.instance.id"),
                                 instance))))
             .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(config.sampleRatio())))
+            // First, so no other processor or exporter ever sees a credential in a URL.
+            .addSpanProcessor(new UrlRedaction())
             .addSpanProcessor(new Extra());
     if (!config.otlpEndpoint().isBlank()) {
       tracer.addSpanProcessor(
