@@ -215,7 +215,8 @@ final class JwtVerifier {
     Promise<Void> read = Promise.promise();
     reading = read.future();
     jwks.get()
-        .map(this::install)
+        // Parsing keys and building the verifiers initialises JCA providers: not on an event loop.
+        .compose(document -> vertx.executeBlocking(() -> install(document), false))
         .onComplete(
             done -> {
               if (done.failed() && !failureReported) {

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -398,7 +399,37 @@ public final class CourierRuntime {
   private Future<?> startPublisher() {
     return KafkaEventPublisher.create(vertx, bootstrapServers, config.kafka().producer())
         .onSuccess(created -> publisher = created)
-        .compose(created -> created.checkReady());
+        .compose(
+            created ->
+                untilReady(
+                    created,
+                    System.nanoTime()
+                        + TimeUnit.MILLISECONDS.toNanos(
+                            config.kafka().producer().deliveryTimeoutMs()),
+                    false));
+  }
+
+  /**
+   * Asks the cluster again (each ask bounded by the readiness timeout) until it answers or the
+   * producer's delivery timeout has passed: a broker slow to answer the first seconds of a start (a
+   * busy node, a broker restarting) does not fail the process, one that stays away does.
+   */
+  private Future<Void> untilReady(
+      KafkaEventPublisher created, long deadlineNanos, boolean reported) {
+    return created
+        .checkReady()
+        .recover(
+            error -> {
+              if (System.nanoTime() > deadlineNanos) {
+                return Future.failedFuture(error);
+              }
+              if (!reported) {
+                LOG.info("Kafka not reachable yet ({}); asking again", error.getMessage());
+              }
+              Promise<Void> again = Promise.promise();
+              vertx.setTimer(500, id -> untilReady(created, deadlineNanos, true).onComplete(again));
+              return again.future();
+            });
   }
 
   private Future<?> stopPublisher() {
