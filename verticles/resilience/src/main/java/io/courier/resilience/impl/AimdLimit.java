@@ -4,15 +4,17 @@ import io.courier.resilience.AdaptiveLimitPolicy;
 import io.courier.resilience.ConcurrencyLimit;
 
 /**
- * Additive increase, multiplicative decrease: a fast call adds {@code 1 / limit} (about one per
- * round trip), a slow or dropped call multiplies the limit by the back-off ratio, at most once per
- * round trip (a call that was already running when the limit last backed off is old news).
+ * Additive increase, multiplicative decrease: the limit grows by one after {@code limit} fast calls
+ * (about one per round trip), and a slow or dropped call multiplies it by the back-off ratio, at
+ * most once per round trip (a call that was already running when the limit last backed off is old
+ * news).
  */
 public final class AimdLimit implements ConcurrencyLimit {
 
   private final AdaptiveLimitPolicy policy;
   private final long thresholdNanos;
-  private double limit;
+  private int limit;
+  private int fastCalls;
   private long lastBackoffNanos;
   private boolean backedOff;
 
@@ -27,7 +29,7 @@ public final class AimdLimit implements ConcurrencyLimit {
 
   @Override
   public synchronized int limit() {
-    return (int) limit;
+    return limit;
   }
 
   @Override
@@ -36,11 +38,13 @@ public final class AimdLimit implements ConcurrencyLimit {
       if (backedOff && startNanos - lastBackoffNanos < 0) {
         return;
       }
-      limit = Math.max(policy.minLimit(), Math.floor(limit * policy.backoffRatio()));
+      limit = Math.max(policy.minLimit(), (int) (limit * policy.backoffRatio()));
+      fastCalls = 0;
       lastBackoffNanos = startNanos + rttNanos;
       backedOff = true;
-    } else if (inflight * 2 >= (int) limit) {
-      limit = Math.min(policy.maxLimit(), limit + 1 / limit);
+    } else if (inflight * 2 >= limit && limit < policy.maxLimit() && ++fastCalls >= limit) {
+      limit++;
+      fastCalls = 0;
     }
   }
 }
