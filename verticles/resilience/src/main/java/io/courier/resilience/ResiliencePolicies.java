@@ -34,8 +34,12 @@ import java.util.Map;
  * }
  * }</pre>
  *
- * Parsing is strict: an unknown key, a wrong type, a negative duration, a ratio above 1 or a target
- * naming a missing policy fails with a {@link InvalidPolicyException} naming the key.
+ * A bulkhead may add {@code "adaptive": {"algorithm": "aimd", "minLimit": 4, "latencyThresholdMs":
+ * 300}} or {@code {"algorithm": "gradient"}} ({@link Adaptive}): its limit then adapts to latency
+ * within {@code maxConcurrent}.
+ *
+ * <p>Parsing is strict: an unknown key, a wrong type, a negative duration, a ratio above 1 or a
+ * target naming a missing policy fails with a {@link InvalidPolicyException} naming the key.
  *
  * @param policies policies by name
  * @param targets targets by name
