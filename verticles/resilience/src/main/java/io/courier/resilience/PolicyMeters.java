@@ -13,8 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The meters of the resilience layer, per target (a bounded set: the targets of the policy file):
  * calls by outcome with latency, retries, bulkhead rejections, breaker state and transitions,
- * bulkhead occupancy. Gauges read the target's current {@link TargetPolicy}, so a policy reload
- * (which builds new breakers and bulkheads) keeps one series per target.
+ * bulkhead occupancy and concurrency limit. Gauges read the target's current {@link TargetPolicy},
+ * so a policy reload (which builds new breakers and bulkheads) keeps one series per target.
  */
 final class PolicyMeters {
 
@@ -60,6 +60,12 @@ final class PolicyMeters {
           .register(registry);
       Gauge.builder("courier.resilience.bulkhead.queued", live, m -> m.get(target).queued())
           .description("Calls waiting for the target's bulkhead")
+          .tag("target", target)
+          .register(registry);
+      Gauge.builder(
+              "courier.resilience.bulkhead.limit", live, m -> m.get(target).concurrencyLimit())
+          .description(
+              "Calls the target's bulkhead lets run at once: maxConcurrent, or the adaptive limit")
           .tag("target", target)
           .register(registry);
     }

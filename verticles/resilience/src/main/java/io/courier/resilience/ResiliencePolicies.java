@@ -34,8 +34,12 @@ import java.util.Map;
  * }
  * }</pre>
  *
- * Parsing is strict: an unknown key, a wrong type, a negative duration, a ratio above 1 or a target
- * naming a missing policy fails with a {@link InvalidPolicyException} naming the key.
+ * A bulkhead may add {@code "adaptive": {"algorithm": "aimd", "minLimit": 4, "latencyThresholdMs":
+ * 300}} or {@code {"algorithm": "gradient"}} ({@link Adaptive}): its limit then adapts to latency
+ * within {@code maxConcurrent}.
+ *
+ * <p>Parsing is strict: an unknown key, a wrong type, a negative duration, a ratio above 1 or a
+ * target naming a missing policy fails with a {@link InvalidPolicyException} naming the key.
  *
  * @param policies policies by name
  * @param targets targets by name
@@ -108,10 +112,93 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
       @JsonProperty(required = true) long windowMs,
       @JsonProperty(required = true) long openMs) {}
 
-  /** The bulkhead. */
+  /**
+   * The bulkhead: at most {@code maxConcurrent} calls at once and {@code maxQueued} waiting; with
+   * {@code adaptive}, the number running at once adapts to the target's latency within {@code
+   * maxConcurrent}.
+   */
   public record BulkheadLimits(
       @JsonProperty(required = true) int maxConcurrent,
-      @JsonProperty(required = true) int maxQueued) {}
+      @JsonProperty(required = true) int maxQueued,
+      Adaptive adaptive) {
+
+    /** The adaptive limit with its defaults filled in, or null for a fixed one. */
+    public AdaptiveLimitPolicy adaptivePolicy() {
+      return adaptive == null ? null : adaptive.resolve(maxConcurrent);
+    }
+
+    /** How many calls may run at once: fixed, or adapting as {@link #adaptivePolicy()} says. */
+    public ConcurrencyLimit concurrencyLimit() {
+      AdaptiveLimitPolicy policy = adaptivePolicy();
+      return policy == null
+          ? ConcurrencyLimit.fixed(maxConcurrent)
+          : ConcurrencyLimit.adaptive(policy);
+    }
+  }
+
+  /**
+   * An adaptive concurrency limit ({@link AdaptiveLimitPolicy} says how each algorithm works). Keys
+   * left out take their defaults: {@code minLimit} 1, {@code maxLimit} the bulkhead's {@code
+   * maxConcurrent}, {@code initialLimit} {@code maxLimit}; for {@code aimd} {@code
+   * latencyThresholdMs} is required and {@code backoffRatio} is 0.9; for {@code gradient} {@code
+   * windowSize} 10, {@code longWindow} 20, {@code smoothing} 0.2, {@code tolerance} 1.5. A key of
+   * the other algorithm is refused.
+   */
+  public record Adaptive(
+      @JsonProperty(required = true) String algorithm,
+      Integer minLimit,
+      Integer maxLimit,
+      Integer initialLimit,
+      Long latencyThresholdMs,
+      Double backoffRatio,
+      Integer windowSize,
+      Integer longWindow,
+      Double smoothing,
+      Double tolerance) {
+
+    static final double DEFAULT_BACKOFF_RATIO = 0.9;
+    static final int DEFAULT_WINDOW_SIZE = 10;
+    static final int DEFAULT_LONG_WINDOW = 20;
+    static final double DEFAULT_SMOOTHING = 0.2;
+    static final double DEFAULT_TOLERANCE = 1.5;
+
+    int minLimitOrDefault() {
+      return minLimit == null ? 1 : minLimit;
+    }
+
+    int maxLimitOrDefault(int maxConcurrent) {
+      return maxLimit == null ? maxConcurrent : maxLimit;
+    }
+
+    int initialLimitOrDefault(int maxConcurrent) {
+      return initialLimit == null ? maxLimitOrDefault(maxConcurrent) : initialLimit;
+    }
+
+    AdaptiveLimitPolicy resolve(int maxConcurrent) {
+      int min = minLimitOrDefault();
+      int max = maxLimitOrDefault(maxConcurrent);
+      int initial = initialLimitOrDefault(maxConcurrent);
+      if ("aimd".equals(algorithm)) {
+        return AdaptiveLimitPolicy.aimd(
+            min,
+            max,
+            initial,
+            latencyThresholdMs == null ? null : Duration.ofMillis(latencyThresholdMs),
+            backoffRatio == null ? DEFAULT_BACKOFF_RATIO : backoffRatio);
+      }
+      if ("gradient".equals(algorithm)) {
+        return AdaptiveLimitPolicy.gradient(
+            min,
+            max,
+            initial,
+            windowSize == null ? DEFAULT_WINDOW_SIZE : windowSize,
+            longWindow == null ? DEFAULT_LONG_WINDOW : longWindow,
+            smoothing == null ? DEFAULT_SMOOTHING : smoothing,
+            tolerance == null ? DEFAULT_TOLERANCE : tolerance);
+      }
+      throw new IllegalArgumentException("unknown algorithm " + algorithm);
+    }
+  }
 
   /**
    * What a caller gets when the call fails after the policy: {@code none} (the failure), {@code
@@ -268,6 +355,13 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
         policy.bulkhead().maxQueued() >= 0,
         policy.bulkhead().maxQueued(),
         "must be >= 0");
+    if (policy.bulkhead().adaptive() != null) {
+      validateAdaptive(
+          key + ".bulkhead.adaptive",
+          policy.bulkhead().adaptive(),
+          policy.bulkhead().maxConcurrent(),
+          problems);
+    }
     String mode = policy.fallback().mode();
     check(
         problems,
@@ -285,6 +379,100 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
           policy.hedge().afterMs() > 0,
           policy.hedge().afterMs(),
           "must be positive");
+    }
+  }
+
+  private static void validateAdaptive(
+      String key, Adaptive adaptive, int maxConcurrent, List<String> problems) {
+    boolean aimd = "aimd".equals(adaptive.algorithm());
+    boolean gradient = "gradient".equals(adaptive.algorithm());
+    check(
+        problems,
+        key + ".algorithm",
+        aimd || gradient,
+        adaptive.algorithm(),
+        "must be aimd or gradient");
+    int min = adaptive.minLimitOrDefault();
+    int max = adaptive.maxLimitOrDefault(maxConcurrent);
+    check(problems, key + ".minLimit", min >= 1, min, "must be >= 1");
+    check(
+        problems,
+        key + ".maxLimit",
+        max >= min && max <= maxConcurrent,
+        max,
+        "must be between minLimit and bulkhead.maxConcurrent");
+    int initial = adaptive.initialLimitOrDefault(maxConcurrent);
+    check(
+        problems,
+        key + ".initialLimit",
+        initial >= min && initial <= max,
+        initial,
+        "must be between minLimit and maxLimit");
+    if (aimd) {
+      if (adaptive.latencyThresholdMs() == null) {
+        problems.add("key '" + key + ".latencyThresholdMs' is required for aimd");
+      } else {
+        check(
+            problems,
+            key + ".latencyThresholdMs",
+            adaptive.latencyThresholdMs() > 0,
+            adaptive.latencyThresholdMs(),
+            "must be positive");
+      }
+      if (adaptive.backoffRatio() != null) {
+        check(
+            problems,
+            key + ".backoffRatio",
+            adaptive.backoffRatio() > 0 && adaptive.backoffRatio() < 1,
+            adaptive.backoffRatio(),
+            "must be in (0, 1)");
+      }
+      onlyFor(problems, key + ".windowSize", adaptive.windowSize(), "gradient");
+      onlyFor(problems, key + ".longWindow", adaptive.longWindow(), "gradient");
+      onlyFor(problems, key + ".smoothing", adaptive.smoothing(), "gradient");
+      onlyFor(problems, key + ".tolerance", adaptive.tolerance(), "gradient");
+    }
+    if (gradient) {
+      if (adaptive.windowSize() != null) {
+        check(
+            problems,
+            key + ".windowSize",
+            adaptive.windowSize() >= 1,
+            adaptive.windowSize(),
+            "must be >= 1");
+      }
+      if (adaptive.longWindow() != null) {
+        check(
+            problems,
+            key + ".longWindow",
+            adaptive.longWindow() >= 1,
+            adaptive.longWindow(),
+            "must be >= 1");
+      }
+      if (adaptive.smoothing() != null) {
+        check(
+            problems,
+            key + ".smoothing",
+            adaptive.smoothing() > 0 && adaptive.smoothing() <= 1,
+            adaptive.smoothing(),
+            "must be in (0, 1]");
+      }
+      if (adaptive.tolerance() != null) {
+        check(
+            problems,
+            key + ".tolerance",
+            adaptive.tolerance() >= 1,
+            adaptive.tolerance(),
+            "must be >= 1");
+      }
+      onlyFor(problems, key + ".latencyThresholdMs", adaptive.latencyThresholdMs(), "aimd");
+      onlyFor(problems, key + ".backoffRatio", adaptive.backoffRatio(), "aimd");
+    }
+  }
+
+  private static void onlyFor(List<String> problems, String key, Object value, String algorithm) {
+    if (value != null) {
+      problems.add("key '" + key + "' applies only to " + algorithm + ", was " + value);
     }
   }
 

@@ -31,6 +31,19 @@ public final class TargetPolicy {
       String name,
       ResiliencePolicies.Target target,
       ResiliencePolicies.Policy policy) {
+    this(vertx, name, target, policy, System::nanoTime);
+  }
+
+  /**
+   * @param bulkheadClock monotonic nanoseconds the bulkhead times calls with, which drive an
+   *     adaptive concurrency limit (tests pass their own)
+   */
+  TargetPolicy(
+      Vertx vertx,
+      String name,
+      ResiliencePolicies.Target target,
+      ResiliencePolicies.Policy policy,
+      java.util.function.LongSupplier bulkheadClock) {
     this.name = name;
     this.target = target;
     this.vertx = vertx;
@@ -49,7 +62,11 @@ public final class TargetPolicy {
             new Random());
     this.breaker = new TargetBreaker(vertx, name, policy.breakerPolicy(), System::nanoTime);
     this.bulkhead =
-        new Bulkhead(name, policy.bulkhead().maxConcurrent(), policy.bulkhead().maxQueued());
+        new Bulkhead(
+            name,
+            policy.bulkhead().concurrencyLimit(),
+            policy.bulkhead().maxQueued(),
+            bulkheadClock);
     this.meters = PolicyMeters.bind(vertx, this);
   }
 
@@ -59,6 +76,11 @@ public final class TargetPolicy {
 
   int queued() {
     return bulkhead.queued();
+  }
+
+  /** Calls the bulkhead lets run at once now: {@code maxConcurrent}, or the adaptive limit. */
+  public int concurrencyLimit() {
+    return bulkhead.limit();
   }
 
   public String name() {

@@ -96,4 +96,102 @@ class ResiliencePoliciesTest {
         .hasMessageContaining(
             "key 'policies.standard.fallback.value' is required for a static fallback");
   }
+
+  private static String withAdaptive(String adaptive) throws IOException {
+    return shipped()
+        .replace(
+            "\"maxConcurrent\": 64, \"maxQueued\": 256}",
+            "\"maxConcurrent\": 64, \"maxQueued\": 256, \"adaptive\": " + adaptive + "}");
+  }
+
+  @Test
+  @DisplayName("without an adaptive section, keeps the fixed limit of maxConcurrent")
+  void shouldKeepFixedLimitWithoutAdaptive() throws IOException {
+    ResiliencePolicies.BulkheadLimits bulkhead =
+        ResiliencePolicies.parse(shipped(), "r.json").policies().get("standard").bulkhead();
+
+    assertThat(bulkhead.adaptive()).isNull();
+    assertThat(bulkhead.adaptivePolicy()).isNull();
+    assertThat(bulkhead.concurrencyLimit().limit()).isEqualTo(64);
+  }
+
+  @Test
+  @DisplayName("reads an adaptive limit, filling in the defaults")
+  void shouldReadAdaptiveWithDefaults() throws IOException {
+    AdaptiveLimitPolicy aimd =
+        ResiliencePolicies.parse(
+                withAdaptive("{\"algorithm\": \"aimd\", \"latencyThresholdMs\": 250}"), "r.json")
+            .policies()
+            .get("standard")
+            .bulkhead()
+            .adaptivePolicy();
+    AdaptiveLimitPolicy gradient =
+        ResiliencePolicies.parse(
+                withAdaptive(
+                    "{\"algorithm\": \"gradient\", \"minLimit\": 4, \"maxLimit\": 32,"
+                        + " \"initialLimit\": 16, \"windowSize\": 50}"),
+                "r.json")
+            .policies()
+            .get("standard")
+            .bulkhead()
+            .adaptivePolicy();
+
+    assertThat(aimd)
+        .isEqualTo(AdaptiveLimitPolicy.aimd(1, 64, 64, java.time.Duration.ofMillis(250), 0.9));
+    assertThat(gradient).isEqualTo(AdaptiveLimitPolicy.gradient(4, 32, 16, 50, 20, 0.2, 1.5));
+  }
+
+  @Test
+  @DisplayName("refuses bad adaptive values, naming each key")
+  void shouldRefuseBadAdaptiveValues() throws IOException {
+    assertThatThrownBy(
+            () ->
+                ResiliencePolicies.parse(
+                    withAdaptive(
+                        "{\"algorithm\": \"aimd\", \"minLimit\": 0, \"maxLimit\": 100,"
+                            + " \"backoffRatio\": 1.5, \"smoothing\": 0.3}"),
+                    "r.json"))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessageContaining("key 'policies.standard.bulkhead.adaptive.minLimit' must be >= 1")
+        .hasMessageContaining(
+            "key 'policies.standard.bulkhead.adaptive.maxLimit' must be between minLimit and"
+                + " bulkhead.maxConcurrent, was 100")
+        .hasMessageContaining(
+            "key 'policies.standard.bulkhead.adaptive.latencyThresholdMs' is required for aimd")
+        .hasMessageContaining(
+            "key 'policies.standard.bulkhead.adaptive.backoffRatio' must be in (0, 1), was 1.5")
+        .hasMessageContaining(
+            "key 'policies.standard.bulkhead.adaptive.smoothing' applies only to gradient");
+    assertThatThrownBy(
+            () ->
+                ResiliencePolicies.parse(
+                    withAdaptive(
+                        "{\"algorithm\": \"gradient\", \"minLimit\": 8, \"initialLimit\": 4,"
+                            + " \"tolerance\": 0.5, \"latencyThresholdMs\": 100}"),
+                    "r.json"))
+        .hasMessageContaining(
+            "key 'policies.standard.bulkhead.adaptive.initialLimit' must be between minLimit and"
+                + " maxLimit, was 4")
+        .hasMessageContaining(
+            "key 'policies.standard.bulkhead.adaptive.tolerance' must be >= 1, was 0.5")
+        .hasMessageContaining(
+            "key 'policies.standard.bulkhead.adaptive.latencyThresholdMs' applies only to aimd");
+    assertThatThrownBy(
+            () -> ResiliencePolicies.parse(withAdaptive("{\"algorithm\": \"vegas\"}"), "r.json"))
+        .hasMessageContaining(
+            "key 'policies.standard.bulkhead.adaptive.algorithm' must be aimd or gradient, was vegas");
+    assertThatThrownBy(
+            () ->
+                ResiliencePolicies.parse(
+                    withAdaptive("{\"algorithm\": \"aimd\", \"latencyThreshold\": 100}"), "r.json"))
+        .hasMessageStartingWith(
+            "r.json: key 'policies.standard.bulkhead.adaptive.latencyThreshold': ");
+    assertThatThrownBy(
+            () ->
+                ResiliencePolicies.parse(
+                    withAdaptive("{\"algorithm\": \"aimd\", \"latencyThresholdMs\": \"1s\"}"),
+                    "r.json"))
+        .hasMessageStartingWith(
+            "r.json: key 'policies.standard.bulkhead.adaptive.latencyThresholdMs'");
+  }
 }

@@ -135,6 +135,45 @@ class ResilienceProxyTest {
   @Test
   @Timeout(value = 20, timeUnit = TimeUnit.SECONDS)
   @DisplayName(
+      "forwards under an adaptive limit, and keeps that policy when a reload brings a bad adaptive"
+          + " value")
+  void shouldKeepAdaptivePolicyWhenReloadIsBad(Vertx vertx, VertxTestContext context)
+      throws Exception {
+    String adaptive =
+        "\"maxQueued\": 8, \"adaptive\": {\"algorithm\": \"aimd\", \"minLimit\": 2,"
+            + " \"latencyThresholdMs\": 100}}";
+    Promise<JsonObject> badReload = Promise.promise();
+    vertx
+        .eventBus()
+        .<JsonObject>consumer(
+            ResilienceProxyVerticle.RELOAD_ADDRESS,
+            m -> {
+              if (!m.body().getBoolean("applied")) {
+                badReload.tryComplete(m.body());
+              }
+            });
+    deploy(vertx, policies(1, 8, 8).replace("\"maxQueued\": 8}", adaptive))
+        .await(10, TimeUnit.SECONDS);
+
+    assertThat(burst(vertx, 4).await(10, TimeUnit.SECONDS)).containsOnly("ok");
+
+    Files.writeString(
+        dir.resolve("resilience.json"),
+        policies(1, 8, 8)
+            .replace("\"maxQueued\": 8}", adaptive.replace("\"minLimit\": 2", "\"minLimit\": 0")));
+    JsonObject refused = badReload.future().await(10, TimeUnit.SECONDS);
+
+    assertThat(refused.getString("error"))
+        .contains("key 'policies.standard.bulkhead.adaptive.minLimit' must be >= 1, was 0");
+    assertThat(burst(vertx, 4).await(10, TimeUnit.SECONDS))
+        .as("the old policy stays")
+        .containsOnly("ok");
+    context.completeNow();
+  }
+
+  @Test
+  @Timeout(value = 20, timeUnit = TimeUnit.SECONDS)
+  @DisplayName(
       "applies a new policy within a reload period under traffic, and keeps the old one when the new file is bad")
   void shouldHotReloadUnderTraffic(Vertx vertx, VertxTestContext context) throws Exception {
     script.add("slow");
