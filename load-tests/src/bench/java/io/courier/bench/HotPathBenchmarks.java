@@ -88,6 +88,8 @@ public final class HotPathBenchmarks {
       String params,
       double score,
       double error,
+      double min,
+      double max,
       String unit,
       double allocBytes,
       String baseline,
@@ -115,6 +117,8 @@ public final class HotPathBenchmarks {
               params,
               result.getPrimaryResult().getScore(),
               result.getPrimaryResult().getScoreError(),
+              result.getPrimaryResult().getStatistics().getMin(),
+              result.getPrimaryResult().getStatistics().getMax(),
               result.getPrimaryResult().getScoreUnit(),
               alloc(result),
               baseline == null ? "" : baseline,
@@ -147,16 +151,19 @@ public final class HotPathBenchmarks {
 
   private static List<String> csv(List<Row> rows) {
     List<String> lines = new ArrayList<>();
-    lines.add("benchmark,params,score,error,unit,alloc_bytes_per_op,baseline,ratio_to_baseline");
+    lines.add(
+        "benchmark,params,score,error,min,max,unit,alloc_bytes_per_op,baseline,ratio_to_baseline");
     for (Row row : rows) {
       lines.add(
           String.format(
               Locale.ROOT,
-              "%s,%s,%.3f,%.3f,%s,%.1f,%s,%s",
+              "%s,%s,%.3f,%.3f,%.3f,%.3f,%s,%.1f,%s,%s",
               row.benchmark(),
               row.params(),
               row.score(),
               row.error(),
+              row.min(),
+              row.max(),
               row.unit(),
               row.allocBytes(),
               row.baseline(),
@@ -168,17 +175,18 @@ public final class HotPathBenchmarks {
   private static List<String> markdown(List<Row> rows) {
     List<String> lines = new ArrayList<>();
     lines.add(
-        "| benchmark | params | score ± 99.9 % CI | unit | alloc B/op | baseline | vs baseline |");
+        "| benchmark | params | score (min-max of iterations) | unit | alloc B/op | baseline | vs baseline |");
     lines.add("|---|---|---|---|---|---|---|");
     for (Row row : rows) {
       lines.add(
           String.format(
               Locale.ROOT,
-              "| %s | %s | %s ± %s | %s | %s | %s | %s |",
+              "| %s | %s | %s (%s-%s) | %s | %s | %s | %s |",
               row.benchmark(),
               row.params(),
               figure(row.score()),
-              figure(row.error()),
+              figure(row.min()),
+              figure(row.max()),
               row.unit(),
               Double.isNaN(row.allocBytes())
                   ? ""
