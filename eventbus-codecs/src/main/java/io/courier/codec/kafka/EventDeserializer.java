@@ -94,7 +94,7 @@ public final class EventDeserializer implements Deserializer<Event<?>> {
   private static Instant time(Headers headers, String type) {
     String value = required(headers, CloudEventHeaders.TIME, type);
     try {
-      return Instant.parse(value);
+      return EventTime.parse(value);
     } catch (DateTimeParseException e) {
       throw new EventDecodingException(
           Reason.MALFORMED_HEADER,
