@@ -1,6 +1,7 @@
 package io.courier.gateway;
 
 import io.courier.runtime.config.CourierConfig.TlsConfig;
+import io.courier.runtime.security.MutualTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -8,34 +9,18 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.ServerSSLOptions;
-import java.util.List;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway's TLS: TLS 1.2 and 1.3 with AEAD suites only, HTTP/2 or HTTP/1.1 by ALPN, the
- * identity read from PEM files and swapped in place when they change. A changed file that does not
- * load (half written, wrong key, not PEM) is reported and the current identity stays.
+ * The gateway's TLS: TLS 1.2 and 1.3 with AEAD suites only (the same policy as {@link MutualTls}
+ * between services), HTTP/2 or HTTP/1.1 by ALPN, the identity read from PEM files and swapped in
+ * place when they change. A changed file that does not load (half written, wrong key, not PEM) is
+ * reported and the current identity stays.
  */
 final class EdgeTls {
 
   private static final Logger LOG = LoggerFactory.getLogger(EdgeTls.class);
-
-  static final Set<String> PROTOCOLS = Set.of("TLSv1.2", "TLSv1.3");
-
-  /** Forward-secret AEAD suites: TLS 1.3's three, and ECDHE with GCM or ChaCha20 for 1.2. */
-  static final List<String> CIPHER_SUITES =
-      List.of(
-          "TLS_AES_128_GCM_SHA256",
-          "TLS_AES_256_GCM_SHA384",
-          "TLS_CHACHA20_POLY1305_SHA256",
-          "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-          "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-          "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-          "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-          "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-          "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
   private final Vertx vertx;
   private final TlsConfig config;
@@ -55,8 +40,8 @@ final class EdgeTls {
       return options;
     }
     options.setSsl(true).setUseAlpn(true).setKeyCertOptions(pem(read()));
-    options.setEnabledSecureTransportProtocols(PROTOCOLS);
-    CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
+    options.setEnabledSecureTransportProtocols(MutualTls.PROTOCOLS);
+    MutualTls.CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
     return options;
   }
 
@@ -95,8 +80,8 @@ final class EdgeTls {
                   new ServerSSLOptions()
                       .setKeyCertOptions(pem(files))
                       .setUseAlpn(true)
-                      .setEnabledSecureTransportProtocols(PROTOCOLS);
-              CIPHER_SUITES.forEach(ssl::addEnabledCipherSuite);
+                      .setEnabledSecureTransportProtocols(MutualTls.PROTOCOLS);
+              MutualTls.CIPHER_SUITES.forEach(ssl::addEnabledCipherSuite);
               return server
                   .updateSSLOptions(ssl)
                   .map(

@@ -109,19 +109,23 @@ class EdgeAuthTest {
     vertx.close().await(10, TimeUnit.SECONDS);
   }
 
+  /** JWT against this test's JWKS server, 30 s skew; placeOrder needs orders:write. */
+  private AuthConfig config(long minRefreshMs) {
+    return new AuthConfig(
+        "jwt",
+        "http://127.0.0.1:" + jwksServer.actualPort() + "/jwks.json",
+        "",
+        ISSUER,
+        AUDIENCE,
+        30,
+        300_000,
+        minRefreshMs,
+        Map.of("placeOrder", "orders:write", "getStock", ""));
+  }
+
   /** Starts the authentication and an API behind it: /api/write needs orders:write. */
   private void startApi(long minRefreshMs) throws Exception {
-    AuthConfig config =
-        new AuthConfig(
-            "jwt",
-            "http://127.0.0.1:" + jwksServer.actualPort() + "/jwks.json",
-            "",
-            ISSUER,
-            AUDIENCE,
-            30,
-            300_000,
-            minRefreshMs,
-            Map.of("placeOrder", "orders:write", "getStock", ""));
+    AuthConfig config = config(minRefreshMs);
     Clock clock =
         new Clock() {
           @Override
@@ -370,20 +374,7 @@ class EdgeAuthTest {
                 "keys",
                 new JsonArray()
                     .add(new JsonObject().put("kty", "oct").put("k", "c2VjcmV0").put("kid", "h")));
-    Future<EdgeAuth> started =
-        EdgeAuth.start(
-            vertx,
-            new AuthConfig(
-                "jwt",
-                "http://127.0.0.1:" + jwksServer.actualPort() + "/jwks.json",
-                "",
-                ISSUER,
-                AUDIENCE,
-                30,
-                300_000,
-                1_000,
-                Map.of()),
-            Clock.systemUTC());
+    Future<EdgeAuth> started = EdgeAuth.start(vertx, config(1_000), Clock.systemUTC());
     Throwable failure =
         started.map(a -> (Throwable) null).otherwise(e -> e).await(10, TimeUnit.SECONDS);
     assertThat(failure).isNotNull().hasMessageContaining("no usable signing key");

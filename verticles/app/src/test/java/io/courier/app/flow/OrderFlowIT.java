@@ -871,11 +871,8 @@ class OrderFlowIT {
           io.courier.contract.v1.GetOrderRequest.newBuilder()
               .setOrderId(placed.getOrderId())
               .build();
-      io.vertx.core.MultiMap forged =
-          io.vertx.core.MultiMap.caseInsensitiveMultiMap()
-              .add("courier-subject", seeds.userIds().get(3))
-              .add("courier-scopes", "admin");
-      assertThat(
+      java.util.function.Function<io.vertx.core.MultiMap, io.vertx.grpc.common.GrpcStatus> readAs =
+          metadata ->
               grpcStatusOf(
                   () ->
                       unary(
@@ -883,31 +880,18 @@ class OrderFlowIT {
                           gateway,
                           io.courier.contract.v1.OrderServiceGrpcClient.GetOrder,
                           read3,
-                          forged)))
+                          metadata));
+      assertThat(
+              readAs.apply(
+                  io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+                      .add("courier-subject", seeds.userIds().get(3))
+                      .add("courier-scopes", "admin")))
+          .as("made-up identity headers, no token")
           .isEqualTo(io.vertx.grpc.common.GrpcStatus.UNAUTHENTICATED);
-      String writer = FlowClient.token(keys(), seeds.userIds().get(3), Set.of("orders:write"));
-      assertThat(
-              grpcStatusOf(
-                  () ->
-                      unary(
-                          grpc,
-                          gateway,
-                          io.courier.contract.v1.OrderServiceGrpcClient.GetOrder,
-                          read3,
-                          io.vertx.core.MultiMap.caseInsensitiveMultiMap()
-                              .add("authorization", "Bearer " + writer))))
+      assertThat(readAs.apply(bearer(seeds.userIds().get(3), "orders:write")))
+          .as("a token without orders:read")
           .isEqualTo(io.vertx.grpc.common.GrpcStatus.PERMISSION_DENIED);
-      String otherReader = FlowClient.token(keys(), seeds.userIds().get(4), Set.of("orders:read"));
-      assertThat(
-              grpcStatusOf(
-                  () ->
-                      unary(
-                          grpc,
-                          gateway,
-                          io.courier.contract.v1.OrderServiceGrpcClient.GetOrder,
-                          read3,
-                          io.vertx.core.MultiMap.caseInsensitiveMultiMap()
-                              .add("authorization", "Bearer " + otherReader))))
+      assertThat(readAs.apply(bearer(seeds.userIds().get(4), "orders:read")))
           .as("another user's order")
           .isEqualTo(io.vertx.grpc.common.GrpcStatus.PERMISSION_DENIED);
     } finally {
@@ -1000,6 +984,16 @@ class OrderFlowIT {
         request,
         io.vertx.core.MultiMap.caseInsensitiveMultiMap()
             .add("authorization", "Bearer " + adminToken));
+  }
+
+  /** gRPC metadata carrying a dev token for {@code subject} with {@code scope}. */
+  private static io.vertx.core.MultiMap bearer(String subject, String scope) {
+    try {
+      return io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+          .add("authorization", "Bearer " + FlowClient.token(keys(), subject, Set.of(scope)));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** A unary call with {@code metadata} as its only headers. */
