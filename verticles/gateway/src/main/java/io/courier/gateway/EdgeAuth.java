@@ -76,6 +76,11 @@ final class EdgeAuth {
     }
   }
 
+  /** Makes {@code caller} the verified caller of this request. */
+  static void attach(RoutingContext routing, CallerIdentity caller) {
+    routing.put(IDENTITY, caller);
+  }
+
   /** The caller of a request that passed {@link #authenticate}, if authentication is on. */
   static CallerIdentity identity(RoutingContext routing) {
     return routing.get(IDENTITY);
@@ -131,7 +136,7 @@ final class EdgeAuth {
               User user = done.result();
               // What Vert.x's own authentication handlers do: the user of this request.
               ((UserContextInternal) routing.userContext()).setUser(user);
-              routing.put(IDENTITY, JwtVerifier.identity(user));
+              attach(routing, JwtVerifier.identity(user));
               routing.next();
             });
   }

@@ -166,6 +166,11 @@ final class RateLimitHandler implements Handler<RoutingContext> {
    * else {@code ip:<remote address>}.
    */
   static String client(RoutingContext routing) {
+    // The verified token's sub: User#subject() would prefer a username claim if a token had one.
+    io.courier.service.CallerIdentity caller = EdgeAuth.identity(routing);
+    if (caller != null) {
+      return "sub:" + caller.subject();
+    }
     User user = routing.user();
     if (user != null && user.subject() != null && !user.subject().isBlank()) {
       return "sub:" + user.subject();

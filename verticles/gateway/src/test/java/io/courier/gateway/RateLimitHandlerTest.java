@@ -130,6 +130,21 @@ class RateLimitHandlerTest {
     assertThat(send(get("/api/v1/inventory/sku-1").putHeader("X-Test-Subject", "bob")).statusCode())
         .isEqualTo(200);
     assertThat(rejected("getStock")).isEqualTo(2.0);
+
+    // Verified tokens count by their sub, even when they share another claim User#subject() reads.
+    for (int i = 0; i < 5; i++) {
+      assertThat(
+              send(get("/api/v1/inventory/sku-1").putHeader("X-Test-Verified", "carol"))
+                  .statusCode())
+          .isEqualTo(200);
+    }
+    assertThat(
+            send(get("/api/v1/inventory/sku-1").putHeader("X-Test-Verified", "carol")).statusCode())
+        .isEqualTo(429);
+    assertThat(
+            send(get("/api/v1/inventory/sku-1").putHeader("X-Test-Verified", "dave")).statusCode())
+        .as("dave's token shares carol's username claim, not her bucket")
+        .isEqualTo(200);
   }
 
   @Test
@@ -257,6 +272,16 @@ class RateLimitHandlerTest {
               if (subject != null) {
                 ((UserContextInternal) routing.userContext())
                     .setUser(User.create(new JsonObject().put("sub", subject)));
+              }
+              // As EdgeAuth does for a verified token; the user's username claim must not count.
+              String verified = routing.request().getHeader("X-Test-Verified");
+              if (verified != null) {
+                ((UserContextInternal) routing.userContext())
+                    .setUser(
+                        User.create(
+                            new JsonObject().put("sub", verified).put("username", "shared")));
+                EdgeAuth.attach(
+                    routing, new io.courier.service.CallerIdentity(verified, java.util.Set.of()));
               }
               routing.next();
             });
