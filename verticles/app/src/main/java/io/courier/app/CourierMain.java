@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
       TailCommand.class,
       DltCommand.class,
       CertsCommand.class,
-      TokenCommand.class
+      TokenCommand.class,
+      BrokerCommand.class
     })
 public final class CourierMain implements Runnable {
 
@@ -35,7 +36,8 @@ public final class CourierMain implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "name a command: run, config, roles, send, tail, dlt, certs or token");
+        spec.commandLine(),
+        "name a command: run, config, roles, send, tail, dlt, certs, token or broker");
   }
 
   /** The version of the JAR, from its manifest. */

@@ -43,7 +43,7 @@ class CourierMainTest {
   void shouldAskForCommand() {
     assertThat(execute()).isEqualTo(2);
     assertThat(err.toString())
-        .contains("name a command: run, config, roles, send, tail, dlt, certs or token");
+        .contains("name a command: run, config, roles, send, tail, dlt, certs, token or broker");
   }
 
   @Test

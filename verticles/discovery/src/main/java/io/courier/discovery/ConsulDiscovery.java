@@ -77,19 +77,45 @@ public final class ConsulDiscovery implements Discovery {
         .compose(v -> consul.passCheck(checkId))
         .map(
             v -> {
+              java.util.concurrent.atomic.AtomicBoolean lost =
+                  new java.util.concurrent.atomic.AtomicBoolean();
               long timer =
                   vertx.setPeriodic(
-                      Math.max(1, ttl.toMillis() / 2),
-                      t ->
-                          consul
-                              .passCheck(checkId)
-                              .onFailure(
-                                  e ->
-                                      LOG.warn(
-                                          "TTL refresh of {} failed: {}", id, e.getMessage())));
+                      Math.max(1, ttl.toMillis() / 2), t -> refresh(id, options, lost));
               ttlTimers.put(id, timer);
               return new ServiceInstance(
                   id, instance.name(), instance.host(), instance.port(), instance.tags());
+            });
+  }
+
+  /**
+   * Passes the TTL check. After a failed refresh (Consul was down, or lost or removed the
+   * registration while it was critical) the next refresh registers the service again first:
+   * registering an existing id replaces it, so this is safe either way, and an instance that
+   * outlived a Consul outage comes back without a restart.
+   */
+  private void refresh(
+      String id, ServiceOptions options, java.util.concurrent.atomic.AtomicBoolean lost) {
+    if (!ttlTimers.containsKey(id)) {
+      return; // deregistered or closed meanwhile
+    }
+    String checkId = options.getCheckOptions().getId();
+    Future<Void> pass =
+        lost.get()
+            ? consul.registerService(options).compose(v -> consul.passCheck(checkId))
+            : consul.passCheck(checkId);
+    pass.onSuccess(
+            v -> {
+              if (lost.compareAndSet(true, false)) {
+                LOG.info("{} registered with Consul again", id);
+              }
+            })
+        .onFailure(
+            e -> {
+              if (!lost.getAndSet(true)) {
+                LOG.warn(
+                    "TTL refresh of {} failed ({}); will register it again", id, e.getMessage());
+              }
             });
   }
 

@@ -100,7 +100,8 @@ class ConsulDiscoveryIT {
 
   @Test
   @Timeout(60)
-  @DisplayName("keeps serving known instances while Consul is down, and fresh ones once it is back")
+  @DisplayName(
+      "keeps serving known instances while Consul is down; once it is back, they register again")
   void shouldServeCacheDuringOutage() throws Exception {
     ConsulDiscovery discovery = client("127.0.0.1", standIn.port());
     discovery
@@ -124,16 +125,17 @@ class ConsulDiscoveryIT {
             .get(10, TimeUnit.SECONDS);
     assertThat(unknown).hasMessageStartingWith("cannot resolve nobody from Consul: ");
 
+    // A Consul that comes back empty (a new agent, or one that removed the critical service): the
+    // instance registered before the outage registers itself again on its next TTL refresh.
     standIn = new ConsulStandIn(vertx);
     standIn.start(port).await(10, TimeUnit.SECONDS);
     discovery
         .register(new ServiceInstance(null, "users", "127.0.0.1", 9201, null))
         .await(10, TimeUnit.SECONDS);
 
-    assertThat(
-            awaitResolved(
-                discovery, "users", list -> list.size() == 1 && list.get(0).port() == 9201))
-        .hasSize(1);
+    assertThat(awaitResolved(discovery, "users", list -> list.size() == 2))
+        .extracting(ServiceInstance::port)
+        .containsExactlyInAnyOrder(9200, 9201);
   }
 
   @Test

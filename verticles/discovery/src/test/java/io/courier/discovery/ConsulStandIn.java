@@ -22,7 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * index}, {@code wait}). Anything else answers 404 and is recorded, so a test sees when the client
  * needs more of the API than this implements. Bound to 127.0.0.1 only.
  */
-final class ConsulStandIn {
+public final class ConsulStandIn {
 
   /** How the health endpoint misbehaves on command. */
   enum Fault {
@@ -40,6 +40,7 @@ final class ConsulStandIn {
   private volatile long index = 1;
   private volatile Fault fault = Fault.NONE;
   private HttpServer server;
+  private long expiry = -1;
   private int port;
 
   private static final class Registration {
@@ -65,11 +66,11 @@ final class ConsulStandIn {
     }
   }
 
-  ConsulStandIn(Vertx vertx) {
+  public ConsulStandIn(Vertx vertx) {
     this.vertx = vertx;
   }
 
-  Future<Integer> start(int requestedPort) {
+  public Future<Integer> start(int requestedPort) {
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create());
     router.put("/v1/agent/service/register").handler(this::register);
@@ -84,7 +85,10 @@ final class ConsulStandIn {
               unknownRequests.add(ctx.request().method() + " " + ctx.request().uri());
               ctx.response().setStatusCode(404).end();
             });
-    vertx.setPeriodic(100, t -> expire());
+    if (expiry < 0) {
+      // Checks keep lapsing while stopped, as they do on an agent its clients cannot reach.
+      expiry = vertx.setPeriodic(100, t -> expire());
+    }
     return vertx
         .createHttpServer()
         .requestHandler(router)
@@ -98,11 +102,11 @@ final class ConsulStandIn {
   }
 
   /** Stops answering (connections refused) until {@link #start} is called again on the port. */
-  Future<Void> stop() {
+  public Future<Void> stop() {
     return server.close();
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 

@@ -3,6 +3,7 @@ package io.courier.payment;
 import io.courier.discovery.Discovery;
 import io.courier.discovery.ServiceInstance;
 import io.courier.runtime.RoleContext;
+import io.courier.runtime.chaos.Faults;
 import io.courier.runtime.config.CourierConfig.PaymentProviderConfig;
 import io.courier.runtime.config.CourierConfig.ServicesConfig;
 import io.courier.service.Discoveries;
@@ -26,11 +27,15 @@ import org.slf4j.LoggerFactory;
  * A simulated card processor: {@code POST /v1/charges} with {@code {"orderId", "amountMinor",
  * "currency"}} and an {@code Idempotency-Key} header answers, after the configured latency, 201
  * captured, 402 declined (for the configured share of orders, decided by a hash of the key so a
- * retry gets the same answer), or 503 (for the configured share of requests, at random).
+ * retry gets the same answer), or 503 (for the configured share of requests, at random, and for the
+ * share a chaos test's fault at {@value #FAULT_POINT} sets).
  */
 public final class PaymentProviderVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(PaymentProviderVerticle.class);
+
+  /** The fault point chaos tests use to fail charges ({@link Faults}). */
+  public static final String FAULT_POINT = "payment-provider";
 
   private final RoleContext context;
   private Discovery discovery;
@@ -107,9 +112,17 @@ public final class PaymentProviderVerticle extends VerticleBase {
           .end(new JsonObject().put("error", "needs Idempotency-Key and orderId").encode());
       return;
     }
+    String idempotencyKey = key;
+    Faults.of(vertx)
+        .at(FAULT_POINT)
+        .onComplete(injected -> answer(routing, config, idempotencyKey, injected.failed()));
+  }
+
+  private void answer(
+      RoutingContext routing, PaymentProviderConfig config, String key, boolean faulted) {
     JsonObject answer;
     int status;
-    if (ThreadLocalRandom.current().nextDouble() < config.errorRate()) {
+    if (faulted || ThreadLocalRandom.current().nextDouble() < config.errorRate()) {
       status = 503;
       answer = new JsonObject().put("status", "unavailable");
     } else if (declined(key, config.declineRate())) {

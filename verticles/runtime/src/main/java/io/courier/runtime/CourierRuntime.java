@@ -208,6 +208,7 @@ public final class CourierRuntime {
                           CourierMetrics.unbind(vertx);
                           io.courier.runtime.tracing.CourierTracing.unbind(vertx);
                           AdminSections.clear(vertx);
+                          io.courier.runtime.chaos.Faults.clear(vertx);
                           closed.handle(ar);
                         }),
             "courier-vertx-close");
@@ -239,6 +240,12 @@ public final class CourierRuntime {
                                       + port
                                       + "/health/ready")),
               management::close));
+    }
+    if (config.admin().faultInjection()) {
+      io.courier.runtime.chaos.Faults.of(vertx).enable();
+      LOG.warn(
+          "fault injection is on: PUT /admin/faults/{{point}} on the admin port slows down or fails"
+              + " this process's services");
     }
     if (config.admin().enabled()) {
       AdminServer admin = new AdminServer(vertx, this::describe);

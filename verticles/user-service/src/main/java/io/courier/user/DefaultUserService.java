@@ -4,6 +4,7 @@ import io.courier.contract.v1.GetUserRequest;
 import io.courier.contract.v1.GetUserResponse;
 import io.courier.contract.v1.User;
 import io.courier.contract.v1.UserServiceService;
+import io.courier.runtime.chaos.Faults;
 import io.courier.service.CallerIdentity;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
@@ -15,10 +16,22 @@ import java.util.Map;
 /** Users by id, read-only, from the seed file. */
 public final class DefaultUserService extends UserServiceService {
 
+  /** The fault point this service offers to chaos tests ({@link Faults}). */
+  public static final String FAULT_POINT = "user-service";
+
   private final Map<String, User> users;
+  private final Faults faults;
 
   public DefaultUserService(Map<String, User> users) {
+    this(users, null);
+  }
+
+  /**
+   * @param faults where chaos tests slow down or fail GetUser; null for none
+   */
+  public DefaultUserService(Map<String, User> users, Faults faults) {
     this.users = Map.copyOf(users);
+    this.faults = faults;
   }
 
   public int size() {
@@ -32,6 +45,21 @@ public final class DefaultUserService extends UserServiceService {
       return Future.failedFuture(
           ServiceError.forbidden("forbidden", "a user may read only their own profile").toGrpc());
     }
+    if (faults != null) {
+      return faults
+          .at(FAULT_POINT)
+          .transform(
+              injected ->
+                  injected.failed()
+                      ? Future.failedFuture(
+                          ServiceError.unavailable("fault-injected", injected.cause().getMessage())
+                              .toGrpc())
+                      : lookUp(request));
+    }
+    return lookUp(request);
+  }
+
+  private Future<GetUserResponse> lookUp(GetUserRequest request) {
     User user = users.get(request.getUserId());
     if (user == null) {
       return Future.failedFuture(

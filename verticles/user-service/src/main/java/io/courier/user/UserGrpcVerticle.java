@@ -39,7 +39,8 @@ public final class UserGrpcVerticle extends VerticleBase {
         .map(
             seed ->
                 new DefaultUserService(
-                    DefaultUserService.parseSeed(seed.toString(), config.user().seedFile())))
+                    DefaultUserService.parseSeed(seed.toString(), config.user().seedFile()),
+                    io.courier.runtime.chaos.Faults.of(vertx)))
         .compose(
             users -> {
               LOG.info("user service holds {} users", users.size());

@@ -3,6 +3,7 @@ package io.courier.runtime.impl;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import io.courier.runtime.admin.AdminSections;
+import io.courier.runtime.chaos.Faults;
 import io.courier.runtime.metrics.CourierMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,7 +34,10 @@ import org.slf4j.LoggerFactory;
  *       and the sections parts of the process add ({@link AdminSections}, e.g. the instances each
  *       gRPC client has discovered);
  *   <li>{@code GET /admin/loggers/{name}} and {@code PUT /admin/loggers/{name}} with {@code
- *       {"level": "DEBUG"}}: log levels at run time (Logback).
+ *       {"level": "DEBUG"}}: log levels at run time (Logback);
+ *   <li>{@code GET /admin/faults}, {@code PUT /admin/faults/{point}} with {@code {"latencyMs":
+ *       2000, "errorRatio": 0.5}} and {@code DELETE /admin/faults/{point}}: the chaos tests' fault
+ *       points ({@link Faults}), 409 unless the process runs with {@code admin.faultInjection}.
  * </ul>
  *
  * Every process announces itself in the cluster-wide map {@value #PROCESSES} once ready and leaves
@@ -44,6 +48,7 @@ public final class AdminServer extends JsonHttpServer {
   /** Cluster-wide map of running processes: member id to their announcement. */
   public static final String PROCESSES = "courier.admin.processes";
 
+  private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(AdminServer.class);
   private static final Pattern LOGGER_NAME = Pattern.compile("[A-Za-z0-9_.$-]{1,200}");
   private static final Set<String> LEVELS =
       Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
@@ -77,13 +82,19 @@ public final class AdminServer extends JsonHttpServer {
           .onFailure(e -> answer(request, 500, new JsonObject().put("error", e.getMessage())));
     } else if (path.startsWith("/admin/loggers/")) {
       logger(request, path.substring("/admin/loggers/".length()));
+    } else if (path.equals("/admin/faults") || path.startsWith("/admin/faults/")) {
+      faults(
+          request, path.equals("/admin/faults") ? "" : path.substring("/admin/faults/".length()));
     } else {
       answer(
           request,
           404,
           new JsonObject()
               .put("error", "no such path")
-              .put("paths", "GET /admin, GET|PUT /admin/loggers/{name}"));
+              .put(
+                  "paths",
+                  "GET /admin, GET|PUT /admin/loggers/{name}, GET /admin/faults,"
+                      + " PUT|DELETE /admin/faults/{point}"));
     }
   }
 
@@ -204,6 +215,75 @@ public final class AdminServer extends JsonHttpServer {
     } else {
       answer(request, 405, new JsonObject().put("error", "GET or PUT"));
     }
+  }
+
+  private void faults(HttpServerRequest request, String point) {
+    Faults faults = Faults.of(vertx);
+    if (!faults.enabled()) {
+      answer(
+          request,
+          409,
+          new JsonObject()
+              .put(
+                  "error",
+                  "fault injection is off; start the process with admin.faultInjection = true"));
+      return;
+    }
+    if (point.isEmpty()) {
+      if (request.method() == HttpMethod.GET) {
+        answer(request, 200, faultsView(faults));
+      } else {
+        answer(request, 405, new JsonObject().put("error", "GET /admin/faults"));
+      }
+      return;
+    }
+    if (!Faults.POINTS.contains(point)) {
+      answer(
+          request,
+          404,
+          new JsonObject()
+              .put("error", "no fault point '" + point + "'")
+              .put("points", new JsonArray(List.copyOf(new java.util.TreeSet<>(Faults.POINTS)))));
+      return;
+    }
+    if (request.method() == HttpMethod.DELETE) {
+      faults.clear(point);
+      LOG.warn("fault at {} cleared", point);
+      answer(request, 200, faultsView(faults));
+    } else if (request.method() == HttpMethod.PUT) {
+      request
+          .body()
+          .onSuccess(
+              body -> {
+                Faults.Fault fault;
+                try {
+                  JsonObject json = body.length() == 0 ? null : body.toJsonObject();
+                  if (json == null) {
+                    throw new IllegalArgumentException("the body is empty");
+                  }
+                  fault = Faults.Fault.fromJson(json);
+                } catch (RuntimeException e) {
+                  answer(
+                      request,
+                      400,
+                      new JsonObject()
+                          .put("error", "not a fault: " + e.getMessage())
+                          .put("expected", "{\"latencyMs\": 0..60000, \"errorRatio\": 0..1}"));
+                  return;
+                }
+                faults.set(point, fault);
+                LOG.warn("fault at {} set: {}", point, fault.toJson().encode());
+                answer(request, 200, faultsView(faults));
+              });
+    } else {
+      answer(request, 405, new JsonObject().put("error", "PUT or DELETE"));
+    }
+  }
+
+  private static JsonObject faultsView(Faults faults) {
+    JsonObject view = new JsonObject();
+    faults.active().forEach((point, fault) -> view.put(point, fault.toJson()));
+    return new JsonObject().put("faults", view);
   }
 
   private static JsonObject level(LoggerContext logback, String name) {

@@ -557,4 +557,46 @@ class ConfigLoaderTest {
                                 .startsWith("key 'gateway.rateLimit.routes.placeOrder.burst'")
                                 .endsWith("must be >= 0")));
   }
+
+  @Test
+  @DisplayName("refuses fault injection in the prod profile, naming the key and where it was set")
+  void shouldRefuseFaultInjectionInProd() {
+    Path prod = CONF.resolve("prod.json");
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader(
+                        Map.of(
+                            "COURIER_KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092",
+                            "COURIER_DISCOVERY_CONSUL_HOST", "consul.consul",
+                            "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3",
+                            "COURIER_GATEWAY_AUTH_JWKS_URL",
+                                "https://auth.example.com/.well-known/jwks.json",
+                            "COURIER_ADMIN_FAULT_INJECTION", "true"),
+                        Map.of(),
+                        DEV_ROLES)
+                    .load(prod))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .singleElement()
+                    .satisfies(
+                        p ->
+                            assertThat(p)
+                                .startsWith("key 'admin.faultInjection' (")
+                                .contains("COURIER_ADMIN_FAULT_INJECTION")
+                                .contains("prod profile refuses")));
+    assertThat(
+            loader(
+                    Map.of(
+                        "COURIER_ADMIN_FAULT_INJECTION",
+                        "true",
+                        "COURIER_KAFKA_BOOTSTRAP_SERVERS",
+                        "127.0.0.1:9092"),
+                    Map.of())
+                .load(null)
+                .admin())
+        .extracting(CourierConfig.AdminConfig::faultInjection)
+        .isEqualTo(true);
+  }
 }

@@ -71,6 +71,14 @@ public final class ConfigValidator {
     text("tracing.serviceName", config.tracing().serviceName());
     text("admin.host", config.admin().host());
     port("admin.port", config.admin().port());
+    boolean prodProfile = config.profile().equals("prod") || config.profile().endsWith("-prod");
+    if (prodProfile && config.admin().faultInjection()) {
+      problems.add(
+          "key 'admin.faultInjection' ("
+              + origin("admin.faultInjection")
+              + ") is true, which the prod profile refuses: it lets anyone who reaches the admin"
+              + " port fail the services");
+    }
     text("management.host", config.management().host());
     port("management.port", config.management().port());
     if (config.roles().contains("resilience")) {
