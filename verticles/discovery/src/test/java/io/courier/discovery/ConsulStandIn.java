@@ -19,8 +19,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * documentation specifies: service registration with a TTL check and {@code
  * DeregisterCriticalServiceAfter}, deregistration, passing a TTL check, and {@code GET
  * /v1/health/service/:name?passing} with {@code X-Consul-Index} and blocking queries ({@code
- * index}, {@code wait}). Anything else answers 404 and is recorded, so a test sees when the client
- * needs more of the API than this implements. Bound to 127.0.0.1 only.
+ * index}, {@code wait}), and {@code GET /v1/status/leader} (readiness). Anything else answers 404
+ * and is recorded, so a test sees when the client needs more of the API than this implements. Bound
+ * to 127.0.0.1 only.
  */
 public final class ConsulStandIn {
 
@@ -77,6 +78,14 @@ public final class ConsulStandIn {
     router.put("/v1/agent/service/deregister/:id").handler(this::deregister);
     router.put("/v1/agent/check/pass/:checkId").handler(this::pass);
     router.get("/v1/health/service/:name").handler(this::health);
+    // A one-server cluster: the leader is the agent itself (a JSON string, as Consul answers).
+    router
+        .get("/v1/status/leader")
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader("Content-Type", "application/json")
+                    .end("\"127.0.0.1:8300\""));
     router
         .route()
         .last()

@@ -77,6 +77,21 @@ public final class CourierRuntime {
     this.readiness = HealthChecks.create(vertx);
     this.liveness = HealthChecks.create(vertx);
     this.bootstrapServers = config.kafka().bootstrapServers();
+    vertx.exceptionHandler(CourierRuntime::unhandled);
+  }
+
+  /**
+   * Exceptions no handler caught. A gRPC service answering a call its client has already given up
+   * on (its deadline passed, or a hedge won) finds the stream closed: the generated invoker throws
+   * then, and that is no fault of the server's, so it is logged at debug, not as an error.
+   */
+  private static void unhandled(Throwable error) {
+    if (error instanceof IllegalStateException
+        && "The stream has been closed".equals(error.getMessage())) {
+      LOG.debug("a gRPC answer came after its caller had cancelled the call");
+    } else {
+      LOG.error("Unhandled exception", error);
+    }
   }
 
   /**
@@ -97,7 +112,24 @@ public final class CourierRuntime {
             config.cluster(), config.metrics(), config.tracing(), config.security().mtls())
         .onFailure(e -> result.fail(new StartupException("cluster", e)))
         .onSuccess(
-            vertx -> new CourierRuntime(config, Map.copyOf(roles), vertx).startSteps(result));
+            vertx ->
+                // Registering the codecs loads and initialises every contract class (protobuf
+                // descriptors): seconds of CPU on a starved machine, so not on an event loop.
+                vertx
+                    .executeBlocking(
+                        () -> {
+                          CourierCodecs.registerAll(vertx.eventBus());
+                          return null;
+                        })
+                    .onComplete(
+                        registered -> {
+                          if (registered.failed()) {
+                            vertx.close();
+                            result.fail(new StartupException("codecs", registered.cause()));
+                          } else {
+                            new CourierRuntime(config, Map.copyOf(roles), vertx).startSteps(result);
+                          }
+                        }));
     return result.future();
   }
 
@@ -218,7 +250,6 @@ public final class CourierRuntime {
   }
 
   private void startSteps(Promise<CourierRuntime> result) {
-    CourierCodecs.registerAll(vertx.eventBus());
     registerHealthChecks();
     List<Stage> steps = new ArrayList<>();
     if (config.management().enabled()) {
@@ -536,9 +567,16 @@ public final class CourierRuntime {
   }
 
   /**
-   * Up while the Consul agent answers {@code GET /v1/status/leader} with a leader: the one Consul
-   * endpoint that needs no ACL token and tells whether registrations and lookups can work.
+   * Down until the Consul agent first answers {@code GET /v1/status/leader} with a leader (the one
+   * Consul endpoint that needs no ACL token and tells whether registrations and lookups can work),
+   * so a process is not ready before it could register and resolve. Once it has, a Consul outage
+   * leaves readiness up and says {@code degraded}: calls go on with the last known instances, and
+   * taking every instance out of its Service because Consul is away would turn a discovery outage
+   * into a full one.
    */
+  /** Whether the Consul agent has answered with a leader since this process started. */
+  private volatile boolean consulSeen;
+
   private void checkConsul(HttpClient consul, Promise<Status> promise) {
     String where = config.discovery().consulHost() + ":" + config.discovery().consulPort();
     consul
@@ -568,16 +606,20 @@ public final class CourierRuntime {
                           return leader;
                         }))
         .onSuccess(
-            leader ->
-                promise.complete(
-                    Status.OK(new JsonObject().put("consul", where).put("leader", leader))))
+            leader -> {
+              consulSeen = true;
+              promise.complete(
+                  Status.OK(new JsonObject().put("consul", where).put("leader", leader)));
+            })
         .onFailure(
-            e ->
-                promise.complete(
-                    Status.KO(
-                        new JsonObject()
-                            .put("consul", where)
-                            .put("reason", String.valueOf(e.getMessage())))));
+            e -> {
+              JsonObject data =
+                  new JsonObject()
+                      .put("consul", where)
+                      .put("reason", String.valueOf(e.getMessage()));
+              promise.complete(
+                  consulSeen ? Status.OK(data.put("degraded", true)) : Status.KO(data));
+            });
   }
 
   /** The view of the runtime a role gets. */

@@ -101,10 +101,12 @@ class ManagementServerIT {
 
   @Test
   @Timeout(60)
-  @DisplayName("is ready with the Consul backend only while the agent reports a leader")
+  @DisplayName(
+      "is ready with the Consul backend once the agent has reported a leader, and stays ready,"
+          + " degraded, while it is away")
   void shouldFollowTheConsulAgent(EmbeddedKafkaBroker kafka) throws Exception {
     consul = Vertx.vertx();
-    AtomicReference<String> leader = new AtomicReference<>("\"127.0.0.1:8300\"");
+    AtomicReference<String> leader = new AtomicReference<>("\"\"");
     HttpServer agent =
         consul
             .createHttpServer()
@@ -126,6 +128,13 @@ class ManagementServerIT {
     runtime = CourierRuntime.start(load(props), roles()).await(30, TimeUnit.SECONDS);
     String ready = runtime.endpoints().get("health");
 
+    HttpResponse<String> noLeaderYet = get(ready);
+    assertThat(noLeaderYet.statusCode()).isEqualTo(503);
+    assertThat(check(noLeaderYet, "discovery").getString("status")).isEqualTo("DOWN");
+    assertThat(check(noLeaderYet, "discovery").getJsonObject("data").getString("reason"))
+        .contains("without a leader");
+
+    leader.set("\"127.0.0.1:8300\"");
     HttpResponse<String> up = get(ready);
     assertThat(up.statusCode()).isEqualTo(200);
     assertThat(check(up, "discovery").getJsonObject("data").getString("leader"))
@@ -133,16 +142,16 @@ class ManagementServerIT {
 
     leader.set("\"\"");
     HttpResponse<String> noLeader = get(ready);
-    assertThat(noLeader.statusCode()).isEqualTo(503);
-    assertThat(check(noLeader, "discovery").getString("status")).isEqualTo("DOWN");
-    assertThat(check(noLeader, "discovery").getJsonObject("data").getString("reason"))
-        .contains("without a leader");
+    assertThat(noLeader.statusCode()).isEqualTo(200);
+    assertThat(check(noLeader, "discovery").getString("status")).isEqualTo("UP");
+    assertThat(check(noLeader, "discovery").getJsonObject("data").getBoolean("degraded")).isTrue();
 
     agent.close().await(10, TimeUnit.SECONDS);
     HttpResponse<String> gone = get(ready);
-    assertThat(gone.statusCode()).isEqualTo(503);
+    assertThat(gone.statusCode()).isEqualTo(200);
     assertThat(check(gone, "discovery").getJsonObject("data").getString("consul"))
         .isEqualTo("127.0.0.1:" + agent.actualPort());
+    assertThat(check(gone, "discovery").getJsonObject("data").getBoolean("degraded")).isTrue();
   }
 
   private static JsonObject check(HttpResponse<String> response, String id) {

@@ -29,9 +29,13 @@ final class CourierProcess {
   final CompletableFuture<String> ready = new CompletableFuture<>();
   private final List<Thread> pumps = new CopyOnWriteArrayList<>();
 
-  private CourierProcess(String name, Process process) {
+  /** The line prefix that says the process is ready. */
+  private final String readyMarker;
+
+  private CourierProcess(String name, Process process, String readyMarker) {
     this.name = name;
     this.process = process;
+    this.readyMarker = readyMarker;
     pump(process.getInputStream(), false);
     pump(process.getErrorStream(), true);
     process
@@ -88,19 +92,52 @@ final class CourierProcess {
   static CourierProcess start(
       String name, Path jar, Path workDir, Path config, Map<String, String> env)
       throws IOException {
+    return launch(
+        name, jar, workDir, env, "Courier is ready", List.of("run", "--config", config.toString()));
+  }
+
+  /**
+   * {@code courier broker}: a single-node KRaft broker in a JVM of its own, keeping its data in
+   * {@code dataDir} across restarts, ready once it prints so.
+   */
+  static CourierProcess startBroker(
+      String name, Path jar, Path workDir, int port, int controllerPort, Path dataDir)
+      throws IOException {
+    return launch(
+        name,
+        jar,
+        workDir,
+        Map.of(),
+        "Kafka broker ready on",
+        List.of(
+            "broker",
+            "--port",
+            Integer.toString(port),
+            "--controller-port",
+            Integer.toString(controllerPort),
+            "--data-dir",
+            dataDir.toString()));
+  }
+
+  private static CourierProcess launch(
+      String name,
+      Path jar,
+      Path workDir,
+      Map<String, String> env,
+      String readyMarker,
+      List<String> arguments)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx384m");
     command.add("-XX:+UseSerialGC");
     command.add("-jar");
     command.add(jar.toAbsolutePath().toString());
-    command.add("run");
-    command.add("--config");
-    command.add(config.toString());
+    command.addAll(arguments);
     ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
     builder.environment().keySet().removeIf(key -> key.startsWith("COURIER_"));
     builder.environment().putAll(env);
-    return new CourierProcess(name, builder.start());
+    return new CourierProcess(name, builder.start(), readyMarker);
   }
 
   String awaitReady(long seconds) throws Exception {
@@ -154,7 +191,7 @@ final class CourierProcess {
                   new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = reader.readLine()) != null) {
-                  if (line.startsWith("Courier is ready")) {
+                  if (line.startsWith(readyMarker)) {
                     ready.complete(line);
                   }
                   output.add(line);

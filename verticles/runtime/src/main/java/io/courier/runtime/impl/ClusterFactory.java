@@ -48,7 +48,12 @@ public final class ClusterFactory {
    */
   public static Future<Vertx> create(
       ClusterConfig cluster, MetricsConfig metrics, TracingConfig tracing, MtlsConfig mtls) {
-    VertxOptions options = new VertxOptions();
+    // A blocked event loop is reported with its stack at the first warning (2 s), not only past
+    // 5 s: the stack is what says which code to move off the loop.
+    VertxOptions options =
+        new VertxOptions()
+            .setWarningExceptionTime(VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME)
+            .setWarningExceptionTimeUnit(VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME_UNIT);
     Optional<PrometheusMeterRegistry> registry = CourierMetrics.install(options, metrics);
     VertxBuilder builder = Vertx.builder();
     registry.ifPresent(r -> builder.withMetrics(CourierMetrics.factory(r)));

@@ -12,7 +12,6 @@ import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -44,16 +43,14 @@ public final class KafkaEventPublisher implements EventPublisher {
   private static final int HEADER_ESTIMATE_BYTES = 512;
 
   /** Well under the producer's metadata.max.idle.ms (5 min), after which it forgets a topic. */
-  private static final long FRESH_METADATA_NANOS = TimeUnit.SECONDS.toNanos(60);
-
   private final Vertx vertx;
+
   private final KafkaProducer<String, Event<?>> producer;
   private final Admin admin;
   private final ExecutorService sender;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong inFlightBytes = new AtomicLong();
   private final io.courier.runtime.metrics.PublisherMeters meters;
-  private final Map<String, Long> lastSent = new ConcurrentHashMap<>();
   private final int maxInFlight;
   private final long maxInFlightBytes = BUFFER_MEMORY_BYTES / 2;
   private final AtomicReference<Future<Void>> readyCheck = new AtomicReference<>();
@@ -129,18 +126,15 @@ public final class KafkaEventPublisher implements EventPublisher {
     ProducerRecord<String, Event<?>> record = new ProducerRecord<>(topic, event.subject(), event);
     io.opentelemetry.api.trace.Span span =
         io.courier.runtime.tracing.KafkaTracing.produce(vertx, topic, record.headers());
-    Runnable send = () -> send(record, context, promise, bytes);
-    if (hasFreshMetadata(topic)) {
-      // The producer knows the topic's partitions and the bytes in flight stay under half its
-      // buffer, so send() neither waits for metadata nor for buffer space: call it right here.
-      send.run();
-    } else {
-      try {
-        sender.execute(send);
-      } catch (RejectedExecutionException e) {
-        settle(bytes);
-        promise.fail(new IllegalStateException("the Kafka publisher is closed", e));
-      }
+    // KafkaProducer.send() waits for the topic's metadata whenever the producer does not hold it,
+    // and it can lose it at any time (a broker restart, a leader election): never call it on an
+    // event loop. A recent successful send is no proof; the chaos suite saw send() block an event
+    // loop for 9 s right after the broker came back.
+    try {
+      sender.execute(() -> send(record, context, promise, bytes));
+    } catch (RejectedExecutionException e) {
+      settle(bytes);
+      promise.fail(new IllegalStateException("the Kafka publisher is closed", e));
     }
     long start = System.nanoTime();
     return promise
@@ -162,9 +156,6 @@ public final class KafkaEventPublisher implements EventPublisher {
           record,
           (metadata, error) -> {
             settle(bytes);
-            if (error == null) {
-              lastSent.put(metadata.topic(), System.nanoTime());
-            }
             context.runOnContext(
                 v -> {
                   if (error != null) {
@@ -184,15 +175,6 @@ public final class KafkaEventPublisher implements EventPublisher {
   private void settle(long bytes) {
     inFlight.decrementAndGet();
     inFlightBytes.addAndGet(-bytes);
-  }
-
-  /**
-   * True when a send to the topic succeeded recently, well inside the producer's metadata idle
-   * time.
-   */
-  private boolean hasFreshMetadata(String topic) {
-    Long last = lastSent.get(topic);
-    return last != null && System.nanoTime() - last < FRESH_METADATA_NANOS;
   }
 
   @Override
