@@ -45,8 +45,18 @@ public final class ConsulDiscovery implements Discovery {
    */
   public ConsulDiscovery(
       Vertx vertx, String host, int port, Duration ttl, Duration deregisterAfter) {
+    this(vertx, new ConsulClientOptions().setHost(host).setPort(port), ttl, deregisterAfter);
+  }
+
+  /**
+   * @param options how to reach the agent: host, port, ACL token ({@code X-Consul-Token}), TLS
+   * @param ttl how long a registration stays passing without a refresh
+   * @param deregisterAfter how long a critical registration stays before Consul removes it
+   */
+  public ConsulDiscovery(
+      Vertx vertx, ConsulClientOptions options, Duration ttl, Duration deregisterAfter) {
     this.vertx = vertx;
-    this.consul = ConsulClient.create(vertx, new ConsulClientOptions().setHost(host).setPort(port));
+    this.consul = ConsulClient.create(vertx, options);
     this.ttl = ttl;
     this.deregisterAfter = deregisterAfter;
   }
@@ -185,8 +195,119 @@ public final class ConsulDiscovery implements Discovery {
     return staleAnswers.sum();
   }
 
+  /**
+   * A blocking query loop on {@code GET /v1/health/service/<name>?passing&index=..&wait=..}, as
+   * Consul's documentation describes: each answer's {@code X-Consul-Index} is the next request's
+   * {@code index}, so Consul answers as soon as the service changes or after {@code wait}. An index
+   * that goes backwards starts again from 0; an answer that comes back at once with the same index
+   * waits a second before the next query (rate limit). On failure the loop waits 0.5 s doubling to
+   * 10 s, the handler keeps what it last got, and an empty list after a non-empty one is not passed
+   * on (the same rule as {@link #resolve}).
+   */
+  @Override
+  public Watch watch(String name, java.util.function.Consumer<List<ServiceInstance>> handler) {
+    ConsulWatch watch = new ConsulWatch(name, handler);
+    watches.add(watch);
+    watch.next();
+    return watch;
+  }
+
+  /** How long one blocking query may wait on Consul. */
+  private static final String WATCH_WAIT = "30s";
+
+  private final java.util.Set<ConsulWatch> watches =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private final class ConsulWatch implements Watch {
+    private final String name;
+    private final java.util.function.Consumer<List<ServiceInstance>> handler;
+    private final io.vertx.core.Context context = vertx.getOrCreateContext();
+    private volatile boolean closed;
+    private long index;
+    private int failures;
+    private List<ServiceInstance> last;
+
+    ConsulWatch(String name, java.util.function.Consumer<List<ServiceInstance>> handler) {
+      this.name = name;
+      this.handler = handler;
+    }
+
+    void next() {
+      if (closed) {
+        return;
+      }
+      long asked = System.nanoTime();
+      long askedIndex = index;
+      context.runOnContext(
+          v ->
+              consul
+                  .healthServiceNodesWithOptions(
+                      name,
+                      true,
+                      new io.vertx.ext.consul.ServiceQueryOptions()
+                          .setBlockingOptions(
+                              new io.vertx.ext.consul.BlockingQueryOptions()
+                                  .setIndex(askedIndex)
+                                  .setWait(WATCH_WAIT)))
+                  .onSuccess(entries -> answered(entries, asked, askedIndex))
+                  .onFailure(this::failed));
+    }
+
+    private void answered(
+        io.vertx.ext.consul.ServiceEntryList entries, long asked, long askedIndex) {
+      if (closed) {
+        return;
+      }
+      List<ServiceInstance> instances;
+      try {
+        instances = entries.getList().stream().map(ConsulDiscovery::toInstance).toList();
+      } catch (RuntimeException e) {
+        failed(new IllegalStateException("Consul answered an unreadable entry for " + name, e));
+        return;
+      }
+      failures = 0;
+      long answeredIndex = entries.getIndex();
+      index = answeredIndex < askedIndex || answeredIndex <= 0 ? 0 : answeredIndex;
+      if (instances.isEmpty() && last != null && !last.isEmpty()) {
+        LOG.debug("Consul lists no passing instance of {}; keeping the last known", name);
+      } else if (!instances.equals(last)) {
+        last = instances;
+        lastGood.put(name, instances);
+        handler.accept(instances);
+      }
+      boolean immediateRepeat =
+          answeredIndex == askedIndex
+              && System.nanoTime() - asked
+                  < java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
+      if (immediateRepeat) {
+        vertx.setTimer(1_000, t -> next());
+      } else {
+        next();
+      }
+    }
+
+    private void failed(Throwable error) {
+      if (closed) {
+        return;
+      }
+      failures++;
+      if (failures == 1) {
+        LOG.warn("watch of {} on Consul failed ({}); trying again", name, error.getMessage());
+      }
+      long delay = Math.min(10_000, 500L << Math.min(5, failures - 1));
+      vertx.setTimer(delay, t -> next());
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      watches.remove(this);
+    }
+  }
+
   @Override
   public void close() {
+    watches.forEach(ConsulWatch::close);
     ttlTimers.values().forEach(vertx::cancelTimer);
     ttlTimers.clear();
     consul.close();

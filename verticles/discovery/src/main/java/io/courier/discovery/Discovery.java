@@ -15,6 +15,20 @@ public interface Discovery {
   /** The instances of {@code name} that are up. */
   Future<List<ServiceInstance>> resolve(String name);
 
-  /** Releases the backend's resources. */
+  /**
+   * Calls {@code handler} with the instances of {@code name} that are up, now and after every
+   * change, on the caller's context, until the returned watch is closed. Like {@link #resolve}, a
+   * backend that fails or answers nonsense does not clear what the handler last got.
+   */
+  Watch watch(String name, java.util.function.Consumer<List<ServiceInstance>> handler);
+
+  /** A running {@link #watch}. */
+  interface Watch extends AutoCloseable {
+    /** Stops watching; the handler is not called again. */
+    @Override
+    void close();
+  }
+
+  /** Releases the backend's resources (and stops its watches). */
   void close();
 }

@@ -24,10 +24,16 @@ public final class EmbeddedDiscovery implements Discovery {
   /** Metadata key naming the cluster member that registered a record. */
   static final String NODE = "courier.node";
 
+  /** How often a watch reads the registry. */
+  static final long WATCH_PERIOD_MS = 1_000;
+
+  private final Vertx vertx;
   private final ServiceDiscovery discovery;
   private final ClusterManager cluster;
+  private final java.util.Set<Long> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public EmbeddedDiscovery(Vertx vertx) {
+    this.vertx = vertx;
     this.discovery = ServiceDiscovery.create(vertx);
     this.cluster = vertx instanceof VertxInternal internal ? internal.clusterManager() : null;
   }
@@ -76,8 +82,39 @@ public final class EmbeddedDiscovery implements Discovery {
     return node == null || cluster.getNodes().contains(node);
   }
 
+  /**
+   * Reads the registry every {@value #WATCH_PERIOD_MS} ms and calls the handler when the instances
+   * changed (an empty list included: the registry is the cluster's own, never stale).
+   */
+  @Override
+  public Watch watch(String name, java.util.function.Consumer<List<ServiceInstance>> handler) {
+    java.util.concurrent.atomic.AtomicReference<List<ServiceInstance>> last =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean closed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable read =
+        () ->
+            resolve(name)
+                .onSuccess(
+                    instances -> {
+                      if (!closed.get() && !instances.equals(last.getAndSet(instances))) {
+                        handler.accept(instances);
+                      }
+                    });
+    read.run();
+    long timer = vertx.setPeriodic(WATCH_PERIOD_MS, t -> read.run());
+    watches.add(timer);
+    return () -> {
+      closed.set(true);
+      watches.remove(timer);
+      vertx.cancelTimer(timer);
+    };
+  }
+
   @Override
   public void close() {
+    watches.forEach(vertx::cancelTimer);
+    watches.clear();
     discovery.close();
   }
 

@@ -166,6 +166,155 @@ class ConsulDiscoveryIT {
     assertThat(standIn.unknownRequests()).isEmpty();
   }
 
+  @Test
+  @Timeout(90)
+  @DisplayName(
+      "watches a service with blocking queries: registrations, deregistrations and lapsed TTLs"
+          + " arrive within a cycle; a Consul outage changes nothing, and the watch resumes")
+  void shouldWatchChanges() throws Exception {
+    String service = "watched-" + UUID.randomUUID();
+    ConsulDiscovery a = lifecycleClient();
+    ConsulDiscovery b = lifecycleClient();
+    ConsulDiscovery watcher = lifecycleClient();
+    List<List<ServiceInstance>> updates = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Discovery.Watch watch = watcher.watch(service, updates::add);
+
+    ServiceInstance first =
+        a.register(new ServiceInstance(null, service, "127.0.0.1", 9400, null))
+            .await(10, TimeUnit.SECONDS);
+    awaitLast(updates, ports -> ports.equals(List.of(9400)));
+    ServiceInstance second =
+        b.register(new ServiceInstance(null, service, "127.0.0.1", 9401, null))
+            .await(10, TimeUnit.SECONDS);
+    awaitLast(updates, ports -> ports.equals(List.of(9400, 9401)));
+    a.deregister(first.id()).await(10, TimeUnit.SECONDS);
+    awaitLast(updates, ports -> ports.equals(List.of(9401)));
+    ServiceInstance third =
+        a.register(new ServiceInstance(null, service, "127.0.0.1", 9402, null))
+            .await(10, TimeUnit.SECONDS);
+    awaitLast(updates, ports -> ports.equals(List.of(9401, 9402)));
+    // Killed without deregistering: gone once its TTL (1 s) lapses, within one more cycle.
+    long killed = System.nanoTime();
+    b.stopRefreshing(second.id());
+    awaitLast(updates, ports -> ports.equals(List.of(9402)));
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed))
+        .as("the killed instance left the watch within TTL plus one cycle")
+        .isLessThan(10_000);
+
+    if (System.getenv("CONSUL_HTTP_ADDR") == null) {
+      int seen = updates.size();
+      int port = standIn.port();
+      standIn.stop().await(10, TimeUnit.SECONDS);
+      delay(1_500).await(10, TimeUnit.SECONDS);
+      assertThat(updates).as("nothing reaches the handler while Consul is away").hasSize(seen);
+      standIn.start(port).await(10, TimeUnit.SECONDS);
+      b.register(new ServiceInstance(null, service, "127.0.0.1", 9403, null))
+          .await(10, TimeUnit.SECONDS);
+      awaitLast(updates, ports -> ports.equals(List.of(9402, 9403)));
+    }
+    watch.close();
+    int closedAt = updates.size();
+    a.register(new ServiceInstance(null, service, "127.0.0.1", 9404, null))
+        .await(10, TimeUnit.SECONDS);
+    delay(1_500).await(10, TimeUnit.SECONDS);
+    assertThat(updates).as("a closed watch hears nothing more").hasSize(closedAt);
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName(
+      "sends the ACL token and talks TLS to the agent; a wrong token and an untrusted agent fail"
+          + " with the agent's refusal")
+  void shouldUseAclTokenAndTls() throws Exception {
+    io.vertx.core.net.SelfSignedCertificate certificate =
+        io.vertx.core.net.SelfSignedCertificate.create("localhost");
+    ConsulStandIn secured = new ConsulStandIn(vertx);
+    secured.requireToken("s3cr3t-token");
+    int port =
+        secured
+            .start(
+                0,
+                new io.vertx.core.http.HttpServerOptions()
+                    .setSsl(true)
+                    .setKeyCertOptions(certificate.keyCertOptions()))
+            .await(10, TimeUnit.SECONDS);
+    java.util.function.Function<String, ConsulDiscovery> withToken =
+        token -> {
+          io.vertx.ext.consul.ConsulClientOptions options =
+              new io.vertx.ext.consul.ConsulClientOptions()
+                  .setHost("localhost")
+                  .setPort(port)
+                  .setSsl(true)
+                  .setVerifyHost(true)
+                  .setTrustOptions(certificate.trustOptions())
+                  .setAclToken(token);
+          ConsulDiscovery client =
+              new ConsulDiscovery(vertx, options, Duration.ofSeconds(1), Duration.ofMinutes(1));
+          clients.add(client);
+          return client;
+        };
+
+    ConsulDiscovery good = withToken.apply("s3cr3t-token");
+    good.register(new ServiceInstance(null, "secured", "127.0.0.1", 9500, null))
+        .await(10, TimeUnit.SECONDS);
+    assertThat(good.resolve("secured").await(10, TimeUnit.SECONDS))
+        .extracting(ServiceInstance::port)
+        .containsExactly(9500);
+
+    Throwable refused =
+        withToken
+            .apply("wrong")
+            .register(new ServiceInstance(null, "secured", "127.0.0.1", 9501, null))
+            .toCompletionStage()
+            .handle((r, e) -> e)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    assertThat(refused).isNotNull().hasMessageContaining("ACL not found");
+
+    ConsulDiscovery untrusting =
+        new ConsulDiscovery(
+            vertx,
+            new io.vertx.ext.consul.ConsulClientOptions()
+                .setHost("localhost")
+                .setPort(port)
+                .setSsl(true)
+                .setAclToken("s3cr3t-token"),
+            Duration.ofSeconds(1),
+            Duration.ofMinutes(1));
+    clients.add(untrusting);
+    Throwable untrusted =
+        untrusting
+            .resolve("secured")
+            .toCompletionStage()
+            .handle((r, e) -> e)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    assertThat(untrusted).isNotNull().hasMessageContaining("cannot resolve secured from Consul");
+    assertThat(secured.unknownRequests()).isEmpty();
+  }
+
+  /** Waits up to 20 s for the last update's sorted ports to satisfy the condition. */
+  private void awaitLast(List<List<ServiceInstance>> updates, Predicate<List<Integer>> condition)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      List<Integer> ports =
+          updates.isEmpty()
+              ? List.of()
+              : updates.get(updates.size() - 1).stream()
+                  .map(ServiceInstance::port)
+                  .sorted()
+                  .toList();
+      if (condition.test(ports)) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the watch's last update is " + ports + "; updates: " + updates);
+      }
+      delay(50).await(10, TimeUnit.SECONDS);
+    }
+  }
+
   /** Resolves until the answer satisfies the condition, or 20 s have passed. */
   private List<ServiceInstance> awaitResolved(
       ConsulDiscovery discovery, String service, Predicate<List<ServiceInstance>> condition)

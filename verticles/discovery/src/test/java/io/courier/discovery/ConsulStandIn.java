@@ -41,6 +41,7 @@ public final class ConsulStandIn {
   private volatile long index = 1;
   private volatile Fault fault = Fault.NONE;
   private HttpServer server;
+  private volatile String requiredToken;
   private long expiry = -1;
   private int port;
 
@@ -72,8 +73,23 @@ public final class ConsulStandIn {
   }
 
   public Future<Integer> start(int requestedPort) {
+    return start(requestedPort, new io.vertx.core.http.HttpServerOptions());
+  }
+
+  /**
+   * Demands this ACL token in {@code X-Consul-Token} on every API call but the leader status, and
+   * answers 403 "ACL not found" without it, as an agent with default-deny ACLs does.
+   */
+  public void requireToken(String token) {
+    this.requiredToken = token;
+  }
+
+  /** Starts on the port with these server options (TLS, for instance). */
+  public Future<Integer> start(int requestedPort, io.vertx.core.http.HttpServerOptions options) {
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create());
+    router.route("/v1/agent/*").handler(this::checkToken);
+    router.route("/v1/health/*").handler(this::checkToken);
     router.put("/v1/agent/service/register").handler(this::register);
     router.put("/v1/agent/service/deregister/:id").handler(this::deregister);
     router.put("/v1/agent/check/pass/:checkId").handler(this::pass);
@@ -99,7 +115,7 @@ public final class ConsulStandIn {
       expiry = vertx.setPeriodic(100, t -> expire());
     }
     return vertx
-        .createHttpServer()
+        .createHttpServer(options)
         .requestHandler(router)
         .listen(requestedPort, "127.0.0.1")
         .map(
@@ -113,6 +129,15 @@ public final class ConsulStandIn {
   /** Stops answering (connections refused) until {@link #start} is called again on the port. */
   public Future<Void> stop() {
     return server.close();
+  }
+
+  private void checkToken(RoutingContext ctx) {
+    String token = requiredToken;
+    if (token != null && !token.equals(ctx.request().getHeader("X-Consul-Token"))) {
+      ctx.response().setStatusCode(403).end("ACL not found");
+      return;
+    }
+    ctx.next();
   }
 
   public int port() {

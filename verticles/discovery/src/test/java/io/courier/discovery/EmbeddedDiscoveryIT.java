@@ -80,6 +80,48 @@ class EmbeddedDiscoveryIT {
     onTwo.close();
   }
 
+  @Test
+  @Timeout(120)
+  @DisplayName("watches a service across the cluster: a registration and its removal arrive")
+  void shouldWatchAcrossCluster() throws Exception {
+    String cluster = "discovery-watch-" + UUID.randomUUID();
+    int p1 = freePort();
+    int p2 = freePort();
+    Vertx one = clustered(cluster, p1, p1, p2);
+    Vertx two = clustered(cluster, p2, p1, p2);
+    Discovery onOne = new EmbeddedDiscovery(one);
+    Discovery onTwo = new EmbeddedDiscovery(two);
+    List<List<ServiceInstance>> updates = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Discovery.Watch watch = onTwo.watch("order-service", updates::add);
+
+    ServiceInstance registered =
+        onOne
+            .register(new ServiceInstance(null, "order-service", "127.0.0.1", 9201, null))
+            .await(30, TimeUnit.SECONDS);
+    awaitLast(two, updates, list -> list.size() == 1 && list.get(0).port() == 9201);
+    onOne.deregister(registered.id()).await(30, TimeUnit.SECONDS);
+    awaitLast(two, updates, List::isEmpty);
+    watch.close();
+    onOne.close();
+    onTwo.close();
+  }
+
+  private static void awaitLast(
+      Vertx vertx,
+      List<List<ServiceInstance>> updates,
+      java.util.function.Predicate<List<ServiceInstance>> condition)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (updates.isEmpty() || !condition.test(updates.get(updates.size() - 1))) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the watch's updates: " + updates);
+      }
+      io.vertx.core.Promise<Void> tick = io.vertx.core.Promise.promise();
+      vertx.setTimer(100, id -> tick.complete());
+      tick.future().await(10, TimeUnit.SECONDS);
+    }
+  }
+
   private Vertx clustered(String name, int port, int... memberPorts) throws Exception {
     Config config = ConfigUtil.loadConfig();
     config.setClusterName(name);

@@ -518,9 +518,17 @@ public final class CourierRuntime {
       readiness.register("cluster", CHECK_TIMEOUT_MS, this::checkCluster);
     }
     if ("consul".equals(config.discovery().backend())) {
-      HttpClient consul =
-          vertx.createHttpClient(
-              new HttpClientOptions().setConnectTimeout((int) CHECK_TIMEOUT_MS / 2));
+      HttpClientOptions options =
+          new HttpClientOptions().setConnectTimeout((int) CHECK_TIMEOUT_MS / 2);
+      if (config.discovery().consulTls()) {
+        options.setSsl(true).setVerifyHost(true);
+        if (!config.discovery().consulCaFile().isBlank()) {
+          options.setTrustOptions(
+              new io.vertx.core.net.PemTrustOptions()
+                  .addCertPath(config.discovery().consulCaFile()));
+        }
+      }
+      HttpClient consul = vertx.createHttpClient(options);
       readiness.register("discovery", CHECK_TIMEOUT_MS, promise -> checkConsul(consul, promise));
     }
     liveness.register(

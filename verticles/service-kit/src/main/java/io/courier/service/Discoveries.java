@@ -30,11 +30,7 @@ public final class Discoveries {
       case "consul" -> {
         ConsulDiscovery consul =
             new ConsulDiscovery(
-                vertx,
-                config.consulHost(),
-                config.consulPort(),
-                Duration.ofSeconds(10),
-                Duration.ofMinutes(1));
+                vertx, consulOptions(config), Duration.ofSeconds(10), Duration.ofMinutes(1));
         meters(CourierMetrics.registry(vertx), "consul").add(consul);
         yield consul;
       }
@@ -44,6 +40,25 @@ public final class Discoveries {
         yield new EmbeddedDiscovery(vertx);
       }
     };
+  }
+
+  /** How to reach the Consul agent: host, port, ACL token, TLS and its CA. */
+  static io.vertx.ext.consul.ConsulClientOptions consulOptions(DiscoveryConfig config) {
+    io.vertx.ext.consul.ConsulClientOptions options =
+        new io.vertx.ext.consul.ConsulClientOptions()
+            .setHost(config.consulHost())
+            .setPort(config.consulPort());
+    if (!config.consulAclToken().isBlank()) {
+      options.setAclToken(config.consulAclToken());
+    }
+    if (config.consulTls()) {
+      options.setSsl(true).setVerifyHost(true);
+      if (!config.consulCaFile().isBlank()) {
+        options.setTrustOptions(
+            new io.vertx.core.net.PemTrustOptions().addCertPath(config.consulCaFile()));
+      }
+    }
+    return options;
   }
 
   /**

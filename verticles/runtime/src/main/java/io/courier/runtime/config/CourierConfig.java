@@ -207,8 +207,19 @@ public record CourierConfig(
    * @param backend {@code embedded} (cluster-wide map) or {@code consul}
    * @param consulHost Consul agent host
    * @param consulPort Consul agent HTTP port
+   * @param consulAclToken ACL token sent as {@code X-Consul-Token}; empty sends none. Keep it in a
+   *     Secret ({@code COURIER_DISCOVERY_CONSUL_ACL_TOKEN}), never in a file
+   * @param consulTls talk HTTPS to the agent
+   * @param consulCaFile PEM file of the CA that signed the agent's certificate; empty trusts the
+   *     JVM's CAs
    */
-  public record DiscoveryConfig(String backend, String consulHost, int consulPort) {}
+  public record DiscoveryConfig(
+      String backend,
+      String consulHost,
+      int consulPort,
+      String consulAclToken,
+      boolean consulTls,
+      String consulCaFile) {}
 
   /**
    * The HTTP edge.

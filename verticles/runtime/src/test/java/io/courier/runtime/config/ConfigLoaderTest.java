@@ -599,4 +599,57 @@ class ConfigLoaderTest {
         .extracting(CourierConfig.AdminConfig::faultInjection)
         .isEqualTo(true);
   }
+
+  @Test
+  @DisplayName(
+      "takes Consul's ACL token and TLS from the environment, and refuses a CA without TLS, a"
+          + " missing CA file and a token a header cannot carry")
+  void shouldValidateConsulAccess() throws IOException {
+    Path ca = dir.resolve("consul-ca.pem");
+    Files.writeString(ca, "-----BEGIN CERTIFICATE-----\n");
+    CourierConfig.DiscoveryConfig discovery =
+        loader(
+                Map.of(
+                    "COURIER_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
+                    "COURIER_DISCOVERY_BACKEND", "consul",
+                    "COURIER_DISCOVERY_CONSUL_ACL_TOKEN", "b1gt0ken",
+                    "COURIER_DISCOVERY_CONSUL_TLS", "true",
+                    "COURIER_DISCOVERY_CONSUL_CA_FILE", ca.toString()),
+                Map.of())
+            .load(null)
+            .discovery();
+    assertThat(discovery.consulAclToken()).isEqualTo("b1gt0ken");
+    assertThat(discovery.consulTls()).isTrue();
+    assertThat(discovery.consulCaFile()).isEqualTo(ca.toString());
+
+    assertThatThrownBy(
+            () ->
+                loader(
+                        Map.of(
+                            "COURIER_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
+                            "COURIER_DISCOVERY_BACKEND", "consul",
+                            "COURIER_DISCOVERY_CONSUL_ACL_TOKEN", "two words",
+                            "COURIER_DISCOVERY_CONSUL_CA_FILE", dir.resolve("nope.pem").toString()),
+                        Map.of())
+                    .load(null))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("key 'discovery.consulCaFile'")
+                                .contains("discovery.consulTls is false"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("key 'discovery.consulCaFile'")
+                                .contains("not a readable file"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("key 'discovery.consulAclToken'")
+                                .contains("a header cannot carry")));
+  }
 }

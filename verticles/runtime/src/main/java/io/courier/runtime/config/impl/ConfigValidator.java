@@ -392,6 +392,21 @@ public final class ConfigValidator {
     if ("consul".equals(discovery.backend())) {
       text("discovery.consulHost", discovery.consulHost());
       port("discovery.consulPort", discovery.consulPort());
+      if (!discovery.consulCaFile().isBlank()) {
+        if (!discovery.consulTls()) {
+          problems.add(
+              "key 'discovery.consulCaFile' ("
+                  + origin("discovery.consulCaFile")
+                  + ") is set but discovery.consulTls is false: the CA would not be used");
+        }
+        existingFile("discovery.consulCaFile", discovery.consulCaFile(), "a PEM file");
+      }
+      if (discovery.consulAclToken().chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
+        problems.add(
+            "key 'discovery.consulAclToken' ("
+                + origin("discovery.consulAclToken")
+                + ") holds whitespace or characters a header cannot carry");
+      }
     }
   }
 
