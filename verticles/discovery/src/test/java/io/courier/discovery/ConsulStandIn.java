@@ -148,7 +148,7 @@ public final class ConsulStandIn {
     this.fault = fault;
   }
 
-  List<String> unknownRequests() {
+  public List<String> unknownRequests() {
     return unknownRequests;
   }
 

@@ -82,6 +82,14 @@ public final class FailureClassifier {
     };
   }
 
+  private static boolean refusedStream(Throwable failure) {
+    if (!(failure instanceof io.netty.handler.codec.http2.Http2Exception http2)) {
+      return false;
+    }
+    return http2.error() == io.netty.handler.codec.http2.Http2Error.REFUSED_STREAM
+        || (failure.getMessage() != null && failure.getMessage().contains("from GOAWAY"));
+  }
+
   private static Failure direct(Throwable failure) {
     if (failure instanceof CallFailedException failed) {
       return failed.failure();
@@ -118,6 +126,11 @@ public final class FailureClassifier {
     if (failure instanceof IOException io
         && io.getMessage() != null
         && io.getMessage().toLowerCase(java.util.Locale.ROOT).contains("connection reset")) {
+      return Failure.of(FailureClass.NETWORK, true, describe(failure));
+    }
+    if (refusedStream(failure)) {
+      // The server never processed the stream (HTTP/2 REFUSED_STREAM, or a stream opened after
+      // its GOAWAY while it shuts down gracefully): another instance may safely get it.
       return Failure.of(FailureClass.NETWORK, true, describe(failure));
     }
     return null;

@@ -75,6 +75,18 @@ class FailureClassifierTest {
         Arguments.of(
             new java.io.IOException("Connection reset by peer"), FailureClass.NETWORK, true),
         Arguments.of(new HttpClosedException("closed"), FailureClass.NETWORK, true),
+        Arguments.of(
+            io.netty.handler.codec.http2.Http2Exception.streamError(
+                491,
+                io.netty.handler.codec.http2.Http2Error.PROTOCOL_ERROR,
+                "Cannot create stream 491 greater than Last-Stream-ID 489 from GOAWAY."),
+            FailureClass.NETWORK,
+            true),
+        Arguments.of(
+            io.netty.handler.codec.http2.Http2Exception.streamError(
+                7, io.netty.handler.codec.http2.Http2Error.REFUSED_STREAM, "refused"),
+            FailureClass.NETWORK,
+            true),
         Arguments.of(new SSLHandshakeException("bad certificate"), FailureClass.TLS, false),
         Arguments.of(new TimeoutException("late"), FailureClass.TIMEOUT, true),
         Arguments.of(OpenCircuitException.INSTANCE, FailureClass.OVERLOAD, false),

@@ -20,10 +20,12 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A service reached over gRPC by name: instances come from discovery (cached for a second, and the
- * last good answer is kept when discovery fails), each attempt goes to the instance the load
- * balancer picks (power of two choices, ejecting instances that fail repeatedly), and the whole
- * call runs under the target's resilience policy with its deadline sent as {@code grpc-timeout}.
+ * A service reached over gRPC by name: instances come from a discovery watch (Consul blocking
+ * queries, so a deregistered or lapsed instance leaves within one watch cycle), and until the watch
+ * has answered from a resolution cached for a second (the last good answer is kept when discovery
+ * fails), each attempt goes to the instance the load balancer picks (power of two choices, ejecting
+ * instances that fail repeatedly), and the whole call runs under the target's resilience policy
+ * with its deadline sent as {@code grpc-timeout}.
  */
 public final class GrpcPeer {
 
@@ -47,6 +49,9 @@ public final class GrpcPeer {
 
   private volatile List<ServiceInstance> instances = List.of();
   private volatile long resolvedAt = Long.MIN_VALUE;
+  private volatile boolean watched;
+  private final java.util.concurrent.atomic.AtomicBoolean watching =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   public GrpcPeer(
       Vertx vertx, Discovery discovery, String service, TargetPolicy policy, GrpcClient client) {
@@ -181,7 +186,23 @@ public final class GrpcPeer {
         || status.actualStatus() == io.vertx.grpc.common.GrpcStatus.UNAVAILABLE;
   }
 
+  /** The instances calls go to now. */
+  List<ServiceInstance> known() {
+    return instances;
+  }
+
   private Future<List<ServiceInstance>> instances() {
+    if (watching.compareAndSet(false, true)) {
+      discovery.watch(
+          service,
+          found -> {
+            instances = found;
+            watched = true;
+          });
+    }
+    if (watched && !instances.isEmpty()) {
+      return Future.succeededFuture(instances);
+    }
     long now = System.nanoTime();
     if (!instances.isEmpty() && now - resolvedAt < CACHE_NANOS) {
       return Future.succeededFuture(instances);

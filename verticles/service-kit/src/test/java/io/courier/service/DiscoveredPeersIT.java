@@ -1,0 +1,205 @@
+package io.courier.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.courier.contract.v1.GetStockRequest;
+import io.courier.contract.v1.GetStockResponse;
+import io.courier.contract.v1.InventoryServiceGrpcClient;
+import io.courier.contract.v1.InventoryServiceGrpcService;
+import io.courier.contract.v1.InventoryServiceService;
+import io.courier.contract.v1.StockLevel;
+import io.courier.discovery.ConsulDiscovery;
+import io.courier.discovery.ConsulStandIn;
+import io.courier.discovery.ServiceInstance;
+import io.courier.resilience.Deadline;
+import io.courier.runtime.config.ConfigLoader;
+import io.courier.runtime.security.MutualTls;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Three inventory-service instances on real gRPC servers, registered with the Consul backend (the
+ * stand-in) with a 1 s TTL, called by a {@link GrpcPeer} as the order service calls them: calls
+ * spread over all three; one stops gracefully (deregisters, then shuts its server down) and one is
+ * killed (its TTL stops being refreshed and its server closes at once), while calls go on. No call
+ * may fail, and the killed instance must leave the caller's list within its TTL plus one watch
+ * cycle.
+ */
+@DisplayName("gRPC peers found through Consul")
+class DiscoveredPeersIT {
+
+  private final Vertx vertx = Vertx.vertx();
+  private final List<ConsulDiscovery> discoveries = new ArrayList<>();
+
+  @AfterEach
+  void close() throws Exception {
+    discoveries.forEach(ConsulDiscovery::close);
+    vertx.close().await(20, TimeUnit.SECONDS);
+  }
+
+  private ConsulDiscovery discovery(int consulPort) {
+    ConsulDiscovery discovery =
+        new ConsulDiscovery(
+            vertx, "127.0.0.1", consulPort, Duration.ofSeconds(1), Duration.ofMinutes(1));
+    discoveries.add(discovery);
+    return discovery;
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "spreads calls over three instances, loses none when one stops and one is killed, and drops"
+          + " the killed one within TTL plus a watch cycle")
+  void shouldFollowInstancesWithoutFailedCalls() throws Exception {
+    ConsulStandIn consul = new ConsulStandIn(vertx);
+    int consulPort = consul.start(0).await(10, TimeUnit.SECONDS);
+
+    List<AtomicInteger> served = new ArrayList<>();
+    List<HttpServer> servers = new ArrayList<>();
+    List<ConsulDiscovery> registries = new ArrayList<>();
+    List<ServiceInstance> registrations = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      AtomicInteger count = new AtomicInteger();
+      served.add(count);
+      InventoryServiceService inventory =
+          new InventoryServiceService() {
+            @Override
+            public Future<GetStockResponse> getStock(GetStockRequest request) {
+              count.incrementAndGet();
+              return Future.succeededFuture(
+                  GetStockResponse.newBuilder()
+                      .setStock(StockLevel.newBuilder().setSku(request.getSku()).setAvailable(7))
+                      .build());
+            }
+          };
+      HttpServer server =
+          Endpoints.grpcServer(
+                  vertx, "127.0.0.1", 0, List.of(InventoryServiceGrpcService.of(inventory)))
+              .await(10, TimeUnit.SECONDS);
+      servers.add(server);
+      ConsulDiscovery registry = discovery(consulPort);
+      registries.add(registry);
+      registrations.add(
+          registry
+              .register(
+                  new ServiceInstance(
+                      null,
+                      Topology.INVENTORY_SERVICE,
+                      "127.0.0.1",
+                      server.actualPort(),
+                      Map.of("role", "inventory-service", "zone", "z" + i)))
+              .await(10, TimeUnit.SECONDS));
+    }
+
+    Policies policies =
+        Policies.load(
+                vertx,
+                new ConfigLoader(
+                        Map.of(),
+                        Map.of(
+                            "courier.resilience.policyFile",
+                            Path.of("../../conf/resilience.json").toString(),
+                            "courier.kafka.bootstrapServers",
+                            "127.0.0.1:9092",
+                            "courier.roles",
+                            "order-service"),
+                        Set.of("order-service"))
+                    .load(null))
+            .await(10, TimeUnit.SECONDS);
+    GrpcPeer peer =
+        policies.grpcPeer(
+            discovery(consulPort),
+            Topology.INVENTORY_SERVICE,
+            Topology.INVENTORY_TARGET,
+            Endpoints.grpcClient(vertx, MutualTls.disabled(), "inventory-service"));
+    AtomicInteger failed = new AtomicInteger();
+    List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    // 1. All three serve.
+    calls(peer, 300, failed, failures);
+    assertThat(served).allSatisfy(count -> assertThat(count.get()).isGreaterThan(30));
+
+    // 2. One stops gracefully, under calls: deregistered first, then its server drains.
+    int gracefulBefore = served.get(0).get();
+    Future<Void> stopping =
+        registries
+            .get(0)
+            .deregister(registrations.get(0).id())
+            .compose(v -> servers.get(0).shutdown(5, TimeUnit.SECONDS));
+    calls(peer, 200, failed, failures);
+    stopping.await(10, TimeUnit.SECONDS);
+    int gracefulAfter = served.get(0).get();
+    calls(peer, 100, failed, failures);
+    assertThat(served.get(0).get())
+        .as("the stopped instance gets nothing once it is gone")
+        .isEqualTo(gracefulAfter);
+    assertThat(gracefulAfter).isGreaterThanOrEqualTo(gracefulBefore);
+
+    // 3. One is killed: no deregistration, its server gone at once.
+    long killed = System.nanoTime();
+    registries.get(1).stopRefreshing(registrations.get(1).id());
+    servers.get(1).close().await(10, TimeUnit.SECONDS);
+    int killedPort = registrations.get(1).port();
+    while (peer.known().stream().anyMatch(i -> i.port() == killedPort)) {
+      calls(peer, 10, failed, failures);
+      assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - killed))
+          .as("the killed instance is still listed")
+          .isLessThan(10);
+    }
+    long goneAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+    org.slf4j.LoggerFactory.getLogger(DiscoveredPeersIT.class)
+        .info(
+            "the killed instance left the caller's list after {} ms; served {}",
+            goneAfterMs,
+            served);
+    // TTL (1 s) + the stand-in's check sweep (0.1 s) + one watch round trip, with slack for a
+    // loaded machine; a 1 s poll would also pass, a missing watch would not.
+    assertThat(goneAfterMs).as("ms until the killed instance left").isLessThan(5_000);
+    int survivorBefore = served.get(2).get();
+    calls(peer, 100, failed, failures);
+    assertThat(served.get(2).get() - survivorBefore)
+        .as("every call after that goes to the survivor")
+        .isEqualTo(100);
+
+    assertThat(failures).as("calls that failed").isEmpty();
+    assertThat(failed.get()).isZero();
+    assertThat(consul.unknownRequests()).isEmpty();
+  }
+
+  /** {@code count} calls, 10 at a time, each under a 2 s deadline; failures are collected. */
+  private static void calls(GrpcPeer peer, int count, AtomicInteger failed, List<String> failures)
+      throws Exception {
+    for (int done = 0; done < count; done += 10) {
+      List<Future<GetStockResponse>> batch = new ArrayList<>();
+      for (int i = 0; i < Math.min(10, count - done); i++) {
+        batch.add(
+            peer.<GetStockRequest, GetStockResponse>call(
+                Deadline.after(Duration.ofSeconds(2)),
+                InventoryServiceGrpcClient.GetStock,
+                GetStockRequest.newBuilder().setSku("sku-1").build(),
+                null));
+      }
+      for (Future<GetStockResponse> call : batch) {
+        Throwable error =
+            call.map(answer -> (Throwable) null).otherwise(e -> e).await(10, TimeUnit.SECONDS);
+        if (error != null) {
+          failed.incrementAndGet();
+          failures.add(String.valueOf(error));
+        }
+      }
+    }
+  }
+}
