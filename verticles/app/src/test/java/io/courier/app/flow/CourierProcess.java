@@ -183,6 +183,15 @@ final class CourierProcess {
     }
   }
 
+  /**
+   * Warnings, errors, stack traces and the process's own announcements go to the test's log at
+   * INFO; routine lines (a notification per order, ...) at DEBUG: a chaos run's children write
+   * hundreds of thousands of them, and every line is still kept in {@link #output}.
+   */
+  private static boolean worthShowing(String line) {
+    return !line.contains(" INFO ") && !line.contains(" DEBUG ") && !line.contains(" TRACE ");
+  }
+
   private void pump(java.io.InputStream stream, boolean isErr) {
     Thread thread =
         new Thread(
@@ -198,7 +207,11 @@ final class CourierProcess {
                   if (isErr) {
                     stderr.add(line);
                   }
-                  LOG.info("[{}] {}", name, line);
+                  if (worthShowing(line)) {
+                    LOG.info("[{}] {}", name, line);
+                  } else {
+                    LOG.debug("[{}] {}", name, line);
+                  }
                 }
               } catch (IOException e) {
                 LOG.debug("{} output closed", name);
