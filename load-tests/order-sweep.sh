@@ -3,15 +3,16 @@
 # the fat JAR on its own ports and a fresh data directory, warm it up, run PlaceOrderSimulation
 # (POST /api/v1/orders, open model, connections shared) at each rate of RATES for DURATION seconds
 # after a RAMP-second ramp, write order-flow.csv (p50, p90, p95, p99, max, throughput, errors, the
-# platform's CPU and GC time per step), draw order-flow.png from it, stop the platform. A step
-# whose p99 passes 5 s or whose errors pass 50 % ends the sweep (the rates above it would only
-# queue). Loopback only, stops only what it started; about 5-7 minutes with the defaults.
+# platform's CPU and GC time per step) and metrics.prom (Courier's meters at the end), draw
+# order-flow.png from the CSV, stop the platform. A step whose p99 passes 5 s or whose errors pass
+# 50 % ends the sweep (the rates above it would only queue). Loopback only, stops only what it
+# started; 3-8 minutes with the defaults, depending on where it saturates.
 #   mvn -B -q -DskipTests -pl verticles/app,load-tests -am package && load-tests/order-sweep.sh
 # (RAMP is read by gatling() when it runs, so the warm-up can ramp for longer than the steps.)
 #   RATES="100 200 400" DURATION=15 WARMUP=20 OUT=load-tests/target/order-sweep load-tests/order-sweep.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RATES=${RATES:-"100 250 500 750 1000 1500 2000"}
+RATES=${RATES:-"25 50 100 200 400 800 1200 1600 2000"}
 DURATION=${DURATION:-15}
 RAMP=${RAMP:-2}
 WARMUP=${WARMUP:-20}
@@ -27,11 +28,13 @@ cleanup() {
   if [ -n "$data" ]; then rm -rf "$data"; fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT # a signal exits through the EXIT trap, so the platform stops too
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "load average before: $(loadavg)" | tee "$OUT/load.txt"
 
 data=$(mktemp -d)
+: > "$OUT/courier.log" # emptied before the start, so a previous run's ready line cannot count
 COURIER_KAFKA_EMBEDDED_DATA_DIR="$data/kafka" COURIER_KAFKA_EMBEDDED_PORT=19192 \
   COURIER_KAFKA_EMBEDDED_CONTROLLER_PORT=19193 COURIER_GATEWAY_PORT=$HTTP_PORT \
   COURIER_GATEWAY_GRPC_PORT=0 COURIER_GATEWAY_AUTH_DEV_KEY_DIR="$data/keys" \
@@ -55,10 +58,10 @@ gatling() { # rate seconds log
 cpu_seconds() { awk '{print ($14 + $15) / 100}' "/proc/$pid/stat"; }
 gc_seconds() { jstat -gcutil "$pid" | awk 'NR == 2 {print $NF}'; }
 
-# Warm-up: a ramp from 1 to 100 orders/s over WARMUP seconds, then 5 s at 100/s, so the JIT has
+# Warm-up: a ramp from 1 to 50 orders/s over WARMUP seconds, then 5 s at 50/s, so the JIT has
 # compiled the hot paths before the breakers judge slow calls.
 RAMP_SAVED=$RAMP; RAMP=$WARMUP
-gatling 100 5 "$OUT/warmup.log"
+gatling 50 5 "$OUT/warmup.log"
 RAMP=$RAMP_SAVED
 echo "offered_per_s,requests,ok,ko,throughput_ok_per_s,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,courier_cpu_pct,courier_gc_ms,load_avg_1m" \
   > "$OUT/order-flow.csv"
@@ -100,6 +103,10 @@ PY
     break
   fi
 done
+# Courier's own meters at the end (publish latency, gRPC client calls by status, breakers), to
+# read what bounded the steps.
+management=$(grep -o 'http://127.0.0.1:[0-9]*/health/ready' "$OUT/courier.log" | head -1 | sed 's#/health/ready##')
+curl -s --max-time 10 "$management/metrics" > "$OUT/metrics.prom" || true
 rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status")
 kill "$pid"; wait "$pid" || true; pid=""
 echo "load average after: $(loadavg); Courier RSS at the end: $rss MB" | tee -a "$OUT/load.txt"
