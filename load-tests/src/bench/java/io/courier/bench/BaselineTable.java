@@ -168,7 +168,7 @@ final class BaselineTable {
               m == null ? "" : m.errors(),
               row.ratio() == null
                   ? ""
-                  : String.format(Locale.ROOT, "%.2fx (%.0f %%)", row.ratio(), 100 * row.ratio()),
+                  : String.format(Locale.ROOT, "%.3fx (%.1f %%)", row.ratio(), 100 * row.ratio()),
               row.addedP99() == null ? "" : micros(row.addedP50()) + " / " + micros(row.addedP99()),
               row.target(),
               row.met() == null ? "" : row.met() ? "yes" : "**no**"));
