@@ -45,7 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class PolicyOverheadBenchmark {
 
-  private static final String POLICIES =
+  static final String POLICIES =
       """
       {
         "policies": {

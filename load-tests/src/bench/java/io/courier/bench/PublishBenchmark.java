@@ -37,7 +37,7 @@ import org.apache.kafka.tools.ProducerPerformance;
 public final class PublishBenchmark {
 
   /** Courier's default kafka.producer.batchSizeBytes. */
-  private static final int BATCH = 131_072;
+  static final int BATCH = 131_072;
 
   private static final Pattern RATE = Pattern.compile("([0-9.]+) records/sec");
 
@@ -141,8 +141,8 @@ public final class PublishBenchmark {
     return records / ((end - begin) / 1e9);
   }
 
-  private static double raw(
-      String bootstrap, String topic, int records, int recordSize, int batchSize) throws Exception {
+  static double raw(String bootstrap, String topic, int records, int recordSize, int batchSize)
+      throws Exception {
     createTopic(bootstrap, topic);
     PrintStream original = System.out;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
@@ -182,8 +182,8 @@ public final class PublishBenchmark {
     return rate;
   }
 
-  private static double courier(
-      Vertx vertx, String bootstrap, String topic, int records, int recordSize) throws Exception {
+  static double courier(Vertx vertx, String bootstrap, String topic, int records, int recordSize)
+      throws Exception {
     createTopic(bootstrap, topic);
     KafkaEventPublisher publisher =
         KafkaEventPublisher.create(
@@ -233,7 +233,7 @@ public final class PublishBenchmark {
    * same CloudEvents headers), with the same window of unacknowledged records and no Vert.x: the
    * cost of the record format alone.
    */
-  private static double rawSameRecords(String bootstrap, String topic, int records, int recordSize)
+  static double rawSameRecords(String bootstrap, String topic, int records, int recordSize)
       throws Exception {
     createTopic(bootstrap, topic);
     OrderPlaced payload = payload(recordSize);
@@ -276,7 +276,7 @@ public final class PublishBenchmark {
   }
 
   /** Bytes of one Courier record on the wire: value, header names and values, key. */
-  private static int recordBytes(OrderPlaced payload) {
+  static int recordBytes(OrderPlaced payload) {
     org.apache.kafka.common.header.internals.RecordHeaders headers =
         new org.apache.kafka.common.header.internals.RecordHeaders();
     Event<OrderPlaced> event = Event.of("/bench", "key-1234", payload);
@@ -289,7 +289,7 @@ public final class PublishBenchmark {
   }
 
   /** An order whose protobuf encoding is about {@code size} bytes. */
-  private static OrderPlaced payload(int size) {
+  static OrderPlaced payload(int size) {
     Order.Builder order =
         Order.newBuilder()
             .setId("order-0000000001")

@@ -34,13 +34,6 @@ public class PlaceOrderSimulation extends Simulation {
   private static final int SECONDS = Integer.getInteger("courier.seconds", 30);
   private static final int P99_MS = Integer.getInteger("courier.p99Ms", 500);
 
-  /**
-   * A bearer token with {@code admin} (it places orders for many users), e.g. {@code
-   * -Dcourier.token=$(java -jar verticles/app/target/courier.jar token --sub load --scope admin)};
-   * empty sends none (a gateway with {@code gateway.auth.mode} none).
-   */
-  private static final String TOKEN = System.getProperty("courier.token", "");
-
   private static final Iterator<Map<String, Object>> ORDERS =
       Stream.generate(
               () -> {
@@ -52,15 +45,10 @@ public class PlaceOrderSimulation extends Simulation {
               })
           .iterator();
 
-  private final HttpProtocolBuilder protocol =
-      TOKEN.isEmpty()
-          ? http.baseUrl(BASE_URL)
-              .acceptHeader("application/json")
-              .contentTypeHeader("application/json")
-          : http.baseUrl(BASE_URL)
-              .acceptHeader("application/json")
-              .contentTypeHeader("application/json")
-              .authorizationHeader("Bearer " + TOKEN);
+  /**
+   * With {@code -Dcourier.token} and {@code -Dcourier.shareConnections}, see {@link LoadSettings}.
+   */
+  private final HttpProtocolBuilder protocol = LoadSettings.json(BASE_URL);
 
   private final ScenarioBuilder place =
       scenario("place order")
@@ -77,10 +65,10 @@ public class PlaceOrderSimulation extends Simulation {
   {
     setUp(
             place.injectOpen(
-                rampUsersPerSec(1).to(RATE).during(Duration.ofSeconds(5)),
+                rampUsersPerSec(1).to(RATE).during(Duration.ofSeconds(LoadSettings.RAMP_SECONDS)),
                 constantUsersPerSec(RATE).during(Duration.ofSeconds(SECONDS))))
         .protocols(protocol)
-        .maxDuration(Duration.ofSeconds(SECONDS + 40L))
+        .maxDuration(Duration.ofSeconds(LoadSettings.RAMP_SECONDS + SECONDS + 40L))
         .assertions(
             global().failedRequests().percent().lte(1.0),
             global().responseTime().percentile(99.0).lt(P99_MS));

@@ -56,7 +56,9 @@ public final class Endpoints {
   /**
    * A gRPC server at the edge of the platform: every call is admitted by {@code guard}, and
    * identity headers the caller sent are ignored (only a server inside the platform, reached over
-   * mutual TLS, takes the {@link CallerIdentity} headers as the caller's).
+   * mutual TLS, takes the {@link CallerIdentity} headers as the caller's). Besides gRPC over HTTP/2
+   * it takes gRPC-Web ({@code application/grpc-web+proto}, also over HTTP/1.1), which Vert.x's
+   * server accepts by default: browsers and HTTP load tools call it that way.
    */
   public static Future<HttpServer> grpcServer(
       Vertx vertx, String host, int port, List<Service> services, EntryGuard guard) {
@@ -123,17 +125,24 @@ public final class Endpoints {
   /** Answers a call with PERMISSION_DENIED before any service sees it (a trailers-only reply). */
   private static void deny(HttpServerRequest request, String reason) {
     LOG.debug("gRPC call {} refused: {}", request.path(), reason);
-    String contentType = request.getHeader("content-type");
     request
         .response()
-        .putHeader(
-            "content-type",
-            contentType != null && contentType.startsWith("application/grpc")
-                ? contentType
-                : "application/grpc")
+        .putHeader("content-type", answerContentType(request))
         .putHeader("grpc-status", Integer.toString(GrpcStatus.PERMISSION_DENIED.code))
         .putHeader("grpc-message", "caller not allowed")
         .end();
+  }
+
+  /**
+   * The content type of an answer the edge writes itself: the caller's own gRPC type (so a gRPC-Web
+   * client, {@code application/grpc-web+proto}, reads the trailers-only answer as gRPC-Web), plain
+   * {@code application/grpc} otherwise.
+   */
+  private static String answerContentType(HttpServerRequest request) {
+    String contentType = request.getHeader("content-type");
+    return contentType != null && contentType.startsWith("application/grpc")
+        ? contentType
+        : "application/grpc";
   }
 
   /**
@@ -150,12 +159,20 @@ public final class Endpoints {
       EntryGuard guard) {
     long start = System.nanoTime();
     String method = methods.contains(request.path()) ? request.path().substring(1) : "unknown";
+    String contentType = request.getHeader("content-type");
+    boolean grpcWeb = contentType != null && contentType.startsWith("application/grpc-web");
     io.vertx.core.http.HttpServerResponse response = request.response();
     response.endHandler(
         v -> {
           String status = response.trailers().get("grpc-status");
           if (status == null) {
             status = response.headers().get("grpc-status");
+          }
+          if (status == null && grpcWeb) {
+            // gRPC-Web carries the status in a trailers frame of the body, which is not visible
+            // here; Vert.x answers a failed unary call trailers-only (status in the headers), so
+            // a gRPC-Web answer without one sent its message and ended with OK.
+            status = Integer.toString(GrpcStatus.OK.code);
           }
           String name = grpcStatusName(status);
           timers
@@ -187,7 +204,7 @@ public final class Endpoints {
               if (admitted.failed()) {
                 // A trailers-only answer: HTTP 200 with grpc-status in the headers.
                 response
-                    .putHeader("content-type", "application/grpc")
+                    .putHeader("content-type", answerContentType(request))
                     .putHeader(
                         "grpc-status",
                         Integer.toString(io.vertx.grpc.common.GrpcStatus.UNAUTHENTICATED.code))
