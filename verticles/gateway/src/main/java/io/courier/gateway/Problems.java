@@ -32,6 +32,7 @@ final class Problems {
   private static final Pattern PARAM =
       Pattern.compile(
           "(?:required|of) (header|path|query|cookie) parameter (\\S+?)(?: is invalid|$)");
+
   private static final Pattern REQUIRED_PROP =
       Pattern.compile("^Instance does not have required property \"(.+)\"$");
   private static final Pattern PROPERTY_WRAPPER =
@@ -45,6 +46,9 @@ final class Problems {
   /** One failing field. */
   record FieldError(String field, String message) {}
 
+  /** A problem to answer with: the error, and for a body against the schema each failing field. */
+  record Problem(ServiceError error, List<FieldError> errors) {}
+
   /** The failure handler of the whole router. */
   static void onFailure(RoutingContext routing) {
     Throwable failure = routing.failure();
@@ -53,6 +57,16 @@ final class Problems {
       send(routing, generic(status), List.of());
       return;
     }
+    Problem problem = of(failure);
+    send(routing, problem.error(), problem.errors());
+  }
+
+  /**
+   * The problem a request failure answers with: the OpenAPI validator's failures become 400 naming
+   * the parameter or field (or 415), an {@link HttpException} its status, anything else what {@link
+   * ServiceError#of} makes of it.
+   */
+  static Problem of(Throwable failure) {
     Throwable cause = failure;
     if (failure instanceof HttpException http && http.getCause() != null) {
       cause = http.getCause();
@@ -60,65 +74,54 @@ final class Problems {
     if (cause instanceof SchemaValidationException schema) {
       Matcher param = PARAM.matcher(String.valueOf(schema.getMessage()));
       if (param.find()) {
-        send(
-            routing,
+        return new Problem(
             ServiceError.badField(
                 "invalid-" + param.group(1),
                 param.group(2),
                 param.group(1) + " " + param.group(2) + " is invalid"),
             List.of());
-        return;
       }
       List<FieldError> errors = bodyErrors(schema.getOutputUnit());
       FieldError first =
           errors.isEmpty()
               ? new FieldError("", "the body does not match the schema")
               : errors.get(0);
-      send(
-          routing,
+      return new Problem(
           ServiceError.badField(
               "invalid-body",
               first.field(),
               (first.field().isEmpty() ? "body" : first.field()) + ": " + first.message()),
           errors);
-      return;
     }
     if (cause instanceof ValidatorException invalid) {
       String message = String.valueOf(invalid.getMessage());
       Matcher param = PARAM.matcher(message);
       if (param.find()) {
-        send(
-            routing,
+        return new Problem(
             ServiceError.badField(
                 "missing-" + param.group(1),
                 param.group(2),
                 "the " + param.group(1) + " " + param.group(2) + " is required"),
             List.of());
       } else if (invalid.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT) {
-        send(
-            routing,
+        return new Problem(
             new ServiceError(
                 415, "unsupported-media-type", "the body must be application/json", ""),
             List.of());
       } else if (invalid.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER) {
-        send(
-            routing,
-            ServiceError.badField("missing-body", "", "a JSON body is required"),
-            List.of());
+        return new Problem(
+            ServiceError.badField("missing-body", "", "a JSON body is required"), List.of());
       } else {
-        send(
-            routing,
+        return new Problem(
             ServiceError.badField(
                 "malformed-body", "", "the body is not valid JSON (or nests deeper than 1000)"),
             List.of());
       }
-      return;
     }
     if (failure instanceof HttpException http) {
-      send(routing, generic(http.getStatusCode()), List.of());
-      return;
+      return new Problem(generic(http.getStatusCode()), List.of());
     }
-    send(routing, ServiceError.of(failure), List.of());
+    return new Problem(ServiceError.of(failure), List.of());
   }
 
   /** 404 and 405 of the router. */
