@@ -33,6 +33,15 @@ final class Problems {
       Pattern.compile(
           "(?:required|of) (header|path|query|cookie) parameter (\\S+?)(?: is invalid|$)");
 
+  /** The validator's words for a parameter value it cannot read (before any schema check). */
+  private static final Pattern UNREADABLE_PARAM =
+      Pattern.compile(
+          "of (header|path|query|cookie) parameter (\\S+?)(?: can't be decoded\\.|"
+              + " doesn't match to style)");
+
+  /** What Vert.x's OpenAPI extractor says of a value that is no valid %-encoding. */
+  private static final String UNDECODABLE_URL_VALUE = "Can't decode URL value";
+
   private static final Pattern REQUIRED_PROP =
       Pattern.compile("^Instance does not have required property \"(.+)\"$");
   private static final Pattern PROPERTY_WRAPPER =
@@ -96,7 +105,25 @@ final class Problems {
     if (cause instanceof ValidatorException invalid) {
       String message = String.valueOf(invalid.getMessage());
       Matcher param = PARAM.matcher(message);
-      if (param.find()) {
+      Matcher unreadable = UNREADABLE_PARAM.matcher(message);
+      if (unreadable.find()) {
+        // E.g. an Idempotency-Key holding a '"': the header is at fault, not the body.
+        return new Problem(
+            ServiceError.badField(
+                "invalid-" + unreadable.group(1),
+                unreadable.group(2),
+                unreadable.group(1) + " " + unreadable.group(2) + " is invalid"),
+            List.of());
+      } else if (message.startsWith(UNDECODABLE_URL_VALUE)) {
+        // Vert.x's OpenAPI extractor %-decodes header and path values; it names no parameter.
+        return new Problem(
+            ServiceError.badField(
+                "invalid-parameter",
+                "",
+                "a header or path parameter is not valid %-encoding (a '%' not followed by two hex"
+                    + " digits)"),
+            List.of());
+      } else if (param.find()) {
         return new Problem(
             ServiceError.badField(
                 "missing-" + param.group(1),
