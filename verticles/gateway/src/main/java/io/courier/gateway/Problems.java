@@ -29,17 +29,25 @@ final class Problems {
   static final String TYPE_BASE = "https://courier.dev/problems/";
   static final String CONTENT_TYPE = "application/problem+json";
 
+  /**
+   * The validator's words for a missing parameter, or one whose value breaks its schema. Anchored:
+   * the messages may go on to quote the request (a reason, a value), which must not be read as the
+   * validator's own words.
+   */
   private static final Pattern PARAM =
       Pattern.compile(
-          "(?:required|of) (header|path|query|cookie) parameter (\\S+?)(?: is invalid|$)");
+          "^The (?:related request / response does not contain the required|value of)"
+              + " (header|path|query|cookie) parameter (\\S+?)(?: is invalid\\.|$)");
 
   /** The validator's words for a parameter value it cannot read (before any schema check). */
   private static final Pattern UNREADABLE_PARAM =
       Pattern.compile(
-          "of (header|path|query|cookie) parameter (\\S+?)(?: can't be decoded\\.|"
-              + " doesn't match to style)");
+          "^The (?:value|formatting of the value) of (header|path|query|cookie) parameter (\\S+)"
+              + " (?:can't be decoded\\.$|doesn't match to style)");
 
-  /** What Vert.x's OpenAPI extractor says of a value that is no valid %-encoding. */
+  /**
+   * What Vert.x's OpenAPI extractor says of a value that is no valid %-encoding (and quotes it).
+   */
   private static final String UNDECODABLE_URL_VALUE = "Can't decode URL value";
 
   private static final Pattern REQUIRED_PROP =
@@ -106,15 +114,7 @@ final class Problems {
       String message = String.valueOf(invalid.getMessage());
       Matcher param = PARAM.matcher(message);
       Matcher unreadable = UNREADABLE_PARAM.matcher(message);
-      if (unreadable.find()) {
-        // E.g. an Idempotency-Key holding a '"': the header is at fault, not the body.
-        return new Problem(
-            ServiceError.badField(
-                "invalid-" + unreadable.group(1),
-                unreadable.group(2),
-                unreadable.group(1) + " " + unreadable.group(2) + " is invalid"),
-            List.of());
-      } else if (message.startsWith(UNDECODABLE_URL_VALUE)) {
+      if (message.startsWith(UNDECODABLE_URL_VALUE)) {
         // Vert.x's OpenAPI extractor %-decodes header and path values; it names no parameter.
         return new Problem(
             ServiceError.badField(
@@ -122,6 +122,14 @@ final class Problems {
                 "",
                 "a header or path parameter is not valid %-encoding (a '%' not followed by two hex"
                     + " digits)"),
+            List.of());
+      } else if (unreadable.find()) {
+        // E.g. an Idempotency-Key holding a '"': the header is at fault, not the body.
+        return new Problem(
+            ServiceError.badField(
+                "invalid-" + unreadable.group(1),
+                unreadable.group(2),
+                unreadable.group(1) + " " + unreadable.group(2) + " is invalid"),
             List.of());
       } else if (param.find()) {
         return new Problem(

@@ -70,6 +70,32 @@ class ProblemsTest {
   }
 
   @Test
+  @DisplayName(
+      "does not take words the request quotes for the validator's own (found by"
+          + " PlaceOrderValidationFuzzTest)")
+  void shouldNotReadQuotedRequestAsValidatorWords() {
+    // A key with a lone '%' whose text reads like another parameter's error.
+    ServiceError header =
+        Problems.of(
+                new ValidatorException(
+                    "Can't decode URL value: x of header parameter Idempoten%y-Key can't be"
+                        + " decoded.",
+                    ValidatorErrorType.ILLEGAL_VALUE))
+            .error();
+    assertThat(header.type()).isEqualTo("invalid-parameter");
+    assertThat(header.field()).isEmpty();
+
+    // A body whose unknown property is named like a header's error.
+    ServiceError body =
+        Problems.of(
+                placeOrder(
+                    "k", "{\"x of header parameter Evil is invalid.\":1," + GOOD.substring(1)))
+            .error();
+    assertThat(body.type()).isEqualTo("invalid-body");
+    assertThat(body.field()).isNotEqualTo("Evil").contains("Evil");
+  }
+
+  @Test
   @DisplayName("still calls a body that is no JSON malformed")
   void shouldCallBrokenJsonMalformed() {
     ServiceError error = Problems.of(placeOrder("k", "{\"userId\": ")).error();
