@@ -34,6 +34,11 @@ public record Event<T extends Message>(
     String tracestate,
     T data) {
 
+  /** The range protobuf's Timestamp allows: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
+  private static final long MIN_TIMESTAMP_SECONDS = -62_135_596_800L;
+
+  private static final long MAX_TIMESTAMP_SECONDS = 253_402_300_799L;
+
   public Event {
     requireText(id, "id");
     requireText(type, "type");
@@ -114,23 +119,51 @@ public record Event<T extends Message>(
   /**
    * Reads an envelope back, decoding its payload with the contract type named by {@code type}.
    *
-   * @throws DecodingException when the type is unknown or the payload does not parse
+   * @throws DecodingException when the type is unknown, the payload does not parse, or an attribute
+   *     is missing or out of range (blank id, source or subject, no time or one that is no valid
+   *     protobuf Timestamp, a schema version below 1)
    */
   public static Event<Message> fromEnvelope(EventEnvelope envelope) {
-    Message payload = decodePayload(envelope.getType(), envelope.getData());
-    return new Event<>(
-        envelope.getId(),
-        envelope.getType(),
-        envelope.getSource(),
-        Instant.ofEpochSecond(envelope.getTime().getSeconds(), envelope.getTime().getNanos()),
-        envelope.getSubject(),
-        envelope.getSchemaVersion(),
-        envelope.getTraceparent(),
-        envelope.getTracestate(),
-        payload);
+    String type = envelope.getType();
+    Message payload = decodePayload(type, envelope.getData());
+    if (!envelope.hasTime()) {
+      throw new DecodingException(type, "envelope has no time", null);
+    }
+    Timestamp time = envelope.getTime();
+    if (time.getSeconds() < MIN_TIMESTAMP_SECONDS
+        || time.getSeconds() > MAX_TIMESTAMP_SECONDS
+        || time.getNanos() < 0
+        || time.getNanos() > 999_999_999) {
+      throw new DecodingException(
+          type,
+          "envelope time "
+              + time.getSeconds()
+              + "s "
+              + time.getNanos()
+              + "ns is no valid Timestamp (0001-01-01 to 9999-12-31, nanos 0 to 999999999)",
+          null);
+    }
+    try {
+      return new Event<>(
+          envelope.getId(),
+          type,
+          envelope.getSource(),
+          Instant.ofEpochSecond(time.getSeconds(), time.getNanos()),
+          envelope.getSubject(),
+          envelope.getSchemaVersion(),
+          envelope.getTraceparent(),
+          envelope.getTracestate(),
+          payload);
+    } catch (IllegalArgumentException e) {
+      throw new DecodingException(type, "envelope " + e.getMessage(), e);
+    }
   }
 
   private static Message decodePayload(String type, ByteString data) {
+    if (type.isBlank()) {
+      throw new DecodingException(
+          EventEnvelope.getDescriptor().getFullName(), "envelope has no type", null);
+    }
     Message prototype =
         ContractTypes.byName(type)
             .orElseThrow(() -> new DecodingException(type, "unknown event type", null));

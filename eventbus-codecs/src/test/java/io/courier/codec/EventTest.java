@@ -3,6 +3,8 @@ package io.courier.codec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.Timestamp;
+import io.courier.contract.v1.EventEnvelope;
 import io.courier.contract.v1.Order;
 import io.courier.contract.v1.OrderPlaced;
 import java.util.HashSet;
@@ -64,5 +66,35 @@ class EventTest {
                     PLACED))
         .hasMessage("type courier.v1.Order does not match payload courier.v1.OrderPlaced");
     assertThatThrownBy(() -> Event.of("/s", " ", PLACED)).hasMessage("subject must not be blank");
+  }
+
+  @Test
+  @DisplayName(
+      "reads an envelope without schema version, time, id or type as a DecodingException naming"
+          + " the defect (found by EnvelopeFuzzTest)")
+  void shouldRefuseIncompleteEnvelopesWithDecodingException() {
+    EventEnvelope valid = Event.of("/test", "o-1", PLACED).toEnvelope();
+
+    assertThatThrownBy(() -> Event.fromEnvelope(valid.toBuilder().clearSchemaVersion().build()))
+        .isInstanceOf(DecodingException.class)
+        .hasMessage(
+            "cannot decode courier.v1.OrderPlaced: envelope schemaVersion must be >= 1, was 0");
+    assertThatThrownBy(() -> Event.fromEnvelope(valid.toBuilder().clearTime().build()))
+        .isInstanceOf(DecodingException.class)
+        .hasMessage("cannot decode courier.v1.OrderPlaced: envelope has no time");
+    assertThatThrownBy(
+            () ->
+                Event.fromEnvelope(
+                    valid.toBuilder()
+                        .setTime(Timestamp.newBuilder().setSeconds(Long.MAX_VALUE))
+                        .build()))
+        .isInstanceOf(DecodingException.class)
+        .hasMessageContaining("is no valid Timestamp");
+    assertThatThrownBy(() -> Event.fromEnvelope(valid.toBuilder().clearId().build()))
+        .isInstanceOf(DecodingException.class)
+        .hasMessage("cannot decode courier.v1.OrderPlaced: envelope id must not be blank");
+    assertThatThrownBy(() -> Event.fromEnvelope(valid.toBuilder().clearType().build()))
+        .isInstanceOf(DecodingException.class)
+        .hasMessage("cannot decode courier.v1.EventEnvelope: envelope has no type");
   }
 }

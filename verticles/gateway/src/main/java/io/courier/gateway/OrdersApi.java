@@ -45,22 +45,9 @@ final class OrdersApi {
 
   void placeOrder(RoutingContext routing) {
     ValidatedRequest request = routing.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
-    JsonObject body = request.getBody().getJsonObject();
-    PlaceOrderRequest.Builder place =
-        PlaceOrderRequest.newBuilder()
-            .setUserId(body.getString("userId"))
-            .setIdempotencyKey(request.getHeaders().get("Idempotency-Key").getString());
-    JsonArray items = body.getJsonArray("items");
-    for (int i = 0; i < items.size(); i++) {
-      JsonObject item = items.getJsonObject(i);
-      place.addItems(
-          LineItem.newBuilder()
-              .setSku(item.getString("sku"))
-              .setQuantity(item.getInteger("quantity")));
-    }
     backends
         .orders
-        .place(place.build(), deadline(), EdgeAuth.identity(routing))
+        .place(placeOrderRequest(request), deadline(), EdgeAuth.identity(routing))
         .onComplete(
             done -> {
               if (done.failed()) {
@@ -79,6 +66,24 @@ final class OrdersApi {
                           .put("status", status(done.result().getStatus()))
                           .encode());
             });
+  }
+
+  /** The contract message of a POST /api/v1/orders the OpenAPI contract validated. */
+  static PlaceOrderRequest placeOrderRequest(ValidatedRequest request) {
+    JsonObject body = request.getBody().getJsonObject();
+    PlaceOrderRequest.Builder place =
+        PlaceOrderRequest.newBuilder()
+            .setUserId(body.getString("userId"))
+            .setIdempotencyKey(request.getHeaders().get("Idempotency-Key").getString());
+    JsonArray items = body.getJsonArray("items");
+    for (int i = 0; i < items.size(); i++) {
+      JsonObject item = items.getJsonObject(i);
+      place.addItems(
+          LineItem.newBuilder()
+              .setSku(item.getString("sku"))
+              .setQuantity(item.getInteger("quantity")));
+    }
+    return place.build();
   }
 
   void getOrder(RoutingContext routing) {

@@ -29,9 +29,27 @@ final class Problems {
   static final String TYPE_BASE = "https://courier.dev/problems/";
   static final String CONTENT_TYPE = "application/problem+json";
 
+  /**
+   * The validator's words for a missing parameter, or one whose value breaks its schema. Anchored:
+   * the messages may go on to quote the request (a reason, a value), which must not be read as the
+   * validator's own words.
+   */
   private static final Pattern PARAM =
       Pattern.compile(
-          "(?:required|of) (header|path|query|cookie) parameter (\\S+?)(?: is invalid|$)");
+          "^The (?:related request / response does not contain the required|value of)"
+              + " (header|path|query|cookie) parameter (\\S+?)(?: is invalid\\.|$)");
+
+  /** The validator's words for a parameter value it cannot read (before any schema check). */
+  private static final Pattern UNREADABLE_PARAM =
+      Pattern.compile(
+          "^The (?:value|formatting of the value) of (header|path|query|cookie) parameter (\\S+)"
+              + " (?:can't be decoded\\.$|doesn't match to style)");
+
+  /**
+   * What Vert.x's OpenAPI extractor says of a value that is no valid %-encoding (and quotes it).
+   */
+  private static final String UNDECODABLE_URL_VALUE = "Can't decode URL value";
+
   private static final Pattern REQUIRED_PROP =
       Pattern.compile("^Instance does not have required property \"(.+)\"$");
   private static final Pattern PROPERTY_WRAPPER =
@@ -45,6 +63,9 @@ final class Problems {
   /** One failing field. */
   record FieldError(String field, String message) {}
 
+  /** A problem to answer with: the error, and for a body against the schema each failing field. */
+  record Problem(ServiceError error, List<FieldError> errors) {}
+
   /** The failure handler of the whole router. */
   static void onFailure(RoutingContext routing) {
     Throwable failure = routing.failure();
@@ -53,6 +74,16 @@ final class Problems {
       send(routing, generic(status), List.of());
       return;
     }
+    Problem problem = of(failure);
+    send(routing, problem.error(), problem.errors());
+  }
+
+  /**
+   * The problem a request failure answers with: the OpenAPI validator's failures become 400 naming
+   * the parameter or field (or 415), an {@link HttpException} its status, anything else what {@link
+   * ServiceError#of} makes of it.
+   */
+  static Problem of(Throwable failure) {
     Throwable cause = failure;
     if (failure instanceof HttpException http && http.getCause() != null) {
       cause = http.getCause();
@@ -60,65 +91,72 @@ final class Problems {
     if (cause instanceof SchemaValidationException schema) {
       Matcher param = PARAM.matcher(String.valueOf(schema.getMessage()));
       if (param.find()) {
-        send(
-            routing,
+        return new Problem(
             ServiceError.badField(
                 "invalid-" + param.group(1),
                 param.group(2),
                 param.group(1) + " " + param.group(2) + " is invalid"),
             List.of());
-        return;
       }
       List<FieldError> errors = bodyErrors(schema.getOutputUnit());
       FieldError first =
           errors.isEmpty()
               ? new FieldError("", "the body does not match the schema")
               : errors.get(0);
-      send(
-          routing,
+      return new Problem(
           ServiceError.badField(
               "invalid-body",
               first.field(),
               (first.field().isEmpty() ? "body" : first.field()) + ": " + first.message()),
           errors);
-      return;
     }
     if (cause instanceof ValidatorException invalid) {
       String message = String.valueOf(invalid.getMessage());
       Matcher param = PARAM.matcher(message);
-      if (param.find()) {
-        send(
-            routing,
+      Matcher unreadable = UNREADABLE_PARAM.matcher(message);
+      if (message.startsWith(UNDECODABLE_URL_VALUE)) {
+        // Vert.x's OpenAPI extractor %-decodes header and path values; it names no parameter.
+        return new Problem(
+            ServiceError.badField(
+                "invalid-parameter",
+                "",
+                "a header or path parameter is not valid %-encoding (a '%' not followed by two hex"
+                    + " digits)"),
+            List.of());
+      } else if (unreadable.find()) {
+        // E.g. an Idempotency-Key holding a '"': the header is at fault, not the body.
+        return new Problem(
+            ServiceError.badField(
+                "invalid-" + unreadable.group(1),
+                unreadable.group(2),
+                unreadable.group(1) + " " + unreadable.group(2) + " is invalid"),
+            List.of());
+      } else if (param.find()) {
+        return new Problem(
             ServiceError.badField(
                 "missing-" + param.group(1),
                 param.group(2),
                 "the " + param.group(1) + " " + param.group(2) + " is required"),
             List.of());
       } else if (invalid.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT) {
-        send(
-            routing,
+        return new Problem(
             new ServiceError(
                 415, "unsupported-media-type", "the body must be application/json", ""),
             List.of());
       } else if (invalid.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER) {
-        send(
-            routing,
-            ServiceError.badField("missing-body", "", "a JSON body is required"),
-            List.of());
+        return new Problem(
+            ServiceError.badField("missing-body", "", "a JSON body is required"), List.of());
       } else {
-        send(
-            routing,
+        return new Problem(
             ServiceError.badField(
                 "malformed-body", "", "the body is not valid JSON (or nests deeper than 1000)"),
             List.of());
       }
-      return;
     }
     if (failure instanceof HttpException http) {
-      send(routing, generic(http.getStatusCode()), List.of());
-      return;
+      return new Problem(generic(http.getStatusCode()), List.of());
     }
-    send(routing, ServiceError.of(failure), List.of());
+    return new Problem(ServiceError.of(failure), List.of());
   }
 
   /** 404 and 405 of the router. */

@@ -1,5 +1,6 @@
 package io.courier.runtime.config;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -178,12 +179,12 @@ public final class ConfigLoader {
     } catch (NoSuchFileException e) {
       throw new ConfigException(file + ": no such file");
     } catch (JsonProcessingException e) {
+      // Jackson's stream limits (nesting over 1000, a number over 1000 digits) carry no location.
+      JsonLocation at = e.getLocation();
       throw new ConfigException(
           file
-              + ": not valid JSON at line "
-              + e.getLocation().getLineNr()
-              + ", column "
-              + e.getLocation().getColumnNr()
+              + ": not valid JSON"
+              + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
               + ": "
               + e.getOriginalMessage());
     } catch (IOException e) {

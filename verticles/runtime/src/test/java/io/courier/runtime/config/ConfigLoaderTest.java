@@ -481,6 +481,40 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("names the limit JSON nested over 1,000 deep or a 1,200-digit number breaks")
+  void shouldRefuseJsonPastStreamLimits() throws IOException {
+    Path deep = file("{\"gateway\": " + "[".repeat(1_200) + "]".repeat(1_200) + "}");
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(deep))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(deep + ": not valid JSON: Document nesting depth (1001)");
+
+    Path longNumber = file("{\"gateway\": {\"port\": 1" + "0".repeat(1_200) + "}}");
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(longNumber))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(longNumber + ": not valid JSON: Number value length");
+  }
+
+  @Test
+  @DisplayName("refuses a file name holding a NUL character as no valid path, naming the key")
+  void shouldRefuseFileNameWithNul() throws IOException {
+    Path file =
+        file(
+            "{\"gateway\": {\"tls\": {\"enabled\": true, \"certFile\": \"cert\\u0000.pem\","
+                + " \"keyFile\": \"key.pem\"}}, \"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .contains(
+                        "key 'gateway.tls.certFile' ("
+                            + file
+                            + ") names 'cert\u0000.pem', which is no valid path: Nul character"
+                            + " not allowed"));
+  }
+
+  @Test
   @DisplayName("says so when the file does not exist")
   void shouldSayWhenFileIsMissing() {
     Path missing = dir.resolve("nope.json");

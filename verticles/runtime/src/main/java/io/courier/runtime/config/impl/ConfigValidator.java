@@ -247,8 +247,24 @@ public final class ConfigValidator {
   private void existingFile(String key, String value, String what) {
     if (value.isBlank()) {
       problems.add(missing(key, what));
-    } else if (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(value))
-        || !java.nio.file.Files.isReadable(java.nio.file.Path.of(value))) {
+      return;
+    }
+    java.nio.file.Path path;
+    try {
+      path = java.nio.file.Path.of(value);
+    } catch (java.nio.file.InvalidPathException e) {
+      problems.add(
+          "key '"
+              + key
+              + "' ("
+              + origin(key)
+              + ") names '"
+              + value
+              + "', which is no valid path: "
+              + e.getReason());
+      return;
+    }
+    if (!java.nio.file.Files.isRegularFile(path) || !java.nio.file.Files.isReadable(path)) {
       problems.add(
           "key '"
               + key
