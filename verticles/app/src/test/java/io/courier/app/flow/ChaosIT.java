@@ -2,12 +2,7 @@ package io.courier.app.flow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.codec.Event;
-import io.courier.contract.v1.OrderPlaced;
-import io.courier.contract.v1.PaymentCompleted;
-import io.courier.contract.v1.PaymentFailed;
 import io.courier.discovery.ConsulStandIn;
-import io.courier.service.Topology;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -667,22 +662,8 @@ class ChaosIT {
 
     Set<String> ids = new HashSet<>();
     acknowledged.forEach(o -> ids.add(o.orderId));
-    Map<String, Set<String>> placed = new HashMap<>();
-    for (Event<?> event : OrderFlowIT.readAll(bootstrap, Topology.ORDERS_TOPIC)) {
-      if (event.data() instanceof OrderPlaced p && ids.contains(p.getOrder().getId())) {
-        placed.computeIfAbsent(p.getOrder().getId(), k -> new HashSet<>()).add(event.id());
-      }
-    }
-    Map<String, Set<String>> outcomes = new HashMap<>();
-    for (Event<?> event : OrderFlowIT.readAll(bootstrap, Topology.PAYMENTS_TOPIC)) {
-      String order =
-          event.data() instanceof PaymentCompleted c
-              ? c.getOrderId()
-              : event.data() instanceof PaymentFailed f ? f.getOrderId() : null;
-      if (order != null && ids.contains(order)) {
-        outcomes.computeIfAbsent(order, k -> new HashSet<>()).add(event.type());
-      }
-    }
+    Map<String, Set<String>> placed = FlowAudit.placedEventIds(bootstrap, ids);
+    Map<String, Set<String>> outcomes = FlowAudit.paymentOutcomes(bootstrap, ids);
     Set<String> duplicated = new HashSet<>();
     placed.forEach(
         (id, events) -> {

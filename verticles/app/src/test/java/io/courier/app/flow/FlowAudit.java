@@ -80,14 +80,34 @@ final class FlowAudit {
     }
 
     Set<String> ids = new HashSet<>(orderIds.values());
+    Map<String, Set<String>> placed = placedEventIds(bootstrapServers, ids);
+    assertThat(placed).hasSize(orderIds.size());
+    assertThat(placed.values()).allSatisfy(each -> assertThat(each).hasSize(1));
+    Map<String, Set<String>> outcomes = paymentOutcomes(bootstrapServers, ids);
+    for (JsonObject order : terminal.values()) {
+      String expected =
+          "CONFIRMED".equals(order.getString("status"))
+              ? "courier.v1.PaymentCompleted"
+              : "courier.v1.PaymentFailed";
+      assertThat(outcomes.get(order.getString("orderId")))
+          .as(order.encode())
+          .containsExactly(expected);
+    }
+  }
+
+  /** Per order of {@code ids}: the ids of the OrderPlaced events Kafka holds for it. */
+  static Map<String, Set<String>> placedEventIds(String bootstrapServers, Set<String> ids) {
     Map<String, Set<String>> placed = new HashMap<>();
     for (Event<?> event : OrderFlowIT.readAll(bootstrapServers, Topology.ORDERS_TOPIC)) {
       if (event.data() instanceof OrderPlaced p && ids.contains(p.getOrder().getId())) {
         placed.computeIfAbsent(p.getOrder().getId(), k -> new HashSet<>()).add(event.id());
       }
     }
-    assertThat(placed).hasSize(orderIds.size());
-    assertThat(placed.values()).allSatisfy(each -> assertThat(each).hasSize(1));
+    return placed;
+  }
+
+  /** Per order of {@code ids}: the types of the payment outcomes Kafka holds for it. */
+  static Map<String, Set<String>> paymentOutcomes(String bootstrapServers, Set<String> ids) {
     Map<String, Set<String>> outcomes = new HashMap<>();
     for (Event<?> event : OrderFlowIT.readAll(bootstrapServers, Topology.PAYMENTS_TOPIC)) {
       String order =
@@ -98,15 +118,7 @@ final class FlowAudit {
         outcomes.computeIfAbsent(order, k -> new HashSet<>()).add(event.type());
       }
     }
-    for (JsonObject order : terminal.values()) {
-      String expected =
-          "CONFIRMED".equals(order.getString("status"))
-              ? "courier.v1.PaymentCompleted"
-              : "courier.v1.PaymentFailed";
-      assertThat(outcomes.get(order.getString("orderId")))
-          .as(order.encode())
-          .containsExactly(expected);
-    }
+    return outcomes;
   }
 
   static JsonObject getOrNull(FlowClient client, String path) {
