@@ -177,10 +177,8 @@ class CourierJarIT {
     return -1;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    }
+  private static int freePort() {
+    return io.courier.kafka.embedded.LoopbackPorts.free();
   }
 
   private static boolean canBind(int port) {

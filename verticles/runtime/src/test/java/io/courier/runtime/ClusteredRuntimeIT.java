@@ -11,9 +11,6 @@ import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -139,9 +136,7 @@ class ClusteredRuntimeIT {
     return TestRoles.starting(name, (context, vertx) -> start.apply(vertx));
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    }
+  private static int freePort() {
+    return io.courier.kafka.embedded.LoopbackPorts.free();
   }
 }

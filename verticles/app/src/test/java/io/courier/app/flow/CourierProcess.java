@@ -82,11 +82,8 @@ final class CourierProcess {
   }
 
   /** A port free on 127.0.0.1 right now. */
-  static int freePort() throws IOException {
-    try (java.net.ServerSocket socket =
-        new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    }
+  static int freePort() {
+    return io.courier.kafka.embedded.LoopbackPorts.free();
   }
 
   static CourierProcess start(

@@ -13,9 +13,6 @@ import io.courier.runtime.kafka.OverloadException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -182,9 +179,7 @@ class KafkaEventPublisherIT {
         "/test", id, OrderPlaced.newBuilder().setOrder(Order.newBuilder().setId(id)).build());
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    }
+  private static int freePort() {
+    return io.courier.kafka.embedded.LoopbackPorts.free();
   }
 }
