@@ -212,6 +212,8 @@ public record CourierConfig(
    * @param consulTls talk HTTPS to the agent
    * @param consulCaFile PEM file of the CA that signed the agent's certificate; empty trusts the
    *     JVM's CAs
+   * @param zone the zone (rack, availability zone) this process runs in, added as the {@code zone}
+   *     tag of every registration; empty adds none
    */
   public record DiscoveryConfig(
       String backend,
@@ -219,7 +221,8 @@ public record CourierConfig(
       int consulPort,
       String consulAclToken,
       boolean consulTls,
-      String consulCaFile) {}
+      String consulCaFile,
+      String zone) {}
 
   /**
    * The HTTP edge.
