@@ -71,6 +71,15 @@ public final class KafkaEventConsumer implements EventConsumer {
   // Confined to the context.
   private final Map<String, ArrayDeque<Work>> keyQueues = new HashMap<>();
 
+  /**
+   * Records one poll returns at most: half the in-flight bound (at least one, at most 500), so the
+   * consumer can poll again while the previous poll's records are still being handled.
+   */
+  private final int pollRecords;
+
+  // Confined to the poll thread.
+  private boolean paused;
+
   private Context context;
   private RawSender sender;
   private Thread pollThread;
@@ -93,6 +102,7 @@ public final class KafkaEventConsumer implements EventConsumer {
     this.topics = List.copyOf(topics);
     this.config = config;
     this.handler = handler;
+    this.pollRecords = Math.max(1, Math.min(500, config.maxInFlight() / 2));
     this.processed =
         new KafkaProcessedEvents(
             bootstrapServers,
@@ -189,20 +199,24 @@ public final class KafkaEventConsumer implements EventConsumer {
     props.put(
         org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(
-        org.apache.kafka.clients.consumer.ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
-        Math.max(1, Math.min(500, config.maxInFlight())));
+        org.apache.kafka.clients.consumer.ConsumerConfig.MAX_POLL_RECORDS_CONFIG, pollRecords);
     props.put(
         org.apache.kafka.clients.consumer.ConsumerConfig.CLIENT_ID_CONFIG,
         "courier-consumer-" + config.groupId());
     return props;
   }
 
+  /**
+   * Polls only while a full poll fits under the bound: the partitions pause once more than {@code
+   * maxInFlight - pollRecords} records are in flight and resume at half the bound. Only this thread
+   * adds to {@code inFlight}, so records in flight (and with them the handlers running at once)
+   * never exceed {@code maxInFlight}.
+   */
   private void pollLoop(KafkaConsumer<String, byte[]> consumer) {
-    boolean paused = false;
     long nextCommit = System.nanoTime();
     while (running) {
       int now = inFlight.get();
-      if (!paused && now >= config.maxInFlight()) {
+      if (!paused && now > config.maxInFlight() - pollRecords) {
         consumer.pause(consumer.assignment());
         paused = true;
         counters.pauses.increment();
@@ -373,7 +387,8 @@ public final class KafkaEventConsumer implements EventConsumer {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       partitions.forEach(partition -> offsets.put(partition, new PartitionOffsets()));
-      if (!running) {
+      // A partition gained while paused for back-pressure would otherwise deliver past the bound.
+      if (!running || paused) {
         consumer.pause(partitions);
       }
     }
