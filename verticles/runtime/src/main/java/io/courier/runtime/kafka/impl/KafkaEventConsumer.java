@@ -460,16 +460,24 @@ public final class KafkaEventConsumer implements EventConsumer {
       counters.duplicates.increment();
       return Future.succeededFuture();
     }
-    long wait = retryAt(work.record) - System.currentTimeMillis();
+    long retryAt = retryAt(work.record);
     // The wait and the attempts run inside the record's trace, on its duplicated context.
     return io.courier.runtime.tracing.KafkaTracing.consume(
         vertx,
         work.record.topic(),
         config.groupId(),
         work.record.headers(),
-        () ->
-            (wait > 0 ? timer(wait) : Future.<Void>succeededFuture())
-                .compose(v -> attempt(work, 1, 0)));
+        () -> waitUntil(retryAt).compose(v -> attempt(work, 1, 0)));
+  }
+
+  /**
+   * Completes once the wall clock has reached {@code epochMillis} (a record's {@link
+   * DeliveryHeaders#RETRY_AT}). The timer runs on the monotonic clock, which may drift from the
+   * wall clock the header was written with: the time is checked again when it fires.
+   */
+  private Future<Void> waitUntil(long epochMillis) {
+    long wait = epochMillis - System.currentTimeMillis();
+    return wait > 0 ? timer(wait).compose(v -> waitUntil(epochMillis)) : Future.succeededFuture();
   }
 
   /**

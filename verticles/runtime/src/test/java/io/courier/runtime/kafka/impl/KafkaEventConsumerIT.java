@@ -20,6 +20,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,11 +32,15 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -344,6 +349,78 @@ class KafkaEventConsumerIT {
     assertThat(stats.received()).isEqualTo(total);
     assertThat(stats.lag()).isNotEmpty();
     assertThat(stats.meanHandlerMillis()).isPositive();
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName("holds a record on the retry topic until its courier_retry_at time, then handles it")
+  void shouldHoldRetryTopicRecordsUntilTheirRetryTime(EmbeddedKafkaBroker kafka) throws Exception {
+    String topic = "delay-" + UUID.randomUUID();
+    long retryDelayMs = 1_500;
+    List<Long> calls = new CopyOnWriteArrayList<>();
+    Promise<Void> handledAgain = Promise.promise();
+    EventHandler failsOnce =
+        event -> {
+          calls.add(System.currentTimeMillis());
+          if (calls.size() == 1) {
+            return Future.failedFuture(new IllegalStateException("payment provider down"));
+          }
+          handledAgain.tryComplete();
+          return Future.succeededFuture();
+        };
+    try (KafkaProducer<String, Event<?>> events = eventProducer(kafka)) {
+      events.send(record(topic, placed("delayed"))).get(30, TimeUnit.SECONDS);
+    }
+    // One attempt in place, then one pass through the retry topic, retryDelayMs later.
+    ConsumerConfig config =
+        new ConsumerConfig(
+            "delay-" + UUID.randomUUID(), 100, 1, 10, 50, 1, retryDelayMs, 10_000, 1, 100);
+    KafkaEventConsumer consumer =
+        new KafkaEventConsumer(vertx, kafka.bootstrapServers(), List.of(topic), config, failsOnce);
+    consumers.add(consumer);
+    consumer.start().await(60, TimeUnit.SECONDS);
+    handledAgain.future().await(60, TimeUnit.SECONDS);
+
+    Map<String, String> retried = headersOfFirst(kafka, topic + DeliveryHeaders.RETRY_SUFFIX);
+    long retryAt = Long.parseLong(retried.get(DeliveryHeaders.RETRY_AT));
+    assertThat(calls).hasSize(2);
+    assertThat(retryAt)
+        .as("the retry time is the configured delay after the failure")
+        .isGreaterThanOrEqualTo(calls.get(0) + retryDelayMs);
+    assertThat(calls.get(1))
+        .as("handled again no earlier than its retry time")
+        .isGreaterThanOrEqualTo(retryAt);
+    assertThat(retried)
+        .containsEntry(DeliveryHeaders.RETRIES, "1")
+        .containsEntry(DeliveryHeaders.ATTEMPTS, "1")
+        .containsEntry(DeliveryHeaders.ERROR_MESSAGE, "payment provider down");
+    assertThat(consumer.stats().sentToRetry()).isEqualTo(1);
+    assertThat(consumer.stats().sentToDeadLetter()).isZero();
+  }
+
+  private static Map<String, String> headersOfFirst(EmbeddedKafkaBroker kafka, String topic) {
+    try (KafkaConsumer<String, byte[]> reader =
+        new KafkaConsumer<>(
+            Map.of(
+                org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                kafka.bootstrapServers(),
+                org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG,
+                "reader-" + UUID.randomUUID(),
+                org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest"),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
+      reader.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
+          Map<String, String> headers = new HashMap<>();
+          record.headers().forEach(h -> headers.put(h.key(), new String(h.value(), UTF_8)));
+          return headers;
+        }
+      }
+      throw new AssertionError("no record on " + topic + " within 30 s");
+    }
   }
 
   private static ConsumerConfig config(String group, int maxInFlight, long commitIntervalMs) {
