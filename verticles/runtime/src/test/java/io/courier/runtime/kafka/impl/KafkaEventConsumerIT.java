@@ -32,11 +32,15 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -398,6 +402,83 @@ class KafkaEventConsumerIT {
     assertThat(consumer.stats().sentToDeadLetter()).isZero();
   }
 
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "on stop, lets in-flight handlers finish within the deadline and commits them: the group"
+          + " never gets them again")
+  void shouldFinishInFlightHandlersAndCommitOnStop(EmbeddedKafkaBroker kafka) throws Exception {
+    String topic = "drain-" + UUID.randomUUID();
+    String group = "drain-" + UUID.randomUUID();
+    int total = 10;
+    Set<String> sent = publish(kafka, topic, total, i -> "k-" + i);
+    // Handlers hold their records until released; the list is touched on the consumer's context.
+    List<Promise<Void>> held = new ArrayList<>();
+    AtomicReference<io.vertx.core.Context> handlerContext = new AtomicReference<>();
+    Set<String> finished = ConcurrentHashMap.newKeySet();
+    Promise<Void> allInFlight = Promise.promise();
+    EventHandler holding =
+        event -> {
+          handlerContext.set(Vertx.currentContext());
+          Promise<Void> release = Promise.promise();
+          held.add(release);
+          if (held.size() == total) {
+            allInFlight.tryComplete();
+          }
+          return release.future().onSuccess(v -> finished.add(event.id()));
+        };
+    // No periodic commit before stop: only the final commit can cover these records.
+    KafkaEventConsumer first =
+        new KafkaEventConsumer(
+            vertx, kafka.bootstrapServers(), List.of(topic), config(group, 100, 600_000), holding);
+    consumers.add(first);
+    first.start().await(60, TimeUnit.SECONDS);
+    allInFlight.future().await(60, TimeUnit.SECONDS);
+    assertThat(first.stats().inFlight()).isEqualTo(total);
+
+    Future<Void> stopped = first.stop(Duration.ofSeconds(20));
+    // Released a little after stop, so the consumer is draining while they finish.
+    handlerContext
+        .get()
+        .runOnContext(v -> vertx.setTimer(200, id -> held.forEach(Promise::complete)));
+    stopped.await(30, TimeUnit.SECONDS);
+
+    assertThat(finished).as("every in-flight handler finished").isEqualTo(sent);
+    assertThat(first.stats().inFlight()).isZero();
+    assertThat(first.stats().handled()).isEqualTo(total);
+    assertThat(committed(kafka, group))
+        .as("the final commit covers every record, so they finished within the deadline")
+        .containsExactly(Map.entry(new TopicPartition(topic, 0), (long) total));
+
+    Event<OrderPlaced> marker = placed("marker");
+    Promise<Void> markerSeen = Promise.promise();
+    List<String> redelivered = new CopyOnWriteArrayList<>();
+    KafkaEventConsumer second =
+        new KafkaEventConsumer(
+            vertx,
+            kafka.bootstrapServers(),
+            List.of(topic),
+            config(group, 100, 200),
+            event -> {
+              if (event.id().equals(marker.id())) {
+                markerSeen.tryComplete();
+              } else {
+                redelivered.add(event.id());
+              }
+              return Future.succeededFuture();
+            });
+    consumers.add(second);
+    second.start().await(60, TimeUnit.SECONDS);
+    try (KafkaProducer<String, Event<?>> events = eventProducer(kafka)) {
+      events.send(record(topic, marker)).get(30, TimeUnit.SECONDS);
+    }
+    markerSeen.future().await(60, TimeUnit.SECONDS);
+
+    assertThat(redelivered).isEmpty();
+    assertThat(second.stats().received()).as("only the record sent after the stop").isEqualTo(1);
+    assertThat(second.stats().duplicates()).isZero();
+  }
+
   private static Map<String, String> headersOfFirst(EmbeddedKafkaBroker kafka, String topic) {
     try (KafkaConsumer<String, byte[]> reader =
         new KafkaConsumer<>(
@@ -420,6 +501,21 @@ class KafkaEventConsumerIT {
         }
       }
       throw new AssertionError("no record on " + topic + " within 30 s");
+    }
+  }
+
+  private static Map<TopicPartition, Long> committed(EmbeddedKafkaBroker kafka, String group)
+      throws Exception {
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      Map<TopicPartition, Long> offsets = new HashMap<>();
+      admin
+          .listConsumerGroupOffsets(group)
+          .partitionsToOffsetAndMetadata()
+          .get(30, TimeUnit.SECONDS)
+          .forEach((partition, offset) -> offsets.put(partition, offset.offset()));
+      return offsets;
     }
   }
 
