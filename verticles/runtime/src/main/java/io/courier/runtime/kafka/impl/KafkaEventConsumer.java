@@ -13,6 +13,7 @@ import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.EventHandler;
 import io.courier.runtime.kafka.NonRetryableException;
 import io.courier.runtime.kafka.RetryLaterException;
+import io.courier.runtime.metrics.HandlerTimer;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -67,6 +68,7 @@ public final class KafkaEventConsumer implements EventConsumer {
   private final Counters counters = new Counters();
   private final Map<String, Long> lag = new ConcurrentHashMap<>();
   private final KafkaProcessedEvents processed;
+  private final HandlerTimer handlerTimer;
 
   // Confined to the context.
   private final Map<String, ArrayDeque<Work>> keyQueues = new HashMap<>();
@@ -103,6 +105,7 @@ public final class KafkaEventConsumer implements EventConsumer {
     this.config = config;
     this.handler = handler;
     this.pollRecords = Math.max(1, Math.min(500, config.maxInFlight() / 2));
+    this.handlerTimer = new HandlerTimer(vertx, config.groupId());
     this.processed =
         new KafkaProcessedEvents(
             bootstrapServers,
@@ -497,9 +500,12 @@ public final class KafkaEventConsumer implements EventConsumer {
     }
     return result.transform(
         ar -> {
+          long took = System.nanoTime() - begin;
+          String topic = DeliveryHeaders.baseTopic(work.record.topic());
           if (ar.succeeded()) {
+            handlerTimer.record(topic, HandlerTimer.Outcome.SUCCESS, took);
             counters.handled.increment();
-            counters.handlerNanos.add(System.nanoTime() - begin);
+            counters.handlerNanos.add(took);
             // The id is written in a batch, without waiting for the broker. Only a process dying
             // after the handler and before both that write and the offset commit land hands the
             // event to a handler again; waiting for the acknowledgement leaves the same window
@@ -508,7 +514,10 @@ public final class KafkaEventConsumer implements EventConsumer {
             return Future.<Void>succeededFuture();
           }
           Throwable cause = ar.cause();
-          if (running && retryLater(cause)) {
+          boolean later = retryLater(cause);
+          handlerTimer.record(
+              topic, later ? HandlerTimer.Outcome.RETRY_LATER : HandlerTimer.Outcome.FAILURE, took);
+          if (running && later) {
             counters.retriedInPlace.increment();
             if (waits == 0 || waits % 20 == 0) {
               LOG.info(

@@ -11,13 +11,17 @@ import io.courier.contract.v1.OrderPlaced;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.config.CourierConfig.ConsumerConfig;
+import io.courier.runtime.config.CourierConfig.MetricsConfig;
 import io.courier.runtime.kafka.ConsumerStats;
 import io.courier.runtime.kafka.DeadLetters;
 import io.courier.runtime.kafka.DeliveryHeaders;
 import io.courier.runtime.kafka.EventHandler;
+import io.courier.runtime.metrics.CourierMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -477,6 +481,65 @@ class KafkaEventConsumerIT {
     assertThat(redelivered).isEmpty();
     assertThat(second.stats().received()).as("only the record sent after the stop").isEqualTo(1);
     assertThat(second.stats().duplicates()).isZero();
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "exports handler latency as a timer per group, topic and outcome, with the SLO buckets")
+  void shouldExportHandlerLatencyAsTimer(EmbeddedKafkaBroker kafka) throws Exception {
+    PrometheusMeterRegistry registry =
+        CourierMetrics.install(new VertxOptions(), new MetricsConfig(true, List.of(10L, 100L)))
+            .orElseThrow();
+    CourierMetrics.bind(vertx, registry);
+    try {
+      String topic = "timed-" + UUID.randomUUID();
+      String group = "timed-" + UUID.randomUUID();
+      publish(kafka, topic, 3, i -> "k-" + i);
+      AtomicBoolean failedOnce = new AtomicBoolean();
+      AtomicInteger handled = new AtomicInteger();
+      Promise<Void> allHandled = Promise.promise();
+      EventHandler flakyOnce =
+          event -> {
+            if (failedOnce.compareAndSet(false, true)) {
+              return Future.failedFuture(new IllegalStateException("flaky"));
+            }
+            if (handled.incrementAndGet() == 3) {
+              allHandled.tryComplete();
+            }
+            return Future.succeededFuture();
+          };
+      KafkaEventConsumer consumer =
+          new KafkaEventConsumer(
+              vertx, kafka.bootstrapServers(), List.of(topic), config(group, 100, 200), flakyOnce);
+      consumers.add(consumer);
+      consumer.start().await(60, TimeUnit.SECONDS);
+      allHandled.future().await(60, TimeUnit.SECONDS);
+      // Stopping waits for the handlers' completions, where the timer records.
+      consumer.stop(Duration.ofSeconds(10)).await(30, TimeUnit.SECONDS);
+
+      String tags = "group=\"" + group + "\",outcome=\"%s\",topic=\"" + topic + "\"";
+      String scrape = registry.scrape();
+      assertThat(scrape)
+          .contains(
+              "courier_kafka_consumer_handler_seconds_count{" + tags.formatted("success") + "} 3")
+          .contains(
+              "courier_kafka_consumer_handler_seconds_count{" + tags.formatted("failure") + "} 1")
+          .contains(
+              "courier_kafka_consumer_handler_seconds_count{"
+                  + tags.formatted("retry_later")
+                  + "} 0")
+          .contains(
+              "courier_kafka_consumer_handler_seconds_bucket{"
+                  + tags.formatted("success")
+                  + ",le=\"0.1\"}")
+          .contains(
+              "courier_kafka_consumer_handler_seconds_bucket{"
+                  + tags.formatted("success")
+                  + ",le=\"+Inf\"} 3");
+    } finally {
+      CourierMetrics.unbind(vertx);
+    }
   }
 
   private static Map<String, String> headersOfFirst(EmbeddedKafkaBroker kafka, String topic) {
