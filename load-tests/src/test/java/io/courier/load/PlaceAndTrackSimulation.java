@@ -82,7 +82,7 @@ public class PlaceAndTrackSimulation extends Simulation {
           .exec(session -> session.set("polls", session.getInt("polls") + 1));
 
   private final ScenarioBuilder placeAndTrack =
-      scenario("place and track")
+      scenario("orders placed and tracked")
           .feed(ORDERS)
           .exec(
               group(GROUP)
