@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.LongAdder;
  * /api/v1/orders/{id}} every {@code courier.pollPauseMs} (250) until the order is terminal ({@code
  * CONFIRMED} or {@code CANCELLED}: payment taken, or declined and the stock released), at most
  * {@code courier.maxPolls} (40) times. An order still {@code PENDING} after the last poll fails its
- * session.
+ * session. The bound is a count, so an order's wall-clock budget is the polls times the pause plus
+ * each GET's latency.
  *
  * <p>The POST and the polls run in the group {@value #GROUP}, whose duration (pauses included:
  * {@code useGroupDurationMetric} in {@code gatling.conf}) is the time from placing an order to
@@ -97,7 +98,10 @@ public class PlaceAndTrackSimulation extends Simulation {
     }
     setUp(LoadSettings.inject(placeAndTrack))
         .protocols(LoadSettings.json(LoadSettings.BASE_URL))
-        .maxDuration(LoadSettings.maxDuration(POLL_PAUSE.multipliedBy(MAX_POLLS).toSeconds() + 41))
+        // The last arrivals get their polls, each allowed a second of latency, then 30 s more.
+        .maxDuration(
+            LoadSettings.maxDuration(
+                POLL_PAUSE.plusSeconds(1).multipliedBy(MAX_POLLS).toSeconds() + 30))
         .assertions(
             global().failedRequests().percent().lte(LoadSettings.MAX_ERROR_PERCENT),
             global().responseTime().percentile(99.0).lt(P99_MS),
