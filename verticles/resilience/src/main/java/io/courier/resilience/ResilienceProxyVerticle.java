@@ -3,15 +3,12 @@ package io.courier.resilience;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.file.FileProps;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,11 +18,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The resilience verticle: for each target of the policy file, callers send to {@code
  * courier.resilient.<target>} and this verticle forwards to the target's address under its policy,
- * passing the remaining deadline on in {@link Deadline#HEADER}. The file is checked every reload
- * period and a change is judged once two checks in a row read the same bytes (a file caught half
- * written waits for the next check); a valid change applies to calls that start afterwards (calls
- * in flight finish under the policy they started with), an invalid one is refused with the key
- * named and the old policies kept. Reloads are announced on {@link #RELOAD_ADDRESS}.
+ * passing the remaining deadline on in {@link Deadline#HEADER}. A {@link PolicyFileWatcher} keeps
+ * the file applied: a valid change updates each target's policy in place for calls that start
+ * afterwards (calls in flight finish under the policy they started with), an invalid one is refused
+ * with the key named and the old policies kept. Reloads are announced on {@link #RELOAD_ADDRESS}.
  */
 public final class ResilienceProxyVerticle extends VerticleBase {
 
@@ -33,7 +29,7 @@ public final class ResilienceProxyVerticle extends VerticleBase {
   public static final String ADDRESS_PREFIX = "courier.resilient.";
 
   /** Announcements of reloads: {@code {"applied": bool, "error": text}}. */
-  public static final String RELOAD_ADDRESS = "courier.resilience.reloaded";
+  public static final String RELOAD_ADDRESS = PolicyFileWatcher.RELOAD_ADDRESS;
 
   /** Header of a reply that came from a fallback: {@code cache} or {@code static}. */
   public static final String DEGRADED_HEADER = "courier-degraded";
@@ -46,10 +42,7 @@ public final class ResilienceProxyVerticle extends VerticleBase {
   private final Map<String, TargetPolicy> policies = new ConcurrentHashMap<>();
   private final Map<String, MessageConsumer<Object>> consumers = new HashMap<>();
   private final Map<String, Map<Object, Object>> caches = new ConcurrentHashMap<>();
-  private long lastModified = -1;
-  private long lastSize = -1;
-  private long timer = -1;
-  private Buffer settling;
+  private PolicyFileWatcher watcher;
 
   public ResilienceProxyVerticle(String file, long reloadPeriodMs) {
     this.file = file;
@@ -58,74 +51,31 @@ public final class ResilienceProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return load()
-        .onSuccess(v -> timer = vertx.setPeriodic(reloadPeriodMs, id -> reloadIfChanged()));
+    watcher = new PolicyFileWatcher(vertx, file, reloadPeriodMs, "resilience-proxy", this::apply);
+    return watcher.start();
   }
 
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(timer);
+    watcher.stop();
     return Future.join(consumers.values().stream().map(MessageConsumer::unregister).toList());
   }
 
-  private Future<Void> load() {
-    return vertx
-        .fileSystem()
-        .props(file)
-        .compose(props -> vertx.fileSystem().readFile(file).map(content -> apply(props, content)))
-        .mapEmpty();
-  }
-
-  private void reloadIfChanged() {
-    vertx
-        .fileSystem()
-        .props(file)
-        .onSuccess(
-            props -> {
-              if (props.lastModifiedTime() == lastModified && props.size() == lastSize) {
-                settling = null;
-                return;
-              }
-              vertx
-                  .fileSystem()
-                  .readFile(file)
-                  .onSuccess(
-                      content -> {
-                        // a file is applied once two checks in a row read the same bytes, so a
-                        // writer caught between truncating and writing (cp, echo >) is not judged
-                        if (!content.equals(settling)) {
-                          settling = content;
-                          return;
-                        }
-                        settling = null;
-                        try {
-                          apply(props, content);
-                          announce(true, null);
-                        } catch (InvalidPolicyException e) {
-                          lastModified = props.lastModifiedTime();
-                          lastSize = props.size();
-                          LOG.error(
-                              "resilience policies not reloaded, the old ones stay: {}",
-                              e.getMessage());
-                          announce(false, e.getMessage());
-                        }
-                      });
-            })
-        .onFailure(e -> LOG.warn("cannot read {}: {}", file, e.getMessage()));
-  }
-
-  private Void apply(FileProps props, Buffer content) {
-    ResiliencePolicies parsed =
-        ResiliencePolicies.parse(content.toString(StandardCharsets.UTF_8), file);
-    lastModified = props.lastModifiedTime();
-    lastSize = props.size();
+  private void apply(ResiliencePolicies parsed) {
     parsed
         .targets()
         .forEach(
             (name, target) -> {
-              policies.put(
+              ResiliencePolicies.Policy policy = parsed.policies().get(target.policy());
+              policies.compute(
                   name,
-                  new TargetPolicy(vertx, name, target, parsed.policies().get(target.policy())));
+                  (n, existing) -> {
+                    if (existing == null) {
+                      return new TargetPolicy(vertx, n, target, policy);
+                    }
+                    existing.update(target, policy);
+                    return existing;
+                  });
               consumers.computeIfAbsent(
                   name,
                   n ->
@@ -145,7 +95,6 @@ public final class ResilienceProxyVerticle extends VerticleBase {
               return true;
             });
     LOG.info("resilience policies applied from {}: targets {}", file, parsed.targets().keySet());
-    return null;
   }
 
   private void forward(String name, Message<Object> message) {
@@ -236,13 +185,5 @@ public final class ResilienceProxyVerticle extends VerticleBase {
       case NETWORK, TLS -> 502;
       case SERVER_ERROR -> 500;
     };
-  }
-
-  private void announce(boolean applied, String error) {
-    JsonObject event = new JsonObject().put("applied", applied);
-    if (error != null) {
-      event.put("error", error);
-    }
-    vertx.eventBus().publish(RELOAD_ADDRESS, event);
   }
 }

@@ -12,19 +12,31 @@ import java.util.function.Function;
  * Everything that guards calls to one target, composed in order: the call's deadline (the target's,
  * cut to the caller's), retries under the budget around each attempt, and per attempt the bulkhead
  * and the breaker.
+ *
+ * <p>A reloaded policy file is applied in place with {@link #update}, so every holder of this
+ * object sees the new limits: the parts are swapped as one immutable set, and a call uses the set
+ * it started with to its end (no call fails because of a reload). The breaker and the retry budget
+ * keep their state when their section of the policy did not change; so does the bulkhead, and a
+ * changed bulkhead is a new one that admits new calls while the calls of the old one finish.
  */
 public final class TargetPolicy {
 
+  /** What guards calls now: swapped whole, never changed. */
+  private record Parts(
+      ResiliencePolicies.Target target,
+      ResiliencePolicies.Policy policy,
+      RetryBudget budget,
+      ResilientCall retries,
+      TargetBreaker breaker,
+      Bulkhead bulkhead) {}
+
   private final String name;
-  private final ResiliencePolicies.Target target;
-  private final ResilientCall retries;
-  private final TargetBreaker breaker;
-  private final Bulkhead bulkhead;
   private final Vertx vertx;
-  private final ResiliencePolicies.Policy policy;
+  private final java.util.function.LongSupplier bulkheadClock;
   private final java.util.concurrent.atomic.LongAdder hedges =
       new java.util.concurrent.atomic.LongAdder();
   private final PolicyMeters meters;
+  private volatile Parts parts;
 
   public TargetPolicy(
       Vertx vertx,
@@ -45,58 +57,79 @@ public final class TargetPolicy {
       ResiliencePolicies.Policy policy,
       java.util.function.LongSupplier bulkheadClock) {
     this.name = name;
-    this.target = target;
     this.vertx = vertx;
-    this.policy = policy;
-    ResiliencePolicies.Budget budget = policy.budget();
-    this.retries =
-        new ResilientCall(
-            vertx,
-            policy.retryPolicy(),
-            new RetryBudget(
-                budget.ratio(),
-                budget.minRetries(),
-                Duration.ofMillis(budget.windowMs()),
-                System::nanoTime),
-            System::nanoTime,
-            new Random());
-    this.breaker = new TargetBreaker(vertx, name, policy.breakerPolicy(), System::nanoTime);
-    this.bulkhead =
-        new Bulkhead(
-            name,
-            policy.bulkhead().concurrencyLimit(),
-            policy.bulkhead().maxQueued(),
-            bulkheadClock);
+    this.bulkheadClock = bulkheadClock;
+    this.parts = parts(target, policy, null);
     this.meters = PolicyMeters.bind(vertx, this);
   }
 
+  /**
+   * Applies a reloaded target and policy to the calls that start from now on. The breaker, the
+   * retry budget and the bulkhead are kept, state and all, when their section is unchanged.
+   */
+  public synchronized void update(
+      ResiliencePolicies.Target target, ResiliencePolicies.Policy policy) {
+    parts = parts(target, policy, parts);
+  }
+
+  private Parts parts(
+      ResiliencePolicies.Target target, ResiliencePolicies.Policy policy, Parts old) {
+    ResiliencePolicies.Budget budgetLimits = policy.budget();
+    RetryBudget budget =
+        old != null && old.policy().budget().equals(budgetLimits)
+            ? old.budget()
+            : new RetryBudget(
+                budgetLimits.ratio(),
+                budgetLimits.minRetries(),
+                Duration.ofMillis(budgetLimits.windowMs()),
+                System::nanoTime);
+    TargetBreaker breaker =
+        old != null && old.policy().breaker().equals(policy.breaker())
+            ? old.breaker()
+            : new TargetBreaker(vertx, name, policy.breakerPolicy(), System::nanoTime);
+    Bulkhead bulkhead =
+        old != null && old.policy().bulkhead().equals(policy.bulkhead())
+            ? old.bulkhead()
+            : new Bulkhead(
+                name,
+                policy.bulkhead().concurrencyLimit(),
+                policy.bulkhead().maxQueued(),
+                bulkheadClock);
+    ResilientCall retries =
+        new ResilientCall(vertx, policy.retryPolicy(), budget, System::nanoTime, new Random());
+    return new Parts(target, policy, budget, retries, breaker, bulkhead);
+  }
+
   int running() {
-    return bulkhead.running();
+    return parts.bulkhead().running();
   }
 
   int queued() {
-    return bulkhead.queued();
+    return parts.bulkhead().queued();
   }
 
   /** Calls the bulkhead lets run at once now: {@code maxConcurrent}, or the adaptive limit. */
   public int concurrencyLimit() {
-    return bulkhead.limit();
+    return parts.bulkhead().limit();
   }
 
   public String name() {
     return name;
   }
 
+  /** The target as last loaded. */
   public ResiliencePolicies.Target target() {
-    return target;
+    return parts.target();
   }
 
+  /** The breaker new calls go through. */
   public TargetBreaker breaker() {
-    return breaker;
+    return parts.breaker();
   }
 
+  /** The policy as last loaded. */
   public ResiliencePolicies.Policy policy() {
-    return policy;
+    return parts.policy();
   }
 
   /** Second attempts started by hedging. */
@@ -107,6 +140,11 @@ public final class TargetPolicy {
   /** Calls the target within the caller's deadline (or only the target's own). */
   public <T> Future<T> call(
       Deadline callerDeadline, Function<ResilientCall.Attempt, Future<T>> attempt) {
+    Parts parts = this.parts;
+    ResiliencePolicies.Target target = parts.target();
+    ResiliencePolicies.Policy policy = parts.policy();
+    TargetBreaker breaker = parts.breaker();
+    Bulkhead bulkhead = parts.bulkhead();
     Deadline deadline =
         Deadline.after(Duration.ofMillis(target.deadlineMs())).earliest(callerDeadline);
     Function<ResilientCall.Attempt, Future<T>> guarded =
@@ -125,8 +163,13 @@ public final class TargetPolicy {
         };
     boolean hedge = policy.hedge() != null && target.idempotent();
     long start = System.nanoTime();
-    return retries
-        .call(deadline, target.idempotent(), hedge ? each -> hedged(each, guarded) : guarded)
+    long hedgeAfterMs = hedge ? policy.hedge().afterMs() : 0;
+    return parts
+        .retries()
+        .call(
+            deadline,
+            target.idempotent(),
+            hedge ? each -> hedged(each, hedgeAfterMs, guarded) : guarded)
         .andThen(ar -> meters.finished(start, ar.failed() ? ar.cause() : null));
   }
 
@@ -136,7 +179,9 @@ public final class TargetPolicy {
    * not cancelled (an event-bus request cannot be); its answer is ignored.
    */
   private <T> Future<T> hedged(
-      ResilientCall.Attempt attempt, Function<ResilientCall.Attempt, Future<T>> call) {
+      ResilientCall.Attempt attempt,
+      long afterMs,
+      Function<ResilientCall.Attempt, Future<T>> call) {
     Promise<T> result = Promise.promise();
     java.util.concurrent.atomic.AtomicInteger running =
         new java.util.concurrent.atomic.AtomicInteger(1);
@@ -150,7 +195,7 @@ public final class TargetPolicy {
         };
     long timer =
         vertx.setTimer(
-            policy.hedge().afterMs(),
+            afterMs,
             id -> {
               if (!result.future().isComplete()) {
                 running.incrementAndGet();
