@@ -43,8 +43,11 @@ import java.util.Map;
  *
  * @param policies policies by name
  * @param targets targets by name
+ * @param inbound limits on the calls a service serves, by service name ({@link Inbound}); empty
+ *     when the file has no {@code inbound} section
  */
-public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Target> targets) {
+public record ResiliencePolicies(
+    Map<String, Policy> policies, Map<String, Target> targets, Map<String, Inbound> inbound) {
 
   private static final ObjectMapper MAPPER =
       JsonMapper.builder()
@@ -56,6 +59,12 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
   public ResiliencePolicies {
     policies = policies == null ? null : Map.copyOf(policies);
     targets = targets == null ? null : Map.copyOf(targets);
+    inbound = inbound == null ? Map.of() : Map.copyOf(inbound);
+  }
+
+  /** Outbound policies only. */
+  public ResiliencePolicies(Map<String, Policy> policies, Map<String, Target> targets) {
+    this(policies, targets, null);
   }
 
   /** One policy. */
@@ -237,6 +246,23 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
       @JsonProperty(required = true) boolean idempotent,
       @JsonProperty(required = true) long deadlineMs) {}
 
+  /**
+   * The limits on the calls one service serves (the top-level {@code inbound} section, keyed by
+   * service name, like Dapr's inbound policies): {@code timeoutMs} is the longest a call may spend
+   * in the service, waiting for the bulkhead included (it caps the caller's {@code grpc-timeout},
+   * or sets one when the caller sent none, and the shorter deadline is what the handler passes on);
+   * {@code bulkhead} bounds the calls handled at once and waiting, as for a target, with an
+   * optional adaptive limit. Either may be left out, not both:
+   *
+   * <pre>{@code
+   * "inbound": {
+   *   "inventory-service": {"timeoutMs": 5000,
+   *                         "bulkhead": {"maxConcurrent": 512, "maxQueued": 1024}}
+   * }
+   * }</pre>
+   */
+  public record Inbound(Long timeoutMs, BulkheadLimits bulkhead) {}
+
   /** Parses and validates; {@code source} names the file in errors. */
   public static ResiliencePolicies parse(String json, String source) {
     ResiliencePolicies parsed;
@@ -274,6 +300,9 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
                     "key '" + key + ".deadlineMs' must be positive, was " + target.deadlineMs());
               }
             });
+    parsed
+        .inbound()
+        .forEach((service, inbound) -> validateInbound("inbound." + service, inbound, problems));
     if (!problems.isEmpty()) {
       throw new InvalidPolicyException(source + ": " + String.join("; ", problems));
     }
@@ -503,6 +532,39 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
       List<String> problems, String key, boolean ok, Object value, String rule) {
     if (!ok) {
       problems.add("key '" + key + "' " + rule + ", was " + value);
+    }
+  }
+
+  private static void validateInbound(String key, Inbound inbound, List<String> problems) {
+    if (inbound == null || (inbound.timeoutMs() == null && inbound.bulkhead() == null)) {
+      problems.add("key '" + key + "' must declare timeoutMs or bulkhead");
+      return;
+    }
+    if (inbound.timeoutMs() != null) {
+      check(
+          problems,
+          key + ".timeoutMs",
+          inbound.timeoutMs() > 0,
+          inbound.timeoutMs(),
+          "must be positive");
+    }
+    if (inbound.bulkhead() != null) {
+      validateBulkhead(key + ".bulkhead", inbound.bulkhead(), problems);
+    }
+  }
+
+  /** The rules of a bulkhead section under {@code key}. */
+  private static void validateBulkhead(String key, BulkheadLimits limits, List<String> problems) {
+    check(
+        problems,
+        key + ".maxConcurrent",
+        limits.maxConcurrent() >= 1,
+        limits.maxConcurrent(),
+        "must be >= 1");
+    check(
+        problems, key + ".maxQueued", limits.maxQueued() >= 0, limits.maxQueued(), "must be >= 0");
+    if (limits.adaptive() != null) {
+      validateAdaptive(key + ".adaptive", limits.adaptive(), limits.maxConcurrent(), problems);
     }
   }
 }
