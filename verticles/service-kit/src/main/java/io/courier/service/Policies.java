@@ -1,32 +1,76 @@
 package io.courier.service;
 
+import io.courier.resilience.InboundPolicy;
+import io.courier.resilience.PolicyFileWatcher;
 import io.courier.resilience.ResiliencePolicies;
 import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.config.CourierConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The resilience policies of the calls a service makes, read from the policy file the configuration
- * names ({@code resilience.policyFile}), the same file the resilience role serves.
+ * The resilience policies of the calls a service makes and of the calls it serves, read from the
+ * policy file the configuration names ({@code resilience.policyFile}), the same file the resilience
+ * role serves, and kept applied: the file is checked every {@code resilience.reloadPeriodMs}
+ * ({@link PolicyFileWatcher}), and a valid change updates in place every {@link TargetPolicy} and
+ * {@link InboundPolicy} handed out, so their holders see the new limits without a restart. An
+ * invalid change is refused with the key named, and the old policies keep working.
  */
 public final class Policies {
 
-  private final Vertx vertx;
-  private final ResiliencePolicies policies;
+  private static final Logger LOG = LoggerFactory.getLogger(Policies.class);
 
-  private Policies(Vertx vertx, ResiliencePolicies policies) {
+  private final Vertx vertx;
+  private final PolicyFileWatcher watcher;
+  private final List<TargetPolicy> targets = new CopyOnWriteArrayList<>();
+  private final List<InboundPolicy> inbound = new CopyOnWriteArrayList<>();
+
+  /** The file as applied last; read and replaced under this object's lock. */
+  private ResiliencePolicies current;
+
+  private Policies(Vertx vertx, CourierConfig.ResilienceConfig config) {
     this.vertx = vertx;
-    this.policies = policies;
+    this.watcher =
+        new PolicyFileWatcher(
+            vertx, config.policyFile(), config.reloadPeriodMs(), "service policies", this::reload);
   }
 
-  /** Reads and validates the file without blocking. */
+  /**
+   * Reads and validates the file without blocking, then watches it on timers of the calling context
+   * (cancelled when the verticle that called this is undeployed, or by {@link #close()}).
+   */
   public static Future<Policies> load(Vertx vertx, CourierConfig config) {
-    String file = config.resilience().policyFile();
-    return vertx
-        .fileSystem()
-        .readFile(file)
-        .map(content -> new Policies(vertx, ResiliencePolicies.parse(content.toString(), file)));
+    Policies policies = new Policies(vertx, config.resilience());
+    return policies.watcher.start().map(parsed -> policies);
+  }
+
+  /** Stops watching the file; the policies handed out keep the limits applied last. */
+  public void close() {
+    watcher.stop();
+  }
+
+  /** Applies a valid file to every policy handed out. */
+  private synchronized void reload(ResiliencePolicies parsed) {
+    current = parsed;
+    for (TargetPolicy policy : targets) {
+      ResiliencePolicies.Target target = parsed.targets().get(policy.name());
+      if (target == null) {
+        LOG.warn(
+            "{}: target '{}' is in use and was removed from the file; its calls keep the policy"
+                + " loaded before",
+            watcher.file(),
+            policy.name());
+        continue;
+      }
+      policy.update(target, parsed.policies().get(target.policy()));
+    }
+    for (InboundPolicy policy : inbound) {
+      policy.update(parsed.inbound().get(policy.service()));
+    }
   }
 
   /**
@@ -59,7 +103,8 @@ public final class Policies {
   }
 
   /** A fresh policy (its own breaker, budget and bulkhead) for the named target. */
-  public TargetPolicy target(String name) {
+  public synchronized TargetPolicy target(String name) {
+    ResiliencePolicies policies = current;
     ResiliencePolicies.Target target = policies.targets().get(name);
     if (target == null) {
       throw new IllegalStateException(
@@ -69,6 +114,19 @@ public final class Policies {
               + name
               + " to it");
     }
-    return new TargetPolicy(vertx, name, target, policies.policies().get(target.policy()));
+    TargetPolicy policy =
+        new TargetPolicy(vertx, name, target, policies.policies().get(target.policy()));
+    targets.add(policy);
+    return policy;
+  }
+
+  /**
+   * The limits on the calls {@code service} serves (its {@code inbound} section; none when the file
+   * has none, until a reload brings one), updated in place on reload.
+   */
+  public synchronized InboundPolicy inbound(String service) {
+    InboundPolicy policy = new InboundPolicy(vertx, service, current.inbound().get(service));
+    inbound.add(policy);
+    return policy;
   }
 }
