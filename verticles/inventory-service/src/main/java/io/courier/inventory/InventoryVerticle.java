@@ -16,6 +16,7 @@ import io.courier.runtime.kafka.impl.KafkaEventConsumer;
 import io.courier.runtime.security.MutualTls;
 import io.courier.service.Discoveries;
 import io.courier.service.Endpoints;
+import io.courier.service.Policies;
 import io.courier.service.StateTopics;
 import io.courier.service.Topology;
 import io.vertx.core.Future;
@@ -28,8 +29,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts the inventory: stock from the seed file, reservations replayed from their topic, the gRPC
- * server, the consumer of order outcomes (confirmed orders commit their reservation, cancelled ones
- * release it), then the discovery registration. Stops in reverse.
+ * server (under the {@code inbound."inventory-service"} policy, reloaded with the policy file), the
+ * consumer of order outcomes (confirmed orders commit their reservation, cancelled ones release
+ * it), then the discovery registration. Stops in reverse.
  */
 public final class InventoryVerticle extends VerticleBase {
 
@@ -37,6 +39,7 @@ public final class InventoryVerticle extends VerticleBase {
 
   private final RoleContext context;
   private Discovery discovery;
+  private Policies policies;
   private DefaultInventoryService service;
   private HttpServer server;
   private EventConsumer outcomes;
@@ -68,6 +71,9 @@ public final class InventoryVerticle extends VerticleBase {
         .compose(v -> server == null ? Future.succeededFuture() : server.shutdown())
         .eventually(
             () -> {
+              if (policies != null) {
+                policies.close();
+              }
               discovery.close();
               return Future.succeededFuture();
             });
@@ -127,7 +133,12 @@ public final class InventoryVerticle extends VerticleBase {
   private Future<Void> startServer(Inventory inventory) {
     ServicesConfig config = context.config().services();
     service = new DefaultInventoryService(inventory, context.publisher());
-    return MutualTls.load(vertx, context.config().security().mtls())
+    return Policies.load(vertx, context.config())
+        .compose(
+            loaded -> {
+              policies = loaded;
+              return MutualTls.load(vertx, context.config().security().mtls());
+            })
         .compose(
             tls ->
                 Endpoints.grpcServer(
@@ -136,7 +147,8 @@ public final class InventoryVerticle extends VerticleBase {
                     InventoryServiceRole.NAME,
                     config.host(),
                     config.inventory().grpcPort(),
-                    List.of(InventoryServiceGrpcService.of(service))))
+                    List.of(InventoryServiceGrpcService.of(service)),
+                    policies.inbound(Topology.INVENTORY_SERVICE)))
         .onSuccess(listening -> server = listening)
         .mapEmpty();
   }

@@ -2,6 +2,8 @@ package io.courier.service;
 
 import io.courier.discovery.Discovery;
 import io.courier.discovery.ServiceInstance;
+import io.courier.resilience.CallRejectedException;
+import io.courier.resilience.InboundPolicy;
 import io.courier.runtime.metrics.CourierMetrics;
 import io.courier.runtime.security.MutualTls;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +43,7 @@ public final class Endpoints {
    */
   public static Future<HttpServer> grpcServer(
       Vertx vertx, String host, int port, List<Service> services) {
-    return grpcServer(vertx, MutualTls.disabled(), "", host, port, services, null);
+    return grpcServer(vertx, MutualTls.disabled(), "", host, port, services, null, null);
   }
 
   /**
@@ -62,7 +65,7 @@ public final class Endpoints {
    */
   public static Future<HttpServer> grpcServer(
       Vertx vertx, String host, int port, List<Service> services, EntryGuard guard) {
-    return grpcServer(vertx, MutualTls.disabled(), "", host, port, services, guard);
+    return grpcServer(vertx, MutualTls.disabled(), "", host, port, services, guard, null);
   }
 
   /**
@@ -73,7 +76,25 @@ public final class Endpoints {
    */
   public static Future<HttpServer> grpcServer(
       Vertx vertx, MutualTls tls, String role, String host, int port, List<Service> services) {
-    return grpcServer(vertx, tls, role, host, port, services, null);
+    return grpcServer(vertx, tls, role, host, port, services, null, null);
+  }
+
+  /**
+   * A gRPC server of {@code role} as above, whose calls are held to {@code inbound}: a call past
+   * its bulkhead and queue is answered {@code RESOURCE_EXHAUSTED} at once (trailers only), and its
+   * {@code timeoutMs} caps the caller's {@code grpc-timeout} (or sets one when the caller sent
+   * none), time spent waiting for the bulkhead included; the server answers {@code
+   * DEADLINE_EXCEEDED} when it passes and the handler's own calls get only what remains.
+   */
+  public static Future<HttpServer> grpcServer(
+      Vertx vertx,
+      MutualTls tls,
+      String role,
+      String host,
+      int port,
+      List<Service> services,
+      InboundPolicy inbound) {
+    return grpcServer(vertx, tls, role, host, port, services, null, inbound);
   }
 
   private static Future<HttpServer> grpcServer(
@@ -83,7 +104,8 @@ public final class Endpoints {
       String host,
       int port,
       List<Service> services,
-      EntryGuard guard) {
+      EntryGuard guard,
+      InboundPolicy inbound) {
     GrpcServer grpc =
         GrpcServer.server(
             vertx,
@@ -103,7 +125,14 @@ public final class Endpoints {
         .requestHandler(
             request -> {
               Optional<String> refusal = tls.refusal(role, request.connection());
-              measured(registry, timers, methods, request, refusal.isEmpty() ? grpc : null, guard);
+              measured(
+                  registry,
+                  timers,
+                  methods,
+                  request,
+                  refusal.isEmpty() ? grpc : null,
+                  guard,
+                  inbound);
               refusal.ifPresent(reason -> deny(request, reason));
             })
         .listen();
@@ -125,12 +154,7 @@ public final class Endpoints {
   /** Answers a call with PERMISSION_DENIED before any service sees it (a trailers-only reply). */
   private static void deny(HttpServerRequest request, String reason) {
     LOG.debug("gRPC call {} refused: {}", request.path(), reason);
-    request
-        .response()
-        .putHeader("content-type", answerContentType(request))
-        .putHeader("grpc-status", Integer.toString(GrpcStatus.PERMISSION_DENIED.code))
-        .putHeader("grpc-message", "caller not allowed")
-        .end();
+    answer(request, GrpcStatus.PERMISSION_DENIED, "caller not allowed");
   }
 
   /**
@@ -148,7 +172,8 @@ public final class Endpoints {
   /**
    * {@code courier_grpc_server_seconds{method, status}}: latency and gRPC status per method. Paths
    * that are no method of these services count as {@code method="unknown"}, so a client cannot grow
-   * the label set. A refused call ({@code grpc} null) is only measured.
+   * the label set. A refused call ({@code grpc} null) is only measured; with {@code inbound}, a
+   * call is served once its bulkhead admits it.
    */
   private static void measured(
       MeterRegistry registry,
@@ -156,12 +181,15 @@ public final class Endpoints {
       java.util.Set<String> methods,
       HttpServerRequest request,
       GrpcServer grpc,
-      EntryGuard guard) {
+      EntryGuard guard,
+      InboundPolicy inbound) {
     long start = System.nanoTime();
     String method = methods.contains(request.path()) ? request.path().substring(1) : "unknown";
     String contentType = request.getHeader("content-type");
     boolean grpcWeb = contentType != null && contentType.startsWith("application/grpc-web");
     io.vertx.core.http.HttpServerResponse response = request.response();
+    // Completes once the call has ended: answered, reset, or its connection closed.
+    io.vertx.core.Promise<Void> ended = io.vertx.core.Promise.promise();
     response.endHandler(
         v -> {
           String status = response.trailers().get("grpc-status");
@@ -184,12 +212,113 @@ public final class Endpoints {
                           .tags("method", method, "status", name)
                           .register(registry))
               .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+          if (GrpcStatus.DEADLINE_EXCEEDED.name().equals(name)) {
+            // a dropped call, for an adaptive inbound limit
+            ended.tryFail(new java.util.concurrent.TimeoutException("deadline exceeded"));
+          } else {
+            ended.tryComplete();
+          }
         });
     if (grpc == null) {
       return;
     }
     // The call's own (duplicated) context carries the caller's identity to the service method.
     io.vertx.core.Context call = Vertx.currentContext();
+    if (inbound == null) {
+      serve(request, grpc, guard, call);
+      return;
+    }
+    response.closeHandler(v -> ended.tryComplete());
+    long deadline = deadlineNanos(request, inbound.timeout(), start);
+    // Touched on the call's context only: whether the call was handed to the service.
+    boolean[] served = new boolean[1];
+    request.pause();
+    Future<Void> admitted =
+        inbound.admit(
+            () -> {
+              if (ended.future().isComplete()) {
+                // gone while it waited (reset, closed, or answered DEADLINE_EXCEEDED): its place
+                // is freed at once, and a call that never ran is no latency sample
+                return Future.failedFuture(
+                    new CallRejectedException("call ended before it was served"));
+              }
+              if (Vertx.currentContext() == call) {
+                served[0] = true;
+                admitted(request, grpc, guard, call, ended.future(), deadline);
+              } else {
+                // a place freed by a call on another context: serve on this call's own
+                call.runOnContext(
+                    v -> {
+                      served[0] = true;
+                      admitted(request, grpc, guard, call, ended.future(), deadline);
+                    });
+              }
+              return ended.future();
+            });
+    if (admitted.failed() && admitted.cause() instanceof CallRejectedException) {
+      LOG.debug("gRPC call {} refused: {}", request.path(), admitted.cause().getMessage());
+      answer(request, GrpcStatus.RESOURCE_EXHAUSTED, "server overloaded, retry later");
+      request.resume();
+    } else if (!served[0] && deadline != Long.MAX_VALUE) {
+      // queued: answer when its time runs out before a place frees
+      long timer =
+          call.owner()
+              .setTimer(
+                  Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
+                  id -> {
+                    if (!served[0] && !ended.future().isComplete()) {
+                      answer(request, GrpcStatus.DEADLINE_EXCEEDED, "deadline exceeded in queue");
+                      request.resume();
+                    }
+                  });
+      ended.future().onComplete(done -> call.owner().cancelTimer(timer));
+    }
+  }
+
+  /**
+   * When a call must be answered, in {@link System#nanoTime()}: the earlier of the caller's {@code
+   * grpc-timeout} and the inbound {@code timeout} from {@code arrived}; {@link Long#MAX_VALUE} when
+   * neither is set.
+   */
+  private static long deadlineNanos(
+      HttpServerRequest request, java.time.Duration timeout, long arrived) {
+    long callers = grpcTimeoutNanos(request.getHeader("grpc-timeout"));
+    long allowed = timeout == null ? Long.MAX_VALUE : timeout.toNanos();
+    long budget = Math.min(callers, allowed);
+    return budget == Long.MAX_VALUE ? Long.MAX_VALUE : arrived + budget;
+  }
+
+  /**
+   * Serves an admitted call with what remains of its deadline as its {@code grpc-timeout}, which
+   * the gRPC server enforces and propagates; a call whose caller went away while it waited, or
+   * whose time ran out, is not handed to the service.
+   */
+  private static void admitted(
+      HttpServerRequest request,
+      GrpcServer grpc,
+      EntryGuard guard,
+      io.vertx.core.Context call,
+      Future<Void> ended,
+      long deadline) {
+    if (ended.isComplete() || request.response().closed()) {
+      return;
+    }
+    if (deadline != Long.MAX_VALUE) {
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
+        answer(request, GrpcStatus.DEADLINE_EXCEEDED, "deadline exceeded in queue");
+        request.resume();
+        return;
+      }
+      request.headers().set("grpc-timeout", grpcTimeout(remaining));
+    }
+    serve(request, grpc, guard, call);
+    request.resume();
+  }
+
+  /** Hands the call to the gRPC server, after the guard admits it when there is one. */
+  private static void serve(
+      HttpServerRequest request, GrpcServer grpc, EntryGuard guard, io.vertx.core.Context call) {
     if (guard == null) {
       CallerIdentity.from(request.headers())
           .ifPresent(identity -> CallerIdentity.attach(call, identity));
@@ -202,19 +331,10 @@ public final class Endpoints {
         .onComplete(
             admitted -> {
               if (admitted.failed()) {
-                // A trailers-only answer: HTTP 200 with grpc-status in the headers.
-                response
-                    .putHeader("content-type", answerContentType(request))
-                    .putHeader(
-                        "grpc-status",
-                        Integer.toString(io.vertx.grpc.common.GrpcStatus.UNAUTHENTICATED.code))
-                    .putHeader(
-                        "grpc-message",
-                        java.net.URLEncoder.encode(
-                                String.valueOf(admitted.cause().getMessage()),
-                                java.nio.charset.StandardCharsets.UTF_8)
-                            .replace("+", "%20"))
-                    .end();
+                answer(
+                    request,
+                    GrpcStatus.UNAUTHENTICATED,
+                    String.valueOf(admitted.cause().getMessage()));
                 request.resume();
                 return;
               }
@@ -224,6 +344,71 @@ public final class Endpoints {
               grpc.handle(request);
               request.resume();
             });
+  }
+
+  /** A trailers-only answer: HTTP 200 with grpc-status in the headers. */
+  private static void answer(HttpServerRequest request, GrpcStatus status, String message) {
+    request
+        .response()
+        .putHeader("content-type", answerContentType(request))
+        .putHeader("grpc-status", Integer.toString(status.code))
+        .putHeader("grpc-message", percentEncoded(message))
+        .end();
+  }
+
+  /**
+   * A {@code grpc-message} value as the gRPC protocol encodes it: printable ASCII but {@code %} as
+   * is, every other UTF-8 byte as {@code %XX}.
+   */
+  static String percentEncoded(String message) {
+    StringBuilder encoded = new StringBuilder(message.length());
+    for (byte b : message.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      if (b >= 0x20 && b <= 0x7e && b != '%') {
+        encoded.append((char) b);
+      } else {
+        encoded.append('%').append(String.format("%02X", b & 0xff));
+      }
+    }
+    return encoded.toString();
+  }
+
+  /** A {@code grpc-timeout} value in nanoseconds; {@link Long#MAX_VALUE} when absent or invalid. */
+  static long grpcTimeoutNanos(String header) {
+    if (header == null || header.length() < 2 || header.length() > 9) {
+      return Long.MAX_VALUE;
+    }
+    long amount;
+    try {
+      amount = Long.parseLong(header.substring(0, header.length() - 1));
+    } catch (NumberFormatException e) {
+      return Long.MAX_VALUE;
+    }
+    if (amount < 0) {
+      return Long.MAX_VALUE;
+    }
+    java.util.concurrent.TimeUnit unit =
+        switch (header.charAt(header.length() - 1)) {
+          case 'H' -> java.util.concurrent.TimeUnit.HOURS;
+          case 'M' -> java.util.concurrent.TimeUnit.MINUTES;
+          case 'S' -> java.util.concurrent.TimeUnit.SECONDS;
+          case 'm' -> java.util.concurrent.TimeUnit.MILLISECONDS;
+          case 'u' -> java.util.concurrent.TimeUnit.MICROSECONDS;
+          case 'n' -> java.util.concurrent.TimeUnit.NANOSECONDS;
+          default -> null;
+        };
+    return unit == null ? Long.MAX_VALUE : unit.toNanos(amount);
+  }
+
+  /**
+   * A {@code grpc-timeout} value (at most eight digits) for {@code nanos}, rounded up to the
+   * millisecond, which is what the server's deadline timer counts in.
+   */
+  static String grpcTimeout(long nanos) {
+    long millis = Math.max(1, (nanos + 999_999) / 1_000_000);
+    if (millis < 100_000_000L) {
+      return millis + "m";
+    }
+    return Math.min(99_999_999L, (millis + 999) / 1000) + "S";
   }
 
   private static String grpcStatusName(String code) {

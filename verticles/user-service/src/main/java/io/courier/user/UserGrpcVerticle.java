@@ -7,6 +7,7 @@ import io.courier.runtime.config.CourierConfig.ServicesConfig;
 import io.courier.runtime.security.MutualTls;
 import io.courier.service.Discoveries;
 import io.courier.service.Endpoints;
+import io.courier.service.Policies;
 import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -15,13 +16,18 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Loads the users, serves them over gRPC, and registers the endpoint in discovery. */
+/**
+ * Loads the users, serves them over gRPC under the service's inbound policy (the {@code
+ * inbound."user-service"} section of the policy file, reloaded with it), and registers the endpoint
+ * in discovery.
+ */
 public final class UserGrpcVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(UserGrpcVerticle.class);
 
   private final RoleContext context;
   private Discovery discovery;
+  private Policies policies;
   private HttpServer server;
   private String registration;
 
@@ -44,7 +50,12 @@ public final class UserGrpcVerticle extends VerticleBase {
         .compose(
             users -> {
               LOG.info("user service holds {} users", users.size());
-              return MutualTls.load(vertx, context.config().security().mtls())
+              return Policies.load(vertx, context.config())
+                  .compose(
+                      loaded -> {
+                        policies = loaded;
+                        return MutualTls.load(vertx, context.config().security().mtls());
+                      })
                   .compose(
                       tls ->
                           Endpoints.grpcServer(
@@ -53,7 +64,8 @@ public final class UserGrpcVerticle extends VerticleBase {
                               UserServiceRole.NAME,
                               config.host(),
                               config.user().grpcPort(),
-                              List.of(UserServiceGrpcService.of(users))));
+                              List.of(UserServiceGrpcService.of(users)),
+                              policies.inbound(Topology.USER_SERVICE)));
             })
         .compose(
             listening -> {
@@ -82,6 +94,9 @@ public final class UserGrpcVerticle extends VerticleBase {
         .compose(v -> server == null ? Future.succeededFuture() : server.shutdown())
         .eventually(
             () -> {
+              if (policies != null) {
+                policies.close();
+              }
               discovery.close();
               return Future.succeededFuture();
             });
