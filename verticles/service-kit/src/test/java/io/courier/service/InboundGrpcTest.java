@@ -255,4 +255,23 @@ class InboundGrpcTest {
     assertThat(inbound.rejected()).isZero();
     eventually(() -> inbound.running() == 0 && inbound.queued() == 0);
   }
+
+  @Test
+  @Timeout(30)
+  @DisplayName("frees the places of its calls when the caller's connection closes")
+  void shouldFreeThePlacesOfAClosedConnection() throws Exception {
+    start("{\"bulkhead\": {\"maxConcurrent\": 1, \"maxQueued\": 1}}");
+    GrpcClient leaving = GrpcClient.client(vertx);
+    for (int i = 0; i < 2; i++) {
+      UserServiceGrpcClient.create(leaving, address())
+          .getUser(GetUserRequest.newBuilder().setUserId("hold").build());
+    }
+    eventually(() -> held.size() == 1 && inbound.queued() == 1);
+
+    leaving.close().await(10, TimeUnit.SECONDS);
+
+    eventually(() -> inbound.running() == 0 && inbound.queued() == 0);
+    assertThat(held).as("the queued call was never served").hasSize(1);
+    assertThat(call("fast").await(10, TimeUnit.SECONDS).getUser().getId()).isEqualTo("fast");
+  }
 }
