@@ -18,6 +18,7 @@ public final class TargetPolicy {
   private final String name;
   private final ResiliencePolicies.Target target;
   private final ResilientCall retries;
+  private final RetryBudget budget;
   private final TargetBreaker breaker;
   private final Bulkhead bulkhead;
   private final Vertx vertx;
@@ -48,18 +49,16 @@ public final class TargetPolicy {
     this.target = target;
     this.vertx = vertx;
     this.policy = policy;
-    ResiliencePolicies.Budget budget = policy.budget();
-    this.retries =
-        new ResilientCall(
-            vertx,
-            policy.retryPolicy(),
-            new RetryBudget(
-                budget.ratio(),
-                budget.minRetries(),
-                Duration.ofMillis(budget.windowMs()),
-                System::nanoTime),
+    ResiliencePolicies.Budget limits = policy.budget();
+    this.budget =
+        new RetryBudget(
+            limits.ratio(),
+            limits.minRetries(),
+            Duration.ofMillis(limits.windowMs()),
             System::nanoTime,
-            new Random());
+            this::budgetDecided);
+    this.retries =
+        new ResilientCall(vertx, policy.retryPolicy(), budget, System::nanoTime, new Random());
     this.breaker = new TargetBreaker(vertx, name, policy.breakerPolicy(), System::nanoTime);
     this.bulkhead =
         new Bulkhead(
@@ -76,6 +75,16 @@ public final class TargetPolicy {
 
   int queued() {
     return bulkhead.queued();
+  }
+
+  /** Counts a retry budget decision (only ever called once construction is over). */
+  private void budgetDecided(boolean granted) {
+    meters.budget(granted);
+  }
+
+  /** The share of the retry budget's current window already spent, 0..1. */
+  double retryBudgetUsed() {
+    return budget.used();
   }
 
   /** Calls the bulkhead lets run at once now: {@code maxConcurrent}, or the adaptive limit. */
