@@ -70,6 +70,13 @@ public final class KafkaEventConsumer implements EventConsumer {
   private final EventHandler handler;
   private final EventDeserializer decoder = new EventDeserializer();
   private final Map<TopicPartition, PartitionOffsets> offsets = new ConcurrentHashMap<>();
+
+  /**
+   * The last offset this consumer committed per partition it still owns (or owned when it stopped:
+   * a close's revocation keeps them), logged when it leaves the group.
+   */
+  private final Map<TopicPartition, Long> lastCommitted = new ConcurrentHashMap<>();
+
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Counters counters = new Counters();
   private final Map<String, Long> lag = new ConcurrentHashMap<>();
@@ -227,13 +234,15 @@ public final class KafkaEventConsumer implements EventConsumer {
       consumer.subscribe(subscription, new Rebalance(owned));
       context.runOnContext(v -> started.tryComplete());
       pollLoop(consumer);
-      Map<String, Long> committed = null;
       if (!crashed) {
-        committed = drain(consumer);
+        drain(consumer);
       }
+      // Closing waits for commits still in flight and commits on revocation before leaving.
       boolean left = closeQuietly(consumer);
       consumer = null;
-      if (committed != null && left) {
+      if (!crashed && left) {
+        Map<String, Long> committed = new java.util.TreeMap<>();
+        lastCommitted.forEach((partition, offset) -> committed.put(partition.toString(), offset));
         LOG.info("consumer group {} left; committed offsets {}", config.groupId(), committed);
       }
     } catch (RuntimeException e) {
@@ -302,13 +311,8 @@ public final class KafkaEventConsumer implements EventConsumer {
     }
   }
 
-  /**
-   * Stops fetching, waits for in-flight records up to the deadline, commits what completed.
-   *
-   * @return the committed offset of every partition this consumer has committed for, by {@code
-   *     topic-partition}
-   */
-  private Map<String, Long> drain(KafkaConsumer<String, byte[]> consumer) {
+  /** Stops fetching, waits for in-flight records up to the deadline, commits what completed. */
+  private void drain(KafkaConsumer<String, byte[]> consumer) {
     consumer.pause(consumer.assignment());
     while (inFlight.get() > 0 && System.nanoTime() < drainDeadlineNanos) {
       consumer.poll(Duration.ofMillis(50));
@@ -319,14 +323,6 @@ public final class KafkaEventConsumer implements EventConsumer {
     }
     processed.flush(sender);
     commit(consumer, true);
-    Map<String, Long> committed = new java.util.TreeMap<>();
-    offsets.forEach(
-        (partition, tracker) -> {
-          if (tracker.committed() >= 0) {
-            committed.put(partition.toString(), tracker.committed());
-          }
-        });
-    return committed;
   }
 
   private void accept(ConsumerRecord<String, byte[]> record) {
@@ -385,6 +381,9 @@ public final class KafkaEventConsumer implements EventConsumer {
   private void markCommitted(Map<TopicPartition, OffsetAndMetadata> committed) {
     committed.forEach(
         (partition, offset) -> {
+          if (!running || offsets.containsKey(partition)) {
+            lastCommitted.merge(partition, offset.offset(), Math::max);
+          }
           PartitionOffsets tracker = offsets.get(partition);
           if (tracker != null) {
             tracker.markCommitted(offset.offset());
@@ -444,9 +443,15 @@ public final class KafkaEventConsumer implements EventConsumer {
       if (!toCommit.isEmpty()) {
         try {
           consumer.commitSync(toCommit, Duration.ofSeconds(10));
+          toCommit.forEach(
+              (partition, offset) -> lastCommitted.merge(partition, offset.offset(), Math::max));
         } catch (RuntimeException e) {
           LOG.warn("commit on revocation failed: {}", e.toString());
         }
+      }
+      if (running) {
+        // Another member owns them now and commits past these.
+        partitions.forEach(lastCommitted::remove);
       }
     }
 
@@ -454,6 +459,7 @@ public final class KafkaEventConsumer implements EventConsumer {
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       partitions.forEach(
           partition -> {
+            lastCommitted.remove(partition);
             PartitionOffsets tracker = offsets.remove(partition);
             if (tracker != null) {
               tracker.revoke();

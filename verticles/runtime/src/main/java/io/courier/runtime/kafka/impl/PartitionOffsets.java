@@ -38,11 +38,6 @@ final class PartitionOffsets {
     return candidate > committed ? candidate : -1;
   }
 
-  /** The highest offset committed for this partition by this consumer, or -1. */
-  synchronized long committed() {
-    return committed;
-  }
-
   synchronized void markCommitted(long offset) {
     committed = Math.max(committed, offset);
   }
