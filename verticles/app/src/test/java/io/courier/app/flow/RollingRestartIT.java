@@ -202,7 +202,9 @@ class RollingRestartIT {
       assertThat(indexOf(output, "draining: readiness is down"))
           .as("readiness goes down before any role stops")
           .isLessThan(indexOf(output, "stopping role"));
+      long checking = System.nanoTime();
       assertLeftCleanly(name, member, self, groups, members, kafkaAdmin);
+      long checkedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - checking);
       start(name, member);
       long restartedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
       int acceptedAfter = orderIds.size();
@@ -212,8 +214,9 @@ class RollingRestartIT {
           () -> orderIds.size() >= acceptedAfter + 20);
       table.add(
           String.format(
-              "%-7s drained in %5d ms, back in %6d ms; accepted %d -> %d during",
-              name, drainedMs, restartedMs, acceptedBefore, acceptedAfter));
+              "%-7s drained in %5d ms, left cleanly (checked in %4d ms), back in %6d ms; accepted"
+                  + " %d -> %d during",
+              name, drainedMs, checkedMs, restartedMs, acceptedBefore, acceptedAfter));
     }
     loadOn.set(false);
     List<Future<?>> all;
