@@ -470,6 +470,7 @@ public final class KafkaEventConsumer implements EventConsumer {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       partitions.forEach(partition -> offsets.put(partition, new PartitionOffsets()));
+      assignedPartitions = consumer.assignment().size();
       joined = true;
       if (!running) {
         consumer.pause(partitions);
