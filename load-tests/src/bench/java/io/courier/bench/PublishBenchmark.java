@@ -17,7 +17,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -28,11 +30,18 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.tools.ProducerPerformance;
 
 /**
- * Courier's publish path against Kafka's own load tool on one embedded broker, in one run: raw
- * {@code ProducerPerformance} (kafka-clients, byte[] records of the given size) and Courier's
- * {@code KafkaEventPublisher} (protobuf events of about the same payload size, CloudEvents headers,
+ * Courier's publish path against Kafka's own load tool on one broker, in one run: raw {@code
+ * ProducerPerformance} (kafka-clients, byte[] records of the given size) and Courier's {@code
+ * KafkaEventPublisher} (protobuf events of about the same payload size, CloudEvents headers,
  * futures completed on a Vert.x context), both {@code acks=all}, idempotent, linger 5 ms. Rounds
  * alternate raw and Courier to spread the machine's noise over both.
+ *
+ * <p>The broker is an embedded KRaft broker in this JVM, or a deployment's cluster with {@code
+ * -Dkafka.bootstrap=host:port[,host:port]} (a PLAINTEXT listener: Courier's publisher takes no
+ * client security settings). Against a deployment every topic and consumer group of the run carries
+ * the run id ({@code bench-<run>-...}) and is deleted at the end unless {@code
+ * -Dkafka.keepTopics=true}; topics get {@code -Dkafka.partitions} (3) partitions and {@code
+ * -Dkafka.replicationFactor} replicas (the broker's default when not given).
  */
 public final class PublishBenchmark {
 
@@ -40,6 +49,22 @@ public final class PublishBenchmark {
   static final int BATCH = 131_072;
 
   private static final Pattern RATE = Pattern.compile("([0-9.]+) records/sec");
+
+  /** A deployment's bootstrap servers; empty for the embedded broker. */
+  static final String EXTERNAL_BOOTSTRAP = System.getProperty("kafka.bootstrap", "").trim();
+
+  /** Partitions of every topic the benchmark creates. */
+  static final int PARTITIONS = Integer.getInteger("kafka.partitions", 3);
+
+  /** Replicas of every topic the benchmark creates; empty for the broker's default. */
+  static final Optional<Short> REPLICATION =
+      Optional.ofNullable(System.getProperty("kafka.replicationFactor")).map(Short::valueOf);
+
+  /** Keeps the run's topics and consumer groups on a deployment's broker. */
+  static final boolean KEEP_TOPICS = Boolean.getBoolean("kafka.keepTopics");
+
+  /** In every topic and consumer group name of this run, so a shared broker can be cleaned. */
+  static final String RUN = "bench-" + UUID.randomUUID().toString().substring(0, 8);
 
   private PublishBenchmark() {}
 
@@ -50,50 +75,25 @@ public final class PublishBenchmark {
     List<String> lines = new ArrayList<>();
     List<String> consumerLines = new ArrayList<>();
     int courierRecordBytes = recordBytes(payload(recordSize));
-    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().build().start()) {
-      String bootstrap = broker.bootstrapServers();
-      Vertx vertx = Vertx.vertx();
-      try {
-        for (int round = 1; round <= rounds; round++) {
-          double raw = raw(bootstrap, "bench-raw-" + round, records, recordSize, 16_384);
-          double rawBatched = raw(bootstrap, "bench-rawb-" + round, records, recordSize, BATCH);
-          double rawSameBytes =
-              raw(bootstrap, "bench-rawbytes-" + round, records, courierRecordBytes, BATCH);
-          double sameRecords =
-              rawSameRecords(bootstrap, "bench-same-" + round, records, recordSize);
-          double courier = courier(vertx, bootstrap, "bench-courier-" + round, records, recordSize);
-          double consumeDedupe =
-              consume(vertx, bootstrap, "bench-courier-" + round, records, 200_000);
-          double consumePlain = consume(vertx, bootstrap, "bench-courier-" + round, records, 0);
-          consumerLines.add(
-              String.format(
-                  Locale.ROOT,
-                  "round %d: Courier consumer %,.0f rec/s with dedupe (processed-ids topic), %,.0f rec/s without",
-                  round,
-                  consumeDedupe,
-                  consumePlain));
-          lines.add(
-              String.format(
-                  Locale.ROOT,
-                  "| %d | %,.0f | %,.0f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %.0f %% | %.0f %% |",
-                  round,
-                  raw,
-                  rawBatched,
-                  rawSameBytes,
-                  sameRecords,
-                  courier,
-                  100 * courier / raw,
-                  100 * courier / rawBatched,
-                  100 * courier / rawSameBytes,
-                  100 * courier / sameRecords));
-        }
-      } finally {
-        vertx.close().await(30, TimeUnit.SECONDS);
+    String target;
+    if (EXTERNAL_BOOTSTRAP.isEmpty()) {
+      try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().build().start()) {
+        rounds(broker.bootstrapServers(), records, recordSize, rounds, lines, consumerLines);
       }
+      target = "one embedded KRaft broker";
+    } else {
+      try {
+        rounds(EXTERNAL_BOOTSTRAP, records, recordSize, rounds, lines, consumerLines);
+      } finally {
+        if (!KEEP_TOPICS) {
+          deleteRun(EXTERNAL_BOOTSTRAP);
+        }
+      }
+      target = EXTERNAL_BOOTSTRAP + " (run " + RUN + ")";
     }
     System.out.printf(
-        "%nPublish benchmark: %,d records of ~%d bytes, acks=all, on one embedded KRaft broker%n",
-        records, recordSize);
+        "%nPublish benchmark: %,d records of ~%d bytes, acks=all, on %s%n",
+        records, recordSize, target);
     System.out.printf(
         "Courier's record: %d bytes (payload, CloudEvents headers and key)%n", courierRecordBytes);
     System.out.println(
@@ -104,6 +104,78 @@ public final class PublishBenchmark {
     System.out.println("|---|---|---|---|---|---|---|---|---|---|");
     lines.forEach(System.out::println);
     consumerLines.forEach(System.out::println);
+  }
+
+  private static void rounds(
+      String bootstrap,
+      int records,
+      int recordSize,
+      int rounds,
+      List<String> lines,
+      List<String> consumerLines)
+      throws Exception {
+    int courierRecordBytes = recordBytes(payload(recordSize));
+    Vertx vertx = Vertx.vertx();
+    try {
+      for (int round = 1; round <= rounds; round++) {
+        double raw = raw(bootstrap, RUN + "-raw-" + round, records, recordSize, 16_384);
+        double rawBatched = raw(bootstrap, RUN + "-rawb-" + round, records, recordSize, BATCH);
+        double rawSameBytes =
+            raw(bootstrap, RUN + "-rawbytes-" + round, records, courierRecordBytes, BATCH);
+        double sameRecords = rawSameRecords(bootstrap, RUN + "-same-" + round, records, recordSize);
+        double courier = courier(vertx, bootstrap, RUN + "-courier-" + round, records, recordSize);
+        double consumeDedupe =
+            consume(vertx, bootstrap, RUN + "-courier-" + round, records, 200_000);
+        double consumePlain = consume(vertx, bootstrap, RUN + "-courier-" + round, records, 0);
+        consumerLines.add(
+            String.format(
+                Locale.ROOT,
+                "round %d: Courier consumer %,.0f rec/s with dedupe (processed-ids topic), %,.0f rec/s without",
+                round,
+                consumeDedupe,
+                consumePlain));
+        lines.add(
+            String.format(
+                Locale.ROOT,
+                "| %d | %,.0f | %,.0f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %.0f %% | %.0f %% |",
+                round,
+                raw,
+                rawBatched,
+                rawSameBytes,
+                sameRecords,
+                courier,
+                100 * courier / raw,
+                100 * courier / rawBatched,
+                100 * courier / rawSameBytes,
+                100 * courier / sameRecords));
+      }
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Deletes this run's topics (its own, and the processed-ids and retry topics its consumers made)
+   * and consumer groups from a deployment's broker.
+   */
+  private static void deleteRun(String bootstrap) throws Exception {
+    try (Admin admin =
+        Admin.create(java.util.Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      Set<String> topics =
+          admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
+              .filter(name -> name.contains(RUN))
+              .collect(java.util.stream.Collectors.toSet());
+      List<String> groups =
+          admin.listConsumerGroups().all().get(30, TimeUnit.SECONDS).stream()
+              .map(org.apache.kafka.clients.admin.ConsumerGroupListing::groupId)
+              .filter(id -> id.contains(RUN))
+              .toList();
+      admin.deleteConsumerGroups(groups).all().get(30, TimeUnit.SECONDS);
+      admin.deleteTopics(topics).all().get(30, TimeUnit.SECONDS);
+      System.out.printf(
+          "deleted %d topics and %d consumer groups of run %s%n",
+          topics.size(), groups.size(), RUN);
+    }
   }
 
   /** Reads the whole topic with a fresh group through KafkaEventConsumer; trivial handler. */
@@ -118,7 +190,7 @@ public final class PublishBenchmark {
             bootstrap,
             List.of(topic),
             new io.courier.runtime.config.CourierConfig.ConsumerConfig(
-                "bench-" + java.util.UUID.randomUUID(),
+                RUN + "-" + UUID.randomUUID(),
                 5_000,
                 3,
                 100,
@@ -313,14 +385,17 @@ public final class PublishBenchmark {
   private static void createTopic(String bootstrap, String topic) throws Exception {
     try (Admin admin =
         Admin.create(java.util.Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      admin.createTopics(Set.of(new NewTopic(topic, 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
+      admin
+          .createTopics(Set.of(new NewTopic(topic, Optional.of(PARTITIONS), REPLICATION)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
     }
     try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> warmUp =
         new org.apache.kafka.clients.producer.KafkaProducer<>(
             java.util.Map.of("bootstrap.servers", bootstrap, "acks", "all"),
             new org.apache.kafka.common.serialization.ByteArraySerializer(),
             new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-      for (int partition = 0; partition < 3; partition++) {
+      for (int partition = 0; partition < PARTITIONS; partition++) {
         warmUp
             .send(
                 new org.apache.kafka.clients.producer.ProducerRecord<>(

@@ -2,9 +2,7 @@ package io.courier.load;
 
 import static io.gatling.javaapi.core.CoreDsl.ByteArrayBody;
 import static io.gatling.javaapi.core.CoreDsl.bodyBytes;
-import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.global;
-import static io.gatling.javaapi.core.CoreDsl.rampUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.header;
 import static io.gatling.javaapi.http.HttpDsl.http;
@@ -13,7 +11,6 @@ import static io.gatling.javaapi.http.HttpDsl.status;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
 import io.gatling.javaapi.http.HttpProtocolBuilder;
-import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.UUID;
@@ -78,15 +75,9 @@ public class GrpcWebSimulation extends Simulation {
                       bodyBytes().transform(GrpcWeb::gotOrderId).isEL("#{orderId}")));
 
   {
-    setUp(
-            placeAndRead.injectOpen(
-                rampUsersPerSec(1)
-                    .to(LoadSettings.RATE)
-                    .during(Duration.ofSeconds(LoadSettings.RAMP_SECONDS)),
-                constantUsersPerSec(LoadSettings.RATE)
-                    .during(Duration.ofSeconds(LoadSettings.SECONDS))))
+    setUp(LoadSettings.inject(placeAndRead))
         .protocols(protocol)
-        .maxDuration(Duration.ofSeconds(LoadSettings.RAMP_SECONDS + LoadSettings.SECONDS + 40L))
+        .maxDuration(LoadSettings.maxDuration(40))
         .assertions(
             global().failedRequests().percent().lte(LoadSettings.MAX_ERROR_PERCENT),
             global().responseTime().percentile(99.0).lt(P99_MS));

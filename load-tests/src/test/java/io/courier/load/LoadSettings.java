@@ -2,12 +2,15 @@ package io.courier.load;
 
 import static io.gatling.javaapi.http.HttpDsl.http;
 
+import io.gatling.javaapi.core.PopulationBuilder;
+import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.http.HttpProtocolBuilder;
+import java.time.Duration;
 
 /**
  * The system properties every simulation reads, with their defaults: where the platform is, the
- * bearer token, the arrival rate and the durations of the open-model injection, and the SLOs the
- * run is failed on.
+ * bearer token, the arrival rate, the injection profile and its durations, and the SLOs the run is
+ * failed on.
  */
 final class LoadSettings {
 
@@ -33,6 +36,26 @@ final class LoadSettings {
   /** Seconds of the ramp from 1 arrival per second to {@link #RATE}. */
   static final int RAMP_SECONDS = Integer.getInteger("courier.rampSeconds", 5);
 
+  /** Rate multiplier of the {@code spike} profile's burst. */
+  static final double SPIKE_FACTOR =
+      Double.parseDouble(System.getProperty("courier.spikeFactor", "5"));
+
+  /** Seconds of the {@code spike} profile's burst. */
+  static final int SPIKE_SECONDS = Integer.getInteger("courier.spikeSeconds", 10);
+
+  /**
+   * The arrival profile, {@code -Dcourier.injection=ramp|steady|spike} (ramp), built from the rate
+   * and durations above.
+   */
+  static final InjectionProfile INJECTION =
+      InjectionProfile.of(
+          System.getProperty(InjectionProfile.PROPERTY, "ramp"),
+          RATE,
+          SECONDS,
+          RAMP_SECONDS,
+          SPIKE_FACTOR,
+          SPIKE_SECONDS);
+
   /** The run fails when more than this share of requests fail. */
   static final double MAX_ERROR_PERCENT =
       Double.parseDouble(System.getProperty("courier.maxErrorPercent", "1.0"));
@@ -49,6 +72,19 @@ final class LoadSettings {
   /** The run fails when the p99 of all requests reaches this, in ms. */
   static int p99Ms(int defaultMs) {
     return Integer.getInteger("courier.p99Ms", defaultMs);
+  }
+
+  /** {@code scenario} injected with {@link #INJECTION}. */
+  static PopulationBuilder inject(ScenarioBuilder scenario) {
+    return scenario.injectOpen(INJECTION.steps());
+  }
+
+  /**
+   * Where a run stops even if it has not drained: the profile's arrivals plus {@code graceSeconds}
+   * for the last virtual users to finish.
+   */
+  static Duration maxDuration(long graceSeconds) {
+    return Duration.ofSeconds(INJECTION.seconds() + graceSeconds);
   }
 
   /** JSON over HTTP to {@code baseUrl}, with the bearer token when one is given. */

@@ -1,13 +1,10 @@
 package io.courier.load;
 
-import static io.gatling.javaapi.core.CoreDsl.StringBody;
-import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.doIfOrElse;
 import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.jsonPath;
 import static io.gatling.javaapi.core.CoreDsl.percent;
-import static io.gatling.javaapi.core.CoreDsl.rampUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.randomSwitch;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.http;
@@ -16,23 +13,20 @@ import static io.gatling.javaapi.http.HttpDsl.status;
 import io.gatling.javaapi.core.ChainBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
-import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.stream.Stream;
 
 /**
  * A read-heavy mix against a running platform (the dev profile's seed: users u1..u100, SKUs
  * sku-0001..sku-1000): each arrival makes one request, {@code courier.writePercent} (10) of them a
  * POST of an order, the rest split between reading one of the orders placed so far (GET
- * /api/v1/orders/{id}) and a SKU's stock (GET /api/v1/inventory/{sku}). Open model: a ramp of
- * {@code courier.rampSeconds}, then {@code courier.rate} arrivals/s for {@code courier.seconds}.
- * Fails when more than {@code courier.maxErrorPercent} (1) of requests fail or p99 reaches {@code
- * courier.p99Ms} (200). Bounded and self-stopping.
+ * /api/v1/orders/{id}) and a SKU's stock (GET /api/v1/inventory/{sku}). Open model, profile from
+ * {@code courier.injection} (ramp, steady or spike; see {@link LoadSettings}). Fails when more than
+ * {@code courier.maxErrorPercent} (1) of requests fail or p99 reaches {@code courier.p99Ms} (200).
+ * Bounded and self-stopping.
  */
 public class ReadHeavySimulation extends Simulation {
 
@@ -40,28 +34,13 @@ public class ReadHeavySimulation extends Simulation {
       Double.parseDouble(System.getProperty("courier.writePercent", "10"));
   private static final int P99_MS = LoadSettings.p99Ms(200);
 
-  private static final Iterator<Map<String, Object>> FEED =
-      Stream.generate(
-              () -> {
-                ThreadLocalRandom random = ThreadLocalRandom.current();
-                return Map.<String, Object>of(
-                    "key", "read-" + UUID.randomUUID(),
-                    "user", "u" + (1 + random.nextInt(100)),
-                    "sku", String.format("sku-%04d", 1 + random.nextInt(1000)));
-              })
-          .iterator();
+  private static final Iterator<Map<String, Object>> FEED = Orders.feeder("read-");
 
   /** The ids of the last orders this run placed, for the reads. */
   private static final RecentOrders RECENT = new RecentOrders(1024);
 
   private static final ChainBuilder PLACE =
-      exec(http("POST /api/v1/orders")
-              .post("/api/v1/orders")
-              .header("Idempotency-Key", "#{key}")
-              .body(
-                  StringBody(
-                      "{\"userId\":\"#{user}\",\"items\":[{\"sku\":\"#{sku}\",\"quantity\":1}]}"))
-              .check(status().is(202), jsonPath("$.orderId").saveAs("placed")))
+      exec(Orders.place().check(status().is(202), jsonPath("$.orderId").saveAs("placed")))
           .exec(
               session -> {
                 if (session.contains("placed")) {
@@ -102,15 +81,9 @@ public class ReadHeavySimulation extends Simulation {
                       percent((100 - WRITE_PERCENT) / 2).then(READ_STOCK)));
 
   {
-    setUp(
-            mix.injectOpen(
-                rampUsersPerSec(1)
-                    .to(LoadSettings.RATE)
-                    .during(Duration.ofSeconds(LoadSettings.RAMP_SECONDS)),
-                constantUsersPerSec(LoadSettings.RATE)
-                    .during(Duration.ofSeconds(LoadSettings.SECONDS))))
+    setUp(LoadSettings.inject(mix))
         .protocols(LoadSettings.json(LoadSettings.BASE_URL))
-        .maxDuration(Duration.ofSeconds(LoadSettings.RAMP_SECONDS + LoadSettings.SECONDS + 40L))
+        .maxDuration(LoadSettings.maxDuration(40))
         .assertions(
             global().failedRequests().percent().lte(LoadSettings.MAX_ERROR_PERCENT),
             global().responseTime().percentile(99.0).lt(P99_MS));

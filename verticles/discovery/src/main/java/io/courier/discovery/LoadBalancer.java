@@ -13,9 +13,12 @@ import java.util.random.RandomGenerator;
 
 /**
  * Client-side load balancing over resolved instances: round robin, or power of two choices on
- * outstanding calls, skipping instances ejected for repeated failures ({@link OutlierPolicy}).
- * Callers take a {@link Lease} per call and release it with the outcome. Thread-safe; time comes
- * from the injected clock.
+ * outstanding calls (an instance that failed within the last base ejection time losing to one that
+ * did not), skipping instances ejected for repeated failures or a high failure ratio ({@link
+ * OutlierPolicy}) and, when the caller passes one, instances its own gate refuses (the resilience
+ * layer's per-instance breakers). Callers take a {@link Lease} per call and release it with the
+ * outcome. State is kept per instance address; {@link #retain} forgets instances that left.
+ * Thread-safe; time comes from the injected clock.
  */
 public final class LoadBalancer {
 
@@ -67,7 +70,17 @@ public final class LoadBalancer {
 
   /** An instance for the next call, or empty when there is none. */
   public Optional<Lease> pick(List<ServiceInstance> instances) {
+    return pick(instances, instance -> true);
+  }
+
+  /**
+   * An instance for the next call among those not ejected that {@code admits} accepts, or empty
+   * when there is none.
+   */
+  public Optional<Lease> pick(
+      List<ServiceInstance> instances, java.util.function.Predicate<ServiceInstance> admits) {
     List<ServiceInstance> eligible = eligible(instances);
+    eligible.removeIf(admits.negate());
     if (eligible.isEmpty()) {
       return Optional.empty();
     }
@@ -98,6 +111,15 @@ public final class LoadBalancer {
     }
     ServiceInstance a = eligible.get(first);
     ServiceInstance b = eligible.get(second);
+    // An instance that failed within the last base ejection time loses to one that did not: a
+    // refusing instance answers fastest, so on outstanding calls alone it would win every time.
+    long now = clock.getAsLong();
+    long recent = now - outliers.baseEjection().toNanos();
+    boolean aFailed = state(a).lastFailure > recent;
+    boolean bFailed = state(b).lastFailure > recent;
+    if (aFailed != bFailed) {
+      return aFailed ? b : a;
+    }
     return state(a).outstanding.get() <= state(b).outstanding.get() ? a : b;
   }
 
@@ -117,6 +139,20 @@ public final class LoadBalancer {
     return healthy;
   }
 
+  /** Forgets the state of every instance whose address is not among {@code current}. */
+  public void retain(java.util.Collection<ServiceInstance> current) {
+    java.util.Set<String> addresses = new java.util.HashSet<>();
+    for (ServiceInstance instance : current) {
+      addresses.add(instance.address());
+    }
+    states.keySet().retainAll(addresses);
+  }
+
+  /** Instances with state held (for tests: pruning works). */
+  int tracked() {
+    return states.size();
+  }
+
   private InstanceState state(ServiceInstance instance) {
     return states.computeIfAbsent(instance.address(), key -> new InstanceState());
   }
@@ -126,24 +162,52 @@ public final class LoadBalancer {
         new java.util.concurrent.atomic.AtomicInteger();
     int consecutiveFailures;
     int ejections;
+    long intervalStart = clock.getAsLong();
+    int intervalCalls;
+    int intervalFailures;
     volatile long ejectedUntil = Long.MIN_VALUE;
     volatile long ejectedSince = Long.MIN_VALUE;
+    volatile long lastFailure = Long.MIN_VALUE;
 
     synchronized void finish(boolean succeeded) {
       outstanding.decrementAndGet();
+      long now = clock.getAsLong();
+      if (now - intervalStart >= outliers.interval().toNanos()) {
+        intervalStart = now;
+        intervalCalls = 0;
+        intervalFailures = 0;
+      }
+      intervalCalls++;
       if (succeeded) {
         consecutiveFailures = 0;
         return;
       }
-      if (++consecutiveFailures >= outliers.consecutiveFailures()) {
-        consecutiveFailures = 0;
-        long base = outliers.baseEjection().toNanos();
-        long ejection = Math.min(outliers.maxEjection().toNanos(), base << Math.min(20, ejections));
-        ejections++;
-        long now = clock.getAsLong();
-        ejectedSince = now;
-        ejectedUntil = now + ejection;
+      intervalFailures++;
+      lastFailure = now;
+      boolean tooMany = ++consecutiveFailures >= outliers.consecutiveFailures();
+      boolean tooOften =
+          intervalCalls >= outliers.minRequests()
+              && (double) intervalFailures / intervalCalls >= outliers.failureRatio();
+      if ((tooMany || tooOften) && ejectedUntil <= now) {
+        eject(now);
       }
+    }
+
+    private void eject(long now) {
+      consecutiveFailures = 0;
+      intervalStart = now;
+      intervalCalls = 0;
+      intervalFailures = 0;
+      if (ejectedUntil != Long.MIN_VALUE) {
+        // Time served back in rotation earns the doubling back, one step per maxEjection.
+        long healthy = now - ejectedUntil;
+        ejections = (int) Math.max(0, ejections - healthy / outliers.maxEjection().toNanos());
+      }
+      long base = outliers.baseEjection().toNanos();
+      long ejection = Math.min(outliers.maxEjection().toNanos(), base << Math.min(20, ejections));
+      ejections++;
+      ejectedSince = now;
+      ejectedUntil = now + ejection;
     }
   }
 

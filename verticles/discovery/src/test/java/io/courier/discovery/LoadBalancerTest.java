@@ -120,6 +120,126 @@ class LoadBalancerTest {
     assertThat(balancer(LoadBalancer.Strategy.ROUND_ROBIN).pick(List.of())).isEmpty();
   }
 
+  @Test
+  @DisplayName(
+      "ejects an instance whose failure ratio in an interval reaches the limit, though never three in a row")
+  void shouldEjectOnFailureRatio() {
+    LoadBalancer balancer =
+        new LoadBalancer(
+            LoadBalancer.Strategy.ROUND_ROBIN,
+            new OutlierPolicy(
+                5,
+                0.5,
+                10,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(8),
+                50),
+            now::get,
+            new Random(3));
+    for (int i = 0; i < 9; i++) {
+      balancer.pick(List.of(A)).orElseThrow().release(i % 2 == 0);
+    }
+    assertThat(balancer.isEjected(A)).as("9 calls: below minRequests").isFalse();
+    balancer.pick(List.of(A)).orElseThrow().release(false);
+    assertThat(balancer.isEjected(A)).as("5 of 10 failed, never 2 in a row").isTrue();
+    assertThat(spread(balancer, 30)).doesNotContainKey("a");
+  }
+
+  @Test
+  @DisplayName("a ratio counted in an old interval does not eject")
+  void shouldForgetOldIntervals() {
+    LoadBalancer balancer =
+        new LoadBalancer(
+            LoadBalancer.Strategy.ROUND_ROBIN,
+            new OutlierPolicy(
+                5,
+                0.5,
+                10,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(8),
+                50),
+            now::get,
+            new Random(3));
+    for (int i = 0; i < 9; i++) {
+      balancer.pick(List.of(A)).orElseThrow().release(i % 2 == 0);
+    }
+    now.addAndGet(Duration.ofSeconds(11).toNanos());
+    balancer.pick(List.of(A)).orElseThrow().release(false);
+    assertThat(balancer.isEjected(A)).isFalse();
+  }
+
+  @Test
+  @DisplayName("the growing ejection decays while the instance stays healthy")
+  void shouldDecayEjectionGrowth() {
+    LoadBalancer balancer = balancer(LoadBalancer.Strategy.ROUND_ROBIN);
+    for (int round = 0; round < 3; round++) {
+      failOn(balancer, A, 3);
+      now.addAndGet(balancer.remainingEjection(A).toNanos());
+    }
+    failOn(balancer, A, 3);
+    assertThat(balancer.remainingEjection(A))
+        .as("fourth ejection in a row")
+        .isEqualTo(Duration.ofSeconds(60));
+    now.addAndGet(Duration.ofSeconds(60).toNanos());
+    // 2 x maxEjection back in rotation: two doublings forgiven
+    now.addAndGet(Duration.ofSeconds(120).toNanos());
+    failOn(balancer, A, 3);
+    assertThat(balancer.remainingEjection(A))
+        .as("fifth ejection: 10 s doubled twice, not four times")
+        .isEqualTo(Duration.ofSeconds(40));
+  }
+
+  @Test
+  @DisplayName("skips instances the caller's gate refuses, and has none when it refuses all")
+  void shouldHonourTheGate() {
+    LoadBalancer balancer = balancer(LoadBalancer.Strategy.POWER_OF_TWO_CHOICES);
+    Map<String, Integer> counts = new HashMap<>();
+    for (int i = 0; i < 50; i++) {
+      LoadBalancer.Lease lease = balancer.pick(ALL, instance -> instance != B).orElseThrow();
+      counts.merge(lease.instance().id(), 1, Integer::sum);
+      lease.release(true);
+    }
+    assertThat(counts).containsOnlyKeys("a", "c");
+    assertThat(balancer.pick(ALL, instance -> false)).isEmpty();
+  }
+
+  @Test
+  @DisplayName(
+      "power of two choices prefers an instance that has not just failed, though the failing one"
+          + " has fewer calls outstanding, and forgets the failure after the base ejection time")
+  void shouldAvoidAFreshlyFailedInstance() {
+    LoadBalancer balancer = balancer(LoadBalancer.Strategy.POWER_OF_TWO_CHOICES);
+    List<ServiceInstance> pair = List.of(A, B);
+    List<LoadBalancer.Lease> heldOnB = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      heldOnB.add(balancer.pick(List.of(B)).orElseThrow());
+    }
+    balancer.pick(List.of(A)).orElseThrow().release(false);
+
+    for (int i = 0; i < 20; i++) {
+      LoadBalancer.Lease lease = balancer.pick(pair).orElseThrow();
+      assertThat(lease.instance()).as("call %d", i).isEqualTo(B);
+      lease.release(true);
+    }
+    now.addAndGet(Duration.ofSeconds(11).toNanos());
+    assertThat(balancer.pick(pair).orElseThrow().instance())
+        .as("the failure is old: fewest outstanding wins again")
+        .isEqualTo(A);
+    heldOnB.forEach(lease -> lease.release(true));
+  }
+
+  @Test
+  @DisplayName("forgets instances that left discovery")
+  void shouldForgetInstancesThatLeft() {
+    LoadBalancer balancer = balancer(LoadBalancer.Strategy.ROUND_ROBIN);
+    spread(balancer, 9);
+    assertThat(balancer.tracked()).isEqualTo(3);
+    balancer.retain(List.of(A));
+    assertThat(balancer.tracked()).isEqualTo(1);
+  }
+
   private static void failOn(LoadBalancer balancer, ServiceInstance instance, int times) {
     for (int i = 0; i < times; i++) {
       balancer.pick(List.of(instance)).orElseThrow().release(false);

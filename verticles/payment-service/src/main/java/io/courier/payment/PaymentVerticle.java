@@ -8,7 +8,6 @@ import io.courier.contract.v1.OrderPlaced;
 import io.courier.contract.v1.PaymentCompleted;
 import io.courier.contract.v1.PaymentFailed;
 import io.courier.discovery.Discovery;
-import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.FailureClass;
 import io.courier.resilience.FailureClassifier;
@@ -30,11 +29,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.net.ConnectException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,10 +47,10 @@ public final class PaymentVerticle extends VerticleBase {
   static final String SOURCE = "/courier/payment-service";
 
   private final RoleContext context;
-  private final AtomicLong next = new AtomicLong();
   private Discovery discovery;
   private WebClient web;
   private TargetPolicy policy;
+  private io.courier.service.HttpPeer providers;
   private EventConsumer orders;
 
   public PaymentVerticle(RoleContext context) {
@@ -66,7 +63,13 @@ public final class PaymentVerticle extends VerticleBase {
     web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true));
     String servers = context.kafkaBootstrapServers();
     return Policies.load(vertx, context.config())
-        .onSuccess(policies -> policy = policies.target(Topology.PAYMENT_PROVIDER_TARGET))
+        .onSuccess(
+            policies -> {
+              policy = policies.target(Topology.PAYMENT_PROVIDER_TARGET);
+              providers =
+                  new io.courier.service.HttpPeer(
+                      vertx, discovery, Topology.PAYMENT_PROVIDER, policy, web);
+            })
         .compose(v -> StateTopics.ensureOrderFlow(vertx, servers))
         .compose(v -> consumeOrders());
   }
@@ -105,31 +108,17 @@ public final class PaymentVerticle extends VerticleBase {
     }
     Order order = placed.getOrder();
     Money amount = total(order);
-    return providers()
-        .compose(bases -> charge(bases, order, amount))
-        .compose(outcome -> publish(order.getId(), outcome));
+    return charge(order, amount).compose(outcome -> publish(order.getId(), outcome));
   }
 
-  private Future<com.google.protobuf.Message> charge(List<URI> bases, Order order, Money amount) {
+  private Future<com.google.protobuf.Message> charge(Order order, Money amount) {
     Buffer body =
         new JsonObject()
             .put("orderId", order.getId())
             .put("amountMinor", amount.getAmountMinor())
             .put("currency", amount.getCurrency())
             .toBuffer();
-    return ResilientHttpCalls.send(
-            policy,
-            Deadline.none(),
-            () ->
-                // Each attempt goes to the next instance: a retry does not hit the one that failed.
-                web.postAbs(
-                        bases
-                            .get((int) Math.floorMod(next.getAndIncrement(), bases.size()))
-                            .resolve("/v1/charges")
-                            .toString())
-                    .putHeader("Content-Type", "application/json")
-                    .putHeader("Idempotency-Key", order.getId()),
-            body)
+    return post(order.getId(), body)
         .<com.google.protobuf.Message>map(
             response ->
                 PaymentCompleted.newBuilder()
@@ -186,26 +175,33 @@ public final class PaymentVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  /** The configured provider URL, or the instances of {@code payment-provider} in discovery. */
-  private Future<List<URI>> providers() {
+  /**
+   * Posts the charge to the configured provider URL, or else to the instances of {@code
+   * payment-provider} in discovery through the load-balanced {@link io.courier.service.HttpPeer} (a
+   * retry goes to another instance when the first failed), under the provider's policy.
+   */
+  private Future<io.vertx.ext.web.client.HttpResponse<Buffer>> post(String orderId, Buffer body) {
     String configured = context.config().services().payment().providerUrl();
     if (!configured.isBlank()) {
-      return Future.succeededFuture(List.of(URI.create(configured)));
+      String url = URI.create(configured).resolve("/v1/charges").toString();
+      return ResilientHttpCalls.send(
+          policy,
+          Deadline.none(),
+          () ->
+              web.postAbs(url)
+                  .putHeader("Content-Type", "application/json")
+                  .putHeader("Idempotency-Key", orderId),
+          body);
     }
-    return discovery
-        .resolve(Topology.PAYMENT_PROVIDER)
-        .compose(
-            instances -> {
-              if (instances.isEmpty()) {
-                return Future.failedFuture(
-                    new ConnectException("no reachable instance of " + Topology.PAYMENT_PROVIDER));
-              }
-              List<URI> bases = new java.util.ArrayList<>();
-              for (ServiceInstance instance : instances) {
-                bases.add(URI.create("http://" + instance.host() + ":" + instance.port()));
-              }
-              return Future.succeededFuture(bases);
-            });
+    return providers.send(
+        Deadline.none(),
+        io.vertx.core.http.HttpMethod.POST,
+        "/v1/charges",
+        request ->
+            request
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Idempotency-Key", orderId),
+        body);
   }
 
   private static Money total(Order order) {

@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param minCalls calls in the window before the ratios are judged
  * @param window the rolling window
  * @param openDuration how long the breaker stays open before a probe is let through
+ * @param halfOpenProbes successful probes in a row that close a half-open breaker; any counted
+ *     failure among them opens it again
  */
 public record BreakerPolicy(
     double failureRatio,
@@ -21,9 +23,24 @@ public record BreakerPolicy(
     Duration slowCallThreshold,
     int minCalls,
     Duration window,
-    Duration openDuration) {
+    Duration openDuration,
+    int halfOpenProbes) {
+
+  /** A policy that closes after one good probe. */
+  public BreakerPolicy(
+      double failureRatio,
+      double slowCallRatio,
+      Duration slowCallThreshold,
+      int minCalls,
+      Duration window,
+      Duration openDuration) {
+    this(failureRatio, slowCallRatio, slowCallThreshold, minCalls, window, openDuration, 1);
+  }
 
   public BreakerPolicy {
+    if (halfOpenProbes < 1) {
+      throw new IllegalArgumentException("halfOpenProbes must be >= 1, was " + halfOpenProbes);
+    }
     ratio(failureRatio, "failureRatio");
     ratio(slowCallRatio, "slowCallRatio");
     positive(slowCallThreshold, "slowCallThreshold");

@@ -125,7 +125,10 @@ public final class FailureClassifier {
     }
     if (failure instanceof IOException io
         && io.getMessage() != null
-        && io.getMessage().toLowerCase(java.util.Locale.ROOT).contains("connection reset")) {
+        && (io.getMessage().toLowerCase(java.util.Locale.ROOT).contains("connection reset")
+            || io.getMessage().toLowerCase(java.util.Locale.ROOT).contains("broken pipe"))) {
+      // The connection died under the call (its peer closed or crashed): a network failure,
+      // retried like any other, which only idempotent calls are.
       return Failure.of(FailureClass.NETWORK, true, describe(failure));
     }
     if (refusedStream(failure)) {

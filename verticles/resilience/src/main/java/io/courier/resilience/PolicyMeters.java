@@ -99,6 +99,18 @@ final class PolicyMeters {
         .increment();
   }
 
+  /**
+   * A per-instance breaker changed state: counted by target and state only, since instance
+   * addresses come and go (no unbounded labels).
+   */
+  static void instanceTransition(Vertx vertx, String target, String state) {
+    Counter.builder("courier.resilience.instance.breaker.transitions")
+        .description("Per-instance breaker state changes, by target and the state entered")
+        .tags("target", target, "state", state)
+        .register(CourierMetrics.registry(vertx))
+        .increment();
+  }
+
   void retried() {
     retries.increment();
   }

@@ -23,7 +23,7 @@ import java.util.Map;
  *       "retry": {"maxAttempts": 3, "baseDelayMs": 20, "maxDelayMs": 500},
  *       "budget": {"ratio": 0.2, "minRetries": 10, "windowMs": 10000},
  *       "breaker": {"failureRatio": 0.5, "slowCallRatio": 1.0, "slowCallMs": 1000,
- *                   "minCalls": 20, "windowMs": 10000, "openMs": 5000},
+ *                   "minCalls": 20, "windowMs": 10000, "openMs": 5000, "halfOpenProbes": 3},
  *       "bulkhead": {"maxConcurrent": 64, "maxQueued": 256}
  *     }
  *   },
@@ -87,7 +87,8 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
           Duration.ofMillis(breaker.slowCallMs()),
           breaker.minCalls(),
           Duration.ofMillis(breaker.windowMs()),
-          Duration.ofMillis(breaker.openMs()));
+          Duration.ofMillis(breaker.openMs()),
+          breaker.probes());
     }
   }
 
@@ -110,7 +111,23 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
       @JsonProperty(required = true) long slowCallMs,
       @JsonProperty(required = true) int minCalls,
       @JsonProperty(required = true) long windowMs,
-      @JsonProperty(required = true) long openMs) {}
+      @JsonProperty(required = true) long openMs,
+      Integer halfOpenProbes,
+      Boolean perInstance) {
+
+    /** Successful probes that close a half-open breaker (default 1). */
+    public int probes() {
+      return halfOpenProbes == null ? 1 : halfOpenProbes;
+    }
+
+    /**
+     * Whether a target reached through discovery also gets one breaker per instance (default true),
+     * so one bad instance is taken out of rotation before the target's breaker trips.
+     */
+    public boolean breakerPerInstance() {
+      return perInstance == null || perInstance;
+    }
+  }
 
   /**
    * The bulkhead: at most {@code maxConcurrent} calls at once and {@code maxQueued} waiting; with
@@ -343,6 +360,12 @@ public record ResiliencePolicies(Map<String, Policy> policies, Map<String, Targe
         breaker.openMs() > 0,
         breaker.openMs(),
         "must be positive");
+    check(
+        problems,
+        key + ".breaker.halfOpenProbes",
+        breaker.probes() >= 1 && breaker.probes() <= 100,
+        breaker.probes(),
+        "must be in 1..100");
     check(
         problems,
         key + ".bulkhead.maxConcurrent",

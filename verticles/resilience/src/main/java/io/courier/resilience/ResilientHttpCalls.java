@@ -26,20 +26,26 @@ public final class ResilientHttpCalls {
       Deadline callerDeadline,
       Supplier<HttpRequest<Buffer>> request,
       Buffer body) {
-    return policy.call(
-        callerDeadline,
-        attempt -> {
-          HttpRequest<Buffer> each =
-              request
-                  .get()
-                  .timeout(Math.max(1, attempt.deadline().remaining().toMillis()))
-                  .putHeader(Deadline.HEADER, attempt.deadline().toHeader());
-          return (body == null ? each.send() : each.sendBuffer(body))
-              .compose(
-                  response ->
-                      response.statusCode() >= 400
-                          ? Future.failedFuture(new HttpStatusException(response))
-                          : Future.succeededFuture(response));
-        });
+    return policy.call(callerDeadline, attempt -> attempt(request.get(), attempt.deadline(), body));
+  }
+
+  /**
+   * One attempt: sends {@code request} with what remains of {@code deadline} as its timeout and in
+   * {@link Deadline#HEADER}; a status of 400 or more fails it with {@link HttpStatusException}.
+   *
+   * @param body the body to send, or null for none
+   */
+  public static Future<HttpResponse<Buffer>> attempt(
+      HttpRequest<Buffer> request, Deadline deadline, Buffer body) {
+    HttpRequest<Buffer> each =
+        request
+            .timeout(Math.max(1, deadline.remaining().toMillis()))
+            .putHeader(Deadline.HEADER, deadline.toHeader());
+    return (body == null ? each.send() : each.sendBuffer(body))
+        .compose(
+            response ->
+                response.statusCode() >= 400
+                    ? Future.failedFuture(new HttpStatusException(response))
+                    : Future.succeededFuture(response));
   }
 }

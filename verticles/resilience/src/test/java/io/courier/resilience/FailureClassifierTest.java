@@ -74,6 +74,7 @@ class FailureClassifierTest {
         Arguments.of(new ConnectException("Connection refused"), FailureClass.NETWORK, true),
         Arguments.of(
             new java.io.IOException("Connection reset by peer"), FailureClass.NETWORK, true),
+        Arguments.of(new java.io.IOException("Broken pipe"), FailureClass.NETWORK, true),
         Arguments.of(new HttpClosedException("closed"), FailureClass.NETWORK, true),
         Arguments.of(
             io.netty.handler.codec.http2.Http2Exception.streamError(

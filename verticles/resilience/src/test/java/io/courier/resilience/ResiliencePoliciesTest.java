@@ -29,6 +29,22 @@ class ResiliencePoliciesTest {
     assertThat(policies.targets().get("order-service").idempotent()).isTrue();
     assertThat(policies.policies().get("writes").retryPolicy().maxAttempts()).isEqualTo(2);
     assertThat(policies.policies().get("standard").breakerPolicy().failureRatio()).isEqualTo(0.5);
+    assertThat(policies.policies().get("standard").breakerPolicy().halfOpenProbes()).isEqualTo(3);
+    assertThat(policies.policies().get("writes").breakerPolicy().halfOpenProbes())
+        .as("default")
+        .isEqualTo(1);
+    assertThat(policies.policies().get("standard").breaker().breakerPerInstance()).isTrue();
+  }
+
+  @Test
+  @DisplayName("refuses a half-open probe count below 1, naming the key")
+  void shouldRefuseBadProbeCount() throws IOException {
+    String json = shipped().replace("\"halfOpenProbes\": 3", "\"halfOpenProbes\": 0");
+
+    assertThatThrownBy(() -> ResiliencePolicies.parse(json, "r.json"))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessageContaining(
+            "key 'policies.standard.breaker.halfOpenProbes' must be in 1..100, was 0");
   }
 
   @Test

@@ -144,6 +144,121 @@ class TargetBreakerTest {
                 }));
   }
 
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName(
+      "with three half-open probes: stays half-open after the first good one, lets only the probes still needed run, closes after the third")
+  void shouldCloseOnlyAfterEveryProbe(Vertx vertx, VertxTestContext context) {
+    BreakerPolicy threeProbes =
+        new BreakerPolicy(
+            0.5, 1.0, Duration.ofSeconds(5), 4, Duration.ofSeconds(10), Duration.ofMillis(150), 3);
+    TargetBreaker breaker = new TargetBreaker(vertx, "stock", threeProbes, System::nanoTime);
+    List<String> states = new CopyOnWriteArrayList<>();
+    Promise<Void> halfOpen = Promise.promise();
+    vertx
+        .eventBus()
+        .<JsonObject>consumer(
+            TargetBreaker.STATE_ADDRESS,
+            m -> {
+              states.add(m.body().getString("state"));
+              if ("HALF_OPEN".equals(m.body().getString("state"))) {
+                halfOpen.tryComplete();
+              }
+            });
+    Promise<String> second = Promise.promise();
+    Promise<String> third = Promise.promise();
+    List<Future<String>> opening = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      opening.add(breaker.execute(() -> failing(503)));
+    }
+    Future.join(opening)
+        .transform(v -> halfOpen.future())
+        .compose(v -> breaker.execute(this::ok))
+        .onComplete(
+            first ->
+                context.verify(
+                    () -> {
+                      assertThat(first.succeeded()).isTrue();
+                      assertThat(breaker.state())
+                          .as("one good probe of three")
+                          .isEqualTo(CircuitBreakerState.HALF_OPEN);
+                    }))
+        .compose(
+            v -> {
+              int before = reached.get();
+              Future<String> p2 = breaker.execute(() -> second.future());
+              Future<String> p3 = breaker.execute(() -> third.future());
+              Future<String> extra = breaker.execute(this::ok);
+              context.verify(
+                  () -> {
+                    assertThat(breaker.admits()).as("every probe place taken").isFalse();
+                    assertThat(extra.failed()).isTrue();
+                    assertThat(extra.cause()).isInstanceOf(OpenCircuitException.class);
+                    assertThat(reached)
+                        .as("the extra call never reached the callee")
+                        .hasValue(before);
+                  });
+              second.complete("ok");
+              third.complete("ok");
+              return Future.all(p2, p3);
+            })
+        .transform(v -> delay(vertx, 50))
+        .onComplete(
+            v ->
+                context.verify(
+                    () -> {
+                      assertThat(breaker.state()).isEqualTo(CircuitBreakerState.CLOSED);
+                      assertThat(states).containsExactly("OPEN", "HALF_OPEN", "CLOSED");
+                      context.completeNow();
+                    }));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("with three half-open probes: a failed second probe opens the breaker again")
+  void shouldReopenOnAFailedLaterProbe(Vertx vertx, VertxTestContext context) {
+    BreakerPolicy threeProbes =
+        new BreakerPolicy(
+            0.5, 1.0, Duration.ofSeconds(5), 4, Duration.ofSeconds(10), Duration.ofMillis(150), 3);
+    TargetBreaker breaker = new TargetBreaker(vertx, "stock", threeProbes, System::nanoTime);
+    List<String> states = new CopyOnWriteArrayList<>();
+    Promise<Void> halfOpen = Promise.promise();
+    vertx
+        .eventBus()
+        .<JsonObject>consumer(
+            TargetBreaker.STATE_ADDRESS,
+            m -> {
+              states.add(m.body().getString("state"));
+              if ("HALF_OPEN".equals(m.body().getString("state"))) {
+                halfOpen.tryComplete();
+              }
+            });
+    List<Future<String>> opening = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      opening.add(breaker.execute(() -> failing(503)));
+    }
+    Future.join(opening)
+        .transform(v -> halfOpen.future())
+        .compose(v -> breaker.execute(this::ok))
+        .transform(v -> breaker.execute(() -> failing(503)))
+        .onComplete(
+            failed ->
+                context.verify(
+                    () -> {
+                      assertThat(failed.failed()).isTrue();
+                      assertThat(breaker.state()).isEqualTo(CircuitBreakerState.OPEN);
+                      assertThat(breaker.admits()).isFalse();
+                    }))
+        .transform(v -> delay(vertx, 50))
+        .onComplete(
+            v ->
+                context.verify(
+                    () -> {
+                      assertThat(states).containsExactly("OPEN", "HALF_OPEN", "OPEN");
+                      context.completeNow();
+                    }));
+  }
+
   private static Future<Void> delay(Vertx vertx, long millis) {
     Promise<Void> promise = Promise.promise();
     vertx.setTimer(millis, id -> promise.complete());

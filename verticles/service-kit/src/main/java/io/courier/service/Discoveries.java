@@ -25,7 +25,54 @@ public final class Discoveries {
   /** Consul clients of each registry, summed by its meters; weak, so closed ones go. */
   private static final Map<MeterRegistry, Set<ConsulDiscovery>> CONSUL = new ConcurrentHashMap<>();
 
+  /**
+   * The configured backend; when {@code discovery.zone} is set, every registration made through it
+   * carries a {@code zone} tag.
+   */
   public static Discovery create(Vertx vertx, DiscoveryConfig config) {
+    Discovery backend = backend(vertx, config);
+    return config.zone() == null || config.zone().isBlank()
+        ? backend
+        : new Zoned(backend, config.zone());
+  }
+
+  /** Adds the {@code zone} tag to registrations; everything else goes to the backend as is. */
+  private record Zoned(Discovery backend, String zone) implements Discovery {
+    @Override
+    public io.vertx.core.Future<io.courier.discovery.ServiceInstance> register(
+        io.courier.discovery.ServiceInstance instance) {
+      Map<String, String> tags = new java.util.HashMap<>(instance.tags());
+      tags.putIfAbsent("zone", zone);
+      return backend.register(
+          new io.courier.discovery.ServiceInstance(
+              instance.id(), instance.name(), instance.host(), instance.port(), tags));
+    }
+
+    @Override
+    public io.vertx.core.Future<Void> deregister(String registrationId) {
+      return backend.deregister(registrationId);
+    }
+
+    @Override
+    public io.vertx.core.Future<java.util.List<io.courier.discovery.ServiceInstance>> resolve(
+        String name) {
+      return backend.resolve(name);
+    }
+
+    @Override
+    public Watch watch(
+        String name,
+        java.util.function.Consumer<java.util.List<io.courier.discovery.ServiceInstance>> handler) {
+      return backend.watch(name, handler);
+    }
+
+    @Override
+    public void close() {
+      backend.close();
+    }
+  }
+
+  private static Discovery backend(Vertx vertx, DiscoveryConfig config) {
     return switch (config.backend()) {
       case "consul" -> {
         ConsulDiscovery consul =

@@ -49,6 +49,15 @@ public final class Policies {
     return new GrpcPeer(vertx, discovery, service, target(target), client);
   }
 
+  /** An HTTP peer: the {@code service} in discovery, called under the {@code target}'s policy. */
+  public HttpPeer httpPeer(
+      io.courier.discovery.Discovery discovery,
+      String service,
+      String target,
+      io.vertx.ext.web.client.WebClient client) {
+    return new HttpPeer(vertx, discovery, service, target(target), client);
+  }
+
   /** A fresh policy (its own breaker, budget and bulkhead) for the named target. */
   public TargetPolicy target(String name) {
     ResiliencePolicies.Target target = policies.targets().get(name);

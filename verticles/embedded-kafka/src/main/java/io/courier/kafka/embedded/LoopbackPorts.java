@@ -53,7 +53,8 @@ public final class LoopbackPorts {
     Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
     try {
       if (Files.isReadable(range)) {
-        String[] bounds = Files.readString(range).trim().split("\\s+");
+        // Not Files.readString: on procfs (size 0) it returned a truncated "3" here.
+        String[] bounds = Files.readAllLines(range).get(0).trim().split("\\s+");
         return Integer.parseInt(bounds[0]);
       }
     } catch (IOException | RuntimeException e) {

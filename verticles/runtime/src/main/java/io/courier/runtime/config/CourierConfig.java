@@ -131,7 +131,8 @@ public record CourierConfig(
    * Event consumers.
    *
    * @param groupId consumer group of the process's consumers
-   * @param maxInFlight records received and not completed past which partitions pause
+   * @param maxInFlight records received and not completed, at most; partitions pause before a poll
+   *     could pass it, so handlers running at once never exceed it either
    * @param inPlaceAttempts handler attempts before a record moves to the retry topic
    * @param backoffInitialMs first in-place back-off; doubles per attempt, with jitter
    * @param backoffMaxMs largest in-place back-off
@@ -155,7 +156,7 @@ public record CourierConfig(
 
     /**
      * The same settings with at most {@code bound} records in flight, e.g. to stay inside the
-     * bulkhead of the calls the handler makes (a poll may add up to that many again).
+     * bulkhead of the calls the handler makes.
      */
     public ConsumerConfig withMaxInFlight(int bound) {
       return new ConsumerConfig(
@@ -212,6 +213,8 @@ public record CourierConfig(
    * @param consulTls talk HTTPS to the agent
    * @param consulCaFile PEM file of the CA that signed the agent's certificate; empty trusts the
    *     JVM's CAs
+   * @param zone the zone (rack, availability zone) this process runs in, added as the {@code zone}
+   *     tag of every registration; empty adds none
    */
   public record DiscoveryConfig(
       String backend,
@@ -219,7 +222,8 @@ public record CourierConfig(
       int consulPort,
       String consulAclToken,
       boolean consulTls,
-      String consulCaFile) {}
+      String consulCaFile,
+      String zone) {}
 
   /**
    * The HTTP edge.

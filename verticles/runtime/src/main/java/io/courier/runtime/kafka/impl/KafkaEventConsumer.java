@@ -13,6 +13,7 @@ import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.EventHandler;
 import io.courier.runtime.kafka.NonRetryableException;
 import io.courier.runtime.kafka.RetryLaterException;
+import io.courier.runtime.metrics.HandlerTimer;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -81,9 +82,19 @@ public final class KafkaEventConsumer implements EventConsumer {
   private final Counters counters = new Counters();
   private final Map<String, Long> lag = new ConcurrentHashMap<>();
   private final KafkaProcessedEvents processed;
+  private final HandlerTimer handlerTimer;
 
   // Confined to the context.
   private final Map<String, ArrayDeque<Work>> keyQueues = new HashMap<>();
+
+  /**
+   * Records one poll returns at most: half the in-flight bound (at least one, at most 500), so the
+   * consumer can poll again while the previous poll's records are still being handled.
+   */
+  private final int pollRecords;
+
+  // Confined to the poll thread.
+  private boolean paused;
 
   private Context context;
   private RawSender sender;
@@ -115,6 +126,8 @@ public final class KafkaEventConsumer implements EventConsumer {
     this.topics = List.copyOf(topics);
     this.config = config;
     this.handler = handler;
+    this.pollRecords = Math.max(1, Math.min(500, config.maxInFlight() / 2));
+    this.handlerTimer = new HandlerTimer(vertx, config.groupId());
     this.processed =
         new KafkaProcessedEvents(
             bootstrapServers,
@@ -268,20 +281,24 @@ public final class KafkaEventConsumer implements EventConsumer {
     props.put(
         org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(
-        org.apache.kafka.clients.consumer.ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
-        Math.max(1, Math.min(500, config.maxInFlight())));
+        org.apache.kafka.clients.consumer.ConsumerConfig.MAX_POLL_RECORDS_CONFIG, pollRecords);
     props.put(
         org.apache.kafka.clients.consumer.ConsumerConfig.CLIENT_ID_CONFIG,
         "courier-consumer-" + config.groupId());
     return props;
   }
 
+  /**
+   * Polls only while a full poll fits under the bound: the partitions pause once more than {@code
+   * maxInFlight - pollRecords} records are in flight and resume at half the bound. Only this thread
+   * adds to {@code inFlight}, so records in flight (and with them the handlers running at once)
+   * never exceed {@code maxInFlight}.
+   */
   private void pollLoop(KafkaConsumer<String, byte[]> consumer) {
-    boolean paused = false;
     long nextCommit = System.nanoTime();
     while (running) {
       int now = inFlight.get();
-      if (!paused && now >= config.maxInFlight()) {
+      if (!paused && now > config.maxInFlight() - pollRecords) {
         consumer.pause(consumer.assignment());
         paused = true;
         counters.pauses.increment();
@@ -472,7 +489,8 @@ public final class KafkaEventConsumer implements EventConsumer {
       partitions.forEach(partition -> offsets.put(partition, new PartitionOffsets()));
       assignedPartitions = consumer.assignment().size();
       joined = true;
-      if (!running) {
+      // A partition gained while paused for back-pressure would otherwise deliver past the bound.
+      if (!running || paused) {
         consumer.pause(partitions);
       }
     }
@@ -544,16 +562,24 @@ public final class KafkaEventConsumer implements EventConsumer {
       counters.duplicates.increment();
       return Future.succeededFuture();
     }
-    long wait = retryAt(work.record) - System.currentTimeMillis();
+    long retryAt = retryAt(work.record);
     // The wait and the attempts run inside the record's trace, on its duplicated context.
     return io.courier.runtime.tracing.KafkaTracing.consume(
         vertx,
         work.record.topic(),
         config.groupId(),
         work.record.headers(),
-        () ->
-            (wait > 0 ? timer(wait) : Future.<Void>succeededFuture())
-                .compose(v -> attempt(work, 1, 0)));
+        () -> waitUntil(retryAt).compose(v -> attempt(work, 1, 0)));
+  }
+
+  /**
+   * Completes once the wall clock has reached {@code epochMillis} (a record's {@link
+   * DeliveryHeaders#RETRY_AT}). The timer runs on the monotonic clock, which may drift from the
+   * wall clock the header was written with: the time is checked again when it fires.
+   */
+  private Future<Void> waitUntil(long epochMillis) {
+    long wait = epochMillis - System.currentTimeMillis();
+    return wait > 0 ? timer(wait).compose(v -> waitUntil(epochMillis)) : Future.succeededFuture();
   }
 
   /**
@@ -573,9 +599,12 @@ public final class KafkaEventConsumer implements EventConsumer {
     }
     return result.transform(
         ar -> {
+          long took = System.nanoTime() - begin;
+          String topic = DeliveryHeaders.baseTopic(work.record.topic());
           if (ar.succeeded()) {
+            handlerTimer.record(topic, HandlerTimer.Outcome.SUCCESS, took);
             counters.handled.increment();
-            counters.handlerNanos.add(System.nanoTime() - begin);
+            counters.handlerNanos.add(took);
             // The id is written in a batch, without waiting for the broker. Only a process dying
             // after the handler and before both that write and the offset commit land hands the
             // event to a handler again; waiting for the acknowledgement leaves the same window
@@ -584,7 +613,10 @@ public final class KafkaEventConsumer implements EventConsumer {
             return Future.<Void>succeededFuture();
           }
           Throwable cause = ar.cause();
-          if (running && retryLater(cause)) {
+          boolean later = retryLater(cause);
+          handlerTimer.record(
+              topic, later ? HandlerTimer.Outcome.RETRY_LATER : HandlerTimer.Outcome.FAILURE, took);
+          if (running && later) {
             counters.retriedInPlace.increment();
             if (waits == 0 || waits % 20 == 0) {
               LOG.info(

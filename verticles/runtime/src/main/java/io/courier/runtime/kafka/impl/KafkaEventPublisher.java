@@ -54,6 +54,11 @@ public final class KafkaEventPublisher implements EventPublisher {
   private final int maxInFlight;
   private final long maxInFlightBytes = BUFFER_MEMORY_BYTES / 2;
   private final AtomicReference<Future<Void>> readyCheck = new AtomicReference<>();
+
+  /** Acknowledgements go back to their callers' contexts a burst at a time, not one task each. */
+  private final io.courier.runtime.impl.ContextBatches completions =
+      new io.courier.runtime.impl.ContextBatches();
+
   private volatile long lastReadyNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
 
   private KafkaEventPublisher(
@@ -156,8 +161,9 @@ public final class KafkaEventPublisher implements EventPublisher {
           record,
           (metadata, error) -> {
             settle(bytes);
-            context.runOnContext(
-                v -> {
+            completions.run(
+                context,
+                () -> {
                   if (error != null) {
                     promise.fail(error);
                   } else {

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * bounded in-memory set for the per-record check. Ids are written in batches (one record of up to
  * {@value #BATCH} newline-separated ids, at most {@value #LINGER_MS} ms after the first), so
  * remembering costs a fraction of a Kafka write per event. Loaded once, before the first record is
- * handled.
+ * handled. Past the capacity the oldest ids are dropped, in memory and when loading (the topic has
+ * one partition, so it is read in the order it was written).
  */
 final class KafkaProcessedEvents {
 
@@ -169,8 +170,10 @@ final class KafkaProcessedEvents {
   private void createTopic() {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      // One partition: the loader reads ids in the order they were written, so what stays in
+      // memory past the capacity is the newest ids, those a redelivery after a restart brings.
       NewTopic newTopic =
-          new NewTopic(topic, java.util.Optional.empty(), java.util.Optional.empty())
+          new NewTopic(topic, java.util.Optional.of(1), java.util.Optional.empty())
               .configs(
                   Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(retentionMs)));
       try {

@@ -11,15 +11,20 @@ import io.courier.contract.v1.OrderPlaced;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.config.CourierConfig.ConsumerConfig;
+import io.courier.runtime.config.CourierConfig.MetricsConfig;
 import io.courier.runtime.kafka.ConsumerStats;
 import io.courier.runtime.kafka.DeadLetters;
 import io.courier.runtime.kafka.DeliveryHeaders;
 import io.courier.runtime.kafka.EventHandler;
+import io.courier.runtime.metrics.CourierMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,11 +36,19 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -238,11 +251,15 @@ class KafkaEventConsumerIT {
 
   @Test
   @Timeout(120)
-  @DisplayName("keeps per-key order while handling different keys in parallel")
-  void shouldKeepPerKeyOrderUnderParallelism(EmbeddedKafkaBroker kafka) throws Exception {
+  @DisplayName(
+      "keeps per-key order while handling different keys in parallel, never more at once than its"
+          + " in-flight bound")
+  void shouldKeepPerKeyOrderUnderBoundedParallelism(EmbeddedKafkaBroker kafka) throws Exception {
     String topic = "order-" + UUID.randomUUID();
-    int keys = 20;
-    int perKey = 100;
+    // More keys than the bound, so that only the bound keeps the handlers running at once down.
+    int keys = 40;
+    int perKey = 50;
+    int maxInFlight = 16;
     List<Event<?>> events = new ArrayList<>();
     for (int seq = 0; seq < perKey; seq++) {
       for (int key = 0; key < keys; key++) {
@@ -288,7 +305,7 @@ class KafkaEventConsumerIT {
             vertx,
             kafka.bootstrapServers(),
             List.of(topic),
-            config("order-" + UUID.randomUUID(), 500, 200),
+            config("order-" + UUID.randomUUID(), maxInFlight, 200),
             handler);
     consumers.add(consumer);
     consumer.start().await(60, TimeUnit.SECONDS);
@@ -296,7 +313,9 @@ class KafkaEventConsumerIT {
 
     assertThat(seen).hasSize(keys);
     seen.values().forEach(sequence -> assertThat(sequence).isSorted().hasSize(perKey));
-    assertThat(maxActive.get()).as("keys ran in parallel").isGreaterThan(1);
+    assertThat(maxActive.get())
+        .as("keys ran in parallel, at most maxInFlight at once")
+        .isBetween(2, maxInFlight);
   }
 
   @Test
@@ -338,6 +357,229 @@ class KafkaEventConsumerIT {
     assertThat(stats.received()).isEqualTo(total);
     assertThat(stats.lag()).isNotEmpty();
     assertThat(stats.meanHandlerMillis()).isPositive();
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName("holds a record on the retry topic until its courier_retry_at time, then handles it")
+  void shouldHoldRetryTopicRecordsUntilTheirRetryTime(EmbeddedKafkaBroker kafka) throws Exception {
+    String topic = "delay-" + UUID.randomUUID();
+    long retryDelayMs = 1_500;
+    List<Long> calls = new CopyOnWriteArrayList<>();
+    Promise<Void> handledAgain = Promise.promise();
+    EventHandler failsOnce =
+        event -> {
+          calls.add(System.currentTimeMillis());
+          if (calls.size() == 1) {
+            return Future.failedFuture(new IllegalStateException("payment provider down"));
+          }
+          handledAgain.tryComplete();
+          return Future.succeededFuture();
+        };
+    try (KafkaProducer<String, Event<?>> events = eventProducer(kafka)) {
+      events.send(record(topic, placed("delayed"))).get(30, TimeUnit.SECONDS);
+    }
+    // One attempt in place, then one pass through the retry topic, retryDelayMs later.
+    ConsumerConfig config =
+        new ConsumerConfig(
+            "delay-" + UUID.randomUUID(), 100, 1, 10, 50, 1, retryDelayMs, 10_000, 1, 100);
+    KafkaEventConsumer consumer =
+        new KafkaEventConsumer(vertx, kafka.bootstrapServers(), List.of(topic), config, failsOnce);
+    consumers.add(consumer);
+    consumer.start().await(60, TimeUnit.SECONDS);
+    handledAgain.future().await(60, TimeUnit.SECONDS);
+
+    Map<String, String> retried = headersOfFirst(kafka, topic + DeliveryHeaders.RETRY_SUFFIX);
+    long retryAt = Long.parseLong(retried.get(DeliveryHeaders.RETRY_AT));
+    assertThat(calls).hasSize(2);
+    assertThat(retryAt)
+        .as("the retry time is the configured delay after the failure")
+        .isGreaterThanOrEqualTo(calls.get(0) + retryDelayMs);
+    assertThat(calls.get(1))
+        .as("handled again no earlier than its retry time")
+        .isGreaterThanOrEqualTo(retryAt);
+    assertThat(retried)
+        .containsEntry(DeliveryHeaders.RETRIES, "1")
+        .containsEntry(DeliveryHeaders.ATTEMPTS, "1")
+        .containsEntry(DeliveryHeaders.ERROR_MESSAGE, "payment provider down");
+    assertThat(consumer.stats().sentToRetry()).isEqualTo(1);
+    assertThat(consumer.stats().sentToDeadLetter()).isZero();
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "on stop, lets in-flight handlers finish within the deadline and commits them: the group"
+          + " never gets them again")
+  void shouldFinishInFlightHandlersAndCommitOnStop(EmbeddedKafkaBroker kafka) throws Exception {
+    String topic = "drain-" + UUID.randomUUID();
+    String group = "drain-" + UUID.randomUUID();
+    int total = 10;
+    Set<String> sent = publish(kafka, topic, total, i -> "k-" + i);
+    // Handlers hold their records until released; the list is touched on the consumer's context.
+    List<Promise<Void>> held = new ArrayList<>();
+    AtomicReference<io.vertx.core.Context> handlerContext = new AtomicReference<>();
+    Set<String> finished = ConcurrentHashMap.newKeySet();
+    Promise<Void> allInFlight = Promise.promise();
+    EventHandler holding =
+        event -> {
+          handlerContext.set(Vertx.currentContext());
+          Promise<Void> release = Promise.promise();
+          held.add(release);
+          if (held.size() == total) {
+            allInFlight.tryComplete();
+          }
+          return release.future().onSuccess(v -> finished.add(event.id()));
+        };
+    // No periodic commit before stop: only the final commit can cover these records.
+    KafkaEventConsumer first =
+        new KafkaEventConsumer(
+            vertx, kafka.bootstrapServers(), List.of(topic), config(group, 100, 600_000), holding);
+    consumers.add(first);
+    first.start().await(60, TimeUnit.SECONDS);
+    allInFlight.future().await(60, TimeUnit.SECONDS);
+    assertThat(first.stats().inFlight()).isEqualTo(total);
+
+    Future<Void> stopped = first.stop(Duration.ofSeconds(20));
+    // Released a little after stop, so the consumer is draining while they finish.
+    handlerContext
+        .get()
+        .runOnContext(v -> vertx.setTimer(200, id -> held.forEach(Promise::complete)));
+    stopped.await(30, TimeUnit.SECONDS);
+
+    assertThat(finished).as("every in-flight handler finished").isEqualTo(sent);
+    assertThat(first.stats().inFlight()).isZero();
+    assertThat(first.stats().handled()).isEqualTo(total);
+    assertThat(committed(kafka, group))
+        .as("the final commit covers every record, so they finished within the deadline")
+        .containsExactly(Map.entry(new TopicPartition(topic, 0), (long) total));
+
+    Event<OrderPlaced> marker = placed("marker");
+    Promise<Void> markerSeen = Promise.promise();
+    List<String> redelivered = new CopyOnWriteArrayList<>();
+    KafkaEventConsumer second =
+        new KafkaEventConsumer(
+            vertx,
+            kafka.bootstrapServers(),
+            List.of(topic),
+            config(group, 100, 200),
+            event -> {
+              if (event.id().equals(marker.id())) {
+                markerSeen.tryComplete();
+              } else {
+                redelivered.add(event.id());
+              }
+              return Future.succeededFuture();
+            });
+    consumers.add(second);
+    second.start().await(60, TimeUnit.SECONDS);
+    try (KafkaProducer<String, Event<?>> events = eventProducer(kafka)) {
+      events.send(record(topic, marker)).get(30, TimeUnit.SECONDS);
+    }
+    markerSeen.future().await(60, TimeUnit.SECONDS);
+
+    assertThat(redelivered).isEmpty();
+    assertThat(second.stats().received()).as("only the record sent after the stop").isEqualTo(1);
+    assertThat(second.stats().duplicates()).isZero();
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "exports handler latency as a timer per group, topic and outcome, with the SLO buckets")
+  void shouldExportHandlerLatencyAsTimer(EmbeddedKafkaBroker kafka) throws Exception {
+    PrometheusMeterRegistry registry =
+        CourierMetrics.install(new VertxOptions(), new MetricsConfig(true, List.of(10L, 100L)))
+            .orElseThrow();
+    CourierMetrics.bind(vertx, registry);
+    try {
+      String topic = "timed-" + UUID.randomUUID();
+      String group = "timed-" + UUID.randomUUID();
+      publish(kafka, topic, 3, i -> "k-" + i);
+      AtomicBoolean failedOnce = new AtomicBoolean();
+      AtomicInteger handled = new AtomicInteger();
+      Promise<Void> allHandled = Promise.promise();
+      EventHandler flakyOnce =
+          event -> {
+            if (failedOnce.compareAndSet(false, true)) {
+              return Future.failedFuture(new IllegalStateException("flaky"));
+            }
+            if (handled.incrementAndGet() == 3) {
+              allHandled.tryComplete();
+            }
+            return Future.succeededFuture();
+          };
+      KafkaEventConsumer consumer =
+          new KafkaEventConsumer(
+              vertx, kafka.bootstrapServers(), List.of(topic), config(group, 100, 200), flakyOnce);
+      consumers.add(consumer);
+      consumer.start().await(60, TimeUnit.SECONDS);
+      allHandled.future().await(60, TimeUnit.SECONDS);
+      // Stopping waits for the handlers' completions, where the timer records.
+      consumer.stop(Duration.ofSeconds(10)).await(30, TimeUnit.SECONDS);
+
+      String tags = "group=\"" + group + "\",outcome=\"%s\",topic=\"" + topic + "\"";
+      String scrape = registry.scrape();
+      assertThat(scrape)
+          .contains(
+              "courier_kafka_consumer_handler_seconds_count{" + tags.formatted("success") + "} 3")
+          .contains(
+              "courier_kafka_consumer_handler_seconds_count{" + tags.formatted("failure") + "} 1")
+          .contains(
+              "courier_kafka_consumer_handler_seconds_count{"
+                  + tags.formatted("retry_later")
+                  + "} 0")
+          .contains(
+              "courier_kafka_consumer_handler_seconds_bucket{"
+                  + tags.formatted("success")
+                  + ",le=\"0.1\"}")
+          .contains(
+              "courier_kafka_consumer_handler_seconds_bucket{"
+                  + tags.formatted("success")
+                  + ",le=\"+Inf\"} 3");
+    } finally {
+      CourierMetrics.unbind(vertx);
+    }
+  }
+
+  private static Map<String, String> headersOfFirst(EmbeddedKafkaBroker kafka, String topic) {
+    try (KafkaConsumer<String, byte[]> reader =
+        new KafkaConsumer<>(
+            Map.of(
+                org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                kafka.bootstrapServers(),
+                org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG,
+                "reader-" + UUID.randomUUID(),
+                org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest"),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
+      reader.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
+          Map<String, String> headers = new HashMap<>();
+          record.headers().forEach(h -> headers.put(h.key(), new String(h.value(), UTF_8)));
+          return headers;
+        }
+      }
+      throw new AssertionError("no record on " + topic + " within 30 s");
+    }
+  }
+
+  private static Map<TopicPartition, Long> committed(EmbeddedKafkaBroker kafka, String group)
+      throws Exception {
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      Map<TopicPartition, Long> offsets = new HashMap<>();
+      admin
+          .listConsumerGroupOffsets(group)
+          .partitionsToOffsetAndMetadata()
+          .get(30, TimeUnit.SECONDS)
+          .forEach((partition, offset) -> offsets.put(partition, offset.offset()));
+      return offsets;
+    }
   }
 
   private static ConsumerConfig config(String group, int maxInFlight, long commitIntervalMs) {

@@ -9,9 +9,14 @@ import io.courier.contract.v1.OrderPlaced;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.config.CourierConfig.ProducerConfig;
+import io.courier.runtime.kafka.EventPublisher;
 import io.courier.runtime.kafka.OverloadException;
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,6 +76,102 @@ class KafkaEventPublisherIT {
         .isInstanceOf(OverloadException.class)
         .hasMessageContaining("kafka.producer.maxInFlight");
     assertThat(both.get(0).await(30, TimeUnit.SECONDS)).isNotNull();
+    publisher.close(Duration.ofSeconds(5)).await(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName("completes each publish on the caller's context, event loop or worker")
+  void shouldCompleteOnTheCallersContext(EmbeddedKafkaBroker kafka) throws Exception {
+    KafkaEventPublisher publisher =
+        KafkaEventPublisher.create(
+                vertx,
+                kafka.bootstrapServers(),
+                new ProducerConfig(5, 30_000, 1_048_576, 100, 131_072))
+            .await(30, TimeUnit.SECONDS);
+    String topic = "context-" + UUID.randomUUID();
+
+    for (ThreadingModel model : List.of(ThreadingModel.EVENT_LOOP, ThreadingModel.WORKER)) {
+      PublishingVerticle caller = new PublishingVerticle(publisher, topic);
+      vertx
+          .deployVerticle(caller, new DeploymentOptions().setThreadingModel(model))
+          .await(30, TimeUnit.SECONDS);
+      Completion completion = caller.completion.future().await(30, TimeUnit.SECONDS);
+
+      assertThat(completion.published().topic()).isEqualTo(topic);
+      assertThat(completion.context())
+          .as("%s caller: completed on its context", model)
+          .isSameAs(completion.callerContext());
+      assertThat(completion.onEventLoop())
+          .as("%s caller: completed on its kind of thread", model)
+          .isEqualTo(model == ThreadingModel.EVENT_LOOP);
+    }
+    publisher.close(Duration.ofSeconds(5)).await(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "refuses events past its in-flight byte bound with an overload error, and delivers every"
+          + " event it accepted")
+  void shouldRefusePastInFlightByteBoundAndDeliverWhatItAccepted(EmbeddedKafkaBroker kafka)
+      throws Exception {
+    // The count bound is far away: only the bytes (half the producer's 64 MiB buffer) can refuse.
+    KafkaEventPublisher publisher =
+        KafkaEventPublisher.create(
+                vertx,
+                kafka.bootstrapServers(),
+                new ProducerConfig(5, 60_000, 1_048_576, 10_000, 131_072))
+            .await(30, TimeUnit.SECONDS);
+    String topic = "bytes-" + UUID.randomUUID();
+    // 80 events of ~900 KB, published in one go: about 72 MB against a bound of 32 MiB.
+    OrderPlaced large =
+        OrderPlaced.newBuilder()
+            .setOrder(Order.newBuilder().setId("large").setCancelReason("x".repeat(900_000)))
+            .build();
+    List<Event<OrderPlaced>> events = new ArrayList<>();
+    for (int i = 0; i < 80; i++) {
+      events.add(Event.of("/test", "large-" + i, large));
+    }
+    Promise<List<Future<EventPublisher.Published>>> submitted = Promise.promise();
+    vertx.runOnContext(
+        v ->
+            submitted.complete(
+                events.stream().map(event -> publisher.publish(topic, event)).toList()));
+    List<Future<EventPublisher.Published>> results = submitted.future().await(30, TimeUnit.SECONDS);
+    Future.join(results).otherwiseEmpty().await(90, TimeUnit.SECONDS);
+
+    Set<String> accepted = new HashSet<>();
+    List<Throwable> refusals = new ArrayList<>();
+    int firstRefused = -1;
+    for (int i = 0; i < results.size(); i++) {
+      if (results.get(i).succeeded()) {
+        accepted.add(events.get(i).id());
+      } else {
+        refusals.add(results.get(i).cause());
+        firstRefused = firstRefused < 0 ? i : firstRefused;
+      }
+    }
+    assertThat(refusals)
+        .isNotEmpty()
+        .allSatisfy(
+            refused ->
+                assertThat(refused)
+                    .isInstanceOf(OverloadException.class)
+                    .hasMessageContaining("bytes in flight"));
+    assertThat(firstRefused)
+        .as("refused only once about 32 MiB were in flight (34 events are 30.6 MB)")
+        .isGreaterThanOrEqualTo(34);
+    assertThat(accepted.size() + refusals.size())
+        .as("every publish not refused was acknowledged")
+        .isEqualTo(events.size());
+    assertThat(readIds(kafka.bootstrapServers(), topic, accepted.size()))
+        .as("the topic holds exactly the accepted events")
+        .isEqualTo(accepted);
+    Event<OrderPlaced> after = placed("after");
+    assertThat(publisher.publish(topic, after).await(30, TimeUnit.SECONDS).topic())
+        .as("acknowledged bytes leave the bound")
+        .isEqualTo(topic);
     publisher.close(Duration.ofSeconds(5)).await(30, TimeUnit.SECONDS);
   }
 
@@ -139,6 +240,42 @@ class KafkaEventPublisherIT {
       broker.close();
     }
   }
+
+  /** Publishes one event from its start and reports where the completion ran. */
+  private static final class PublishingVerticle extends VerticleBase {
+    private final KafkaEventPublisher publisher;
+    private final String topic;
+    final Promise<Completion> completion = Promise.promise();
+
+    PublishingVerticle(KafkaEventPublisher publisher, String topic) {
+      this.publisher = publisher;
+      this.topic = topic;
+    }
+
+    @Override
+    public Future<?> start() {
+      Context caller = Vertx.currentContext();
+      publisher
+          .publish(topic, placed("context"))
+          .onComplete(
+              ar ->
+                  completion.handle(
+                      ar.map(
+                          published ->
+                              new Completion(
+                                  caller,
+                                  Vertx.currentContext(),
+                                  Context.isOnEventLoopThread(),
+                                  published))));
+      return Future.succeededFuture();
+    }
+  }
+
+  private record Completion(
+      Context callerContext,
+      Context context,
+      boolean onEventLoop,
+      EventPublisher.Published published) {}
 
   private static EmbeddedKafkaBroker broker(Path dir, int port, int controllerPort) {
     return EmbeddedKafkaBroker.builder()

@@ -1,0 +1,257 @@
+package io.courier.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.courier.contract.v1.GetStockRequest;
+import io.courier.contract.v1.GetStockResponse;
+import io.courier.contract.v1.InventoryServiceGrpcClient;
+import io.courier.contract.v1.InventoryServiceGrpcService;
+import io.courier.contract.v1.InventoryServiceService;
+import io.courier.contract.v1.StockLevel;
+import io.courier.discovery.ConsulDiscovery;
+import io.courier.discovery.ConsulStandIn;
+import io.courier.discovery.ServiceInstance;
+import io.courier.resilience.Deadline;
+import io.courier.resilience.TargetBreaker;
+import io.courier.runtime.config.ConfigLoader;
+import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.security.MutualTls;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.StatusException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Per-instance breakers with load balancing, on three real gRPC servers found through Consul (the
+ * stand-in): one instance starts failing with a retryable status the load balancer's ejection does
+ * not count (DEADLINE_EXCEEDED), so only its breaker can take it out. Its breaker opens, it then
+ * receives nothing while calls succeed on the other two and the target's own breaker stays closed;
+ * once healthy it is probed back (three probes) and receives calls again.
+ */
+@DisplayName("Per-instance breakers behind the load balancer")
+class InstanceBreakersIT {
+
+  private static final String POLICIES =
+      """
+      {
+        "policies": {
+          "p": {
+            "attemptTimeoutMs": 1000,
+            "retry": {"maxAttempts": 5, "baseDelayMs": 1, "maxDelayMs": 5},
+            "budget": {"ratio": 1.0, "minRetries": 10000, "windowMs": 10000},
+            "breaker": {"failureRatio": 0.5, "slowCallRatio": 1.0, "slowCallMs": 5000,
+                        "minCalls": 6, "windowMs": 10000, "openMs": 3000, "halfOpenProbes": 3},
+            "bulkhead": {"maxConcurrent": 64, "maxQueued": 256}
+          }
+        },
+        "targets": {
+          "inventory-service": {"address": "grpc:inventory-service", "policy": "p",
+                                "idempotent": true, "deadlineMs": 5000}
+        }
+      }
+      """;
+
+  private final Vertx vertx = Vertx.vertx();
+  private final List<ConsulDiscovery> discoveries = new ArrayList<>();
+
+  @AfterEach
+  void close() throws Exception {
+    discoveries.forEach(ConsulDiscovery::close);
+    vertx.close().await(20, TimeUnit.SECONDS);
+  }
+
+  private ConsulDiscovery discovery(int consulPort) {
+    ConsulDiscovery discovery =
+        new ConsulDiscovery(
+            vertx, "127.0.0.1", consulPort, Duration.ofSeconds(5), Duration.ofMinutes(1));
+    discoveries.add(discovery);
+    return discovery;
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "takes a failing instance out through its own breaker, keeps calls succeeding, and probes it"
+          + " back")
+  void shouldIsolateAndReadmitOneInstance(@TempDir Path dir) throws Exception {
+    CourierMetrics.bind(
+        vertx,
+        new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+            io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT));
+    ConsulStandIn consul = new ConsulStandIn(vertx);
+    int consulPort = consul.start(0).await(10, TimeUnit.SECONDS);
+    AtomicBoolean sick = new AtomicBoolean();
+    List<AtomicInteger> served = new ArrayList<>();
+    List<String> addresses = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      AtomicInteger count = new AtomicInteger();
+      served.add(count);
+      boolean first = i == 0;
+      InventoryServiceService inventory =
+          new InventoryServiceService() {
+            @Override
+            public Future<GetStockResponse> getStock(GetStockRequest request) {
+              count.incrementAndGet();
+              if (first && sick.get()) {
+                return Future.failedFuture(
+                    new StatusException(GrpcStatus.DEADLINE_EXCEEDED, "stuck"));
+              }
+              return Future.succeededFuture(
+                  GetStockResponse.newBuilder()
+                      .setStock(StockLevel.newBuilder().setSku(request.getSku()).setAvailable(7))
+                      .build());
+            }
+          };
+      HttpServer server =
+          Endpoints.grpcServer(
+                  vertx, "127.0.0.1", 0, List.of(InventoryServiceGrpcService.of(inventory)))
+              .await(10, TimeUnit.SECONDS);
+      ServiceInstance registered =
+          discovery(consulPort)
+              .register(
+                  new ServiceInstance(
+                      null,
+                      Topology.INVENTORY_SERVICE,
+                      "127.0.0.1",
+                      server.actualPort(),
+                      Map.of("role", "inventory-service")))
+              .await(10, TimeUnit.SECONDS);
+      addresses.add(registered.address());
+    }
+    String bad = addresses.get(0);
+
+    Path policyFile = dir.resolve("resilience.json");
+    Files.writeString(policyFile, POLICIES);
+    Policies policies =
+        Policies.load(
+                vertx,
+                new ConfigLoader(
+                        Map.of(),
+                        Map.of(
+                            "courier.resilience.policyFile",
+                            policyFile.toString(),
+                            "courier.kafka.bootstrapServers",
+                            "127.0.0.1:9092",
+                            "courier.roles",
+                            "order-service"),
+                        Set.of("order-service"))
+                    .load(null))
+            .await(10, TimeUnit.SECONDS);
+    GrpcPeer peer =
+        policies.grpcPeer(
+            discovery(consulPort),
+            Topology.INVENTORY_SERVICE,
+            Topology.INVENTORY_TARGET,
+            Endpoints.grpcClient(vertx, MutualTls.disabled(), "inventory-service"));
+
+    List<String> badStates = new CopyOnWriteArrayList<>();
+    Promise<Void> halfOpen = Promise.promise();
+    vertx
+        .eventBus()
+        .<JsonObject>consumer(
+            TargetBreaker.STATE_ADDRESS,
+            m -> {
+              if (bad.equals(m.body().getString("instance"))) {
+                badStates.add(m.body().getString("state"));
+                if ("HALF_OPEN".equals(m.body().getString("state"))) {
+                  halfOpen.tryComplete();
+                }
+              }
+            })
+        .completion()
+        .await(5, TimeUnit.SECONDS);
+
+    // Healthy: every instance serves.
+    assertThat(calls(peer, 60)).as("failures while healthy").isEmpty();
+    assertThat(served).allSatisfy(count -> assertThat(count.get()).isPositive());
+
+    // 1. The first instance fails every call: its breaker opens. Before it does, a call whose
+    // five attempts all land on it may fail; that is what the breaker is for.
+    sick.set(true);
+    int rounds = 0;
+    while (peer.breakerStates().get(bad) != CircuitBreakerState.OPEN) {
+      calls(peer, 10);
+      assertThat(++rounds).as("rounds of 10 calls before the breaker opened").isLessThan(30);
+    }
+
+    // 2. While it is open the instance gets nothing, every call succeeds on the other two, and
+    // the target's breaker (a third of attempts failing at most) stays closed.
+    int badBefore = served.get(0).get();
+    List<String> whileOpen = calls(peer, 100);
+    assertThat(peer.breakerStates().get(bad))
+        .as("still open (else the check below proves nothing)")
+        .isEqualTo(CircuitBreakerState.OPEN);
+    assertThat(whileOpen).as("failures while the bad instance's breaker was open").isEmpty();
+    assertThat(served.get(0).get()).as("calls that reached the bad instance").isEqualTo(badBefore);
+    assertThat(peer.policy().breaker().state()).isEqualTo(CircuitBreakerState.CLOSED);
+
+    // 3. Healthy again: after the open duration it is probed (three good probes) and closes.
+    sick.set(false);
+    halfOpen.future().await(15, TimeUnit.SECONDS);
+    rounds = 0;
+    List<String> afterwards = new ArrayList<>();
+    while (peer.breakerStates().get(bad) != CircuitBreakerState.CLOSED) {
+      afterwards.addAll(calls(peer, 10));
+      assertThat(++rounds).as("rounds of 10 calls before the breaker closed").isLessThan(30);
+    }
+    int readmitted = served.get(0).get();
+    afterwards.addAll(calls(peer, 60));
+    assertThat(afterwards).as("failures after recovery").isEmpty();
+    assertThat(served.get(0).get())
+        .as("the instance receives calls again")
+        .isGreaterThan(readmitted);
+    assertThat(badStates).containsExactly("OPEN", "HALF_OPEN", "CLOSED");
+    assertThat(
+            CourierMetrics.registry(vertx)
+                .find("courier.resilience.instance.breaker.transitions")
+                .tags("target", "inventory-service", "state", "OPEN")
+                .counter())
+        .isNotNull()
+        .satisfies(counter -> assertThat(counter.count()).isEqualTo(1.0));
+    assertThat(consul.unknownRequests()).isEmpty();
+  }
+
+  /** {@code count} calls, 10 at a time, each under a 3 s deadline; returns the failures. */
+  private static List<String> calls(GrpcPeer peer, int count) throws Exception {
+    List<String> failures = new ArrayList<>();
+    for (int done = 0; done < count; done += 10) {
+      List<Future<GetStockResponse>> batch = new ArrayList<>();
+      for (int i = 0; i < Math.min(10, count - done); i++) {
+        batch.add(
+            peer.<GetStockRequest, GetStockResponse>call(
+                Deadline.after(Duration.ofSeconds(3)),
+                InventoryServiceGrpcClient.GetStock,
+                GetStockRequest.newBuilder().setSku("sku-1").build(),
+                null));
+      }
+      for (Future<GetStockResponse> call : batch) {
+        Throwable error =
+            call.map(answer -> (Throwable) null).otherwise(e -> e).await(10, TimeUnit.SECONDS);
+        if (error != null) {
+          failures.add(String.valueOf(error));
+        }
+      }
+    }
+    return failures;
+  }
+}
