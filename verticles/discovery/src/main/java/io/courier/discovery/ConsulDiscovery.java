@@ -93,6 +93,12 @@ public final class ConsulDiscovery implements Discovery {
                   vertx.setPeriodic(
                       Math.max(1, ttl.toMillis() / 2), t -> refresh(id, options, lost));
               ttlTimers.put(id, timer);
+              LOG.info(
+                  "registered {} at {}:{} with Consul ({})",
+                  instance.name(),
+                  instance.host(),
+                  instance.port(),
+                  id);
               return new ServiceInstance(
                   id, instance.name(), instance.host(), instance.port(), instance.tags());
             });
@@ -132,7 +138,9 @@ public final class ConsulDiscovery implements Discovery {
   @Override
   public Future<Void> deregister(String registrationId) {
     stopRefreshing(registrationId);
-    return consul.deregisterService(registrationId);
+    return consul
+        .deregisterService(registrationId)
+        .onSuccess(v -> LOG.info("deregistered {} from Consul", registrationId));
   }
 
   /**

@@ -18,6 +18,9 @@ import java.util.Map;
  */
 public final class EmbeddedDiscovery implements Discovery {
 
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(EmbeddedDiscovery.class);
+
   /** Record type of Courier endpoints. */
   public static final String TYPE = "courier-endpoint";
 
@@ -31,6 +34,9 @@ public final class EmbeddedDiscovery implements Discovery {
   private final ServiceDiscovery discovery;
   private final ClusterManager cluster;
   private final java.util.Set<Long> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** This process's registrations: id to {@code name at host:port}, for the log. */
+  private final Map<String, String> registered = new java.util.concurrent.ConcurrentHashMap<>();
 
   public EmbeddedDiscovery(Vertx vertx) {
     this.vertx = vertx;
@@ -50,12 +56,29 @@ public final class EmbeddedDiscovery implements Discovery {
     if (cluster != null) {
       record.getMetadata().put(NODE, cluster.getNodeId());
     }
-    return discovery.publish(record).map(EmbeddedDiscovery::toInstance);
+    return discovery
+        .publish(record)
+        .map(EmbeddedDiscovery::toInstance)
+        .onSuccess(
+            published -> {
+              String what = published.name() + " at " + published.host() + ":" + published.port();
+              registered.put(published.id(), what);
+              LOG.info("registered {} ({})", what, published.id());
+            });
   }
 
+  /** Removes the registration; logs it, so an operator sees each instance leave on shutdown. */
   @Override
   public Future<Void> deregister(String registrationId) {
-    return discovery.unpublish(registrationId);
+    return discovery
+        .unpublish(registrationId)
+        .onSuccess(
+            v ->
+                LOG.info(
+                    "deregistered {} ({})",
+                    registered.getOrDefault(registrationId, "an instance"),
+                    registrationId))
+        .onComplete(v -> registered.remove(registrationId));
   }
 
   @Override

@@ -108,6 +108,17 @@ class RateLimitClusterIT {
     assertThat(undecided(runtimes.get(0)) + undecided(runtimes.get(1)))
         .as("requests let through because the cluster did not answer in time")
         .isZero();
+    // What Prometheus scrapes: each gateway's rejections on /metrics, labelled by route only.
+    for (CourierRuntime runtime : runtimes) {
+      String metrics = scrape(web, runtime);
+      assertThat(sample(metrics, "courier_gateway_rate_limited_total{route=\"getOrder\"}"))
+          .as("rate-limit rejections on /metrics")
+          .isEqualTo(rejected(runtime))
+          .isPositive();
+      assertThat(metrics.lines().filter(l -> l.startsWith("courier_gateway_rate_limit")))
+          .allMatch(
+              l -> l.matches("courier_gateway_rate_limit[a-z_]*\\{route=\"[a-zA-Z]+\"\\} .*"));
+    }
     for (String gateway : gateways) {
       assertThat(
               web.getAbs(gateway + "/health/live").send().await(10, TimeUnit.SECONDS).statusCode())
@@ -159,6 +170,24 @@ class RateLimitClusterIT {
     sentAll.future().await(SECONDS + 30, TimeUnit.SECONDS);
     Future.join(answers).await(60, TimeUnit.SECONDS);
     return answers.stream().map(Future::result).toList();
+  }
+
+  private static String scrape(WebClient web, CourierRuntime runtime) throws Exception {
+    String health = runtime.endpoints().get("health");
+    HttpResponse<Buffer> answer =
+        web.getAbs(health.replace("/health/ready", "/metrics")).send().await(10, TimeUnit.SECONDS);
+    assertThat(answer.statusCode()).isEqualTo(200);
+    return answer.bodyAsString();
+  }
+
+  /** The value of the series {@code series} (name and labels) in a scrape. */
+  private static double sample(String metrics, String series) {
+    return metrics
+        .lines()
+        .filter(line -> line.startsWith(series + " "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(series.length() + 1).trim()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no series " + series));
   }
 
   private static double rejected(CourierRuntime runtime) {

@@ -12,9 +12,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The meters of the resilience layer, per target (a bounded set: the targets of the policy file):
- * calls by outcome with latency, retries, bulkhead rejections, breaker state and transitions,
- * bulkhead occupancy and concurrency limit. Gauges read the target's current {@link TargetPolicy},
- * so a policy reload (which builds new breakers and bulkheads) keeps one series per target.
+ * calls by outcome with latency, retries, retry-budget decisions and use, bulkhead rejections,
+ * breaker state and transitions, bulkhead occupancy and concurrency limit. Gauges read the target's
+ * current {@link TargetPolicy}, so a policy reload (which builds new breakers and bulkheads) keeps
+ * one series per target.
  */
 final class PolicyMeters {
 
@@ -26,6 +27,8 @@ final class PolicyMeters {
   private final String target;
   private final Counter retries;
   private final Counter rejections;
+  private final Counter budgetGranted;
+  private final Counter budgetDenied;
 
   /** One timer per outcome (a bounded set), looked up once rather than on every call. */
   private final Map<String, Timer> calls = new ConcurrentHashMap<>();
@@ -43,6 +46,16 @@ final class PolicyMeters {
             .description("Calls refused because the target's bulkhead and its queue were full")
             .tag("target", target)
             .register(registry);
+    // Both outcomes from the start, so a rate over them is defined before the first retry.
+    this.budgetGranted = budgetCounter(registry, target, "granted");
+    this.budgetDenied = budgetCounter(registry, target, "denied");
+  }
+
+  private static Counter budgetCounter(MeterRegistry registry, String target, String outcome) {
+    return Counter.builder("courier.resilience.retry.budget")
+        .description("Retries the target's retry budget granted or denied")
+        .tags("target", target, "outcome", outcome)
+        .register(registry);
   }
 
   static PolicyMeters bind(Vertx vertx, TargetPolicy policy) {
@@ -66,6 +79,11 @@ final class PolicyMeters {
               "courier.resilience.bulkhead.limit", live, m -> m.get(target).concurrencyLimit())
           .description(
               "Calls the target's bulkhead lets run at once: maxConcurrent, or the adaptive limit")
+          .tag("target", target)
+          .register(registry);
+      Gauge.builder(
+              "courier.resilience.retry.budget.used", live, m -> m.get(target).retryBudgetUsed())
+          .description("Share of the retry budget's current window spent: 0 none, 1 all")
           .tag("target", target)
           .register(registry);
     }
@@ -99,6 +117,11 @@ final class PolicyMeters {
 
   void rejected() {
     rejections.increment();
+  }
+
+  /** The retry budget granted or denied a retry. */
+  void budget(boolean granted) {
+    (granted ? budgetGranted : budgetDenied).increment();
   }
 
   /** A whole call (all its attempts) ended. */

@@ -20,6 +20,16 @@ public final class RetryBudget {
   private final double ratio;
   private final int minRetries;
   private final RollingCounts window;
+  private final Listener listener;
+
+  /** Told of every retry the budget grants or refuses, e.g. to count them. */
+  @FunctionalInterface
+  public interface Listener {
+    /**
+     * @param granted whether the retry was allowed
+     */
+    void decided(boolean granted);
+  }
 
   /**
    * @param ratio retries allowed per call over the window, e.g. 0.2
@@ -28,6 +38,18 @@ public final class RetryBudget {
    * @param nanoClock monotonic nanoseconds
    */
   public RetryBudget(double ratio, int minRetries, Duration window, LongSupplier nanoClock) {
+    this(ratio, minRetries, window, nanoClock, granted -> {});
+  }
+
+  /**
+   * @param ratio retries allowed per call over the window, e.g. 0.2
+   * @param minRetries retries always allowed per window, whatever the call count
+   * @param window the rolling window
+   * @param nanoClock monotonic nanoseconds
+   * @param listener told of each decision of {@link #tryAcquireRetry()}
+   */
+  public RetryBudget(
+      double ratio, int minRetries, Duration window, LongSupplier nanoClock, Listener listener) {
     if (ratio < 0 || ratio > 1) {
       throw new IllegalArgumentException("ratio must be 0..1, was " + ratio);
     }
@@ -40,6 +62,7 @@ public final class RetryBudget {
     this.ratio = ratio;
     this.minRetries = minRetries;
     this.window = new RollingCounts(2, window, nanoClock);
+    this.listener = listener;
   }
 
   /** A budget that allows every retry. */
@@ -53,12 +76,28 @@ public final class RetryBudget {
   }
 
   /** Takes one retry from the budget; false when the window's share is spent. */
-  public synchronized boolean tryAcquireRetry() {
-    long allowed = (long) Math.floor(ratio * window.sum(CALLS)) + minRetries;
-    if (window.sum(RETRIES) >= allowed) {
-      return false;
+  public boolean tryAcquireRetry() {
+    boolean granted;
+    synchronized (this) {
+      granted = window.sum(RETRIES) < allowed();
+      if (granted) {
+        window.increment(RETRIES);
+      }
     }
-    window.increment(RETRIES);
-    return true;
+    listener.decided(granted);
+    return granted;
+  }
+
+  /**
+   * The share of this window's retries already taken: 0 when none, 1 when spent. With {@code
+   * minRetries} of 0 and no calls in the window nothing may be retried, which counts as spent.
+   */
+  public synchronized double used() {
+    long allowed = allowed();
+    return allowed == 0 ? 1 : Math.min(1, (double) window.sum(RETRIES) / allowed);
+  }
+
+  private long allowed() {
+    return (long) Math.floor(ratio * window.sum(CALLS)) + minRetries;
   }
 }

@@ -82,7 +82,8 @@ public final class TargetPolicy {
                 budgetLimits.ratio(),
                 budgetLimits.minRetries(),
                 Duration.ofMillis(budgetLimits.windowMs()),
-                System::nanoTime);
+                System::nanoTime,
+                this::budgetDecided);
     TargetBreaker breaker =
         old != null && old.policy().breaker().equals(policy.breaker())
             ? old.breaker()
@@ -106,6 +107,16 @@ public final class TargetPolicy {
 
   int queued() {
     return parts.bulkhead().queued();
+  }
+
+  /** Counts a retry budget decision (only ever called once construction is over). */
+  private void budgetDecided(boolean granted) {
+    meters.budget(granted);
+  }
+
+  /** The share of the retry budget's current window already spent, 0..1. */
+  double retryBudgetUsed() {
+    return parts.budget().used();
   }
 
   /** Calls the bulkhead lets run at once now: {@code maxConcurrent}, or the adaptive limit. */

@@ -52,6 +52,25 @@ class RetryBudgetTest {
   }
 
   @Test
+  @DisplayName("tells its listener of every grant and denial, and reports the share spent")
+  void shouldReportDecisionsAndUse() {
+    java.util.List<Boolean> decisions = new java.util.ArrayList<>();
+    RetryBudget watched = new RetryBudget(0.5, 1, Duration.ofSeconds(10), now::get, decisions::add);
+    for (int i = 0; i < 2; i++) {
+      watched.recordCall();
+    }
+    assertThat(watched.used()).isZero();
+
+    assertThat(watched.tryAcquireRetry()).isTrue();
+    assertThat(watched.used()).isEqualTo(0.5);
+    assertThat(watched.tryAcquireRetry()).isTrue();
+    assertThat(watched.tryAcquireRetry()).isFalse();
+
+    assertThat(decisions).containsExactly(true, true, false);
+    assertThat(watched.used()).isEqualTo(1.0);
+  }
+
+  @Test
   @DisplayName("refuses a ratio above 1, a negative allowance and an empty window")
   void shouldRefuseBadSettings() {
     assertThatThrownBy(() -> new RetryBudget(1.5, 0, Duration.ofSeconds(1), now::get))

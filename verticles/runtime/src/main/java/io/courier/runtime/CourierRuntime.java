@@ -7,6 +7,7 @@ import io.courier.runtime.config.CourierConfig;
 import io.courier.runtime.impl.AdminServer;
 import io.courier.runtime.impl.ClusterFactory;
 import io.courier.runtime.impl.ManagementServer;
+import io.courier.runtime.impl.ReadinessChecks;
 import io.courier.runtime.impl.Stage;
 import io.courier.runtime.kafka.EventPublisher;
 import io.courier.runtime.kafka.impl.KafkaEventPublisher;
@@ -23,6 +24,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
+import io.vertx.servicediscovery.ServiceDiscovery;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -230,6 +232,8 @@ public final class CourierRuntime {
    */
   private Future<Void> closeVertx() {
     Promise<Void> closed = Promise.promise();
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    String member = cluster == null ? null : cluster.getNodeId();
     Thread closer =
         new Thread(
             () ->
@@ -237,6 +241,10 @@ public final class CourierRuntime {
                     .close()
                     .onComplete(
                         ar -> {
+                          if (member != null && ar.succeeded()) {
+                            LOG.info("left the cluster as member {}", member);
+                          }
+                          ReadinessChecks.unbind(vertx);
                           CourierMetrics.unbind(vertx);
                           io.courier.runtime.tracing.CourierTracing.unbind(vertx);
                           AdminSections.clear(vertx);
@@ -478,6 +486,7 @@ public final class CourierRuntime {
   }
 
   private void registerHealthChecks() {
+    ReadinessChecks.bind(vertx, readiness);
     readiness.register(
         "lifecycle",
         CHECK_TIMEOUT_MS,
@@ -530,6 +539,10 @@ public final class CourierRuntime {
       }
       HttpClient consul = vertx.createHttpClient(options);
       readiness.register("discovery", CHECK_TIMEOUT_MS, promise -> checkConsul(consul, promise));
+    } else {
+      ServiceDiscovery registry = ServiceDiscovery.create(vertx);
+      readiness.register(
+          "discovery", CHECK_TIMEOUT_MS, promise -> checkEmbeddedDiscovery(registry, promise));
     }
     liveness.register(
         "vertx",
@@ -627,6 +640,38 @@ public final class CourierRuntime {
                       .put("reason", String.valueOf(e.getMessage()));
               promise.complete(
                   consulSeen ? Status.OK(data.put("degraded", true)) : Status.KO(data));
+            });
+  }
+
+  /** Whether the embedded registry has answered since this process started. */
+  private volatile boolean registrySeen;
+
+  /**
+   * Down until the embedded backend (Vert.x service discovery's registry, in the cluster manager's
+   * maps when clustered) first answers a read of every record, so a process is not ready before it
+   * could register and resolve. Past that, like Consul, a failed read leaves readiness up and says
+   * {@code degraded}: resolutions go on with the last instances each watch got, and taking every
+   * process out of its Service because one read of the cluster map timed out would turn a hiccup
+   * into an outage. The cluster check says whether this member is still in the cluster.
+   */
+  private void checkEmbeddedDiscovery(ServiceDiscovery registry, Promise<Status> promise) {
+    registry
+        .getRecords(record -> true, true)
+        .onSuccess(
+            records -> {
+              registrySeen = true;
+              promise.complete(
+                  Status.OK(
+                      new JsonObject().put("backend", "embedded").put("records", records.size())));
+            })
+        .onFailure(
+            e -> {
+              JsonObject data =
+                  new JsonObject()
+                      .put("backend", "embedded")
+                      .put("reason", String.valueOf(e.getMessage()));
+              promise.complete(
+                  registrySeen ? Status.OK(data.put("degraded", true)) : Status.KO(data));
             });
   }
 

@@ -7,10 +7,13 @@ import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.kafka.impl.KafkaEventConsumer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.servicediscovery.Record;
+import io.vertx.servicediscovery.ServiceDiscovery;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,9 +24,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -152,6 +160,113 @@ class ManagementServerIT {
     assertThat(check(gone, "discovery").getJsonObject("data").getString("consul"))
         .isEqualTo("127.0.0.1:" + agent.actualPort());
     assertThat(check(gone, "discovery").getJsonObject("data").getBoolean("degraded")).isTrue();
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName(
+      "is ready once each Kafka consumer has its share of the group, and not after one stopped on"
+          + " an error")
+  void shouldFollowEachKafkaConsumer(EmbeddedKafkaBroker kafka) throws Exception {
+    String topic = "readiness-" + UUID.randomUUID();
+    String group = "readiness-group-" + UUID.randomUUID();
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      admin
+          .createTopics(List.of(new NewTopic(topic, 2, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    }
+    AtomicReference<KafkaEventConsumer> consumer = new AtomicReference<>();
+    Role consuming =
+        TestRoles.lifecycle(
+            "first",
+            (context, vertx) -> {
+              consumer.set(
+                  new KafkaEventConsumer(
+                      vertx,
+                      context.kafkaBootstrapServers(),
+                      List.of(topic),
+                      context.config().kafka().consumer().withGroupId(group),
+                      event -> Future.succeededFuture()));
+              return consumer.get().start();
+            },
+            () -> consumer.get().stop(Duration.ofSeconds(5)));
+    runtime =
+        CourierRuntime.start(load(props(kafka, "first")), Map.of("first", consuming))
+            .await(60, TimeUnit.SECONDS);
+    String ready = runtime.endpoints().get("health");
+    String id = "kafka-consumer:" + group;
+
+    HttpResponse<String> up = awaitReadiness(ready, 200, Duration.ofSeconds(30));
+    JsonObject joined = check(up, id);
+    assertThat(joined.getString("status")).isEqualTo("UP");
+    assertThat(joined.getJsonObject("data").getJsonArray("topics").getList())
+        .containsExactly(topic);
+    assertThat(joined.getJsonObject("data").getInteger("partitions"))
+        .as("both partitions of the topic (and its retry topic's, if it exists yet)")
+        .isGreaterThanOrEqualTo(2);
+
+    // The poll thread dies as on any error Kafka's client throws: interrupted, poll throws.
+    Thread poller =
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(thread -> thread.getName().equals("courier-consumer-" + group))
+            .findFirst()
+            .orElseThrow();
+    poller.interrupt();
+    HttpResponse<String> down = awaitReadiness(ready, 503, Duration.ofSeconds(30));
+    JsonObject failed = check(down, id);
+    assertThat(failed.getString("status")).isEqualTo("DOWN");
+    assertThat(failed.getJsonObject("data").getString("reason"))
+        .startsWith("stopped on an error")
+        .contains("InterruptException");
+    assertThat(check(down, "lifecycle").getString("status")).isEqualTo("UP");
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName("is ready with the embedded discovery backend once its registry answers")
+  void shouldCheckTheEmbeddedRegistry(EmbeddedKafkaBroker kafka) throws Exception {
+    Role registering =
+        TestRoles.starting(
+            "first",
+            (context, vertx) ->
+                ServiceDiscovery.create(vertx)
+                    .publish(
+                        new Record()
+                            .setName("readiness-test")
+                            .setType("courier-endpoint")
+                            .setLocation(
+                                new JsonObject().put("host", "127.0.0.1").put("port", 1))));
+    runtime =
+        CourierRuntime.start(load(props(kafka, "first")), Map.of("first", registering))
+            .await(30, TimeUnit.SECONDS);
+
+    HttpResponse<String> up = get(runtime.endpoints().get("health"));
+
+    assertThat(up.statusCode()).isEqualTo(200);
+    JsonObject discovery = check(up, "discovery");
+    assertThat(discovery.getString("status")).isEqualTo("UP");
+    assertThat(discovery.getJsonObject("data").getString("backend")).isEqualTo("embedded");
+    assertThat(discovery.getJsonObject("data").getInteger("records"))
+        .as("the record the role published")
+        .isEqualTo(1);
+  }
+
+  /** Asks {@code /health/ready} until it answers {@code status}, up to {@code deadline}. */
+  private HttpResponse<String> awaitReadiness(String ready, int status, Duration deadline)
+      throws Exception {
+    long end = System.nanoTime() + deadline.toNanos();
+    HttpResponse<String> last = get(ready);
+    while (last.statusCode() != status && System.nanoTime() < end) {
+      CompletableFuture.runAsync(
+              () -> {}, CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS))
+          .join();
+      last = get(ready);
+    }
+    assertThat(last.statusCode()).as("readiness, last answer " + last.body()).isEqualTo(status);
+    return last;
   }
 
   private static JsonObject check(HttpResponse<String> response, String id) {

@@ -1056,6 +1056,13 @@ class OrderFlowIT {
     assertThat(metrics)
         .contains("vertx_http_server_requests_total{")
         .contains("vertx_http_server_response_time_seconds_bucket{")
+        // HTTP clients: the payment service's calls to the provider, gRPC calls over HTTP/2.
+        .contains("vertx_http_client_requests_total{")
+        .contains("vertx_http_client_response_time_seconds_bucket{")
+        .contains(
+            "courier_resilience_retry_budget_total{outcome=\"denied\",target=\"payment-provider\"}")
+        .contains("courier_resilience_retry_budget_used{target=\"order-service\"}")
+        .contains("courier_resilience_retries_total{target=\"inventory-service\"}")
         .contains("vertx_eventbus_")
         .contains(
             "courier_grpc_server_seconds_count{method=\"courier.v1.UserService/GetUser\",status=\"OK\"}")
@@ -1075,6 +1082,14 @@ class OrderFlowIT {
     assertThat(monitoringMetricNames())
         .allSatisfy(name -> assertThat(families(metrics)).contains(name));
     List<String> series = metrics.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).toList();
+    assertThat(series)
+        .as("client requests that got an answer, by method and status")
+        .anyMatch(
+            l ->
+                l.startsWith("vertx_http_client_responses_total{")
+                    && l.matches(".*code=\"2\\d\\d\".*")
+                    && l.contains("method=\"POST\"")
+                    && !l.endsWith(" 0.0"));
     java.util.regex.Pattern unbounded =
         java.util.regex.Pattern.compile(
             "=\"[^\"]*(?:[0-9a-f]{8}-[0-9a-f]{4}-|\\d{6,}|127\\.0\\.0\\.1:|/api/v1/orders/[^:\"])[^\"]*\"");
@@ -1211,7 +1226,7 @@ class OrderFlowIT {
                 s.getParentSpanId(),
                 s.getAttributes()));
     // The notification service's log line about this order carries the request's trace id, and
-    // the JSON encoder of conf/logback-json.xml writes it with the role and instance.
+    // the shipped conf/logback-json.xml writes it as one JSON line with the role and instance.
     FlowClient.awaitUntil(
         "a notification logged in the trace",
         Duration.ofSeconds(30),
@@ -1222,16 +1237,15 @@ class OrderFlowIT {
             .filter(e -> traceId.equals(e.getMDCPropertyMap().get("trace_id")))
             .findFirst()
             .orElseThrow();
-    ch.qos.logback.classic.encoder.JsonEncoder json =
-        new ch.qos.logback.classic.encoder.JsonEncoder();
-    json.setContext(notifications.getLoggerContext());
-    json.setWithMDC(true);
-    json.start();
-    JsonObject encoded =
-        new JsonObject(new String(json.encode(line), java.nio.charset.StandardCharsets.UTF_8));
+    JsonObject encoded = writtenAsShipped(line, traceId);
     assertThat(encoded.getString("level")).isEqualTo("INFO");
     assertThat(encoded.getString("loggerName"))
         .isEqualTo("io.courier.notification.NotificationVerticle");
+    assertThat(encoded.getString("formattedMessage")).startsWith("notify user ");
+    assertThat(encoded.getLong("timestamp")).isPositive();
+    assertThat(encoded.fieldNames())
+        .as("what conf/logback-json.xml switches off")
+        .doesNotContain("message", "arguments", "context", "sequenceNumber", "nanoseconds");
     JsonObject mdc = encoded.getJsonObject("mdc");
     assertThat(mdc.getString("trace_id")).isEqualTo(traceId);
     assertThat(mdc.getString("span_id")).matches("[0-9a-f]{16}");
@@ -1265,6 +1279,46 @@ class OrderFlowIT {
               assertThat(producers).contains(s.getLinks().get(0).getSpanContext().getSpanId());
               assertThat(producers).contains(s.getParentSpanId());
             });
+  }
+
+  /**
+   * Writes {@code event} as a process started with {@code
+   * -Dlogback.configurationFile=conf/logback-json.xml} does: a Logback context configured by Joran
+   * from the shipped file routes it through its logger for the event's name (levels, additivity,
+   * appenders) to its JSON console appender, whose stream goes to a file here instead of stdout.
+   * Gives the line carrying {@code traceId}, parsed.
+   */
+  private static JsonObject writtenAsShipped(
+      ch.qos.logback.classic.spi.ILoggingEvent event, String traceId) throws Exception {
+    ch.qos.logback.classic.LoggerContext shipped = new ch.qos.logback.classic.LoggerContext();
+    ch.qos.logback.classic.joran.JoranConfigurator configurator =
+        new ch.qos.logback.classic.joran.JoranConfigurator();
+    configurator.setContext(shipped);
+    configurator.doConfigure(Path.of("../../conf/logback-json.xml").toFile());
+    Path file = Path.of("target/flow-json.log");
+    try {
+      assertThat(shipped.getStatusManager().getCopyOfStatusList())
+          .noneMatch(status -> status.getLevel() >= ch.qos.logback.core.status.Status.WARN);
+      ch.qos.logback.classic.Logger logger = shipped.getLogger(event.getLoggerName());
+      assertThat(logger.isEnabledFor(event.getLevel()))
+          .as("the shipped levels let the line through")
+          .isTrue();
+      @SuppressWarnings("unchecked")
+      ch.qos.logback.core.OutputStreamAppender<ch.qos.logback.classic.spi.ILoggingEvent> json =
+          (ch.qos.logback.core.OutputStreamAppender<ch.qos.logback.classic.spi.ILoggingEvent>)
+              shipped.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("JSON");
+      try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+        json.setOutputStream(out);
+        logger.callAppenders(event);
+        json.stop();
+      }
+    } finally {
+      shipped.stop();
+    }
+    List<String> lines =
+        java.nio.file.Files.readAllLines(file).stream().filter(l -> l.contains(traceId)).toList();
+    assertThat(lines).as("lines of " + file + " with the trace id").hasSize(1);
+    return new JsonObject(lines.get(0));
   }
 
   /** A span as kind, name and what it addressed (path, URL or destination). */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,6 +30,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -45,7 +53,10 @@ import org.slf4j.LoggerFactory;
  * Kubernetes Service does. Clients follow the documented retry behaviour (docs/operations.md,
  * "Rolling upgrades"): a 503 is retried after its Retry-After with the same idempotency key.
  * Nothing else may fail, every process must drain and exit 0, and afterwards no order is lost or
- * applied twice.
+ * applied twice. Each stopped process must also have left cleanly, as seen from outside: every
+ * discovery registration it logged deregistered before it left the cluster, the survivors' admin
+ * views no longer list it, and each of its Kafka consumer groups has no member left and holds the
+ * offsets the process logged as committed on its way out.
  */
 @ExtendWith(SharedKafkaBroker.class)
 @DisplayName("A rolling restart of three processes under load")
@@ -159,9 +170,16 @@ class RollingRestartIT {
 
     FlowClient.awaitUntil("load flowing", Duration.ofSeconds(60), () -> orderIds.size() >= 30);
     List<String> table = new ArrayList<>();
+    Admin kafkaAdmin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
     for (Map.Entry<String, Member> each : members.entrySet()) {
       String name = each.getKey();
       Member member = each.getValue();
+      JsonObject before = adminView(member);
+      assertThat(before).as(name + "'s admin view").isNotNull();
+      String self = before.getJsonObject("cluster").getString("self");
+      Set<String> groups = Set.copyOf(before.getJsonObject("consumers").fieldNames());
+      assertThat(groups).as(name + "'s consumer groups").isNotEmpty();
       int acceptedBefore = orderIds.size();
       long begin = System.nanoTime();
       member.process.terminate();
@@ -184,6 +202,9 @@ class RollingRestartIT {
       assertThat(indexOf(output, "draining: readiness is down"))
           .as("readiness goes down before any role stops")
           .isLessThan(indexOf(output, "stopping role"));
+      long checking = System.nanoTime();
+      assertLeftCleanly(name, member, self, groups, members, kafkaAdmin);
+      long checkedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - checking);
       start(name, member);
       long restartedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
       int acceptedAfter = orderIds.size();
@@ -193,8 +214,9 @@ class RollingRestartIT {
           () -> orderIds.size() >= acceptedAfter + 20);
       table.add(
           String.format(
-              "%-7s drained in %5d ms, back in %6d ms; accepted %d -> %d during",
-              name, drainedMs, restartedMs, acceptedBefore, acceptedAfter));
+              "%-7s drained in %5d ms, left cleanly (checked in %4d ms), back in %6d ms; accepted"
+                  + " %d -> %d during",
+              name, drainedMs, checkedMs, restartedMs, acceptedBefore, acceptedAfter));
     }
     loadOn.set(false);
     List<Future<?>> all;
@@ -206,6 +228,7 @@ class RollingRestartIT {
     }
     ticker.shutdownNow();
     clients.shutdown();
+    kafkaAdmin.close(Duration.ofSeconds(10));
     table.forEach(LOG::info);
     LOG.info(
         "{} orders sent, {} accepted, {} retried after 503, {} connection errors, failures {}",
@@ -227,6 +250,130 @@ class RollingRestartIT {
     FlowAudit.verify(client, seeds, orderIds, kafka.bootstrapServers());
     for (CourierProcess process : processes) {
       assertThat(process.stderr).noneMatch(line -> line.contains("has been blocked for"));
+    }
+  }
+
+  /**
+   * What a stopped process left behind, seen from outside: it logged leaving the cluster as the
+   * member it was; every registration it logged was deregistered before that; the survivors' admin
+   * views no longer list it among members or processes (a killed member would stay listed until
+   * Hazelcast's failure detection gives up on it); each of its consumer groups has no member (a
+   * consumer that did not leave stays a member for its session timeout, 45 s) and holds exactly the
+   * offsets the process logged as committed when its consumer left.
+   */
+  private void assertLeftCleanly(
+      String name,
+      Member member,
+      String self,
+      Set<String> groups,
+      Map<String, Member> members,
+      Admin kafkaAdmin)
+      throws Exception {
+    List<String> output = member.process.output;
+    int left = indexOf(output, "left the cluster as member " + self);
+    assertThat(left).as(name + " logged leaving the cluster").isLessThan(Integer.MAX_VALUE);
+
+    Pattern registered = Pattern.compile("(?<![a-z])registered (\\S+ at \\S+) \\(([^)]+)\\)");
+    Map<String, String> registrations = new LinkedHashMap<>();
+    for (String line : output) {
+      Matcher matcher = registered.matcher(line);
+      if (matcher.find()) {
+        registrations.put(matcher.group(2), matcher.group(1));
+      }
+    }
+    String roles = member.env.get("COURIER_ROLES");
+    if (roles.contains("user-service") || roles.contains("payment-service")) {
+      assertThat(registrations).as(name + " registered its endpoints").isNotEmpty();
+    }
+    registrations.forEach(
+        (id, what) ->
+            assertThat(indexOf(output, "deregistered " + what + " (" + id + ")"))
+                .as(name + " deregistered " + what + " before leaving the cluster")
+                .isLessThan(left));
+
+    for (Member survivor : members.values()) {
+      if (survivor == member) {
+        continue;
+      }
+      FlowClient.awaitUntil(
+          name + " gone from a survivor's view of the cluster",
+          Duration.ofSeconds(10),
+          () -> {
+            JsonObject view = adminView(survivor);
+            if (view == null) {
+              return false;
+            }
+            JsonObject cluster = view.getJsonObject("cluster");
+            return !cluster.getJsonArray("members").contains(self)
+                && cluster.getJsonArray("processes").stream()
+                    .map(JsonObject.class::cast)
+                    .noneMatch(process -> self.equals(process.getString("member")));
+          });
+    }
+
+    for (String group : groups) {
+      String prefix = "consumer group " + group + " left; committed offsets {";
+      String line =
+          output.stream()
+              .filter(l -> l.contains(prefix))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError(name + " logged no '" + prefix + "'"));
+      Map<TopicPartition, Long> logged = new HashMap<>();
+      String entries =
+          line.substring(line.indexOf(prefix) + prefix.length(), line.lastIndexOf('}'));
+      for (String entry : entries.split(", ")) {
+        if (!entry.isBlank()) {
+          String[] partitionAndOffset = entry.split("=");
+          int dash = partitionAndOffset[0].lastIndexOf('-');
+          logged.put(
+              new TopicPartition(
+                  partitionAndOffset[0].substring(0, dash),
+                  Integer.parseInt(partitionAndOffset[0].substring(dash + 1))),
+              Long.parseLong(partitionAndOffset[1]));
+        }
+      }
+      assertThat(logged).as(name + ": offsets " + group + " committed").isNotEmpty();
+      ConsumerGroupDescription description =
+          kafkaAdmin
+              .describeConsumerGroups(List.of(group))
+              .describedGroups()
+              .get(group)
+              .get(10, TimeUnit.SECONDS);
+      assertThat(description.members())
+          .as(name + ": members of " + group + " after it stopped")
+          .isEmpty();
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          kafkaAdmin
+              .listConsumerGroupOffsets(group)
+              .partitionsToOffsetAndMetadata()
+              .get(10, TimeUnit.SECONDS);
+      logged.forEach(
+          (partition, offset) ->
+              assertThat(committed.get(partition))
+                  .as(name + ": committed offset of " + group + " on " + partition)
+                  .isNotNull()
+                  .extracting(OffsetAndMetadata::offset)
+                  .isEqualTo(offset));
+    }
+  }
+
+  /** The member's {@code GET /admin}, or null when it does not answer. */
+  private JsonObject adminView(Member member) {
+    try {
+      HttpResponse<String> answer =
+          probe.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:" + member.env.get("COURIER_ADMIN_PORT") + "/admin"))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return answer.statusCode() == 200 ? new JsonObject(answer.body()) : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
     }
   }
 
@@ -322,6 +469,7 @@ class RollingRestartIT {
     env.put("COURIER_CLUSTER_PORT", Integer.toString(hzPort));
     env.put("COURIER_ROLES", roles);
     env.put("COURIER_MANAGEMENT_PORT", Integer.toString(CourierProcess.freePort()));
+    env.put("COURIER_ADMIN_PORT", Integer.toString(CourierProcess.freePort()));
     env.put("COURIER_GATEWAY_PORT", Integer.toString(CourierProcess.freePort()));
     return env;
   }

@@ -57,6 +57,13 @@ public final class KafkaEventConsumer implements EventConsumer {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaEventConsumer.class);
   private static final int MAX_ERROR_MESSAGE = 1_000;
 
+  /**
+   * How long the poll thread may go without returning from {@code poll} before readiness calls the
+   * consumer stuck. The loop polls every 100 ms; only a commit on revocation (10 s at most) or a
+   * long flush holds it up.
+   */
+  private static final long POLL_STALL_NANOS = TimeUnit.SECONDS.toNanos(30);
+
   private final Vertx vertx;
   private final String bootstrapServers;
   private final List<String> topics;
@@ -64,6 +71,13 @@ public final class KafkaEventConsumer implements EventConsumer {
   private final EventHandler handler;
   private final EventDeserializer decoder = new EventDeserializer();
   private final Map<TopicPartition, PartitionOffsets> offsets = new ConcurrentHashMap<>();
+
+  /**
+   * The last offset this consumer committed per partition it still owns (or owned when it stopped:
+   * a close's revocation keeps them), logged when it leaves the group.
+   */
+  private final Map<TopicPartition, Long> lastCommitted = new ConcurrentHashMap<>();
+
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Counters counters = new Counters();
   private final Map<String, Long> lag = new ConcurrentHashMap<>();
@@ -89,6 +103,14 @@ public final class KafkaEventConsumer implements EventConsumer {
   private volatile boolean crashed;
   private volatile long drainDeadlineNanos;
   private Promise<Void> stopped;
+
+  // What readiness reads: whether the group has assigned partitions (an empty share included) at
+  // least once, when poll last returned, how many partitions are assigned, why the thread died.
+  private volatile boolean joined;
+  private volatile long lastPollNanos = System.nanoTime();
+  private volatile int assignedPartitions;
+  private volatile RuntimeException failure;
+  private io.courier.runtime.impl.ReadinessChecks.Registration readiness = () -> {};
 
   /**
    * @param topics the topics to consume; each one's {@code .retry} topic is consumed too
@@ -133,7 +155,50 @@ public final class KafkaEventConsumer implements EventConsumer {
               io.courier.runtime.metrics.ConsumerMeters meters =
                   io.courier.runtime.metrics.ConsumerMeters.bind(vertx, config.groupId(), this);
               stopped.future().onComplete(done -> meters.close());
+              synchronized (this) {
+                if (!running) {
+                  return; // stopped before it was ever ready: no check to leave behind
+                }
+                readiness =
+                    io.courier.runtime.impl.ReadinessChecks.register(
+                        vertx,
+                        "kafka-consumer:" + config.groupId(),
+                        promise -> promise.complete(health()));
+              }
             });
+  }
+
+  /**
+   * This consumer as readiness sees it: up once the group has given it its share of partitions
+   * (possibly none, when the group has more members than partitions) while its poll thread keeps
+   * polling; down while joining, after the thread stopped on an error, or when it has not polled
+   * for {@link #POLL_STALL_NANOS}. A later rebalance does not take it down: every member of the
+   * group rebalances at once, and readiness must not drop them all together.
+   */
+  io.vertx.ext.healthchecks.Status health() {
+    io.vertx.core.json.JsonObject data =
+        new io.vertx.core.json.JsonObject()
+            .put("group", config.groupId())
+            .put("topics", new io.vertx.core.json.JsonArray(topics));
+    RuntimeException error = failure;
+    long sincePollNanos = System.nanoTime() - lastPollNanos;
+    if (error != null) {
+      return io.vertx.ext.healthchecks.Status.KO(
+          data.put("reason", "stopped on an error: " + error));
+    }
+    if (!running) {
+      return io.vertx.ext.healthchecks.Status.KO(data.put("reason", "stopped"));
+    }
+    if (!joined) {
+      return io.vertx.ext.healthchecks.Status.KO(data.put("reason", "joining the group"));
+    }
+    if (sincePollNanos > POLL_STALL_NANOS) {
+      return io.vertx.ext.healthchecks.Status.KO(
+          data.put(
+              "reason", "no poll for " + TimeUnit.NANOSECONDS.toMillis(sincePollNanos) + " ms"));
+    }
+    return io.vertx.ext.healthchecks.Status.OK(
+        data.put("partitions", assignedPartitions).put("inFlight", inFlight.get()));
   }
 
   @Override
@@ -143,7 +208,8 @@ public final class KafkaEventConsumer implements EventConsumer {
     }
     drainDeadlineNanos = System.nanoTime() + deadline.toNanos();
     running = false;
-    return stopped.future();
+    io.courier.runtime.impl.ReadinessChecks.Registration check = readiness;
+    return stopped.future().onComplete(done -> check.unregister());
   }
 
   /**
@@ -156,7 +222,8 @@ public final class KafkaEventConsumer implements EventConsumer {
     }
     crashed = true;
     running = false;
-    return stopped.future();
+    io.courier.runtime.impl.ReadinessChecks.Registration check = readiness;
+    return stopped.future().onComplete(done -> check.unregister());
   }
 
   @Override
@@ -183,11 +250,23 @@ public final class KafkaEventConsumer implements EventConsumer {
       if (!crashed) {
         drain(consumer);
       }
+      // Closing waits for commits still in flight and commits on revocation before leaving.
+      boolean left = closeQuietly(consumer);
+      consumer = null;
+      if (!crashed && left) {
+        Map<String, Long> committed = new java.util.TreeMap<>();
+        lastCommitted.forEach((partition, offset) -> committed.put(partition.toString(), offset));
+        LOG.info("consumer group {} left; committed offsets {}", config.groupId(), committed);
+      }
     } catch (RuntimeException e) {
+      failure = e;
       LOG.error("consumer of {} stopped on an error", topics, e);
       context.runOnContext(v -> started.tryFail(e));
     } finally {
-      closeQuietly(consumer);
+      if (consumer != null) {
+        closeQuietly(consumer);
+      }
+      closeSender();
       context.runOnContext(v -> stopped.tryComplete());
     }
   }
@@ -228,6 +307,8 @@ public final class KafkaEventConsumer implements EventConsumer {
         paused = false;
       }
       ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
+      lastPollNanos = System.nanoTime();
+      assignedPartitions = consumer.assignment().size();
       for (ConsumerRecord<String, byte[]> record : records) {
         accept(record);
       }
@@ -317,6 +398,9 @@ public final class KafkaEventConsumer implements EventConsumer {
   private void markCommitted(Map<TopicPartition, OffsetAndMetadata> committed) {
     committed.forEach(
         (partition, offset) -> {
+          if (!running || offsets.containsKey(partition)) {
+            lastCommitted.merge(partition, offset.offset(), Math::max);
+          }
           PartitionOffsets tracker = offsets.get(partition);
           if (tracker != null) {
             tracker.markCommitted(offset.offset());
@@ -325,14 +409,20 @@ public final class KafkaEventConsumer implements EventConsumer {
     counters.committed.increment();
   }
 
-  private void closeQuietly(KafkaConsumer<String, byte[]> consumer) {
+  /** Closes the consumer, leaving the group; false when it did not close cleanly. */
+  private boolean closeQuietly(KafkaConsumer<String, byte[]> consumer) {
     try {
       if (consumer != null) {
         consumer.close(Duration.ofSeconds(10));
       }
+      return true;
     } catch (RuntimeException e) {
       LOG.warn("consumer did not close cleanly: {}", e.toString());
+      return false;
     }
+  }
+
+  private void closeSender() {
     try {
       if (sender != null) {
         sender.close();
@@ -370,9 +460,15 @@ public final class KafkaEventConsumer implements EventConsumer {
       if (!toCommit.isEmpty()) {
         try {
           consumer.commitSync(toCommit, Duration.ofSeconds(10));
+          toCommit.forEach(
+              (partition, offset) -> lastCommitted.merge(partition, offset.offset(), Math::max));
         } catch (RuntimeException e) {
           LOG.warn("commit on revocation failed: {}", e.toString());
         }
+      }
+      if (running) {
+        // Another member owns them now and commits past these.
+        partitions.forEach(lastCommitted::remove);
       }
     }
 
@@ -380,6 +476,7 @@ public final class KafkaEventConsumer implements EventConsumer {
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       partitions.forEach(
           partition -> {
+            lastCommitted.remove(partition);
             PartitionOffsets tracker = offsets.remove(partition);
             if (tracker != null) {
               tracker.revoke();
@@ -390,6 +487,8 @@ public final class KafkaEventConsumer implements EventConsumer {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       partitions.forEach(partition -> offsets.put(partition, new PartitionOffsets()));
+      assignedPartitions = consumer.assignment().size();
+      joined = true;
       // A partition gained while paused for back-pressure would otherwise deliver past the bound.
       if (!running || paused) {
         consumer.pause(partitions);
