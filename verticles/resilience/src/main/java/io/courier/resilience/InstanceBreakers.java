@@ -20,23 +20,59 @@ public final class InstanceBreakers {
 
   private final Vertx vertx;
   private final String target;
-  private final BreakerPolicy policy;
+  private final java.util.function.Supplier<ResiliencePolicies.Policy> policy;
   private final Map<String, TargetBreaker> breakers = new ConcurrentHashMap<>();
+  private volatile ResiliencePolicies.Breaker built;
+  private volatile BreakerPolicy breakerPolicy;
 
   public InstanceBreakers(Vertx vertx, String target, BreakerPolicy policy) {
     this.vertx = vertx;
     this.target = target;
+    this.policy = null;
+    this.breakerPolicy = policy;
+  }
+
+  /**
+   * Breakers following the target's current policy: when a reload changes its {@code breaker}
+   * section, the instances' breakers start again, closed, under the new one.
+   */
+  public InstanceBreakers(
+      Vertx vertx, String target, java.util.function.Supplier<ResiliencePolicies.Policy> policy) {
+    this.vertx = vertx;
+    this.target = target;
     this.policy = policy;
+    refresh();
+  }
+
+  private void refresh() {
+    if (policy == null) {
+      return;
+    }
+    ResiliencePolicies.Policy current = policy.get();
+    ResiliencePolicies.Breaker section = current.breaker();
+    if (section == built || section.equals(built)) {
+      return;
+    }
+    synchronized (this) {
+      if (!section.equals(built)) {
+        breakerPolicy = current.breakerPolicy();
+        breakers.clear();
+        built = section;
+      }
+    }
   }
 
   /** The breaker of the instance at {@code address} (created closed on first use). */
   public TargetBreaker of(String address) {
+    refresh();
+    BreakerPolicy now = breakerPolicy;
     return breakers.computeIfAbsent(
-        address, key -> new TargetBreaker(vertx, target, key, policy, System::nanoTime));
+        address, key -> new TargetBreaker(vertx, target, key, now, System::nanoTime));
   }
 
   /** Whether a call to the instance at {@code address} would be let through now. */
   public boolean admits(String address) {
+    refresh();
     TargetBreaker breaker = breakers.get(address);
     return breaker == null || breaker.admits();
   }

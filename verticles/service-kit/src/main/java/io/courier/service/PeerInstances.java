@@ -74,7 +74,7 @@ final class PeerInstances {
     this.service = service;
     this.breakers =
         policy.policy().breaker().breakerPerInstance()
-            ? new InstanceBreakers(vertx, policy.name(), policy.policy().breakerPolicy())
+            ? new InstanceBreakers(vertx, policy.name(), policy::policy)
             : null;
     PEERS
         .computeIfAbsent(
