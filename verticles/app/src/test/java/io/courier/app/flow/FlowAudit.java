@@ -2,15 +2,22 @@ package io.courier.app.flow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.Message;
 import io.courier.codec.Event;
+import io.courier.contract.v1.OrderCancelled;
+import io.courier.contract.v1.OrderConfirmed;
 import io.courier.contract.v1.OrderPlaced;
 import io.courier.contract.v1.PaymentCompleted;
 import io.courier.contract.v1.PaymentFailed;
 import io.courier.service.Topology;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,8 +25,11 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * What a multi-process flow test checks from the outside once the load is over: every accepted
  * order reached CONFIRMED or CANCELLED, no stock is left reserved, every SKU's stock adds up and
- * its sold count matches the confirmed orders, and Kafka holds exactly one OrderPlaced and one
- * payment outcome per order (none lost, none applied twice).
+ * its sold count matches the confirmed orders, and Kafka holds for each order exactly one
+ * OrderPlaced, one payment outcome and one terminal order event, the ones its status calls for
+ * (none lost, none applied twice). Kafka's records are counted per order ({@link Ledger}), so a
+ * second PaymentCompleted for an order fails the audit; a redelivered copy of the same event (same
+ * id, same payload) is counted as a copy, not as a second event.
  */
 final class FlowAudit {
 
@@ -79,46 +89,171 @@ final class FlowAudit {
           .isEqualTo(soldBySku.getOrDefault(sku, 0L));
     }
 
-    Set<String> ids = new HashSet<>(orderIds.values());
-    Map<String, Set<String>> placed = placedEventIds(bootstrapServers, ids);
-    assertThat(placed).hasSize(orderIds.size());
-    assertThat(placed.values()).allSatisfy(each -> assertThat(each).hasSize(1));
-    Map<String, Set<String>> outcomes = paymentOutcomes(bootstrapServers, ids);
+    Ledger ledger = Ledger.read(bootstrapServers);
     for (JsonObject order : terminal.values()) {
-      String expected =
-          "CONFIRMED".equals(order.getString("status"))
-              ? "courier.v1.PaymentCompleted"
-              : "courier.v1.PaymentFailed";
-      assertThat(outcomes.get(order.getString("orderId")))
-          .as(order.encode())
-          .containsExactly(expected);
+      String id = order.getString("orderId");
+      Trail trail = ledger.trail(id);
+      assertThat(trail.duplicates()).as("events applied twice for %s", order.encode()).isEmpty();
+      assertThat(trail.gaps(order.getString("status")))
+          .as("events missing for %s", order.encode())
+          .isEmpty();
     }
   }
 
-  /** Per order of {@code ids}: the ids of the OrderPlaced events Kafka holds for it. */
-  static Map<String, Set<String>> placedEventIds(String bootstrapServers, Set<String> ids) {
-    Map<String, Set<String>> placed = new HashMap<>();
-    for (Event<?> event : OrderFlowIT.readAll(bootstrapServers, Topology.ORDERS_TOPIC)) {
-      if (event.data() instanceof OrderPlaced p && ids.contains(p.getOrder().getId())) {
-        placed.computeIfAbsent(p.getOrder().getId(), k -> new HashSet<>()).add(event.id());
-      }
+  /** An event's identity and content: a record equal in both is a copy of the same event. */
+  private record Fingerprint(String id, Message data) {}
+
+  /**
+   * The records of one kind that Kafka holds for one order. {@link #records()} counts every record;
+   * {@link #distinct()} counts the events among them, where a record with the id and the payload of
+   * one already counted is a redelivered copy (a producer that wrote an event again after a crash,
+   * before it committed what caused it; consumers drop it on its id). A record with the same id but
+   * another payload counts as another event: the step that produced it ran twice (a second charge
+   * gives another payment id, a second confirmation another update time).
+   */
+  static final class Tally {
+    private final List<Event<?>> records = new ArrayList<>();
+    private final Set<Fingerprint> distinct = new LinkedHashSet<>();
+
+    void add(Event<?> event) {
+      records.add(event);
+      distinct.add(new Fingerprint(event.id(), event.data()));
     }
-    return placed;
+
+    int records() {
+      return records.size();
+    }
+
+    int distinct() {
+      return distinct.size();
+    }
+
+    /** Redelivered copies: records beyond the distinct events. */
+    int copies() {
+      return records.size() - distinct.size();
+    }
+
+    /** The short type names of the distinct events, in the order first read. */
+    List<String> types() {
+      List<String> types = new ArrayList<>();
+      distinct.forEach(f -> types.add(f.data().getDescriptorForType().getName()));
+      return types;
+    }
   }
 
-  /** Per order of {@code ids}: the types of the payment outcomes Kafka holds for it. */
-  static Map<String, Set<String>> paymentOutcomes(String bootstrapServers, Set<String> ids) {
-    Map<String, Set<String>> outcomes = new HashMap<>();
-    for (Event<?> event : OrderFlowIT.readAll(bootstrapServers, Topology.PAYMENTS_TOPIC)) {
-      String order =
-          event.data() instanceof PaymentCompleted c
-              ? c.getOrderId()
-              : event.data() instanceof PaymentFailed f ? f.getOrderId() : null;
-      if (order != null && ids.contains(order)) {
-        outcomes.computeIfAbsent(order, k -> new HashSet<>()).add(event.type());
+  /** What Kafka holds for one order: its OrderPlaced, its payment outcome, its terminal event. */
+  static final class Trail {
+    final Tally placed = new Tally();
+    final Tally outcomes = new Tally();
+    final Tally terminal = new Tally();
+
+    /**
+     * What was applied more than once: more than one OrderPlaced, more than one payment outcome
+     * (two PaymentCompleted with different payment ids, or a PaymentCompleted and a PaymentFailed),
+     * more than one terminal order event. Empty when every step happened at most once.
+     */
+    List<String> duplicates() {
+      List<String> found = new ArrayList<>();
+      check(found, "OrderPlaced", placed);
+      check(found, "payment outcome", outcomes);
+      check(found, "terminal order event", terminal);
+      return found;
+    }
+
+    private static void check(List<String> found, String what, Tally tally) {
+      if (tally.distinct() > 1) {
+        found.add(
+            what
+                + " "
+                + tally.distinct()
+                + " times in "
+                + tally.records()
+                + " records: "
+                + tally.types());
       }
     }
-    return outcomes;
+
+    /**
+     * What is missing for an order the REST API shows in {@code status}: its OrderPlaced; for a
+     * CONFIRMED order a PaymentCompleted and an OrderConfirmed, for a CANCELLED one a PaymentFailed
+     * and an OrderCancelled. Empty when the events match the status.
+     */
+    List<String> gaps(String status) {
+      List<String> found = new ArrayList<>();
+      if (placed.records() == 0) {
+        found.add("no OrderPlaced");
+      }
+      String outcome =
+          switch (status) {
+            case "CONFIRMED" -> "PaymentCompleted";
+            case "CANCELLED" -> "PaymentFailed";
+            default -> null;
+          };
+      String end =
+          switch (status) {
+            case "CONFIRMED" -> "OrderConfirmed";
+            case "CANCELLED" -> "OrderCancelled";
+            default -> null;
+          };
+      if (end == null) {
+        found.add("status " + status + " is not terminal");
+      }
+      if (outcome != null && !outcomes.types().contains(outcome)) {
+        found.add(status + " without " + outcome + " (payment outcomes: " + outcomes.types() + ")");
+      }
+      if (end != null && !terminal.types().contains(end)) {
+        found.add(status + " without " + end + " (terminal events: " + terminal.types() + ")");
+      }
+      return found;
+    }
+  }
+
+  /**
+   * Every OrderPlaced, OrderConfirmed, OrderCancelled, PaymentCompleted and PaymentFailed read from
+   * Kafka, counted per order id.
+   */
+  static final class Ledger {
+    private final Map<String, Trail> trails = new HashMap<>();
+
+    /** The ledger of everything the order and payment topics hold now. */
+    static Ledger read(String bootstrapServers) {
+      Ledger ledger = new Ledger();
+      OrderFlowIT.readAll(bootstrapServers, Topology.ORDERS_TOPIC).forEach(ledger::add);
+      OrderFlowIT.readAll(bootstrapServers, Topology.PAYMENTS_TOPIC).forEach(ledger::add);
+      return ledger;
+    }
+
+    /** Counts the event under its order; other events are ignored. */
+    Ledger add(Event<?> event) {
+      Message data = event.data();
+      if (data instanceof OrderPlaced p) {
+        trail(p.getOrder().getId()).placed.add(event);
+      } else if (data instanceof OrderConfirmed c) {
+        trail(c.getOrderId()).terminal.add(event);
+      } else if (data instanceof OrderCancelled c) {
+        trail(c.getOrderId()).terminal.add(event);
+      } else if (data instanceof PaymentCompleted c) {
+        trail(c.getOrderId()).outcomes.add(event);
+      } else if (data instanceof PaymentFailed f) {
+        trail(f.getOrderId()).outcomes.add(event);
+      }
+      return this;
+    }
+
+    /** The order's trail; an empty one when Kafka holds nothing for it. */
+    Trail trail(String orderId) {
+      return trails.computeIfAbsent(orderId, k -> new Trail());
+    }
+
+    /** Redelivered copies over the given orders, every kind of event together. */
+    int copies(Collection<String> orderIds) {
+      int copies = 0;
+      for (String id : orderIds) {
+        Trail trail = trail(id);
+        copies += trail.placed.copies() + trail.outcomes.copies() + trail.terminal.copies();
+      }
+      return copies;
+    }
   }
 
   static JsonObject getOrNull(FlowClient client, String path) {
