@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -112,6 +113,7 @@ class ChaosIT {
   private FlowSeeds seeds;
   private String bootstrap;
   private Member auditor;
+  private FlowAudit.Reader ledgerReader;
 
   /** Orders the REST API showed CONFIRMED or CANCELLED: order id to status (terminal is final). */
   private final Map<String, String> terminal = new ConcurrentHashMap<>();
@@ -125,6 +127,9 @@ class ChaosIT {
     }
     if (consulVertx != null) {
       consulVertx.close().await(20, TimeUnit.SECONDS);
+    }
+    if (ledgerReader != null) {
+      ledgerReader.close();
     }
   }
 
@@ -699,20 +704,34 @@ class ChaosIT {
           "every acknowledged order terminal",
           deadline,
           () -> {
+            // Up to 16 reads in flight: one at a time, a thousand orders take seconds.
+            Semaphore permits = new Semaphore(16);
+            List<CompletableFuture<?>> reads = new ArrayList<>();
             for (Order order : acknowledged) {
               if (!terminal.containsKey(order.orderId)) {
-                JsonObject found = FlowAudit.getOrNull(client, "/api/v1/orders/" + order.orderId);
-                if (found != null && !"PENDING".equals(found.getString("status"))) {
-                  terminal.put(order.orderId, found.getString("status"));
-                }
+                permits.acquireUninterruptibly();
+                reads.add(
+                    client
+                        .getJsonOrNull("/api/v1/orders/" + order.orderId)
+                        .whenComplete(
+                            (found, error) -> {
+                              permits.release();
+                              if (found != null && !"PENDING".equals(found.getString("status"))) {
+                                terminal.put(order.orderId, found.getString("status"));
+                              }
+                            }));
               }
             }
+            CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).join();
             return acknowledged.stream().allMatch(o -> terminal.containsKey(o.orderId));
           });
     } catch (AssertionError e) {
       LOG.error("{}", e.getMessage());
     }
-    FlowAudit.Ledger ledger = FlowAudit.Ledger.read(bootstrap);
+    if (ledgerReader == null) {
+      ledgerReader = new FlowAudit.Reader(bootstrap);
+    }
+    FlowAudit.Ledger ledger = ledgerReader.catchUp();
     Map<String, String> lost = new TreeMap<>();
     Map<String, List<String>> duplicated = new TreeMap<>();
     Set<String> ids = new HashSet<>();
