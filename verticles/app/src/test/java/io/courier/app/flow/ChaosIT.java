@@ -20,17 +20,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -84,6 +85,12 @@ class ChaosIT {
   /** Clean acknowledgements after a fault's end that say the flow has recovered. */
   private static final int RECOVERY_ORDERS = 10;
 
+  /**
+   * How long an audit waits for acknowledged orders to turn terminal; spent in full only when one
+   * does not (a lost order), so it costs a passing run nothing.
+   */
+  private static final Duration AUDIT_DEADLINE = Duration.ofSeconds(90);
+
   @TempDir Path work;
 
   private final List<CourierProcess> processes = new CopyOnWriteArrayList<>();
@@ -104,6 +111,12 @@ class ChaosIT {
   private CourierProcess broker;
   private String token;
   private FlowSeeds seeds;
+  private String bootstrap;
+  private Member auditor;
+  private FlowAudit.Reader ledgerReader;
+
+  /** Orders the REST API showed CONFIRMED or CANCELLED: order id to status (terminal is final). */
+  private final Map<String, String> terminal = new ConcurrentHashMap<>();
 
   @AfterEach
   void stopAll() throws Exception {
@@ -114,6 +127,9 @@ class ChaosIT {
     }
     if (consulVertx != null) {
       consulVertx.close().await(20, TimeUnit.SECONDS);
+    }
+    if (ledgerReader != null) {
+      ledgerReader.close();
     }
   }
 
@@ -171,9 +187,14 @@ class ChaosIT {
   /** The orders process's breaker states at one moment. */
   record BreakerSample(long nanos, Map<String, String> states) {}
 
-  /** One row of the table: a fault, from injection to the end of recovery. */
+  /** One row of the table: a fault, from injection to the end of recovery, and its audit. */
   record Row(
-      String fault, long startNanos, long endNanos, long recoveredNanos, List<String> notes) {}
+      String fault,
+      long startNanos,
+      long endNanos,
+      long recoveredNanos,
+      Audit audit,
+      List<String> notes) {}
 
   @Test
   @Timeout(1_800)
@@ -189,7 +210,7 @@ class ChaosIT {
     int controllerPort = CourierProcess.freePort();
     Path kafkaData = work.resolve("kafka");
     broker = startBroker(kafkaPort, controllerPort, kafkaData);
-    String bootstrap = "127.0.0.1:" + kafkaPort;
+    bootstrap = "127.0.0.1:" + kafkaPort;
 
     consulVertx = Vertx.vertx();
     consul = new ConsulStandIn(consulVertx);
@@ -218,6 +239,7 @@ class ChaosIT {
     }
     Member stock = members.get("stock");
     Member ordersMember = members.get("orders");
+    auditor = members.get("edge");
 
     ticker.scheduleAtFixedRate(
         () -> probeGateways(members.values()), 0, 200, TimeUnit.MILLISECONDS);
@@ -329,8 +351,8 @@ class ChaosIT {
         Duration.ofSeconds(200),
         () -> orders.stream().allMatch(o -> o.acknowledged() || failures.containsKey(o.key)));
 
-    Audit audit = audit(members.get("edge").gatewayUrl(), bootstrap);
-    List<String> table = table(rows, audit);
+    Audit last = audit(AUDIT_DEADLINE);
+    List<String> table = table(rows, last);
     table.forEach(LOG::info);
     long begin = orders.isEmpty() ? 0 : orders.get(0).firstSentNanos;
     orders.stream()
@@ -356,10 +378,16 @@ class ChaosIT {
         failures);
 
     assertThat(failures).as("requests that failed beyond the documented retries").isEmpty();
-    assertThat(audit.lost())
-        .as("acknowledged orders that never reached a terminal state")
-        .isEmpty();
-    assertThat(audit.duplicated()).as("orders applied more than once").isEmpty();
+    for (Row row : rows) {
+      assertThat(row.audit().lost())
+          .as("after '%s': acknowledged orders not terminal or without their events", row.fault())
+          .isEmpty();
+      assertThat(row.audit().duplicated())
+          .as("after '%s': orders applied more than once", row.fault())
+          .isEmpty();
+    }
+    assertThat(last.lost()).as("after the load: orders lost").isEmpty();
+    assertThat(last.duplicated()).as("after the load: orders applied more than once").isEmpty();
     // The exact checks, stock arithmetic included.
     Map<String, String> acknowledged = new HashMap<>();
     orders.stream().filter(Order::acknowledged).forEach(o -> acknowledged.put(o.key, o.orderId));
@@ -380,8 +408,8 @@ class ChaosIT {
   }
 
   /**
-   * Injects a fault, holds it, removes it, then waits until {@value #RECOVERY_ORDERS} orders sent
-   * after its end were acknowledged at their first attempt.
+   * Injects a fault, holds it, removes it, waits until {@value #RECOVERY_ORDERS} orders sent after
+   * its end were acknowledged at their first attempt, then audits every order acknowledged so far.
    */
   private Row fault(String name, Step inject, Step hold, Step remove, List<String> notes)
       throws Exception {
@@ -400,7 +428,9 @@ class ChaosIT {
         "chaos: {} over; recovered {} ms after its end",
         name,
         TimeUnit.NANOSECONDS.toMillis(recovered - end));
-    return new Row(name, start, end, recovered, new ArrayList<>(notes));
+    Audit audit = audit(AUDIT_DEADLINE);
+    LOG.info("chaos: audit after {}: {}", name, audit.summary());
+    return new Row(name, start, end, recovered, audit, new ArrayList<>(notes));
   }
 
   /** Acknowledgement times of orders sent after {@code after} and acknowledged at once, sorted. */
@@ -629,64 +659,117 @@ class ChaosIT {
 
   // ---------------------------------------------------------------- audit
 
-  /** What the outside sees once the load is over. */
-  record Audit(Map<String, String> statuses, Set<String> lost, Set<String> duplicated) {}
+  /**
+   * What the outside saw of the orders acknowledged up to one moment.
+   *
+   * @param audited acknowledged orders audited
+   * @param lost order id to what is missing: not terminal through REST within the deadline, or
+   *     terminal without the events its status calls for in Kafka
+   * @param duplicated order id to what Kafka holds more than once ({@link FlowAudit.Trail})
+   * @param copies redelivered copies of events (same id and payload) among those orders' records
+   * @param tookMs how long the audit took
+   */
+  record Audit(
+      int audited,
+      Map<String, String> lost,
+      Map<String, List<String>> duplicated,
+      int copies,
+      long tookMs) {
 
-  private Audit audit(String gateway, String bootstrap) {
-    FlowClient client = new FlowClient(gateway, token);
-    Map<String, String> statuses = new ConcurrentHashMap<>();
+    String summary() {
+      return String.format(
+          "%d acknowledged orders audited in %d ms: %d lost, %d duplicated, %d redelivered copies%s%s",
+          audited,
+          tookMs,
+          lost.size(),
+          duplicated.size(),
+          copies,
+          lost.isEmpty() ? "" : "; lost " + lost,
+          duplicated.isEmpty() ? "" : "; duplicated " + duplicated);
+    }
+  }
+
+  /**
+   * Audits every order acknowledged so far, from the outside: each is CONFIRMED or CANCELLED
+   * through the REST API within {@code deadline}; Kafka holds its OrderPlaced, the payment outcome
+   * and the terminal order event its status calls for, and none of them twice ({@link
+   * FlowAudit.Ledger}). The load goes on meanwhile; orders acknowledged later go to the next audit.
+   */
+  private Audit audit(Duration deadline) {
+    long start = System.nanoTime();
+    FlowClient client = new FlowClient(auditor.gatewayUrl(), token);
     List<Order> acknowledged = orders.stream().filter(Order::acknowledged).toList();
     try {
       FlowClient.awaitUntil(
           "every acknowledged order terminal",
-          Duration.ofSeconds(180),
+          deadline,
           () -> {
+            // Up to 16 reads in flight: one at a time, a thousand orders take seconds.
+            Semaphore permits = new Semaphore(16);
+            List<CompletableFuture<?>> reads = new ArrayList<>();
             for (Order order : acknowledged) {
-              if (!statuses.containsKey(order.orderId)) {
-                JsonObject found = FlowAudit.getOrNull(client, "/api/v1/orders/" + order.orderId);
-                if (found != null && !"PENDING".equals(found.getString("status"))) {
-                  statuses.put(order.orderId, found.getString("status"));
-                }
+              if (!terminal.containsKey(order.orderId)) {
+                permits.acquireUninterruptibly();
+                reads.add(
+                    client
+                        .getJsonOrNull("/api/v1/orders/" + order.orderId)
+                        .whenComplete(
+                            (found, error) -> {
+                              permits.release();
+                              if (found != null && !"PENDING".equals(found.getString("status"))) {
+                                terminal.put(order.orderId, found.getString("status"));
+                              }
+                            }));
               }
             }
-            return statuses.size() == acknowledged.size();
+            CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).join();
+            return acknowledged.stream().allMatch(o -> terminal.containsKey(o.orderId));
           });
     } catch (AssertionError e) {
       LOG.error("{}", e.getMessage());
     }
-    Set<String> lost = new HashSet<>();
-    acknowledged.stream()
-        .map(o -> o.orderId)
-        .filter(Predicate.not(statuses::containsKey))
-        .forEach(lost::add);
-
+    if (ledgerReader == null) {
+      ledgerReader = new FlowAudit.Reader(bootstrap);
+    }
+    FlowAudit.Ledger ledger = ledgerReader.catchUp();
+    Map<String, String> lost = new TreeMap<>();
+    Map<String, List<String>> duplicated = new TreeMap<>();
     Set<String> ids = new HashSet<>();
-    acknowledged.forEach(o -> ids.add(o.orderId));
-    Map<String, Set<String>> placed = FlowAudit.placedEventIds(bootstrap, ids);
-    Map<String, Set<String>> outcomes = FlowAudit.paymentOutcomes(bootstrap, ids);
-    Set<String> duplicated = new HashSet<>();
-    placed.forEach(
-        (id, events) -> {
-          if (events.size() > 1) {
-            duplicated.add(id);
-          }
-        });
-    outcomes.forEach(
-        (id, types) -> {
-          if (types.size() > 1) {
-            duplicated.add(id);
-          }
-        });
-    ids.stream().filter(id -> !placed.containsKey(id)).forEach(lost::add);
-    return new Audit(statuses, lost, duplicated);
+    for (Order order : acknowledged) {
+      ids.add(order.orderId);
+      FlowAudit.Trail trail = ledger.trail(order.orderId);
+      String status = terminal.get(order.orderId);
+      List<String> gaps =
+          status == null
+              ? List.of("not terminal within " + deadline.toSeconds() + " s")
+              : trail.gaps(status);
+      if (!gaps.isEmpty()) {
+        lost.put(order.orderId, String.join(", ", gaps));
+      }
+      List<String> twice = trail.duplicates();
+      if (!twice.isEmpty()) {
+        duplicated.put(order.orderId, twice);
+      }
+    }
+    return new Audit(
+        acknowledged.size(),
+        lost,
+        duplicated,
+        ledger.copies(ids),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
   }
 
-  private List<String> table(List<Row> rows, Audit audit) {
+  /**
+   * The table: per fault the orders first sent from its start to its recovery, how many of them
+   * were acknowledged, p99 and recovery time, and the audit run after its recovery over every order
+   * acknowledged until then (so a fault that damages an earlier order shows in its own row).
+   */
+  private List<String> table(List<Row> rows, Audit last) {
     List<String> lines = new ArrayList<>();
     lines.add(
         String.format(
-            "chaos (%s profile, %d orders/s): fault | sent | acknowledged | lost | duplicated |"
-                + " p99 during fault | recovered after | notes",
+            "chaos (%s profile, %d orders/s): fault | sent | acknowledged | audited | lost |"
+                + " duplicated | p99 during fault | recovered after | audit took | notes",
             PROFILE.name(), PROFILE.ratePerSecond()));
     for (Row row : rows) {
       List<Order> during =
@@ -706,24 +789,25 @@ class ChaosIT {
       long p99 =
           latencies.isEmpty() ? -1 : latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1);
       long acknowledged = window.stream().filter(Order::acknowledged).count();
-      long lost =
-          window.stream().filter(o -> o.acknowledged() && audit.lost().contains(o.orderId)).count();
-      long duplicated =
-          window.stream()
-              .filter(o -> o.acknowledged() && audit.duplicated().contains(o.orderId))
-              .count();
+      List<String> notes = new ArrayList<>(row.notes());
+      if (row.audit().copies() > 0) {
+        notes.add(row.audit().copies() + " redelivered copies in Kafka");
+      }
       lines.add(
           String.format(
-              "| %s | %d | %d | %d | %d | %d ms | %d ms | %s |",
+              "| %s | %d | %d | %d | %d | %d | %d ms | %d ms | %d ms | %s |",
               row.fault(),
               window.size(),
               acknowledged,
-              lost,
-              duplicated,
+              row.audit().audited(),
+              row.audit().lost().size(),
+              row.audit().duplicated().size(),
               p99,
               TimeUnit.NANOSECONDS.toMillis(row.recoveredNanos() - row.endNanos()),
-              String.join("; ", row.notes())));
+              row.audit().tookMs(),
+              String.join("; ", notes)));
     }
+    lines.add("after the load: " + last.summary());
     return lines;
   }
 

@@ -98,6 +98,18 @@ final class FlowClient {
     return token == null ? request : request.header("Authorization", "Bearer " + token);
   }
 
+  /** The JSON of a 200 answer to {@code GET path}; null for any other answer or a failure. */
+  CompletableFuture<JsonObject> getJsonOrNull(String path) {
+    return http.sendAsync(
+            request(path).timeout(Duration.ofSeconds(30)).GET().build(),
+            HttpResponse.BodyHandlers.ofString())
+        .handle(
+            (response, error) ->
+                error == null && response.statusCode() == 200
+                    ? new JsonObject(response.body())
+                    : null);
+  }
+
   JsonObject getJson(String path) throws IOException, InterruptedException {
     HttpResponse<String> response = send(request(path).GET());
     if (response.statusCode() != 200) {
