@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * The {@code gateway} role: the gRPC API ({@link GatewayGrpcVerticle}), the process's rate limiter
- * ({@link RateLimiterVerticle}) and {@link GatewayHttpVerticle} instances sharing the REST port.
+ * ({@link RateLimiterVerticle}) and {@link GatewayHttpVerticle} instances sharing the REST port,
+ * both ports registered in discovery as {@code gateway} (http) and {@code gateway-grpc}.
  */
 public final class GatewayRole implements Role {
 
@@ -26,6 +27,11 @@ public final class GatewayRole implements Role {
         RoleDeployment.of(
             "gateway-http",
             () -> new GatewayHttpVerticle(context),
-            context.config().gateway().instances()));
+            context.config().gateway().instances()),
+        // Last, so they register once the ports listen and deregister before they close.
+        io.courier.service.EndpointRegistration.deployment(
+            context, "gateway", "gateway", "http", NAME, java.util.Map.of()),
+        io.courier.service.EndpointRegistration.deployment(
+            context, "gateway-grpc", "gateway (gRPC)", "grpc", NAME, java.util.Map.of()));
   }
 }

@@ -5,7 +5,10 @@ import io.courier.runtime.RoleContext;
 import io.courier.runtime.RoleDeployment;
 import java.util.List;
 
-/** The {@code order-service} role: one {@link OrderVerticle} (the single writer of orders). */
+/**
+ * The {@code order-service} role: one {@link OrderVerticle} (the single writer of orders), its
+ * event-bus service registered in discovery ({@code protocol=eventbus}, {@code address} tag).
+ */
 public final class OrderServiceRole implements Role {
 
   public static final String NAME = "order-service";
@@ -17,6 +20,15 @@ public final class OrderServiceRole implements Role {
 
   @Override
   public List<RoleDeployment> deployments(RoleContext context) {
-    return List.of(RoleDeployment.of("orders", () -> new OrderVerticle(context), 1));
+    return List.of(
+        RoleDeployment.of("orders", () -> new OrderVerticle(context), 1),
+        // The event-bus service in discovery, at this process's management port (its readiness).
+        io.courier.service.EndpointRegistration.deployment(
+            context,
+            NAME,
+            "health",
+            "eventbus",
+            NAME,
+            java.util.Map.of("address", io.courier.service.Topology.ORDER_PLACE_ADDRESS)));
   }
 }

@@ -429,9 +429,26 @@ public final class Endpoints {
    */
   public static Future<String> register(
       Discovery discovery, String name, String host, int port, String role) {
-    Map<String, String> tags = new HashMap<>();
+    return register(discovery, name, host, port, role, "grpc", Map.of());
+  }
+
+  /**
+   * Registers {@code name} at {@code host:port}, tagged with the role, the protocol ({@code grpc},
+   * {@code http}, {@code eventbus}), the Courier version and {@code extra} tags.
+   *
+   * @return the registration id, for {@link Discovery#deregister(String)} on stop
+   */
+  public static Future<String> register(
+      Discovery discovery,
+      String name,
+      String host,
+      int port,
+      String role,
+      String protocol,
+      Map<String, String> extra) {
+    Map<String, String> tags = new HashMap<>(extra);
     tags.put("role", role);
-    tags.put("protocol", "grpc");
+    tags.put("protocol", protocol);
     tags.put(
         "version",
         Endpoints.class.getPackage().getImplementationVersion() == null

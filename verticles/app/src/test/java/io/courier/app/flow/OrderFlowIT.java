@@ -1098,6 +1098,51 @@ class OrderFlowIT {
   @Test
   @Timeout(60)
   @DisplayName(
+      "registers every endpoint in discovery: REST and gRPC edges, the gRPC services and the"
+          + " order service's event-bus service, with role, protocol and version tags")
+  void shouldRegisterEveryEndpointInDiscovery() throws Exception {
+    io.courier.discovery.Discovery registry =
+        new io.courier.discovery.EmbeddedDiscovery(runtime.vertx());
+    try {
+      int restPort = java.net.URI.create(runtime.endpoints().get("gateway")).getPort();
+      assertThat(registry.resolve("gateway").await(10, TimeUnit.SECONDS))
+          .singleElement()
+          .satisfies(
+              gateway -> {
+                assertThat(gateway.port()).isEqualTo(restPort);
+                assertThat(gateway.tags())
+                    .containsEntry("protocol", "http")
+                    .containsEntry("role", "gateway")
+                    .containsKey("version");
+              });
+      assertThat(registry.resolve("gateway-grpc").await(10, TimeUnit.SECONDS))
+          .singleElement()
+          .satisfies(grpc -> assertThat(grpc.tags()).containsEntry("protocol", "grpc"));
+      int healthPort = java.net.URI.create(runtime.endpoints().get("health")).getPort();
+      assertThat(registry.resolve("order-service").await(10, TimeUnit.SECONDS))
+          .singleElement()
+          .satisfies(
+              orders -> {
+                assertThat(orders.port()).as("its readiness port").isEqualTo(healthPort);
+                assertThat(orders.tags())
+                    .containsEntry("protocol", "eventbus")
+                    .containsEntry("address", "courier.order.place")
+                    .containsEntry("role", "order-service");
+              });
+      for (String grpcService : List.of("user-service", "inventory-service")) {
+        assertThat(registry.resolve(grpcService).await(10, TimeUnit.SECONDS))
+            .as(grpcService)
+            .singleElement()
+            .satisfies(service -> assertThat(service.tags()).containsEntry("protocol", "grpc"));
+      }
+    } finally {
+      registry.close();
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName(
       "shows process, breakers, consumers and discovered peers on /admin, and sets log levels")
   void shouldServeTheAdminView() throws Exception {
     FlowClient.Placed placed = placeOne(run + "admin", 4, 4);
