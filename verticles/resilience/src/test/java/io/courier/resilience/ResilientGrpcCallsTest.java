@@ -112,9 +112,14 @@ class ResilientGrpcCallsTest {
                 response ->
                     context.verify(
                         () -> {
-                          assertThat(response.getUser().getName()).isEqualTo("answer 2");
+                          // The UNAVAILABLE attempt was retried. On a loaded machine the good
+                          // second attempt may outlive its 300 ms and be retried too (a timeout
+                          // is retryable): the answer is then the last attempt's.
+                          assertThat(calls.get()).isBetween(2, 3);
+                          assertThat(response.getUser().getName())
+                              .isEqualTo("answer " + calls.get());
                           assertThat(timeouts)
-                              .hasSize(2)
+                              .hasSize(calls.get())
                               .allSatisfy(
                                   t -> assertThat(grpcTimeoutMillis(t)).isBetween(0.0, 300.0));
                           context.completeNow();
