@@ -209,7 +209,8 @@ public final class ConsulDiscovery implements Discovery {
    * {@code index}, so Consul answers as soon as the service changes or after {@code wait}. An index
    * that goes backwards starts again from 0; an answer that comes back at once with the same index
    * waits a second before the next query (rate limit). On failure the loop waits 0.5 s doubling to
-   * 10 s, the handler keeps what it last got, and an empty list after a non-empty one is not passed
+   * 10 s, the handler keeps what it last got (each failed round counts as a stale answer, as a
+   * resolution served from the cache does), and an empty list after a non-empty one is not passed
    * on (the same rule as {@link #resolve}).
    */
   @Override
@@ -274,6 +275,10 @@ public final class ConsulDiscovery implements Discovery {
         return;
       }
       failures = 0;
+      if (degraded) {
+        degraded = false;
+        LOG.info("Consul answers again");
+      }
       long answeredIndex = entries.getIndex();
       index = answeredIndex < askedIndex || answeredIndex <= 0 ? 0 : answeredIndex;
       if (instances.isEmpty() && last != null && !last.isEmpty()) {
@@ -301,6 +306,12 @@ public final class ConsulDiscovery implements Discovery {
       failures++;
       if (failures == 1) {
         LOG.warn("watch of {} on Consul failed ({}); trying again", name, error.getMessage());
+      }
+      if (last != null) {
+        // The watch's callers go on with the list it last passed on: a stale answer, counted
+        // like a resolution served from the cache.
+        staleAnswers.increment();
+        degraded = true;
       }
       long delay = Math.min(10_000, 500L << Math.min(5, failures - 1));
       vertx.setTimer(delay, t -> next());

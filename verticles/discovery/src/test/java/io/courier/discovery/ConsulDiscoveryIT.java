@@ -207,6 +207,10 @@ class ConsulDiscoveryIT {
       standIn.stop().await(10, TimeUnit.SECONDS);
       delay(1_500).await(10, TimeUnit.SECONDS);
       assertThat(updates).as("nothing reaches the handler while Consul is away").hasSize(seen);
+      assertThat(watcher.staleAnswers())
+          .as("failed watch rounds served from the last list, counted")
+          .isPositive();
+      assertThat(watcher.degraded()).isTrue();
       standIn.start(port).await(10, TimeUnit.SECONDS);
       b.register(new ServiceInstance(null, service, "127.0.0.1", 9403, null))
           .await(10, TimeUnit.SECONDS);

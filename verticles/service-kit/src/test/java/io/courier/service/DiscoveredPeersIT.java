@@ -2,30 +2,21 @@ package io.courier.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.contract.v1.GetStockRequest;
-import io.courier.contract.v1.GetStockResponse;
-import io.courier.contract.v1.InventoryServiceGrpcClient;
 import io.courier.contract.v1.InventoryServiceGrpcService;
 import io.courier.contract.v1.InventoryServiceService;
-import io.courier.contract.v1.StockLevel;
 import io.courier.discovery.ConsulDiscovery;
 import io.courier.discovery.ConsulStandIn;
 import io.courier.discovery.ServiceInstance;
-import io.courier.resilience.Deadline;
-import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.security.MutualTls;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,24 +30,7 @@ import org.junit.jupiter.api.Timeout;
  * cycle.
  */
 @DisplayName("gRPC peers found through Consul")
-class DiscoveredPeersIT {
-
-  private final Vertx vertx = Vertx.vertx();
-  private final List<ConsulDiscovery> discoveries = new ArrayList<>();
-
-  @AfterEach
-  void close() throws Exception {
-    discoveries.forEach(ConsulDiscovery::close);
-    vertx.close().await(20, TimeUnit.SECONDS);
-  }
-
-  private ConsulDiscovery discovery(int consulPort) {
-    ConsulDiscovery discovery =
-        new ConsulDiscovery(
-            vertx, "127.0.0.1", consulPort, Duration.ofSeconds(1), Duration.ofMinutes(1));
-    discoveries.add(discovery);
-    return discovery;
-  }
+class DiscoveredPeersIT extends ConsulPeerFixture {
 
   @Test
   @Timeout(120)
@@ -74,23 +48,13 @@ class DiscoveredPeersIT {
     for (int i = 0; i < 3; i++) {
       AtomicInteger count = new AtomicInteger();
       served.add(count);
-      InventoryServiceService inventory =
-          new InventoryServiceService() {
-            @Override
-            public Future<GetStockResponse> getStock(GetStockRequest request) {
-              count.incrementAndGet();
-              return Future.succeededFuture(
-                  GetStockResponse.newBuilder()
-                      .setStock(StockLevel.newBuilder().setSku(request.getSku()).setAvailable(7))
-                      .build());
-            }
-          };
+      InventoryServiceService inventory = PeerTests.inventory(count, () -> false, null);
       HttpServer server =
           Endpoints.grpcServer(
                   vertx, "127.0.0.1", 0, List.of(InventoryServiceGrpcService.of(inventory)))
               .await(10, TimeUnit.SECONDS);
       servers.add(server);
-      ConsulDiscovery registry = discovery(consulPort);
+      ConsulDiscovery registry = discovery(consulPort, Duration.ofSeconds(1));
       registries.add(registry);
       registrations.add(
           registry
@@ -105,23 +69,10 @@ class DiscoveredPeersIT {
     }
 
     Policies policies =
-        Policies.load(
-                vertx,
-                new ConfigLoader(
-                        Map.of(),
-                        Map.of(
-                            "courier.resilience.policyFile",
-                            Path.of("../../conf/resilience.json").toString(),
-                            "courier.kafka.bootstrapServers",
-                            "127.0.0.1:9092",
-                            "courier.roles",
-                            "order-service"),
-                        Set.of("order-service"))
-                    .load(null))
-            .await(10, TimeUnit.SECONDS);
+        PeerTests.policies(vertx, Path.of("../../conf/resilience.json"), "order-service");
     GrpcPeer peer =
         policies.grpcPeer(
-            discovery(consulPort),
+            discovery(consulPort, Duration.ofSeconds(1)),
             Topology.INVENTORY_SERVICE,
             Topology.INVENTORY_TARGET,
             Endpoints.grpcClient(vertx, MutualTls.disabled(), "inventory-service"));
@@ -182,24 +133,8 @@ class DiscoveredPeersIT {
   /** {@code count} calls, 10 at a time, each under a 2 s deadline; failures are collected. */
   private static void calls(GrpcPeer peer, int count, AtomicInteger failed, List<String> failures)
       throws Exception {
-    for (int done = 0; done < count; done += 10) {
-      List<Future<GetStockResponse>> batch = new ArrayList<>();
-      for (int i = 0; i < Math.min(10, count - done); i++) {
-        batch.add(
-            peer.<GetStockRequest, GetStockResponse>call(
-                Deadline.after(Duration.ofSeconds(2)),
-                InventoryServiceGrpcClient.GetStock,
-                GetStockRequest.newBuilder().setSku("sku-1").build(),
-                null));
-      }
-      for (Future<GetStockResponse> call : batch) {
-        Throwable error =
-            call.map(answer -> (Throwable) null).otherwise(e -> e).await(10, TimeUnit.SECONDS);
-        if (error != null) {
-          failed.incrementAndGet();
-          failures.add(String.valueOf(error));
-        }
-      }
-    }
+    List<String> these = PeerTests.calls(peer, count, Duration.ofSeconds(2));
+    failed.addAndGet(these.size());
+    failures.addAll(these);
   }
 }

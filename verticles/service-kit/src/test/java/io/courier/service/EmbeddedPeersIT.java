@@ -2,17 +2,11 @@ package io.courier.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.contract.v1.GetStockRequest;
-import io.courier.contract.v1.GetStockResponse;
-import io.courier.contract.v1.InventoryServiceGrpcClient;
 import io.courier.contract.v1.InventoryServiceGrpcService;
 import io.courier.contract.v1.InventoryServiceService;
-import io.courier.contract.v1.StockLevel;
 import io.courier.discovery.EmbeddedDiscovery;
 import io.courier.discovery.ServiceInstance;
 import io.courier.kafka.embedded.LoopbackPorts;
-import io.courier.resilience.Deadline;
-import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
 import io.courier.runtime.impl.ClusterFactory;
 import io.courier.runtime.security.MutualTls;
@@ -26,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -98,17 +91,7 @@ class EmbeddedPeersIT {
       Vertx member = members.get(i);
       AtomicInteger count = new AtomicInteger();
       served.add(count);
-      InventoryServiceService inventory =
-          new InventoryServiceService() {
-            @Override
-            public Future<GetStockResponse> getStock(GetStockRequest request) {
-              count.incrementAndGet();
-              return Future.succeededFuture(
-                  GetStockResponse.newBuilder()
-                      .setStock(StockLevel.newBuilder().setSku(request.getSku()).setAvailable(7))
-                      .build());
-            }
-          };
+      InventoryServiceService inventory = PeerTests.inventory(count, () -> false, null);
       HttpServer server =
           Endpoints.grpcServer(
                   member, "127.0.0.1", 0, List.of(InventoryServiceGrpcService.of(inventory)))
@@ -137,21 +120,7 @@ class EmbeddedPeersIT {
         java.nio.file.Files.readString(Path.of("../../conf/resilience.json"))
             .replace("\"attemptTimeoutMs\": 500", "\"attemptTimeoutMs\": 3000")
             .replace("\"ratio\": 0.2, \"minRetries\": 10", "\"ratio\": 0.5, \"minRetries\": 100"));
-    Policies policies =
-        Policies.load(
-                caller,
-                new ConfigLoader(
-                        Map.of(),
-                        Map.of(
-                            "courier.resilience.policyFile",
-                            policyFile.toString(),
-                            "courier.kafka.bootstrapServers",
-                            "127.0.0.1:9092",
-                            "courier.roles",
-                            "order-service"),
-                        Set.of("order-service"))
-                    .load(null))
-            .await(10, TimeUnit.SECONDS);
+    Policies policies = PeerTests.policies(caller, policyFile, "order-service");
     GrpcPeer peer =
         policies.grpcPeer(
             new EmbeddedDiscovery(caller),
@@ -209,23 +178,6 @@ class EmbeddedPeersIT {
 
   /** {@code count} calls, 10 at a time, each under a 10 s deadline; failures are collected. */
   private static void calls(GrpcPeer peer, int count, List<String> failures) throws Exception {
-    for (int done = 0; done < count; done += 10) {
-      List<Future<GetStockResponse>> batch = new ArrayList<>();
-      for (int i = 0; i < Math.min(10, count - done); i++) {
-        batch.add(
-            peer.<GetStockRequest, GetStockResponse>call(
-                Deadline.after(Duration.ofSeconds(10)),
-                InventoryServiceGrpcClient.GetStock,
-                GetStockRequest.newBuilder().setSku("sku-1").build(),
-                null));
-      }
-      for (Future<GetStockResponse> call : batch) {
-        Throwable error =
-            call.map(answer -> (Throwable) null).otherwise(e -> e).await(20, TimeUnit.SECONDS);
-        if (error != null) {
-          failures.add(java.time.LocalTime.now() + " " + error);
-        }
-      }
-    }
+    failures.addAll(PeerTests.calls(peer, count, Duration.ofSeconds(10)));
   }
 }

@@ -2,31 +2,25 @@ package io.courier.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.discovery.ConsulDiscovery;
 import io.courier.discovery.ConsulStandIn;
 import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.HttpStatusException;
-import io.courier.runtime.config.ConfigLoader;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,44 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (402) is passed back at once, never retried and not held against the instance.
  */
 @DisplayName("HTTP peers found through Consul")
-class HttpPeerIT {
-
-  private static final String POLICIES =
-      """
-      {
-        "policies": {
-          "p": {
-            "attemptTimeoutMs": 1000,
-            "retry": {"maxAttempts": 5, "baseDelayMs": 1, "maxDelayMs": 5},
-            "budget": {"ratio": 1.0, "minRetries": 10000, "windowMs": 10000},
-            "breaker": {"failureRatio": 0.5, "slowCallRatio": 1.0, "slowCallMs": 5000,
-                        "minCalls": 6, "windowMs": 10000, "openMs": 5000},
-            "bulkhead": {"maxConcurrent": 64, "maxQueued": 256}
-          }
-        },
-        "targets": {
-          "payment-provider": {"address": "http:payment-provider", "policy": "p",
-                               "idempotent": true, "deadlineMs": 5000}
-        }
-      }
-      """;
-
-  private final Vertx vertx = Vertx.vertx();
-  private final List<ConsulDiscovery> discoveries = new ArrayList<>();
-
-  @AfterEach
-  void close() throws Exception {
-    discoveries.forEach(ConsulDiscovery::close);
-    vertx.close().await(20, TimeUnit.SECONDS);
-  }
-
-  private ConsulDiscovery discovery(int consulPort) {
-    ConsulDiscovery discovery =
-        new ConsulDiscovery(
-            vertx, "127.0.0.1", consulPort, Duration.ofSeconds(5), Duration.ofMinutes(1));
-    discoveries.add(discovery);
-    return discovery;
-  }
+class HttpPeerIT extends ConsulPeerFixture {
 
   @Test
   @Timeout(120)
@@ -118,7 +75,7 @@ class HttpPeerIT {
               .listen(0, "127.0.0.1")
               .await(10, TimeUnit.SECONDS);
       ServiceInstance registered =
-          discovery(consulPort)
+          discovery(consulPort, Duration.ofSeconds(5))
               .register(
                   new ServiceInstance(
                       null,
@@ -130,26 +87,14 @@ class HttpPeerIT {
       addresses.add(registered.address());
     }
     String bad = addresses.get(0);
-    Path policyFile = dir.resolve("resilience.json");
-    Files.writeString(policyFile, POLICIES);
-    Policies policies =
-        Policies.load(
-                vertx,
-                new ConfigLoader(
-                        Map.of(),
-                        Map.of(
-                            "courier.resilience.policyFile",
-                            policyFile.toString(),
-                            "courier.kafka.bootstrapServers",
-                            "127.0.0.1:9092",
-                            "courier.roles",
-                            "payment-service"),
-                        Set.of("payment-service"))
-                    .load(null))
-            .await(10, TimeUnit.SECONDS);
+    Path policyFile = policyFile(dir, "payment-provider", "http:payment-provider", 5000, "");
+    Policies policies = PeerTests.policies(vertx, policyFile, "payment-service");
     HttpPeer peer =
         policies.httpPeer(
-            discovery(consulPort), "payment-provider", "payment-provider", WebClient.create(vertx));
+            discovery(consulPort, Duration.ofSeconds(5)),
+            "payment-provider",
+            "payment-provider",
+            WebClient.create(vertx));
 
     List<String> healthy = calls(peer, 60, "k");
     assertThat(healthy).isEmpty();

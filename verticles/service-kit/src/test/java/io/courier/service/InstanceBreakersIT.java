@@ -2,40 +2,27 @@ package io.courier.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.contract.v1.GetStockRequest;
-import io.courier.contract.v1.GetStockResponse;
-import io.courier.contract.v1.InventoryServiceGrpcClient;
 import io.courier.contract.v1.InventoryServiceGrpcService;
 import io.courier.contract.v1.InventoryServiceService;
-import io.courier.contract.v1.StockLevel;
-import io.courier.discovery.ConsulDiscovery;
 import io.courier.discovery.ConsulStandIn;
 import io.courier.discovery.ServiceInstance;
-import io.courier.resilience.Deadline;
 import io.courier.resilience.TargetBreaker;
-import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.metrics.CourierMetrics;
 import io.courier.runtime.security.MutualTls;
 import io.vertx.circuitbreaker.CircuitBreakerState;
-import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
-import io.vertx.grpc.server.StatusException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -49,44 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * once healthy it is probed back (three probes) and receives calls again.
  */
 @DisplayName("Per-instance breakers behind the load balancer")
-class InstanceBreakersIT {
-
-  private static final String POLICIES =
-      """
-      {
-        "policies": {
-          "p": {
-            "attemptTimeoutMs": 1000,
-            "retry": {"maxAttempts": 5, "baseDelayMs": 1, "maxDelayMs": 5},
-            "budget": {"ratio": 1.0, "minRetries": 10000, "windowMs": 10000},
-            "breaker": {"failureRatio": 0.5, "slowCallRatio": 1.0, "slowCallMs": 5000,
-                        "minCalls": 6, "windowMs": 10000, "openMs": 3000, "halfOpenProbes": 3},
-            "bulkhead": {"maxConcurrent": 64, "maxQueued": 256}
-          }
-        },
-        "targets": {
-          "inventory-service": {"address": "grpc:inventory-service", "policy": "p",
-                                "idempotent": true, "deadlineMs": 5000}
-        }
-      }
-      """;
-
-  private final Vertx vertx = Vertx.vertx();
-  private final List<ConsulDiscovery> discoveries = new ArrayList<>();
-
-  @AfterEach
-  void close() throws Exception {
-    discoveries.forEach(ConsulDiscovery::close);
-    vertx.close().await(20, TimeUnit.SECONDS);
-  }
-
-  private ConsulDiscovery discovery(int consulPort) {
-    ConsulDiscovery discovery =
-        new ConsulDiscovery(
-            vertx, "127.0.0.1", consulPort, Duration.ofSeconds(5), Duration.ofMinutes(1));
-    discoveries.add(discovery);
-    return discovery;
-  }
+class InstanceBreakersIT extends ConsulPeerFixture {
 
   @Test
   @Timeout(120)
@@ -108,26 +58,13 @@ class InstanceBreakersIT {
       served.add(count);
       boolean first = i == 0;
       InventoryServiceService inventory =
-          new InventoryServiceService() {
-            @Override
-            public Future<GetStockResponse> getStock(GetStockRequest request) {
-              count.incrementAndGet();
-              if (first && sick.get()) {
-                return Future.failedFuture(
-                    new StatusException(GrpcStatus.DEADLINE_EXCEEDED, "stuck"));
-              }
-              return Future.succeededFuture(
-                  GetStockResponse.newBuilder()
-                      .setStock(StockLevel.newBuilder().setSku(request.getSku()).setAvailable(7))
-                      .build());
-            }
-          };
+          PeerTests.inventory(count, () -> first && sick.get(), GrpcStatus.DEADLINE_EXCEEDED);
       HttpServer server =
           Endpoints.grpcServer(
                   vertx, "127.0.0.1", 0, List.of(InventoryServiceGrpcService.of(inventory)))
               .await(10, TimeUnit.SECONDS);
       ServiceInstance registered =
-          discovery(consulPort)
+          discovery(consulPort, Duration.ofSeconds(5))
               .register(
                   new ServiceInstance(
                       null,
@@ -140,26 +77,13 @@ class InstanceBreakersIT {
     }
     String bad = addresses.get(0);
 
-    Path policyFile = dir.resolve("resilience.json");
-    Files.writeString(policyFile, POLICIES);
-    Policies policies =
-        Policies.load(
-                vertx,
-                new ConfigLoader(
-                        Map.of(),
-                        Map.of(
-                            "courier.resilience.policyFile",
-                            policyFile.toString(),
-                            "courier.kafka.bootstrapServers",
-                            "127.0.0.1:9092",
-                            "courier.roles",
-                            "order-service"),
-                        Set.of("order-service"))
-                    .load(null))
-            .await(10, TimeUnit.SECONDS);
+    Path policyFile =
+        policyFile(
+            dir, "inventory-service", "grpc:inventory-service", 3000, ", \"halfOpenProbes\": 3");
+    Policies policies = PeerTests.policies(vertx, policyFile, "order-service");
     GrpcPeer peer =
         policies.grpcPeer(
-            discovery(consulPort),
+            discovery(consulPort, Duration.ofSeconds(5)),
             Topology.INVENTORY_SERVICE,
             Topology.INVENTORY_TARGET,
             Endpoints.grpcClient(vertx, MutualTls.disabled(), "inventory-service"));
@@ -233,25 +157,6 @@ class InstanceBreakersIT {
 
   /** {@code count} calls, 10 at a time, each under a 3 s deadline; returns the failures. */
   private static List<String> calls(GrpcPeer peer, int count) throws Exception {
-    List<String> failures = new ArrayList<>();
-    for (int done = 0; done < count; done += 10) {
-      List<Future<GetStockResponse>> batch = new ArrayList<>();
-      for (int i = 0; i < Math.min(10, count - done); i++) {
-        batch.add(
-            peer.<GetStockRequest, GetStockResponse>call(
-                Deadline.after(Duration.ofSeconds(3)),
-                InventoryServiceGrpcClient.GetStock,
-                GetStockRequest.newBuilder().setSku("sku-1").build(),
-                null));
-      }
-      for (Future<GetStockResponse> call : batch) {
-        Throwable error =
-            call.map(answer -> (Throwable) null).otherwise(e -> e).await(10, TimeUnit.SECONDS);
-        if (error != null) {
-          failures.add(String.valueOf(error));
-        }
-      }
-    }
-    return failures;
+    return PeerTests.calls(peer, count, Duration.ofSeconds(3));
   }
 }
