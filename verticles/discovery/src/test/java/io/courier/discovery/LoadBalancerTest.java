@@ -124,22 +124,8 @@ class LoadBalancerTest {
   @DisplayName(
       "ejects an instance whose failure ratio in an interval reaches the limit, though never three in a row")
   void shouldEjectOnFailureRatio() {
-    LoadBalancer balancer =
-        new LoadBalancer(
-            LoadBalancer.Strategy.ROUND_ROBIN,
-            new OutlierPolicy(
-                5,
-                0.5,
-                10,
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(8),
-                50),
-            now::get,
-            new Random(3));
-    for (int i = 0; i < 9; i++) {
-      balancer.pick(List.of(A)).orElseThrow().release(i % 2 == 0);
-    }
+    LoadBalancer balancer = ratioBalancer();
+    alternateOn(balancer, A, 9);
     assertThat(balancer.isEjected(A)).as("9 calls: below minRequests").isFalse();
     balancer.pick(List.of(A)).orElseThrow().release(false);
     assertThat(balancer.isEjected(A)).as("5 of 10 failed, never 2 in a row").isTrue();
@@ -149,22 +135,8 @@ class LoadBalancerTest {
   @Test
   @DisplayName("a ratio counted in an old interval does not eject")
   void shouldForgetOldIntervals() {
-    LoadBalancer balancer =
-        new LoadBalancer(
-            LoadBalancer.Strategy.ROUND_ROBIN,
-            new OutlierPolicy(
-                5,
-                0.5,
-                10,
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(8),
-                50),
-            now::get,
-            new Random(3));
-    for (int i = 0; i < 9; i++) {
-      balancer.pick(List.of(A)).orElseThrow().release(i % 2 == 0);
-    }
+    LoadBalancer balancer = ratioBalancer();
+    alternateOn(balancer, A, 9);
     now.addAndGet(Duration.ofSeconds(11).toNanos());
     balancer.pick(List.of(A)).orElseThrow().release(false);
     assertThat(balancer.isEjected(A)).isFalse();
@@ -238,6 +210,23 @@ class LoadBalancerTest {
     assertThat(balancer.tracked()).isEqualTo(3);
     balancer.retain(List.of(A));
     assertThat(balancer.tracked()).isEqualTo(1);
+  }
+
+  /** Ejects at half of at least 10 calls in 10 s, or 5 failures in a row. */
+  private LoadBalancer ratioBalancer() {
+    return new LoadBalancer(
+        LoadBalancer.Strategy.ROUND_ROBIN,
+        new OutlierPolicy(
+            5, 0.5, 10, Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(8), 50),
+        now::get,
+        new Random(3));
+  }
+
+  /** {@code calls} calls on the instance, succeeding and failing by turns (a success first). */
+  private static void alternateOn(LoadBalancer balancer, ServiceInstance instance, int calls) {
+    for (int i = 0; i < calls; i++) {
+      balancer.pick(List.of(instance)).orElseThrow().release(i % 2 == 0);
+    }
   }
 
   private static void failOn(LoadBalancer balancer, ServiceInstance instance, int times) {

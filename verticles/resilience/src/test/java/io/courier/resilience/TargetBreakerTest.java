@@ -49,11 +49,7 @@ class TargetBreakerTest {
   @DisplayName(
       "opens at the failure ratio, fails fast, half-opens after the open duration and closes on a good probe")
   void shouldOpenHalfOpenAndClose(Vertx vertx, VertxTestContext context) {
-    List<String> states = new CopyOnWriteArrayList<>();
-    vertx
-        .eventBus()
-        .<JsonObject>consumer(
-            TargetBreaker.STATE_ADDRESS, m -> states.add(m.body().getString("state")));
+    States states = States.listen(vertx);
     TargetBreaker breaker = new TargetBreaker(vertx, "inventory", POLICY, System::nanoTime);
 
     Future<?> chain = Future.succeededFuture();
@@ -91,7 +87,7 @@ class TargetBreakerTest {
             v ->
                 context.verify(
                     () -> {
-                      assertThat(states).containsExactly("OPEN", "HALF_OPEN", "CLOSED");
+                      assertThat(states.seen()).containsExactly("OPEN", "HALF_OPEN", "CLOSED");
                       assertThat(breaker.transitions()).isEqualTo(3);
                       context.completeNow();
                     }));
@@ -149,30 +145,12 @@ class TargetBreakerTest {
   @DisplayName(
       "with three half-open probes: stays half-open after the first good one, lets only the probes still needed run, closes after the third")
   void shouldCloseOnlyAfterEveryProbe(Vertx vertx, VertxTestContext context) {
-    BreakerPolicy threeProbes =
-        new BreakerPolicy(
-            0.5, 1.0, Duration.ofSeconds(5), 4, Duration.ofSeconds(10), Duration.ofMillis(150), 3);
-    TargetBreaker breaker = new TargetBreaker(vertx, "stock", threeProbes, System::nanoTime);
-    List<String> states = new CopyOnWriteArrayList<>();
-    Promise<Void> halfOpen = Promise.promise();
-    vertx
-        .eventBus()
-        .<JsonObject>consumer(
-            TargetBreaker.STATE_ADDRESS,
-            m -> {
-              states.add(m.body().getString("state"));
-              if ("HALF_OPEN".equals(m.body().getString("state"))) {
-                halfOpen.tryComplete();
-              }
-            });
+    TargetBreaker breaker = threeProbes(vertx);
+    States states = States.listen(vertx);
     Promise<String> second = Promise.promise();
     Promise<String> third = Promise.promise();
-    List<Future<String>> opening = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      opening.add(breaker.execute(() -> failing(503)));
-    }
-    Future.join(opening)
-        .transform(v -> halfOpen.future())
+    open(breaker)
+        .transform(v -> states.halfOpen().future())
         .compose(v -> breaker.execute(this::ok))
         .onComplete(
             first ->
@@ -208,7 +186,7 @@ class TargetBreakerTest {
                 context.verify(
                     () -> {
                       assertThat(breaker.state()).isEqualTo(CircuitBreakerState.CLOSED);
-                      assertThat(states).containsExactly("OPEN", "HALF_OPEN", "CLOSED");
+                      assertThat(states.seen()).containsExactly("OPEN", "HALF_OPEN", "CLOSED");
                       context.completeNow();
                     }));
   }
@@ -217,28 +195,10 @@ class TargetBreakerTest {
   @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
   @DisplayName("with three half-open probes: a failed second probe opens the breaker again")
   void shouldReopenOnAFailedLaterProbe(Vertx vertx, VertxTestContext context) {
-    BreakerPolicy threeProbes =
-        new BreakerPolicy(
-            0.5, 1.0, Duration.ofSeconds(5), 4, Duration.ofSeconds(10), Duration.ofMillis(150), 3);
-    TargetBreaker breaker = new TargetBreaker(vertx, "stock", threeProbes, System::nanoTime);
-    List<String> states = new CopyOnWriteArrayList<>();
-    Promise<Void> halfOpen = Promise.promise();
-    vertx
-        .eventBus()
-        .<JsonObject>consumer(
-            TargetBreaker.STATE_ADDRESS,
-            m -> {
-              states.add(m.body().getString("state"));
-              if ("HALF_OPEN".equals(m.body().getString("state"))) {
-                halfOpen.tryComplete();
-              }
-            });
-    List<Future<String>> opening = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      opening.add(breaker.execute(() -> failing(503)));
-    }
-    Future.join(opening)
-        .transform(v -> halfOpen.future())
+    TargetBreaker breaker = threeProbes(vertx);
+    States states = States.listen(vertx);
+    open(breaker)
+        .transform(v -> states.halfOpen().future())
         .compose(v -> breaker.execute(this::ok))
         .transform(v -> breaker.execute(() -> failing(503)))
         .onComplete(
@@ -254,9 +214,46 @@ class TargetBreakerTest {
             v ->
                 context.verify(
                     () -> {
-                      assertThat(states).containsExactly("OPEN", "HALF_OPEN", "OPEN");
+                      assertThat(states.seen()).containsExactly("OPEN", "HALF_OPEN", "OPEN");
                       context.completeNow();
                     }));
+  }
+
+  /** A breaker opening at half of 4 calls, open 150 ms, closing after three good probes. */
+  private static TargetBreaker threeProbes(Vertx vertx) {
+    return new TargetBreaker(
+        vertx,
+        "stock",
+        new BreakerPolicy(
+            0.5, 1.0, Duration.ofSeconds(5), 4, Duration.ofSeconds(10), Duration.ofMillis(150), 3),
+        System::nanoTime);
+  }
+
+  /** Four failed calls: enough to open a {@link #threeProbes} breaker. */
+  private Future<?> open(TargetBreaker breaker) {
+    List<Future<String>> opening = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      opening.add(breaker.execute(() -> failing(503)));
+    }
+    return Future.join(opening);
+  }
+
+  /** The states breakers publish, in order, and the first HALF_OPEN. */
+  private record States(List<String> seen, Promise<Void> halfOpen) {
+    static States listen(Vertx vertx) {
+      States states = new States(new CopyOnWriteArrayList<>(), Promise.promise());
+      vertx
+          .eventBus()
+          .<JsonObject>consumer(
+              TargetBreaker.STATE_ADDRESS,
+              m -> {
+                states.seen().add(m.body().getString("state"));
+                if ("HALF_OPEN".equals(m.body().getString("state"))) {
+                  states.halfOpen().tryComplete();
+                }
+              });
+      return states;
+    }
   }
 
   private static Future<Void> delay(Vertx vertx, long millis) {
