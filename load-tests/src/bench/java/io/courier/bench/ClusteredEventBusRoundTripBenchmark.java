@@ -4,7 +4,7 @@ import io.courier.codec.CourierCodecs;
 import io.courier.contract.v1.Order;
 import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.kafka.embedded.LoopbackPorts;
-import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.config.ClusterConfig;
 import io.courier.runtime.impl.ClusterFactory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -95,7 +95,7 @@ public class ClusteredEventBusRoundTripBenchmark {
 
   private static Vertx member(String name, int port, List<String> members) throws Exception {
     return ClusterFactory.create(
-            new CourierConfig.ClusterConfig(
+            new ClusterConfig(
                 true,
                 name,
                 "127.0.0.1",
@@ -103,7 +103,7 @@ public class ClusteredEventBusRoundTripBenchmark {
                 port,
                 0,
                 members,
-                new CourierConfig.KubernetesConfig(false, "", "", ""),
+                new ClusterConfig.KubernetesConfig(false, "", "", ""),
                 ""))
         .await(90, TimeUnit.SECONDS);
   }

@@ -6,7 +6,7 @@ import io.courier.contract.v1.Money;
 import io.courier.contract.v1.Order;
 import io.courier.contract.v1.OrderPlaced;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
-import io.courier.runtime.config.CourierConfig.ProducerConfig;
+import io.courier.runtime.config.KafkaConfig.ProducerConfig;
 import io.courier.runtime.kafka.impl.KafkaEventPublisher;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -189,7 +189,7 @@ public final class PublishBenchmark {
             vertx,
             bootstrap,
             List.of(topic),
-            new io.courier.runtime.config.CourierConfig.ConsumerConfig(
+            new io.courier.runtime.config.KafkaConfig.ConsumerConfig(
                 RUN + "-" + UUID.randomUUID(),
                 5_000,
                 3,

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.courier.runtime.Roles;
 import io.courier.runtime.config.ConfigException;
-import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -35,7 +34,7 @@ final class ConfigCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     if (listEnvironment) {
-      ConfigLoader.fromSystem(Roles.available().keySet())
+      Roles.configLoader()
           .environmentNames()
           .forEach((key, env) -> out.printf("%-36s %s%n", key, env));
       out.flush();
@@ -43,7 +42,10 @@ final class ConfigCommand implements Callable<Integer> {
     }
     try {
       CourierConfig config = options.load();
-      out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(config));
+      out.println(
+          new ObjectMapper()
+              .writerWithDefaultPrettyPrinter()
+              .writeValueAsString(Roles.configLoader().toJson(config)));
       err.println(
           "courier: configuration OK" + (options.file() == null ? "" : ": " + options.file()));
       err.flush();

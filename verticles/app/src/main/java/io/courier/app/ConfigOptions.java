@@ -48,6 +48,6 @@ final class ConfigOptions {
     if (roles != null) {
       overrides.put("roles", new ConfigLoader.Override(String.join(",", roles), "--roles"));
     }
-    return ConfigLoader.fromSystem(Roles.available().keySet()).load(file(), overrides);
+    return Roles.configLoader().load(file(), overrides);
   }
 }

@@ -1,6 +1,6 @@
 package io.courier.app;
 
-import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.config.KafkaConfig;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -21,7 +21,7 @@ final class KafkaOptions {
     if (bootstrapServers != null) {
       return bootstrapServers;
     }
-    CourierConfig.KafkaConfig kafka = config.load().kafka();
+    KafkaConfig kafka = config.load().kafka();
     return kafka.embedded().enabled()
         ? "127.0.0.1:" + kafka.embedded().port()
         : kafka.bootstrapServers();

@@ -1,5 +1,6 @@
 package io.courier.app;
 
+import io.courier.gateway.GatewayConfig;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Roles;
 import io.courier.runtime.config.ConfigException;
@@ -136,7 +137,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       out.printf("Try: curl -s %s/health/ready%n", gateway);
       if (runtime.endpoints().containsKey("order-service (event bus)")) {
         String auth = "";
-        if (!config.gateway().auth().devKeyDir().isBlank()) {
+        if (!config.section(GatewayConfig.SECTION).auth().devKeyDir().isBlank()) {
           out.printf(
               "     TOKEN=$(java -jar verticles/app/target/courier.jar token --sub u1"
                   + " --scope orders:write,orders:read)%n");

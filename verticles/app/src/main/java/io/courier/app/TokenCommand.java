@@ -1,8 +1,9 @@
 package io.courier.app;
 
 import io.courier.gateway.DevSigningKey;
+import io.courier.gateway.GatewayConfig;
+import io.courier.gateway.GatewayConfig.AuthConfig;
 import io.courier.runtime.config.ConfigException;
-import io.courier.runtime.config.CourierConfig.AuthConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,7 +52,7 @@ final class TokenCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     AuthConfig auth;
     try {
-      auth = options.load().gateway().auth();
+      auth = options.load().section(GatewayConfig.SECTION).auth();
     } catch (ConfigException e) {
       e.problems().forEach(problem -> err.println("courier: configuration error: " + problem));
       err.flush();

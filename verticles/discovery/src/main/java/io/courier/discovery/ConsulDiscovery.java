@@ -1,19 +1,30 @@
 package io.courier.discovery;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.consul.BlockingQueryOptions;
 import io.vertx.ext.consul.CheckOptions;
 import io.vertx.ext.consul.ConsulClient;
 import io.vertx.ext.consul.ConsulClientOptions;
 import io.vertx.ext.consul.ServiceEntry;
+import io.vertx.ext.consul.ServiceEntryList;
 import io.vertx.ext.consul.ServiceOptions;
+import io.vertx.ext.consul.ServiceQueryOptions;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +40,9 @@ public final class ConsulDiscovery implements Discovery {
   private static final Logger LOG = LoggerFactory.getLogger(ConsulDiscovery.class);
 
   private final Vertx vertx;
+  private final ConsulClientOptions options;
   private final ConsulClient consul;
+  private WebClient probes;
   private final Duration ttl;
   private final Duration deregisterAfter;
   private final Map<String, Long> ttlTimers = new ConcurrentHashMap<>();
@@ -56,6 +69,7 @@ public final class ConsulDiscovery implements Discovery {
   public ConsulDiscovery(
       Vertx vertx, ConsulClientOptions options, Duration ttl, Duration deregisterAfter) {
     this.vertx = vertx;
+    this.options = new ConsulClientOptions(options);
     this.consul = ConsulClient.create(vertx, options);
     this.ttl = ttl;
     this.deregisterAfter = deregisterAfter;
@@ -87,8 +101,7 @@ public final class ConsulDiscovery implements Discovery {
         .compose(v -> consul.passCheck(checkId))
         .map(
             v -> {
-              java.util.concurrent.atomic.AtomicBoolean lost =
-                  new java.util.concurrent.atomic.AtomicBoolean();
+              AtomicBoolean lost = new AtomicBoolean();
               long timer =
                   vertx.setPeriodic(
                       Math.max(1, ttl.toMillis() / 2), t -> refresh(id, options, lost));
@@ -110,8 +123,7 @@ public final class ConsulDiscovery implements Discovery {
    * registering an existing id replaces it, so this is safe either way, and an instance that
    * outlived a Consul outage comes back without a restart.
    */
-  private void refresh(
-      String id, ServiceOptions options, java.util.concurrent.atomic.AtomicBoolean lost) {
+  private void refresh(String id, ServiceOptions options, AtomicBoolean lost) {
     if (!ttlTimers.containsKey(id)) {
       return; // deregistered or closed meanwhile
     }
@@ -214,7 +226,7 @@ public final class ConsulDiscovery implements Discovery {
    * on (the same rule as {@link #resolve}).
    */
   @Override
-  public Watch watch(String name, java.util.function.Consumer<List<ServiceInstance>> handler) {
+  public Watch watch(String name, Consumer<List<ServiceInstance>> handler) {
     ConsulWatch watch = new ConsulWatch(name, handler);
     watches.add(watch);
     watch.next();
@@ -224,19 +236,18 @@ public final class ConsulDiscovery implements Discovery {
   /** How long one blocking query may wait on Consul. */
   private static final String WATCH_WAIT = "30s";
 
-  private final java.util.Set<ConsulWatch> watches =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<ConsulWatch> watches = ConcurrentHashMap.newKeySet();
 
   private final class ConsulWatch implements Watch {
     private final String name;
-    private final java.util.function.Consumer<List<ServiceInstance>> handler;
-    private final io.vertx.core.Context context = vertx.getOrCreateContext();
+    private final Consumer<List<ServiceInstance>> handler;
+    private final Context context = vertx.getOrCreateContext();
     private volatile boolean closed;
     private long index;
     private int failures;
     private List<ServiceInstance> last;
 
-    ConsulWatch(String name, java.util.function.Consumer<List<ServiceInstance>> handler) {
+    ConsulWatch(String name, Consumer<List<ServiceInstance>> handler) {
       this.name = name;
       this.handler = handler;
     }
@@ -253,17 +264,14 @@ public final class ConsulDiscovery implements Discovery {
                   .healthServiceNodesWithOptions(
                       name,
                       true,
-                      new io.vertx.ext.consul.ServiceQueryOptions()
+                      new ServiceQueryOptions()
                           .setBlockingOptions(
-                              new io.vertx.ext.consul.BlockingQueryOptions()
-                                  .setIndex(askedIndex)
-                                  .setWait(WATCH_WAIT)))
+                              new BlockingQueryOptions().setIndex(askedIndex).setWait(WATCH_WAIT)))
                   .onSuccess(entries -> answered(entries, asked, askedIndex))
                   .onFailure(this::failed));
     }
 
-    private void answered(
-        io.vertx.ext.consul.ServiceEntryList entries, long asked, long askedIndex) {
+    private void answered(ServiceEntryList entries, long asked, long askedIndex) {
       if (closed) {
         return;
       }
@@ -290,8 +298,7 @@ public final class ConsulDiscovery implements Discovery {
       }
       boolean immediateRepeat =
           answeredIndex == askedIndex
-              && System.nanoTime() - asked
-                  < java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
+              && System.nanoTime() - asked < TimeUnit.MILLISECONDS.toNanos(100);
       if (immediateRepeat) {
         vertx.setTimer(1_000, t -> next());
       } else {
@@ -324,12 +331,56 @@ public final class ConsulDiscovery implements Discovery {
     }
   }
 
+  /**
+   * {@code GET /v1/status/leader}, the one Consul endpoint that needs no ACL token and tells
+   * whether registrations and lookups can work: up with a leader, down with none or no answer.
+   * Asked over the same connection settings (TLS, CA) as every other call.
+   */
   @Override
-  public void close() {
+  public synchronized Future<JsonObject> probe(long timeoutMs) {
+    if (probes == null) {
+      probes =
+          WebClient.create(vertx, new WebClientOptions(options).setConnectTimeout((int) timeoutMs));
+    }
+    String where = where();
+    return probes
+        .get(options.getPort(), options.getHost(), "/v1/status/leader")
+        .timeout(timeoutMs)
+        .send()
+        .map(
+            response -> {
+              String leader = response.bodyAsString("UTF-8");
+              leader = leader == null ? "" : leader.replace("\"", "").trim();
+              if (response.statusCode() != 200 || leader.isEmpty()) {
+                throw new IllegalStateException(
+                    "Consul at "
+                        + where
+                        + " answered "
+                        + response.statusCode()
+                        + " without a leader");
+              }
+              return describe().put("leader", leader);
+            });
+  }
+
+  @Override
+  public JsonObject describe() {
+    return new JsonObject().put("consul", where());
+  }
+
+  private String where() {
+    return options.getHost() + ":" + options.getPort();
+  }
+
+  @Override
+  public synchronized void close() {
     watches.forEach(ConsulWatch::close);
     ttlTimers.values().forEach(vertx::cancelTimer);
     ttlTimers.clear();
     consul.close();
+    if (probes != null) {
+      probes.close();
+    }
   }
 
   private static ServiceInstance toInstance(ServiceEntry entry) {

@@ -1,7 +1,9 @@
 package io.courier.discovery;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** Registers this process's endpoints and resolves other services' instances by name. */
 public interface Discovery {
@@ -20,7 +22,17 @@ public interface Discovery {
    * change, on the caller's context, until the returned watch is closed. Like {@link #resolve}, a
    * backend that fails or answers nonsense does not clear what the handler last got.
    */
-  Watch watch(String name, java.util.function.Consumer<List<ServiceInstance>> handler);
+  Watch watch(String name, Consumer<List<ServiceInstance>> handler);
+
+  /**
+   * Asks the backend whether registrations and lookups can work now (Consul: whether the agent
+   * reports a leader; the embedded registry: whether it can be read), within {@code timeoutMs}.
+   * Succeeds with what it found, for a readiness check's data; fails with the reason.
+   */
+  Future<JsonObject> probe(long timeoutMs);
+
+  /** Where the backend is, for readiness data and logs, e.g. {@code {"consul": "host:8500"}}. */
+  JsonObject describe();
 
   /** A running {@link #watch}. */
   interface Watch extends AutoCloseable {

@@ -11,6 +11,7 @@ import io.vertx.servicediscovery.Status;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The default backend: Vert.x service discovery's registry, which lives in the cluster manager's
@@ -132,6 +133,20 @@ public final class EmbeddedDiscovery implements Discovery {
       watches.remove(timer);
       vertx.cancelTimer(timer);
     };
+  }
+
+  /** Reads every record of the registry (in the cluster manager's maps when clustered). */
+  @Override
+  public Future<JsonObject> probe(long timeoutMs) {
+    return discovery
+        .getRecords(record -> true, true)
+        .timeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .map(records -> describe().put("records", records.size()));
+  }
+
+  @Override
+  public JsonObject describe() {
+    return new JsonObject().put("backend", "embedded");
   }
 
   @Override

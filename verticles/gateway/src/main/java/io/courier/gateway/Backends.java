@@ -3,8 +3,7 @@ package io.courier.gateway;
 import io.courier.discovery.Discovery;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.security.MutualTls;
-import io.courier.service.Discoveries;
-import io.courier.service.Endpoints;
+import io.courier.service.GrpcClients;
 import io.courier.service.GrpcPeer;
 import io.courier.service.Policies;
 import io.courier.service.Topology;
@@ -39,16 +38,16 @@ final class Backends {
     return MutualTls.load(vertx, context.config().security().mtls())
         .compose(
             tls ->
-                Policies.load(vertx, context.config())
+                Policies.load(vertx, context)
                     .map(policies -> create(vertx, context, tls, policies)));
   }
 
   /** One gRPC client per peer role, so each checks that the server it reaches is that role. */
   private static Backends create(
       Vertx vertx, RoleContext context, MutualTls tls, Policies policies) {
-    Discovery discovery = Discoveries.create(vertx, context.config().discovery());
-    GrpcClient users = Endpoints.grpcClient(vertx, tls, Topology.USER_SERVICE);
-    GrpcClient inventory = Endpoints.grpcClient(vertx, tls, Topology.INVENTORY_SERVICE);
+    Discovery discovery = context.createDiscovery();
+    GrpcClient users = GrpcClients.create(vertx, tls, Topology.USER_SERVICE);
+    GrpcClient inventory = GrpcClients.create(vertx, tls, Topology.INVENTORY_SERVICE);
     return new Backends(
         new OrderClient(vertx, policies.target(Topology.ORDER_TARGET)),
         policies.grpcPeer(discovery, Topology.USER_SERVICE, Topology.USER_TARGET, users),

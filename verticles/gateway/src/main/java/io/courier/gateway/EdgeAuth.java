@@ -1,6 +1,6 @@
 package io.courier.gateway;
 
-import io.courier.runtime.config.CourierConfig.AuthConfig;
+import io.courier.gateway.GatewayConfig.AuthConfig;
 import io.courier.service.CallerIdentity;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;

@@ -1,6 +1,6 @@
 package io.courier.gateway;
 
-import io.courier.runtime.config.CourierConfig.TlsConfig;
+import io.courier.gateway.GatewayConfig.TlsConfig;
 import io.courier.runtime.security.MutualTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -8,15 +8,13 @@ import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.resilience.Deadline;
 import io.courier.runtime.RoleContext;
-import io.courier.runtime.config.CourierConfig.GatewayConfig;
 import io.courier.service.CallerIdentity;
-import io.courier.service.Endpoints;
+import io.courier.service.GrpcServers;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import java.time.Duration;
-import java.util.List;
 
 /**
  * The gateway's gRPC API: {@code courier.v1.OrderService} (PlaceOrder, GetOrder) for gRPC clients,
@@ -36,7 +34,7 @@ public final class GatewayGrpcVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    GatewayConfig config = context.config().gateway();
+    GatewayConfig config = context.config(GatewayConfig.SECTION);
     Duration timeout = Duration.ofMillis(config.requestTimeoutMs());
     return Backends.create(vertx, context)
         .compose(
@@ -73,23 +71,25 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                           .recover(error -> Future.failedFuture(ServiceError.of(error).toGrpc()));
                     }
                   };
-              return Endpoints.grpcServer(
-                  vertx,
-                  config.host(),
-                  config.grpcPort(),
-                  List.of(OrderServiceGrpcService.of(orders)),
+              return GrpcServers.builder(vertx)
+                  .host(config.host())
+                  .port(config.grpcPort())
+                  .service(OrderServiceGrpcService.of(orders))
                   // Identity comes only from a verified token here, never from caller headers.
-                  request ->
-                      auth == null
-                          ? Future.succeededFuture(null)
-                          : auth.admit(request.getHeader("authorization")));
+                  .entryGuard(
+                      request ->
+                          auth == null
+                              ? Future.succeededFuture(null)
+                              : auth.admit(request.getHeader("authorization")))
+                  .meters(context.meters())
+                  .listen();
             })
         .onSuccess(
             listening -> {
               server = listening;
               context.announce(
                   "gateway (gRPC)",
-                  context.config().gateway().host() + ":" + listening.actualPort());
+                  context.config(GatewayConfig.SECTION).host() + ":" + listening.actualPort());
             });
   }
 

@@ -1,7 +1,6 @@
 package io.courier.gateway;
 
 import io.courier.runtime.RoleContext;
-import io.courier.runtime.config.CourierConfig.GatewayConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -40,7 +39,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    GatewayConfig config = context.config().gateway();
+    GatewayConfig config = context.config(GatewayConfig.SECTION);
     return Backends.create(vertx, context)
         .compose(
             created -> {
@@ -93,7 +92,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
   }
 
   private Router router(OpenAPIContract contract) {
-    GatewayConfig config = context.config().gateway();
+    GatewayConfig config = context.config(GatewayConfig.SECTION);
     OrdersApi api = new OrdersApi(backends, Duration.ofMillis(config.requestTimeoutMs()));
     RouterBuilder builder =
         RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
@@ -117,7 +116,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
         .handler(HealthCheckHandler.createWithHealthChecks(context.liveness()));
     router
         .get("/health/ready")
-        .handler(HealthCheckHandler.createWithHealthChecks(context.readiness()));
+        .handler(HealthCheckHandler.createWithHealthChecks(context.readiness().checks()));
     // A little more than the calls' own deadline, so they answer first with a precise problem.
     // Armed before the body is read, so a body that trickles in (slow-loris) times out too.
     router.route("/api/*").handler(TimeoutHandler.create(config.requestTimeoutMs() + 500, 503));
@@ -131,7 +130,9 @@ public final class GatewayHttpVerticle extends VerticleBase {
       router.route("/api/*").handler(auth::authenticate);
     }
     // Keyed on the authenticated subject: keep it after authentication, last before the API.
-    router.route("/api/*").handler(RateLimitHandler.create(vertx, config.rateLimit(), contract));
+    router
+        .route("/api/*")
+        .handler(RateLimitHandler.create(vertx, config.rateLimit(), contract, context.meters()));
     router.route("/*").subRouter(builder.createRouter());
     router.route().failureHandler(Problems::onFailure);
     router.errorHandler(404, Problems::onError);
@@ -142,8 +143,8 @@ public final class GatewayHttpVerticle extends VerticleBase {
   private void announce(HttpServer listening) {
     server = listening;
     String url =
-        (context.config().gateway().tls().enabled() ? "https://" : "http://")
-            + context.config().gateway().host()
+        (context.config(GatewayConfig.SECTION).tls().enabled() ? "https://" : "http://")
+            + context.config(GatewayConfig.SECTION).host()
             + ":"
             + listening.actualPort();
     context.announce("gateway", url);

@@ -1,9 +1,13 @@
 package io.courier.gateway;
 
+import io.courier.resilience.ResilienceConfig;
 import io.courier.runtime.Role;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.RoleDeployment;
+import io.courier.runtime.config.ConfigSection;
+import io.courier.service.EndpointRegistration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code gateway} role: the gRPC API ({@link GatewayGrpcVerticle}), the process's rate limiter
@@ -20,6 +24,11 @@ public final class GatewayRole implements Role {
   }
 
   @Override
+  public List<ConfigSection<?>> configSections() {
+    return List.of(GatewayConfig.SECTION, ResilienceConfig.SECTION);
+  }
+
+  @Override
   public List<RoleDeployment> deployments(RoleContext context) {
     return List.of(
         RoleDeployment.of("gateway-grpc", () -> new GatewayGrpcVerticle(context), 1),
@@ -27,11 +36,10 @@ public final class GatewayRole implements Role {
         RoleDeployment.of(
             "gateway-http",
             () -> new GatewayHttpVerticle(context),
-            context.config().gateway().instances()),
+            context.config(GatewayConfig.SECTION).instances()),
         // Last, so they register once the ports listen and deregister before they close.
-        io.courier.service.EndpointRegistration.deployment(
-            context, "gateway", "gateway", "http", NAME, java.util.Map.of()),
-        io.courier.service.EndpointRegistration.deployment(
-            context, "gateway-grpc", "gateway (gRPC)", "grpc", NAME, java.util.Map.of()));
+        EndpointRegistration.deployment(context, "gateway", "gateway", "http", Map.of()),
+        EndpointRegistration.deployment(
+            context, "gateway-grpc", "gateway (gRPC)", "grpc", Map.of()));
   }
 }

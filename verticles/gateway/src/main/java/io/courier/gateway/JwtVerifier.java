@@ -1,6 +1,6 @@
 package io.courier.gateway;
 
-import io.courier.runtime.config.CourierConfig.AuthConfig;
+import io.courier.gateway.GatewayConfig.AuthConfig;
 import io.courier.service.CallerIdentity;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

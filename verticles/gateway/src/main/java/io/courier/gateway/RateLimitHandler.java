@@ -1,8 +1,8 @@
 package io.courier.gateway;
 
-import io.courier.runtime.config.CourierConfig.RateLimitConfig;
-import io.courier.runtime.config.CourierConfig.RouteRateLimitConfig;
-import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.gateway.GatewayConfig.RateLimitConfig;
+import io.courier.gateway.GatewayConfig.RouteRateLimitConfig;
+import io.courier.runtime.metrics.Meters;
 import io.courier.service.ServiceError;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
@@ -128,12 +128,13 @@ final class RateLimitHandler implements Handler<RoutingContext> {
   }
 
   /** The gateway's handler: the process's limiter and meters. */
-  static RateLimitHandler create(Vertx vertx, RateLimitConfig config, OpenAPIContract contract) {
+  static RateLimitHandler create(
+      Vertx vertx, RateLimitConfig config, OpenAPIContract contract, Meters meters) {
     Future<RateLimiter> limiter =
         config.enabled()
             ? RateLimiter.forProcess(vertx, config)
             : Future.failedFuture("rate limiting is disabled");
-    return new RateLimitHandler(config, contract, limiter, CourierMetrics.registry(vertx));
+    return new RateLimitHandler(config, contract, limiter, meters.registry());
   }
 
   @Override

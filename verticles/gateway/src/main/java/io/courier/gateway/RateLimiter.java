@@ -1,6 +1,6 @@
 package io.courier.gateway;
 
-import io.courier.runtime.config.CourierConfig.RateLimitConfig;
+import io.courier.gateway.GatewayConfig.RateLimitConfig;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;

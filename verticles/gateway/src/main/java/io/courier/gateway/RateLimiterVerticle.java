@@ -1,7 +1,7 @@
 package io.courier.gateway;
 
+import io.courier.gateway.GatewayConfig.RateLimitConfig;
 import io.courier.runtime.RoleContext;
-import io.courier.runtime.config.CourierConfig.RateLimitConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 
@@ -15,7 +15,7 @@ final class RateLimiterVerticle extends VerticleBase {
   private final RateLimitConfig config;
 
   RateLimiterVerticle(RoleContext context) {
-    this.config = context.config().gateway().rateLimit();
+    this.config = context.config(GatewayConfig.SECTION).rateLimit();
   }
 
   @Override

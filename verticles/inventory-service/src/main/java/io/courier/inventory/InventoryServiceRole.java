@@ -1,8 +1,10 @@
 package io.courier.inventory;
 
+import io.courier.resilience.ResilienceConfig;
 import io.courier.runtime.Role;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.RoleDeployment;
+import io.courier.runtime.config.ConfigSection;
 import java.util.List;
 
 /** The {@code inventory-service} role: one {@link InventoryVerticle} (the single writer). */
@@ -13,6 +15,11 @@ public final class InventoryServiceRole implements Role {
   @Override
   public String name() {
     return NAME;
+  }
+
+  @Override
+  public List<ConfigSection<?>> configSections() {
+    return List.of(InventoryServiceConfig.SECTION, ResilienceConfig.SECTION);
   }
 
   @Override

@@ -8,42 +8,34 @@ import io.courier.contract.v1.ReservationStatus;
 import io.courier.contract.v1.StockCommitted;
 import io.courier.contract.v1.StockReleased;
 import io.courier.contract.v1.StockReserved;
-import io.courier.discovery.Discovery;
 import io.courier.runtime.RoleContext;
-import io.courier.runtime.config.CourierConfig.ServicesConfig;
 import io.courier.runtime.kafka.EventConsumer;
-import io.courier.runtime.kafka.impl.KafkaEventConsumer;
-import io.courier.runtime.security.MutualTls;
-import io.courier.service.Discoveries;
-import io.courier.service.Endpoints;
+import io.courier.service.GrpcEndpoint;
 import io.courier.service.Policies;
 import io.courier.service.StateTopics;
 import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpServer;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts the inventory: stock from the seed file, reservations replayed from their topic, the gRPC
- * server (under the {@code inbound."inventory-service"} policy, reloaded with the policy file), the
+ * Starts the inventory: stock from the seed file, reservations replayed from their topic, the
  * consumer of order outcomes (confirmed orders commit their reservation, cancelled ones release
- * it), then the discovery registration. Stops in reverse.
+ * it), then the gRPC service (under the {@code inbound."inventory-service"} policy, reloaded with
+ * the policy file), registered in discovery. Stops in reverse.
  */
 public final class InventoryVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(InventoryVerticle.class);
 
   private final RoleContext context;
-  private Discovery discovery;
   private Policies policies;
   private DefaultInventoryService service;
-  private HttpServer server;
+  private GrpcEndpoint endpoint;
   private EventConsumer outcomes;
-  private String registration;
 
   public InventoryVerticle(RoleContext context) {
     this.context = context;
@@ -51,30 +43,23 @@ public final class InventoryVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    discovery = Discoveries.create(vertx, context.config().discovery());
     return loadSeed()
         .compose(this::replay)
-        .compose(this::startServer)
+        .compose(this::createService)
         .compose(v -> consumeOutcomes())
-        .compose(v -> register());
+        .compose(v -> serve());
   }
 
   @Override
   public Future<?> stop() {
     Duration drain = Duration.ofMillis(context.config().shutdown().drainTimeoutMs() / 2);
-    Future<Void> deregistered =
-        registration == null
-            ? Future.succeededFuture()
-            : discovery.deregister(registration).recover(e -> Future.succeededFuture());
-    return deregistered
+    return (endpoint == null ? Future.<Void>succeededFuture() : endpoint.stop())
         .compose(v -> outcomes == null ? Future.succeededFuture() : outcomes.stop(drain))
-        .compose(v -> server == null ? Future.succeededFuture() : server.shutdown())
         .eventually(
             () -> {
               if (policies != null) {
                 policies.close();
               }
-              discovery.close();
               return Future.succeededFuture();
             });
   }
@@ -85,7 +70,7 @@ public final class InventoryVerticle extends VerticleBase {
   }
 
   private Future<Inventory> loadSeed() {
-    String file = context.config().services().inventory().seedFile();
+    String file = context.config(InventoryServiceConfig.SECTION).seedFile();
     return vertx.fileSystem().readFile(file).map(seed -> Inventory.fromSeed(seed.toString(), file));
   }
 
@@ -130,36 +115,16 @@ public final class InventoryVerticle extends VerticleBase {
     }
   }
 
-  private Future<Void> startServer(Inventory inventory) {
-    ServicesConfig config = context.config().services();
+  private Future<Void> createService(Inventory inventory) {
     service = new DefaultInventoryService(inventory, context.publisher());
-    return Policies.load(vertx, context.config())
-        .compose(
-            loaded -> {
-              policies = loaded;
-              return MutualTls.load(vertx, context.config().security().mtls());
-            })
-        .compose(
-            tls ->
-                Endpoints.grpcServer(
-                    vertx,
-                    tls,
-                    InventoryServiceRole.NAME,
-                    config.host(),
-                    config.inventory().grpcPort(),
-                    List.of(InventoryServiceGrpcService.of(service)),
-                    policies.inbound(Topology.INVENTORY_SERVICE)))
-        .onSuccess(listening -> server = listening)
-        .mapEmpty();
+    return Policies.load(vertx, context).onSuccess(loaded -> policies = loaded).mapEmpty();
   }
 
   private Future<Void> consumeOutcomes() {
     outcomes =
-        new KafkaEventConsumer(
-            vertx,
-            context.kafkaBootstrapServers(),
-            List.of(Topology.ORDERS_TOPIC),
+        context.consumer(
             context.config().kafka().consumer().withGroupId(Topology.INVENTORY_GROUP),
+            List.of(Topology.ORDERS_TOPIC),
             this::onOrderEvent);
     return outcomes.start();
   }
@@ -174,20 +139,16 @@ public final class InventoryVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
-  private Future<Void> register() {
-    ServicesConfig config = context.config().services();
-    return Endpoints.register(
-            discovery,
+  /** The gRPC server last: it is registered once orders can be reserved and outcomes applied. */
+  private Future<Void> serve() {
+    return GrpcEndpoint.start(
+            vertx,
+            context,
+            policies,
             Topology.INVENTORY_SERVICE,
-            config.reachableHost(),
-            server.actualPort(),
-            InventoryServiceRole.NAME)
-        .onSuccess(
-            id -> {
-              registration = id;
-              context.announce(
-                  "inventory-service (gRPC)", config.reachableHost() + ":" + server.actualPort());
-            })
+            context.config(InventoryServiceConfig.SECTION).grpcPort(),
+            List.of(InventoryServiceGrpcService.of(service)))
+        .onSuccess(started -> endpoint = started)
         .mapEmpty();
   }
 }

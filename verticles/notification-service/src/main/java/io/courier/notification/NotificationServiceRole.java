@@ -3,6 +3,7 @@ package io.courier.notification;
 import io.courier.runtime.Role;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.RoleDeployment;
+import io.courier.runtime.config.ConfigSection;
 import java.util.List;
 
 /** The {@code notification-service} role: one {@link NotificationVerticle}. */
@@ -13,6 +14,11 @@ public final class NotificationServiceRole implements Role {
   @Override
   public String name() {
     return NAME;
+  }
+
+  @Override
+  public List<ConfigSection<?>> configSections() {
+    return List.of(NotificationServiceConfig.SECTION);
   }
 
   @Override

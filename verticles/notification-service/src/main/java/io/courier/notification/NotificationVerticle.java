@@ -10,7 +10,6 @@ import io.courier.contract.v1.OrderConfirmed;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.RetryLaterException;
-import io.courier.runtime.kafka.impl.KafkaEventConsumer;
 import io.courier.service.StateTopics;
 import io.courier.service.Topology;
 import io.vertx.core.Future;
@@ -63,11 +62,9 @@ public final class NotificationVerticle extends VerticleBase {
 
   private Future<Void> consume() {
     outcomes =
-        new KafkaEventConsumer(
-            vertx,
-            context.kafkaBootstrapServers(),
-            List.of(Topology.ORDERS_TOPIC),
+        context.consumer(
             context.config().kafka().consumer().withGroupId(Topology.NOTIFICATION_GROUP),
+            List.of(Topology.ORDERS_TOPIC),
             this::onOrderEvent);
     return outcomes.start();
   }
@@ -91,7 +88,7 @@ public final class NotificationVerticle extends VerticleBase {
   }
 
   private Future<Void> notify(String userId, String orderId, String outcome, String text) {
-    String webhook = context.config().services().notification().webhookUrl();
+    String webhook = context.config(NotificationServiceConfig.SECTION).webhookUrl();
     Instant now = Instant.now();
     Notification notification =
         Notification.newBuilder()

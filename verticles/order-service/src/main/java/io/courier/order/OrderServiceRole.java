@@ -1,9 +1,14 @@
 package io.courier.order;
 
+import io.courier.resilience.ResilienceConfig;
 import io.courier.runtime.Role;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.RoleDeployment;
+import io.courier.runtime.config.ConfigSection;
+import io.courier.service.EndpointRegistration;
+import io.courier.service.Topology;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code order-service} role: one {@link OrderVerticle} (the single writer of orders), its
@@ -19,16 +24,16 @@ public final class OrderServiceRole implements Role {
   }
 
   @Override
+  public List<ConfigSection<?>> configSections() {
+    return List.of(OrderServiceConfig.SECTION, ResilienceConfig.SECTION);
+  }
+
+  @Override
   public List<RoleDeployment> deployments(RoleContext context) {
     return List.of(
         RoleDeployment.of("orders", () -> new OrderVerticle(context), 1),
         // The event-bus service in discovery, at this process's management port (its readiness).
-        io.courier.service.EndpointRegistration.deployment(
-            context,
-            NAME,
-            "health",
-            "eventbus",
-            NAME,
-            java.util.Map.of("address", io.courier.service.Topology.ORDER_PLACE_ADDRESS)));
+        EndpointRegistration.deployment(
+            context, NAME, "health", "eventbus", Map.of("address", Topology.ORDER_PLACE_ADDRESS)));
   }
 }

@@ -11,11 +11,9 @@ import io.courier.discovery.Discovery;
 import io.courier.resilience.Deadline;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
-import io.courier.runtime.kafka.impl.KafkaEventConsumer;
 import io.courier.runtime.security.MutualTls;
 import io.courier.service.CallerIdentity;
-import io.courier.service.Discoveries;
-import io.courier.service.Endpoints;
+import io.courier.service.GrpcClients;
 import io.courier.service.Policies;
 import io.courier.service.ServiceError;
 import io.courier.service.StateTopics;
@@ -55,10 +53,10 @@ public final class OrderVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    discovery = Discoveries.create(vertx, context.config().discovery());
+    discovery = context.createDiscovery();
     return MutualTls.load(vertx, context.config().security().mtls())
         .compose(this::createClients)
-        .compose(v -> Policies.load(vertx, context.config()))
+        .compose(v -> Policies.load(vertx, context))
         .compose(policies -> replay().map(orders -> createService(policies, orders)))
         .compose(v -> consumePayments())
         .compose(v -> serve());
@@ -82,8 +80,8 @@ public final class OrderVerticle extends VerticleBase {
 
   /** One client per peer role, so each checks that the server it reaches is that role. */
   private Future<Void> createClients(MutualTls tls) {
-    users = Endpoints.grpcClient(vertx, tls, Topology.USER_SERVICE);
-    inventory = Endpoints.grpcClient(vertx, tls, Topology.INVENTORY_SERVICE);
+    users = GrpcClients.create(vertx, tls, Topology.USER_SERVICE);
+    inventory = GrpcClients.create(vertx, tls, Topology.INVENTORY_SERVICE);
     return Future.succeededFuture();
   }
 
@@ -139,22 +137,20 @@ public final class OrderVerticle extends VerticleBase {
 
   private Future<Void> consumePayments() {
     payments =
-        new KafkaEventConsumer(
-            vertx,
-            context.kafkaBootstrapServers(),
-            List.of(Topology.PAYMENTS_TOPIC),
+        context.consumer(
             context
                 .config()
                 .kafka()
                 .consumer()
                 .withGroupId(Topology.ORDER_GROUP)
                 .withMaxInFlight(Policies.consumerBound(service.inventoryPolicy())),
+            List.of(Topology.PAYMENTS_TOPIC),
             service::onPayment);
     return payments.start();
   }
 
   private Future<Void> serve() {
-    long placeTimeout = context.config().services().order().placeTimeoutMs();
+    long placeTimeout = context.config(OrderServiceConfig.SECTION).placeTimeoutMs();
     placing =
         vertx
             .eventBus()

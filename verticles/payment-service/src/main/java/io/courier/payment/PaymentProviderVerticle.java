@@ -1,12 +1,9 @@
 package io.courier.payment;
 
-import io.courier.discovery.Discovery;
-import io.courier.discovery.ServiceInstance;
 import io.courier.runtime.RoleContext;
+import io.courier.runtime.ServiceRegistration;
 import io.courier.runtime.chaos.Faults;
-import io.courier.runtime.config.CourierConfig.PaymentProviderConfig;
-import io.courier.runtime.config.CourierConfig.ServicesConfig;
-import io.courier.service.Discoveries;
+import io.courier.runtime.config.ServicesConfig;
 import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -38,42 +35,34 @@ public final class PaymentProviderVerticle extends VerticleBase {
   public static final String FAULT_POINT = "payment-provider";
 
   private final RoleContext context;
-  private Discovery discovery;
+  private final PaymentProviderConfig config;
   private HttpServer server;
-  private String registration;
+  private ServiceRegistration registration;
 
   public PaymentProviderVerticle(RoleContext context) {
     this.context = context;
+    this.config = context.config(PaymentProviderConfig.SECTION);
   }
 
   @Override
   public Future<?> start() {
     ServicesConfig services = context.config().services();
-    discovery = Discoveries.create(vertx, context.config().discovery());
     Router router = Router.router(vertx);
     router.post("/v1/charges").handler(BodyHandler.create().setBodyLimit(16_384));
     router.post("/v1/charges").handler(this::charge);
     return vertx
-        .createHttpServer(
-            new HttpServerOptions()
-                .setHost(services.host())
-                .setPort(services.paymentProvider().port()))
+        .createHttpServer(new HttpServerOptions().setHost(services.host()).setPort(config.port()))
         .requestHandler(router)
         .listen()
         .compose(
             listening -> {
               server = listening;
-              return discovery.register(
-                  new ServiceInstance(
-                      null,
-                      Topology.PAYMENT_PROVIDER,
-                      services.reachableHost(),
-                      listening.actualPort(),
-                      Map.of("role", PaymentServiceRole.NAME, "protocol", "http")));
+              return context.register(
+                  Topology.PAYMENT_PROVIDER, listening.actualPort(), "http", Map.of());
             })
         .onSuccess(
             registered -> {
-              registration = registered.id();
+              registration = registered;
               context.announce(
                   "payment-provider (simulated)",
                   "http://" + services.reachableHost() + ":" + server.actualPort() + "/v1/charges");
@@ -85,18 +74,11 @@ public final class PaymentProviderVerticle extends VerticleBase {
     Future<Void> deregistered =
         registration == null
             ? Future.succeededFuture()
-            : discovery.deregister(registration).recover(e -> Future.succeededFuture());
-    return deregistered
-        .compose(v -> server == null ? Future.succeededFuture() : server.shutdown())
-        .eventually(
-            () -> {
-              discovery.close();
-              return Future.succeededFuture();
-            });
+            : registration.deregister().recover(e -> Future.succeededFuture());
+    return deregistered.compose(v -> server == null ? Future.succeededFuture() : server.shutdown());
   }
 
   private void charge(RoutingContext routing) {
-    PaymentProviderConfig config = context.config().services().paymentProvider();
     String key = routing.request().getHeader("Idempotency-Key");
     JsonObject body;
     try {
@@ -113,7 +95,8 @@ public final class PaymentProviderVerticle extends VerticleBase {
       return;
     }
     String idempotencyKey = key;
-    Faults.of(vertx)
+    context
+        .faults()
         .at(FAULT_POINT)
         .onComplete(injected -> answer(routing, config, idempotencyKey, injected.failed()));
   }

@@ -18,8 +18,7 @@ import io.courier.runtime.Causes;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.RetryLaterException;
-import io.courier.runtime.kafka.impl.KafkaEventConsumer;
-import io.courier.service.Discoveries;
+import io.courier.service.HttpPeer;
 import io.courier.service.Policies;
 import io.courier.service.StateTopics;
 import io.courier.service.Topology;
@@ -50,7 +49,7 @@ public final class PaymentVerticle extends VerticleBase {
   private Discovery discovery;
   private WebClient web;
   private TargetPolicy policy;
-  private io.courier.service.HttpPeer providers;
+  private HttpPeer providers;
   private EventConsumer orders;
 
   public PaymentVerticle(RoleContext context) {
@@ -59,16 +58,16 @@ public final class PaymentVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    discovery = Discoveries.create(vertx, context.config().discovery());
+    discovery = context.createDiscovery();
     web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true));
     String servers = context.kafkaBootstrapServers();
-    return Policies.load(vertx, context.config())
+    return Policies.load(vertx, context)
         .onSuccess(
             policies -> {
-              policy = policies.target(Topology.PAYMENT_PROVIDER_TARGET);
               providers =
-                  new io.courier.service.HttpPeer(
-                      vertx, discovery, Topology.PAYMENT_PROVIDER, policy, web);
+                  policies.httpPeer(
+                      discovery, Topology.PAYMENT_PROVIDER, Topology.PAYMENT_PROVIDER_TARGET, web);
+              policy = providers.policy();
             })
         .compose(v -> StateTopics.ensureOrderFlow(vertx, servers))
         .compose(v -> consumeOrders());
@@ -88,16 +87,14 @@ public final class PaymentVerticle extends VerticleBase {
 
   private Future<Void> consumeOrders() {
     orders =
-        new KafkaEventConsumer(
-            vertx,
-            context.kafkaBootstrapServers(),
-            List.of(Topology.ORDERS_TOPIC),
+        context.consumer(
             context
                 .config()
                 .kafka()
                 .consumer()
                 .withGroupId(Topology.PAYMENT_GROUP)
                 .withMaxInFlight(Policies.consumerBound(policy)),
+            List.of(Topology.ORDERS_TOPIC),
             this::onOrderEvent);
     return orders.start();
   }
@@ -181,7 +178,7 @@ public final class PaymentVerticle extends VerticleBase {
    * retry goes to another instance when the first failed), under the provider's policy.
    */
   private Future<io.vertx.ext.web.client.HttpResponse<Buffer>> post(String orderId, Buffer body) {
-    String configured = context.config().services().payment().providerUrl();
+    String configured = context.config(PaymentServiceConfig.SECTION).providerUrl();
     if (!configured.isBlank()) {
       String url = URI.create(configured).resolve("/v1/charges").toString();
       return ResilientHttpCalls.send(

@@ -1,9 +1,8 @@
 package io.courier.resilience;
 
-import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.metrics.Meters;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.function.Supplier;
 
@@ -32,13 +31,13 @@ public final class InboundPolicy {
    * @param service the serving service's name, the key of its {@code inbound} section
    * @param inbound its section, or null for none
    */
-  public InboundPolicy(Vertx vertx, String service, ResiliencePolicies.Inbound inbound) {
+  public InboundPolicy(Meters meters, String service, ResiliencePolicies.Inbound inbound) {
     this.service = service;
     this.rejected =
         Counter.builder("courier.resilience.inbound.rejected")
             .description("Calls a service refused because its inbound bulkhead and queue were full")
             .tag("service", service)
-            .register(CourierMetrics.registry(vertx));
+            .register(meters.registry());
     this.parts = parts(inbound, null);
   }
 

@@ -1,5 +1,6 @@
 package io.courier.resilience;
 
+import io.courier.runtime.metrics.Meters;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Vertx;
 import java.util.Collection;
@@ -7,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * One breaker per instance of a target reached through discovery, each with the target's breaker
@@ -19,14 +21,16 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InstanceBreakers {
 
   private final Vertx vertx;
+  private final Meters meters;
   private final String target;
-  private final java.util.function.Supplier<ResiliencePolicies.Policy> policy;
+  private final Supplier<ResiliencePolicies.Policy> policy;
   private final Map<String, TargetBreaker> breakers = new ConcurrentHashMap<>();
   private volatile ResiliencePolicies.Breaker built;
   private volatile BreakerPolicy breakerPolicy;
 
-  public InstanceBreakers(Vertx vertx, String target, BreakerPolicy policy) {
+  public InstanceBreakers(Vertx vertx, Meters meters, String target, BreakerPolicy policy) {
     this.vertx = vertx;
+    this.meters = meters;
     this.target = target;
     this.policy = null;
     this.breakerPolicy = policy;
@@ -37,8 +41,9 @@ public final class InstanceBreakers {
    * section, the instances' breakers start again, closed, under the new one.
    */
   public InstanceBreakers(
-      Vertx vertx, String target, java.util.function.Supplier<ResiliencePolicies.Policy> policy) {
+      Vertx vertx, Meters meters, String target, Supplier<ResiliencePolicies.Policy> policy) {
     this.vertx = vertx;
+    this.meters = meters;
     this.target = target;
     this.policy = policy;
     refresh();
@@ -67,7 +72,7 @@ public final class InstanceBreakers {
     refresh();
     BreakerPolicy now = breakerPolicy;
     return breakers.computeIfAbsent(
-        address, key -> new TargetBreaker(vertx, target, key, now, System::nanoTime));
+        address, key -> new TargetBreaker(vertx, meters, target, key, now, System::nanoTime));
   }
 
   /** Whether a call to the instance at {@code address} would be let through now. */

@@ -1,14 +1,15 @@
 package io.courier.resilience;
 
-import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.metrics.Meters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.circuitbreaker.CircuitBreakerState;
-import io.vertx.core.Vertx;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The meters of the resilience layer, per target (a bounded set: the targets of the policy file):
@@ -19,9 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class PolicyMeters {
 
-  /** Live policies per registry and target, read by the gauges. */
-  private static final Map<MeterRegistry, Map<String, TargetPolicy>> LIVE =
-      new ConcurrentHashMap<>();
+  /** The live policy of each target of one registry, read by the gauges. */
+  private static final class Live {
+    final Map<String, TargetPolicy> policies = new ConcurrentHashMap<>();
+  }
 
   private final MeterRegistry registry;
   private final String target;
@@ -58,9 +60,9 @@ final class PolicyMeters {
         .register(registry);
   }
 
-  static PolicyMeters bind(Vertx vertx, TargetPolicy policy) {
-    MeterRegistry registry = CourierMetrics.registry(vertx);
-    Map<String, TargetPolicy> live = LIVE.computeIfAbsent(registry, r -> new ConcurrentHashMap<>());
+  static PolicyMeters bind(Meters meters, TargetPolicy policy) {
+    MeterRegistry registry = meters.registry();
+    Map<String, TargetPolicy> live = meters.family(Live.class, r -> new Live()).policies;
     String target = policy.name();
     if (live.put(target, policy) == null) {
       Gauge.builder("courier.resilience.breaker.state", live, m -> state(m.get(target)))
@@ -91,11 +93,11 @@ final class PolicyMeters {
   }
 
   /** A breaker changed state. */
-  static void transition(Vertx vertx, String target, String state) {
+  static void transition(MeterRegistry registry, String target, String state) {
     Counter.builder("courier.resilience.breaker.transitions")
         .description("Breaker state changes, by the state entered")
         .tags("target", target, "state", state)
-        .register(CourierMetrics.registry(vertx))
+        .register(registry)
         .increment();
   }
 
@@ -103,11 +105,11 @@ final class PolicyMeters {
    * A per-instance breaker changed state: counted by target and state only, since instance
    * addresses come and go (no unbounded labels).
    */
-  static void instanceTransition(Vertx vertx, String target, String state) {
+  static void instanceTransition(MeterRegistry registry, String target, String state) {
     Counter.builder("courier.resilience.instance.breaker.transitions")
         .description("Per-instance breaker state changes, by target and the state entered")
         .tags("target", target, "state", state)
-        .register(CourierMetrics.registry(vertx))
+        .register(registry)
         .increment();
   }
 
@@ -134,7 +136,7 @@ final class PolicyMeters {
                     .description("Calls through the resilience layer, all attempts included")
                     .tags("target", target, "outcome", outcome)
                     .register(registry))
-        .record(System.nanoTime() - startNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
   }
 
   /** A bounded name for how a call ended: success, or why it stopped. */
@@ -147,12 +149,9 @@ final class PolicyMeters {
       if (message.contains("retry budget spent")) {
         return "budget_spent";
       }
-      return failed.failure().failureClass().name().toLowerCase(java.util.Locale.ROOT);
+      return failed.failure().failureClass().name().toLowerCase(Locale.ROOT);
     }
-    return FailureClassifier.classify(failure)
-        .failureClass()
-        .name()
-        .toLowerCase(java.util.Locale.ROOT);
+    return FailureClassifier.classify(failure).failureClass().name().toLowerCase(Locale.ROOT);
   }
 
   private static double state(TargetPolicy policy) {

@@ -272,7 +272,7 @@ public record ResiliencePolicies(
       throw new InvalidPolicyException(
           source
               + ": key '"
-              + io.courier.runtime.config.impl.ConfigValidator.pathOf(e)
+              + io.courier.runtime.config.JsonPaths.of(e)
               + "': "
               + e.getOriginalMessage());
     } catch (JsonProcessingException e) {

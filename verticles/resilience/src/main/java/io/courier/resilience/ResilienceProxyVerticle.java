@@ -1,5 +1,6 @@
 package io.courier.resilience;
 
+import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
@@ -39,14 +40,19 @@ public final class ResilienceProxyVerticle extends VerticleBase {
 
   private final String file;
   private final long reloadPeriodMs;
+  private final Meters meters;
   private final Map<String, TargetPolicy> policies = new ConcurrentHashMap<>();
   private final Map<String, MessageConsumer<Object>> consumers = new HashMap<>();
   private final Map<String, Map<Object, Object>> caches = new ConcurrentHashMap<>();
   private PolicyFileWatcher watcher;
 
-  public ResilienceProxyVerticle(String file, long reloadPeriodMs) {
+  /**
+   * @param meters where the targets' calls are measured
+   */
+  public ResilienceProxyVerticle(String file, long reloadPeriodMs, Meters meters) {
     this.file = file;
     this.reloadPeriodMs = reloadPeriodMs;
+    this.meters = meters;
   }
 
   @Override
@@ -71,7 +77,7 @@ public final class ResilienceProxyVerticle extends VerticleBase {
                   name,
                   (n, existing) -> {
                     if (existing == null) {
-                      return new TargetPolicy(vertx, n, target, policy);
+                      return new TargetPolicy(vertx, meters, n, target, policy);
                     }
                     existing.update(target, policy);
                     return existing;

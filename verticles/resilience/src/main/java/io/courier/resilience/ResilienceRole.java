@@ -3,6 +3,7 @@ package io.courier.resilience;
 import io.courier.runtime.Role;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.RoleDeployment;
+import io.courier.runtime.config.ConfigSection;
 import java.util.List;
 
 /**
@@ -19,12 +20,19 @@ public final class ResilienceRole implements Role {
   }
 
   @Override
+  public List<ConfigSection<?>> configSections() {
+    return List.of(ResilienceConfig.SECTION);
+  }
+
+  @Override
   public List<RoleDeployment> deployments(RoleContext context) {
-    var config = context.config().resilience();
+    ResilienceConfig config = context.config(ResilienceConfig.SECTION);
     return List.of(
         RoleDeployment.of(
             "resilience-proxy",
-            () -> new ResilienceProxyVerticle(config.policyFile(), config.reloadPeriodMs()),
+            () ->
+                new ResilienceProxyVerticle(
+                    config.policyFile(), config.reloadPeriodMs(), context.meters()),
             1));
   }
 }

@@ -2,6 +2,8 @@ package io.courier.resilience;
 
 import io.courier.resilience.impl.Calls;
 import io.courier.resilience.impl.RollingCounts;
+import io.courier.runtime.metrics.Meters;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
@@ -42,6 +44,7 @@ public final class TargetBreaker {
       EnumSet.of(FailureClass.NETWORK, FailureClass.TIMEOUT, FailureClass.SERVER_ERROR);
 
   private final Vertx vertx;
+  private final MeterRegistry registry;
   private final String target;
   private final String instance;
   private final BreakerPolicy policy;
@@ -58,16 +61,26 @@ public final class TargetBreaker {
   private int probeSuccesses;
   private int probesRunning;
 
-  public TargetBreaker(Vertx vertx, String target, BreakerPolicy policy, LongSupplier nanoClock) {
-    this(vertx, target, null, policy, nanoClock);
+  /**
+   * @param meters where state changes are counted
+   */
+  public TargetBreaker(
+      Vertx vertx, Meters meters, String target, BreakerPolicy policy, LongSupplier nanoClock) {
+    this(vertx, meters, target, null, policy, nanoClock);
   }
 
   /**
    * @param instance the instance this breaker guards (its address), or null for the whole target
    */
   public TargetBreaker(
-      Vertx vertx, String target, String instance, BreakerPolicy policy, LongSupplier nanoClock) {
+      Vertx vertx,
+      Meters meters,
+      String target,
+      String instance,
+      BreakerPolicy policy,
+      LongSupplier nanoClock) {
     this.vertx = vertx;
+    this.registry = meters.registry();
     this.target = target;
     this.instance = instance;
     this.policy = policy;
@@ -248,9 +261,9 @@ public final class TargetBreaker {
     transitions.incrementAndGet();
     JsonObject event = new JsonObject().put("target", target).put("state", state);
     if (instance == null) {
-      PolicyMeters.transition(vertx, target, state);
+      PolicyMeters.transition(registry, target, state);
     } else {
-      PolicyMeters.instanceTransition(vertx, target, state);
+      PolicyMeters.instanceTransition(registry, target, state);
       event.put("instance", instance);
     }
     vertx.eventBus().publish(STATE_ADDRESS, event);

@@ -1,6 +1,7 @@
 package io.courier.resilience;
 
 import io.courier.resilience.impl.Calls;
+import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -32,18 +33,23 @@ public final class TargetPolicy {
 
   private final String name;
   private final Vertx vertx;
+  private final Meters meters;
   private final java.util.function.LongSupplier bulkheadClock;
   private final java.util.concurrent.atomic.LongAdder hedges =
       new java.util.concurrent.atomic.LongAdder();
-  private final PolicyMeters meters;
+  private final PolicyMeters policyMeters;
   private volatile Parts parts;
 
+  /**
+   * @param meters where the target's calls, retries, breaker and bulkhead are measured
+   */
   public TargetPolicy(
       Vertx vertx,
+      Meters meters,
       String name,
       ResiliencePolicies.Target target,
       ResiliencePolicies.Policy policy) {
-    this(vertx, name, target, policy, System::nanoTime);
+    this(vertx, meters, name, target, policy, System::nanoTime);
   }
 
   /**
@@ -52,15 +58,17 @@ public final class TargetPolicy {
    */
   TargetPolicy(
       Vertx vertx,
+      Meters meters,
       String name,
       ResiliencePolicies.Target target,
       ResiliencePolicies.Policy policy,
       java.util.function.LongSupplier bulkheadClock) {
     this.name = name;
     this.vertx = vertx;
+    this.meters = meters;
     this.bulkheadClock = bulkheadClock;
     this.parts = parts(target, policy, null);
-    this.meters = PolicyMeters.bind(vertx, this);
+    this.policyMeters = PolicyMeters.bind(meters, this);
   }
 
   /**
@@ -87,7 +95,7 @@ public final class TargetPolicy {
     TargetBreaker breaker =
         old != null && old.policy().breaker().equals(policy.breaker())
             ? old.breaker()
-            : new TargetBreaker(vertx, name, policy.breakerPolicy(), System::nanoTime);
+            : new TargetBreaker(vertx, meters, name, policy.breakerPolicy(), System::nanoTime);
     Bulkhead bulkhead =
         old != null && old.policy().bulkhead().equals(policy.bulkhead())
             ? old.bulkhead()
@@ -111,7 +119,7 @@ public final class TargetPolicy {
 
   /** Counts a retry budget decision (only ever called once construction is over). */
   private void budgetDecided(boolean granted) {
-    meters.budget(granted);
+    policyMeters.budget(granted);
   }
 
   /** The share of the retry budget's current window already spent, 0..1. */
@@ -161,14 +169,14 @@ public final class TargetPolicy {
     Function<ResilientCall.Attempt, Future<T>> guarded =
         each -> {
           if (each.number() > 1) {
-            meters.retried();
+            policyMeters.retried();
           }
           return bulkhead
               .execute(() -> breaker.execute(() -> attempt.apply(each)))
               .onFailure(
                   e -> {
                     if (e instanceof CallRejectedException) {
-                      meters.rejected();
+                      policyMeters.rejected();
                     }
                   });
         };
@@ -181,7 +189,7 @@ public final class TargetPolicy {
             deadline,
             target.idempotent(),
             hedge ? each -> hedged(each, hedgeAfterMs, guarded) : guarded)
-        .andThen(ar -> meters.finished(start, ar.failed() ? ar.cause() : null));
+        .andThen(ar -> policyMeters.finished(start, ar.failed() ? ar.cause() : null));
   }
 
   /**

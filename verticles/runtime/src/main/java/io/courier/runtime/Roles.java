@@ -1,5 +1,9 @@
 package io.courier.runtime;
 
+import io.courier.runtime.config.ConfigLoader;
+import io.courier.runtime.config.ConfigSection;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
@@ -25,5 +29,25 @@ public final class Roles {
       }
     }
     return roles;
+  }
+
+  /** Each role's name with the configuration sections it declares. */
+  public static Map<String, List<ConfigSection<?>>> configSections(Collection<Role> roles) {
+    Map<String, List<ConfigSection<?>>> sections = new TreeMap<>();
+    roles.forEach(role -> sections.put(role.name(), role.configSections()));
+    return sections;
+  }
+
+  /** A loader that knows these roles' sections, reading the given environment and properties. */
+  public static ConfigLoader configLoader(
+      Map<String, String> environment,
+      Map<String, String> systemProperties,
+      Map<String, Role> roles) {
+    return new ConfigLoader(environment, systemProperties, configSections(roles.values()));
+  }
+
+  /** A loader for the roles on the classpath, reading this process's environment and properties. */
+  public static ConfigLoader configLoader() {
+    return ConfigLoader.fromSystem(configSections(available().values()));
   }
 }

@@ -1,8 +1,8 @@
 package io.courier.service;
 
-import io.courier.discovery.Discovery;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.RoleDeployment;
+import io.courier.runtime.ServiceRegistration;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.net.URI;
@@ -24,41 +24,36 @@ public final class EndpointRegistration extends VerticleBase {
   private final String service;
   private final String endpoint;
   private final String protocol;
-  private final String role;
   private final Map<String, String> tags;
-  private Discovery discovery;
-  private String registration;
+  private ServiceRegistration registration;
 
   private EndpointRegistration(
       RoleContext context,
       String service,
       String endpoint,
       String protocol,
-      String role,
       Map<String, String> tags) {
     this.context = context;
     this.service = service;
     this.endpoint = endpoint;
     this.protocol = protocol;
-    this.role = role;
     this.tags = Map.copyOf(tags);
   }
 
   /**
    * A deployment registering the endpoint announced as {@code endpoint} (e.g. {@code gateway}, or
    * {@code health} for a service reached over the event bus, whose readiness is its health) as
-   * {@code service}.
+   * {@code service}, tagged with the context's role, {@code protocol} and {@code tags}.
    */
   public static RoleDeployment deployment(
       RoleContext context,
       String service,
       String endpoint,
       String protocol,
-      String role,
       Map<String, String> tags) {
     return RoleDeployment.of(
         service + "-registration",
-        () -> new EndpointRegistration(context, service, endpoint, protocol, role, tags),
+        () -> new EndpointRegistration(context, service, endpoint, protocol, tags),
         1);
   }
 
@@ -71,30 +66,14 @@ public final class EndpointRegistration extends VerticleBase {
       return Future.succeededFuture();
     }
     int port = where.contains("://") ? URI.create(where).getPort() : portAfterColon(where);
-    discovery = Discoveries.create(vertx, context.config().discovery());
-    return Endpoints.register(
-            discovery,
-            service,
-            context.config().services().reachableHost(),
-            port,
-            role,
-            protocol,
-            tags)
-        .onSuccess(id -> registration = id);
+    return context
+        .register(service, port, protocol, tags)
+        .onSuccess(registered -> registration = registered);
   }
 
   @Override
   public Future<?> stop() {
-    if (discovery == null) {
-      return Future.succeededFuture();
-    }
-    Future<Void> deregistered =
-        registration == null ? Future.succeededFuture() : discovery.deregister(registration);
-    return deregistered.eventually(
-        () -> {
-          discovery.close();
-          return Future.succeededFuture();
-        });
+    return registration == null ? Future.succeededFuture() : registration.deregister();
   }
 
   private static int portAfterColon(String hostPort) {

@@ -5,13 +5,23 @@ import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.ResilientGrpcCalls;
 import io.courier.resilience.TargetPolicy;
+import io.courier.runtime.metrics.Meters;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.InvalidStatusException;
+import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A service reached over gRPC by name: each attempt goes to an instance {@link PeerInstances} picks
@@ -24,19 +34,25 @@ public final class GrpcPeer {
   private final TargetPolicy policy;
   private final GrpcClient client;
   private final PeerInstances peers;
-  private final io.micrometer.core.instrument.MeterRegistry registry;
+  private final MeterRegistry registry;
 
   /** Timers by method and status (bounded: the service's methods times the gRPC codes). */
-  private final java.util.Map<String, Timer> timers =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
-  public GrpcPeer(
-      Vertx vertx, Discovery discovery, String service, TargetPolicy policy, GrpcClient client) {
+  /** Made by {@link Policies#grpcPeer}. */
+  GrpcPeer(
+      Vertx vertx,
+      Meters meters,
+      PeerDirectory directory,
+      Discovery discovery,
+      String service,
+      TargetPolicy policy,
+      GrpcClient client) {
     this.service = service;
     this.policy = policy;
     this.client = client;
-    this.registry = io.courier.runtime.metrics.CourierMetrics.registry(vertx);
-    this.peers = new PeerInstances(vertx, discovery, service, policy);
+    this.registry = meters.registry();
+    this.peers = new PeerInstances(vertx, meters, directory, discovery, service, policy);
   }
 
   public TargetPolicy policy() {
@@ -58,11 +74,9 @@ public final class GrpcPeer {
    */
   public <Req, Resp> Future<Resp> call(
       Deadline deadline, ServiceMethod<Resp, Req> method, Req request, CallerIdentity identity) {
-    io.vertx.core.MultiMap metadata =
-        identity == null
-            ? null
-            : identity.writeTo(io.vertx.core.MultiMap.caseInsensitiveMultiMap());
-    java.util.Set<String> failedBefore = PeerInstances.newCall();
+    MultiMap metadata =
+        identity == null ? null : identity.writeTo(MultiMap.caseInsensitiveMultiMap());
+    Set<String> failedBefore = PeerInstances.newCall();
     return policy.call(
         deadline,
         attempt ->
@@ -102,13 +116,13 @@ public final class GrpcPeer {
                     .description("gRPC call attempts, by service, method and grpc-status")
                     .tags("service", service, "method", method.methodName(), "status", status)
                     .register(registry))
-        .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
   }
 
   /** Whether the instance itself failed (as opposed to answering with a status). */
   private static boolean transportFailure(Throwable error) {
-    return !(error instanceof io.vertx.grpc.client.InvalidStatusException status)
-        || status.actualStatus() == io.vertx.grpc.common.GrpcStatus.UNAVAILABLE;
+    return !(error instanceof InvalidStatusException status)
+        || status.actualStatus() == GrpcStatus.UNAVAILABLE;
   }
 
   /** The instances calls go to now. */
@@ -117,7 +131,7 @@ public final class GrpcPeer {
   }
 
   /** Per-instance breaker states by address (empty when they are off). */
-  java.util.Map<String, io.vertx.circuitbreaker.CircuitBreakerState> breakerStates() {
+  Map<String, CircuitBreakerState> breakerStates() {
     return peers.breakerStates();
   }
 }

@@ -6,6 +6,8 @@ import io.courier.resilience.Deadline;
 import io.courier.resilience.HttpStatusException;
 import io.courier.resilience.ResilientHttpCalls;
 import io.courier.resilience.TargetPolicy;
+import io.courier.runtime.metrics.Meters;
+import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -14,6 +16,8 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
@@ -29,11 +33,18 @@ public final class HttpPeer {
   private final WebClient client;
   private final PeerInstances peers;
 
-  public HttpPeer(
-      Vertx vertx, Discovery discovery, String service, TargetPolicy policy, WebClient client) {
+  /** Made by {@link Policies#httpPeer}. */
+  HttpPeer(
+      Vertx vertx,
+      Meters meters,
+      PeerDirectory directory,
+      Discovery discovery,
+      String service,
+      TargetPolicy policy,
+      WebClient client) {
     this.policy = policy;
     this.client = client;
-    this.peers = new PeerInstances(vertx, discovery, service, policy);
+    this.peers = new PeerInstances(vertx, meters, directory, discovery, service, policy);
   }
 
   public TargetPolicy policy() {
@@ -51,7 +62,7 @@ public final class HttpPeer {
       String path,
       UnaryOperator<HttpRequest<Buffer>> decorate,
       Buffer body) {
-    java.util.Set<String> failedBefore = PeerInstances.newCall();
+    Set<String> failedBefore = PeerInstances.newCall();
     return policy.call(
         deadline,
         attempt ->
@@ -80,7 +91,7 @@ public final class HttpPeer {
   }
 
   /** Per-instance breaker states by address (empty when they are off). */
-  java.util.Map<String, io.vertx.circuitbreaker.CircuitBreakerState> breakerStates() {
+  Map<String, CircuitBreakerState> breakerStates() {
     return peers.breakerStates();
   }
 }

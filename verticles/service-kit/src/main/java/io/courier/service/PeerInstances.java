@@ -6,27 +6,24 @@ import io.courier.discovery.OutlierPolicy;
 import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.InstanceBreakers;
 import io.courier.resilience.TargetPolicy;
+import io.courier.runtime.metrics.Meters;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.net.ConnectException;
 import java.time.Duration;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The instances of a service called by name, and the choice among them for each attempt, shared by
@@ -53,10 +50,6 @@ final class PeerInstances {
       new OutlierPolicy(
           5, 0.5, 20, Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(30), 50);
 
-  /** Every peer of a Vert.x instance, for its admin view. */
-  private static final Map<Vertx, Set<PeerInstances>> PEERS =
-      Collections.synchronizedMap(new WeakHashMap<>());
-
   private final Discovery discovery;
   private final String service;
   private final LoadBalancer balancer =
@@ -69,23 +62,23 @@ final class PeerInstances {
   private volatile boolean watched;
   private final AtomicBoolean watching = new AtomicBoolean();
 
-  PeerInstances(Vertx vertx, Discovery discovery, String service, TargetPolicy policy) {
+  /**
+   * @param directory the process's peers, which show these instances in its admin view
+   */
+  PeerInstances(
+      Vertx vertx,
+      Meters meters,
+      PeerDirectory directory,
+      Discovery discovery,
+      String service,
+      TargetPolicy policy) {
     this.discovery = discovery;
     this.service = service;
     this.breakers =
         policy.policy().breaker().breakerPerInstance()
-            ? new InstanceBreakers(vertx, policy.name(), policy::policy)
+            ? new InstanceBreakers(vertx, meters, policy.name(), policy::policy)
             : null;
-    PEERS
-        .computeIfAbsent(
-            vertx,
-            v -> {
-              Set<PeerInstances> peers =
-                  Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
-              io.courier.runtime.admin.AdminSections.put(v, "discovered", () -> describe(peers));
-              return peers;
-            })
-        .add(this);
+    directory.add(this);
   }
 
   /**
@@ -111,7 +104,7 @@ final class PeerInstances {
 
   /** A set for {@link #attempt}'s {@code failedBefore}, one per call (attempts may overlap). */
   static Set<String> newCall() {
-    return java.util.concurrent.ConcurrentHashMap.newKeySet(2);
+    return ConcurrentHashMap.newKeySet(2);
   }
 
   private <T> Future<T> attemptOn(
@@ -143,7 +136,7 @@ final class PeerInstances {
     }
     ServiceInstance instance = lease.get().instance();
     AtomicBoolean sent = new AtomicBoolean();
-    java.util.function.Supplier<Future<T>> call =
+    Supplier<Future<T>> call =
         () -> {
           sent.set(true);
           return send.apply(instance);
@@ -224,39 +217,8 @@ final class PeerInstances {
     }
   }
 
-  /** Per service, the instances this process's clients know of, with their breaker states. */
-  private static Object describe(Set<PeerInstances> peers) {
-    Map<String, Map<String, ServiceInstance>> known = new TreeMap<>();
-    Map<String, String> breakerStates = new HashMap<>();
-    synchronized (peers) {
-      for (PeerInstances peer : peers) {
-        Map<String, ServiceInstance> instances =
-            known.computeIfAbsent(peer.service, k -> new TreeMap<>());
-        peer.instances.forEach(instance -> instances.put(instance.id(), instance));
-        peer.breakerStates()
-            .forEach((address, state) -> breakerStates.merge(address, state.name(), worst()));
-      }
-    }
-    JsonObject view = new JsonObject();
-    known.forEach(
-        (service, instances) -> {
-          JsonArray list = new JsonArray();
-          for (ServiceInstance instance : instances.values()) {
-            list.add(
-                new JsonObject()
-                    .put("id", instance.id())
-                    .put("address", instance.host() + ":" + instance.port())
-                    .put("breaker", breakerStates.getOrDefault(instance.address(), "CLOSED"))
-                    .put("tags", new JsonObject(new TreeMap<String, Object>(instance.tags()))));
-          }
-          view.put(service, list);
-        });
-    return view;
-  }
-
-  /** Two clients' breakers of one instance: the view shows the less healthy state. */
-  private static java.util.function.BinaryOperator<String> worst() {
-    List<String> order = List.of("CLOSED", "HALF_OPEN", "OPEN");
-    return (a, b) -> order.indexOf(a) >= order.indexOf(b) ? a : b;
+  /** The service these are instances of. */
+  String service() {
+    return service;
   }
 }

@@ -1,12 +1,18 @@
 package io.courier.service;
 
+import io.courier.discovery.Discovery;
 import io.courier.resilience.InboundPolicy;
 import io.courier.resilience.PolicyFileWatcher;
+import io.courier.resilience.ResilienceConfig;
 import io.courier.resilience.ResiliencePolicies;
 import io.courier.resilience.TargetPolicy;
-import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.RoleContext;
+import io.courier.runtime.admin.AdminSections;
+import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.grpc.client.GrpcClient;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
@@ -25,6 +31,8 @@ public final class Policies {
   private static final Logger LOG = LoggerFactory.getLogger(Policies.class);
 
   private final Vertx vertx;
+  private final Meters meters;
+  private final PeerDirectory peers;
   private final PolicyFileWatcher watcher;
   private final List<TargetPolicy> targets = new CopyOnWriteArrayList<>();
   private final List<InboundPolicy> inbound = new CopyOnWriteArrayList<>();
@@ -32,8 +40,10 @@ public final class Policies {
   /** The file as applied last; read and replaced under this object's lock. */
   private ResiliencePolicies current;
 
-  private Policies(Vertx vertx, CourierConfig.ResilienceConfig config) {
+  private Policies(Vertx vertx, ResilienceConfig config, Meters meters, AdminSections admin) {
     this.vertx = vertx;
+    this.meters = meters;
+    this.peers = PeerDirectory.of(admin);
     this.watcher =
         new PolicyFileWatcher(
             vertx, config.policyFile(), config.reloadPeriodMs(), "service policies", this::reload);
@@ -43,8 +53,19 @@ public final class Policies {
    * Reads and validates the file without blocking, then watches it on timers of the calling context
    * (cancelled when the verticle that called this is undeployed, or by {@link #close()}).
    */
-  public static Future<Policies> load(Vertx vertx, CourierConfig config) {
-    Policies policies = new Policies(vertx, config.resilience());
+  public static Future<Policies> load(Vertx vertx, RoleContext context) {
+    return load(vertx, context.config(ResilienceConfig.SECTION), context.meters(), context.admin());
+  }
+
+  /**
+   * As {@link #load(Vertx, RoleContext)}, outside a runtime.
+   *
+   * @param meters where the policies' calls are measured
+   * @param admin where the peers' instances are shown
+   */
+  public static Future<Policies> load(
+      Vertx vertx, ResilienceConfig config, Meters meters, AdminSections admin) {
+    Policies policies = new Policies(vertx, config, meters, admin);
     return policies.watcher.start().map(parsed -> policies);
   }
 
@@ -85,21 +106,13 @@ public final class Policies {
   }
 
   /** A gRPC peer: the {@code service} in discovery, called under the {@code target}'s policy. */
-  public GrpcPeer grpcPeer(
-      io.courier.discovery.Discovery discovery,
-      String service,
-      String target,
-      io.vertx.grpc.client.GrpcClient client) {
-    return new GrpcPeer(vertx, discovery, service, target(target), client);
+  public GrpcPeer grpcPeer(Discovery discovery, String service, String target, GrpcClient client) {
+    return new GrpcPeer(vertx, meters, peers, discovery, service, target(target), client);
   }
 
   /** An HTTP peer: the {@code service} in discovery, called under the {@code target}'s policy. */
-  public HttpPeer httpPeer(
-      io.courier.discovery.Discovery discovery,
-      String service,
-      String target,
-      io.vertx.ext.web.client.WebClient client) {
-    return new HttpPeer(vertx, discovery, service, target(target), client);
+  public HttpPeer httpPeer(Discovery discovery, String service, String target, WebClient client) {
+    return new HttpPeer(vertx, meters, peers, discovery, service, target(target), client);
   }
 
   /** A fresh policy (its own breaker, budget and bulkhead) for the named target. */
@@ -115,7 +128,7 @@ public final class Policies {
               + " to it");
     }
     TargetPolicy policy =
-        new TargetPolicy(vertx, name, target, policies.policies().get(target.policy()));
+        new TargetPolicy(vertx, meters, name, target, policies.policies().get(target.policy()));
     targets.add(policy);
     return policy;
   }
@@ -125,7 +138,7 @@ public final class Policies {
    * has none, until a reload brings one), updated in place on reload.
    */
   public synchronized InboundPolicy inbound(String service) {
-    InboundPolicy policy = new InboundPolicy(vertx, service, current.inbound().get(service));
+    InboundPolicy policy = new InboundPolicy(meters, service, current.inbound().get(service));
     inbound.add(policy);
     return policy;
   }

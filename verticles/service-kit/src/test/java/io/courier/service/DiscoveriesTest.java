@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.discovery.Discovery;
 import io.courier.discovery.ServiceInstance;
-import io.courier.runtime.config.CourierConfig.DiscoveryConfig;
+import io.courier.runtime.config.DiscoveryConfig;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Map;

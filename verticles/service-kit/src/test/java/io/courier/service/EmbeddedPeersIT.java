@@ -7,7 +7,7 @@ import io.courier.contract.v1.InventoryServiceService;
 import io.courier.discovery.EmbeddedDiscovery;
 import io.courier.discovery.ServiceInstance;
 import io.courier.kafka.embedded.LoopbackPorts;
-import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.config.ClusterConfig;
 import io.courier.runtime.impl.ClusterFactory;
 import io.courier.runtime.security.MutualTls;
 import io.vertx.core.Future;
@@ -70,7 +70,7 @@ class EmbeddedPeersIT {
     for (int port : ports) {
       members.add(
           ClusterFactory.create(
-                  new CourierConfig.ClusterConfig(
+                  new ClusterConfig(
                       true,
                       name,
                       "127.0.0.1",
@@ -78,7 +78,7 @@ class EmbeddedPeersIT {
                       port,
                       0,
                       addresses,
-                      new CourierConfig.KubernetesConfig(false, "", "", ""),
+                      new ClusterConfig.KubernetesConfig(false, "", "", ""),
                       ""))
               .await(90, TimeUnit.SECONDS));
     }

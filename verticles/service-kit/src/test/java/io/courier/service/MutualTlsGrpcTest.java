@@ -8,7 +8,7 @@ import io.courier.contract.v1.User;
 import io.courier.contract.v1.UserServiceGrpcClient;
 import io.courier.contract.v1.UserServiceGrpcService;
 import io.courier.contract.v1.UserServiceService;
-import io.courier.runtime.config.CourierConfig.MtlsConfig;
+import io.courier.runtime.config.MtlsConfig;
 import io.courier.runtime.security.DevCertificates;
 import io.courier.runtime.security.MutualTls;
 import io.vertx.core.Future;

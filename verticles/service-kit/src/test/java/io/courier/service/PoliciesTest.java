@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.config.KafkaConfig;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.Map;
@@ -47,7 +48,7 @@ class PoliciesTest {
     int bound = Policies.consumerBound(provider);
     var limits = provider.policy().bulkhead();
 
-    CourierConfig.ConsumerConfig consumer = config.kafka().consumer().withMaxInFlight(bound);
+    KafkaConfig.ConsumerConfig consumer = config.kafka().consumer().withMaxInFlight(bound);
     // A poll can deliver up to maxInFlight records again before the consumer pauses.
     assertThat(2 * consumer.maxInFlight())
         .isLessThanOrEqualTo(limits.maxConcurrent() + limits.maxQueued());

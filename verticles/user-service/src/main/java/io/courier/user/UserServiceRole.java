@@ -1,9 +1,12 @@
 package io.courier.user;
 
+import io.courier.resilience.ResilienceConfig;
 import io.courier.runtime.Role;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.RoleDeployment;
+import io.courier.runtime.config.ConfigSection;
 import java.util.List;
+import java.util.Set;
 
 /** The {@code user-service} role: one {@link UserGrpcVerticle}. */
 public final class UserServiceRole implements Role {
@@ -13,6 +16,16 @@ public final class UserServiceRole implements Role {
   @Override
   public String name() {
     return NAME;
+  }
+
+  @Override
+  public List<ConfigSection<?>> configSections() {
+    return List.of(UserServiceConfig.SECTION, ResilienceConfig.SECTION);
+  }
+
+  @Override
+  public Set<String> faultPoints() {
+    return Set.of(DefaultUserService.FAULT_POINT);
   }
 
   @Override

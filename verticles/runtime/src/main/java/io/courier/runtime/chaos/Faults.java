@@ -7,45 +7,44 @@ import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The fault points of one Vert.x instance. A service calls {@link #at(String)} where a fault may
- * strike (the user service before answering GetUser, the simulated payment provider before
- * answering a charge); the returned future completes after the injected latency, or fails with
- * {@link InjectedFaultException} for the injected share of calls. With no fault set, or fault
- * injection off, it is an already-completed future and costs one map lookup.
+ * The fault points of one process, declared by its roles ({@code Role.faultPoints()}). A role's
+ * code calls {@link #at(String)} where a fault may strike (the user service before answering
+ * GetUser, the simulated payment provider before answering a charge); the returned future completes
+ * after the injected latency, or fails with {@link InjectedFaultException} for the injected share
+ * of calls. With no fault set, or fault injection off, it is an already-completed future and costs
+ * one map lookup.
  *
  * <p>Faults are set through the admin server ({@code PUT /admin/faults/{point}}) and only when the
  * process was started with {@code admin.faultInjection = true}.
  */
 public final class Faults {
 
-  /** The points services offer. */
-  public static final Set<String> POINTS = Set.of("user-service", "payment-provider");
-
   /** The longest latency a fault may add: longer would outlast every deadline anyway. */
   public static final long MAX_LATENCY_MS = 60_000;
 
-  private static final Map<Vertx, Faults> ALL = new ConcurrentHashMap<>();
-
   private final Vertx vertx;
+  private final Set<String> points;
   private final Map<String, Fault> active = new ConcurrentHashMap<>();
   private volatile boolean enabled;
 
-  private Faults(Vertx vertx) {
+  private Faults(Vertx vertx, Set<String> points) {
     this.vertx = vertx;
+    this.points = Set.copyOf(points);
   }
 
-  /** This Vert.x instance's fault points (created on first use, injection off). */
-  public static Faults of(Vertx vertx) {
-    return ALL.computeIfAbsent(vertx, Faults::new);
+  /** The fault points {@code points} of a process, with injection off until {@link #enable()}. */
+  public static Faults create(Vertx vertx, Set<String> points) {
+    return new Faults(vertx, points);
   }
 
-  /** Forgets a closed Vert.x instance. */
-  public static void clear(Vertx vertx) {
-    ALL.remove(vertx);
+  /** The points that may be set, sorted. */
+  public Set<String> points() {
+    return new TreeSet<>(points);
   }
 
   /** Allows faults to be set (the runtime calls this when admin.faultInjection is true). */
@@ -162,10 +161,9 @@ public final class Faults {
     }
   }
 
-  private static void requirePoint(String point) {
-    if (!POINTS.contains(point)) {
-      throw new IllegalArgumentException(
-          "no fault point '" + point + "'; points: " + new java.util.TreeSet<>(POINTS));
+  private void requirePoint(String point) {
+    if (!points.contains(point)) {
+      throw new IllegalArgumentException("no fault point '" + point + "'; points: " + points());
     }
   }
 }

@@ -2,36 +2,31 @@ package io.courier.runtime.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.courier.runtime.config.impl.ConfigValidator;
+import io.courier.runtime.config.impl.ConfigTree;
+import io.courier.runtime.config.impl.RuntimeChecks;
+import io.courier.runtime.config.impl.SectionBinder;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * Reads Courier's configuration in layers, each overriding the one before:
  *
  * <ol>
- *   <li>built-in defaults ({@code courier-defaults.json} in this module);
+ *   <li>built-in defaults: the {@code DEFAULTS} of the runtime's records and of every role's {@link
+ *       ConfigSection};
  *   <li>the JSON file given with {@code --config};
  *   <li>environment variables: {@code COURIER_} + the key path in upper snake case, e.g. {@code
  *       kafka.embedded.port} is {@code COURIER_KAFKA_EMBEDDED_PORT};
@@ -40,8 +35,10 @@ import java.util.TreeMap;
  *   <li>command-line options such as {@code --roles}.
  * </ol>
  *
- * A key no layer knows, a value of the wrong type, or a missing required value fails with a {@link
- * ConfigException} whose message names the key and where the bad value came from.
+ * A key no layer knows, a value of the wrong type, or a value its record refuses fails with a
+ * {@link ConfigException} whose message names the key and where the bad value came from. Every
+ * section of every role on the classpath is read, whichever roles the process runs, so one set of
+ * variables serves every process of a deployment.
  */
 public final class ConfigLoader {
 
@@ -51,44 +48,40 @@ public final class ConfigLoader {
   /** Variables of the launcher scripts that share the prefix but are not configuration keys. */
   private static final Set<String> NON_KEY_ENV = Set.of("COURIER_CONFIG", "COURIER_JAVA_OPTS");
 
-  private static final String DEFAULTS = "courier-defaults.json";
   private static final String DEFAULT_ORIGIN = "built-in default";
 
-  private final ObjectMapper mapper =
-      JsonMapper.builder()
-          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-          .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
-          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
-          .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-          .build();
-
+  private final ObjectMapper reader = new ObjectMapper();
   private final Map<String, String> environment;
   private final Map<String, String> systemProperties;
-  private final Set<String> knownRoles;
+  private final Map<String, List<ConfigSection<?>>> roleSections;
+  private final SectionBinder binder;
 
   /**
    * @param environment the environment to read {@code COURIER_*} overrides from
    * @param systemProperties the properties to read {@code courier.*} overrides from
-   * @param knownRoles the role names this build can run
+   * @param roleSections every role this build can run, with the sections it declares
+   * @throws IllegalStateException when two roles declare different sections at one path
    */
   public ConfigLoader(
       Map<String, String> environment,
       Map<String, String> systemProperties,
-      Set<String> knownRoles) {
+      Map<String, List<ConfigSection<?>>> roleSections) {
     this.environment = Map.copyOf(environment);
     this.systemProperties = Map.copyOf(systemProperties);
-    this.knownRoles = Set.copyOf(knownRoles);
+    this.roleSections = Map.copyOf(roleSections);
+    List<ConfigSection<?>> sections = new ArrayList<>(RuntimeChecks.SECTIONS);
+    new TreeMap<>(roleSections).values().forEach(sections::addAll);
+    this.binder = new SectionBinder(sections);
   }
 
   /** A loader reading this process's environment and system properties. */
-  public static ConfigLoader fromSystem(Set<String> knownRoles) {
+  public static ConfigLoader fromSystem(Map<String, List<ConfigSection<?>>> roleSections) {
     Map<String, String> props = new TreeMap<>();
     Properties system = System.getProperties();
     for (String name : system.stringPropertyNames()) {
       props.put(name, system.getProperty(name));
     }
-    return new ConfigLoader(System.getenv(), props, knownRoles);
+    return new ConfigLoader(System.getenv(), props, roleSections);
   }
 
   /**
@@ -99,35 +92,45 @@ public final class ConfigLoader {
    *     string), with the option's name as origin, e.g. {@code roles -> ("gateway", "--roles")}
    */
   public CourierConfig load(Path file, Map<String, Override> commandLine) {
-    ObjectNode merged = defaults();
-    Map<String, String> origins = new LinkedHashMap<>();
-    List<String> problems = new ArrayList<>();
-
+    ConfigTree tree = new ConfigTree(defaults());
     if (file != null) {
-      String origin = file.toString();
       JsonNode fromFile = readFile(file);
       if (!fromFile.isObject()) {
-        throw new ConfigException(origin + ": must hold a JSON object, found " + kind(fromFile));
+        throw new ConfigException(
+            file + ": must hold a JSON object, found " + ConfigTree.kind(fromFile));
       }
-      mergeChecked((ObjectNode) fromFile, merged, "", origin, origins, problems);
+      tree.mergeFile((ObjectNode) fromFile, file.toString());
     }
-    applyEnvironment(merged, origins, problems);
-    applySystemProperties(merged, origins, problems);
+    tree.applyEnvironment(environment, NON_KEY_ENV);
+    tree.applySystemProperties(systemProperties);
     commandLine.forEach(
-        (path, override) ->
-            applyText(merged, path, override.value(), override.origin(), origins, problems));
-    if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
+        (path, override) -> tree.applyText(path, override.value(), override.origin()));
+    if (!tree.problems().isEmpty()) {
+      throw new ConfigException(tree.problems());
     }
+    String fallback = file == null ? DEFAULT_ORIGIN : file.toString();
+    Function<String, String> origin = key -> tree.origins().getOrDefault(key, fallback);
 
-    CourierConfig config = bind(merged, origins);
-    List<String> invalid =
-        new ConfigValidator(knownRoles, origins, file == null ? DEFAULT_ORIGIN : file.toString())
-            .validate(config);
-    if (!invalid.isEmpty()) {
-      throw new ConfigException(invalid);
+    String profile = tree.root().get("profile").asText();
+    List<String> roles = new ArrayList<>();
+    tree.root().get("roles").forEach(role -> roles.add(role.asText()));
+    ConfigContext context = new ConfigContext(profile, roles, roleSections.keySet());
+
+    List<ConfigProblem> problems = new ArrayList<>();
+    Map<ConfigSection<?>, Object> bound = binder.bind(tree.root(), problems);
+    ConfigChecks checks = new ConfigChecks();
+    RuntimeChecks.roles(roles, checks, context);
+    bound.forEach(
+        (section, value) -> {
+          ConfigChecks own = new ConfigChecks();
+          section.check(value, own, context);
+          checks.addAll(section.path(), own.problems());
+        });
+    problems.addAll(checks.problems());
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems.stream().map(p -> p.render(origin)).toList());
     }
-    return config;
+    return assemble(profile, roles, bound);
   }
 
   /** Loads without command-line overrides. */
@@ -138,10 +141,28 @@ public final class ConfigLoader {
   /** Every configuration key (leaf paths of the defaults) with its environment variable name. */
   public Map<String, String> environmentNames() {
     Map<String, String> names = new LinkedHashMap<>();
-    for (String path : leafPaths(defaults(), "")) {
+    for (String path : new ConfigTree(defaults()).leafPaths()) {
       names.put(path, environmentName(path));
     }
     return names;
+  }
+
+  /** The whole configuration as a file would hold it, every section at its path. */
+  public ObjectNode toJson(CourierConfig config) {
+    Map<String, Object> top = new LinkedHashMap<>();
+    top.put("profile", config.profile());
+    top.put("roles", config.roles());
+    ObjectNode root = binder.defaults(top);
+    for (ConfigSection<?> section : binder.sections()) {
+      JsonNode value = binder.toTree(valueOf(config, section));
+      ObjectNode parent = root;
+      String[] segments = section.path().split("\\.");
+      for (int i = 0; i < segments.length - 1; i++) {
+        parent = (ObjectNode) parent.get(segments[i]);
+      }
+      ((ObjectNode) parent.get(segments[segments.length - 1])).setAll((ObjectNode) value);
+    }
+    return root;
   }
 
   /** {@code kafka.embedded.dataDir} becomes {@code COURIER_KAFKA_EMBEDDED_DATA_DIR}. */
@@ -163,19 +184,53 @@ public final class ConfigLoader {
   public record Override(String value, String origin) {}
 
   private ObjectNode defaults() {
-    try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS)) {
-      if (in == null) {
-        throw new IllegalStateException(DEFAULTS + " missing from the classpath");
-      }
-      return (ObjectNode) mapper.readTree(in);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + DEFAULTS, e);
-    }
+    Map<String, Object> top = new LinkedHashMap<>();
+    top.put("profile", CourierConfig.DEFAULT_PROFILE);
+    top.put("roles", CourierConfig.DEFAULT_ROLES);
+    return binder.defaults(top);
+  }
+
+  private static CourierConfig assemble(
+      String profile, List<String> roles, Map<ConfigSection<?>, Object> bound) {
+    Map<String, Object> byPath = new LinkedHashMap<>();
+    bound.forEach((section, value) -> byPath.put(section.path(), value));
+    Map<String, Object> roleSections = new LinkedHashMap<>(byPath);
+    RuntimeChecks.SECTIONS.forEach(section -> roleSections.remove(section.path()));
+    return new CourierConfig(
+        profile,
+        roles,
+        (ClusterConfig) byPath.get("cluster"),
+        (KafkaConfig) byPath.get("kafka"),
+        (DiscoveryConfig) byPath.get("discovery"),
+        (ServicesConfig) byPath.get("services"),
+        (ShutdownConfig) byPath.get("shutdown"),
+        (ManagementConfig) byPath.get("management"),
+        (MetricsConfig) byPath.get("metrics"),
+        (AdminConfig) byPath.get("admin"),
+        (TracingConfig) byPath.get("tracing"),
+        (SecurityConfig) byPath.get("security"),
+        roleSections);
+  }
+
+  private static Object valueOf(CourierConfig config, ConfigSection<?> section) {
+    return switch (section.path()) {
+      case "cluster" -> config.cluster();
+      case "kafka" -> config.kafka();
+      case "discovery" -> config.discovery();
+      case "services" -> config.services();
+      case "shutdown" -> config.shutdown();
+      case "management" -> config.management();
+      case "metrics" -> config.metrics();
+      case "admin" -> config.admin();
+      case "tracing" -> config.tracing();
+      case "security" -> config.security();
+      default -> config.section(section);
+    };
   }
 
   private JsonNode readFile(Path file) {
     try {
-      return mapper.readTree(Files.readAllBytes(file));
+      return reader.readTree(Files.readAllBytes(file));
     } catch (NoSuchFileException e) {
       throw new ConfigException(file + ": no such file");
     } catch (JsonProcessingException e) {
@@ -190,306 +245,5 @@ public final class ConfigLoader {
     } catch (IOException e) {
       throw new ConfigException(file + ": cannot be read: " + e.getMessage());
     }
-  }
-
-  /** Merges {@code source} into {@code target}, refusing keys and types the defaults lack. */
-  private static void mergeChecked(
-      ObjectNode source,
-      ObjectNode target,
-      String prefix,
-      String origin,
-      Map<String, String> origins,
-      List<String> problems) {
-    Iterator<Map.Entry<String, JsonNode>> fields = source.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> field = fields.next();
-      String path = prefix + field.getKey();
-      JsonNode known = target.get(field.getKey());
-      JsonNode value = field.getValue();
-      if (known == null) {
-        problems.add(
-            "unknown key '" + path + "' in " + origin + suggestion(field.getKey(), target));
-      } else if (known.isObject()) {
-        if (value.isObject()) {
-          mergeChecked(
-              (ObjectNode) value, (ObjectNode) known, path + ".", origin, origins, problems);
-        } else {
-          problems.add(wrongType(path, origin, "an object", value));
-        }
-      } else {
-        String expected = expectedType(known);
-        if (!hasType(value, known)) {
-          problems.add(wrongType(path, origin, expected, value));
-        } else {
-          // A fraction written as 1 stays a fraction, so later overrides convert to its type.
-          target.set(
-              field.getKey(),
-              known.isFloatingPointNumber()
-                  ? JsonNodeFactory.instance.numberNode(value.asDouble())
-                  : value);
-          origins.put(path, origin);
-        }
-      }
-    }
-  }
-
-  private void applyEnvironment(
-      ObjectNode merged, Map<String, String> origins, List<String> problems) {
-    Map<String, String> byName = new LinkedHashMap<>();
-    for (String path : leafPaths(merged, "")) {
-      byName.put(environmentName(path), path);
-    }
-    new TreeMap<>(environment)
-        .forEach(
-            (name, value) -> {
-              if (!name.startsWith(ENV_PREFIX) || NON_KEY_ENV.contains(name)) {
-                return;
-              }
-              String path = byName.get(name);
-              if (path == null) {
-                problems.add(
-                    "unknown environment variable " + name + ": no such configuration key");
-              } else {
-                applyText(merged, path, value, "environment variable " + name, origins, problems);
-              }
-            });
-  }
-
-  private void applySystemProperties(
-      ObjectNode merged, Map<String, String> origins, List<String> problems) {
-    List<String> paths = leafPaths(merged, "");
-    new TreeMap<>(systemProperties)
-        .forEach(
-            (name, value) -> {
-              if (!name.startsWith(PROPERTY_PREFIX)) {
-                return;
-              }
-              String path = name.substring(PROPERTY_PREFIX.length());
-              if (!paths.contains(path)) {
-                problems.add("unknown system property " + name + ": no such configuration key");
-              } else {
-                applyText(merged, path, value, "system property " + name, origins, problems);
-              }
-            });
-  }
-
-  /** Sets one leaf from text, converting it to the type the defaults give that key. */
-  private void applyText(
-      ObjectNode merged,
-      String path,
-      String text,
-      String origin,
-      Map<String, String> origins,
-      List<String> problems) {
-    String[] segments = path.split("\\.");
-    ObjectNode parent = merged;
-    for (int i = 0; i < segments.length - 1; i++) {
-      JsonNode child = parent.get(segments[i]);
-      if (child == null || !child.isObject()) {
-        problems.add("unknown key '" + path + "' in " + origin);
-        return;
-      }
-      parent = (ObjectNode) child;
-    }
-    String leaf = segments[segments.length - 1];
-    JsonNode known = parent.get(leaf);
-    if (known == null || known.isObject()) {
-      problems.add("unknown key '" + path + "' in " + origin);
-      return;
-    }
-    JsonNode value = convert(text, known);
-    if (value == null) {
-      problems.add(
-          "key '"
-              + path
-              + "' in "
-              + origin
-              + " must be "
-              + expectedType(known)
-              + ", was '"
-              + text
-              + "'");
-      return;
-    }
-    parent.set(leaf, value);
-    origins.put(path, origin);
-  }
-
-  private static JsonNode convert(String text, JsonNode known) {
-    JsonNodeFactory nodes = JsonNodeFactory.instance;
-    String trimmed = text.trim();
-    if (known.isBoolean()) {
-      return switch (trimmed.toLowerCase(Locale.ROOT)) {
-        case "true" -> nodes.booleanNode(true);
-        case "false" -> nodes.booleanNode(false);
-        default -> null;
-      };
-    }
-    if (known.isIntegralNumber()) {
-      try {
-        return nodes.numberNode(Long.parseLong(trimmed));
-      } catch (NumberFormatException e) {
-        return null;
-      }
-    }
-    if (known.isFloatingPointNumber()) {
-      try {
-        return nodes.numberNode(Double.parseDouble(trimmed));
-      } catch (NumberFormatException e) {
-        return null;
-      }
-    }
-    if (known.isArray()) {
-      ArrayNode array = nodes.arrayNode();
-      JsonNode element = known.isEmpty() ? nodes.textNode("") : known.get(0);
-      for (String item : trimmed.split(",")) {
-        if (!item.isBlank()) {
-          JsonNode converted =
-              element.isNumber() ? convert(item, element) : nodes.textNode(item.trim());
-          if (converted == null) {
-            return null;
-          }
-          array.add(converted);
-        }
-      }
-      return array;
-    }
-    return nodes.textNode(text);
-  }
-
-  private CourierConfig bind(ObjectNode merged, Map<String, String> origins) {
-    try {
-      return mapper.treeToValue(merged, CourierConfig.class);
-    } catch (JsonProcessingException e) {
-      String path = ConfigValidator.pathOf(e);
-      throw new ConfigException(
-          "key '"
-              + path
-              + "' ("
-              + origins.getOrDefault(path, DEFAULT_ORIGIN)
-              + ") cannot be read: "
-              + e.getOriginalMessage());
-    }
-  }
-
-  private static List<String> leafPaths(ObjectNode node, String prefix) {
-    List<String> paths = new ArrayList<>();
-    node.fields()
-        .forEachRemaining(
-            field -> {
-              String path = prefix + field.getKey();
-              if (field.getValue().isObject()) {
-                paths.addAll(leafPaths((ObjectNode) field.getValue(), path + "."));
-              } else {
-                paths.add(path);
-              }
-            });
-    return paths;
-  }
-
-  private static boolean hasType(JsonNode value, JsonNode known) {
-    if (known.isBoolean()) {
-      return value.isBoolean();
-    }
-    if (known.isIntegralNumber()) {
-      return value.isIntegralNumber();
-    }
-    if (known.isFloatingPointNumber()) {
-      return value.isNumber();
-    }
-    if (known.isTextual()) {
-      return value.isTextual();
-    }
-    if (known.isArray()) {
-      if (!value.isArray()) {
-        return false;
-      }
-      JsonNode element = known.isEmpty() ? JsonNodeFactory.instance.textNode("") : known.get(0);
-      for (JsonNode item : value) {
-        if (!hasType(item, element)) {
-          return false;
-        }
-      }
-      return true;
-    }
-    return false;
-  }
-
-  private static String expectedType(JsonNode known) {
-    if (known.isBoolean()) {
-      return "true or false";
-    }
-    if (known.isIntegralNumber()) {
-      return "a whole number";
-    }
-    if (known.isFloatingPointNumber()) {
-      return "a number";
-    }
-    if (known.isArray()) {
-      return known.isEmpty() || !known.get(0).isNumber()
-          ? "a list of strings"
-          : "a list of whole numbers";
-    }
-    return "a string";
-  }
-
-  private static String wrongType(String path, String origin, String expected, JsonNode value) {
-    return "key '"
-        + path
-        + "' in "
-        + origin
-        + " must be "
-        + expected
-        + ", was "
-        + kind(value)
-        + " "
-        + value;
-  }
-
-  private static String kind(JsonNode value) {
-    return switch (value.getNodeType()) {
-      case OBJECT -> "an object";
-      case ARRAY -> "a list";
-      case STRING -> "a string";
-      case NUMBER -> "a number";
-      case BOOLEAN -> "a boolean";
-      case NULL -> "null";
-      default -> value.getNodeType().name().toLowerCase(Locale.ROOT);
-    };
-  }
-
-  private static String suggestion(String key, ObjectNode known) {
-    String best = null;
-    int bestDistance = Integer.MAX_VALUE;
-    Iterator<String> names = known.fieldNames();
-    while (names.hasNext()) {
-      String name = names.next();
-      int distance = distance(key.toLowerCase(Locale.ROOT), name.toLowerCase(Locale.ROOT));
-      if (distance < bestDistance) {
-        bestDistance = distance;
-        best = name;
-      }
-    }
-    return best != null && bestDistance <= 3 ? " (did you mean '" + best + "'?)" : "";
-  }
-
-  private static int distance(String a, String b) {
-    int[] previous = new int[b.length() + 1];
-    int[] current = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      previous[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      current[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        current[j] =
-            Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-      }
-      int[] swap = previous;
-      previous = current;
-      current = swap;
-    }
-    return previous[b.length()];
   }
 }

@@ -4,7 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import io.courier.runtime.admin.AdminSections;
 import io.courier.runtime.chaos.Faults;
-import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.metrics.Meters;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -54,13 +54,27 @@ public final class AdminServer extends JsonHttpServer {
       Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
 
   private final Supplier<JsonObject> self;
+  private final Meters meters;
+  private final AdminSections sections;
+  private final Faults faults;
 
   /**
    * @param self this process's announcement: roles, state, endpoints
+   * @param meters where breaker states and consumer lag are read from
+   * @param sections what parts of the process add to the view
+   * @param faults the process's fault points
    */
-  public AdminServer(Vertx vertx, Supplier<JsonObject> self) {
+  public AdminServer(
+      Vertx vertx,
+      Supplier<JsonObject> self,
+      Meters meters,
+      AdminSections sections,
+      Faults faults) {
     super(vertx);
     this.self = self;
+    this.meters = meters;
+    this.sections = sections;
+    this.faults = faults;
   }
 
   /** Puts this process in the cluster-wide map (done once the process is ready). */
@@ -100,14 +114,14 @@ public final class AdminServer extends JsonHttpServer {
 
   private Future<JsonObject> view() {
     JsonObject view = new JsonObject().put("process", self.get());
-    MeterRegistry registry = CourierMetrics.registry(vertx);
+    MeterRegistry registry = meters.registry();
     view.put("breakers", breakers(registry));
     view.put("consumers", consumers(registry));
-    JsonObject sections = new JsonObject();
-    for (Map.Entry<String, Supplier<Object>> section : AdminSections.of(vertx).entrySet()) {
-      sections.put(section.getKey(), section.getValue().get());
+    JsonObject added = new JsonObject();
+    for (Map.Entry<String, Supplier<Object>> section : sections.all().entrySet()) {
+      added.put(section.getKey(), section.getValue().get());
     }
-    view.put("sections", sections);
+    view.put("sections", added);
     List<String> members = members();
     view.put("cluster", new JsonObject().put("self", memberId(vertx)).put("members", members));
     return processes(vertx)
@@ -218,7 +232,6 @@ public final class AdminServer extends JsonHttpServer {
   }
 
   private void faults(HttpServerRequest request, String point) {
-    Faults faults = Faults.of(vertx);
     if (!faults.enabled()) {
       answer(
           request,
@@ -237,13 +250,13 @@ public final class AdminServer extends JsonHttpServer {
       }
       return;
     }
-    if (!Faults.POINTS.contains(point)) {
+    if (!faults.points().contains(point)) {
       answer(
           request,
           404,
           new JsonObject()
               .put("error", "no fault point '" + point + "'")
-              .put("points", new JsonArray(List.copyOf(new java.util.TreeSet<>(Faults.POINTS)))));
+              .put("points", new JsonArray(List.copyOf(faults.points()))));
       return;
     }
     if (request.method() == HttpMethod.DELETE) {

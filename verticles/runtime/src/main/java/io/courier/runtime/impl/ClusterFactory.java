@@ -3,14 +3,15 @@ package io.courier.runtime.impl;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
 import com.hazelcast.config.JoinConfig;
-import io.courier.runtime.config.CourierConfig.ClusterConfig;
-import io.courier.runtime.config.CourierConfig.MetricsConfig;
-import io.courier.runtime.config.CourierConfig.MtlsConfig;
-import io.courier.runtime.config.CourierConfig.TracingConfig;
+import io.courier.runtime.config.ClusterConfig;
+import io.courier.runtime.config.MetricsConfig;
+import io.courier.runtime.config.MtlsConfig;
+import io.courier.runtime.config.TracingConfig;
 import io.courier.runtime.metrics.CourierMetrics;
 import io.courier.runtime.security.MutualTls;
 import io.courier.runtime.tracing.CourierTracing;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -19,6 +20,7 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.FileNotFoundException;
+import java.util.List;
 import java.util.Optional;
 
 /** Builds the Vert.x instance of a process: plain, or clustered over Hazelcast. */
@@ -26,19 +28,27 @@ public final class ClusterFactory {
 
   private ClusterFactory() {}
 
-  /** A plain or clustered Vert.x, as the configuration says, without metrics or tracing. */
-  public static Future<Vertx> create(ClusterConfig cluster) {
-    return create(
-        cluster,
-        new MetricsConfig(false, java.util.List.of()),
-        new TracingConfig(false, 0, "", "courier"));
-  }
+  /**
+   * A Vert.x instance with what was built along with it.
+   *
+   * @param vertx the instance
+   * @param registry the Prometheus registry it reports to, when metrics are on
+   * @param tracing the OpenTelemetry SDK it traces with, when tracing is on; shut it down after
+   *     Vert.x is closed
+   */
+  public record Built(
+      Vertx vertx,
+      Optional<PrometheusMeterRegistry> registry,
+      Optional<OpenTelemetrySdk> tracing) {}
 
-  /** A plain or clustered Vert.x, as the configuration says, reporting to its own registry. */
-  public static Future<Vertx> create(
-      ClusterConfig cluster, MetricsConfig metrics, TracingConfig tracing) {
+  /** A plain or clustered Vert.x, as the configuration says, without metrics or tracing. */
+  public static Future<Vertx> create(ClusterConfig cluster, MtlsConfig mtls) {
     return create(
-        cluster, metrics, tracing, new MtlsConfig(false, "", "", "", java.util.List.of()));
+            cluster,
+            new MetricsConfig(false, List.of()),
+            new TracingConfig(false, 0, "", "courier"),
+            mtls)
+        .map(Built::vertx);
   }
 
   /**
@@ -46,7 +56,7 @@ public final class ClusterFactory {
    * {@code mtls} is enabled the clustered event bus runs over mutual TLS. Its PEM files are read
    * here, before Vert.x exists (so on no event loop).
    */
-  public static Future<Vertx> create(
+  public static Future<Built> create(
       ClusterConfig cluster, MetricsConfig metrics, TracingConfig tracing, MtlsConfig mtls) {
     // A blocked event loop is reported with its stack at the first warning (2 s), not only past
     // 5 s: the stack is what says which code to move off the loop.
@@ -61,15 +71,9 @@ public final class ClusterFactory {
         cluster.publicHost().isBlank()
             ? "pid-" + ProcessHandle.current().pid()
             : cluster.publicHost() + "/" + ProcessHandle.current().pid();
-    Optional<io.opentelemetry.sdk.OpenTelemetrySdk> sdk =
-        CourierTracing.install(options, builder, tracing, instance);
+    Optional<OpenTelemetrySdk> sdk = CourierTracing.install(options, builder, tracing, instance);
     builder.with(options);
-    Future<Vertx> built = build(cluster, mtls, options, builder);
-    return built.onSuccess(
-        vertx -> {
-          registry.ifPresent(r -> CourierMetrics.bind(vertx, r));
-          sdk.ifPresent(t -> CourierTracing.bind(vertx, t));
-        });
+    return build(cluster, mtls, options, builder).map(vertx -> new Built(vertx, registry, sdk));
   }
 
   private static Future<Vertx> build(

@@ -1,12 +1,13 @@
 package io.courier.runtime.impl;
 
-import io.courier.runtime.metrics.CourierMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.CheckResult;
 import io.vertx.ext.healthchecks.HealthChecks;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -19,16 +20,23 @@ public final class ManagementServer extends JsonHttpServer {
 
   private final HealthChecks liveness;
   private final HealthChecks readiness;
+  private final Optional<PrometheusMeterRegistry> registry;
   private final BooleanSupplier started;
 
   /**
+   * @param registry what {@code /metrics} renders, when metrics are on
    * @param started whether start-up has finished (Kubernetes' startup probe)
    */
   public ManagementServer(
-      Vertx vertx, HealthChecks liveness, HealthChecks readiness, BooleanSupplier started) {
+      Vertx vertx,
+      HealthChecks liveness,
+      HealthChecks readiness,
+      Optional<PrometheusMeterRegistry> registry,
+      BooleanSupplier started) {
     super(vertx);
     this.liveness = liveness;
     this.readiness = readiness;
+    this.registry = registry;
     this.started = started;
   }
 
@@ -59,7 +67,6 @@ public final class ManagementServer extends JsonHttpServer {
 
   /** Prometheus text format, rendered on a worker: a scrape walks every meter. */
   private void metrics(HttpServerRequest request) {
-    var registry = CourierMetrics.prometheus(vertx);
     if (registry.isEmpty()) {
       answer(request, 404, new JsonObject().put("error", "metrics are disabled (metrics.enabled)"));
       return;

@@ -1,7 +1,11 @@
 package io.courier.runtime.kafka;
 
+import io.courier.runtime.config.KafkaConfig.ConsumerConfig;
+import io.courier.runtime.kafka.impl.KafkaEventConsumer;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * An at-least-once consumer of Courier events. Records are polled on a thread of the consumer's
@@ -11,6 +15,21 @@ import java.time.Duration;
  * records are in flight.
  */
 public interface EventConsumer {
+
+  /**
+   * A consumer of {@code topics} (and of each one's {@code .retry} topic) in {@code config}'s
+   * group, handing each event to {@code handler} on the context that calls {@link #start()}. Roles
+   * get theirs from {@code RoleContext.consumer}, which passes the process's observability.
+   */
+  static EventConsumer create(
+      Vertx vertx,
+      String bootstrapServers,
+      ConsumerConfig config,
+      List<String> topics,
+      EventHandler handler,
+      KafkaObservability observability) {
+    return new KafkaEventConsumer(vertx, bootstrapServers, topics, config, handler, observability);
+  }
 
   /** Joins the group and starts polling; completes once the consumer thread runs. */
   Future<Void> start();

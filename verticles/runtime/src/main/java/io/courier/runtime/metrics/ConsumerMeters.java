@@ -22,9 +22,12 @@ import java.util.function.ToDoubleFunction;
 public final class ConsumerMeters {
 
   private static final long LAG_REFRESH_MS = 5_000;
-  private static final Map<MeterRegistry, Map<String, EventConsumer>> LIVE =
-      new ConcurrentHashMap<>();
-  private static final Map<MeterRegistry, Map<String, MultiGauge>> LAGS = new ConcurrentHashMap<>();
+
+  /** The series of every consumer group of one registry, registered once per group. */
+  private static final class Groups {
+    final Map<String, EventConsumer> live = new ConcurrentHashMap<>();
+    final Map<String, MultiGauge> lags = new ConcurrentHashMap<>();
+  }
 
   private final Vertx vertx;
   private final long timer;
@@ -41,10 +44,11 @@ public final class ConsumerMeters {
   }
 
   /** Starts reporting {@code consumer} under {@code group}; {@link #close()} when it stops. */
-  public static ConsumerMeters bind(Vertx vertx, String group, EventConsumer consumer) {
-    MeterRegistry registry = CourierMetrics.registry(vertx);
-    Map<String, EventConsumer> live =
-        LIVE.computeIfAbsent(registry, r -> new ConcurrentHashMap<>());
+  public static ConsumerMeters bind(
+      Meters meters, Vertx vertx, String group, EventConsumer consumer) {
+    MeterRegistry registry = meters.registry();
+    Groups groups = meters.family(Groups.class, r -> new Groups());
+    Map<String, EventConsumer> live = groups.live;
     if (live.put(group, consumer) == null) {
       counter(registry, live, group, "received", "Records polled", ConsumerStats::received);
       counter(
@@ -101,14 +105,13 @@ public final class ConsumerMeters {
           .register(registry);
     }
     MultiGauge lag =
-        LAGS.computeIfAbsent(registry, r -> new ConcurrentHashMap<>())
-            .computeIfAbsent(
-                group,
-                g ->
-                    MultiGauge.builder("courier.kafka.consumer.partition.lag")
-                        .description("Records behind the end of the partition, per partition")
-                        .tag("group", g)
-                        .register(registry));
+        groups.lags.computeIfAbsent(
+            group,
+            g ->
+                MultiGauge.builder("courier.kafka.consumer.partition.lag")
+                    .description("Records behind the end of the partition, per partition")
+                    .tag("group", g)
+                    .register(registry));
     return new ConsumerMeters(vertx, group, consumer, lag);
   }
 

@@ -1,6 +1,6 @@
 package io.courier.runtime.metrics;
 
-import io.courier.runtime.config.CourierConfig.MetricsConfig;
+import io.courier.runtime.config.MetricsConfig;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -9,12 +9,10 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.spi.VertxMetricsFactory;
 import io.vertx.micrometer.Label;
@@ -22,15 +20,13 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One Prometheus registry per Courier process (per Vert.x instance), fed by Vert.x's own metrics
- * (HTTP server and client, event bus, pools), JVM and GC binders, and Courier's meters (Kafka
- * delivery, resilience, discovery). Every label is bounded: routes (templates, never paths),
- * methods, status codes, event-bus addresses of services, topics, targets; never an id.
+ * The Prometheus registry of a Courier process, fed by Vert.x's own metrics (HTTP server and
+ * client, event bus, pools), JVM and GC binders, and Courier's meters (Kafka delivery, resilience,
+ * discovery). Every label is bounded: routes (templates, never paths), methods, status codes,
+ * event-bus addresses of services, topics, targets; never an id.
  */
 public final class CourierMetrics {
 
@@ -49,14 +45,11 @@ public final class CourierMetrics {
           Label.POOL_TYPE,
           Label.CLIENT_NAME);
 
-  private static final Map<Vertx, PrometheusMeterRegistry> REGISTRIES = new ConcurrentHashMap<>();
-  private static final MeterRegistry NONE = new CompositeMeterRegistry();
-
   private CourierMetrics() {}
 
   /**
    * Adds metrics to the options of a Vert.x about to be built, when enabled; build it with {@link
-   * #factory} and call {@link #bind} once it exists.
+   * #factory}.
    *
    * @return the registry the Vert.x instance will report to, if any
    */
@@ -88,33 +81,6 @@ public final class CourierMetrics {
   /** The Vert.x metrics SPI reporting to {@code registry}. */
   public static VertxMetricsFactory factory(MeterRegistry registry) {
     return new MicrometerMetricsFactory(registry);
-  }
-
-  /** Makes {@code registry} the one {@link #registry(Vertx)} returns for {@code vertx}. */
-  public static void bind(Vertx vertx, PrometheusMeterRegistry registry) {
-    REGISTRIES.put(vertx, registry);
-  }
-
-  /** Forgets the registry of a closed Vert.x. */
-  public static void unbind(Vertx vertx) {
-    PrometheusMeterRegistry registry = REGISTRIES.remove(vertx);
-    if (registry != null) {
-      registry.close();
-    }
-  }
-
-  /**
-   * Where Courier's own meters of this Vert.x instance go: its Prometheus registry, or a registry
-   * that records nothing when metrics are off (or in a plain Vert.x built outside the runtime).
-   */
-  public static MeterRegistry registry(Vertx vertx) {
-    PrometheusMeterRegistry registry = REGISTRIES.get(vertx);
-    return registry == null ? NONE : registry;
-  }
-
-  /** The Prometheus registry of this Vert.x instance, when metrics are on. */
-  public static Optional<PrometheusMeterRegistry> prometheus(Vertx vertx) {
-    return Optional.ofNullable(REGISTRIES.get(vertx));
   }
 
   /** Latency histograms with the configured SLO buckets, instead of client-side quantiles. */

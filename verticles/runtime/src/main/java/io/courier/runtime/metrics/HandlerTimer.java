@@ -2,7 +2,6 @@ package io.courier.runtime.metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.core.Vertx;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,8 +32,8 @@ public final class HandlerTimer {
   private final String group;
   private final Map<String, Timer[]> byTopic = new ConcurrentHashMap<>();
 
-  public HandlerTimer(Vertx vertx, String group) {
-    this.registry = CourierMetrics.registry(vertx);
+  public HandlerTimer(MeterRegistry registry, String group) {
+    this.registry = registry;
     this.group = group;
   }
 

@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
-import io.vertx.core.Vertx;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -24,8 +23,8 @@ public final class PublisherMeters {
   private final Counter overloaded;
   private final KafkaClientMetrics client;
 
-  public PublisherMeters(Vertx vertx, Producer<?, ?> producer, Supplier<Number> inFlight) {
-    this.registry = CourierMetrics.registry(vertx);
+  public PublisherMeters(Meters meters, Producer<?, ?> producer, Supplier<Number> inFlight) {
+    this.registry = meters.registry();
     this.overloaded =
         Counter.builder("courier.kafka.publish.overloaded")
             .description("Events refused at once because the publisher's in-flight bound was hit")
@@ -34,8 +33,7 @@ public final class PublisherMeters {
         .description("Events sent and not yet acknowledged")
         .register(registry);
     // The binder runs a refresh thread of its own: only where the meters are scraped.
-    this.client =
-        CourierMetrics.prometheus(vertx).isPresent() ? new KafkaClientMetrics(producer) : null;
+    this.client = meters.enabled() ? new KafkaClientMetrics(producer) : null;
     if (client != null) {
       client.bindTo(registry);
     }

@@ -1,7 +1,7 @@
 package io.courier.runtime.security;
 
 import io.courier.runtime.config.ConfigException;
-import io.courier.runtime.config.CourierConfig.MtlsConfig;
+import io.courier.runtime.config.MtlsConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

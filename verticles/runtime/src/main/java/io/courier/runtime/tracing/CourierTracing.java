@@ -1,7 +1,6 @@
 package io.courier.runtime.tracing;
 
-import io.courier.runtime.config.CourierConfig.TracingConfig;
-import io.opentelemetry.api.OpenTelemetry;
+import io.courier.runtime.config.TracingConfig;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -18,33 +17,30 @@ import io.opentelemetry.sdk.trace.SdkTracerProviderBuilder;
 import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
-import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
 import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One OpenTelemetry SDK per Courier process: W3C trace context, a parent-based ratio sampler, OTLP
+ * The OpenTelemetry SDK of a Courier process: W3C trace context, a parent-based ratio sampler, OTLP
  * over HTTP when an endpoint is configured. Vert.x traces HTTP (REST and gRPC, which rides on
  * HTTP/2) and the event bus with it; {@link KafkaTracing} carries the context through Kafka record
  * headers.
  */
 public final class CourierTracing {
 
-  private static final Map<Vertx, OpenTelemetrySdk> SDKS = new ConcurrentHashMap<>();
   private static final List<SpanProcessor> EXTRA = new CopyOnWriteArrayList<>();
 
   private CourierTracing() {}
 
   /**
-   * Adds tracing to a Vert.x about to be built, when enabled; call {@link #bind} once it exists.
+   * Adds tracing to a Vert.x about to be built, when enabled; the caller shuts the SDK down once
+   * Vert.x is closed ({@link #shutdown}).
    */
   public static Optional<OpenTelemetrySdk> install(
       VertxOptions options, VertxBuilder builder, TracingConfig config, String instance) {
@@ -82,21 +78,9 @@ public final class CourierTracing {
     return Optional.of(sdk);
   }
 
-  public static void bind(Vertx vertx, OpenTelemetrySdk sdk) {
-    SDKS.put(vertx, sdk);
-  }
-
-  /** Flushes and forgets the SDK of a closed Vert.x. */
-  public static void unbind(Vertx vertx) {
-    OpenTelemetrySdk sdk = SDKS.remove(vertx);
-    if (sdk != null) {
-      sdk.getSdkTracerProvider().shutdown().join(5, TimeUnit.SECONDS);
-    }
-  }
-
-  /** The tracing of this Vert.x instance, when enabled. */
-  public static Optional<OpenTelemetry> of(Vertx vertx) {
-    return Optional.ofNullable(SDKS.get(vertx));
+  /** Flushes what is still buffered and stops the SDK, waiting up to five seconds. */
+  public static void shutdown(OpenTelemetrySdk sdk) {
+    sdk.getSdkTracerProvider().shutdown().join(5, TimeUnit.SECONDS);
   }
 
   /**

@@ -11,7 +11,6 @@ import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapSetter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -60,15 +59,31 @@ public final class KafkaTracing {
         }
       };
 
-  private KafkaTracing() {}
+  private static final KafkaTracing NONE = new KafkaTracing(null);
+
+  /** Null when tracing is off. */
+  private final OpenTelemetry otel;
+
+  private KafkaTracing(OpenTelemetry otel) {
+    this.otel = otel;
+  }
+
+  /** Tracing through {@code otel}'s propagators and tracers. */
+  public static KafkaTracing of(OpenTelemetry otel) {
+    return new KafkaTracing(otel);
+  }
+
+  /** No spans and no headers: tracing is off. */
+  public static KafkaTracing none() {
+    return NONE;
+  }
 
   /**
    * Starts the PRODUCER span of a record about to be sent and writes its context into the headers;
    * end it with {@link #end} when the brokers answer. Without tracing, returns an invalid span and
    * writes nothing.
    */
-  public static Span produce(Vertx vertx, String topic, Headers headers) {
-    OpenTelemetry otel = CourierTracing.of(vertx).orElse(null);
+  public Span produce(String topic, Headers headers) {
     if (otel == null) {
       return Span.getInvalid();
     }
@@ -102,9 +117,8 @@ public final class KafkaTracing {
    * span, child of and linked to the producer's span, current on a duplicated context of the
    * caller's.
    */
-  public static Future<Void> consume(
-      Vertx vertx, String topic, String group, Headers headers, Supplier<Future<Void>> handling) {
-    OpenTelemetry otel = CourierTracing.of(vertx).orElse(null);
+  public Future<Void> consume(
+      String topic, String group, Headers headers, Supplier<Future<Void>> handling) {
     ContextInternal current = ContextInternal.current();
     if (otel == null || current == null) {
       return handling.get();

@@ -414,7 +414,7 @@ class ConfigLoaderTest {
                 Map.of())
             .load(file);
 
-    CourierConfig.MtlsConfig mtls = config.security().mtls();
+    MtlsConfig mtls = config.security().mtls();
     assertThat(mtls.enabled()).isTrue();
     assertThat(mtls.certFile()).isEqualTo(pem.toString());
     assertThat(mtls.caFile()).isEqualTo(pem.toString());
@@ -630,7 +630,7 @@ class ConfigLoaderTest {
                     Map.of())
                 .load(null)
                 .admin())
-        .extracting(CourierConfig.AdminConfig::faultInjection)
+        .extracting(AdminConfig::faultInjection)
         .isEqualTo(true);
   }
 
@@ -641,7 +641,7 @@ class ConfigLoaderTest {
   void shouldValidateConsulAccess() throws IOException {
     Path ca = dir.resolve("consul-ca.pem");
     Files.writeString(ca, "-----BEGIN CERTIFICATE-----\n");
-    CourierConfig.DiscoveryConfig discovery =
+    DiscoveryConfig discovery =
         loader(
                 Map.of(
                     "COURIER_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",

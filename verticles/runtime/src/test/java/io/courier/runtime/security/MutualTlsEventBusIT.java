@@ -2,11 +2,11 @@ package io.courier.runtime.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.runtime.config.CourierConfig.ClusterConfig;
-import io.courier.runtime.config.CourierConfig.KubernetesConfig;
-import io.courier.runtime.config.CourierConfig.MetricsConfig;
-import io.courier.runtime.config.CourierConfig.MtlsConfig;
-import io.courier.runtime.config.CourierConfig.TracingConfig;
+import io.courier.runtime.config.ClusterConfig;
+import io.courier.runtime.config.ClusterConfig.KubernetesConfig;
+import io.courier.runtime.config.MetricsConfig;
+import io.courier.runtime.config.MtlsConfig;
+import io.courier.runtime.config.TracingConfig;
 import io.courier.runtime.impl.ClusterFactory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

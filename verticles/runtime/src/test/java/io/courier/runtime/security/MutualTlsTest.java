@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.courier.runtime.config.ConfigException;
-import io.courier.runtime.config.CourierConfig.MtlsConfig;
+import io.courier.runtime.config.MtlsConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,7 +5,8 @@ import io.courier.codec.DecodingException;
 import io.courier.codec.Event;
 import io.courier.contract.v1.EventEnvelope;
 import io.courier.runtime.RoleContext;
-import io.courier.runtime.config.CourierConfig.BridgeConfig;
+import io.courier.runtime.config.KafkaConfig.BridgeConfig;
+import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.NonRetryableException;
 import io.courier.runtime.kafka.OverloadException;
 import io.vertx.core.Future;
@@ -43,7 +44,7 @@ public final class KafkaBridgeVerticle extends VerticleBase {
 
   private final RoleContext role;
   private final List<MessageConsumer<Object>> publishers = new ArrayList<>();
-  private final List<KafkaEventConsumer> consumers = new ArrayList<>();
+  private final List<EventConsumer> consumers = new ArrayList<>();
 
   public KafkaBridgeVerticle(RoleContext role) {
     this.role = role;
@@ -62,12 +63,10 @@ public final class KafkaBridgeVerticle extends VerticleBase {
     }
     for (String mapping : bridge.consume()) {
       String[] parts = mapping.split("=", 2);
-      KafkaEventConsumer consumer =
-          new KafkaEventConsumer(
-              vertx,
-              role.kafkaBootstrapServers(),
-              List.of(parts[0]),
+      EventConsumer consumer =
+          role.consumer(
               role.config().kafka().consumer(),
+              List.of(parts[0]),
               event -> deliver(parts[1], event));
       consumers.add(consumer);
       ready.add(consumer.start());

@@ -6,13 +6,16 @@ import io.courier.codec.Event;
 import io.courier.codec.kafka.EventDecodingException;
 import io.courier.codec.kafka.EventDeserializer;
 import io.courier.runtime.Causes;
-import io.courier.runtime.config.CourierConfig.ConsumerConfig;
+import io.courier.runtime.config.KafkaConfig.ConsumerConfig;
+import io.courier.runtime.health.Readiness;
 import io.courier.runtime.kafka.ConsumerStats;
 import io.courier.runtime.kafka.DeliveryHeaders;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.EventHandler;
+import io.courier.runtime.kafka.KafkaObservability;
 import io.courier.runtime.kafka.NonRetryableException;
 import io.courier.runtime.kafka.RetryLaterException;
+import io.courier.runtime.metrics.ConsumerMeters;
 import io.courier.runtime.metrics.HandlerTimer;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -110,7 +113,8 @@ public final class KafkaEventConsumer implements EventConsumer {
   private volatile long lastPollNanos = System.nanoTime();
   private volatile int assignedPartitions;
   private volatile RuntimeException failure;
-  private io.courier.runtime.impl.ReadinessChecks.Registration readiness = () -> {};
+  private final KafkaObservability observability;
+  private Readiness.Registration readiness = () -> {};
 
   /**
    * @param topics the topics to consume; each one's {@code .retry} topic is consumed too
@@ -120,14 +124,16 @@ public final class KafkaEventConsumer implements EventConsumer {
       String bootstrapServers,
       List<String> topics,
       ConsumerConfig config,
-      EventHandler handler) {
+      EventHandler handler,
+      KafkaObservability observability) {
     this.vertx = vertx;
+    this.observability = observability;
     this.bootstrapServers = bootstrapServers;
     this.topics = List.copyOf(topics);
     this.config = config;
     this.handler = handler;
     this.pollRecords = Math.max(1, Math.min(500, config.maxInFlight() / 2));
-    this.handlerTimer = new HandlerTimer(vertx, config.groupId());
+    this.handlerTimer = new HandlerTimer(observability.meters().registry(), config.groupId());
     this.processed =
         new KafkaProcessedEvents(
             bootstrapServers,
@@ -152,18 +158,19 @@ public final class KafkaEventConsumer implements EventConsumer {
         .future()
         .onSuccess(
             v -> {
-              io.courier.runtime.metrics.ConsumerMeters meters =
-                  io.courier.runtime.metrics.ConsumerMeters.bind(vertx, config.groupId(), this);
+              ConsumerMeters meters =
+                  ConsumerMeters.bind(observability.meters(), vertx, config.groupId(), this);
               stopped.future().onComplete(done -> meters.close());
               synchronized (this) {
                 if (!running) {
                   return; // stopped before it was ever ready: no check to leave behind
                 }
                 readiness =
-                    io.courier.runtime.impl.ReadinessChecks.register(
-                        vertx,
-                        "kafka-consumer:" + config.groupId(),
-                        promise -> promise.complete(health()));
+                    observability
+                        .readiness()
+                        .register(
+                            "kafka-consumer:" + config.groupId(),
+                            promise -> promise.complete(health()));
               }
             });
   }
@@ -208,7 +215,7 @@ public final class KafkaEventConsumer implements EventConsumer {
     }
     drainDeadlineNanos = System.nanoTime() + deadline.toNanos();
     running = false;
-    io.courier.runtime.impl.ReadinessChecks.Registration check = readiness;
+    Readiness.Registration check = readiness;
     return stopped.future().onComplete(done -> check.unregister());
   }
 
@@ -222,7 +229,7 @@ public final class KafkaEventConsumer implements EventConsumer {
     }
     crashed = true;
     running = false;
-    io.courier.runtime.impl.ReadinessChecks.Registration check = readiness;
+    Readiness.Registration check = readiness;
     return stopped.future().onComplete(done -> check.unregister());
   }
 
@@ -564,12 +571,13 @@ public final class KafkaEventConsumer implements EventConsumer {
     }
     long retryAt = retryAt(work.record);
     // The wait and the attempts run inside the record's trace, on its duplicated context.
-    return io.courier.runtime.tracing.KafkaTracing.consume(
-        vertx,
-        work.record.topic(),
-        config.groupId(),
-        work.record.headers(),
-        () -> waitUntil(retryAt).compose(v -> attempt(work, 1, 0)));
+    return observability
+        .tracing()
+        .consume(
+            work.record.topic(),
+            config.groupId(),
+            work.record.headers(),
+            () -> waitUntil(retryAt).compose(v -> attempt(work, 1, 0)));
   }
 
   /**

@@ -2,9 +2,14 @@ package io.courier.runtime.kafka.impl;
 
 import io.courier.codec.Event;
 import io.courier.codec.kafka.EventSerializer;
-import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.config.KafkaConfig;
+import io.courier.runtime.impl.ContextBatches;
 import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.KafkaObservability;
 import io.courier.runtime.kafka.OverloadException;
+import io.courier.runtime.metrics.PublisherMeters;
+import io.courier.runtime.tracing.KafkaTracing;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -50,20 +55,24 @@ public final class KafkaEventPublisher implements EventPublisher {
   private final ExecutorService sender;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong inFlightBytes = new AtomicLong();
-  private final io.courier.runtime.metrics.PublisherMeters meters;
+  private final PublisherMeters meters;
+  private final KafkaTracing tracing;
   private final int maxInFlight;
   private final long maxInFlightBytes = BUFFER_MEMORY_BYTES / 2;
   private final AtomicReference<Future<Void>> readyCheck = new AtomicReference<>();
 
   /** Acknowledgements go back to their callers' contexts a burst at a time, not one task each. */
-  private final io.courier.runtime.impl.ContextBatches completions =
-      new io.courier.runtime.impl.ContextBatches();
+  private final ContextBatches completions = new ContextBatches();
 
   private volatile long lastReadyNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
 
   private KafkaEventPublisher(
-      Vertx vertx, String bootstrapServers, CourierConfig.ProducerConfig c) {
+      Vertx vertx,
+      String bootstrapServers,
+      KafkaConfig.ProducerConfig c,
+      KafkaObservability observability) {
     this.vertx = vertx;
+    this.tracing = observability.tracing();
     this.maxInFlight = c.maxInFlight();
     Map<String, Object> props = new HashMap<>();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -87,7 +96,7 @@ public final class KafkaEventPublisher implements EventPublisher {
                 AdminClientConfig.CLIENT_ID_CONFIG, "courier-readiness",
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, READY_TIMEOUT_MS,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, READY_TIMEOUT_MS));
-    this.meters = new io.courier.runtime.metrics.PublisherMeters(vertx, producer, inFlight::get);
+    this.meters = new PublisherMeters(observability.meters(), producer, inFlight::get);
     this.sender =
         Executors.newSingleThreadExecutor(
             runnable -> {
@@ -102,8 +111,12 @@ public final class KafkaEventPublisher implements EventPublisher {
    * work (DNS, class loading) that has no place on an event loop.
    */
   public static Future<KafkaEventPublisher> create(
-      Vertx vertx, String bootstrapServers, CourierConfig.ProducerConfig config) {
-    return vertx.executeBlocking(() -> new KafkaEventPublisher(vertx, bootstrapServers, config));
+      Vertx vertx,
+      String bootstrapServers,
+      KafkaConfig.ProducerConfig config,
+      KafkaObservability observability) {
+    return vertx.executeBlocking(
+        () -> new KafkaEventPublisher(vertx, bootstrapServers, config, observability));
   }
 
   @Override
@@ -129,8 +142,7 @@ public final class KafkaEventPublisher implements EventPublisher {
     Context context = vertx.getOrCreateContext();
     Promise<Published> promise = Promise.promise();
     ProducerRecord<String, Event<?>> record = new ProducerRecord<>(topic, event.subject(), event);
-    io.opentelemetry.api.trace.Span span =
-        io.courier.runtime.tracing.KafkaTracing.produce(vertx, topic, record.headers());
+    Span span = tracing.produce(topic, record.headers());
     // KafkaProducer.send() waits for the topic's metadata whenever the producer does not hold it,
     // and it can lose it at any time (a broker restart, a leader election): never call it on an
     // event loop. A recent successful send is no proof; the chaos suite saw send() block an event
@@ -147,7 +159,7 @@ public final class KafkaEventPublisher implements EventPublisher {
         .andThen(
             ar -> {
               meters.finished(topic, start, ar.succeeded());
-              io.courier.runtime.tracing.KafkaTracing.end(span, ar.cause());
+              KafkaTracing.end(span, ar.cause());
             });
   }
 

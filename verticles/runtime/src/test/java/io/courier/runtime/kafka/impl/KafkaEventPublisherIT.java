@@ -8,7 +8,7 @@ import io.courier.contract.v1.Order;
 import io.courier.contract.v1.OrderPlaced;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
-import io.courier.runtime.config.CourierConfig.ProducerConfig;
+import io.courier.runtime.config.KafkaConfig.ProducerConfig;
 import io.courier.runtime.kafka.EventPublisher;
 import io.courier.runtime.kafka.OverloadException;
 import io.vertx.core.Context;

@@ -1,0 +1,282 @@
+package io.courier.gateway;
+
+import io.courier.runtime.config.ConfigChecks;
+import io.courier.runtime.config.ConfigContext;
+import io.courier.runtime.config.ConfigSection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The HTTP edge: the {@code gateway} section.
+ *
+ * @param host bind address
+ * @param port bind port; 0 picks a free one
+ * @param instances verticle instances sharing the port
+ * @param grpcPort port of the gateway's gRPC API (OrderService); 0 picks a free one
+ * @param maxBodyBytes largest request body accepted; larger ones get 413
+ * @param requestTimeoutMs how long a request may take before the gateway answers 503
+ * @param maxHeaderBytes largest total size of a request's headers; larger ones get 431
+ * @param maxUriLength longest request line; longer ones get 414
+ * @param headerTimeoutMs how long a connection may take to send a request's line and headers
+ *     (counted from its opening, or from the previous response); slower ones are closed, so a
+ *     client dripping bytes (slow-loris) cannot hold a connection
+ * @param idleTimeoutMs how long a connection may stay silent before it is closed
+ * @param tls HTTPS for the REST API
+ * @param auth who may call the REST API
+ * @param rateLimit request rate limits per client and route
+ */
+public record GatewayConfig(
+    String host,
+    int port,
+    int instances,
+    int grpcPort,
+    int maxBodyBytes,
+    long requestTimeoutMs,
+    int maxHeaderBytes,
+    int maxUriLength,
+    long headerTimeoutMs,
+    long idleTimeoutMs,
+    TlsConfig tls,
+    AuthConfig auth,
+    RateLimitConfig rateLimit) {
+
+  /** The REST API's operations (operationIds of its OpenAPI document). */
+  public static final Set<String> OPERATIONS =
+      Set.of("placeOrder", "getOrder", "getUser", "getStock");
+
+  public static final GatewayConfig DEFAULTS =
+      new GatewayConfig(
+          "127.0.0.1",
+          8080,
+          1,
+          9090,
+          65_536,
+          5_000,
+          8_192,
+          4_096,
+          10_000,
+          60_000,
+          TlsConfig.DEFAULTS,
+          AuthConfig.DEFAULTS,
+          RateLimitConfig.DEFAULTS);
+
+  /** The section, with the checks that need the profile or the file system. */
+  public static final ConfigSection<GatewayConfig> SECTION =
+      ConfigSection.of("gateway", GatewayConfig.class, DEFAULTS).checkedBy(GatewayConfig::check);
+
+  public GatewayConfig {
+    new ConfigChecks()
+        .port("port", port)
+        .text("host", host)
+        .atLeast("instances", instances, 1)
+        .port("grpcPort", grpcPort)
+        .atLeast("maxBodyBytes", maxBodyBytes, 256)
+        .atLeast("requestTimeoutMs", requestTimeoutMs, 1)
+        .atLeast("maxHeaderBytes", maxHeaderBytes, 1024)
+        .atLeast("maxUriLength", maxUriLength, 256)
+        .atLeast("headerTimeoutMs", headerTimeoutMs, 100)
+        .atLeast("idleTimeoutMs", idleTimeoutMs, 1000)
+        .orThrow();
+  }
+
+  /** The files TLS needs, and what the prod profile refuses: an open API, a development key. */
+  private static void check(GatewayConfig config, ConfigChecks checks, ConfigContext context) {
+    if (config.tls().enabled()) {
+      checks.existingFile("tls.certFile", config.tls().certFile(), "a PEM certificate");
+      checks.existingFile("tls.keyFile", config.tls().keyFile(), "a PEM private key");
+    }
+    AuthConfig auth = config.auth();
+    if (!auth.enabled()) {
+      if (context.prod() && context.runs(GatewayRole.NAME)) {
+        checks.invalid(
+            "auth.mode",
+            "is 'none', which the prod profile refuses: its API would be open to anyone");
+      }
+    } else if (context.prod() && !auth.devKeyDir().isBlank()) {
+      checks.invalid(
+          "auth.devKeyDir", "is set, which the prod profile refuses: use gateway.auth.jwksUrl");
+    }
+  }
+
+  /**
+   * A TLS server identity from PEM files, reloaded when they change (rotation without restart). TLS
+   * 1.2 and 1.3 only, AEAD cipher suites only, HTTP/1.1 and HTTP/2 by ALPN.
+   *
+   * @param enabled false serves plain HTTP
+   * @param certFile the certificate chain, PEM (leaf first)
+   * @param keyFile its private key, PEM (PKCS#8)
+   * @param reloadPeriodMs how often the files are checked for changes
+   */
+  public record TlsConfig(boolean enabled, String certFile, String keyFile, long reloadPeriodMs) {
+
+    public static final TlsConfig DEFAULTS = new TlsConfig(false, "", "", 5000);
+
+    public TlsConfig {
+      if (enabled) {
+        new ConfigChecks().atLeast("reloadPeriodMs", reloadPeriodMs, 100).orThrow();
+      }
+    }
+  }
+
+  /**
+   * Bearer-token authentication at the edge: JWTs signed RS256 or ES256 by keys from a JWKS.
+   *
+   * @param mode {@code jwt} requires a valid token on every API call; {@code none} lets anyone in
+   *     (development only; refused in the prod profile)
+   * @param jwksUrl where the signing keys are published (an identity provider's JWKS); read at
+   *     start, every {@code jwksRefreshMs}, and when a token names a key id not yet known
+   * @param devKeyDir instead of a JWKS URL: trust the development signing key kept in this
+   *     directory (created if missing; {@code courier token} signs with it). Refused in prod
+   * @param issuer the required {@code iss}
+   * @param audience the required {@code aud} (one of the token's audiences)
+   * @param clockSkewSeconds tolerance on {@code exp}, {@code nbf} and {@code iat}
+   * @param jwksRefreshMs how often the JWKS is read again
+   * @param jwksMinRefreshIntervalMs an unknown key id reads the JWKS again at most this often
+   * @param scopes the scope each API operation (OpenAPI operationId) requires; empty: any valid
+   *     token; {@code admin} passes every check
+   */
+  public record AuthConfig(
+      String mode,
+      String jwksUrl,
+      String devKeyDir,
+      String issuer,
+      String audience,
+      long clockSkewSeconds,
+      long jwksRefreshMs,
+      long jwksMinRefreshIntervalMs,
+      Map<String, String> scopes) {
+
+    private static final Set<String> MODES = Set.of("none", "jwt");
+
+    public static final AuthConfig DEFAULTS =
+        new AuthConfig(
+            "none",
+            "",
+            "",
+            "courier-dev",
+            "courier-api",
+            30,
+            300_000,
+            10_000,
+            Map.of(
+                "placeOrder", "orders:write",
+                "getOrder", "orders:read",
+                "getUser", "orders:read",
+                "getStock", ""));
+
+    public AuthConfig {
+      scopes = Collections.unmodifiableMap(new TreeMap<>(scopes));
+      ConfigChecks checks = new ConfigChecks();
+      if (!MODES.contains(mode)) {
+        checks.invalid("mode", "is '" + mode + "'; must be one of " + new TreeSet<>(MODES));
+      } else if ("jwt".equals(mode)) {
+        if (jwksUrl.isBlank() == devKeyDir.isBlank()) {
+          checks.keys(
+              List.of("jwksUrl", "devKeyDir"),
+              "set exactly one, the identity provider's JWKS URL or a development key directory");
+        }
+        checks
+            .url("jwksUrl", jwksUrl)
+            .text("issuer", issuer)
+            .text("audience", audience)
+            .atLeast("clockSkewSeconds", clockSkewSeconds, 0)
+            .atLeast("jwksRefreshMs", jwksRefreshMs, 1000)
+            .atLeast("jwksMinRefreshIntervalMs", jwksMinRefreshIntervalMs, 0);
+        new TreeSet<>(scopes.keySet())
+            .forEach(
+                operation -> {
+                  if (!OPERATIONS.contains(operation)) {
+                    checks.invalid(
+                        "scopes." + operation,
+                        "scopes",
+                        "names no API operation; known: " + new TreeSet<>(OPERATIONS));
+                  }
+                });
+      }
+      checks.orThrow();
+    }
+
+    public boolean enabled() {
+      return "jwt".equals(mode);
+    }
+  }
+
+  /**
+   * Rate limits at the gateway: a token bucket per client and API operation (Bucket4j), shared by
+   * every gateway of the cluster through Hazelcast when clustered, else in this process. The client
+   * is the authenticated subject, else the {@code X-API-Key} header (hashed), else the remote
+   * address. A request over the limit gets 429 with {@code Retry-After}; the health endpoints are
+   * never limited.
+   *
+   * @param enabled false limits nothing
+   * @param requestsPerSecond tokens added to a bucket per second (the sustained rate)
+   * @param burst bucket capacity: requests a client may send at once after a quiet period
+   * @param maxLocalBuckets buckets kept in memory when not clustered (least recently used go
+   *     first); clustered buckets expire from the Hazelcast map once full again
+   * @param timeoutMs how long a decision may take (a cluster round trip) before the request is let
+   *     through unlimited
+   * @param routes per OpenAPI operation id, limits other than the default
+   */
+  public record RateLimitConfig(
+      boolean enabled,
+      long requestsPerSecond,
+      long burst,
+      int maxLocalBuckets,
+      long timeoutMs,
+      Map<String, RouteRateLimitConfig> routes) {
+
+    public static final RateLimitConfig DEFAULTS =
+        new RateLimitConfig(
+            false,
+            50,
+            100,
+            100_000,
+            500,
+            Map.of(
+                "placeOrder", RouteRateLimitConfig.DEFAULTS,
+                "getOrder", RouteRateLimitConfig.DEFAULTS,
+                "getUser", RouteRateLimitConfig.DEFAULTS,
+                "getStock", RouteRateLimitConfig.DEFAULTS));
+
+    public RateLimitConfig {
+      routes = Collections.unmodifiableMap(new TreeMap<>(routes));
+      new ConfigChecks()
+          .atLeast("requestsPerSecond", requestsPerSecond, 1)
+          .atLeast("burst", burst, 1)
+          .atLeast("maxLocalBuckets", maxLocalBuckets, 1)
+          .atLeast("timeoutMs", timeoutMs, 1)
+          .orThrow();
+    }
+
+    /** The limit of one operation: its own values where set, the defaults elsewhere. */
+    public RouteRateLimitConfig route(String operationId) {
+      RouteRateLimitConfig own = routes.get(operationId);
+      long rate =
+          own == null || own.requestsPerSecond() == 0 ? requestsPerSecond : own.requestsPerSecond();
+      long size = own == null || own.burst() == 0 ? burst : own.burst();
+      return new RouteRateLimitConfig(rate, size);
+    }
+  }
+
+  /**
+   * The limit of one API operation.
+   *
+   * @param requestsPerSecond sustained rate; 0 takes {@code gateway.rateLimit.requestsPerSecond}
+   * @param burst bucket capacity; 0 takes {@code gateway.rateLimit.burst}
+   */
+  public record RouteRateLimitConfig(long requestsPerSecond, long burst) {
+
+    public static final RouteRateLimitConfig DEFAULTS = new RouteRateLimitConfig(0, 0);
+
+    public RouteRateLimitConfig {
+      new ConfigChecks()
+          .atLeast("requestsPerSecond", requestsPerSecond, 0)
+          .atLeast("burst", burst, 0)
+          .orThrow();
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package io.courier.runtime.config;
+
+import java.util.Set;
+
+/**
+ * Service discovery.
+ *
+ * @param backend {@code embedded} (cluster-wide map) or {@code consul}
+ * @param consulHost Consul agent host
+ * @param consulPort Consul agent HTTP port
+ * @param consulAclToken ACL token sent as {@code X-Consul-Token}; empty sends none. Keep it in a
+ *     Secret ({@code COURIER_DISCOVERY_CONSUL_ACL_TOKEN}), never in a file
+ * @param consulTls talk HTTPS to the agent
+ * @param consulCaFile PEM file of the CA that signed the agent's certificate; empty trusts the
+ *     JVM's CAs
+ * @param zone the zone (rack, availability zone) this process runs in, added as the {@code zone}
+ *     tag of every registration; empty adds none
+ */
+public record DiscoveryConfig(
+    String backend,
+    String consulHost,
+    int consulPort,
+    String consulAclToken,
+    boolean consulTls,
+    String consulCaFile,
+    String zone) {
+
+  public static final DiscoveryConfig DEFAULTS =
+      new DiscoveryConfig("embedded", "127.0.0.1", 8500, "", false, "", "");
+
+  private static final Set<String> BACKENDS = Set.of("embedded", "consul");
+
+  public DiscoveryConfig {
+    ConfigChecks checks = new ConfigChecks();
+    if (!BACKENDS.contains(backend)) {
+      checks.invalid("backend", "is '" + backend + "'; must be one of embedded, consul");
+    }
+    if ("consul".equals(backend)) {
+      checks.text("consulHost", consulHost).port("consulPort", consulPort);
+      if (!consulCaFile.isBlank() && !consulTls) {
+        checks.invalid(
+            "consulCaFile", "is set but discovery.consulTls is false: the CA would not be used");
+      }
+      if (consulAclToken.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
+        checks.invalid("consulAclToken", "holds whitespace or characters a header cannot carry");
+      }
+    }
+    checks.orThrow();
+  }
+
+  /** Whether the backend is Consul. */
+  public boolean consul() {
+    return "consul".equals(backend);
+  }
+}

@@ -1,0 +1,197 @@
+package io.courier.runtime.config;
+
+import java.util.List;
+
+/**
+ * Kafka.
+ *
+ * @param bootstrapServers {@code host:port,...}; ignored when the embedded broker runs
+ * @param embedded the in-process broker of the dev profile
+ * @param producer the shared producer
+ * @param consumer defaults of every event consumer
+ * @param bridge event-bus to Kafka mappings of the {@code kafka-bridge} role
+ */
+public record KafkaConfig(
+    String bootstrapServers,
+    EmbeddedKafkaConfig embedded,
+    ProducerConfig producer,
+    ConsumerConfig consumer,
+    BridgeConfig bridge) {
+
+  public static final KafkaConfig DEFAULTS =
+      new KafkaConfig(
+          "",
+          EmbeddedKafkaConfig.DEFAULTS,
+          ProducerConfig.DEFAULTS,
+          ConsumerConfig.DEFAULTS,
+          BridgeConfig.DEFAULTS);
+
+  public KafkaConfig {
+    // The embedded broker stands in for bootstrapServers; without it they are required.
+    if (!embedded.enabled()) {
+      ConfigChecks checks = new ConfigChecks();
+      if (bootstrapServers.isBlank()) {
+        checks.missing(
+            "bootstrapServers", "the Kafka brokers as host:port,... (or enable kafka.embedded)");
+      } else {
+        for (String server : bootstrapServers.split(",")) {
+          checks.hostPort("bootstrapServers", server.trim());
+        }
+      }
+      checks.orThrow();
+    }
+  }
+
+  /**
+   * The in-process KRaft broker.
+   *
+   * @param enabled start it before any role
+   * @param port PLAINTEXT port on 127.0.0.1
+   * @param controllerPort KRaft controller port on 127.0.0.1
+   * @param dataDir log directory; kept across restarts
+   */
+  public record EmbeddedKafkaConfig(boolean enabled, int port, int controllerPort, String dataDir) {
+
+    public static final EmbeddedKafkaConfig DEFAULTS =
+        new EmbeddedKafkaConfig(false, 9092, 9093, ".courier/data/kafka");
+
+    public EmbeddedKafkaConfig {
+      if (enabled) {
+        new ConfigChecks()
+            .port("port", port)
+            .port("controllerPort", controllerPort)
+            .text("dataDir", dataDir)
+            .orThrow();
+      }
+    }
+  }
+
+  /**
+   * The shared Kafka producer. It is always idempotent with {@code acks=all}: an acknowledged event
+   * is on every in-sync replica.
+   *
+   * @param lingerMs how long to wait to fill a batch
+   * @param deliveryTimeoutMs upper bound on the time to report success or failure of a send
+   * @param maxRequestSizeBytes largest record batch the producer sends
+   * @param maxInFlight events sent and not yet acknowledged past which publishing fails fast
+   * @param batchSizeBytes per-partition batch size; keyed events spread over partitions, so larger
+   *     batches than Kafka's 16 KiB default pay off
+   */
+  public record ProducerConfig(
+      int lingerMs,
+      int deliveryTimeoutMs,
+      int maxRequestSizeBytes,
+      int maxInFlight,
+      int batchSizeBytes) {
+
+    public static final ProducerConfig DEFAULTS =
+        new ProducerConfig(5, 30_000, 1_048_576, 20_000, 131_072);
+
+    public ProducerConfig {
+      new ConfigChecks()
+          .atLeast("lingerMs", lingerMs, 0)
+          .atLeast("deliveryTimeoutMs", deliveryTimeoutMs, 1000)
+          .atLeast("maxRequestSizeBytes", maxRequestSizeBytes, 1024)
+          .atLeast("maxInFlight", maxInFlight, 1)
+          .atLeast("batchSizeBytes", batchSizeBytes, 0)
+          .orThrow();
+    }
+  }
+
+  /**
+   * Event consumers.
+   *
+   * @param groupId consumer group of the process's consumers
+   * @param maxInFlight records received and not completed, at most; partitions pause before a poll
+   *     could pass it, so handlers running at once never exceed it either
+   * @param inPlaceAttempts handler attempts before a record moves to the retry topic
+   * @param backoffInitialMs first in-place back-off; doubles per attempt, with jitter
+   * @param backoffMaxMs largest in-place back-off
+   * @param retryTopicAttempts passes through {@code <topic>.retry} before the dead-letter topic
+   * @param retryDelayMs how long a record waits on the retry topic
+   * @param dedupeCapacity processed event ids remembered in memory
+   * @param dedupeRetentionHours how long the processed-ids topic keeps an id
+   * @param commitIntervalMs how often completed offsets are committed
+   */
+  public record ConsumerConfig(
+      String groupId,
+      int maxInFlight,
+      int inPlaceAttempts,
+      long backoffInitialMs,
+      long backoffMaxMs,
+      int retryTopicAttempts,
+      long retryDelayMs,
+      int dedupeCapacity,
+      int dedupeRetentionHours,
+      long commitIntervalMs) {
+
+    public static final ConsumerConfig DEFAULTS =
+        new ConsumerConfig("courier", 1000, 3, 100, 5000, 2, 5000, 200_000, 168, 1000);
+
+    public ConsumerConfig {
+      new ConfigChecks()
+          .text("groupId", groupId)
+          .atLeast("maxInFlight", maxInFlight, 1)
+          .atLeast("inPlaceAttempts", inPlaceAttempts, 1)
+          .atLeast("backoffInitialMs", backoffInitialMs, 1)
+          .atLeast("backoffMaxMs", backoffMaxMs, backoffInitialMs)
+          .atLeast("retryTopicAttempts", retryTopicAttempts, 0)
+          .atLeast("retryDelayMs", retryDelayMs, 0)
+          .atLeast("dedupeCapacity", dedupeCapacity, 0)
+          .atLeast("dedupeRetentionHours", dedupeRetentionHours, 1)
+          .atLeast("commitIntervalMs", commitIntervalMs, 10)
+          .orThrow();
+    }
+
+    /**
+     * The same settings with at most {@code bound} records in flight, e.g. to stay inside the
+     * bulkhead of the calls the handler makes.
+     */
+    public ConsumerConfig withMaxInFlight(int bound) {
+      return new ConsumerConfig(
+          groupId,
+          Math.max(1, Math.min(maxInFlight, bound)),
+          inPlaceAttempts,
+          backoffInitialMs,
+          backoffMaxMs,
+          retryTopicAttempts,
+          retryDelayMs,
+          dedupeCapacity,
+          dedupeRetentionHours,
+          commitIntervalMs);
+    }
+
+    /** The same settings for another consumer group. */
+    public ConsumerConfig withGroupId(String group) {
+      return new ConsumerConfig(
+          group,
+          maxInFlight,
+          inPlaceAttempts,
+          backoffInitialMs,
+          backoffMaxMs,
+          retryTopicAttempts,
+          retryDelayMs,
+          dedupeCapacity,
+          dedupeRetentionHours,
+          commitIntervalMs);
+    }
+  }
+
+  /**
+   * Event bus <-> Kafka mappings.
+   *
+   * @param publish {@code address=topic}: events sent to the address are published to the topic
+   * @param consume {@code topic=address}: events of the topic are requested on the address; the
+   *     reply acknowledges them
+   */
+  public record BridgeConfig(List<String> publish, List<String> consume) {
+
+    public static final BridgeConfig DEFAULTS = new BridgeConfig(List.of(), List.of());
+
+    public BridgeConfig {
+      publish = List.copyOf(publish);
+      consume = List.copyOf(consume);
+      new ConfigChecks().mappings("publish", publish).mappings("consume", consume).orThrow();
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package io.courier.runtime.config.impl;
+
+import io.courier.runtime.config.AdminConfig;
+import io.courier.runtime.config.ClusterConfig;
+import io.courier.runtime.config.ConfigChecks;
+import io.courier.runtime.config.ConfigContext;
+import io.courier.runtime.config.ConfigSection;
+import io.courier.runtime.config.DiscoveryConfig;
+import io.courier.runtime.config.KafkaConfig;
+import io.courier.runtime.config.ManagementConfig;
+import io.courier.runtime.config.MetricsConfig;
+import io.courier.runtime.config.MtlsConfig;
+import io.courier.runtime.config.SecurityConfig;
+import io.courier.runtime.config.ServicesConfig;
+import io.courier.runtime.config.ShutdownConfig;
+import io.courier.runtime.config.TracingConfig;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The runtime's own sections, and the checks of their values that the records cannot make alone:
+ * the roles named, what the prod profile refuses, and files that must exist.
+ */
+public final class RuntimeChecks {
+
+  /** The runtime's sections, in the order a file lists them. */
+  public static final List<ConfigSection<?>> SECTIONS =
+      List.of(
+          ConfigSection.of("cluster", ClusterConfig.class, ClusterConfig.DEFAULTS),
+          ConfigSection.of("kafka", KafkaConfig.class, KafkaConfig.DEFAULTS),
+          ConfigSection.of("discovery", DiscoveryConfig.class, DiscoveryConfig.DEFAULTS)
+              .checkedBy(RuntimeChecks::discovery),
+          ConfigSection.of("services", ServicesConfig.class, ServicesConfig.DEFAULTS),
+          ConfigSection.of("shutdown", ShutdownConfig.class, ShutdownConfig.DEFAULTS),
+          ConfigSection.of("metrics", MetricsConfig.class, MetricsConfig.DEFAULTS),
+          ConfigSection.of("tracing", TracingConfig.class, TracingConfig.DEFAULTS),
+          ConfigSection.of("admin", AdminConfig.class, AdminConfig.DEFAULTS)
+              .checkedBy(RuntimeChecks::admin),
+          ConfigSection.of("management", ManagementConfig.class, ManagementConfig.DEFAULTS),
+          ConfigSection.of("security", SecurityConfig.class, SecurityConfig.DEFAULTS)
+              .checkedBy(RuntimeChecks::security));
+
+  private RuntimeChecks() {}
+
+  /** The {@code roles} key: at least one, each known, none twice. */
+  public static void roles(List<String> roles, ConfigChecks checks, ConfigContext context) {
+    if (roles.isEmpty()) {
+      checks.missing("roles", "at least one role");
+    }
+    for (int i = 0; i < roles.size(); i++) {
+      String role = roles.get(i);
+      if (!context.knownRoles().contains(role)) {
+        checks.invalid(
+            "roles", "names unknown role '" + role + "'; known roles: " + known(context));
+      }
+      if (roles.indexOf(role) != i) {
+        checks.invalid("roles", "names role '" + role + "' twice");
+      }
+    }
+  }
+
+  private static void discovery(
+      DiscoveryConfig discovery, ConfigChecks checks, ConfigContext context) {
+    if (discovery.consul() && !discovery.consulCaFile().isBlank()) {
+      checks.existingFile("consulCaFile", discovery.consulCaFile(), "a PEM file");
+    }
+  }
+
+  private static void admin(AdminConfig admin, ConfigChecks checks, ConfigContext context) {
+    if (context.prod() && admin.faultInjection()) {
+      checks.invalid(
+          "faultInjection",
+          "is true, which the prod profile refuses: it lets anyone who reaches the admin port"
+              + " fail the services");
+    }
+  }
+
+  private static void security(
+      SecurityConfig security, ConfigChecks checks, ConfigContext context) {
+    MtlsConfig mtls = security.mtls();
+    if (mtls.enabled()) {
+      checks.existingFile("mtls.certFile", mtls.certFile(), "this process's PEM certificate chain");
+      checks.existingFile("mtls.keyFile", mtls.keyFile(), "its PEM private key");
+      checks.existingFile("mtls.caFile", mtls.caFile(), "the PEM certificate of the trusted CA");
+    }
+    for (String entry : mtls.allowedPeers()) {
+      String server = MtlsConfig.serverOf(entry);
+      if (!server.isEmpty() && !context.knownRoles().contains(server)) {
+        checks.invalid(
+            "mtls.allowedPeers",
+            "holds '"
+                + entry
+                + "', whose server '"
+                + server
+                + "' is no role; known roles: "
+                + known(context));
+      }
+    }
+  }
+
+  private static String known(ConfigContext context) {
+    return context.knownRoles().stream().sorted().collect(Collectors.joining(", "));
+  }
+}

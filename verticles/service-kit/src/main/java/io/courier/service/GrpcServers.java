@@ -1,0 +1,147 @@
+package io.courier.service;
+
+import io.courier.resilience.InboundPolicy;
+import io.courier.runtime.metrics.Meters;
+import io.courier.runtime.security.MutualTls;
+import io.courier.service.impl.GrpcAdmission;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import io.vertx.grpc.server.Service;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * gRPC servers as Courier runs them: incoming {@code grpc-timeout} deadlines enforced and
+ * propagated to the calls the handler makes, every call measured as {@code
+ * courier_grpc_server_seconds{method, status}}, and as configured on the {@link Builder}:
+ *
+ * <ul>
+ *   <li>{@link Builder#mutualTls}: callers must present a certificate of the CA, and a caller whose
+ *       identity {@code security.mtls.allowedPeers} does not allow for the role gets
+ *       PERMISSION_DENIED;
+ *   <li>{@link Builder#inbound}: a call past the bulkhead and its queue is answered {@code
+ *       RESOURCE_EXHAUSTED} at once (trailers only), and its {@code timeoutMs} caps the caller's
+ *       {@code grpc-timeout} (or sets one when the caller sent none), time spent waiting for the
+ *       bulkhead included; the server answers {@code DEADLINE_EXCEEDED} when it passes;
+ *   <li>{@link Builder#entryGuard}: a server at the edge of the platform, where a guard admits
+ *       every call and identity headers the caller sent are ignored (only a server inside the
+ *       platform, reached over mutual TLS, takes the {@link CallerIdentity} headers as the
+ *       caller's). Besides gRPC over HTTP/2 it takes gRPC-Web ({@code application/grpc-web+proto},
+ *       also over HTTP/1.1), which Vert.x's server accepts by default.
+ * </ul>
+ */
+public final class GrpcServers {
+
+  private GrpcServers() {}
+
+  /**
+   * Decides whether a call arriving from outside the platform is let in: the caller's identity
+   * (null for an anonymous caller), or a failure whose message the caller sees with {@code
+   * UNAUTHENTICATED}.
+   */
+  @FunctionalInterface
+  public interface EntryGuard {
+    Future<CallerIdentity> admit(HttpServerRequest request);
+  }
+
+  /** A server on {@code vertx}, plaintext on 127.0.0.1 and a free port until configured. */
+  public static Builder builder(Vertx vertx) {
+    return new Builder(vertx);
+  }
+
+  /** What a gRPC server serves and how; {@link #listen()} starts it. */
+  public static final class Builder {
+    private final Vertx vertx;
+    private final List<Service> services = new ArrayList<>();
+    private String host = "127.0.0.1";
+    private int port;
+    private MutualTls tls = MutualTls.disabled();
+    private String role = "";
+    private InboundPolicy inbound;
+    private EntryGuard guard;
+    private Meters meters = Meters.none();
+
+    private Builder(Vertx vertx) {
+      this.vertx = Objects.requireNonNull(vertx, "vertx");
+    }
+
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /** The port; 0 picks a free one. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("port must be 0..65535, was " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    public Builder service(Service service) {
+      services.add(Objects.requireNonNull(service, "service"));
+      return this;
+    }
+
+    public Builder services(List<Service> services) {
+      services.forEach(this::service);
+      return this;
+    }
+
+    /** Serves over {@code tls} when enabled, as the server of {@code role}. */
+    public Builder mutualTls(MutualTls tls, String role) {
+      this.tls = Objects.requireNonNull(tls, "tls");
+      this.role = Objects.requireNonNull(role, "role");
+      return this;
+    }
+
+    /** Holds calls to the service's inbound limits, reloaded with the policy file. */
+    public Builder inbound(InboundPolicy inbound) {
+      this.inbound = Objects.requireNonNull(inbound, "inbound");
+      return this;
+    }
+
+    /** Makes this an edge server whose calls {@code guard} admits. */
+    public Builder entryGuard(EntryGuard guard) {
+      this.guard = Objects.requireNonNull(guard, "guard");
+      return this;
+    }
+
+    /** Where calls are measured. */
+    public Builder meters(Meters meters) {
+      this.meters = Objects.requireNonNull(meters, "meters");
+      return this;
+    }
+
+    /** Starts listening; fails when there is nothing to serve or the port is taken. */
+    public Future<HttpServer> listen() {
+      if (services.isEmpty()) {
+        return Future.failedFuture(new IllegalStateException("a gRPC server needs a service"));
+      }
+      if (guard != null && tls.enabled()) {
+        return Future.failedFuture(
+            new IllegalStateException("an edge server takes its callers' identity from tokens"));
+      }
+      GrpcServer grpc =
+          GrpcServer.server(
+              vertx,
+              new GrpcServerOptions()
+                  .setScheduleDeadlineAutomatically(true)
+                  .setDeadlinePropagation(true));
+      services.forEach(grpc::addService);
+      return vertx
+          .createHttpServer(tls.server(new HttpServerOptions().setHost(host).setPort(port)))
+          .requestHandler(
+              new GrpcAdmission(
+                  grpc, List.copyOf(services), tls, role, guard, inbound, meters.registry()))
+          .listen();
+    }
+  }
+}
