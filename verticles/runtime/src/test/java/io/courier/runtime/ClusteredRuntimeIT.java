@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -69,7 +68,7 @@ class ClusteredRuntimeIT {
     assertThat(response.getUser().getName()).isEqualTo("User u-7");
     assertThat(caller.vertx().isClustered()).isTrue();
     io.vertx.ext.healthchecks.CheckResult ready =
-        caller.readiness().checkStatus().await(10, TimeUnit.SECONDS);
+        caller.readiness().checks().checkStatus().await(10, TimeUnit.SECONDS);
     assertThat(ready.getUp()).isTrue();
     assertThat(ready.toJson().encode()).contains("\"id\":\"cluster\"", "\"members\":2");
     java.net.http.HttpResponse<String> admin =
@@ -104,7 +103,7 @@ class ClusteredRuntimeIT {
                 kafka.bootstrapServers(),
                 "courier.roles",
                 roles),
-            Set.of("users", "idle"))
+            TestRoles.named("users", "idle"))
         .load(null);
   }
 

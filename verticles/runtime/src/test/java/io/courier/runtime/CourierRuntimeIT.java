@@ -102,7 +102,7 @@ class CourierRuntimeIT {
     Future<CourierRuntime> starting = CourierRuntime.start(config(kafka, "first,slow"), roles);
 
     RoleContext context = slowStarted.future().await(30, TimeUnit.SECONDS);
-    CheckResult notReady = context.readiness().checkStatus().await(10, TimeUnit.SECONDS);
+    CheckResult notReady = context.readiness().checks().checkStatus().await(10, TimeUnit.SECONDS);
     assertThat(notReady.getUp()).isFalse();
     assertThat(notReady.toJson().encode())
         .contains("{\"id\":\"role:slow\",\"status\":\"DOWN\"")
@@ -144,7 +144,7 @@ class CourierRuntimeIT {
   }
 
   private Future<CheckResult> readiness() {
-    return runtime.readiness().checkStatus();
+    return runtime.readiness().checks().checkStatus();
   }
 
   private static Event<?> readBack(EmbeddedKafkaBroker kafka, String topic) {
@@ -180,7 +180,7 @@ class CourierRuntimeIT {
                 roles,
                 "courier.shutdown.drainTimeoutMs",
                 "20000"),
-            java.util.Set.of("first", "second", "broken", "slow", "publisher"))
+            TestRoles.named("first", "second", "broken", "slow", "publisher"))
         .load(null);
   }
 

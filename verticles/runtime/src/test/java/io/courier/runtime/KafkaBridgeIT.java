@@ -20,7 +20,6 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -76,7 +75,7 @@ class KafkaBridgeIT {
                             "courier.kafka.consumer.groupId", "bridge-" + UUID.randomUUID(),
                             "courier.kafka.bridge.publish", "orders.out=" + topic,
                             "courier.kafka.bridge.consume", topic + "=orders.in"),
-                        Set.of("orders", KafkaBridgeRole.NAME))
+                        TestRoles.named("orders", KafkaBridgeRole.NAME))
                     .load(null),
                 Map.of("orders", orders, KafkaBridgeRole.NAME, new KafkaBridgeRole()))
             .await(60, TimeUnit.SECONDS);

@@ -7,7 +7,7 @@ import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
-import io.courier.runtime.kafka.impl.KafkaEventConsumer;
+import io.courier.runtime.kafka.EventConsumer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -178,17 +177,15 @@ class ManagementServerIT {
           .all()
           .get(30, TimeUnit.SECONDS);
     }
-    AtomicReference<KafkaEventConsumer> consumer = new AtomicReference<>();
+    AtomicReference<EventConsumer> consumer = new AtomicReference<>();
     Role consuming =
         TestRoles.lifecycle(
             "first",
             (context, vertx) -> {
               consumer.set(
-                  new KafkaEventConsumer(
-                      vertx,
-                      context.kafkaBootstrapServers(),
-                      List.of(topic),
+                  context.consumer(
                       context.config().kafka().consumer().withGroupId(group),
+                      List.of(topic),
                       event -> Future.succeededFuture()));
               return consumer.get().start();
             },
@@ -293,7 +290,7 @@ class ManagementServerIT {
   }
 
   private static CourierConfig load(Map<String, String> props) {
-    return new ConfigLoader(Map.of(), props, Set.of("first", "second")).load(null);
+    return new ConfigLoader(Map.of(), props, TestRoles.named("first", "second")).load(null);
   }
 
   private Map<String, Role> roles() {

@@ -1,15 +1,24 @@
 package io.courier.runtime;
 
+import io.courier.runtime.config.ConfigSection;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /** Roles of one verticle whose start and stop the test supplies. */
 final class TestRoles {
 
   private TestRoles() {}
+
+  /** Roles that own no configuration section, for a loader. */
+  static Map<String, List<ConfigSection<?>>> named(String... names) {
+    return Arrays.stream(names).collect(Collectors.toMap(name -> name, name -> List.of()));
+  }
 
   /** A role whose single verticle runs {@code start} with the role context and its Vert.x. */
   static Role starting(String name, BiFunction<RoleContext, io.vertx.core.Vertx, Future<?>> start) {

@@ -24,21 +24,19 @@ public record MtlsConfig(
 
   public MtlsConfig {
     allowedPeers = List.copyOf(allowedPeers);
-    ConfigChecks checks = new ConfigChecks();
-    for (String entry : allowedPeers) {
-      String[] parts = entry.split("=", -1);
-      String peer = parts[parts.length - 1].strip();
-      boolean wellFormed =
-          parts.length <= 2
-              && !peer.isEmpty()
-              && peer.chars().noneMatch(Character::isWhitespace)
-              && (parts.length == 1 || !parts[0].isBlank());
-      if (!wellFormed) {
-        checks.invalid(
-            "allowedPeers", "holds '" + entry + "', which is not peer or server-role=peer");
-      }
-    }
-    checks.orThrow();
+  }
+
+  /**
+   * Whether an {@link #allowedPeers} entry is {@code peer} or {@code server-role=peer}, without
+   * blanks. Checked with the roles the build knows, when the configuration is loaded.
+   */
+  public static boolean wellFormed(String entry) {
+    String[] parts = entry.split("=", -1);
+    String peer = parts[parts.length - 1].strip();
+    return parts.length <= 2
+        && !peer.isEmpty()
+        && peer.chars().noneMatch(Character::isWhitespace)
+        && (parts.length == 1 || !parts[0].isBlank());
   }
 
   /** The server role an {@link #allowedPeers} entry is limited to, or empty for any server. */

@@ -2,7 +2,9 @@ package io.courier.runtime.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.runtime.admin.AdminSections;
 import io.courier.runtime.impl.AdminServer;
+import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -13,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,11 +23,15 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Fault points and the admin endpoints that set them, over real HTTP on loopback. */
+/**
+ * Fault points and the admin endpoints that set them, over real HTTP on loopback. The points are
+ * the reference services' two, as their roles declare them.
+ */
 @DisplayName("Fault injection")
 class FaultInjectionTest {
 
   private final Vertx vertx = Vertx.vertx();
+  private final Faults faults = Faults.create(vertx, Set.of("user-service", "payment-provider"));
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private String base;
@@ -32,13 +39,14 @@ class FaultInjectionTest {
   @BeforeEach
   void start() throws Exception {
     int port =
-        new AdminServer(vertx, JsonObject::new).listen("127.0.0.1", 0).await(10, TimeUnit.SECONDS);
+        new AdminServer(vertx, JsonObject::new, Meters.none(), new AdminSections(), faults)
+            .listen("127.0.0.1", 0)
+            .await(10, TimeUnit.SECONDS);
     base = "http://127.0.0.1:" + port + "/admin/faults";
   }
 
   @AfterEach
   void stop() throws Exception {
-    Faults.clear(vertx);
     vertx.close().await(10, TimeUnit.SECONDS);
   }
 
@@ -64,7 +72,7 @@ class FaultInjectionTest {
     assertThat(put.statusCode()).isEqualTo(409);
     assertThat(put.body()).contains("admin.faultInjection");
     assertThat(send("GET", "", null).statusCode()).isEqualTo(409);
-    assertThat(Faults.of(vertx).at("user-service").succeeded()).isTrue();
+    assertThat(faults.at("user-service").succeeded()).isTrue();
   }
 
   @Test
@@ -72,7 +80,7 @@ class FaultInjectionTest {
   @DisplayName(
       "refuses an unknown point, malformed JSON, an empty body, unknown keys and bad values")
   void shouldRefuseBadFaults() throws Exception {
-    Faults.of(vertx).enable();
+    faults.enable();
 
     HttpResponse<String> unknown = send("PUT", "/billing", "{\"errorRatio\": 1}");
     assertThat(unknown.statusCode()).isEqualTo(404);
@@ -91,14 +99,14 @@ class FaultInjectionTest {
     assertThat(send("PUT", "/user-service", "{\"latencyMs\": 2.5}").body())
         .contains("latencyMs must be a whole number");
     assertThat(send("POST", "/user-service", "{}").statusCode()).isEqualTo(405);
-    assertThat(Faults.of(vertx).active()).isEmpty();
+    assertThat(faults.active()).isEmpty();
   }
 
   @Test
   @Timeout(30)
   @DisplayName("delays and fails calls as set, shows the fault, and clears it")
   void shouldInjectAndClear() throws Exception {
-    Faults.of(vertx).enable();
+    faults.enable();
 
     HttpResponse<String> set =
         send("PUT", "/user-service", "{\"latencyMs\": 200, \"errorRatio\": 1}");
@@ -108,7 +116,7 @@ class FaultInjectionTest {
 
     long begin = System.nanoTime();
     Throwable failure =
-        Faults.of(vertx)
+        faults
             .at("user-service")
             .toCompletionStage()
             .handle((v, e) -> e)
@@ -119,20 +127,19 @@ class FaultInjectionTest {
         .hasMessage("fault injected at user-service");
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin))
         .isGreaterThanOrEqualTo(200);
-    assertThat(Faults.of(vertx).at("payment-provider").succeeded())
+    assertThat(faults.at("payment-provider").succeeded())
         .as("another point is not touched")
         .isTrue();
 
     assertThat(send("DELETE", "/user-service", null).statusCode()).isEqualTo(200);
-    assertThat(Faults.of(vertx).at("user-service").succeeded()).isTrue();
-    assertThat(Faults.of(vertx).active()).isEmpty();
+    assertThat(faults.at("user-service").succeeded()).isTrue();
+    assertThat(faults.active()).isEmpty();
   }
 
   @Test
   @Timeout(30)
   @DisplayName("fails about the set share of calls")
   void shouldFailTheSetShare() throws Exception {
-    Faults faults = Faults.of(vertx);
     faults.enable();
     faults.set("payment-provider", new Faults.Fault(0, 0.5));
     List<Future<Void>> calls = new ArrayList<>();

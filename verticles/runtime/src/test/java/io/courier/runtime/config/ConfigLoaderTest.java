@@ -8,30 +8,50 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * The loader's layers and messages, over the runtime's own sections and two role sections declared
+ * here the way roles declare theirs: one at the top level ({@code gateway}) and one nested in the
+ * runtime's {@code services} section. The real gateway and service sections are tested in their
+ * modules, the shipped profiles in the app module.
+ */
 @DisplayName("The configuration loader")
 class ConfigLoaderTest {
 
-  private static final Set<String> ROLES =
-      Set.of("gateway", "kafka-bridge", "resilience", "order-service");
-  private static final Path CONF = Path.of("..", "..", "conf");
+  /** A role's section at the top level. */
+  record Edge(int port) {
+    public Edge {
+      new ConfigChecks().port("port", port).orThrow();
+    }
+  }
+
+  /** A role's section nested in the runtime's {@code services}. */
+  record Provider(double declineRate) {
+    public Provider {
+      new ConfigChecks().share("declineRate", declineRate).orThrow();
+    }
+  }
+
+  private static final ConfigSection<Edge> EDGE =
+      ConfigSection.of("gateway", Edge.class, new Edge(8080));
+  private static final ConfigSection<Provider> PROVIDER =
+      ConfigSection.of("services.paymentProvider", Provider.class, new Provider(0.1));
+
+  private static final Map<String, List<ConfigSection<?>>> ROLES =
+      Map.of(
+          "gateway",
+          List.of(EDGE),
+          "kafka-bridge",
+          List.of(),
+          "resilience",
+          List.of(),
+          "order-service",
+          List.of(PROVIDER));
 
   @TempDir Path dir;
-
-  private static final Set<String> DEV_ROLES =
-      Set.of(
-          "gateway",
-          "kafka-bridge",
-          "resilience",
-          "user-service",
-          "inventory-service",
-          "order-service",
-          "payment-service",
-          "notification-service");
 
   private static ConfigLoader loader(Map<String, String> env, Map<String, String> props) {
     return new ConfigLoader(env, props, ROLES);
@@ -41,95 +61,6 @@ class ConfigLoaderTest {
     Path file = dir.resolve("courier.json");
     Files.writeString(file, json);
     return file;
-  }
-
-  @Test
-  @DisplayName("reads the shipped dev profile with embedded Kafka and no cluster")
-  void shouldReadShippedDevProfile() {
-    // The seed files are named relative to the repository root, where the README starts Courier.
-    CourierConfig config =
-        new ConfigLoader(
-                Map.of(),
-                Map.of(
-                    "courier.services.user.seedFile",
-                    CONF.resolve("seed/users.json").toString(),
-                    "courier.services.inventory.seedFile",
-                    CONF.resolve("seed/inventory.json").toString()),
-                DEV_ROLES)
-            .load(CONF.resolve("dev.json"));
-
-    assertThat(config.profile()).isEqualTo("dev");
-    assertThat(config.roles())
-        .containsExactly(
-            "kafka-bridge",
-            "resilience",
-            "user-service",
-            "inventory-service",
-            "order-service",
-            "payment-service",
-            "notification-service",
-            "gateway");
-    assertThat(config.kafka().embedded().enabled()).isTrue();
-    assertThat(config.cluster().enabled()).isFalse();
-    assertThat(config.gateway().host()).isEqualTo("127.0.0.1");
-    // One client drives the flow tests and the load simulations: no limit in development.
-    assertThat(config.gateway().rateLimit().enabled()).isFalse();
-  }
-
-  @Test
-  @DisplayName("reads the shipped cluster profile with loopback TCP-IP members")
-  void shouldReadShippedClusterProfile() {
-    CourierConfig config = loader(Map.of(), Map.of()).load(CONF.resolve("cluster.json"));
-
-    assertThat(config.cluster().enabled()).isTrue();
-    assertThat(config.cluster().members()).allMatch(member -> member.startsWith("127.0.0.1:"));
-    assertThat(config.kafka().bootstrapServers()).isEqualTo("127.0.0.1:9092");
-  }
-
-  @Test
-  @DisplayName(
-      "refuses the prod profile until Kafka, Consul and the pod address come from the environment")
-  void shouldRequireProdValuesFromEnvironment() {
-    Path prod = CONF.resolve("prod.json");
-    assertThatThrownBy(() -> new ConfigLoader(Map.of(), Map.of(), DEV_ROLES).load(prod))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e ->
-                assertThat(e.problems())
-                    .anySatisfy(
-                        p ->
-                            assertThat(p)
-                                .startsWith(
-                                    "missing required value for key 'kafka.bootstrapServers' ("
-                                        + prod
-                                        + ")")
-                                .contains("COURIER_KAFKA_BOOTSTRAP_SERVERS"))
-                    .anySatisfy(
-                        p ->
-                            assertThat(p)
-                                .contains("'discovery.consulHost'")
-                                .contains(prod.toString()))
-                    .anySatisfy(p -> assertThat(p).contains("'cluster.publicHost'"))
-                    .anySatisfy(p -> assertThat(p).contains("'gateway.auth.jwksUrl'")));
-
-    CourierConfig config =
-        new ConfigLoader(
-                Map.of(
-                    "COURIER_KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092,kafka-1.kafka:9092",
-                    "COURIER_DISCOVERY_CONSUL_HOST", "consul.consul",
-                    "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3",
-                    "COURIER_GATEWAY_AUTH_JWKS_URL",
-                        "https://auth.example.com/.well-known/jwks.json"),
-                Map.of(),
-                DEV_ROLES)
-            .load(prod);
-    assertThat(config.kafka().bootstrapServers())
-        .isEqualTo("kafka-0.kafka:9092,kafka-1.kafka:9092");
-    assertThat(config.cluster().kubernetes().enabled()).isTrue();
-    assertThat(config.security().mtls().keyFile()).isEqualTo("/etc/courier/tls/tls.key");
-    assertThat(config.gateway().rateLimit().enabled()).isTrue();
-    assertThat(config.gateway().rateLimit().route("placeOrder"))
-        .isEqualTo(new CourierConfig.RouteRateLimitConfig(20, 40));
   }
 
   @Test
@@ -213,7 +144,7 @@ class ConfigLoaderTest {
                 Map.of())
             .load(file);
 
-    assertThat(config.gateway().port()).isEqualTo(18080);
+    assertThat(config.section(EDGE).port()).isEqualTo(18080);
     assertThat(config.kafka().embedded().dataDir()).isEqualTo("/tmp/k");
     assertThat(config.roles()).containsExactly("order-service", "gateway");
     assertThat(config.cluster().enabled()).isFalse();
@@ -228,7 +159,7 @@ class ConfigLoaderTest {
         loader(Map.of("COURIER_GATEWAY_PORT", "18080"), Map.of("courier.gateway.port", "28080"))
             .load(file);
 
-    assertThat(config.gateway().port()).isEqualTo(28080);
+    assertThat(config.section(EDGE).port()).isEqualTo(28080);
   }
 
   @Test
@@ -276,28 +207,6 @@ class ConfigLoaderTest {
   }
 
   @Test
-  @DisplayName("refuses out-of-range values with the key and the bound")
-  void shouldRefuseOutOfRangeValues() throws IOException {
-    Path file =
-        file(
-            "{\"gateway\": {\"port\": 70000, \"instances\": 0},"
-                + " \"kafka\": {\"embedded\": {\"enabled\": true}},"
-                + " \"discovery\": {\"backend\": \"zookeeper\"}}");
-
-    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e ->
-                assertThat(e.problems())
-                    .containsExactly(
-                        "key 'discovery.backend' ("
-                            + file
-                            + ") is 'zookeeper'; must be one of embedded, consul",
-                        "key 'gateway.port' (" + file + ") is 70000; must be a port, 0..65535",
-                        "key 'gateway.instances' (" + file + ") is 0; must be >= 1"));
-  }
-
-  @Test
   @DisplayName("reads fractions and lists of numbers from files and from overrides")
   void shouldReadFractionsAndNumberLists() throws IOException {
     Path file =
@@ -315,7 +224,7 @@ class ConfigLoaderTest {
                 Map.of())
             .load(file);
 
-    assertThat(fromFile.services().paymentProvider().declineRate()).isEqualTo(0.25);
+    assertThat(fromFile.section(PROVIDER).declineRate()).isEqualTo(0.25);
     assertThat(fromFile.metrics().sloMillis()).containsExactly(1L, 2L, 3L);
     assertThat(fromFile.tracing().sampleRatio()).isEqualTo(1.0);
     assertThat(overridden.tracing().sampleRatio()).isEqualTo(0.1);
@@ -329,34 +238,6 @@ class ConfigLoaderTest {
             () -> loader(Map.of("COURIER_METRICS_SLO_MILLIS", "10,fast"), Map.of()).load(file))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("COURIER_METRICS_SLO_MILLIS");
-  }
-
-  @Test
-  @DisplayName("refuses TLS at the gateway without readable certificate and key files")
-  void shouldRefuseTlsWithoutFiles() throws IOException {
-    Path file =
-        file(
-            "{\"gateway\": {\"tls\": {\"enabled\": true, \"certFile\": \"/nope/gw.pem\"}},"
-                + " \"kafka\": {\"embedded\": {\"enabled\": true}}}");
-
-    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e ->
-                assertThat(e.problems())
-                    .anySatisfy(
-                        p ->
-                            assertThat(p)
-                                .startsWith(
-                                    "key 'gateway.tls.certFile' ("
-                                        + file
-                                        + ") names '/nope/gw.pem'")
-                                .contains("not a readable file"))
-                    .anySatisfy(
-                        p ->
-                            assertThat(p)
-                                .contains("gateway.tls.keyFile")
-                                .contains("a PEM private key")));
   }
 
   @Test
@@ -495,26 +376,6 @@ class ConfigLoaderTest {
   }
 
   @Test
-  @DisplayName("refuses a file name holding a NUL character as no valid path, naming the key")
-  void shouldRefuseFileNameWithNul() throws IOException {
-    Path file =
-        file(
-            "{\"gateway\": {\"tls\": {\"enabled\": true, \"certFile\": \"cert\\u0000.pem\","
-                + " \"keyFile\": \"key.pem\"}}, \"kafka\": {\"embedded\": {\"enabled\": true}}}");
-
-    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e ->
-                assertThat(e.problems())
-                    .contains(
-                        "key 'gateway.tls.certFile' ("
-                            + file
-                            + ") names 'cert\u0000.pem', which is no valid path: Nul character"
-                            + " not allowed"));
-  }
-
-  @Test
   @DisplayName("says so when the file does not exist")
   void shouldSayWhenFileIsMissing() {
     Path missing = dir.resolve("nope.json");
@@ -533,105 +394,6 @@ class ConfigLoaderTest {
         .containsEntry("roles", "COURIER_ROLES")
         .containsEntry("shutdown.drainTimeoutMs", "COURIER_SHUTDOWN_DRAIN_TIMEOUT_MS");
     assertThat(List.copyOf(names.values())).doesNotHaveDuplicates();
-  }
-
-  @Test
-  @DisplayName("reads rate limits per operation, a route's 0 taking the default, and env overrides")
-  void shouldReadRateLimitsPerOperation() throws IOException {
-    Path file =
-        file(
-            "{\"kafka\": {\"bootstrapServers\": \"127.0.0.1:9092\"},"
-                + " \"gateway\": {\"rateLimit\": {\"enabled\": true, \"requestsPerSecond\": 10,"
-                + " \"burst\": 30, \"routes\": {\"placeOrder\": {\"requestsPerSecond\": 2}}}}}");
-
-    CourierConfig.RateLimitConfig limits =
-        loader(Map.of("COURIER_GATEWAY_RATE_LIMIT_ROUTES_GET_STOCK_BURST", "60"), Map.of())
-            .load(file)
-            .gateway()
-            .rateLimit();
-
-    assertThat(limits.enabled()).isTrue();
-    assertThat(limits.route("placeOrder")).isEqualTo(new CourierConfig.RouteRateLimitConfig(2, 30));
-    assertThat(limits.route("getStock")).isEqualTo(new CourierConfig.RouteRateLimitConfig(10, 60));
-    assertThat(limits.route("getOrder")).isEqualTo(new CourierConfig.RouteRateLimitConfig(10, 30));
-  }
-
-  @Test
-  @DisplayName("refuses a rate limit below its minimum and a route that is no operation, by key")
-  void shouldRefuseBadRateLimits() throws IOException {
-    Path file =
-        file(
-            "{\"gateway\": {\"rateLimit\": {\"burst\": 0,"
-                + " \"routes\": {\"placeOrder\": {\"burst\": -1}, \"placeOrdr\": {}}}}}");
-
-    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e ->
-                assertThat(e.problems())
-                    .anySatisfy(
-                        p ->
-                            assertThat(p)
-                                .contains("unknown key 'gateway.rateLimit.routes.placeOrdr'")
-                                .contains("did you mean 'placeOrder'")));
-    Path values =
-        file(
-            "{\"gateway\": {\"rateLimit\": {\"burst\": 0,"
-                + " \"routes\": {\"placeOrder\": {\"burst\": -1}}}}}");
-    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(values))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e ->
-                assertThat(e.problems())
-                    .anySatisfy(
-                        p -> assertThat(p).startsWith("key 'gateway.rateLimit.burst' (" + values))
-                    .anySatisfy(
-                        p ->
-                            assertThat(p)
-                                .startsWith("key 'gateway.rateLimit.routes.placeOrder.burst'")
-                                .endsWith("must be >= 0")));
-  }
-
-  @Test
-  @DisplayName("refuses fault injection in the prod profile, naming the key and where it was set")
-  void shouldRefuseFaultInjectionInProd() {
-    Path prod = CONF.resolve("prod.json");
-    assertThatThrownBy(
-            () ->
-                new ConfigLoader(
-                        Map.of(
-                            "COURIER_KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092",
-                            "COURIER_DISCOVERY_CONSUL_HOST", "consul.consul",
-                            "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3",
-                            "COURIER_GATEWAY_AUTH_JWKS_URL",
-                                "https://auth.example.com/.well-known/jwks.json",
-                            "COURIER_ADMIN_FAULT_INJECTION", "true"),
-                        Map.of(),
-                        DEV_ROLES)
-                    .load(prod))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e ->
-                assertThat(e.problems())
-                    .singleElement()
-                    .satisfies(
-                        p ->
-                            assertThat(p)
-                                .startsWith("key 'admin.faultInjection' (")
-                                .contains("COURIER_ADMIN_FAULT_INJECTION")
-                                .contains("prod profile refuses")));
-    assertThat(
-            loader(
-                    Map.of(
-                        "COURIER_ADMIN_FAULT_INJECTION",
-                        "true",
-                        "COURIER_KAFKA_BOOTSTRAP_SERVERS",
-                        "127.0.0.1:9092"),
-                    Map.of())
-                .load(null)
-                .admin())
-        .extracting(AdminConfig::faultInjection)
-        .isEqualTo(true);
   }
 
   @Test

@@ -2,11 +2,10 @@ package io.courier.runtime.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.runtime.CourierVertx;
 import io.courier.runtime.config.ClusterConfig;
 import io.courier.runtime.config.ClusterConfig.KubernetesConfig;
-import io.courier.runtime.config.MetricsConfig;
 import io.courier.runtime.config.MtlsConfig;
-import io.courier.runtime.config.TracingConfig;
 import io.courier.runtime.impl.ClusterFactory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -175,10 +174,8 @@ class MutualTlsEventBusIT {
 
   private Future<Vertx> member(int index, String role) throws Exception {
     DevCertificates.Issued issued = ca.issue(role, Duration.ofHours(1), certs);
-    return ClusterFactory.create(
+    return CourierVertx.create(
         clusterConfig(index),
-        new MetricsConfig(false, List.of()),
-        new TracingConfig(false, 0, "", "courier"),
         new MtlsConfig(
             true,
             issued.certificate().toString(),

@@ -27,7 +27,8 @@ public final class RuntimeChecks {
   public static final List<ConfigSection<?>> SECTIONS =
       List.of(
           ConfigSection.of("cluster", ClusterConfig.class, ClusterConfig.DEFAULTS),
-          ConfigSection.of("kafka", KafkaConfig.class, KafkaConfig.DEFAULTS),
+          ConfigSection.of("kafka", KafkaConfig.class, KafkaConfig.DEFAULTS)
+              .checkedBy(RuntimeChecks::kafka),
           ConfigSection.of("discovery", DiscoveryConfig.class, DiscoveryConfig.DEFAULTS)
               .checkedBy(RuntimeChecks::discovery),
           ConfigSection.of("services", ServicesConfig.class, ServicesConfig.DEFAULTS),
@@ -59,10 +60,27 @@ public final class RuntimeChecks {
     }
   }
 
+  private static void kafka(KafkaConfig kafka, ConfigChecks checks, ConfigContext context) {
+    if (kafka.needsBootstrapServers()) {
+      checks.missing(
+          "bootstrapServers", "the Kafka brokers as host:port,... (or enable kafka.embedded)");
+    }
+  }
+
   private static void discovery(
       DiscoveryConfig discovery, ConfigChecks checks, ConfigContext context) {
-    if (discovery.consul() && !discovery.consulCaFile().isBlank()) {
+    if (!discovery.consul()) {
+      return;
+    }
+    if (!discovery.consulCaFile().isBlank()) {
+      if (!discovery.consulTls()) {
+        checks.invalid(
+            "consulCaFile", "is set but discovery.consulTls is false: the CA would not be used");
+      }
       checks.existingFile("consulCaFile", discovery.consulCaFile(), "a PEM file");
+    }
+    if (discovery.consulAclToken().chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
+      checks.invalid("consulAclToken", "holds whitespace or characters a header cannot carry");
     }
   }
 
@@ -85,7 +103,10 @@ public final class RuntimeChecks {
     }
     for (String entry : mtls.allowedPeers()) {
       String server = MtlsConfig.serverOf(entry);
-      if (!server.isEmpty() && !context.knownRoles().contains(server)) {
+      if (!MtlsConfig.wellFormed(entry)) {
+        checks.invalid(
+            "mtls.allowedPeers", "holds '" + entry + "', which is not peer or server-role=peer");
+      } else if (!server.isEmpty() && !context.knownRoles().contains(server)) {
         checks.invalid(
             "mtls.allowedPeers",
             "holds '"

@@ -116,8 +116,19 @@ public final class KafkaEventConsumer implements EventConsumer {
   private final KafkaObservability observability;
   private Readiness.Registration readiness = () -> {};
 
+  /** A consumer reporting nothing to meters or tracing, with readiness of its own (tests). */
+  KafkaEventConsumer(
+      Vertx vertx,
+      String bootstrapServers,
+      List<String> topics,
+      ConsumerConfig config,
+      EventHandler handler) {
+    this(vertx, bootstrapServers, topics, config, handler, KafkaObservability.none(vertx));
+  }
+
   /**
    * @param topics the topics to consume; each one's {@code .retry} topic is consumed too
+   * @param observability the process's meters, tracing and readiness
    */
   public KafkaEventConsumer(
       Vertx vertx,

@@ -12,11 +12,15 @@ import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.config.KafkaConfig.ConsumerConfig;
 import io.courier.runtime.config.MetricsConfig;
+import io.courier.runtime.health.Readiness;
 import io.courier.runtime.kafka.ConsumerStats;
 import io.courier.runtime.kafka.DeadLetters;
 import io.courier.runtime.kafka.DeliveryHeaders;
 import io.courier.runtime.kafka.EventHandler;
+import io.courier.runtime.kafka.KafkaObservability;
 import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.metrics.Meters;
+import io.courier.runtime.tracing.KafkaTracing;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -491,7 +495,8 @@ class KafkaEventConsumerIT {
     PrometheusMeterRegistry registry =
         CourierMetrics.install(new VertxOptions(), new MetricsConfig(true, List.of(10L, 100L)))
             .orElseThrow();
-    CourierMetrics.bind(vertx, registry);
+    KafkaObservability observed =
+        new KafkaObservability(Meters.of(registry), KafkaTracing.none(), Readiness.create(vertx));
     try {
       String topic = "timed-" + UUID.randomUUID();
       String group = "timed-" + UUID.randomUUID();
@@ -511,7 +516,12 @@ class KafkaEventConsumerIT {
           };
       KafkaEventConsumer consumer =
           new KafkaEventConsumer(
-              vertx, kafka.bootstrapServers(), List.of(topic), config(group, 100, 200), flakyOnce);
+              vertx,
+              kafka.bootstrapServers(),
+              List.of(topic),
+              config(group, 100, 200),
+              flakyOnce,
+              observed);
       consumers.add(consumer);
       consumer.start().await(60, TimeUnit.SECONDS);
       allHandled.future().await(60, TimeUnit.SECONDS);
@@ -538,7 +548,7 @@ class KafkaEventConsumerIT {
                   + tags.formatted("success")
                   + ",le=\"+Inf\"} 3");
     } finally {
-      CourierMetrics.unbind(vertx);
+      registry.close();
     }
   }
 

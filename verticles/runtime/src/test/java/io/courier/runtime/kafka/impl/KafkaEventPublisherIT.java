@@ -10,6 +10,7 @@ import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.config.KafkaConfig.ProducerConfig;
 import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.KafkaObservability;
 import io.courier.runtime.kafka.OverloadException;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
@@ -59,7 +60,8 @@ class KafkaEventPublisherIT {
         KafkaEventPublisher.create(
                 vertx,
                 kafka.bootstrapServers(),
-                new ProducerConfig(5, 30_000, 1_048_576, 1, 131_072))
+                new ProducerConfig(5, 30_000, 1_048_576, 1, 131_072),
+                KafkaObservability.none(vertx))
             .await(30, TimeUnit.SECONDS);
     String topic = "overload-" + UUID.randomUUID();
 
@@ -87,7 +89,8 @@ class KafkaEventPublisherIT {
         KafkaEventPublisher.create(
                 vertx,
                 kafka.bootstrapServers(),
-                new ProducerConfig(5, 30_000, 1_048_576, 100, 131_072))
+                new ProducerConfig(5, 30_000, 1_048_576, 100, 131_072),
+                KafkaObservability.none(vertx))
             .await(30, TimeUnit.SECONDS);
     String topic = "context-" + UUID.randomUUID();
 
@@ -121,7 +124,8 @@ class KafkaEventPublisherIT {
         KafkaEventPublisher.create(
                 vertx,
                 kafka.bootstrapServers(),
-                new ProducerConfig(5, 60_000, 1_048_576, 10_000, 131_072))
+                new ProducerConfig(5, 60_000, 1_048_576, 10_000, 131_072),
+                KafkaObservability.none(vertx))
             .await(30, TimeUnit.SECONDS);
     String topic = "bytes-" + UUID.randomUUID();
     // 80 events of ~900 KB, published in one go: about 72 MB against a bound of 32 MiB.
@@ -188,7 +192,8 @@ class KafkaEventPublisherIT {
           KafkaEventPublisher.create(
                   vertx,
                   broker.bootstrapServers(),
-                  new ProducerConfig(5, 60_000, 1_048_576, 50_000, 131_072))
+                  new ProducerConfig(5, 60_000, 1_048_576, 50_000, 131_072),
+                  KafkaObservability.none(vertx))
               .await(30, TimeUnit.SECONDS);
       String topic = "restart-" + UUID.randomUUID();
       int total = 10_000;

@@ -1,10 +1,11 @@
-package io.courier.service;
+package io.courier.runtime.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.discovery.Discovery;
 import io.courier.discovery.ServiceInstance;
 import io.courier.runtime.config.DiscoveryConfig;
+import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +31,7 @@ class DiscoveriesTest {
   @Test
   @DisplayName("tags every registration with the configured zone, keeping the other tags")
   void shouldTagRegistrationsWithTheZone() throws Exception {
-    Discovery discovery = Discoveries.create(vertx, embedded("eu-west-1a"));
+    Discovery discovery = Discoveries.create(vertx, embedded("eu-west-1a"), Meters.none());
     ServiceInstance registered =
         discovery
             .register(
@@ -54,7 +55,7 @@ class DiscoveriesTest {
   @Test
   @DisplayName("adds no zone tag when none is configured")
   void shouldAddNoZoneByDefault() throws Exception {
-    Discovery discovery = Discoveries.create(vertx, embedded(""));
+    Discovery discovery = Discoveries.create(vertx, embedded(""), Meters.none());
     discovery
         .register(new ServiceInstance(null, "user-service", "127.0.0.1", 9000, Map.of()))
         .await(10, TimeUnit.SECONDS);
