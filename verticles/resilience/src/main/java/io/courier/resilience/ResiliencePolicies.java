@@ -7,10 +7,12 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.courier.runtime.config.JsonPaths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Named policies and the targets that use them, as declared in {@code conf/resilience.json}:
@@ -270,11 +272,7 @@ public record ResiliencePolicies(
       parsed = MAPPER.readValue(json, ResiliencePolicies.class);
     } catch (JsonMappingException e) {
       throw new InvalidPolicyException(
-          source
-              + ": key '"
-              + io.courier.runtime.config.impl.ConfigValidator.pathOf(e)
-              + "': "
-              + e.getOriginalMessage());
+          source + ": key '" + JsonPaths.of(e) + "': " + e.getOriginalMessage());
     } catch (JsonProcessingException e) {
       throw new InvalidPolicyException(source + ": not valid JSON: " + e.getOriginalMessage());
     }
@@ -418,7 +416,7 @@ public record ResiliencePolicies(
     check(
         problems,
         key + ".fallback.mode",
-        java.util.Set.of("none", "cache", "static").contains(mode),
+        Set.of("none", "cache", "static").contains(mode),
         mode,
         "must be none, cache or static");
     if ("static".equals(mode) && policy.fallback().value() == null) {
