@@ -1,16 +1,9 @@
 package io.courier.resilience;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.MapperFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Named policies and the targets that use them, as declared in {@code conf/resilience.json}:
@@ -39,7 +32,9 @@ import java.util.Map;
  * within {@code maxConcurrent}.
  *
  * <p>Parsing is strict: an unknown key, a wrong type, a negative duration, a ratio above 1 or a
- * target naming a missing policy fails with a {@link InvalidPolicyException} naming the key.
+ * target naming a missing policy fails with a {@link InvalidPolicyException} naming the key. Each
+ * record checks its own keys and keeps its own defaults; a bulkhead's rules are the same for a
+ * target's policy and an inbound section.
  *
  * @param policies policies by name
  * @param targets targets by name
@@ -48,13 +43,6 @@ import java.util.Map;
  */
 public record ResiliencePolicies(
     Map<String, Policy> policies, Map<String, Target> targets, Map<String, Inbound> inbound) {
-
-  private static final ObjectMapper MAPPER =
-      JsonMapper.builder()
-          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-          .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-          .build();
 
   public ResiliencePolicies {
     policies = policies == null ? null : Map.copyOf(policies);
@@ -65,6 +53,25 @@ public record ResiliencePolicies(
   /** Outbound policies only. */
   public ResiliencePolicies(Map<String, Policy> policies, Map<String, Target> targets) {
     this(policies, targets, null);
+  }
+
+  /** Parses and validates; {@code source} names the file in errors. */
+  public static ResiliencePolicies parse(String json, String source) {
+    return PolicyFileParser.parse(json, source);
+  }
+
+  /** The problems of the whole file: policies, then targets, then inbound sections. */
+  void validate(PolicyProblems problems) {
+    policies.forEach((name, policy) -> policy.validate(problems.at("policies").at(name)));
+    targets.forEach(
+        (name, target) -> {
+          PolicyProblems at = problems.at("targets").at(name);
+          if (!policies.containsKey(target.policy())) {
+            at.at("policy").add("names unknown policy '" + target.policy() + "'");
+          }
+          target.validate(at);
+        });
+    inbound.forEach((service, section) -> section.validate(problems.at("inbound").at(service)));
   }
 
   /** One policy. */
@@ -99,19 +106,45 @@ public record ResiliencePolicies(
           Duration.ofMillis(breaker.openMs()),
           breaker.probes());
     }
+
+    void validate(PolicyProblems at) {
+      at.positive("attemptTimeoutMs", attemptTimeoutMs);
+      retry.validate(at.at("retry"));
+      budget.validate(at.at("budget"));
+      breaker.validate(at.at("breaker"));
+      bulkhead.validate(at.at("bulkhead"));
+      fallback.validate(at.at("fallback"));
+      if (hedge != null) {
+        hedge.validate(at.at("hedge"));
+      }
+    }
   }
 
   /** Retries. */
   public record Retry(
       @JsonProperty(required = true) int maxAttempts,
       @JsonProperty(required = true) long baseDelayMs,
-      @JsonProperty(required = true) long maxDelayMs) {}
+      @JsonProperty(required = true) long maxDelayMs) {
+
+    void validate(PolicyProblems at) {
+      at.atLeast("maxAttempts", maxAttempts, 1);
+      at.positive("baseDelayMs", baseDelayMs);
+      at.check("maxDelayMs", maxDelayMs >= baseDelayMs, maxDelayMs, "must be >= baseDelayMs");
+    }
+  }
 
   /** The retry budget. */
   public record Budget(
       @JsonProperty(required = true) double ratio,
       @JsonProperty(required = true) int minRetries,
-      @JsonProperty(required = true) long windowMs) {}
+      @JsonProperty(required = true) long windowMs) {
+
+    void validate(PolicyProblems at) {
+      at.check("ratio", ratio >= 0 && ratio <= 1, ratio, "must be 0..1");
+      at.atLeast("minRetries", minRetries, 0);
+      at.positive("windowMs", windowMs);
+    }
+  }
 
   /** The breaker. */
   public record Breaker(
@@ -136,12 +169,22 @@ public record ResiliencePolicies(
     public boolean breakerPerInstance() {
       return perInstance == null || perInstance;
     }
+
+    void validate(PolicyProblems at) {
+      at.fraction("failureRatio", failureRatio);
+      at.fraction("slowCallRatio", slowCallRatio);
+      at.positive("slowCallMs", slowCallMs);
+      at.atLeast("minCalls", minCalls, 1);
+      at.positive("windowMs", windowMs);
+      at.positive("openMs", openMs);
+      at.check("halfOpenProbes", probes() >= 1 && probes() <= 100, probes(), "must be in 1..100");
+    }
   }
 
   /**
    * The bulkhead: at most {@code maxConcurrent} calls at once and {@code maxQueued} waiting; with
    * {@code adaptive}, the number running at once adapts to the target's latency within {@code
-   * maxConcurrent}.
+   * maxConcurrent}. The same section bounds a target's calls and a service's inbound ones.
    */
   public record BulkheadLimits(
       @JsonProperty(required = true) int maxConcurrent,
@@ -159,6 +202,14 @@ public record ResiliencePolicies(
       return policy == null
           ? ConcurrencyLimit.fixed(maxConcurrent)
           : ConcurrencyLimit.adaptive(policy);
+    }
+
+    void validate(PolicyProblems at) {
+      at.atLeast("maxConcurrent", maxConcurrent, 1);
+      at.atLeast("maxQueued", maxQueued, 0);
+      if (adaptive != null) {
+        adaptive.validate(at.at("adaptive"), maxConcurrent);
+      }
     }
   }
 
@@ -224,6 +275,52 @@ public record ResiliencePolicies(
       }
       throw new IllegalArgumentException("unknown algorithm " + algorithm);
     }
+
+    void validate(PolicyProblems at, int maxConcurrent) {
+      boolean aimd = "aimd".equals(algorithm);
+      boolean gradient = "gradient".equals(algorithm);
+      at.check("algorithm", aimd || gradient, algorithm, "must be aimd or gradient");
+      int min = minLimitOrDefault();
+      int max = maxLimitOrDefault(maxConcurrent);
+      int initial = initialLimitOrDefault(maxConcurrent);
+      at.atLeast("minLimit", min, 1);
+      at.between("maxLimit", max, min, maxConcurrent, "minLimit and bulkhead.maxConcurrent");
+      at.between("initialLimit", initial, min, max, "minLimit and maxLimit");
+      if (aimd) {
+        if (latencyThresholdMs == null) {
+          at.at("latencyThresholdMs").add("is required for aimd");
+        } else {
+          at.positive("latencyThresholdMs", latencyThresholdMs);
+        }
+        if (backoffRatio != null) {
+          at.check(
+              "backoffRatio",
+              backoffRatio > 0 && backoffRatio < 1,
+              backoffRatio,
+              "must be in (0, 1)");
+        }
+        at.onlyFor("windowSize", windowSize, "gradient");
+        at.onlyFor("longWindow", longWindow, "gradient");
+        at.onlyFor("smoothing", smoothing, "gradient");
+        at.onlyFor("tolerance", tolerance, "gradient");
+      }
+      if (gradient) {
+        if (windowSize != null) {
+          at.atLeast("windowSize", windowSize, 1);
+        }
+        if (longWindow != null) {
+          at.atLeast("longWindow", longWindow, 1);
+        }
+        if (smoothing != null) {
+          at.fraction("smoothing", smoothing);
+        }
+        if (tolerance != null) {
+          at.check("tolerance", tolerance >= 1, tolerance, "must be >= 1");
+        }
+        at.onlyFor("latencyThresholdMs", latencyThresholdMs, "aimd");
+        at.onlyFor("backoffRatio", backoffRatio, "aimd");
+      }
+    }
   }
 
   /**
@@ -231,20 +328,46 @@ public record ResiliencePolicies(
    * cache} (the last good reply to an equal request) or {@code static} ({@code value}). A fallback
    * reply carries the header {@code courier-degraded} naming the mode.
    */
-  public record Fallback(@JsonProperty(required = true) String mode, Object value) {}
+  public record Fallback(@JsonProperty(required = true) String mode, Object value) {
+
+    private static final Set<String> MODES = Set.of("none", "cache", "static");
+
+    void validate(PolicyProblems at) {
+      at.check("mode", MODES.contains(mode), mode, "must be none, cache or static");
+      if ("static".equals(mode) && value == null) {
+        at.at("value").add("is required for a static fallback");
+      }
+    }
+  }
 
   /**
    * Hedging for idempotent targets: a second attempt starts when the first has not answered after
    * {@code afterMs}; the first answer wins.
    */
-  public record Hedge(@JsonProperty(required = true) long afterMs) {}
+  public record Hedge(@JsonProperty(required = true) long afterMs) {
 
-  /** A target: the event-bus address of the callee, its policy, its call semantics. */
+    void validate(PolicyProblems at) {
+      at.positive("afterMs", afterMs);
+    }
+  }
+
+  /**
+   * A target: the event-bus address of the callee, its policy, its call semantics. That the policy
+   * exists is a rule of the whole file, which {@link ResiliencePolicies} checks.
+   */
   public record Target(
       @JsonProperty(required = true) String address,
       @JsonProperty(required = true) String policy,
       @JsonProperty(required = true) boolean idempotent,
-      @JsonProperty(required = true) long deadlineMs) {}
+      @JsonProperty(required = true) long deadlineMs) {
+
+    void validate(PolicyProblems at) {
+      if (address.isBlank()) {
+        at.at("address").add("must not be empty");
+      }
+      at.positive("deadlineMs", deadlineMs);
+    }
+  }
 
   /**
    * The limits on the calls one service serves (the top-level {@code inbound} section, keyed by
@@ -261,310 +384,19 @@ public record ResiliencePolicies(
    * }
    * }</pre>
    */
-  public record Inbound(Long timeoutMs, BulkheadLimits bulkhead) {}
+  public record Inbound(Long timeoutMs, BulkheadLimits bulkhead) {
 
-  /** Parses and validates; {@code source} names the file in errors. */
-  public static ResiliencePolicies parse(String json, String source) {
-    ResiliencePolicies parsed;
-    try {
-      parsed = MAPPER.readValue(json, ResiliencePolicies.class);
-    } catch (JsonMappingException e) {
-      throw new InvalidPolicyException(
-          source
-              + ": key '"
-              + io.courier.runtime.config.JsonPaths.of(e)
-              + "': "
-              + e.getOriginalMessage());
-    } catch (JsonProcessingException e) {
-      throw new InvalidPolicyException(source + ": not valid JSON: " + e.getOriginalMessage());
-    }
-    if (parsed == null || parsed.policies() == null || parsed.targets() == null) {
-      throw new InvalidPolicyException(source + ": needs 'policies' and 'targets'");
-    }
-    List<String> problems = new ArrayList<>();
-    parsed.policies().forEach((name, policy) -> validate("policies." + name, policy, problems));
-    parsed
-        .targets()
-        .forEach(
-            (name, target) -> {
-              String key = "targets." + name;
-              if (!parsed.policies().containsKey(target.policy())) {
-                problems.add(
-                    "key '" + key + ".policy' names unknown policy '" + target.policy() + "'");
-              }
-              if (target.address().isBlank()) {
-                problems.add("key '" + key + ".address' must not be empty");
-              }
-              if (target.deadlineMs() <= 0) {
-                problems.add(
-                    "key '" + key + ".deadlineMs' must be positive, was " + target.deadlineMs());
-              }
-            });
-    parsed
-        .inbound()
-        .forEach((service, inbound) -> validateInbound("inbound." + service, inbound, problems));
-    if (!problems.isEmpty()) {
-      throw new InvalidPolicyException(source + ": " + String.join("; ", problems));
-    }
-    return parsed;
-  }
-
-  private static void validate(String key, Policy policy, List<String> problems) {
-    check(
-        problems,
-        key + ".attemptTimeoutMs",
-        policy.attemptTimeoutMs() > 0,
-        policy.attemptTimeoutMs(),
-        "must be positive");
-    check(
-        problems,
-        key + ".retry.maxAttempts",
-        policy.retry().maxAttempts() >= 1,
-        policy.retry().maxAttempts(),
-        "must be >= 1");
-    check(
-        problems,
-        key + ".retry.baseDelayMs",
-        policy.retry().baseDelayMs() > 0,
-        policy.retry().baseDelayMs(),
-        "must be positive");
-    check(
-        problems,
-        key + ".retry.maxDelayMs",
-        policy.retry().maxDelayMs() >= policy.retry().baseDelayMs(),
-        policy.retry().maxDelayMs(),
-        "must be >= baseDelayMs");
-    check(
-        problems,
-        key + ".budget.ratio",
-        policy.budget().ratio() >= 0 && policy.budget().ratio() <= 1,
-        policy.budget().ratio(),
-        "must be 0..1");
-    check(
-        problems,
-        key + ".budget.minRetries",
-        policy.budget().minRetries() >= 0,
-        policy.budget().minRetries(),
-        "must be >= 0");
-    check(
-        problems,
-        key + ".budget.windowMs",
-        policy.budget().windowMs() > 0,
-        policy.budget().windowMs(),
-        "must be positive");
-    Breaker breaker = policy.breaker();
-    check(
-        problems,
-        key + ".breaker.failureRatio",
-        breaker.failureRatio() > 0 && breaker.failureRatio() <= 1,
-        breaker.failureRatio(),
-        "must be in (0, 1]");
-    check(
-        problems,
-        key + ".breaker.slowCallRatio",
-        breaker.slowCallRatio() > 0 && breaker.slowCallRatio() <= 1,
-        breaker.slowCallRatio(),
-        "must be in (0, 1]");
-    check(
-        problems,
-        key + ".breaker.slowCallMs",
-        breaker.slowCallMs() > 0,
-        breaker.slowCallMs(),
-        "must be positive");
-    check(
-        problems,
-        key + ".breaker.minCalls",
-        breaker.minCalls() >= 1,
-        breaker.minCalls(),
-        "must be >= 1");
-    check(
-        problems,
-        key + ".breaker.windowMs",
-        breaker.windowMs() > 0,
-        breaker.windowMs(),
-        "must be positive");
-    check(
-        problems,
-        key + ".breaker.openMs",
-        breaker.openMs() > 0,
-        breaker.openMs(),
-        "must be positive");
-    check(
-        problems,
-        key + ".breaker.halfOpenProbes",
-        breaker.probes() >= 1 && breaker.probes() <= 100,
-        breaker.probes(),
-        "must be in 1..100");
-    check(
-        problems,
-        key + ".bulkhead.maxConcurrent",
-        policy.bulkhead().maxConcurrent() >= 1,
-        policy.bulkhead().maxConcurrent(),
-        "must be >= 1");
-    check(
-        problems,
-        key + ".bulkhead.maxQueued",
-        policy.bulkhead().maxQueued() >= 0,
-        policy.bulkhead().maxQueued(),
-        "must be >= 0");
-    if (policy.bulkhead().adaptive() != null) {
-      validateAdaptive(
-          key + ".bulkhead.adaptive",
-          policy.bulkhead().adaptive(),
-          policy.bulkhead().maxConcurrent(),
-          problems);
-    }
-    String mode = policy.fallback().mode();
-    check(
-        problems,
-        key + ".fallback.mode",
-        java.util.Set.of("none", "cache", "static").contains(mode),
-        mode,
-        "must be none, cache or static");
-    if ("static".equals(mode) && policy.fallback().value() == null) {
-      problems.add("key '" + key + ".fallback.value' is required for a static fallback");
-    }
-    if (policy.hedge() != null) {
-      check(
-          problems,
-          key + ".hedge.afterMs",
-          policy.hedge().afterMs() > 0,
-          policy.hedge().afterMs(),
-          "must be positive");
-    }
-  }
-
-  private static void validateAdaptive(
-      String key, Adaptive adaptive, int maxConcurrent, List<String> problems) {
-    boolean aimd = "aimd".equals(adaptive.algorithm());
-    boolean gradient = "gradient".equals(adaptive.algorithm());
-    check(
-        problems,
-        key + ".algorithm",
-        aimd || gradient,
-        adaptive.algorithm(),
-        "must be aimd or gradient");
-    int min = adaptive.minLimitOrDefault();
-    int max = adaptive.maxLimitOrDefault(maxConcurrent);
-    check(problems, key + ".minLimit", min >= 1, min, "must be >= 1");
-    check(
-        problems,
-        key + ".maxLimit",
-        max >= min && max <= maxConcurrent,
-        max,
-        "must be between minLimit and bulkhead.maxConcurrent");
-    int initial = adaptive.initialLimitOrDefault(maxConcurrent);
-    check(
-        problems,
-        key + ".initialLimit",
-        initial >= min && initial <= max,
-        initial,
-        "must be between minLimit and maxLimit");
-    if (aimd) {
-      if (adaptive.latencyThresholdMs() == null) {
-        problems.add("key '" + key + ".latencyThresholdMs' is required for aimd");
-      } else {
-        check(
-            problems,
-            key + ".latencyThresholdMs",
-            adaptive.latencyThresholdMs() > 0,
-            adaptive.latencyThresholdMs(),
-            "must be positive");
+    void validate(PolicyProblems at) {
+      if (timeoutMs == null && bulkhead == null) {
+        at.add("must declare timeoutMs or bulkhead");
+        return;
       }
-      if (adaptive.backoffRatio() != null) {
-        check(
-            problems,
-            key + ".backoffRatio",
-            adaptive.backoffRatio() > 0 && adaptive.backoffRatio() < 1,
-            adaptive.backoffRatio(),
-            "must be in (0, 1)");
+      if (timeoutMs != null) {
+        at.positive("timeoutMs", timeoutMs);
       }
-      onlyFor(problems, key + ".windowSize", adaptive.windowSize(), "gradient");
-      onlyFor(problems, key + ".longWindow", adaptive.longWindow(), "gradient");
-      onlyFor(problems, key + ".smoothing", adaptive.smoothing(), "gradient");
-      onlyFor(problems, key + ".tolerance", adaptive.tolerance(), "gradient");
-    }
-    if (gradient) {
-      if (adaptive.windowSize() != null) {
-        check(
-            problems,
-            key + ".windowSize",
-            adaptive.windowSize() >= 1,
-            adaptive.windowSize(),
-            "must be >= 1");
+      if (bulkhead != null) {
+        bulkhead.validate(at.at("bulkhead"));
       }
-      if (adaptive.longWindow() != null) {
-        check(
-            problems,
-            key + ".longWindow",
-            adaptive.longWindow() >= 1,
-            adaptive.longWindow(),
-            "must be >= 1");
-      }
-      if (adaptive.smoothing() != null) {
-        check(
-            problems,
-            key + ".smoothing",
-            adaptive.smoothing() > 0 && adaptive.smoothing() <= 1,
-            adaptive.smoothing(),
-            "must be in (0, 1]");
-      }
-      if (adaptive.tolerance() != null) {
-        check(
-            problems,
-            key + ".tolerance",
-            adaptive.tolerance() >= 1,
-            adaptive.tolerance(),
-            "must be >= 1");
-      }
-      onlyFor(problems, key + ".latencyThresholdMs", adaptive.latencyThresholdMs(), "aimd");
-      onlyFor(problems, key + ".backoffRatio", adaptive.backoffRatio(), "aimd");
-    }
-  }
-
-  private static void onlyFor(List<String> problems, String key, Object value, String algorithm) {
-    if (value != null) {
-      problems.add("key '" + key + "' applies only to " + algorithm + ", was " + value);
-    }
-  }
-
-  private static void check(
-      List<String> problems, String key, boolean ok, Object value, String rule) {
-    if (!ok) {
-      problems.add("key '" + key + "' " + rule + ", was " + value);
-    }
-  }
-
-  private static void validateInbound(String key, Inbound inbound, List<String> problems) {
-    if (inbound == null || (inbound.timeoutMs() == null && inbound.bulkhead() == null)) {
-      problems.add("key '" + key + "' must declare timeoutMs or bulkhead");
-      return;
-    }
-    if (inbound.timeoutMs() != null) {
-      check(
-          problems,
-          key + ".timeoutMs",
-          inbound.timeoutMs() > 0,
-          inbound.timeoutMs(),
-          "must be positive");
-    }
-    if (inbound.bulkhead() != null) {
-      validateBulkhead(key + ".bulkhead", inbound.bulkhead(), problems);
-    }
-  }
-
-  /** The rules of a bulkhead section under {@code key}. */
-  private static void validateBulkhead(String key, BulkheadLimits limits, List<String> problems) {
-    check(
-        problems,
-        key + ".maxConcurrent",
-        limits.maxConcurrent() >= 1,
-        limits.maxConcurrent(),
-        "must be >= 1");
-    check(
-        problems, key + ".maxQueued", limits.maxQueued() >= 0, limits.maxQueued(), "must be >= 0");
-    if (limits.adaptive() != null) {
-      validateAdaptive(key + ".adaptive", limits.adaptive(), limits.maxConcurrent(), problems);
     }
   }
 }

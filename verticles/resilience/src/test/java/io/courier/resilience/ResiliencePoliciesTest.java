@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -152,8 +153,7 @@ class ResiliencePoliciesTest {
             .bulkhead()
             .adaptivePolicy();
 
-    assertThat(aimd)
-        .isEqualTo(AdaptiveLimitPolicy.aimd(1, 64, 64, java.time.Duration.ofMillis(250), 0.9));
+    assertThat(aimd).isEqualTo(AdaptiveLimitPolicy.aimd(1, 64, 64, Duration.ofMillis(250), 0.9));
     assertThat(gradient).isEqualTo(AdaptiveLimitPolicy.gradient(4, 32, 16, 50, 20, 0.2, 1.5));
   }
 
@@ -209,5 +209,115 @@ class ResiliencePoliciesTest {
                     "r.json"))
         .hasMessageStartingWith(
             "r.json: key 'policies.standard.bulkhead.adaptive.latencyThresholdMs'");
+  }
+
+  @Test
+  @DisplayName("reports every problem of a file at once, in the order of the file's sections")
+  void shouldReportEveryProblemInOrder() {
+    String json =
+        """
+        {
+          "policies": {
+            "p": {
+              "attemptTimeoutMs": 0,
+              "retry": {"maxAttempts": 0, "baseDelayMs": 0, "maxDelayMs": -1},
+              "budget": {"ratio": 1.5, "minRetries": -1, "windowMs": 0},
+              "breaker": {"failureRatio": 0, "slowCallRatio": 1.5, "slowCallMs": 0,
+                          "minCalls": 0, "windowMs": 0, "openMs": 0, "halfOpenProbes": 101},
+              "bulkhead": {"maxConcurrent": 0, "maxQueued": -1,
+                           "adaptive": {"algorithm": "gradient", "minLimit": 0, "windowSize": 0,
+                                        "longWindow": 0, "smoothing": 0, "tolerance": 0.5,
+                                        "latencyThresholdMs": 5, "backoffRatio": 0.5}},
+              "fallback": {"mode": "static"},
+              "hedge": {"afterMs": 0}
+            }
+          },
+          "targets": {"t": {"address": " ", "policy": "gold", "idempotent": true, "deadlineMs": 0}},
+          "inbound": {
+            "s": {"timeoutMs": 0,
+                  "bulkhead": {"maxConcurrent": 4, "maxQueued": -1,
+                               "adaptive": {"algorithm": "aimd", "maxLimit": 5, "initialLimit": 9,
+                                            "backoffRatio": 1, "windowSize": 3, "longWindow": 3,
+                                            "smoothing": 0.5, "tolerance": 2}}}
+          }
+        }
+        """;
+
+    assertThatThrownBy(() -> ResiliencePolicies.parse(json, "r.json"))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessage(
+            "r.json: "
+                + String.join(
+                    "; ",
+                    "key 'policies.p.attemptTimeoutMs' must be positive, was 0",
+                    "key 'policies.p.retry.maxAttempts' must be >= 1, was 0",
+                    "key 'policies.p.retry.baseDelayMs' must be positive, was 0",
+                    "key 'policies.p.retry.maxDelayMs' must be >= baseDelayMs, was -1",
+                    "key 'policies.p.budget.ratio' must be 0..1, was 1.5",
+                    "key 'policies.p.budget.minRetries' must be >= 0, was -1",
+                    "key 'policies.p.budget.windowMs' must be positive, was 0",
+                    "key 'policies.p.breaker.failureRatio' must be in (0, 1], was 0.0",
+                    "key 'policies.p.breaker.slowCallRatio' must be in (0, 1], was 1.5",
+                    "key 'policies.p.breaker.slowCallMs' must be positive, was 0",
+                    "key 'policies.p.breaker.minCalls' must be >= 1, was 0",
+                    "key 'policies.p.breaker.windowMs' must be positive, was 0",
+                    "key 'policies.p.breaker.openMs' must be positive, was 0",
+                    "key 'policies.p.breaker.halfOpenProbes' must be in 1..100, was 101",
+                    "key 'policies.p.bulkhead.maxConcurrent' must be >= 1, was 0",
+                    "key 'policies.p.bulkhead.maxQueued' must be >= 0, was -1",
+                    "key 'policies.p.bulkhead.adaptive.minLimit' must be >= 1, was 0",
+                    "key 'policies.p.bulkhead.adaptive.windowSize' must be >= 1, was 0",
+                    "key 'policies.p.bulkhead.adaptive.longWindow' must be >= 1, was 0",
+                    "key 'policies.p.bulkhead.adaptive.smoothing' must be in (0, 1], was 0.0",
+                    "key 'policies.p.bulkhead.adaptive.tolerance' must be >= 1, was 0.5",
+                    "key 'policies.p.bulkhead.adaptive.latencyThresholdMs' applies only to aimd,"
+                        + " was 5",
+                    "key 'policies.p.bulkhead.adaptive.backoffRatio' applies only to aimd, was 0.5",
+                    "key 'policies.p.fallback.value' is required for a static fallback",
+                    "key 'policies.p.hedge.afterMs' must be positive, was 0",
+                    "key 'targets.t.policy' names unknown policy 'gold'",
+                    "key 'targets.t.address' must not be empty",
+                    "key 'targets.t.deadlineMs' must be positive, was 0",
+                    "key 'inbound.s.timeoutMs' must be positive, was 0",
+                    "key 'inbound.s.bulkhead.maxQueued' must be >= 0, was -1",
+                    "key 'inbound.s.bulkhead.adaptive.maxLimit' must be between minLimit and"
+                        + " bulkhead.maxConcurrent, was 5",
+                    "key 'inbound.s.bulkhead.adaptive.initialLimit' must be between minLimit and"
+                        + " maxLimit, was 9",
+                    "key 'inbound.s.bulkhead.adaptive.latencyThresholdMs' is required for aimd",
+                    "key 'inbound.s.bulkhead.adaptive.backoffRatio' must be in (0, 1), was 1.0",
+                    "key 'inbound.s.bulkhead.adaptive.windowSize' applies only to gradient, was 3",
+                    "key 'inbound.s.bulkhead.adaptive.longWindow' applies only to gradient, was 3",
+                    "key 'inbound.s.bulkhead.adaptive.smoothing' applies only to gradient, was 0.5",
+                    "key 'inbound.s.bulkhead.adaptive.tolerance' applies only to gradient,"
+                        + " was 2.0"));
+  }
+
+  @Test
+  @DisplayName("holds a target's bulkhead and an inbound one to the same rules")
+  void shouldCheckOutboundAndInboundBulkheadsAlike() throws IOException {
+    String bulkhead =
+        "{\"maxConcurrent\": 8, \"maxQueued\": -2, \"adaptive\": {\"algorithm\": \"gradient\","
+            + " \"maxLimit\": 9, \"smoothing\": 1.5}}";
+    String outbound =
+        shipped()
+            .replace(
+                "\"bulkhead\": {\"maxConcurrent\": 64, \"maxQueued\": 256}",
+                "\"bulkhead\": " + bulkhead);
+    String inbound =
+        "{\"policies\": {}, \"targets\": {}, \"inbound\": {\"s\": {\"bulkhead\": "
+            + bulkhead
+            + "}}}";
+    String problems =
+        "r.json: key '%1$s.maxQueued' must be >= 0, was -2; key '%1$s.adaptive.maxLimit' must be"
+            + " between minLimit and bulkhead.maxConcurrent, was 9; key '%1$s.adaptive.smoothing'"
+            + " must be in (0, 1], was 1.5";
+
+    assertThatThrownBy(() -> ResiliencePolicies.parse(outbound, "r.json"))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessage(problems.formatted("policies.standard.bulkhead"));
+    assertThatThrownBy(() -> ResiliencePolicies.parse(inbound, "r.json"))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessage(problems.formatted("inbound.s.bulkhead"));
   }
 }
