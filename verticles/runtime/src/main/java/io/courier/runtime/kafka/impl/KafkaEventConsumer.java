@@ -1,7 +1,5 @@
 package io.courier.runtime.kafka.impl;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import io.courier.codec.Event;
 import io.courier.codec.kafka.EventDecodingException;
 import io.courier.codec.kafka.EventDeserializer;
@@ -38,8 +36,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -55,7 +51,6 @@ import org.slf4j.LoggerFactory;
 public final class KafkaEventConsumer implements EventConsumer {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaEventConsumer.class);
-  private static final int MAX_ERROR_MESSAGE = 1_000;
 
   /**
    * How long the poll thread may go without returning from {@code poll} before readiness calls the
@@ -562,7 +557,7 @@ public final class KafkaEventConsumer implements EventConsumer {
       counters.duplicates.increment();
       return Future.succeededFuture();
     }
-    long retryAt = retryAt(work.record);
+    long retryAt = DeliveryHeaderFormat.retryAt(work.record);
     // The wait and the attempts run inside the record's trace, on its duplicated context.
     return io.courier.runtime.tracing.KafkaTracing.consume(
         vertx,
@@ -648,50 +643,15 @@ public final class KafkaEventConsumer implements EventConsumer {
   /** Moves the record to its retry topic, or to its dead-letter topic when retries are spent. */
   private Future<Void> park(Work work, Throwable cause, int attempts, boolean deadLetterNow) {
     ConsumerRecord<String, byte[]> record = work.record;
-    String base = DeliveryHeaders.baseTopic(record.topic());
-    int retries = intHeader(record, DeliveryHeaders.RETRIES);
-    int totalAttempts = intHeader(record, DeliveryHeaders.ATTEMPTS) + attempts;
-    boolean toDeadLetter = deadLetterNow || retries >= config.retryTopicAttempts();
-    RecordHeaders headers = new RecordHeaders();
-    for (Header header : record.headers()) {
-      if (!DeliveryHeaders.isDeliveryHeader(header.key())) {
-        headers.add(header);
-      }
-    }
-    put(
-        headers,
-        DeliveryHeaders.ORIGINAL_TOPIC,
-        stringHeader(record, DeliveryHeaders.ORIGINAL_TOPIC, base));
-    put(
-        headers,
-        DeliveryHeaders.ORIGINAL_PARTITION,
-        stringHeader(
-            record, DeliveryHeaders.ORIGINAL_PARTITION, Integer.toString(record.partition())));
-    put(
-        headers,
-        DeliveryHeaders.ORIGINAL_OFFSET,
-        stringHeader(record, DeliveryHeaders.ORIGINAL_OFFSET, Long.toString(record.offset())));
-    put(headers, DeliveryHeaders.ERROR_CLASS, cause.getClass().getName());
-    String message = String.valueOf(cause.getMessage());
-    put(
-        headers,
-        DeliveryHeaders.ERROR_MESSAGE,
-        message.length() > MAX_ERROR_MESSAGE ? message.substring(0, MAX_ERROR_MESSAGE) : message);
-    put(headers, DeliveryHeaders.ATTEMPTS, Integer.toString(totalAttempts));
-    String target;
-    if (toDeadLetter) {
-      target = base + DeliveryHeaders.DLT_SUFFIX;
-      put(headers, DeliveryHeaders.RETRIES, Integer.toString(retries));
-    } else {
-      target = base + DeliveryHeaders.RETRY_SUFFIX;
-      put(headers, DeliveryHeaders.RETRIES, Integer.toString(retries + 1));
-      put(
-          headers,
-          DeliveryHeaders.RETRY_AT,
-          Long.toString(System.currentTimeMillis() + config.retryDelayMs()));
-    }
+    int totalAttempts = DeliveryHeaderFormat.attempts(record) + attempts;
+    boolean toDeadLetter =
+        deadLetterNow || DeliveryHeaderFormat.retries(record) >= config.retryTopicAttempts();
     ProducerRecord<String, byte[]> parked =
-        new ProducerRecord<>(target, null, record.key(), record.value(), headers);
+        toDeadLetter
+            ? DeliveryHeaderFormat.toDeadLetterTopic(record, cause, totalAttempts)
+            : DeliveryHeaderFormat.toRetryTopic(
+                record, cause, totalAttempts, System.currentTimeMillis() + config.retryDelayMs());
+    String message = String.valueOf(cause.getMessage());
     return sendUntilStopped(parked)
         .onSuccess(
             v -> {
@@ -703,7 +663,7 @@ public final class KafkaEventConsumer implements EventConsumer {
                     record.partition(),
                     record.offset(),
                     record.key(),
-                    target,
+                    parked.topic(),
                     totalAttempts,
                     message);
               } else {
@@ -736,37 +696,6 @@ public final class KafkaEventConsumer implements EventConsumer {
     Promise<Void> promise = Promise.promise();
     vertx.setTimer(Math.max(1, millis), id -> promise.complete());
     return promise.future();
-  }
-
-  private static long retryAt(ConsumerRecord<String, byte[]> record) {
-    Header header = record.headers().lastHeader(DeliveryHeaders.RETRY_AT);
-    if (header == null) {
-      return 0;
-    }
-    try {
-      return Long.parseLong(new String(header.value(), UTF_8));
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-  }
-
-  private static int intHeader(ConsumerRecord<String, byte[]> record, String name) {
-    try {
-      return Integer.parseInt(stringHeader(record, name, "0"));
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-  }
-
-  private static String stringHeader(
-      ConsumerRecord<String, byte[]> record, String name, String fallback) {
-    Header header = record.headers().lastHeader(name);
-    return header == null || header.value() == null ? fallback : new String(header.value(), UTF_8);
-  }
-
-  private static void put(RecordHeaders headers, String name, String value) {
-    headers.remove(name);
-    headers.add(name, value.getBytes(UTF_8));
   }
 
   /** Counters, updated from the poll thread and the context. */
