@@ -4,8 +4,8 @@ import io.courier.codec.CourierCodecs;
 import io.courier.contract.v1.Order;
 import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.kafka.embedded.LoopbackPorts;
+import io.courier.runtime.CourierVertx;
 import io.courier.runtime.config.ClusterConfig;
-import io.courier.runtime.impl.ClusterFactory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
@@ -94,7 +94,7 @@ public class ClusteredEventBusRoundTripBenchmark {
   }
 
   private static Vertx member(String name, int port, List<String> members) throws Exception {
-    return ClusterFactory.create(
+    return CourierVertx.create(
             new ClusterConfig(
                 true,
                 name,

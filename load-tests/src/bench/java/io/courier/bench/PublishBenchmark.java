@@ -6,8 +6,12 @@ import io.courier.contract.v1.Money;
 import io.courier.contract.v1.Order;
 import io.courier.contract.v1.OrderPlaced;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
+import io.courier.runtime.config.KafkaConfig;
 import io.courier.runtime.config.KafkaConfig.ProducerConfig;
-import io.courier.runtime.kafka.impl.KafkaEventPublisher;
+import io.courier.runtime.kafka.EventConsumer;
+import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.KafkaObservability;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.io.ByteArrayOutputStream;
@@ -184,12 +188,11 @@ public final class PublishBenchmark {
       throws Exception {
     AtomicLong handled = new AtomicLong();
     Promise<Long> done = Promise.promise();
-    io.courier.runtime.kafka.impl.KafkaEventConsumer consumer =
-        new io.courier.runtime.kafka.impl.KafkaEventConsumer(
+    EventConsumer consumer =
+        EventConsumer.create(
             vertx,
             bootstrap,
-            List.of(topic),
-            new io.courier.runtime.config.KafkaConfig.ConsumerConfig(
+            new KafkaConfig.ConsumerConfig(
                 RUN + "-" + UUID.randomUUID(),
                 5_000,
                 3,
@@ -200,12 +203,14 @@ public final class PublishBenchmark {
                 dedupeCapacity,
                 1,
                 1_000),
+            List.of(topic),
             event -> {
               if (handled.incrementAndGet() == records) {
                 done.tryComplete(System.nanoTime());
               }
-              return io.vertx.core.Future.succeededFuture();
-            });
+              return Future.succeededFuture();
+            },
+            KafkaObservability.none(vertx));
     long begin = System.nanoTime();
     consumer.start().await(60, TimeUnit.SECONDS);
     long end = done.future().await(10, TimeUnit.MINUTES);
@@ -257,9 +262,12 @@ public final class PublishBenchmark {
   static double courier(Vertx vertx, String bootstrap, String topic, int records, int recordSize)
       throws Exception {
     createTopic(bootstrap, topic);
-    KafkaEventPublisher publisher =
-        KafkaEventPublisher.create(
-                vertx, bootstrap, new ProducerConfig(5, 120_000, 1_048_576, 50_000, BATCH))
+    EventPublisher.StandalonePublisher publisher =
+        EventPublisher.create(
+                vertx,
+                bootstrap,
+                new ProducerConfig(5, 120_000, 1_048_576, 50_000, BATCH),
+                KafkaObservability.none(vertx))
             .await(30, TimeUnit.SECONDS);
     OrderPlaced payload = payload(recordSize);
     int window = 20_000;

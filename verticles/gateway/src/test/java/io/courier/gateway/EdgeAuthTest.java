@@ -2,7 +2,7 @@ package io.courier.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.runtime.config.CourierConfig.AuthConfig;
+import io.courier.gateway.GatewayConfig.AuthConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;

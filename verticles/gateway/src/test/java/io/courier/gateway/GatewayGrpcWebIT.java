@@ -10,10 +10,9 @@ import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Roles;
-import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
-import io.courier.runtime.metrics.CourierMetrics;
 import io.courier.service.Topology;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
@@ -88,7 +87,7 @@ class GatewayGrpcWebIT {
     GrpcWebFrames frames = GrpcWebFrames.parse(response.body().getBytes());
     assertThat(GetOrderResponse.parseFrom(frames.data()).getOrder()).isEqualTo(order);
     assertThat(frames.trailers()).containsEntry("grpc-status", "0");
-    assertThat(CourierMetrics.prometheus(runtime.vertx()).orElseThrow().scrape())
+    assertThat(((PrometheusMeterRegistry) runtime.meters().registry()).scrape())
         .contains(
             "courier_grpc_server_seconds_count{method=\"courier.v1.OrderService/GetOrder\","
                 + "status=\"OK\"} 1");
@@ -138,7 +137,7 @@ class GatewayGrpcWebIT {
     props.put("courier.gateway.port", "0");
     props.put("courier.gateway.grpcPort", "0");
     props.put("courier.resilience.policyFile", "../../conf/resilience.json");
-    CourierConfig config = new ConfigLoader(Map.of(), props, Roles.available().keySet()).load(null);
+    CourierConfig config = Roles.configLoader(Map.of(), props, Roles.available()).load(null);
     return CourierRuntime.start(config, Roles.available()).await(60, TimeUnit.SECONDS);
   }
 

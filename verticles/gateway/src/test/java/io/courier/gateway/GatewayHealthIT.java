@@ -20,7 +20,6 @@ import io.vertx.ext.web.client.WebClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -84,7 +83,7 @@ class GatewayHealthIT {
                 "courier.gateway.port", "0",
                 "courier.gateway.grpcPort", "0",
                 "courier.resilience.policyFile", "../../conf/resilience.json"),
-            Set.of(GatewayRole.NAME, "slow"))
+            Map.of(GatewayRole.NAME, new GatewayRole().configSections(), "slow", List.of()))
         .load(null);
   }
 

@@ -7,7 +7,6 @@ import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
-import io.courier.runtime.metrics.CourierMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -199,8 +197,7 @@ class RateLimitClusterIT {
   }
 
   private static double count(CourierRuntime runtime, String name) {
-    Counter counter =
-        CourierMetrics.registry(runtime.vertx()).find(name).tag("route", "getOrder").counter();
+    Counter counter = runtime.meters().registry().find(name).tag("route", "getOrder").counter();
     return counter == null ? 0 : counter.count();
   }
 
@@ -229,7 +226,7 @@ class RateLimitClusterIT {
                     // through undecided; the assertion below checks none was.
                     Map.entry("courier.gateway.rateLimit.timeoutMs", "2000"),
                     Map.entry("courier.resilience.policyFile", "../../conf/resilience.json")),
-                Set.of(GatewayRole.NAME))
+                Map.of(GatewayRole.NAME, new GatewayRole().configSections()))
             .load(null);
     return CourierRuntime.start(config, Map.of(GatewayRole.NAME, new GatewayRole()))
         .await(60, TimeUnit.SECONDS);

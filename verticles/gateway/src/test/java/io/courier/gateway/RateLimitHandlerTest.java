@@ -3,8 +3,8 @@ package io.courier.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.courier.runtime.config.CourierConfig.RateLimitConfig;
-import io.courier.runtime.config.CourierConfig.RouteRateLimitConfig;
+import io.courier.gateway.GatewayConfig.RateLimitConfig;
+import io.courier.gateway.GatewayConfig.RouteRateLimitConfig;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.TimeMeter;

@@ -2,7 +2,7 @@ package io.courier.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.metrics.Meters;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,11 +34,6 @@ class AdaptiveConcurrencyTest {
 
   private final AtomicLong clock = new AtomicLong();
   private final AtomicBoolean slow = new AtomicBoolean(true);
-
-  @AfterEach
-  void unbind(Vertx vertx) {
-    CourierMetrics.unbind(vertx);
-  }
 
   private static ResiliencePolicies policies() {
     String json =
@@ -86,11 +80,12 @@ class AdaptiveConcurrencyTest {
   @DisplayName("falls when the callee slows down and rises when it recovers, shown by the gauge")
   void shouldFallWhenCalleeSlowsAndRiseWhenItRecovers(Vertx vertx, VertxTestContext context) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    CourierMetrics.bind(vertx, registry);
+    Meters meters = Meters.of(registry);
     ResiliencePolicies parsed = policies();
     TargetPolicy policy =
         new TargetPolicy(
             vertx,
+            meters,
             "inventory",
             parsed.targets().get("inventory"),
             parsed.policies().get("standard"),

@@ -3,6 +3,7 @@ package io.courier.resilience;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -101,7 +102,9 @@ class InboundPolicyTest {
   void shouldRefusePastTheBulkhead() {
     InboundPolicy policy =
         new InboundPolicy(
-            vertx, "users", inbound("{\"bulkhead\": {\"maxConcurrent\": 1, \"maxQueued\": 1}}"));
+            Meters.none(),
+            "users",
+            inbound("{\"bulkhead\": {\"maxConcurrent\": 1, \"maxQueued\": 1}}"));
     List<Promise<Void>> served = new ArrayList<>();
     List<Future<Void>> calls = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -131,7 +134,9 @@ class InboundPolicyTest {
   void shouldApplyReloadToNewCalls() {
     InboundPolicy policy =
         new InboundPolicy(
-            vertx, "users", inbound("{\"bulkhead\": {\"maxConcurrent\": 1, \"maxQueued\": 0}}"));
+            Meters.none(),
+            "users",
+            inbound("{\"bulkhead\": {\"maxConcurrent\": 1, \"maxQueued\": 0}}"));
     Promise<Void> old = Promise.promise();
     Future<Void> first = policy.admit(old::future);
 

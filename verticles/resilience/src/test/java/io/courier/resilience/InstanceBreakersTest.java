@@ -2,6 +2,7 @@ package io.courier.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.runtime.metrics.Meters;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -34,7 +35,7 @@ class InstanceBreakersTest {
           + " breaker section")
   void shouldIsolateInstancesAndFollowReloads(Vertx vertx) throws Exception {
     AtomicReference<ResiliencePolicies.Policy> current = new AtomicReference<>(policy(4));
-    InstanceBreakers breakers = new InstanceBreakers(vertx, "stock", current::get);
+    InstanceBreakers breakers = new InstanceBreakers(vertx, Meters.none(), "stock", current::get);
     for (int i = 0; i < 4; i++) {
       breakers
           .of("10.0.0.1:9000")

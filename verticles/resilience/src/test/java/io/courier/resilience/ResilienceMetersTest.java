@@ -2,7 +2,7 @@ package io.courier.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.metrics.Meters;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -16,7 +16,6 @@ import io.vertx.junit5.VertxTestContext;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -56,18 +55,13 @@ class ResilienceMetersTest {
       }
       """;
 
-  @AfterEach
-  void unbind(Vertx vertx) {
-    CourierMetrics.unbind(vertx);
-  }
-
   @Test
   @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
   @DisplayName(
       "counts granted and denied retries, the budget's use and the breaker opening, per target")
   void shouldExposeBudgetAndBreakerSeries(Vertx vertx, VertxTestContext context) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    CourierMetrics.bind(vertx, registry);
+    Meters meters = Meters.of(registry);
     ResiliencePolicies parsed = ResiliencePolicies.parse(POLICIES, "test");
     List<String> states = new CopyOnWriteArrayList<>();
     Promise<Void> opened = Promise.promise();
@@ -93,6 +87,7 @@ class ResilienceMetersTest {
               TargetPolicy policy =
                   new TargetPolicy(
                       vertx,
+                      meters,
                       "inventory",
                       parsed.targets().get("inventory"),
                       parsed.policies().get("strict"));

@@ -2,6 +2,7 @@ package io.courier.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -69,7 +70,7 @@ class ResilienceProxyTest {
                 message.fail(Integer.parseInt(action), "failed on command: " + action);
               }
             });
-    return vertx.deployVerticle(new ResilienceProxyVerticle(file.toString(), 50));
+    return vertx.deployVerticle(new ResilienceProxyVerticle(file.toString(), 50, Meters.none()));
   }
 
   @Test

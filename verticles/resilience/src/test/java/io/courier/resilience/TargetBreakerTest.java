@@ -2,6 +2,7 @@ package io.courier.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.runtime.metrics.Meters;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
@@ -50,7 +51,8 @@ class TargetBreakerTest {
       "opens at the failure ratio, fails fast, half-opens after the open duration and closes on a good probe")
   void shouldOpenHalfOpenAndClose(Vertx vertx, VertxTestContext context) {
     States states = States.listen(vertx);
-    TargetBreaker breaker = new TargetBreaker(vertx, "inventory", POLICY, System::nanoTime);
+    TargetBreaker breaker =
+        new TargetBreaker(vertx, Meters.none(), "inventory", POLICY, System::nanoTime);
 
     Future<?> chain = Future.succeededFuture();
     for (int i = 0; i < 10; i++) {
@@ -97,7 +99,8 @@ class TargetBreakerTest {
   @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
   @DisplayName("stays closed below the minimum number of calls and for client errors")
   void shouldIgnoreClientErrorsAndFewCalls(Vertx vertx, VertxTestContext context) {
-    TargetBreaker breaker = new TargetBreaker(vertx, "users", POLICY, System::nanoTime);
+    TargetBreaker breaker =
+        new TargetBreaker(vertx, Meters.none(), "users", POLICY, System::nanoTime);
     List<Future<String>> calls = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
       calls.add(breaker.execute(() -> failing(400)));
@@ -123,6 +126,7 @@ class TargetBreakerTest {
     TargetBreaker breaker =
         new TargetBreaker(
             vertx,
+            Meters.none(),
             "payments",
             new BreakerPolicy(
                 1.0, 0.5, Duration.ofMillis(20), 4, Duration.ofSeconds(10), Duration.ofSeconds(5)),
@@ -223,6 +227,7 @@ class TargetBreakerTest {
   private static TargetBreaker threeProbes(Vertx vertx) {
     return new TargetBreaker(
         vertx,
+        Meters.none(),
         "stock",
         new BreakerPolicy(
             0.5, 1.0, Duration.ofSeconds(5), 4, Duration.ofSeconds(10), Duration.ofMillis(150), 3),

@@ -2,6 +2,7 @@ package io.courier.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -33,7 +34,11 @@ class TargetPolicyUpdateTest {
 
   private static TargetPolicy policy(Vertx vertx, ResiliencePolicies parsed) {
     return new TargetPolicy(
-        vertx, "inventory", parsed.targets().get("inventory"), parsed.policies().get("standard"));
+        vertx,
+        Meters.none(),
+        "inventory",
+        parsed.targets().get("inventory"),
+        parsed.policies().get("standard"));
   }
 
   private static void update(TargetPolicy policy, ResiliencePolicies parsed) {

@@ -1,5 +1,7 @@
 package io.courier.resilience;
 
+import io.courier.runtime.metrics.Meters;
+
 /** The policy file the resilience tests share: one policy, one idempotent target. */
 final class TestPolicies {
 
@@ -43,6 +45,10 @@ final class TestPolicies {
     ResiliencePolicies parsed =
         ResiliencePolicies.parse(json(target, address, 3, 8, 8, ""), "test");
     return new TargetPolicy(
-        vertx, target, parsed.targets().get(target), parsed.policies().get("standard"));
+        vertx,
+        Meters.none(),
+        target,
+        parsed.targets().get(target),
+        parsed.policies().get("standard"));
   }
 }

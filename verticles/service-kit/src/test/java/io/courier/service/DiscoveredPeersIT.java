@@ -50,8 +50,11 @@ class DiscoveredPeersIT extends ConsulPeerFixture {
       served.add(count);
       InventoryServiceService inventory = PeerTests.inventory(count, () -> false, null);
       HttpServer server =
-          Endpoints.grpcServer(
-                  vertx, "127.0.0.1", 0, List.of(InventoryServiceGrpcService.of(inventory)))
+          GrpcServers.builder(vertx)
+              .host("127.0.0.1")
+              .port(0)
+              .service(InventoryServiceGrpcService.of(inventory))
+              .listen()
               .await(10, TimeUnit.SECONDS);
       servers.add(server);
       ConsulDiscovery registry = discovery(consulPort, Duration.ofSeconds(1));
@@ -75,7 +78,7 @@ class DiscoveredPeersIT extends ConsulPeerFixture {
             discovery(consulPort, Duration.ofSeconds(1)),
             Topology.INVENTORY_SERVICE,
             Topology.INVENTORY_TARGET,
-            Endpoints.grpcClient(vertx, MutualTls.disabled(), "inventory-service"));
+            GrpcClients.create(vertx, MutualTls.disabled(), "inventory-service"));
     AtomicInteger failed = new AtomicInteger();
     List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
 

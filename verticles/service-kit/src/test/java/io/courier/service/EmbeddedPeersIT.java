@@ -7,8 +7,8 @@ import io.courier.contract.v1.InventoryServiceService;
 import io.courier.discovery.EmbeddedDiscovery;
 import io.courier.discovery.ServiceInstance;
 import io.courier.kafka.embedded.LoopbackPorts;
+import io.courier.runtime.CourierVertx;
 import io.courier.runtime.config.ClusterConfig;
-import io.courier.runtime.impl.ClusterFactory;
 import io.courier.runtime.security.MutualTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -69,7 +69,7 @@ class EmbeddedPeersIT {
     List<String> addresses = ports.stream().map(p -> "127.0.0.1:" + p).toList();
     for (int port : ports) {
       members.add(
-          ClusterFactory.create(
+          CourierVertx.create(
                   new ClusterConfig(
                       true,
                       name,
@@ -93,8 +93,11 @@ class EmbeddedPeersIT {
       served.add(count);
       InventoryServiceService inventory = PeerTests.inventory(count, () -> false, null);
       HttpServer server =
-          Endpoints.grpcServer(
-                  member, "127.0.0.1", 0, List.of(InventoryServiceGrpcService.of(inventory)))
+          GrpcServers.builder(member)
+              .host("127.0.0.1")
+              .port(0)
+              .service(InventoryServiceGrpcService.of(inventory))
+              .listen()
               .await(10, TimeUnit.SECONDS);
       servers.add(server);
       EmbeddedDiscovery registry = new EmbeddedDiscovery(member);
@@ -126,7 +129,7 @@ class EmbeddedPeersIT {
             new EmbeddedDiscovery(caller),
             Topology.INVENTORY_SERVICE,
             Topology.INVENTORY_TARGET,
-            Endpoints.grpcClient(caller, MutualTls.disabled(), "inventory-service"));
+            GrpcClients.create(caller, MutualTls.disabled(), "inventory-service"));
     List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     // 1. All three serve.

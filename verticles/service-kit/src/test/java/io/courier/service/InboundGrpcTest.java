@@ -10,7 +10,7 @@ import io.courier.contract.v1.UserServiceGrpcService;
 import io.courier.contract.v1.UserServiceService;
 import io.courier.resilience.InboundPolicy;
 import io.courier.resilience.ResiliencePolicies;
-import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.metrics.Meters;
 import io.courier.runtime.security.MutualTls;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
@@ -63,15 +63,13 @@ class InboundGrpcTest {
     if (client != null) {
       client.close().await(5, TimeUnit.SECONDS);
     }
-    CourierMetrics.unbind(vertx);
     vertx.close().await(10, TimeUnit.SECONDS);
   }
 
   private void start(String section) throws Exception {
-    CourierMetrics.bind(vertx, registry);
     inbound =
         new InboundPolicy(
-            vertx,
+            Meters.of(registry),
             Topology.USER_SERVICE,
             ResiliencePolicies.parse(
                     "{\"policies\": {}, \"targets\": {}, \"inbound\": {\"user-service\": "
@@ -102,14 +100,14 @@ class InboundGrpcTest {
           }
         };
     server =
-        Endpoints.grpcServer(
-                vertx,
-                MutualTls.disabled(),
-                Topology.USER_SERVICE,
-                "127.0.0.1",
-                0,
-                List.of(UserServiceGrpcService.of(users)),
-                inbound)
+        GrpcServers.builder(vertx)
+            .host("127.0.0.1")
+            .port(0)
+            .service(UserServiceGrpcService.of(users))
+            .mutualTls(MutualTls.disabled(), Topology.USER_SERVICE)
+            .inbound(inbound)
+            .meters(Meters.of(registry))
+            .listen()
             .await(10, TimeUnit.SECONDS);
     client = GrpcClient.client(vertx);
   }

@@ -7,8 +7,10 @@ import io.courier.contract.v1.InventoryServiceService;
 import io.courier.discovery.ConsulStandIn;
 import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.TargetBreaker;
-import io.courier.runtime.metrics.CourierMetrics;
+import io.courier.runtime.metrics.Meters;
 import io.courier.runtime.security.MutualTls;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Promise;
 import io.vertx.core.http.HttpServer;
@@ -44,10 +46,7 @@ class InstanceBreakersIT extends ConsulPeerFixture {
       "takes a failing instance out through its own breaker, keeps calls succeeding, and probes it"
           + " back")
   void shouldIsolateAndReadmitOneInstance(@TempDir Path dir) throws Exception {
-    CourierMetrics.bind(
-        vertx,
-        new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
-            io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT));
+    Meters meters = Meters.of(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     ConsulStandIn consul = new ConsulStandIn(vertx);
     int consulPort = consul.start(0).await(10, TimeUnit.SECONDS);
     AtomicBoolean sick = new AtomicBoolean();
@@ -60,8 +59,11 @@ class InstanceBreakersIT extends ConsulPeerFixture {
       InventoryServiceService inventory =
           PeerTests.inventory(count, () -> first && sick.get(), GrpcStatus.DEADLINE_EXCEEDED);
       HttpServer server =
-          Endpoints.grpcServer(
-                  vertx, "127.0.0.1", 0, List.of(InventoryServiceGrpcService.of(inventory)))
+          GrpcServers.builder(vertx)
+              .host("127.0.0.1")
+              .port(0)
+              .service(InventoryServiceGrpcService.of(inventory))
+              .listen()
               .await(10, TimeUnit.SECONDS);
       ServiceInstance registered =
           discovery(consulPort, Duration.ofSeconds(5))
@@ -80,13 +82,13 @@ class InstanceBreakersIT extends ConsulPeerFixture {
     Path policyFile =
         policyFile(
             dir, "inventory-service", "grpc:inventory-service", 3000, ", \"halfOpenProbes\": 3");
-    Policies policies = PeerTests.policies(vertx, policyFile, "order-service");
+    Policies policies = PeerTests.policies(vertx, policyFile, "order-service", meters);
     GrpcPeer peer =
         policies.grpcPeer(
             discovery(consulPort, Duration.ofSeconds(5)),
             Topology.INVENTORY_SERVICE,
             Topology.INVENTORY_TARGET,
-            Endpoints.grpcClient(vertx, MutualTls.disabled(), "inventory-service"));
+            GrpcClients.create(vertx, MutualTls.disabled(), "inventory-service"));
 
     List<String> badStates = new CopyOnWriteArrayList<>();
     Promise<Void> halfOpen = Promise.promise();
@@ -146,7 +148,8 @@ class InstanceBreakersIT extends ConsulPeerFixture {
         .isGreaterThan(readmitted);
     assertThat(badStates).containsExactly("OPEN", "HALF_OPEN", "CLOSED");
     assertThat(
-            CourierMetrics.registry(vertx)
+            meters
+                .registry()
                 .find("courier.resilience.instance.breaker.transitions")
                 .tags("target", "inventory-service", "state", "OPEN")
                 .counter())

@@ -76,13 +76,12 @@ class MutualTlsGrpcTest {
     MutualTls tls =
         tls("user-service", List.of("user-service=order-service", "spiffe://courier/gateway"));
     server =
-        Endpoints.grpcServer(
-                vertx,
-                tls,
-                "user-service",
-                "127.0.0.1",
-                0,
-                List.of(UserServiceGrpcService.of(users)))
+        GrpcServers.builder(vertx)
+            .host("127.0.0.1")
+            .port(0)
+            .service(UserServiceGrpcService.of(users))
+            .mutualTls(tls, "user-service")
+            .listen()
             .await(10, TimeUnit.SECONDS);
   }
 
@@ -103,8 +102,8 @@ class MutualTlsGrpcTest {
   @Timeout(20)
   @DisplayName("answers a caller presenting an allowed identity issued by the CA")
   void shouldAnswerAnAllowedCallerWithACertificateOfTheCa() throws Exception {
-    GrpcClient order = client(Endpoints.grpcClient(vertx, tls("order-service"), "user-service"));
-    GrpcClient gateway = client(Endpoints.grpcClient(vertx, tls("gateway"), "user-service"));
+    GrpcClient order = client(GrpcClients.create(vertx, tls("order-service"), "user-service"));
+    GrpcClient gateway = client(GrpcClients.create(vertx, tls("gateway"), "user-service"));
 
     assertThat(call(order).await(10, TimeUnit.SECONDS).getUser().getId()).isEqualTo("u1");
     assertThat(call(gateway).await(10, TimeUnit.SECONDS).getUser().getId()).isEqualTo("u1");
@@ -114,8 +113,7 @@ class MutualTlsGrpcTest {
   @Timeout(20)
   @DisplayName("answers PERMISSION_DENIED to a caller whose identity is not allowed")
   void shouldDenyACallerWhoseIdentityIsNotAllowed() throws Exception {
-    GrpcClient payment =
-        client(Endpoints.grpcClient(vertx, tls("payment-service"), "user-service"));
+    GrpcClient payment = client(GrpcClients.create(vertx, tls("payment-service"), "user-service"));
     int before = served.get();
 
     Throwable failure = failure(call(payment));
@@ -181,8 +179,7 @@ class MutualTlsGrpcTest {
   @Timeout(20)
   @DisplayName("is refused by a client expecting another role's identity")
   void shouldBeRefusedByAClientExpectingAnotherRole() throws Exception {
-    GrpcClient order =
-        client(Endpoints.grpcClient(vertx, tls("order-service"), "inventory-service"));
+    GrpcClient order = client(GrpcClients.create(vertx, tls("order-service"), "inventory-service"));
     int before = served.get();
 
     Throwable failure = failure(call(order));

@@ -6,7 +6,11 @@ import io.courier.contract.v1.InventoryServiceGrpcClient;
 import io.courier.contract.v1.InventoryServiceService;
 import io.courier.contract.v1.StockLevel;
 import io.courier.resilience.Deadline;
+import io.courier.resilience.ResilienceConfig;
+import io.courier.runtime.admin.AdminSections;
 import io.courier.runtime.config.ConfigLoader;
+import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
@@ -16,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -49,7 +52,13 @@ final class PeerTests {
 
   /** The policies of {@code policyFile}, loaded as the service {@code role} loads them. */
   static Policies policies(Vertx vertx, Path policyFile, String role) throws Exception {
-    return Policies.load(
+    return policies(vertx, policyFile, role, Meters.none());
+  }
+
+  /** As {@link #policies(Vertx, Path, String)}, measured in {@code meters}. */
+  static Policies policies(Vertx vertx, Path policyFile, String role, Meters meters)
+      throws Exception {
+    return load(
             vertx,
             new ConfigLoader(
                     Map.of(),
@@ -60,9 +69,20 @@ final class PeerTests {
                         "127.0.0.1:9092",
                         "courier.roles",
                         role),
-                    Set.of(role))
-                .load(null))
+                    Map.of(role, List.of(ResilienceConfig.SECTION)))
+                .load(null),
+            meters)
         .await(10, TimeUnit.SECONDS);
+  }
+
+  /** The policies of a loaded configuration's policy file, outside a runtime. */
+  static Future<Policies> load(Vertx vertx, CourierConfig config) {
+    return load(vertx, config, Meters.none());
+  }
+
+  private static Future<Policies> load(Vertx vertx, CourierConfig config, Meters meters) {
+    return Policies.load(
+        vertx, config.section(ResilienceConfig.SECTION), meters, new AdminSections());
   }
 
   /** {@code count} GetStock calls, 10 at a time, each under {@code deadline}; the failures. */

@@ -7,6 +7,7 @@ import io.courier.resilience.CallRejectedException;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.InboundPolicy;
 import io.courier.resilience.PolicyFileWatcher;
+import io.courier.resilience.ResilienceConfig;
 import io.courier.resilience.TargetBreaker;
 import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.config.ConfigLoader;
@@ -23,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -95,9 +95,9 @@ class PoliciesReloadTest {
                     Long.toString(PERIOD_MS),
                     "courier.kafka.bootstrapServers",
                     "127.0.0.1:9092"),
-                Set.of("gateway"))
+                Map.of("gateway", List.of(ResilienceConfig.SECTION)))
             .load(null);
-    policies = Policies.load(vertx, config).await(10, TimeUnit.SECONDS);
+    policies = PeerTests.load(vertx, config).await(10, TimeUnit.SECONDS);
     return policies;
   }
 

@@ -2,14 +2,15 @@ package io.courier.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.resilience.ResilienceConfig;
 import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
 import io.courier.runtime.config.KafkaConfig;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -33,7 +34,7 @@ class PoliciesTest {
                 Path.of("../../conf/resilience.json").toString(),
                 "courier.kafka.bootstrapServers",
                 "127.0.0.1:9092"),
-            Set.of("gateway"))
+            Map.of("gateway", List.of(ResilienceConfig.SECTION)))
         .load(null);
   }
 
@@ -42,7 +43,7 @@ class PoliciesTest {
   void shouldBoundConsumerByBulkhead() throws Exception {
     CourierConfig config = config();
     TargetPolicy provider =
-        Policies.load(vertx, config)
+        PeerTests.load(vertx, config)
             .await(10, TimeUnit.SECONDS)
             .target(Topology.PAYMENT_PROVIDER_TARGET);
     int bound = Policies.consumerBound(provider);
@@ -58,7 +59,7 @@ class PoliciesTest {
   @Test
   @DisplayName("names a target missing from the policy file")
   void shouldNameMissingTarget() throws Exception {
-    Policies policies = Policies.load(vertx, config()).await(10, TimeUnit.SECONDS);
+    Policies policies = PeerTests.load(vertx, config()).await(10, TimeUnit.SECONDS);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> policies.target("nope"))
         .hasMessageContaining("no target 'nope'");
   }

@@ -9,7 +9,6 @@ import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Roles;
-import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
 import io.courier.service.Topology;
 import io.vertx.core.Vertx;
@@ -189,7 +188,7 @@ class OrderFlowIT {
     props.put("courier.services.inventory.seedFile", seeds.inventory().toString());
     props.put("courier.services.paymentProvider.latencyMs", "5");
     props.put("courier.kafka.consumer.retryDelayMs", "500");
-    return new ConfigLoader(Map.of(), props, Roles.available().keySet()).load(null);
+    return Roles.configLoader(Map.of(), props, Roles.available()).load(null);
   }
 
   @Test

@@ -1,30 +1,27 @@
 package io.courier.runtime.kafka;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
+import io.courier.runtime.kafka.impl.DeliveryHeaderFormat;
 import io.courier.runtime.kafka.impl.TopicEnd;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -64,9 +61,7 @@ public final class DeadLetters {
 
     /** The failure that parked it, e.g. {@code java.lang.IllegalStateException: boom}. */
     public String error() {
-      return headers.getOrDefault(DeliveryHeaders.ERROR_CLASS, "?")
-          + ": "
-          + headers.getOrDefault(DeliveryHeaders.ERROR_MESSAGE, "");
+      return DeliveryHeaderFormat.error(headers);
     }
   }
 
@@ -99,7 +94,7 @@ public final class DeadLetters {
                       record.partition(),
                       record.offset(),
                       record.key(),
-                      headers(record),
+                      DeliveryHeaderFormat.asText(record.headers()),
                       record.value() == null ? 0 : record.value().length));
             }
           });
@@ -123,7 +118,7 @@ public final class DeadLetters {
       List<TopicPartition> partitions = partitions(reader, dlt);
       reader.assign(partitions);
       Map<TopicPartition, OffsetAndMetadata> committed =
-          reader.committed(new java.util.HashSet<>(partitions), TIMEOUT);
+          reader.committed(new HashSet<>(partitions), TIMEOUT);
       for (TopicPartition partition : partitions) {
         OffsetAndMetadata from = committed.get(partition);
         if (from == null) {
@@ -137,7 +132,7 @@ public final class DeadLetters {
           reader,
           end,
           record -> {
-            sends.add(producer.send(backToOrigin(dlt, record)));
+            sends.add(producer.send(DeliveryHeaderFormat.backToOrigin(record)));
             done.put(
                 new TopicPartition(record.topic(), record.partition()),
                 new OffsetAndMetadata(record.offset() + 1));
@@ -151,21 +146,6 @@ public final class DeadLetters {
       }
     }
     return sends.size();
-  }
-
-  private static ProducerRecord<String, byte[]> backToOrigin(
-      String dlt, ConsumerRecord<String, byte[]> record) {
-    RecordHeaders headers = new RecordHeaders();
-    String origin = DeliveryHeaders.baseTopic(dlt);
-    for (Header header : record.headers()) {
-      if (DeliveryHeaders.ORIGINAL_TOPIC.equals(header.key()) && header.value() != null) {
-        origin = new String(header.value(), UTF_8);
-      }
-      if (!DeliveryHeaders.isDeliveryHeader(header.key())) {
-        headers.add(header);
-      }
-    }
-    return new ProducerRecord<>(origin, null, record.key(), record.value(), headers);
   }
 
   private static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String groupId) {
@@ -190,7 +170,7 @@ public final class DeadLetters {
   private static void readUntil(
       KafkaConsumer<String, byte[]> reader,
       Map<TopicPartition, Long> end,
-      java.util.function.Consumer<ConsumerRecord<String, byte[]>> sink) {
+      Consumer<ConsumerRecord<String, byte[]>> sink) {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     while (!TopicEnd.reached(reader, end)) {
       if (System.nanoTime() > deadline) {
@@ -202,13 +182,5 @@ public final class DeadLetters {
         }
       }
     }
-  }
-
-  private static Map<String, String> headers(ConsumerRecord<String, byte[]> record) {
-    Map<String, String> headers = new LinkedHashMap<>();
-    for (Header header : record.headers()) {
-      headers.put(header.key(), header.value() == null ? "" : new String(header.value(), UTF_8));
-    }
-    return headers;
   }
 }

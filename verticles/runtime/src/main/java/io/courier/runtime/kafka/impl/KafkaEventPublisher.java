@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * buffer), so it is called on one dedicated thread; the acknowledgement is handed back to the
  * caller's context.
  */
-public final class KafkaEventPublisher implements EventPublisher {
+public final class KafkaEventPublisher implements EventPublisher.StandalonePublisher {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaEventPublisher.class);
   private static final int READY_TIMEOUT_MS = 2_000;
@@ -226,6 +226,7 @@ public final class KafkaEventPublisher implements EventPublisher {
   }
 
   /** Flushes what is in flight and closes, within the timeout, on a worker thread. */
+  @Override
   public Future<Void> close(Duration timeout) {
     return vertx.executeBlocking(
         () -> {

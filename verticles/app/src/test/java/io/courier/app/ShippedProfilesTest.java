@@ -1,0 +1,163 @@
+package io.courier.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.courier.gateway.GatewayConfig;
+import io.courier.gateway.GatewayConfig.RouteRateLimitConfig;
+import io.courier.runtime.Roles;
+import io.courier.runtime.config.AdminConfig;
+import io.courier.runtime.config.ConfigException;
+import io.courier.runtime.config.ConfigLoader;
+import io.courier.runtime.config.ConfigSection;
+import io.courier.runtime.config.CourierConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The profiles shipped in {@code conf/}, read with every role of the build and its sections. */
+@DisplayName("The shipped profiles")
+class ShippedProfilesTest {
+
+  private static final Path CONF = Path.of("..", "..", "conf");
+
+  private static final Map<String, List<ConfigSection<?>>> ROLES =
+      Roles.configSections(Roles.available().values());
+
+  private static ConfigLoader loader(Map<String, String> env, Map<String, String> props) {
+    return new ConfigLoader(env, props, ROLES);
+  }
+
+  @Test
+  @DisplayName("reads the shipped dev profile with embedded Kafka and no cluster")
+  void shouldReadShippedDevProfile() {
+    // The seed files are named relative to the repository root, where the README starts Courier.
+    CourierConfig config =
+        new ConfigLoader(
+                Map.of(),
+                Map.of(
+                    "courier.services.user.seedFile",
+                    CONF.resolve("seed/users.json").toString(),
+                    "courier.services.inventory.seedFile",
+                    CONF.resolve("seed/inventory.json").toString()),
+                ROLES)
+            .load(CONF.resolve("dev.json"));
+
+    assertThat(config.profile()).isEqualTo("dev");
+    assertThat(config.roles())
+        .containsExactly(
+            "kafka-bridge",
+            "resilience",
+            "user-service",
+            "inventory-service",
+            "order-service",
+            "payment-service",
+            "notification-service",
+            "gateway");
+    assertThat(config.kafka().embedded().enabled()).isTrue();
+    assertThat(config.cluster().enabled()).isFalse();
+    assertThat(config.section(GatewayConfig.SECTION).host()).isEqualTo("127.0.0.1");
+    // One client drives the flow tests and the load simulations: no limit in development.
+    assertThat(config.section(GatewayConfig.SECTION).rateLimit().enabled()).isFalse();
+  }
+
+  @Test
+  @DisplayName("reads the shipped cluster profile with loopback TCP-IP members")
+  void shouldReadShippedClusterProfile() {
+    CourierConfig config = loader(Map.of(), Map.of()).load(CONF.resolve("cluster.json"));
+
+    assertThat(config.cluster().enabled()).isTrue();
+    assertThat(config.cluster().members()).allMatch(member -> member.startsWith("127.0.0.1:"));
+    assertThat(config.kafka().bootstrapServers()).isEqualTo("127.0.0.1:9092");
+  }
+
+  @Test
+  @DisplayName(
+      "refuses the prod profile until Kafka, Consul and the pod address come from the environment")
+  void shouldRequireProdValuesFromEnvironment() {
+    Path prod = CONF.resolve("prod.json");
+    assertThatThrownBy(() -> new ConfigLoader(Map.of(), Map.of(), ROLES).load(prod))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith(
+                                    "missing required value for key 'kafka.bootstrapServers' ("
+                                        + prod
+                                        + ")")
+                                .contains("COURIER_KAFKA_BOOTSTRAP_SERVERS"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .contains("'discovery.consulHost'")
+                                .contains(prod.toString()))
+                    .anySatisfy(p -> assertThat(p).contains("'cluster.publicHost'"))
+                    .anySatisfy(p -> assertThat(p).contains("'gateway.auth.jwksUrl'")));
+
+    CourierConfig config =
+        new ConfigLoader(
+                Map.of(
+                    "COURIER_KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092,kafka-1.kafka:9092",
+                    "COURIER_DISCOVERY_CONSUL_HOST", "consul.consul",
+                    "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3",
+                    "COURIER_GATEWAY_AUTH_JWKS_URL",
+                        "https://auth.example.com/.well-known/jwks.json"),
+                Map.of(),
+                ROLES)
+            .load(prod);
+    assertThat(config.kafka().bootstrapServers())
+        .isEqualTo("kafka-0.kafka:9092,kafka-1.kafka:9092");
+    assertThat(config.cluster().kubernetes().enabled()).isTrue();
+    assertThat(config.security().mtls().keyFile()).isEqualTo("/etc/courier/tls/tls.key");
+    assertThat(config.section(GatewayConfig.SECTION).rateLimit().enabled()).isTrue();
+    assertThat(config.section(GatewayConfig.SECTION).rateLimit().route("placeOrder"))
+        .isEqualTo(new RouteRateLimitConfig(20, 40));
+  }
+
+  @Test
+  @DisplayName("refuses fault injection in the prod profile, naming the key and where it was set")
+  void shouldRefuseFaultInjectionInProd() {
+    Path prod = CONF.resolve("prod.json");
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader(
+                        Map.of(
+                            "COURIER_KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092",
+                            "COURIER_DISCOVERY_CONSUL_HOST", "consul.consul",
+                            "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3",
+                            "COURIER_GATEWAY_AUTH_JWKS_URL",
+                                "https://auth.example.com/.well-known/jwks.json",
+                            "COURIER_ADMIN_FAULT_INJECTION", "true"),
+                        Map.of(),
+                        ROLES)
+                    .load(prod))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .singleElement()
+                    .satisfies(
+                        p ->
+                            assertThat(p)
+                                .startsWith("key 'admin.faultInjection' (")
+                                .contains("COURIER_ADMIN_FAULT_INJECTION")
+                                .contains("prod profile refuses")));
+    assertThat(
+            loader(
+                    Map.of(
+                        "COURIER_ADMIN_FAULT_INJECTION",
+                        "true",
+                        "COURIER_KAFKA_BOOTSTRAP_SERVERS",
+                        "127.0.0.1:9092"),
+                    Map.of())
+                .load(null)
+                .admin())
+        .extracting(AdminConfig::faultInjection)
+        .isEqualTo(true);
+  }
+}

@@ -1,0 +1,166 @@
+package io.courier.runtime.kafka.impl;
+
+import io.courier.runtime.Causes;
+import io.courier.runtime.config.KafkaConfig.ConsumerConfig;
+import io.courier.runtime.kafka.DeliveryHeaders;
+import io.courier.runtime.kafka.EventHandler;
+import io.courier.runtime.kafka.NonRetryableException;
+import io.courier.runtime.kafka.OverloadException;
+import io.courier.runtime.kafka.RetryLaterException;
+import io.courier.runtime.metrics.HandlerTimer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongFunction;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the handler on one decoded record until it succeeds or the record is parked. A failure is
+ * tried again in place after an exponential, jittered back-off while attempts are left and the
+ * consumer runs; {@link RetryLaterException} (or {@link OverloadException}) waits the same way
+ * without spending an attempt; a {@link NonRetryableException} or the last attempt's failure goes
+ * to the {@link ParkingRouter}. A success is timed, counted and remembered as processed.
+ */
+final class AttemptRunner {
+
+  /** Logs as the consumer it belongs to. */
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaEventConsumer.class);
+
+  private final Vertx vertx;
+  private final ConsumerConfig config;
+  private final EventHandler handler;
+  private final ConsumerCounters counters;
+  private final HandlerTimer handlerTimer;
+  private final KafkaProcessedEvents processed;
+  private final Supplier<RawSender> sender;
+  private final BooleanSupplier running;
+  private final LongFunction<Future<Void>> timer;
+  private final ParkingRouter router;
+
+  /**
+   * @param sender the sender the poll thread opened, for the processed ids
+   * @param running whether the consumer is still running
+   * @param timer completes after the given milliseconds
+   */
+  AttemptRunner(
+      Vertx vertx,
+      ConsumerConfig config,
+      EventHandler handler,
+      ConsumerCounters counters,
+      HandlerTimer handlerTimer,
+      KafkaProcessedEvents processed,
+      Supplier<RawSender> sender,
+      BooleanSupplier running,
+      LongFunction<Future<Void>> timer,
+      ParkingRouter router) {
+    this.vertx = vertx;
+    this.config = config;
+    this.handler = handler;
+    this.counters = counters;
+    this.handlerTimer = handlerTimer;
+    this.processed = processed;
+    this.sender = sender;
+    this.running = running;
+    this.timer = timer;
+    this.router = router;
+  }
+
+  /**
+   * Waits until {@code retryAtMillis}, then runs the attempts; completes when the record may be
+   * committed.
+   */
+  Future<Void> run(PolledRecord work, long retryAtMillis) {
+    return waitUntil(retryAtMillis).compose(v -> attempt(work, 1, 0));
+  }
+
+  /**
+   * The delay before retrying after attempt {@code attempt}: {@code backoffInitialMs} doubled per
+   * attempt, capped at {@code backoffMaxMs}, then a random 50 to 100 % of that, at least 1 ms.
+   */
+  static long backoff(ConsumerConfig config, int attempt) {
+    double exponential = config.backoffInitialMs() * Math.pow(2, attempt - 1.0);
+    double capped = Math.min(config.backoffMaxMs(), exponential);
+    return Math.max(1, (long) (capped * (0.5 + ThreadLocalRandom.current().nextDouble() * 0.5)));
+  }
+
+  /**
+   * Completes once the wall clock has reached {@code epochMillis} (a record's {@link
+   * DeliveryHeaders#RETRY_AT}). The timer runs on the monotonic clock, which may drift from the
+   * wall clock the header was written with: the time is checked again when it fires.
+   */
+  private Future<Void> waitUntil(long epochMillis) {
+    long wait = epochMillis - System.currentTimeMillis();
+    return wait > 0
+        ? timer.apply(wait).compose(v -> waitUntil(epochMillis))
+        : Future.succeededFuture();
+  }
+
+  /**
+   * @param attempt the attempt number, counting failures that spend attempts
+   * @param waits how often the handler said {@link RetryLaterException} so far
+   */
+  private Future<Void> attempt(PolledRecord work, int attempt, int waits) {
+    long begin = System.nanoTime();
+    Future<Void> result;
+    try {
+      result = handler.handle(work.event());
+      if (result == null) {
+        result = Future.failedFuture(new IllegalStateException("handler returned no future"));
+      }
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    return result.transform(
+        ar -> {
+          long took = System.nanoTime() - begin;
+          String topic = DeliveryHeaders.baseTopic(work.record().topic());
+          if (ar.succeeded()) {
+            handlerTimer.record(topic, HandlerTimer.Outcome.SUCCESS, took);
+            counters.handled.increment();
+            counters.handlerNanos.add(took);
+            // The id is written in a batch, without waiting for the broker. Only a process dying
+            // after the handler and before both that write and the offset commit land hands the
+            // event to a handler again; waiting for the acknowledgement leaves the same window
+            // and costs a round trip per record.
+            processed.remember(work.event().id(), sender.get(), vertx);
+            return Future.<Void>succeededFuture();
+          }
+          Throwable cause = ar.cause();
+          boolean later = retryLater(cause);
+          handlerTimer.record(
+              topic, later ? HandlerTimer.Outcome.RETRY_LATER : HandlerTimer.Outcome.FAILURE, took);
+          if (running.getAsBoolean() && later) {
+            counters.retriedInPlace.increment();
+            if (waits == 0 || waits % 20 == 0) {
+              LOG.info(
+                  "record {}-{}@{} waits for a dependency (try {}): {}",
+                  work.record().topic(),
+                  work.record().partition(),
+                  work.record().offset(),
+                  waits + 1,
+                  cause.getMessage());
+            }
+            return timer
+                .apply(backoff(config, Math.min(waits + 1, 30)))
+                .compose(v -> attempt(work, attempt, waits + 1));
+          }
+          boolean retryable = !(cause instanceof NonRetryableException);
+          if (retryable && attempt < config.inPlaceAttempts() && running.getAsBoolean()) {
+            counters.retriedInPlace.increment();
+            return timer
+                .apply(backoff(config, attempt))
+                .compose(v -> attempt(work, attempt + 1, waits));
+          }
+          return router.park(work, cause, attempt, !retryable);
+        });
+  }
+
+  /** Whether the failure says "not now" rather than "this event fails". */
+  private static boolean retryLater(Throwable failure) {
+    return Causes.find(failure, RetryLaterException.class).isPresent()
+        || Causes.find(failure, OverloadException.class).isPresent();
+  }
+}

@@ -1,0 +1,79 @@
+package io.courier.runtime.kafka.impl;
+
+import io.vertx.core.Future;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands records to the handling one key at a time: a record waits for the one before it with the
+ * same topic and key (or, without a key, the same partition), while records of different keys are
+ * handled side by side. A record is done once its handling completes: completed in its partition's
+ * offsets when it succeeded, and no longer in flight either way. Confined to the consumer's
+ * context.
+ */
+final class KeyedDispatcher {
+
+  /** Logs as the consumer it belongs to. */
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaEventConsumer.class);
+
+  private final Map<String, ArrayDeque<PolledRecord>> keyQueues = new HashMap<>();
+  private final Function<PolledRecord, Future<Void>> handling;
+  private final AtomicInteger inFlight;
+
+  /**
+   * @param handling completes when the record may be committed
+   * @param inFlight records in flight, decremented as each one is done
+   */
+  KeyedDispatcher(Function<PolledRecord, Future<Void>> handling, AtomicInteger inFlight) {
+    this.handling = handling;
+    this.inFlight = inFlight;
+  }
+
+  /** Handles {@code work} now, or after the records of its key handed over before it. */
+  void enqueue(PolledRecord work) {
+    String key =
+        work.record().topic()
+            + '\u0000'
+            + (work.record().key() != null ? work.record().key() : "#" + work.record().partition());
+    ArrayDeque<PolledRecord> queue = keyQueues.get(key);
+    if (queue != null) {
+      queue.add(work);
+      return;
+    }
+    keyQueues.put(key, new ArrayDeque<>());
+    process(work, key);
+  }
+
+  private void process(PolledRecord work, String key) {
+    handling
+        .apply(work)
+        .onComplete(
+            ar -> {
+              if (ar.failed() && work.tracker().revoked()) {
+                LOG.debug("record of a revoked partition dropped: {}", ar.cause().toString());
+              } else if (ar.failed()) {
+                LOG.warn(
+                    "record {}-{}@{} left incomplete, it will be redelivered: {}",
+                    work.record().topic(),
+                    work.record().partition(),
+                    work.record().offset(),
+                    ar.cause().toString());
+              } else {
+                work.tracker().completed(work.record().offset());
+              }
+              inFlight.decrementAndGet();
+              ArrayDeque<PolledRecord> queue = keyQueues.get(key);
+              PolledRecord next = queue == null ? null : queue.poll();
+              if (next == null) {
+                keyQueues.remove(key);
+              } else {
+                process(next, key);
+              }
+            });
+  }
+}

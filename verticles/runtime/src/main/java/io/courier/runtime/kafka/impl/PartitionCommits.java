@@ -1,0 +1,156 @@
+package io.courier.runtime.kafka.impl;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The offsets of the partitions the consumer owns and their commits. Each partition commits only up
+ * to its lowest record still in flight ({@link PartitionOffsets}); what completed is committed at
+ * every commit interval, on revocation and once more when the consumer stops. Commits run on the
+ * poll thread (an asynchronous commit's callback runs inside a later poll); the context completes
+ * records through their partition's {@link PartitionOffsets}.
+ */
+final class PartitionCommits {
+
+  /** Logs as the consumer it belongs to. */
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaEventConsumer.class);
+
+  private final Map<TopicPartition, PartitionOffsets> offsets = new ConcurrentHashMap<>();
+
+  /**
+   * The last offset this consumer committed per partition it still owns (or owned when it stopped:
+   * a close's revocation keeps them), logged when it leaves the group.
+   */
+  private final Map<TopicPartition, Long> lastCommitted = new ConcurrentHashMap<>();
+
+  private final ConsumerCounters counters;
+  private final BooleanSupplier running;
+
+  /**
+   * @param running whether the consumer is still running: once it stops, the offsets committed on
+   *     the way out are kept for the log
+   */
+  PartitionCommits(ConsumerCounters counters, BooleanSupplier running) {
+    this.counters = counters;
+    this.running = running;
+  }
+
+  /** The offsets of {@code partition}, tracked from now on if they were not yet. */
+  PartitionOffsets tracker(TopicPartition partition) {
+    return offsets.computeIfAbsent(partition, p -> new PartitionOffsets());
+  }
+
+  /** Commits what completed in the assigned partitions; {@code sync} on the way out. */
+  void commit(Consumer<String, byte[]> consumer, boolean sync) {
+    Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
+    for (TopicPartition partition : consumer.assignment()) {
+      PartitionOffsets tracker = offsets.get(partition);
+      long offset = tracker == null ? -1 : tracker.toCommit();
+      if (offset >= 0) {
+        toCommit.put(partition, new OffsetAndMetadata(offset));
+      }
+    }
+    if (toCommit.isEmpty()) {
+      return;
+    }
+    if (sync) {
+      try {
+        consumer.commitSync(toCommit, Duration.ofSeconds(10));
+        markCommitted(toCommit);
+      } catch (RuntimeException e) {
+        LOG.warn(
+            "final commit failed; records after the last commit will be redelivered: {}",
+            e.toString());
+      }
+    } else {
+      consumer.commitAsync(
+          toCommit,
+          (committed, error) -> {
+            if (error == null) {
+              markCommitted(committed);
+            } else {
+              LOG.debug("commit failed, retried at the next interval: {}", error.toString());
+            }
+          });
+    }
+  }
+
+  private void markCommitted(Map<TopicPartition, OffsetAndMetadata> committed) {
+    committed.forEach(
+        (partition, offset) -> {
+          if (!running.getAsBoolean() || offsets.containsKey(partition)) {
+            lastCommitted.merge(partition, offset.offset(), Math::max);
+          }
+          PartitionOffsets tracker = offsets.get(partition);
+          if (tracker != null) {
+            tracker.markCommitted(offset.offset());
+          }
+        });
+    counters.committed.increment();
+  }
+
+  /** Starts tracking newly assigned partitions afresh. */
+  void assigned(Collection<TopicPartition> partitions) {
+    partitions.forEach(partition -> offsets.put(partition, new PartitionOffsets()));
+  }
+
+  /**
+   * Gives up partitions in a rebalance or on the way out: their unstarted records are dropped and
+   * what completed is committed before another member takes over.
+   */
+  void revoked(Consumer<String, byte[]> consumer, Collection<TopicPartition> partitions) {
+    Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
+    for (TopicPartition partition : partitions) {
+      PartitionOffsets tracker = offsets.remove(partition);
+      if (tracker != null) {
+        tracker.revoke();
+        long offset = tracker.toCommit();
+        if (offset >= 0) {
+          toCommit.put(partition, new OffsetAndMetadata(offset));
+        }
+      }
+    }
+    if (!toCommit.isEmpty()) {
+      try {
+        consumer.commitSync(toCommit, Duration.ofSeconds(10));
+        toCommit.forEach(
+            (partition, offset) -> lastCommitted.merge(partition, offset.offset(), Math::max));
+      } catch (RuntimeException e) {
+        LOG.warn("commit on revocation failed: {}", e.toString());
+      }
+    }
+    if (running.getAsBoolean()) {
+      // Another member owns them now and commits past these.
+      partitions.forEach(lastCommitted::remove);
+    }
+  }
+
+  /** Gives up partitions without committing: another member already owns them, or we crashed. */
+  void lost(Collection<TopicPartition> partitions) {
+    partitions.forEach(
+        partition -> {
+          lastCommitted.remove(partition);
+          PartitionOffsets tracker = offsets.remove(partition);
+          if (tracker != null) {
+            tracker.revoke();
+          }
+        });
+  }
+
+  /** The last offset committed per partition ({@code topic-partition}), for the log on leaving. */
+  Map<String, Long> lastCommitted() {
+    Map<String, Long> committed = new TreeMap<>();
+    lastCommitted.forEach((partition, offset) -> committed.put(partition.toString(), offset));
+    return committed;
+  }
+}

@@ -1,0 +1,60 @@
+package io.courier.runtime.kafka.impl;
+
+import java.util.Collection;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Keeps offsets of assigned partitions; commits what completed before giving one up. Called by the
+ * {@code KafkaConsumer} on the poll thread, inside {@code poll} and {@code close}.
+ */
+final class RebalanceListener implements ConsumerRebalanceListener {
+
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final PartitionCommits commits;
+  private final ConsumerHealth health;
+  private final BooleanSupplier crashed;
+  private final BooleanSupplier holdNewPartitions;
+
+  /**
+   * @param crashed whether the consumer stopped as a killed process would, committing nothing
+   * @param holdNewPartitions whether partitions gained now are to be paused at once
+   */
+  RebalanceListener(
+      KafkaConsumer<String, byte[]> consumer,
+      PartitionCommits commits,
+      ConsumerHealth health,
+      BooleanSupplier crashed,
+      BooleanSupplier holdNewPartitions) {
+    this.consumer = consumer;
+    this.commits = commits;
+    this.health = health;
+    this.crashed = crashed;
+    this.holdNewPartitions = holdNewPartitions;
+  }
+
+  @Override
+  public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+    if (crashed.getAsBoolean()) {
+      onPartitionsLost(partitions);
+      return;
+    }
+    commits.revoked(consumer, partitions);
+  }
+
+  @Override
+  public void onPartitionsLost(Collection<TopicPartition> partitions) {
+    commits.lost(partitions);
+  }
+
+  @Override
+  public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+    commits.assigned(partitions);
+    health.joined(consumer.assignment().size());
+    if (holdNewPartitions.getAsBoolean()) {
+      consumer.pause(partitions);
+    }
+  }
+}

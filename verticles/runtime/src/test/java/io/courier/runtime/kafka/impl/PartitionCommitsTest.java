@@ -1,0 +1,124 @@
+package io.courier.runtime.kafka.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("The partition commits")
+class PartitionCommitsTest {
+
+  private static final TopicPartition P0 = new TopicPartition("orders", 0);
+  private static final TopicPartition P1 = new TopicPartition("orders", 1);
+
+  private final MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
+  private final ConsumerCounters counters = new ConsumerCounters();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final PartitionCommits commits = new PartitionCommits(counters, running::get);
+
+  @BeforeEach
+  void assign() {
+    consumer.assign(List.of(P0, P1));
+    commits.assigned(List.of(P0, P1));
+  }
+
+  @AfterEach
+  void close() {
+    consumer.close();
+  }
+
+  @Test
+  @DisplayName("commit only up to the lowest record still in flight")
+  void shouldCommitUpToTheLowestRecordInFlight() {
+    PartitionOffsets offsets = commits.tracker(P0);
+    for (long offset = 0; offset < 5; offset++) {
+      offsets.received(offset);
+    }
+    offsets.completed(0);
+    offsets.completed(1);
+    offsets.completed(3);
+    offsets.completed(4);
+
+    commits.commit(consumer, false);
+    assertThat(committed(P0)).isEqualTo(2);
+
+    offsets.completed(2);
+    commits.commit(consumer, false);
+    assertThat(committed(P0)).isEqualTo(5);
+    assertThat(committed(P1)).as("nothing received there").isNull();
+    assertThat(counters.committed.sum()).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName("commit nothing when nothing completed since the last commit")
+  void shouldNotCommitTwiceWhatDidNotMove() {
+    commits.tracker(P0).received(0);
+    commits.tracker(P0).completed(0);
+    commits.commit(consumer, true);
+    commits.commit(consumer, true);
+    commits.commit(consumer, false);
+
+    assertThat(committed(P0)).isEqualTo(1);
+    assertThat(counters.committed.sum()).isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("commit what completed when a partition is revoked, and drop its records")
+  void shouldCommitOnRevocation() {
+    PartitionOffsets offsets = commits.tracker(P0);
+    offsets.received(7);
+    offsets.received(8);
+    offsets.completed(7);
+
+    commits.revoked(consumer, List.of(P0));
+
+    assertThat(committed(P0)).isEqualTo(8);
+    assertThat(offsets.revoked()).isTrue();
+    assertThat(commits.tracker(P0)).as("tracked afresh").isNotSameAs(offsets);
+    assertThat(commits.lastCommitted()).as("another member commits past it now").isEmpty();
+  }
+
+  @Test
+  @DisplayName("keep the offsets committed on the way out for the log")
+  void shouldKeepTheOffsetsCommittedOnTheWayOut() {
+    commits.tracker(P0).received(0);
+    commits.tracker(P0).completed(0);
+    commits.tracker(P1).received(4);
+    commits.commit(consumer, false);
+    running.set(false);
+    commits.tracker(P1).completed(4);
+
+    commits.revoked(consumer, List.of(P0, P1));
+
+    assertThat(commits.lastCommitted())
+        .containsExactly(Map.entry("orders-0", 1L), Map.entry("orders-1", 5L));
+  }
+
+  @Test
+  @DisplayName("commit nothing for lost partitions")
+  void shouldCommitNothingForLostPartitions() {
+    PartitionOffsets offsets = commits.tracker(P0);
+    offsets.received(0);
+    offsets.completed(0);
+
+    commits.lost(List.of(P0));
+
+    assertThat(committed(P0)).isNull();
+    assertThat(offsets.revoked()).isTrue();
+    assertThat(commits.lastCommitted()).isEmpty();
+  }
+
+  private Long committed(TopicPartition partition) {
+    OffsetAndMetadata offset = consumer.committed(Set.of(partition)).get(partition);
+    return offset == null ? null : offset.offset();
+  }
+}
