@@ -3,10 +3,12 @@ package io.courier.gateway;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.config.CourierConfig.GatewayConfig;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
@@ -14,6 +16,8 @@ import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.contract.OpenAPIContract;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +68,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
                       .setMaxHeaderSize(config.maxHeaderBytes())
                       .setMaxInitialLineLength(config.maxUriLength())
                       .setIdleTimeout((int) config.idleTimeoutMs())
-                      .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+                      .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
               // The PEM files are read on a worker, not on this event loop.
               return vertx
                   .<HttpServerOptions>executeBlocking(() -> tls.apply(plain), false)
@@ -97,8 +101,8 @@ public final class GatewayHttpVerticle extends VerticleBase {
     OrdersApi api = new OrdersApi(backends, Duration.ofMillis(config.requestTimeoutMs()));
     RouterBuilder builder =
         RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
-    java.util.Map<String, io.vertx.core.Handler<io.vertx.ext.web.RoutingContext>> operations =
-        java.util.Map.of(
+    Map<String, Handler<RoutingContext>> operations =
+        Map.of(
             "placeOrder", api::placeOrder,
             "getOrder", api::getOrder,
             "getUser", api::getUser,
