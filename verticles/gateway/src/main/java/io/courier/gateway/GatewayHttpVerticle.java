@@ -137,7 +137,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
     // Keyed on the authenticated subject: keep it after authentication, last before the API.
     router.route("/api/*").handler(RateLimitHandler.create(vertx, config.rateLimit(), contract));
     router.route("/*").subRouter(builder.createRouter());
-    router.route().failureHandler(Problems::onFailure);
+    router.route().failureHandler(new Problems(contract)::onFailure);
     router.errorHandler(404, Problems::onError);
     router.errorHandler(405, Problems::onError);
     return router;

@@ -3,15 +3,22 @@ package io.courier.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.service.ServiceError;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.validation.RequestParameter;
+import io.vertx.openapi.validation.RequestUtils;
 import io.vertx.openapi.validation.RequestValidator;
-import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatorException;
 import io.vertx.openapi.validation.impl.RequestParameterImpl;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
+import java.lang.reflect.Proxy;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,14 +32,16 @@ class ProblemsTest {
       "{\"userId\":\"u-1\",\"items\":[{\"sku\":\"sku-1\",\"quantity\":1}]}";
 
   private static Vertx vertx;
+  private static OpenAPIContract contract;
   private static RequestValidator validator;
+  private static Problems problems;
 
   @BeforeAll
   static void loadContract() {
     vertx = Vertx.vertx();
-    validator =
-        RequestValidator.create(
-            vertx, OpenAPIContract.from(vertx, GatewayHttpVerticle.CONTRACT).await());
+    contract = OpenAPIContract.from(vertx, GatewayHttpVerticle.CONTRACT).await();
+    validator = RequestValidator.create(vertx, contract);
+    problems = new Problems(contract);
   }
 
   @AfterAll
@@ -47,7 +56,7 @@ class ProblemsTest {
   void shouldNameHeaderThatCannotBeDecoded() {
     Throwable failure = placeOrder("k\"1", GOOD);
 
-    ServiceError error = Problems.of(failure).error();
+    ServiceError error = problems.of(failure).error();
 
     assertThat(error.status()).isEqualTo(400);
     assertThat(error.type()).isEqualTo("invalid-header");
@@ -59,11 +68,7 @@ class ProblemsTest {
   @DisplayName("says a parameter is not valid %-encoding instead of blaming the body")
   void shouldNameUndecodableUrlValue() {
     // What RequestUtils.extract throws for an Idempotency-Key of "100%".
-    ServiceError error =
-        Problems.of(
-                new ValidatorException(
-                    "Can't decode URL value: 100%", ValidatorErrorType.ILLEGAL_VALUE))
-            .error();
+    ServiceError error = problems.of(extractionFailure("100%")).error();
 
     assertThat(error.status()).isEqualTo(400);
     assertThat(error.type()).isEqualTo("invalid-parameter");
@@ -75,19 +80,19 @@ class ProblemsTest {
           + " PlaceOrderValidationFuzzTest)")
   void shouldNotReadQuotedRequestAsValidatorWords() {
     // A key with a lone '%' whose text reads like another parameter's error.
-    ServiceError header =
-        Problems.of(
-                new ValidatorException(
-                    "Can't decode URL value: x of header parameter Idempoten%y-Key can't be"
-                        + " decoded.",
-                    ValidatorErrorType.ILLEGAL_VALUE))
-            .error();
+    Throwable quoting =
+        extractionFailure("x of header parameter Idempoten%y-Key can't be decoded.");
+    assertThat(quoting)
+        .hasMessage(
+            "Can't decode URL value: x of header parameter Idempoten%y-Key can't be decoded.");
+    ServiceError header = problems.of(quoting).error();
     assertThat(header.type()).isEqualTo("invalid-parameter");
     assertThat(header.field()).isEmpty();
 
     // A body whose unknown property is named like a header's error.
     ServiceError body =
-        Problems.of(
+        problems
+            .of(
                 placeOrder(
                     "k", "{\"x of header parameter Evil is invalid.\":1," + GOOD.substring(1)))
             .error();
@@ -98,28 +103,71 @@ class ProblemsTest {
   @Test
   @DisplayName("still calls a body that is no JSON malformed")
   void shouldCallBrokenJsonMalformed() {
-    ServiceError error = Problems.of(placeOrder("k", "{\"userId\": ")).error();
+    ServiceError error = problems.of(placeOrder("k", "{\"userId\": ")).error();
 
     assertThat(error.type()).isEqualTo("malformed-body");
   }
 
   /** The failure the router's validation step fails the route with. */
   private static Throwable placeOrder(String key, String body) {
-    ValidatableRequestImpl request =
+    return placeOrder("application/json", key, body);
+  }
+
+  private static Throwable placeOrder(String contentType, String key, String body) {
+    Map<String, RequestParameter> headers =
+        key == null ? Map.of() : Map.of("Idempotency-Key", new RequestParameterImpl(key));
+    return validated(
+        "placeOrder",
         new ValidatableRequestImpl(
             Map.of(),
-            Map.of("Idempotency-Key", new RequestParameterImpl(key)),
+            headers,
             Map.of(),
             Map.of(),
             new RequestParameterImpl(Buffer.buffer(body)),
-            "application/json");
+            contentType));
+  }
+
+  private static Throwable validated(String operation, ValidatableRequestImpl request) {
     Throwable failure =
         validator
-            .validate(request, "placeOrder")
+            .validate(request, operation)
             .map(ok -> (Throwable) null)
             .otherwise(e -> e)
             .await();
     assertThat(failure).isInstanceOf(ValidatorException.class);
     return new HttpException(400, failure.getMessage(), failure);
+  }
+
+  /**
+   * What the router's extraction throws for an Idempotency-Key it cannot %-decode (before any
+   * validator runs, so the route fails with it unwrapped).
+   */
+  private static Throwable extractionFailure(String key) {
+    MultiMap headers =
+        MultiMap.caseInsensitiveMultiMap()
+            .add(HttpHeaders.CONTENT_TYPE, "application/json")
+            .add("Idempotency-Key", key);
+    HttpServerRequest request =
+        (HttpServerRequest)
+            Proxy.newProxyInstance(
+                ProblemsTest.class.getClassLoader(),
+                new Class<?>[] {HttpServerRequest.class},
+                (proxy, method, args) ->
+                    switch (method.getName()) {
+                      case "headers" -> headers;
+                      case "getHeader" -> headers.get(String.valueOf(args[0]));
+                      case "method" -> HttpMethod.POST;
+                      case "path", "uri" -> "/api/v1/orders";
+                      default -> throw new UnsupportedOperationException(method.getName());
+                    });
+    try {
+      RequestUtils.extract(
+          request,
+          contract.operation("placeOrder"),
+          () -> Future.succeededFuture(Buffer.buffer(GOOD)));
+    } catch (ValidatorException e) {
+      return e;
+    }
+    throw new AssertionError("the extraction took " + key);
   }
 }

@@ -289,7 +289,7 @@ class RateLimitHandlerTest {
     router.route("/api/*").handler(BodyHandler.create(false));
     router.route("/api/*").handler(new RateLimitHandler(config, contract, limiter, registry));
     router.route("/api/*").handler(routing -> routing.response().end("ok"));
-    router.route().failureHandler(Problems::onFailure);
+    router.route().failureHandler(new Problems(contract)::onFailure);
     server =
         vertx
             .createHttpServer()
