@@ -2,10 +2,12 @@ package io.courier.gateway;
 
 import io.courier.runtime.RoleContext;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
@@ -13,6 +15,8 @@ import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.contract.OpenAPIContract;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +67,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
                       .setMaxHeaderSize(config.maxHeaderBytes())
                       .setMaxInitialLineLength(config.maxUriLength())
                       .setIdleTimeout((int) config.idleTimeoutMs())
-                      .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+                      .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
               // The PEM files are read on a worker, not on this event loop.
               return vertx
                   .<HttpServerOptions>executeBlocking(() -> tls.apply(plain), false)
@@ -96,8 +100,8 @@ public final class GatewayHttpVerticle extends VerticleBase {
     OrdersApi api = new OrdersApi(backends, Duration.ofMillis(config.requestTimeoutMs()));
     RouterBuilder builder =
         RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
-    java.util.Map<String, io.vertx.core.Handler<io.vertx.ext.web.RoutingContext>> operations =
-        java.util.Map.of(
+    Map<String, Handler<RoutingContext>> operations =
+        Map.of(
             "placeOrder", api::placeOrder,
             "getOrder", api::getOrder,
             "getUser", api::getUser,
@@ -134,7 +138,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
         .route("/api/*")
         .handler(RateLimitHandler.create(vertx, config.rateLimit(), contract, context.meters()));
     router.route("/*").subRouter(builder.createRouter());
-    router.route().failureHandler(Problems::onFailure);
+    router.route().failureHandler(new Problems(contract)::onFailure);
     router.errorHandler(404, Problems::onError);
     router.errorHandler(405, Problems::onError);
     return router;

@@ -62,6 +62,7 @@ class PlaceOrderValidationFuzzTest {
       await(OpenAPIContract.from(VERTX, GatewayHttpVerticle.CONTRACT));
   private static final Operation PLACE_ORDER = CONTRACT.operation(OPERATION);
   private static final RequestValidator VALIDATOR = RequestValidator.create(VERTX, CONTRACT);
+  private static final Problems PROBLEMS = new Problems(CONTRACT);
 
   @AfterAll
   static void closeVertx() {
@@ -98,7 +99,7 @@ class PlaceOrderValidationFuzzTest {
       return;
     }
     Throwable failure = (Throwable) outcome;
-    Problems.Problem problem = Problems.of(failure);
+    Problems.Problem problem = PROBLEMS.of(failure);
     ServiceError error = problem.error();
     if (!PROBLEM_TYPES.contains(error.type())) {
       throw new AssertionError(

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.courier.gateway.GatewayConfig.RateLimitConfig;
 import io.courier.gateway.GatewayConfig.RouteRateLimitConfig;
+import io.courier.service.CallerIdentity;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.TimeMeter;
@@ -27,6 +28,7 @@ import io.vertx.ext.web.impl.UserContextInternal;
 import io.vertx.openapi.contract.OpenAPIContract;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -280,15 +282,14 @@ class RateLimitHandlerTest {
                     .setUser(
                         User.create(
                             new JsonObject().put("sub", verified).put("username", "shared")));
-                EdgeAuth.attach(
-                    routing, new io.courier.service.CallerIdentity(verified, java.util.Set.of()));
+                EdgeAuth.attach(routing, new CallerIdentity(verified, Set.of()));
               }
               routing.next();
             });
     router.route("/api/*").handler(BodyHandler.create(false));
     router.route("/api/*").handler(new RateLimitHandler(config, contract, limiter, registry));
     router.route("/api/*").handler(routing -> routing.response().end("ok"));
-    router.route().failureHandler(Problems::onFailure);
+    router.route().failureHandler(new Problems(contract)::onFailure);
     server =
         vertx
             .createHttpServer()
