@@ -1,9 +1,11 @@
 package io.courier.codec;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Timestamp;
 import io.courier.contract.v1.EventEnvelope;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.UUID;
@@ -81,7 +83,7 @@ public record Event<T extends Message>(
     String id =
         UUID.nameUUIDFromBytes(
                 (data.getDescriptorForType().getFullName() + "|" + identity)
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                    .getBytes(StandardCharsets.UTF_8))
             .toString();
     return new Event<>(
         id,
@@ -169,7 +171,7 @@ public record Event<T extends Message>(
             .orElseThrow(() -> new DecodingException(type, "unknown event type", null));
     try {
       return prototype.getParserForType().parseFrom(data);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+    } catch (InvalidProtocolBufferException e) {
       throw new DecodingException(type, e.getMessage(), e);
     }
   }

@@ -8,7 +8,6 @@ import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.resilience.ResilienceProxyVerticle;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Roles;
-import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.CourierConfig;
 import io.courier.user.DefaultUserService;
 import io.grpc.CallOptions;
@@ -479,8 +478,7 @@ public final class Baselines {
     props.put(
         "courier.services.inventory.seedFile", root.resolve("conf/seed/inventory.json").toString());
     CourierConfig config =
-        new ConfigLoader(Map.of(), props, Roles.available().keySet())
-            .load(root.resolve("conf/dev.json"));
+        Roles.configLoader(Map.of(), props, Roles.available()).load(root.resolve("conf/dev.json"));
     return CourierRuntime.start(config, Roles.available()).await(120, TimeUnit.SECONDS);
   }
 

@@ -8,6 +8,7 @@ import io.courier.runtime.config.CourierConfig;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,7 +28,7 @@ import sun.misc.Signal;
     name = "run",
     mixinStandardHelpOptions = true,
     description = "Start the roles named in the configuration and run until stopped.")
-final class RunCommand implements java.util.concurrent.Callable<Integer> {
+final class RunCommand implements Callable<Integer> {
 
   static final int EXIT_OK = 0;
   static final int EXIT_FAILED = 1;

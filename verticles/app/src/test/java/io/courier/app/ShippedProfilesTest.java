@@ -25,9 +25,10 @@ class ShippedProfilesTest {
 
   private static final Map<String, List<ConfigSection<?>>> ROLES =
       Roles.configSections(Roles.available().values());
+  private static final List<String> DEFAULTS = Roles.defaults(Roles.available().values());
 
   private static ConfigLoader loader(Map<String, String> env, Map<String, String> props) {
-    return new ConfigLoader(env, props, ROLES);
+    return new ConfigLoader(env, props, ROLES, DEFAULTS);
   }
 
   @Test
@@ -42,7 +43,8 @@ class ShippedProfilesTest {
                     CONF.resolve("seed/users.json").toString(),
                     "courier.services.inventory.seedFile",
                     CONF.resolve("seed/inventory.json").toString()),
-                ROLES)
+                ROLES,
+                DEFAULTS)
             .load(CONF.resolve("dev.json"));
 
     assertThat(config.profile()).isEqualTo("dev");
@@ -78,7 +80,7 @@ class ShippedProfilesTest {
       "refuses the prod profile until Kafka, Consul and the pod address come from the environment")
   void shouldRequireProdValuesFromEnvironment() {
     Path prod = CONF.resolve("prod.json");
-    assertThatThrownBy(() -> new ConfigLoader(Map.of(), Map.of(), ROLES).load(prod))
+    assertThatThrownBy(() -> new ConfigLoader(Map.of(), Map.of(), ROLES, DEFAULTS).load(prod))
         .isInstanceOfSatisfying(
             ConfigException.class,
             e ->
@@ -108,7 +110,8 @@ class ShippedProfilesTest {
                     "COURIER_GATEWAY_AUTH_JWKS_URL",
                         "https://auth.example.com/.well-known/jwks.json"),
                 Map.of(),
-                ROLES)
+                ROLES,
+                DEFAULTS)
             .load(prod);
     assertThat(config.kafka().bootstrapServers())
         .isEqualTo("kafka-0.kafka:9092,kafka-1.kafka:9092");
@@ -134,7 +137,8 @@ class ShippedProfilesTest {
                                 "https://auth.example.com/.well-known/jwks.json",
                             "COURIER_ADMIN_FAULT_INJECTION", "true"),
                         Map.of(),
-                        ROLES)
+                        ROLES,
+                        DEFAULTS)
                     .load(prod))
         .isInstanceOfSatisfying(
             ConfigException.class,

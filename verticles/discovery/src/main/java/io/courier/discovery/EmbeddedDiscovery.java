@@ -11,7 +11,14 @@ import io.vertx.servicediscovery.Status;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The default backend: Vert.x service discovery's registry, which lives in the cluster manager's
@@ -19,8 +26,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EmbeddedDiscovery implements Discovery {
 
-  private static final org.slf4j.Logger LOG =
-      org.slf4j.LoggerFactory.getLogger(EmbeddedDiscovery.class);
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDiscovery.class);
 
   /** Record type of Courier endpoints. */
   public static final String TYPE = "courier-endpoint";
@@ -34,10 +40,10 @@ public final class EmbeddedDiscovery implements Discovery {
   private final Vertx vertx;
   private final ServiceDiscovery discovery;
   private final ClusterManager cluster;
-  private final java.util.Set<Long> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<Long> watches = ConcurrentHashMap.newKeySet();
 
   /** This process's registrations: id to {@code name at host:port}, for the log. */
-  private final Map<String, String> registered = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, String> registered = new ConcurrentHashMap<>();
 
   public EmbeddedDiscovery(Vertx vertx) {
     this.vertx = vertx;
@@ -111,11 +117,9 @@ public final class EmbeddedDiscovery implements Discovery {
    * changed (an empty list included: the registry is the cluster's own, never stale).
    */
   @Override
-  public Watch watch(String name, java.util.function.Consumer<List<ServiceInstance>> handler) {
-    java.util.concurrent.atomic.AtomicReference<List<ServiceInstance>> last =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    java.util.concurrent.atomic.AtomicBoolean closed =
-        new java.util.concurrent.atomic.AtomicBoolean();
+  public Watch watch(String name, Consumer<List<ServiceInstance>> handler) {
+    AtomicReference<List<ServiceInstance>> last = new AtomicReference<>();
+    AtomicBoolean closed = new AtomicBoolean();
     Runnable read =
         () ->
             resolve(name)

@@ -2,13 +2,18 @@ package io.courier.discovery;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 
 /**
@@ -77,8 +82,7 @@ public final class LoadBalancer {
    * An instance for the next call among those not ejected that {@code admits} accepts, or empty
    * when there is none.
    */
-  public Optional<Lease> pick(
-      List<ServiceInstance> instances, java.util.function.Predicate<ServiceInstance> admits) {
+  public Optional<Lease> pick(List<ServiceInstance> instances, Predicate<ServiceInstance> admits) {
     List<ServiceInstance> eligible = eligible(instances);
     eligible.removeIf(admits.negate());
     if (eligible.isEmpty()) {
@@ -140,8 +144,8 @@ public final class LoadBalancer {
   }
 
   /** Forgets the state of every instance whose address is not among {@code current}. */
-  public void retain(java.util.Collection<ServiceInstance> current) {
-    java.util.Set<String> addresses = new java.util.HashSet<>();
+  public void retain(Collection<ServiceInstance> current) {
+    Set<String> addresses = new HashSet<>();
     for (ServiceInstance instance : current) {
       addresses.add(instance.address());
     }
@@ -158,8 +162,7 @@ public final class LoadBalancer {
   }
 
   private final class InstanceState {
-    final java.util.concurrent.atomic.AtomicInteger outstanding =
-        new java.util.concurrent.atomic.AtomicInteger();
+    final AtomicInteger outstanding = new AtomicInteger();
     int consecutiveFailures;
     int ejections;
     long intervalStart = clock.getAsLong();

@@ -1,12 +1,12 @@
 package io.courier.gateway;
 
+import io.courier.codec.flow.Services;
 import io.courier.discovery.Discovery;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.security.MutualTls;
 import io.courier.service.GrpcClients;
 import io.courier.service.GrpcPeer;
 import io.courier.service.Policies;
-import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.client.GrpcClient;
@@ -46,13 +46,12 @@ final class Backends {
   private static Backends create(
       Vertx vertx, RoleContext context, MutualTls tls, Policies policies) {
     Discovery discovery = context.createDiscovery();
-    GrpcClient users = GrpcClients.create(vertx, tls, Topology.USER_SERVICE);
-    GrpcClient inventory = GrpcClients.create(vertx, tls, Topology.INVENTORY_SERVICE);
+    GrpcClient users = GrpcClients.create(vertx, tls, Services.USER);
+    GrpcClient inventory = GrpcClients.create(vertx, tls, Services.INVENTORY);
     return new Backends(
-        new OrderClient(vertx, policies.target(Topology.ORDER_TARGET)),
-        policies.grpcPeer(discovery, Topology.USER_SERVICE, Topology.USER_TARGET, users),
-        policies.grpcPeer(
-            discovery, Topology.INVENTORY_SERVICE, Topology.INVENTORY_TARGET, inventory),
+        new OrderClient(vertx, policies.target(Services.ORDER)),
+        policies.grpcPeer(discovery, Services.USER, Services.USER, users),
+        policies.grpcPeer(discovery, Services.INVENTORY, Services.INVENTORY, inventory),
         discovery,
         List.of(users, inventory));
   }

@@ -23,6 +23,12 @@ public final class GatewayRole implements Role {
     return NAME;
   }
 
+  /** A process told nothing else is an edge. */
+  @Override
+  public boolean runsByDefault() {
+    return true;
+  }
+
   @Override
   public List<ConfigSection<?>> configSections() {
     return List.of(GatewayConfig.SECTION, ResilienceConfig.SECTION);

@@ -1,5 +1,6 @@
 package io.courier.gateway;
 
+import io.courier.codec.flow.Addresses;
 import io.courier.contract.v1.GetOrderRequest;
 import io.courier.contract.v1.GetOrderResponse;
 import io.courier.contract.v1.PlaceOrderRequest;
@@ -7,7 +8,6 @@ import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.TargetPolicy;
 import io.courier.service.CallerIdentity;
-import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -31,13 +31,12 @@ final class OrderClient {
 
   Future<PlaceOrderResponse> place(
       PlaceOrderRequest request, Deadline deadline, CallerIdentity caller) {
-    return this.<PlaceOrderResponse>request(
-        Topology.ORDER_PLACE_ADDRESS, request, deadline, caller);
+    return this.<PlaceOrderResponse>request(Addresses.ORDER_PLACE, request, deadline, caller);
   }
 
   Future<GetOrderResponse> get(String orderId, Deadline deadline, CallerIdentity caller) {
     return this.<GetOrderResponse>request(
-        Topology.ORDER_GET_ADDRESS,
+        Addresses.ORDER_GET,
         GetOrderRequest.newBuilder().setOrderId(orderId).build(),
         deadline,
         caller);

@@ -3,6 +3,7 @@ package io.courier.gateway;
 import io.courier.gateway.GatewayConfig.RateLimitConfig;
 import io.courier.gateway.GatewayConfig.RouteRateLimitConfig;
 import io.courier.runtime.metrics.Meters;
+import io.courier.service.CallerIdentity;
 import io.courier.service.ServiceError;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
@@ -168,7 +169,7 @@ final class RateLimitHandler implements Handler<RoutingContext> {
    */
   static String client(RoutingContext routing) {
     // The verified token's sub: User#subject() would prefer a username claim if a token had one.
-    io.courier.service.CallerIdentity caller = EdgeAuth.identity(routing);
+    CallerIdentity caller = EdgeAuth.identity(routing);
     if (caller != null) {
       return "sub:" + caller.subject();
     }

@@ -34,7 +34,8 @@ class GatewayConfigTest {
             "resilience",
             List.of(),
             "order-service",
-            List.of()));
+            List.of()),
+        List.of(GatewayRole.NAME));
   }
 
   private Path file(String json) throws IOException {

@@ -2,6 +2,7 @@ package io.courier.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.codec.flow.Addresses;
 import io.courier.contract.v1.GetOrderRequest;
 import io.courier.contract.v1.GetOrderResponse;
 import io.courier.contract.v1.Order;
@@ -11,7 +12,6 @@ import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Roles;
 import io.courier.runtime.config.CourierConfig;
-import io.courier.service.Topology;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -70,7 +70,7 @@ class GatewayGrpcWebIT {
         .vertx()
         .eventBus()
         .<GetOrderRequest>consumer(
-            Topology.ORDER_GET_ADDRESS,
+            Addresses.ORDER_GET,
             (Message<GetOrderRequest> request) ->
                 request.reply(
                     GetOrderResponse.newBuilder()

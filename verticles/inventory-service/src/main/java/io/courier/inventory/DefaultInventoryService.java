@@ -1,6 +1,8 @@
 package io.courier.inventory;
 
+import com.google.protobuf.Message;
 import io.courier.codec.Event;
+import io.courier.codec.flow.Topics;
 import io.courier.contract.v1.GetStockRequest;
 import io.courier.contract.v1.GetStockResponse;
 import io.courier.contract.v1.InventoryServiceService;
@@ -16,7 +18,6 @@ import io.courier.contract.v1.StockReserved;
 import io.courier.runtime.kafka.EventPublisher;
 import io.courier.service.PerKeySequence;
 import io.courier.service.ServiceError;
-import io.courier.service.Topology;
 import io.vertx.core.Future;
 import java.util.List;
 import org.slf4j.Logger;
@@ -184,9 +185,9 @@ final class DefaultInventoryService extends InventoryServiceService {
             });
   }
 
-  private Future<Void> write(String orderId, com.google.protobuf.Message change) {
+  private Future<Void> write(String orderId, Message change) {
     return publisher
-        .publish(Topology.RESERVATIONS_TOPIC, Event.derived(orderId, SOURCE, orderId, change))
+        .publish(Topics.RESERVATIONS, Event.derived(orderId, SOURCE, orderId, change))
         .mapEmpty();
   }
 

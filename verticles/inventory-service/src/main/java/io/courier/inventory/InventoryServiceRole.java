@@ -12,6 +12,9 @@ public final class InventoryServiceRole implements Role {
 
   public static final String NAME = "inventory-service";
 
+  /** The consumer group of the role's Kafka consumers. */
+  public static final String CONSUMER_GROUP = NAME;
+
   @Override
   public String name() {
     return NAME;

@@ -1,6 +1,8 @@
 package io.courier.inventory;
 
 import io.courier.codec.Event;
+import io.courier.codec.flow.Services;
+import io.courier.codec.flow.Topics;
 import io.courier.contract.v1.InventoryServiceGrpcService;
 import io.courier.contract.v1.OrderCancelled;
 import io.courier.contract.v1.OrderConfirmed;
@@ -13,7 +15,6 @@ import io.courier.runtime.kafka.EventConsumer;
 import io.courier.service.GrpcEndpoint;
 import io.courier.service.Policies;
 import io.courier.service.StateTopics;
-import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
@@ -79,9 +80,9 @@ public final class InventoryVerticle extends VerticleBase {
     return vertx
         .executeBlocking(
             () -> {
-              StateTopics.ensureOrderFlow(servers);
+              StateTopics.ensure(servers, Topics.ALL.stream().map(StateTopics::of).toList());
               return StateTopics.replay(
-                  servers, Topology.RESERVATIONS_TOPIC, event -> apply(inventory, event));
+                  servers, Topics.RESERVATIONS, event -> apply(inventory, event));
             },
             false)
         .map(
@@ -123,8 +124,8 @@ public final class InventoryVerticle extends VerticleBase {
   private Future<Void> consumeOutcomes() {
     outcomes =
         context.consumer(
-            context.config().kafka().consumer().withGroupId(Topology.INVENTORY_GROUP),
-            List.of(Topology.ORDERS_TOPIC),
+            context.config().kafka().consumer().withGroupId(InventoryServiceRole.CONSUMER_GROUP),
+            List.of(Topics.ORDERS),
             this::onOrderEvent);
     return outcomes.start();
   }
@@ -145,7 +146,7 @@ public final class InventoryVerticle extends VerticleBase {
             vertx,
             context,
             policies,
-            Topology.INVENTORY_SERVICE,
+            Services.INVENTORY,
             context.config(InventoryServiceConfig.SECTION).grpcPort(),
             List.of(InventoryServiceGrpcService.of(service)))
         .onSuccess(started -> endpoint = started)

@@ -11,6 +11,9 @@ public final class NotificationServiceRole implements Role {
 
   public static final String NAME = "notification-service";
 
+  /** The consumer group of the role's Kafka consumers. */
+  public static final String CONSUMER_GROUP = NAME;
+
   @Override
   public String name() {
     return NAME;

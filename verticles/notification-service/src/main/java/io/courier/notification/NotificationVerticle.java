@@ -2,6 +2,7 @@ package io.courier.notification;
 
 import com.google.protobuf.Timestamp;
 import io.courier.codec.Event;
+import io.courier.codec.flow.Topics;
 import io.courier.contract.v1.Notification;
 import io.courier.contract.v1.NotificationChannel;
 import io.courier.contract.v1.NotificationSent;
@@ -11,7 +12,6 @@ import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.RetryLaterException;
 import io.courier.service.StateTopics;
-import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
@@ -46,7 +46,7 @@ public final class NotificationVerticle extends VerticleBase {
   public Future<?> start() {
     web = WebClient.create(vertx);
     String servers = context.kafkaBootstrapServers();
-    return StateTopics.ensureOrderFlow(vertx, servers).compose(v -> consume());
+    return StateTopics.ensure(vertx, servers, Topics.ALL).compose(v -> consume());
   }
 
   @Override
@@ -63,8 +63,8 @@ public final class NotificationVerticle extends VerticleBase {
   private Future<Void> consume() {
     outcomes =
         context.consumer(
-            context.config().kafka().consumer().withGroupId(Topology.NOTIFICATION_GROUP),
-            List.of(Topology.ORDERS_TOPIC),
+            context.config().kafka().consumer().withGroupId(NotificationServiceRole.CONSUMER_GROUP),
+            List.of(Topics.ORDERS),
             this::onOrderEvent);
     return outcomes.start();
   }
@@ -141,7 +141,7 @@ public final class NotificationVerticle extends VerticleBase {
             context
                 .publisher()
                 .publish(
-                    Topology.NOTIFICATIONS_TOPIC,
+                    Topics.NOTIFICATIONS,
                     Event.derived(
                         outcome + "|" + orderId,
                         SOURCE,

@@ -1,7 +1,9 @@
 package io.courier.order;
 
+import com.google.protobuf.Message;
 import com.google.protobuf.Timestamp;
 import io.courier.codec.Event;
+import io.courier.codec.flow.Topics;
 import io.courier.contract.v1.GetOrderResponse;
 import io.courier.contract.v1.GetUserRequest;
 import io.courier.contract.v1.GetUserResponse;
@@ -22,14 +24,15 @@ import io.courier.contract.v1.ReserveStockResponse;
 import io.courier.contract.v1.User;
 import io.courier.contract.v1.UserServiceGrpcClient;
 import io.courier.resilience.Deadline;
+import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.Causes;
 import io.courier.runtime.kafka.EventPublisher;
 import io.courier.runtime.kafka.NonRetryableException;
+import io.courier.runtime.kafka.RetryLaterException;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcPeer;
 import io.courier.service.PerKeySequence;
 import io.courier.service.ServiceError;
-import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.grpc.client.InvalidStatusException;
 import io.vertx.grpc.common.GrpcStatus;
@@ -65,7 +68,7 @@ final class DefaultOrderService {
   }
 
   /** The policy of the calls to the inventory, which the payment consumer's handler makes. */
-  io.courier.resilience.TargetPolicy inventoryPolicy() {
+  TargetPolicy inventoryPolicy() {
     return inventory.policy();
   }
 
@@ -204,7 +207,7 @@ final class DefaultOrderService {
         .recover(
             error ->
                 Future.failedFuture(
-                    new io.courier.runtime.kafka.RetryLaterException(
+                    new RetryLaterException(
                         "inventory unavailable to release order " + order.getId(), error)))
         .compose(
             released ->
@@ -313,10 +316,10 @@ final class DefaultOrderService {
   }
 
   /** Writes the event (acks=all), then makes the new state visible. */
-  private Future<Void> write(Order state, com.google.protobuf.Message change) {
+  private Future<Void> write(Order state, Message change) {
     return publisher
         .publish(
-            Topology.ORDERS_TOPIC,
+            Topics.ORDERS,
             Event.derived(
                 state.getStatus().name() + "|" + state.getId(), SOURCE, state.getId(), change))
         .onSuccess(published -> orders.put(state.getId(), state))

@@ -1,12 +1,12 @@
 package io.courier.order;
 
+import io.courier.codec.flow.Addresses;
 import io.courier.resilience.ResilienceConfig;
 import io.courier.runtime.Role;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.RoleDeployment;
 import io.courier.runtime.config.ConfigSection;
 import io.courier.service.EndpointRegistration;
-import io.courier.service.Topology;
 import java.util.List;
 import java.util.Map;
 
@@ -17,6 +17,9 @@ import java.util.Map;
 public final class OrderServiceRole implements Role {
 
   public static final String NAME = "order-service";
+
+  /** The consumer group of the role's Kafka consumers. */
+  public static final String CONSUMER_GROUP = NAME;
 
   @Override
   public String name() {
@@ -34,6 +37,6 @@ public final class OrderServiceRole implements Role {
         RoleDeployment.of("orders", () -> new OrderVerticle(context), 1),
         // The event-bus service in discovery, at this process's management port (its readiness).
         EndpointRegistration.deployment(
-            context, NAME, "health", "eventbus", Map.of("address", Topology.ORDER_PLACE_ADDRESS)));
+            context, NAME, "health", "eventbus", Map.of("address", Addresses.ORDER_PLACE)));
   }
 }

@@ -1,6 +1,9 @@
 package io.courier.order;
 
 import io.courier.codec.Event;
+import io.courier.codec.flow.Addresses;
+import io.courier.codec.flow.Services;
+import io.courier.codec.flow.Topics;
 import io.courier.contract.v1.GetOrderRequest;
 import io.courier.contract.v1.Order;
 import io.courier.contract.v1.OrderCancelled;
@@ -17,7 +20,6 @@ import io.courier.service.GrpcClients;
 import io.courier.service.Policies;
 import io.courier.service.ServiceError;
 import io.courier.service.StateTopics;
-import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -80,8 +82,8 @@ public final class OrderVerticle extends VerticleBase {
 
   /** One client per peer role, so each checks that the server it reaches is that role. */
   private Future<Void> createClients(MutualTls tls) {
-    users = GrpcClients.create(vertx, tls, Topology.USER_SERVICE);
-    inventory = GrpcClients.create(vertx, tls, Topology.INVENTORY_SERVICE);
+    users = GrpcClients.create(vertx, tls, Services.USER);
+    inventory = GrpcClients.create(vertx, tls, Services.INVENTORY);
     return Future.succeededFuture();
   }
 
@@ -93,12 +95,12 @@ public final class OrderVerticle extends VerticleBase {
     String servers = context.kafkaBootstrapServers();
     return vertx.executeBlocking(
         () -> {
-          StateTopics.ensureOrderFlow(servers);
+          StateTopics.ensure(servers, Topics.ALL.stream().map(StateTopics::of).toList());
           Map<String, Order> orders = new HashMap<>();
           long count =
               StateTopics.replay(
                   servers,
-                  Topology.ORDERS_TOPIC,
+                  Topics.ORDERS,
                   event -> {
                     Order order = orderOf(event);
                     if (order != null) {
@@ -128,9 +130,8 @@ public final class OrderVerticle extends VerticleBase {
     service =
         new DefaultOrderService(
             orders,
-            policies.grpcPeer(discovery, Topology.USER_SERVICE, Topology.USER_TARGET, users),
-            policies.grpcPeer(
-                discovery, Topology.INVENTORY_SERVICE, Topology.INVENTORY_TARGET, inventory),
+            policies.grpcPeer(discovery, Services.USER, Services.USER, users),
+            policies.grpcPeer(discovery, Services.INVENTORY, Services.INVENTORY, inventory),
             context.publisher());
     return null;
   }
@@ -142,9 +143,9 @@ public final class OrderVerticle extends VerticleBase {
                 .config()
                 .kafka()
                 .consumer()
-                .withGroupId(Topology.ORDER_GROUP)
+                .withGroupId(OrderServiceRole.CONSUMER_GROUP)
                 .withMaxInFlight(Policies.consumerBound(service.inventoryPolicy())),
-            List.of(Topology.PAYMENTS_TOPIC),
+            List.of(Topics.PAYMENTS),
             service::onPayment);
     return payments.start();
   }
@@ -155,7 +156,7 @@ public final class OrderVerticle extends VerticleBase {
         vertx
             .eventBus()
             .consumer(
-                Topology.ORDER_PLACE_ADDRESS,
+                Addresses.ORDER_PLACE,
                 message ->
                     reply(
                         message,
@@ -170,7 +171,7 @@ public final class OrderVerticle extends VerticleBase {
         vertx
             .eventBus()
             .consumer(
-                Topology.ORDER_GET_ADDRESS,
+                Addresses.ORDER_GET,
                 message ->
                     reply(
                         message,
@@ -178,7 +179,7 @@ public final class OrderVerticle extends VerticleBase {
                             message.body().getOrderId(),
                             CallerIdentity.from(message.headers()).orElse(null))));
     return Future.all(placing.completion(), reading.completion())
-        .onSuccess(v -> context.announce("order-service (event bus)", Topology.ORDER_PLACE_ADDRESS))
+        .onSuccess(v -> context.announce("order-service (event bus)", Addresses.ORDER_PLACE))
         .mapEmpty();
   }
 

@@ -1,10 +1,10 @@
 package io.courier.payment;
 
+import io.courier.codec.flow.Services;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.ServiceRegistration;
 import io.courier.runtime.chaos.Faults;
 import io.courier.runtime.config.ServicesConfig;
-import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -58,7 +58,7 @@ public final class PaymentProviderVerticle extends VerticleBase {
             listening -> {
               server = listening;
               return context.register(
-                  Topology.PAYMENT_PROVIDER, listening.actualPort(), "http", Map.of());
+                  Services.PAYMENT_PROVIDER, listening.actualPort(), "http", Map.of());
             })
         .onSuccess(
             registered -> {

@@ -17,6 +17,9 @@ public final class PaymentServiceRole implements Role {
 
   public static final String NAME = "payment-service";
 
+  /** The consumer group of the role's Kafka consumers. */
+  public static final String CONSUMER_GROUP = NAME;
+
   @Override
   public String name() {
     return NAME;

@@ -1,6 +1,9 @@
 package io.courier.payment;
 
+import com.google.protobuf.Message;
 import io.courier.codec.Event;
+import io.courier.codec.flow.Services;
+import io.courier.codec.flow.Topics;
 import io.courier.contract.v1.LineItem;
 import io.courier.contract.v1.Money;
 import io.courier.contract.v1.Order;
@@ -21,11 +24,12 @@ import io.courier.runtime.kafka.RetryLaterException;
 import io.courier.service.HttpPeer;
 import io.courier.service.Policies;
 import io.courier.service.StateTopics;
-import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.net.URI;
@@ -66,10 +70,10 @@ public final class PaymentVerticle extends VerticleBase {
             policies -> {
               providers =
                   policies.httpPeer(
-                      discovery, Topology.PAYMENT_PROVIDER, Topology.PAYMENT_PROVIDER_TARGET, web);
+                      discovery, Services.PAYMENT_PROVIDER, Services.PAYMENT_PROVIDER, web);
               policy = providers.policy();
             })
-        .compose(v -> StateTopics.ensureOrderFlow(vertx, servers))
+        .compose(v -> StateTopics.ensure(vertx, servers, Topics.ALL))
         .compose(v -> consumeOrders());
   }
 
@@ -92,9 +96,9 @@ public final class PaymentVerticle extends VerticleBase {
                 .config()
                 .kafka()
                 .consumer()
-                .withGroupId(Topology.PAYMENT_GROUP)
+                .withGroupId(PaymentServiceRole.CONSUMER_GROUP)
                 .withMaxInFlight(Policies.consumerBound(policy)),
-            List.of(Topology.ORDERS_TOPIC),
+            List.of(Topics.ORDERS),
             this::onOrderEvent);
     return orders.start();
   }
@@ -108,7 +112,7 @@ public final class PaymentVerticle extends VerticleBase {
     return charge(order, amount).compose(outcome -> publish(order.getId(), outcome));
   }
 
-  private Future<com.google.protobuf.Message> charge(Order order, Money amount) {
+  private Future<Message> charge(Order order, Money amount) {
     Buffer body =
         new JsonObject()
             .put("orderId", order.getId())
@@ -116,7 +120,7 @@ public final class PaymentVerticle extends VerticleBase {
             .put("currency", amount.getCurrency())
             .toBuffer();
     return post(order.getId(), body)
-        .<com.google.protobuf.Message>map(
+        .<Message>map(
             response ->
                 PaymentCompleted.newBuilder()
                     .setOrderId(order.getId())
@@ -164,11 +168,10 @@ public final class PaymentVerticle extends VerticleBase {
     return Causes.find(error, HttpStatusException.class, http -> http.status() == 402).orElse(null);
   }
 
-  private Future<Void> publish(String orderId, com.google.protobuf.Message outcome) {
+  private Future<Void> publish(String orderId, Message outcome) {
     return context
         .publisher()
-        .publish(
-            Topology.PAYMENTS_TOPIC, Event.derived("payment|" + orderId, SOURCE, orderId, outcome))
+        .publish(Topics.PAYMENTS, Event.derived("payment|" + orderId, SOURCE, orderId, outcome))
         .mapEmpty();
   }
 
@@ -177,7 +180,7 @@ public final class PaymentVerticle extends VerticleBase {
    * payment-provider} in discovery through the load-balanced {@link io.courier.service.HttpPeer} (a
    * retry goes to another instance when the first failed), under the provider's policy.
    */
-  private Future<io.vertx.ext.web.client.HttpResponse<Buffer>> post(String orderId, Buffer body) {
+  private Future<HttpResponse<Buffer>> post(String orderId, Buffer body) {
     String configured = context.config(PaymentServiceConfig.SECTION).providerUrl();
     if (!configured.isBlank()) {
       String url = URI.create(configured).resolve("/v1/charges").toString();
@@ -192,7 +195,7 @@ public final class PaymentVerticle extends VerticleBase {
     }
     return providers.send(
         Deadline.none(),
-        io.vertx.core.http.HttpMethod.POST,
+        HttpMethod.POST,
         "/v1/charges",
         request ->
             request

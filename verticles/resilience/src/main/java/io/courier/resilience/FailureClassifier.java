@@ -1,5 +1,7 @@
 package io.courier.resilience;
 
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpClosedException;
@@ -11,6 +13,7 @@ import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 
@@ -83,10 +86,10 @@ public final class FailureClassifier {
   }
 
   private static boolean refusedStream(Throwable failure) {
-    if (!(failure instanceof io.netty.handler.codec.http2.Http2Exception http2)) {
+    if (!(failure instanceof Http2Exception http2)) {
       return false;
     }
-    return http2.error() == io.netty.handler.codec.http2.Http2Error.REFUSED_STREAM
+    return http2.error() == Http2Error.REFUSED_STREAM
         || (failure.getMessage() != null && failure.getMessage().contains("from GOAWAY"));
   }
 
@@ -125,8 +128,8 @@ public final class FailureClassifier {
     }
     if (failure instanceof IOException io
         && io.getMessage() != null
-        && (io.getMessage().toLowerCase(java.util.Locale.ROOT).contains("connection reset")
-            || io.getMessage().toLowerCase(java.util.Locale.ROOT).contains("broken pipe"))) {
+        && (io.getMessage().toLowerCase(Locale.ROOT).contains("connection reset")
+            || io.getMessage().toLowerCase(Locale.ROOT).contains("broken pipe"))) {
       // The connection died under the call (its peer closed or crashed): a network failure,
       // retried like any other, which only idempotent calls are.
       return Failure.of(FailureClass.NETWORK, true, describe(failure));

@@ -4,6 +4,7 @@ import io.courier.runtime.metrics.Meters;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import java.time.Duration;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
@@ -23,8 +24,7 @@ public final class InboundPolicy {
 
   private final String service;
   private final Counter rejected;
-  private final java.util.concurrent.atomic.LongAdder refused =
-      new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder refused = new LongAdder();
   private volatile Parts parts;
 
   /**

@@ -10,7 +10,9 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -162,8 +164,8 @@ public final class ResilienceProxyVerticle extends VerticleBase {
     return caches.computeIfAbsent(
         target,
         t ->
-            java.util.Collections.synchronizedMap(
-                new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            Collections.synchronizedMap(
+                new LinkedHashMap<>(16, 0.75f, true) {
                   private static final long serialVersionUID = 1L;
 
                   @Override

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 /**
@@ -110,8 +111,7 @@ public final class ResilientCall {
     return null;
   }
 
-  private <T> Future<T> withTimeout(
-      int number, Duration timeout, java.util.function.Supplier<Future<T>> call) {
+  private <T> Future<T> withTimeout(int number, Duration timeout, Supplier<Future<T>> call) {
     Future<T> started = Calls.start(call);
     if (started.isComplete()) {
       // Answered at once (a cache, a refusal, a local callee): no timer to arm and cancel.

@@ -1,6 +1,7 @@
 package io.courier.resilience;
 
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.net.Address;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.common.ServiceMethod;
@@ -52,7 +53,7 @@ public final class ResilientGrpcCalls {
       ServiceMethod<Resp, Req> method,
       Req request,
       Deadline deadline,
-      io.vertx.core.MultiMap metadata) {
+      MultiMap metadata) {
     return client
         .request(server, method)
         .compose(

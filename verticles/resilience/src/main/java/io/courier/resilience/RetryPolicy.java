@@ -2,6 +2,7 @@ package io.courier.resilience;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.random.RandomGenerator;
 
 /**
  * How one target's calls are attempted.
@@ -27,7 +28,7 @@ public record RetryPolicy(
   }
 
   /** Full jitter: a uniform delay between zero and the capped exponential back-off. */
-  public Duration backoff(int retry, java.util.random.RandomGenerator random) {
+  public Duration backoff(int retry, RandomGenerator random) {
     double exponential = baseDelay.toNanos() * Math.pow(2, Math.max(0, retry - 1));
     long cap = (long) Math.min(maxDelay.toNanos(), exponential);
     return Duration.ofNanos(cap <= 0 ? 0 : random.nextLong(cap + 1));

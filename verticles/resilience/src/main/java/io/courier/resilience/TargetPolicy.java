@@ -2,12 +2,17 @@ package io.courier.resilience;
 
 import io.courier.resilience.impl.Calls;
 import io.courier.runtime.metrics.Meters;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * Everything that guards calls to one target, composed in order: the call's deadline (the target's,
@@ -34,9 +39,8 @@ public final class TargetPolicy {
   private final String name;
   private final Vertx vertx;
   private final Meters meters;
-  private final java.util.function.LongSupplier bulkheadClock;
-  private final java.util.concurrent.atomic.LongAdder hedges =
-      new java.util.concurrent.atomic.LongAdder();
+  private final LongSupplier bulkheadClock;
+  private final LongAdder hedges = new LongAdder();
   private final PolicyMeters policyMeters;
   private volatile Parts parts;
 
@@ -62,7 +66,7 @@ public final class TargetPolicy {
       String name,
       ResiliencePolicies.Target target,
       ResiliencePolicies.Policy policy,
-      java.util.function.LongSupplier bulkheadClock) {
+      LongSupplier bulkheadClock) {
     this.name = name;
     this.vertx = vertx;
     this.meters = meters;
@@ -202,9 +206,8 @@ public final class TargetPolicy {
       long afterMs,
       Function<ResilientCall.Attempt, Future<T>> call) {
     Promise<T> result = Promise.promise();
-    java.util.concurrent.atomic.AtomicInteger running =
-        new java.util.concurrent.atomic.AtomicInteger(1);
-    io.vertx.core.Handler<io.vertx.core.AsyncResult<T>> settle =
+    AtomicInteger running = new AtomicInteger(1);
+    Handler<AsyncResult<T>> settle =
         ar -> {
           if (ar.succeeded()) {
             result.tryComplete(ar.result());

@@ -33,6 +33,13 @@ public interface Role {
     return List.of();
   }
 
+  /**
+   * Whether a process runs this role when its configuration names none (the platform's edge, say).
+   */
+  default boolean runsByDefault() {
+    return false;
+  }
+
   /** The fault points this role's code offers to {@code PUT /admin/faults/{point}}. */
   default Set<String> faultPoints() {
     return Set.of();

@@ -38,16 +38,26 @@ public final class Roles {
     return sections;
   }
 
-  /** A loader that knows these roles' sections, reading the given environment and properties. */
+  /** The roles that run when a configuration names none, in name order. */
+  public static List<String> defaults(Collection<Role> roles) {
+    return roles.stream().filter(Role::runsByDefault).map(Role::name).sorted().toList();
+  }
+
+  /**
+   * A loader that knows these roles' sections and defaults, reading the given environment and
+   * properties.
+   */
   public static ConfigLoader configLoader(
       Map<String, String> environment,
       Map<String, String> systemProperties,
       Map<String, Role> roles) {
-    return new ConfigLoader(environment, systemProperties, configSections(roles.values()));
+    return new ConfigLoader(
+        environment, systemProperties, configSections(roles.values()), defaults(roles.values()));
   }
 
   /** A loader for the roles on the classpath, reading this process's environment and properties. */
   public static ConfigLoader configLoader() {
-    return ConfigLoader.fromSystem(configSections(available().values()));
+    Collection<Role> roles = available().values();
+    return ConfigLoader.fromSystem(configSections(roles), defaults(roles));
   }
 }

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A service reached over gRPC by name: each attempt goes to an instance {@link PeerInstances} picks
@@ -103,11 +104,9 @@ public final class GrpcPeer {
     String status =
         failure == null
             ? "OK"
-            : failure instanceof io.vertx.grpc.client.InvalidStatusException invalid
+            : failure instanceof InvalidStatusException invalid
                 ? invalid.actualStatus().name()
-                : failure instanceof java.util.concurrent.TimeoutException
-                    ? "DEADLINE_EXCEEDED"
-                    : "UNAVAILABLE";
+                : failure instanceof TimeoutException ? "DEADLINE_EXCEEDED" : "UNAVAILABLE";
     timers
         .computeIfAbsent(
             method.methodName() + ' ' + status,

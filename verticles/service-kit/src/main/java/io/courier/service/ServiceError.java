@@ -1,9 +1,12 @@
 package io.courier.service;
 
+import io.courier.resilience.CallRejectedException;
+import io.courier.resilience.FailureClassifier;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import io.vertx.grpc.client.InvalidStatusException;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.StatusException;
 import java.util.Objects;
@@ -97,11 +100,11 @@ public record ServiceError(int status, String type, String detail, String field)
       if (current instanceof ReplyException reply) {
         return fromReply(reply);
       }
-      if (current instanceof io.vertx.grpc.client.InvalidStatusException status
-          && status.actualStatus() == io.vertx.grpc.common.GrpcStatus.PERMISSION_DENIED) {
+      if (current instanceof InvalidStatusException status
+          && status.actualStatus() == GrpcStatus.PERMISSION_DENIED) {
         return forbidden("forbidden", "the caller may not see this");
       }
-      if (current instanceof io.courier.resilience.CallRejectedException rejected) {
+      if (current instanceof CallRejectedException rejected) {
         // Our own bulkhead is full: the caller sends more at once than this instance takes.
         return new ServiceError(429, "too-many-requests", rejected.getMessage(), "");
       }
@@ -110,7 +113,7 @@ public record ServiceError(int status, String type, String detail, String field)
     if (error == null) {
       return new ServiceError(500, "internal", "unknown failure", "");
     }
-    io.courier.resilience.Failure failure = io.courier.resilience.FailureClassifier.classify(error);
+    io.courier.resilience.Failure failure = FailureClassifier.classify(error);
     return switch (failure.failureClass()) {
       case OVERLOAD -> unavailable("overloaded", "the service is overloaded: " + failure.detail());
       case TIMEOUT -> unavailable("timeout", "the service did not answer in time");

@@ -1,8 +1,11 @@
 package io.courier.service;
 
 import io.courier.codec.Event;
+import io.courier.codec.flow.Topics;
 import io.courier.codec.kafka.EventDecodingException;
 import io.courier.codec.kafka.EventDeserializer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,29 +60,22 @@ public final class StateTopics {
         .configs(Map.of("retention.ms", String.valueOf(Duration.ofDays(7).toMillis())));
   }
 
-  /** Every topic of the order flow, with its settings. */
-  public static List<NewTopic> orderFlow() {
-    return List.of(
-        compacted(Topology.ORDERS_TOPIC),
-        compacted(Topology.RESERVATIONS_TOPIC),
-        events(Topology.PAYMENTS_TOPIC),
-        events(Topology.NOTIFICATIONS_TOPIC));
+  /**
+   * The topic named {@code name} as the flow's contract says it is kept: compacted when its latest
+   * record per key is state ({@link Topics#COMPACTED}), else events kept for a week.
+   */
+  public static NewTopic of(String name) {
+    return Topics.COMPACTED.contains(name) ? compacted(name) : events(name);
   }
 
-  /** {@link #ensureOrderFlow(String)} on a worker thread. */
-  public static io.vertx.core.Future<Void> ensureOrderFlow(
-      io.vertx.core.Vertx vertx, String bootstrapServers) {
+  /** {@link #ensure(String, List)} of {@code names}, as {@link #of} makes them, on a worker. */
+  public static Future<Void> ensure(Vertx vertx, String bootstrapServers, List<String> names) {
     return vertx.executeBlocking(
         () -> {
-          ensureOrderFlow(bootstrapServers);
+          ensure(bootstrapServers, names.stream().map(StateTopics::of).toList());
           return null;
         },
         false);
-  }
-
-  /** Creates the order flow's topics that do not exist yet. */
-  public static void ensureOrderFlow(String bootstrapServers) {
-    ensure(bootstrapServers, orderFlow());
   }
 
   /** Creates the topics that do not exist yet. */

@@ -2,6 +2,7 @@ package io.courier.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.codec.flow.Services;
 import io.courier.contract.v1.InventoryServiceGrpcService;
 import io.courier.contract.v1.InventoryServiceService;
 import io.courier.discovery.ConsulDiscovery;
@@ -64,7 +65,7 @@ class DiscoveredPeersIT extends ConsulPeerFixture {
               .register(
                   new ServiceInstance(
                       null,
-                      Topology.INVENTORY_SERVICE,
+                      Services.INVENTORY,
                       "127.0.0.1",
                       server.actualPort(),
                       Map.of("role", "inventory-service", "zone", "z" + i)))
@@ -76,8 +77,8 @@ class DiscoveredPeersIT extends ConsulPeerFixture {
     GrpcPeer peer =
         policies.grpcPeer(
             discovery(consulPort, Duration.ofSeconds(1)),
-            Topology.INVENTORY_SERVICE,
-            Topology.INVENTORY_TARGET,
+            Services.INVENTORY,
+            Services.INVENTORY,
             GrpcClients.create(vertx, MutualTls.disabled(), "inventory-service"));
     AtomicInteger failed = new AtomicInteger();
     List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();

@@ -2,6 +2,7 @@ package io.courier.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.codec.flow.Services;
 import io.courier.contract.v1.InventoryServiceGrpcService;
 import io.courier.contract.v1.InventoryServiceService;
 import io.courier.discovery.EmbeddedDiscovery;
@@ -107,7 +108,7 @@ class EmbeddedPeersIT {
               .register(
                   new ServiceInstance(
                       null,
-                      Topology.INVENTORY_SERVICE,
+                      Services.INVENTORY,
                       "127.0.0.1",
                       server.actualPort(),
                       Map.of("role", "inventory-service")))
@@ -127,8 +128,8 @@ class EmbeddedPeersIT {
     GrpcPeer peer =
         policies.grpcPeer(
             new EmbeddedDiscovery(caller),
-            Topology.INVENTORY_SERVICE,
-            Topology.INVENTORY_TARGET,
+            Services.INVENTORY,
+            Services.INVENTORY,
             GrpcClients.create(caller, MutualTls.disabled(), "inventory-service"));
     List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
 

@@ -2,6 +2,7 @@ package io.courier.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.codec.flow.Services;
 import io.courier.contract.v1.GetUserRequest;
 import io.courier.contract.v1.GetUserResponse;
 import io.courier.contract.v1.User;
@@ -70,14 +71,14 @@ class InboundGrpcTest {
     inbound =
         new InboundPolicy(
             Meters.of(registry),
-            Topology.USER_SERVICE,
+            Services.USER,
             ResiliencePolicies.parse(
                     "{\"policies\": {}, \"targets\": {}, \"inbound\": {\"user-service\": "
                         + section
                         + "}}",
                     "test")
                 .inbound()
-                .get(Topology.USER_SERVICE));
+                .get(Services.USER));
     UserServiceService users =
         new UserServiceService() {
           @Override
@@ -104,7 +105,7 @@ class InboundGrpcTest {
             .host("127.0.0.1")
             .port(0)
             .service(UserServiceGrpcService.of(users))
-            .mutualTls(MutualTls.disabled(), Topology.USER_SERVICE)
+            .mutualTls(MutualTls.disabled(), Services.USER)
             .inbound(inbound)
             .meters(Meters.of(registry))
             .listen()
@@ -196,7 +197,7 @@ class InboundGrpcTest {
     Counter rejected =
         registry
             .find("courier.resilience.inbound.rejected")
-            .tag("service", Topology.USER_SERVICE)
+            .tag("service", Services.USER)
             .counter();
     assertThat(rejected).isNotNull();
     assertThat(rejected.count()).isEqualTo(2);

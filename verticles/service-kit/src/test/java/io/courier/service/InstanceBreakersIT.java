@@ -2,6 +2,7 @@ package io.courier.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.codec.flow.Services;
 import io.courier.contract.v1.InventoryServiceGrpcService;
 import io.courier.contract.v1.InventoryServiceService;
 import io.courier.discovery.ConsulStandIn;
@@ -70,7 +71,7 @@ class InstanceBreakersIT extends ConsulPeerFixture {
               .register(
                   new ServiceInstance(
                       null,
-                      Topology.INVENTORY_SERVICE,
+                      Services.INVENTORY,
                       "127.0.0.1",
                       server.actualPort(),
                       Map.of("role", "inventory-service")))
@@ -86,8 +87,8 @@ class InstanceBreakersIT extends ConsulPeerFixture {
     GrpcPeer peer =
         policies.grpcPeer(
             discovery(consulPort, Duration.ofSeconds(5)),
-            Topology.INVENTORY_SERVICE,
-            Topology.INVENTORY_TARGET,
+            Services.INVENTORY,
+            Services.INVENTORY,
             GrpcClients.create(vertx, MutualTls.disabled(), "inventory-service"));
 
     List<String> badStates = new CopyOnWriteArrayList<>();

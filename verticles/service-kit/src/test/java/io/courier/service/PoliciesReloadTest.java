@@ -95,7 +95,8 @@ class PoliciesReloadTest {
                     Long.toString(PERIOD_MS),
                     "courier.kafka.bootstrapServers",
                     "127.0.0.1:9092"),
-                Map.of("gateway", List.of(ResilienceConfig.SECTION)))
+                Map.of("gateway", List.of(ResilienceConfig.SECTION)),
+                List.of("gateway"))
             .load(null);
     policies = PeerTests.load(vertx, config).await(10, TimeUnit.SECONDS);
     return policies;

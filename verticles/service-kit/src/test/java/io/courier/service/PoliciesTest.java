@@ -2,6 +2,7 @@ package io.courier.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.codec.flow.Services;
 import io.courier.resilience.ResilienceConfig;
 import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.config.ConfigLoader;
@@ -34,7 +35,8 @@ class PoliciesTest {
                 Path.of("../../conf/resilience.json").toString(),
                 "courier.kafka.bootstrapServers",
                 "127.0.0.1:9092"),
-            Map.of("gateway", List.of(ResilienceConfig.SECTION)))
+            Map.of("gateway", List.of(ResilienceConfig.SECTION)),
+            List.of("gateway"))
         .load(null);
   }
 
@@ -43,9 +45,7 @@ class PoliciesTest {
   void shouldBoundConsumerByBulkhead() throws Exception {
     CourierConfig config = config();
     TargetPolicy provider =
-        PeerTests.load(vertx, config)
-            .await(10, TimeUnit.SECONDS)
-            .target(Topology.PAYMENT_PROVIDER_TARGET);
+        PeerTests.load(vertx, config).await(10, TimeUnit.SECONDS).target(Services.PAYMENT_PROVIDER);
     int bound = Policies.consumerBound(provider);
     var limits = provider.policy().bulkhead();
 

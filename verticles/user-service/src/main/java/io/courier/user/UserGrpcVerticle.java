@@ -1,10 +1,10 @@
 package io.courier.user;
 
+import io.courier.codec.flow.Services;
 import io.courier.contract.v1.UserServiceGrpcService;
 import io.courier.runtime.RoleContext;
 import io.courier.service.GrpcEndpoint;
 import io.courier.service.Policies;
-import io.courier.service.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.List;
@@ -66,7 +66,7 @@ public final class UserGrpcVerticle extends VerticleBase {
                   vertx,
                   context,
                   policies,
-                  Topology.USER_SERVICE,
+                  Services.USER,
                   context.config(UserServiceConfig.SECTION).grpcPort(),
                   List.of(UserServiceGrpcService.of(users)));
             })

@@ -1,6 +1,10 @@
 package io.courier.app.deploy;
 
-import io.courier.service.Topology;
+import io.courier.codec.flow.Topics;
+import io.courier.inventory.InventoryServiceRole;
+import io.courier.notification.NotificationServiceRole;
+import io.courier.order.OrderServiceRole;
+import io.courier.payment.PaymentServiceRole;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -88,10 +92,10 @@ final class ManifestCheck {
           "allowIdleConsumers");
   private static final Map<String, String> GROUP_OF_ROLE =
       Map.of(
-          "order-service", Topology.ORDER_GROUP,
-          "payment-service", Topology.PAYMENT_GROUP,
-          "inventory-service", Topology.INVENTORY_GROUP,
-          "notification-service", Topology.NOTIFICATION_GROUP);
+          "order-service", OrderServiceRole.CONSUMER_GROUP,
+          "payment-service", PaymentServiceRole.CONSUMER_GROUP,
+          "inventory-service", InventoryServiceRole.CONSUMER_GROUP,
+          "notification-service", NotificationServiceRole.CONSUMER_GROUP);
   private static final Pattern DOCUMENT_SEPARATOR = Pattern.compile("(?m)^---\\s*$");
   private static final String POD_IP = "10.1.2.3";
 
@@ -767,11 +771,7 @@ final class ManifestCheck {
                 + GROUP_OF_ROLE.get(component));
       }
       Set<String> topics =
-          Set.of(
-              Topology.ORDERS_TOPIC,
-              Topology.PAYMENTS_TOPIC,
-              Topology.RESERVATIONS_TOPIC,
-              Topology.NOTIFICATIONS_TOPIC);
+          Set.of(Topics.ORDERS, Topics.PAYMENTS, Topics.RESERVATIONS, Topics.NOTIFICATIONS);
       if (!topics.contains(String.valueOf(metadata.get("topic")))) {
         problems.add(name + ": topic " + metadata.get("topic") + " is not a topic of the flow");
       }

@@ -2,6 +2,7 @@ package io.courier.app.flow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.codec.flow.Topics;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
@@ -192,7 +193,7 @@ class DependencyDownIT {
                       }));
       List<io.courier.runtime.kafka.DeadLetters.DeadLetter> parked =
           io.courier.runtime.kafka.DeadLetters.listBlocking(
-              kafka.bootstrapServers(), io.courier.service.Topology.ORDERS_TOPIC, 10_000);
+              kafka.bootstrapServers(), Topics.ORDERS, 10_000);
       assertThat(parked).noneMatch(letter -> ids.contains(letter.key()));
     } finally {
       provider.close().await(10, TimeUnit.SECONDS);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
 import io.courier.codec.Event;
+import io.courier.codec.flow.Topics;
 import io.courier.codec.kafka.EventDecodingException;
 import io.courier.codec.kafka.EventDeserializer;
 import io.courier.contract.v1.OrderCancelled;
@@ -11,7 +12,6 @@ import io.courier.contract.v1.OrderConfirmed;
 import io.courier.contract.v1.OrderPlaced;
 import io.courier.contract.v1.PaymentCompleted;
 import io.courier.contract.v1.PaymentFailed;
-import io.courier.service.Topology;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -283,7 +283,7 @@ final class FlowAudit {
       props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
       consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
       List<TopicPartition> partitions = new ArrayList<>();
-      for (String topic : List.of(Topology.ORDERS_TOPIC, Topology.PAYMENTS_TOPIC)) {
+      for (String topic : List.of(Topics.ORDERS, Topics.PAYMENTS)) {
         for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
           partitions.add(new TopicPartition(topic, info.partition()));
         }

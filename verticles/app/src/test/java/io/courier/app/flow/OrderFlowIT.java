@@ -3,6 +3,7 @@ package io.courier.app.flow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.codec.Event;
+import io.courier.codec.flow.Topics;
 import io.courier.contract.v1.NotificationSent;
 import io.courier.contract.v1.OrderPlaced;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
@@ -10,7 +11,6 @@ import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Roles;
 import io.courier.runtime.config.CourierConfig;
-import io.courier.service.Topology;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -284,7 +284,7 @@ class OrderFlowIT {
         Duration.ofSeconds(60),
         () -> {
           notified.clear();
-          for (Event<?> event : readAll(Topology.NOTIFICATIONS_TOPIC)) {
+          for (Event<?> event : readAll(Topics.NOTIFICATIONS)) {
             if (event.data() instanceof NotificationSent sent
                 && orderIds.contains(sent.getNotification().getOrderId())) {
               notified
@@ -336,7 +336,7 @@ class OrderFlowIT {
 
     String orderId = ids.iterator().next();
     long placedEvents =
-        readAll(Topology.ORDERS_TOPIC).stream()
+        readAll(Topics.ORDERS).stream()
             .filter(e -> e.data() instanceof OrderPlaced p && p.getOrder().getId().equals(orderId))
             .map(Event::id)
             .distinct()
@@ -700,8 +700,8 @@ class OrderFlowIT {
     JsonObject before = get("/api/v1/orders/" + id);
 
     List<ConsumerRecord<String, byte[]>> originals = new ArrayList<>();
-    originals.addAll(records(Topology.ORDERS_TOPIC, id, OrderPlaced.getDescriptor().getFullName()));
-    originals.addAll(records(Topology.PAYMENTS_TOPIC, id, null));
+    originals.addAll(records(Topics.ORDERS, id, OrderPlaced.getDescriptor().getFullName()));
+    originals.addAll(records(Topics.PAYMENTS, id, null));
     assertThat(originals).hasSize(2);
     Map<String, Object> props = new HashMap<>();
     props.put(
@@ -729,16 +729,14 @@ class OrderFlowIT {
     FlowClient.awaitUntil(
         "payment-service consumed the copy",
         Duration.ofSeconds(60),
-        () -> consumedToEnd("payment-service", Topology.ORDERS_TOPIC));
+        () -> consumedToEnd("payment-service", Topics.ORDERS));
     FlowClient.awaitUntil(
         "order-service consumed the copy",
         Duration.ofSeconds(60),
-        () -> consumedToEnd("order-service", Topology.PAYMENTS_TOPIC));
+        () -> consumedToEnd("order-service", Topics.PAYMENTS));
 
-    assertThat(records(Topology.PAYMENTS_TOPIC, id, null)).as("no second charge").hasSize(2);
-    assertThat(records(Topology.ORDERS_TOPIC, id, null))
-        .as("placed, terminal, the copy")
-        .hasSize(3);
+    assertThat(records(Topics.PAYMENTS, id, null)).as("no second charge").hasSize(2);
+    assertThat(records(Topics.ORDERS, id, null)).as("placed, terminal, the copy").hasSize(3);
     assertThat(get("/api/v1/orders/" + id)).isEqualTo(before);
   }
 

@@ -1,6 +1,7 @@
 package io.courier.resilience.impl;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.function.LongSupplier;
 
 /**
@@ -46,7 +47,7 @@ public final class RollingCounts {
 
   public synchronized void reset() {
     for (long[] kind : counts) {
-      java.util.Arrays.fill(kind, 0);
+      Arrays.fill(kind, 0);
     }
   }
 

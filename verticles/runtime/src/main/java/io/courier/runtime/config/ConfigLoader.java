@@ -54,34 +54,47 @@ public final class ConfigLoader {
   private final Map<String, String> environment;
   private final Map<String, String> systemProperties;
   private final Map<String, List<ConfigSection<?>>> roleSections;
+  private final List<String> defaultRoles;
   private final SectionBinder binder;
 
   /**
    * @param environment the environment to read {@code COURIER_*} overrides from
    * @param systemProperties the properties to read {@code courier.*} overrides from
    * @param roleSections every role this build can run, with the sections it declares
+   * @param defaultRoles the roles a process runs when no layer sets {@code roles}
    * @throws IllegalStateException when two roles declare different sections at one path
    */
   public ConfigLoader(
       Map<String, String> environment,
       Map<String, String> systemProperties,
-      Map<String, List<ConfigSection<?>>> roleSections) {
+      Map<String, List<ConfigSection<?>>> roleSections,
+      List<String> defaultRoles) {
     this.environment = Map.copyOf(environment);
     this.systemProperties = Map.copyOf(systemProperties);
     this.roleSections = Map.copyOf(roleSections);
+    this.defaultRoles = List.copyOf(defaultRoles);
     List<ConfigSection<?>> sections = new ArrayList<>(RuntimeChecks.SECTIONS);
     new TreeMap<>(roleSections).values().forEach(sections::addAll);
     this.binder = new SectionBinder(sections);
   }
 
+  /** A loader that knows {@code roleSections} and runs no role unless a layer names some. */
+  public ConfigLoader(
+      Map<String, String> environment,
+      Map<String, String> systemProperties,
+      Map<String, List<ConfigSection<?>>> roleSections) {
+    this(environment, systemProperties, roleSections, List.of());
+  }
+
   /** A loader reading this process's environment and system properties. */
-  public static ConfigLoader fromSystem(Map<String, List<ConfigSection<?>>> roleSections) {
+  public static ConfigLoader fromSystem(
+      Map<String, List<ConfigSection<?>>> roleSections, List<String> defaultRoles) {
     Map<String, String> props = new TreeMap<>();
     Properties system = System.getProperties();
     for (String name : system.stringPropertyNames()) {
       props.put(name, system.getProperty(name));
     }
-    return new ConfigLoader(System.getenv(), props, roleSections);
+    return new ConfigLoader(System.getenv(), props, roleSections, defaultRoles);
   }
 
   /**
@@ -186,7 +199,7 @@ public final class ConfigLoader {
   private ObjectNode defaults() {
     Map<String, Object> top = new LinkedHashMap<>();
     top.put("profile", CourierConfig.DEFAULT_PROFILE);
-    top.put("roles", CourierConfig.DEFAULT_ROLES);
+    top.put("roles", defaultRoles);
     return binder.defaults(top);
   }
 

@@ -44,9 +44,6 @@ public record CourierConfig(
   /** The profile when no layer sets one. */
   public static final String DEFAULT_PROFILE = "dev";
 
-  /** The roles when no layer sets them. */
-  public static final List<String> DEFAULT_ROLES = List.of("gateway");
-
   public CourierConfig {
     Objects.requireNonNull(profile, "profile");
     roles = List.copyOf(roles);

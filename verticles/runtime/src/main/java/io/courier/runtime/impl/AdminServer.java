@@ -17,12 +17,15 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.spi.cluster.ClusterManager;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.ILoggerFactory;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -48,7 +51,7 @@ public final class AdminServer extends JsonHttpServer {
   /** Cluster-wide map of running processes: member id to their announcement. */
   public static final String PROCESSES = "courier.admin.processes";
 
-  private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+  private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
   private static final Pattern LOGGER_NAME = Pattern.compile("[A-Za-z0-9_.$-]{1,200}");
   private static final Set<String> LEVELS =
       Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
@@ -211,16 +214,14 @@ public final class AdminServer extends JsonHttpServer {
                       request, 400, new JsonObject().put("error", "body must be {\"level\": ...}"));
                   return;
                 }
-                String upper = level.toUpperCase(java.util.Locale.ROOT);
+                String upper = level.toUpperCase(Locale.ROOT);
                 if (!LEVELS.contains(upper)) {
                   answer(
                       request,
                       400,
                       new JsonObject()
                           .put("error", "unknown level '" + level + "'")
-                          .put(
-                              "levels",
-                              new JsonArray(List.copyOf(new java.util.TreeSet<>(LEVELS)))));
+                          .put("levels", new JsonArray(List.copyOf(new TreeSet<>(LEVELS)))));
                   return;
                 }
                 logback.getLogger(name).setLevel(Level.toLevel(upper));

@@ -1,5 +1,7 @@
 package io.courier.runtime.kafka;
 
+import java.util.Map;
+
 /**
  * Counters of one consumer since it started.
  *
@@ -32,10 +34,10 @@ public record ConsumerStats(
     int inFlight,
     double meanHandlerMillis,
     long dedupeWriteFailures,
-    java.util.Map<String, Long> lag) {
+    Map<String, Long> lag) {
 
   public ConsumerStats {
-    lag = java.util.Map.copyOf(lag);
+    lag = Map.copyOf(lag);
   }
 
   /** Total records behind across the assigned partitions. */

@@ -16,13 +16,16 @@ import io.vertx.core.net.TCPSSLOptions;
 import io.vertx.core.net.TrustOptions;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,6 +35,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -235,7 +241,7 @@ public final class MutualTls {
     if (!(certificate instanceof X509Certificate x509)) {
       return Set.of();
     }
-    Set<String> roles = new java.util.TreeSet<>();
+    Set<String> roles = new TreeSet<>();
     try {
       Collection<List<?>> names = x509.getSubjectAlternativeNames();
       if (names == null) {
@@ -250,7 +256,7 @@ public final class MutualTls {
           roles.add(uri.substring(IDENTITY_PREFIX.length()));
         }
       }
-    } catch (java.security.cert.CertificateParsingException e) {
+    } catch (CertificateParsingException e) {
       return Set.of();
     }
     return Set.copyOf(roles);
@@ -342,16 +348,16 @@ public final class MutualTls {
       }
     }
 
-    private void named(X509Certificate[] chain) throws java.security.cert.CertificateException {
+    private void named(X509Certificate[] chain) throws CertificateException {
       Set<String> presented = identities(chain[0]);
       if (!presented.contains(expected)) {
-        throw new java.security.cert.CertificateException(
+        throw new CertificateException(
             "the server presents identity "
                 + (presented.isEmpty()
                     ? "(none)"
                     : presented.stream()
                         .map(role -> IDENTITY_PREFIX + role)
-                        .collect(java.util.stream.Collectors.joining(", ")))
+                        .collect(Collectors.joining(", ")))
                 + ", expected "
                 + IDENTITY_PREFIX
                 + expected);
@@ -359,43 +365,41 @@ public final class MutualTls {
     }
 
     @Override
-    public void checkServerTrusted(
-        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
-        throws java.security.cert.CertificateException {
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+        throws CertificateException {
       authority.checkServerTrusted(chain, authType, engine);
       named(chain);
     }
 
     @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
-        throws java.security.cert.CertificateException {
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+        throws CertificateException {
       authority.checkServerTrusted(chain, authType, socket);
       named(chain);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType)
-        throws java.security.cert.CertificateException {
+        throws CertificateException {
       authority.checkServerTrusted(chain, authType);
       named(chain);
     }
 
     @Override
-    public void checkClientTrusted(
-        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
-        throws java.security.cert.CertificateException {
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+        throws CertificateException {
       authority.checkClientTrusted(chain, authType, engine);
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
-        throws java.security.cert.CertificateException {
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+        throws CertificateException {
       authority.checkClientTrusted(chain, authType, socket);
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType)
-        throws java.security.cert.CertificateException {
+        throws CertificateException {
       authority.checkClientTrusted(chain, authType);
     }
 

@@ -48,7 +48,8 @@ class ConfigLoaderFuzzTest {
       new ConfigLoader(
           Map.of(),
           Map.of(),
-          ROLES.stream().collect(Collectors.toMap(role -> role, role -> List.of())));
+          ROLES.stream().collect(Collectors.toMap(role -> role, role -> List.of())),
+          List.of("gateway"));
 
   @AfterAll
   static void deleteFile() throws IOException {

@@ -54,7 +54,7 @@ class ConfigLoaderTest {
   @TempDir Path dir;
 
   private static ConfigLoader loader(Map<String, String> env, Map<String, String> props) {
-    return new ConfigLoader(env, props, ROLES);
+    return new ConfigLoader(env, props, ROLES, List.of("gateway"));
   }
 
   private Path file(String json) throws IOException {

@@ -1,6 +1,7 @@
 package io.courier.service.impl;
 
 import io.courier.service.CallerIdentity;
+import io.vertx.core.internal.VertxBootstrap;
 import io.vertx.core.spi.VertxServiceProvider;
 import io.vertx.core.spi.context.storage.ContextLocal;
 
@@ -16,7 +17,7 @@ public final class IdentityLocal implements VertxServiceProvider {
       ContextLocal.registerLocal(CallerIdentity.class);
 
   @Override
-  public void init(io.vertx.core.internal.VertxBootstrap builder) {
+  public void init(VertxBootstrap builder) {
     // nothing to configure: loading this class registered KEY
   }
 }

@@ -1,13 +1,19 @@
 package io.courier.runtime.kafka.impl;
 
+import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -45,8 +51,7 @@ final class KafkaProcessedEvents {
   private final Map<String, Boolean> ids;
   private final StringBuilder pending = new StringBuilder();
   private int pendingCount;
-  private final java.util.concurrent.atomic.LongAdder writeFailures =
-      new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder writeFailures = new LongAdder();
 
   KafkaProcessedEvents(String bootstrapServers, String groupId, int capacity, long retentionMs) {
     this.bootstrapServers = bootstrapServers;
@@ -98,8 +103,7 @@ final class KafkaProcessedEvents {
         }
         for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
           if (record.value() != null) {
-            for (String id :
-                new String(record.value(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+            for (String id : new String(record.value(), StandardCharsets.UTF_8).split("\n")) {
               ids.put(id, Boolean.TRUE);
             }
           }
@@ -124,7 +128,7 @@ final class KafkaProcessedEvents {
    * Remembers a handled event: in memory at once, durably with the next batch. Call on the
    * consumer's context; the batch timer runs there.
    */
-  void remember(String eventId, RawSender sender, io.vertx.core.Vertx vertx) {
+  void remember(String eventId, RawSender sender, Vertx vertx) {
     if (capacity == 0) {
       return;
     }
@@ -154,12 +158,12 @@ final class KafkaProcessedEvents {
       if (pendingCount == 0) {
         return;
       }
-      batch = pending.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      batch = pending.toString().getBytes(StandardCharsets.UTF_8);
       pending.setLength(0);
       pendingCount = 0;
     }
     sender
-        .send(new ProducerRecord<>(topic, java.util.UUID.randomUUID().toString(), batch), null)
+        .send(new ProducerRecord<>(topic, UUID.randomUUID().toString(), batch), null)
         .onFailure(
             e -> {
               writeFailures.increment();
@@ -173,7 +177,7 @@ final class KafkaProcessedEvents {
       // One partition: the loader reads ids in the order they were written, so what stays in
       // memory past the capacity is the newest ids, those a redelivery after a restart brings.
       NewTopic newTopic =
-          new NewTopic(topic, java.util.Optional.of(1), java.util.Optional.empty())
+          new NewTopic(topic, Optional.of(1), Optional.empty())
               .configs(
                   Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(retentionMs)));
       try {
@@ -185,7 +189,7 @@ final class KafkaProcessedEvents {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted creating " + topic, e);
-      } catch (java.util.concurrent.TimeoutException e) {
+      } catch (TimeoutException e) {
         throw new IllegalStateException("timed out creating " + topic, e);
       }
     }

@@ -1,0 +1,37 @@
+package io.courier.codec.flow;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The Kafka topics of the reference order flow, each with the events it carries. Every record's
+ * value is an {@link io.courier.codec.Event} envelope keyed by the order id.
+ */
+public final class Topics {
+
+  /**
+   * {@code OrderPlaced}, {@code OrderConfirmed}, {@code OrderCancelled}. Compacted: each event
+   * carries the whole order, so the latest record per key is the order's state.
+   */
+  public static final String ORDERS = "courier.orders";
+
+  /** {@code PaymentCompleted}, {@code PaymentFailed}. */
+  public static final String PAYMENTS = "courier.payments";
+
+  /**
+   * {@code StockReserved}, {@code StockCommitted}, {@code StockReleased}. Compacted: the latest
+   * record per order is its reservation's state.
+   */
+  public static final String RESERVATIONS = "courier.inventory.reservations";
+
+  /** {@code NotificationSent}. */
+  public static final String NOTIFICATIONS = "courier.notifications";
+
+  /** Every topic of the flow, in the order they are created. */
+  public static final List<String> ALL = List.of(ORDERS, RESERVATIONS, PAYMENTS, NOTIFICATIONS);
+
+  /** The topics whose latest record per key is state, kept by compaction rather than by time. */
+  public static final Set<String> COMPACTED = Set.of(ORDERS, RESERVATIONS);
+
+  private Topics() {}
+}
