@@ -15,6 +15,7 @@ import io.courier.runtime.config.InvalidConfigException;
 import io.courier.runtime.config.JsonPaths;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,27 +76,77 @@ public final class SectionBinder {
   }
 
   /**
-   * Binds every section of {@code merged}; a section whose values its record refuses is left out
-   * and its problems added to {@code problems}.
+   * Binds every section of {@code merged}; a section whose values its records refuse is left out
+   * and its problems added to {@code problems}, the section's own before those of the records in
+   * it.
+   *
+   * <p>A record refuses its values in its constructor, and the first refusal stops Jackson. So that
+   * one bad nested record (a route's limit) does not hide the problems of the rest (the limit's own
+   * defaults), the refused record is put back to its defaults, which are valid, and the section
+   * bound again, until nothing more is refused.
    */
   public Map<ConfigSection<?>, Object> bind(ObjectNode merged, List<ConfigProblem> problems) {
     Map<ConfigSection<?>, Object> bound = new LinkedHashMap<>();
+    ObjectNode defaults = defaults(Map.of());
     for (ConfigSection<?> section : sections) {
       ObjectNode own = ownKeys(merged, section);
-      try {
-        bound.put(section, mapper.treeToValue(own, section.type()));
-      } catch (JsonProcessingException e) {
-        String at = JsonPaths.of(e);
-        String prefix = at.isEmpty() || at.equals("?") ? section.path() : section.path() + "." + at;
-        Optional<InvalidConfigException> invalid = Causes.find(e, InvalidConfigException.class);
-        if (invalid.isPresent()) {
-          invalid.get().problems().forEach(problem -> problems.add(problem.under(prefix)));
-        } else {
-          problems.add(ConfigProblem.invalid(prefix, "cannot be read: " + e.getOriginalMessage()));
+      ObjectNode fallback = ownKeys(defaults, section);
+      List<Refusal> refusals = new ArrayList<>();
+      Object value = null;
+      while (value == null) {
+        try {
+          value = mapper.treeToValue(own, section.type());
+        } catch (JsonProcessingException e) {
+          String at = JsonPaths.of(e);
+          boolean nested = !at.isEmpty() && !at.equals("?");
+          String prefix = nested ? section.path() + "." + at : section.path();
+          refusals.add(new Refusal(nested ? at.split("\\.").length : 0, problemsOf(e, prefix)));
+          if (!nested || !revert(own, fallback, at)) {
+            break;
+          }
         }
+      }
+      refusals.sort(Comparator.comparingInt(Refusal::depth));
+      refusals.forEach(refusal -> problems.addAll(refusal.problems()));
+      if (value != null && refusals.isEmpty()) {
+        bound.put(section, value);
       }
     }
     return bound;
+  }
+
+  /** What one binding attempt was refused for, and how deep in the section. */
+  private record Refusal(int depth, List<ConfigProblem> problems) {}
+
+  private static List<ConfigProblem> problemsOf(JsonProcessingException e, String prefix) {
+    Optional<InvalidConfigException> invalid = Causes.find(e, InvalidConfigException.class);
+    if (invalid.isPresent()) {
+      return invalid.get().problems().stream().map(problem -> problem.under(prefix)).toList();
+    }
+    return List.of(ConfigProblem.invalid(prefix, "cannot be read: " + e.getOriginalMessage()));
+  }
+
+  /**
+   * Puts the object at {@code path} of {@code own} back to its value in {@code fallback}; false
+   * when there is none or it already is.
+   */
+  private static boolean revert(ObjectNode own, ObjectNode fallback, String path) {
+    String[] segments = path.split("\\.");
+    JsonNode target = own;
+    JsonNode source = fallback;
+    for (int i = 0; i < segments.length - 1; i++) {
+      target = target == null ? null : target.get(segments[i]);
+      source = source == null ? null : source.get(segments[i]);
+    }
+    String leaf = segments[segments.length - 1];
+    JsonNode original = source == null ? null : source.get(leaf);
+    if (!(target instanceof ObjectNode parent)
+        || original == null
+        || original.equals(parent.get(leaf))) {
+      return false;
+    }
+    parent.set(leaf, original.deepCopy());
+    return true;
   }
 
   /** The section's subtree without the keys that belong to sections nested in it. */
