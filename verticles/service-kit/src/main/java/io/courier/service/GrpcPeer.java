@@ -1,17 +1,14 @@
 package io.courier.service;
 
-import io.courier.discovery.Discovery;
 import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.ResilientGrpcCalls;
 import io.courier.resilience.TargetPolicy;
-import io.courier.runtime.metrics.Meters;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.InvalidStatusException;
@@ -41,19 +38,12 @@ public final class GrpcPeer {
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
   /** Made by {@link Policies#grpcPeer}. */
-  GrpcPeer(
-      Vertx vertx,
-      Meters meters,
-      PeerDirectory directory,
-      Discovery discovery,
-      String service,
-      TargetPolicy policy,
-      GrpcClient client) {
-    this.service = service;
+  GrpcPeer(PeerInstances peers, TargetPolicy policy, GrpcClient client, MeterRegistry registry) {
+    this.service = peers.service();
     this.policy = policy;
     this.client = client;
-    this.registry = meters.registry();
-    this.peers = new PeerInstances(vertx, meters, directory, discovery, service, policy);
+    this.registry = registry;
+    this.peers = peers;
   }
 
   public TargetPolicy policy() {

@@ -1,15 +1,12 @@
 package io.courier.service;
 
-import io.courier.discovery.Discovery;
 import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.HttpStatusException;
 import io.courier.resilience.ResilientHttpCalls;
 import io.courier.resilience.TargetPolicy;
-import io.courier.runtime.metrics.Meters;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpRequest;
@@ -34,17 +31,10 @@ public final class HttpPeer {
   private final PeerInstances peers;
 
   /** Made by {@link Policies#httpPeer}. */
-  HttpPeer(
-      Vertx vertx,
-      Meters meters,
-      PeerDirectory directory,
-      Discovery discovery,
-      String service,
-      TargetPolicy policy,
-      WebClient client) {
+  HttpPeer(PeerInstances peers, TargetPolicy policy, WebClient client) {
     this.policy = policy;
     this.client = client;
-    this.peers = new PeerInstances(vertx, meters, directory, discovery, service, policy);
+    this.peers = peers;
   }
 
   public TargetPolicy policy() {

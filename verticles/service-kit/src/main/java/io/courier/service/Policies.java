@@ -107,12 +107,19 @@ public final class Policies {
 
   /** A gRPC peer: the {@code service} in discovery, called under the {@code target}'s policy. */
   public GrpcPeer grpcPeer(Discovery discovery, String service, String target, GrpcClient client) {
-    return new GrpcPeer(vertx, meters, peers, discovery, service, target(target), client);
+    TargetPolicy policy = target(target);
+    return new GrpcPeer(instances(discovery, service, policy), policy, client, meters.registry());
   }
 
   /** An HTTP peer: the {@code service} in discovery, called under the {@code target}'s policy. */
   public HttpPeer httpPeer(Discovery discovery, String service, String target, WebClient client) {
-    return new HttpPeer(vertx, meters, peers, discovery, service, target(target), client);
+    TargetPolicy policy = target(target);
+    return new HttpPeer(instances(discovery, service, policy), policy, client);
+  }
+
+  /** The instances of {@code service} calls under {@code policy} go to, in the admin view. */
+  private PeerInstances instances(Discovery discovery, String service, TargetPolicy policy) {
+    return new PeerInstances(vertx, meters, peers, discovery, service, policy);
   }
 
   /** A fresh policy (its own breaker, budget and bulkhead) for the named target. */

@@ -150,24 +150,18 @@ public record KafkaConfig(
      * bulkhead of the calls the handler makes.
      */
     public ConsumerConfig withMaxInFlight(int bound) {
-      return new ConsumerConfig(
-          groupId,
-          Math.max(1, Math.min(maxInFlight, bound)),
-          inPlaceAttempts,
-          backoffInitialMs,
-          backoffMaxMs,
-          retryTopicAttempts,
-          retryDelayMs,
-          dedupeCapacity,
-          dedupeRetentionHours,
-          commitIntervalMs);
+      return with(groupId, Math.max(1, Math.min(maxInFlight, bound)));
     }
 
     /** The same settings for another consumer group. */
     public ConsumerConfig withGroupId(String group) {
+      return with(group, maxInFlight);
+    }
+
+    private ConsumerConfig with(String group, int records) {
       return new ConsumerConfig(
           group,
-          maxInFlight,
+          records,
           inPlaceAttempts,
           backoffInitialMs,
           backoffMaxMs,
