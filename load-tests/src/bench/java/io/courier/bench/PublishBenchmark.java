@@ -203,6 +203,7 @@ public final class PublishBenchmark {
                 dedupeCapacity,
                 1,
                 1_000),
+            KafkaConfig.TopicsConfig.DEFAULTS,
             List.of(topic),
             event -> {
               if (handled.incrementAndGet() == records) {

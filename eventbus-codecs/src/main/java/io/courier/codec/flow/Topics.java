@@ -19,19 +19,27 @@ public final class Topics {
   public static final String PAYMENTS = "courier.payments";
 
   /**
-   * {@code StockReserved}, {@code StockCommitted}, {@code StockReleased}. Compacted: the latest
-   * record per order is its reservation's state.
+   * {@code StockReserved}, {@code StockCommitted}, {@code StockReleased}, one record per SKU of an
+   * order, keyed {@code <sku>|<order id>} and written to the partition of the SKU ({@link
+   * Partitions#of} of the SKU), so each owner of SKUs replays exactly its own. Compacted: the
+   * latest record per key is the state of that order's line; a tombstone takes back a reservation
+   * that never was (another owner refused its part of the order).
    */
-  public static final String RESERVATIONS = "courier.inventory.reservations";
+  public static final String STOCK = "courier.inventory.stock";
+
+  /** The key of {@code orderId}'s line of {@code sku} on {@link #STOCK}. */
+  public static String stockKey(String sku, String orderId) {
+    return sku + "|" + orderId;
+  }
 
   /** {@code NotificationSent}. */
   public static final String NOTIFICATIONS = "courier.notifications";
 
   /** Every topic of the flow, in the order they are created. */
-  public static final List<String> ALL = List.of(ORDERS, RESERVATIONS, PAYMENTS, NOTIFICATIONS);
+  public static final List<String> ALL = List.of(ORDERS, STOCK, PAYMENTS, NOTIFICATIONS);
 
   /** The topics whose latest record per key is state, kept by compaction rather than by time. */
-  public static final Set<String> COMPACTED = Set.of(ORDERS, RESERVATIONS);
+  public static final Set<String> COMPACTED = Set.of(ORDERS, STOCK);
 
   private Topics() {}
 }

@@ -68,11 +68,33 @@ class ShippedProfilesTest {
   @Test
   @DisplayName("reads the shipped cluster profile with loopback TCP-IP members")
   void shouldReadShippedClusterProfile() {
-    CourierConfig config = loader(Map.of(), Map.of()).load(CONF.resolve("cluster.json"));
+    // Every member runs the whole flow, seed files named from the repository root.
+    CourierConfig config =
+        loader(
+                Map.of(),
+                Map.of(
+                    "courier.services.user.seedFile",
+                    CONF.resolve("seed/users.json").toString(),
+                    "courier.services.inventory.seedFile",
+                    CONF.resolve("seed/inventory.json").toString()))
+            .load(CONF.resolve("cluster.json"));
 
     assertThat(config.cluster().enabled()).isTrue();
     assertThat(config.cluster().members()).allMatch(member -> member.startsWith("127.0.0.1:"));
     assertThat(config.kafka().bootstrapServers()).isEqualTo("127.0.0.1:9092");
+    // Every member runs the whole flow (the README's three-member cluster on one machine), and
+    // the ports a second member would clash on are set by its command or picked free.
+    assertThat(config.roles())
+        .containsExactlyInAnyOrder(
+            "gateway",
+            "user-service",
+            "inventory-service",
+            "order-service",
+            "payment-service",
+            "notification-service");
+    assertThat(config.section(GatewayConfig.SECTION).grpcPort()).isZero();
+    assertThat(config.management().port()).isZero();
+    assertThat(config.admin().port()).isZero();
   }
 
   @Test

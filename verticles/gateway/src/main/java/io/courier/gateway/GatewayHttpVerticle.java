@@ -4,8 +4,10 @@ import io.courier.runtime.RoleContext;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -26,8 +28,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class GatewayHttpVerticle extends VerticleBase {
 
-  /** The OpenAPI document, on the classpath. */
-  public static final String CONTRACT = "openapi/courier-api.yaml";
+  /** The OpenAPI document, on the classpath: the REST API's public contract. */
+  public static final String CONTRACT = ApiContract.PATH;
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayHttpVerticle.class);
 
@@ -53,7 +55,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
         .compose(
             started -> {
               auth = started;
-              return OpenAPIContract.from(vertx, CONTRACT);
+              return ApiContract.load(vertx);
             })
         .map(this::router)
         .compose(
@@ -76,6 +78,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
                           vertx
                               .createHttpServer(options)
                               .connectionHandler(deadline::opened)
+                              .invalidRequestHandler(GatewayHttpVerticle::refuseUndecodable)
                               .requestHandler(deadline.guard(router))
                               .listen())
                   .onSuccess(tls::watch);
@@ -108,6 +111,9 @@ public final class GatewayHttpVerticle extends VerticleBase {
             "getStock", api::getStock);
     operations.forEach(
         (operation, handler) -> {
+          // The contract's security requirements describe what EdgeAuth enforces (the token on
+          // /api/*, the scope here); the router must not look for handlers of its own for them.
+          builder.getRoute(operation).setDoSecurity(false);
           if (auth != null) {
             builder.getRoute(operation).addHandler(auth.requireScopeOf(operation));
           }
@@ -142,6 +148,18 @@ public final class GatewayHttpVerticle extends VerticleBase {
     router.errorHandler(404, Problems::onError);
     router.errorHandler(405, Problems::onError);
     return router;
+  }
+
+  /**
+   * Vert.x's own answer to a request it cannot decode (431 for headers over {@code maxHeaderBytes},
+   * 414 for a request line over {@code maxUriLength}, else 400), which closes the connection, now
+   * saying so with {@code Connection: close}. Without it a client that keeps connections alive
+   * (Node's HTTP agent, and so Prism's proxy) sends its next request on the closed connection and
+   * sees it hang up.
+   */
+  private static void refuseUndecodable(HttpServerRequest request) {
+    request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+    HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(request);
   }
 
   private void announce(HttpServer listening) {

@@ -1,6 +1,8 @@
 package io.courier.gateway;
 
 import io.courier.codec.flow.Addresses;
+import io.courier.codec.flow.OrderIds;
+import io.courier.codec.flow.Partitions;
 import io.courier.contract.v1.GetOrderRequest;
 import io.courier.contract.v1.GetOrderResponse;
 import io.courier.contract.v1.PlaceOrderRequest;
@@ -8,6 +10,7 @@ import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.TargetPolicy;
 import io.courier.service.CallerIdentity;
+import io.courier.service.OwnerCalls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -18,25 +21,37 @@ import io.vertx.core.eventbus.Message;
  * order-service} resilience policy: each attempt is a request whose delivery timeout and {@code
  * courier-timeout-ms} header are what remains of its deadline. Placing is retried only because it
  * carries an idempotency key.
+ *
+ * <p>Each request goes to the owner of its order's partition of the orders topic ({@link
+ * Partitions#of} of the order id, which placing derives from the idempotency key): while that
+ * partition moves between instances nobody listens there, and the request is tried again within its
+ * deadline, then answered 503.
  */
 final class OrderClient {
 
   private final Vertx vertx;
   private final TargetPolicy policy;
+  private final int partitions;
 
-  OrderClient(Vertx vertx, TargetPolicy policy) {
+  /**
+   * @param partitions the orders topic's partition count ({@code kafka.topics.partitions})
+   */
+  OrderClient(Vertx vertx, TargetPolicy policy, int partitions) {
     this.vertx = vertx;
     this.policy = policy;
+    this.partitions = partitions;
   }
 
   Future<PlaceOrderResponse> place(
       PlaceOrderRequest request, Deadline deadline, CallerIdentity caller) {
-    return this.<PlaceOrderResponse>request(Addresses.ORDER_PLACE, request, deadline, caller);
+    String orderId = OrderIds.of(request.getIdempotencyKey());
+    return this.<PlaceOrderResponse>request(
+        ownerOf(Addresses.ORDER_PLACE, orderId), request, deadline, caller);
   }
 
   Future<GetOrderResponse> get(String orderId, Deadline deadline, CallerIdentity caller) {
     return this.<GetOrderResponse>request(
-        Addresses.ORDER_GET,
+        ownerOf(Addresses.ORDER_GET, orderId),
         GetOrderRequest.newBuilder().setOrderId(orderId).build(),
         deadline,
         caller);
@@ -48,17 +63,20 @@ final class OrderClient {
     return policy.call(
         deadline,
         attempt ->
-            vertx
-                .eventBus()
-                .<T>request(
+            OwnerCalls.<T>whileMoving(
+                    vertx,
                     address,
                     body,
                     withCaller(
                         new DeliveryOptions()
-                            .setSendTimeout(Math.max(1, attempt.deadline().remaining().toMillis()))
                             .addHeader(Deadline.HEADER, attempt.deadline().toHeader()),
-                        caller))
+                        caller),
+                    attempt.deadline())
                 .map(Message::body));
+  }
+
+  private String ownerOf(String base, String orderId) {
+    return Addresses.of(base, Partitions.of(orderId, partitions));
   }
 
   private static DeliveryOptions withCaller(DeliveryOptions options, CallerIdentity caller) {

@@ -3,6 +3,7 @@ package io.courier.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.codec.flow.Addresses;
+import io.courier.codec.flow.Partitions;
 import io.courier.contract.v1.GetOrderRequest;
 import io.courier.contract.v1.GetOrderResponse;
 import io.courier.contract.v1.Order;
@@ -12,6 +13,7 @@ import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Roles;
 import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.config.KafkaConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -23,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -70,7 +73,10 @@ class GatewayGrpcWebIT {
         .vertx()
         .eventBus()
         .<GetOrderRequest>consumer(
-            Addresses.ORDER_GET,
+            // The owner of order-1's partition of the orders topic.
+            Addresses.of(
+                Addresses.ORDER_GET,
+                Partitions.of("order-1", KafkaConfig.TopicsConfig.DEFAULTS.partitions())),
             (Message<GetOrderRequest> request) ->
                 request.reply(
                     GetOrderResponse.newBuilder()
@@ -87,10 +93,21 @@ class GatewayGrpcWebIT {
     GrpcWebFrames frames = GrpcWebFrames.parse(response.body().getBytes());
     assertThat(GetOrderResponse.parseFrom(frames.data()).getOrder()).isEqualTo(order);
     assertThat(frames.trailers()).containsEntry("grpc-status", "0");
-    assertThat(((PrometheusMeterRegistry) runtime.meters().registry()).scrape())
-        .contains(
-            "courier_grpc_server_seconds_count{method=\"courier.v1.OrderService/GetOrder\","
-                + "status=\"OK\"} 1");
+    // The call is measured once its response has ended, a moment after the client has it.
+    String measured =
+        "courier_grpc_server_seconds_count{method=\"courier.v1.OrderService/GetOrder\","
+            + "status=\"OK\"} 1";
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!scrape().contains(measured) && System.nanoTime() < deadline) {
+      CompletableFuture.runAsync(
+              () -> {}, CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS))
+          .join();
+    }
+    assertThat(scrape()).contains(measured);
+  }
+
+  private String scrape() {
+    return ((PrometheusMeterRegistry) runtime.meters().registry()).scrape();
   }
 
   @Test

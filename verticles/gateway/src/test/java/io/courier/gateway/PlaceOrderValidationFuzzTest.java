@@ -58,8 +58,7 @@ class PlaceOrderValidationFuzzTest {
           "unsupported-media-type");
 
   private static final Vertx VERTX = Vertx.vertx();
-  private static final OpenAPIContract CONTRACT =
-      await(OpenAPIContract.from(VERTX, GatewayHttpVerticle.CONTRACT));
+  private static final OpenAPIContract CONTRACT = await(ApiContract.load(VERTX));
   private static final Operation PLACE_ORDER = CONTRACT.operation(OPERATION);
   private static final RequestValidator VALIDATOR = RequestValidator.create(VERTX, CONTRACT);
   private static final Problems PROBLEMS = new Problems(CONTRACT);

@@ -48,7 +48,7 @@ class ProblemsTest {
   @BeforeAll
   static void loadContract() {
     vertx = Vertx.vertx();
-    contract = OpenAPIContract.from(vertx, GatewayHttpVerticle.CONTRACT).await();
+    contract = ApiContract.load(vertx).await();
     validator = RequestValidator.create(vertx, contract);
     problems = new Problems(contract);
   }

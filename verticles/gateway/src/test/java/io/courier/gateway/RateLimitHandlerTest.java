@@ -57,8 +57,7 @@ class RateLimitHandlerTest {
 
   @BeforeEach
   void contract() throws Exception {
-    contract =
-        OpenAPIContract.from(vertx, GatewayHttpVerticle.CONTRACT).await(10, TimeUnit.SECONDS);
+    contract = ApiContract.load(vertx).await(10, TimeUnit.SECONDS);
   }
 
   @AfterEach

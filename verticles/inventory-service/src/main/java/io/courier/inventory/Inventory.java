@@ -1,20 +1,31 @@
 package io.courier.inventory;
 
+import io.courier.codec.Event;
+import io.courier.codec.flow.Topics;
 import io.courier.contract.v1.LineItem;
 import io.courier.contract.v1.Money;
 import io.courier.contract.v1.ReservationStatus;
+import io.courier.contract.v1.StockCommitted;
 import io.courier.contract.v1.StockLevel;
+import io.courier.contract.v1.StockReleased;
+import io.courier.contract.v1.StockReserved;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
- * Stock and reservations, in memory. Not thread-safe: owned by one event loop. Every SKU keeps
- * {@code initial = available + reserved + sold}.
+ * The stock of one partition of the stock topic: the levels of the SKUs that live there and the
+ * lines orders hold on them, in memory. Not thread-safe: rebuilt on the ownership thread before it
+ * is served, then owned by one event loop. Every SKU keeps {@code initial = available + reserved +
+ * sold}.
  */
 final class Inventory {
 
@@ -34,6 +45,10 @@ final class Inventory {
       this.available = initial;
     }
 
+    Level copy() {
+      return new Level(sku, initial, price);
+    }
+
     StockLevel toProto() {
       return StockLevel.newBuilder()
           .setSku(sku)
@@ -44,14 +59,17 @@ final class Inventory {
     }
   }
 
-  /** One order's reservation. */
-  record Reservation(List<LineItem> items, ReservationStatus status) {}
+  /** One order's hold on one SKU: its quantity, status, and when it last changed. */
+  record Line(String sku, String orderId, long quantity, ReservationStatus status, long atMillis) {}
 
   private final Map<String, Level> levels;
-  private final Map<String, Reservation> reservations = new HashMap<>();
+  private final Map<String, Line> lines = new HashMap<>();
+  private final Map<String, Set<String>> skusOfOrder = new HashMap<>();
 
-  private Inventory(Map<String, Level> levels) {
-    this.levels = levels;
+  /** The stock of {@code levels}, fresh (nothing reserved or sold). */
+  Inventory(Map<String, Level> levels) {
+    this.levels = new LinkedHashMap<>();
+    levels.forEach((sku, level) -> this.levels.put(sku, level.copy()));
   }
 
   /**
@@ -59,7 +77,7 @@ final class Inventory {
    *
    * @throws IllegalArgumentException naming the entry at fault
    */
-  static Inventory fromSeed(String json, String source) {
+  static Map<String, Level> seed(String json, String source) {
     JsonArray entries;
     try {
       entries = new JsonObject(json).getJsonArray("skus");
@@ -86,26 +104,41 @@ final class Inventory {
               .build();
       levels.put(sku, new Level(sku, stock, price));
     }
-    return new Inventory(levels);
+    return levels;
   }
 
   int skus() {
     return levels.size();
   }
 
-  int reservations() {
-    return reservations.size();
+  int lines() {
+    return lines.size();
   }
 
   Optional<Level> level(String sku) {
     return Optional.ofNullable(levels.get(sku));
   }
 
-  Optional<Reservation> reservation(String orderId) {
-    return Optional.ofNullable(reservations.get(orderId));
+  /** The order's line of {@code sku}, or null. */
+  Line line(String sku, String orderId) {
+    return lines.get(Topics.stockKey(sku, orderId));
   }
 
-  /** Quantities per SKU, lines of one SKU added up. */
+  /** The order's lines in this partition. */
+  List<Line> linesOf(String orderId) {
+    List<Line> found = new ArrayList<>();
+    for (String sku : skusOfOrder.getOrDefault(orderId, Set.of())) {
+      found.add(lines.get(Topics.stockKey(sku, orderId)));
+    }
+    return found;
+  }
+
+  /** Lines matching {@code filter}, for the orphan sweep. */
+  List<Line> matching(Predicate<Line> filter) {
+    return lines.values().stream().filter(filter).toList();
+  }
+
+  /** Quantities per SKU, lines of one SKU added up, in the order they first appear. */
   static Map<String, Long> quantities(List<LineItem> items) {
     Map<String, Long> bySku = new LinkedHashMap<>();
     for (LineItem item : items) {
@@ -114,17 +147,7 @@ final class Inventory {
     return bySku;
   }
 
-  /** The first SKU whose available stock is short of the items, if any. */
-  Optional<String> shortOf(List<LineItem> items) {
-    for (Map.Entry<String, Long> line : quantities(items).entrySet()) {
-      if (levels.get(line.getKey()).available < line.getValue()) {
-        return Optional.of(line.getKey());
-      }
-    }
-    return Optional.empty();
-  }
-
-  /** The items with unit prices filled in. */
+  /** The items with unit prices filled in; every SKU must be one of this partition's. */
   List<LineItem> priced(List<LineItem> items) {
     return items.stream()
         .map(item -> item.toBuilder().setUnitPrice(levels.get(item.getSku()).price).build())
@@ -132,55 +155,96 @@ final class Inventory {
   }
 
   /**
-   * Moves the order's reservation to {@code status}, adjusting the counts for the transition (none
-   * -> RESERVED, RESERVED -> COMMITTED, RESERVED -> RELEASED, none -> RELEASED).
+   * Moves the order's line of {@code sku} to {@code status}, adjusting the counts for the
+   * transition (none -> RESERVED, RESERVED -> COMMITTED, RESERVED -> RELEASED, none -> RELEASED,
+   * which marks an order released before it reserved anything).
    */
-  void apply(String orderId, List<LineItem> items, ReservationStatus status) {
-    Reservation before = reservations.get(orderId);
+  void apply(String sku, String orderId, long quantity, ReservationStatus status, long atMillis) {
+    String key = Topics.stockKey(sku, orderId);
+    Line before = lines.get(key);
     ReservationStatus from = before == null ? null : before.status();
-    List<LineItem> held = before == null ? items : before.items();
+    long held = before == null ? quantity : before.quantity();
     if (from == status) {
       return;
     }
-    for (Map.Entry<String, Long> line : quantities(held).entrySet()) {
-      Level level = levels.get(line.getKey());
-      if (level == null) {
-        continue;
-      }
-      long q = line.getValue();
+    Level level = levels.get(sku);
+    if (level != null) {
       if (from == null && status == ReservationStatus.RESERVATION_STATUS_RESERVED) {
-        level.available -= q;
-        level.reserved += q;
+        level.available -= held;
+        level.reserved += held;
       } else if (from == null && status == ReservationStatus.RESERVATION_STATUS_COMMITTED) {
-        level.available -= q;
-        level.sold += q;
+        level.available -= held;
+        level.sold += held;
       } else if (from == ReservationStatus.RESERVATION_STATUS_RESERVED
           && status == ReservationStatus.RESERVATION_STATUS_COMMITTED) {
-        level.reserved -= q;
-        level.sold += q;
+        level.reserved -= held;
+        level.sold += held;
       } else if (from == ReservationStatus.RESERVATION_STATUS_RESERVED
           && status == ReservationStatus.RESERVATION_STATUS_RELEASED) {
-        level.reserved -= q;
-        level.available += q;
+        level.reserved -= held;
+        level.available += held;
       }
     }
-    reservations.put(orderId, new Reservation(held, status));
+    lines.put(key, new Line(sku, orderId, held, status, atMillis));
+    skusOfOrder.computeIfAbsent(orderId, id -> new LinkedHashSet<>()).add(sku);
   }
 
-  /** Undoes a RESERVED that was applied but could not be made durable. */
-  void undoReserve(String orderId) {
-    Reservation before = reservations.remove(orderId);
-    if (before == null || before.status() != ReservationStatus.RESERVATION_STATUS_RESERVED) {
+  /** Takes back a RESERVED line as if it never was (undone, or a tombstone replayed). */
+  void remove(String sku, String orderId) {
+    Line before = lines.remove(Topics.stockKey(sku, orderId));
+    if (before == null) {
       return;
     }
-    for (Map.Entry<String, Long> line : quantities(before.items()).entrySet()) {
-      Level level = levels.get(line.getKey());
-      level.reserved -= line.getValue();
-      level.available += line.getValue();
+    Set<String> skus = skusOfOrder.get(orderId);
+    if (skus != null) {
+      skus.remove(sku);
+      if (skus.isEmpty()) {
+        skusOfOrder.remove(orderId);
+      }
+    }
+    Level level = levels.get(sku);
+    if (level != null && before.status() == ReservationStatus.RESERVATION_STATUS_RESERVED) {
+      level.reserved -= before.quantity();
+      level.available += before.quantity();
     }
   }
 
-  /** Checks every SKU's arithmetic; for tests and the admin view. */
+  /** One record of the stock topic, replayed: keyed {@code <sku>|<order id>}, null a tombstone. */
+  void replay(String key, Event<?> event) {
+    if (event == null) {
+      int split = key == null ? -1 : key.lastIndexOf('|');
+      if (split > 0) {
+        remove(key.substring(0, split), key.substring(split + 1));
+      }
+      return;
+    }
+    long at = event.time().toEpochMilli();
+    if (event.data() instanceof StockReserved reserved) {
+      replay(
+          reserved.getOrderId(),
+          reserved.getItemsList(),
+          ReservationStatus.RESERVATION_STATUS_RESERVED,
+          at);
+    } else if (event.data() instanceof StockCommitted committed) {
+      replay(
+          committed.getOrderId(),
+          committed.getItemsList(),
+          ReservationStatus.RESERVATION_STATUS_COMMITTED,
+          at);
+    } else if (event.data() instanceof StockReleased released) {
+      replay(
+          released.getOrderId(),
+          released.getItemsList(),
+          ReservationStatus.RESERVATION_STATUS_RELEASED,
+          at);
+    }
+  }
+
+  private void replay(String orderId, List<LineItem> items, ReservationStatus status, long at) {
+    quantities(items).forEach((sku, quantity) -> apply(sku, orderId, quantity, status, at));
+  }
+
+  /** Every SKU's counts; for tests and the admin view. */
   Map<String, StockLevel> snapshot() {
     Map<String, StockLevel> all = new LinkedHashMap<>();
     levels.forEach((sku, level) -> all.put(sku, level.toProto()));

@@ -7,7 +7,9 @@ import io.courier.runtime.RoleDeployment;
 import io.courier.runtime.config.ConfigSection;
 import java.util.List;
 
-/** The {@code inventory-service} role: one {@link InventoryVerticle} (the single writer). */
+/**
+ * The {@code inventory-service} role: one {@link InventoryVerticle}, an owner of stock partitions.
+ */
 public final class InventoryServiceRole implements Role {
 
   public static final String NAME = "inventory-service";

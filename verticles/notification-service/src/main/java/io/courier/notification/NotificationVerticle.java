@@ -46,7 +46,8 @@ public final class NotificationVerticle extends VerticleBase {
   public Future<?> start() {
     web = WebClient.create(vertx);
     String servers = context.kafkaBootstrapServers();
-    return StateTopics.ensure(vertx, servers, Topics.ALL).compose(v -> consume());
+    return StateTopics.ensure(vertx, servers, context.config().kafka().topics(), Topics.ALL)
+        .compose(v -> consume());
   }
 
   @Override

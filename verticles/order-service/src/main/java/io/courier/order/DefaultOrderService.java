@@ -2,8 +2,7 @@ package io.courier.order;
 
 import com.google.protobuf.Message;
 import com.google.protobuf.Timestamp;
-import io.courier.codec.Event;
-import io.courier.codec.flow.Topics;
+import io.courier.codec.flow.OrderIds;
 import io.courier.contract.v1.GetOrderResponse;
 import io.courier.contract.v1.GetUserRequest;
 import io.courier.contract.v1.GetUserResponse;
@@ -26,9 +25,9 @@ import io.courier.contract.v1.UserServiceGrpcClient;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.Causes;
-import io.courier.runtime.kafka.EventPublisher;
-import io.courier.runtime.kafka.NonRetryableException;
+import io.courier.runtime.kafka.OwnedPartitions.NotOwnerException;
 import io.courier.runtime.kafka.RetryLaterException;
+import io.courier.runtime.metrics.Meters;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcPeer;
 import io.courier.service.PerKeySequence;
@@ -37,34 +36,48 @@ import io.vertx.core.Future;
 import io.vertx.grpc.client.InvalidStatusException;
 import io.vertx.grpc.common.GrpcStatus;
 import java.time.Instant;
-import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Orders: placing (idempotent per key), reading, and the order side of the payment saga. Confined
- * to the verticle's event loop; every state change is written to the orders topic before it is
- * visible or acknowledged.
+ * Orders: placing (idempotent per key), reading, the order side of the payment saga and its
+ * deadline. Answers for the orders of the partitions this instance serves ({@link OrderBook});
+ * confined to the verticle's event loop; every state change is written to the order's partition
+ * before it is visible or acknowledged.
  */
 final class DefaultOrderService {
 
   private static final Logger LOG = LoggerFactory.getLogger(DefaultOrderService.class);
-  static final String SOURCE = "/courier/order-service";
 
-  private final Map<String, Order> orders;
+  private final OrderBook orders;
   private final GrpcPeer users;
   private final GrpcPeer inventory;
-  private final EventPublisher publisher;
   private final PerKeySequence perOrder = new PerKeySequence();
   private final LongAdder contradictions = new LongAdder();
+  private final LongAdder expired = new LongAdder();
+  private final Runnable countContradiction;
+  private final Runnable countExpired;
+  private final Runnable countPlaced;
 
-  DefaultOrderService(
-      Map<String, Order> orders, GrpcPeer users, GrpcPeer inventory, EventPublisher publisher) {
+  DefaultOrderService(OrderBook orders, GrpcPeer users, GrpcPeer inventory, Meters meters) {
     this.orders = orders;
     this.users = users;
     this.inventory = inventory;
-    this.publisher = publisher;
+    this.countContradiction =
+        meters.counter(
+            "courier.order.saga.contradictions",
+            "Payment outcomes for an order already in the other terminal state (refund or check)");
+    this.countExpired =
+        meters.counter(
+            "courier.order.payment.timeouts",
+            "Orders cancelled, their stock released, because no payment outcome came in time");
+    this.countPlaced =
+        meters.counter(
+            "courier.order.placed",
+            "Orders this instance recorded as the owner of their partition");
+    orders.meter(meters);
   }
 
   /** The policy of the calls to the inventory, which the payment consumer's handler makes. */
@@ -79,6 +92,11 @@ final class DefaultOrderService {
   /** Payment outcomes that arrived for an order already in the other terminal state. */
   long contradictions() {
     return contradictions.sum();
+  }
+
+  /** Orders cancelled because no payment outcome came within the payment timeout. */
+  long expired() {
+    return expired.sum();
   }
 
   /**
@@ -98,7 +116,10 @@ final class DefaultOrderService {
                   "forbidden", "'" + caller.subject() + "' may not place orders for another user")
               .failure());
     }
-    String orderId = OrderRequests.orderId(request.getIdempotencyKey());
+    String orderId = OrderIds.of(request.getIdempotencyKey());
+    if (!orders.serves(orders.partitionOf(orderId))) {
+      return Future.failedFuture(moving(orderId));
+    }
     String fingerprint = OrderRequests.fingerprint(request);
     return perOrder.run(
         orderId,
@@ -122,6 +143,9 @@ final class DefaultOrderService {
 
   /** The order; a caller identity (null inside the platform) sees only its own unless admin. */
   Future<GetOrderResponse> get(String orderId, CallerIdentity caller) {
+    if (!orders.serves(orders.partitionOf(orderId))) {
+      return Future.failedFuture(moving(orderId));
+    }
     Order order = orders.get(orderId);
     if (order == null) {
       return Future.failedFuture(
@@ -134,27 +158,66 @@ final class DefaultOrderService {
     return Future.succeededFuture(GetOrderResponse.newBuilder().setOrder(order).build());
   }
 
-  /** The saga's order side; idempotent, so a redelivered payment event changes nothing. */
-  Future<Void> onPayment(Event<?> event) {
-    if (event.data() instanceof PaymentCompleted completed) {
-      return perOrder.run(completed.getOrderId(), () -> confirm(completed));
+  /**
+   * The saga's order side, for an order of a partition served here; idempotent, so a redelivered
+   * payment outcome changes nothing.
+   */
+  Future<Void> onPayment(Message outcome) {
+    if (outcome instanceof PaymentCompleted completed) {
+      return served(completed.getOrderId(), () -> confirm(completed));
     }
-    if (event.data() instanceof PaymentFailed failed) {
-      return perOrder.run(failed.getOrderId(), () -> cancel(failed));
+    if (outcome instanceof PaymentFailed failed) {
+      return served(failed.getOrderId(), () -> cancel(failed.getOrderId(), failed.getReason()));
     }
     return Future.succeededFuture();
+  }
+
+  /**
+   * Cancels {@code orderId} with its stock released if it is still PENDING: no payment outcome came
+   * within the payment timeout. A payment completing after this is a contradiction (counted, logged
+   * for a refund).
+   */
+  Future<Void> expire(String orderId) {
+    return served(
+        orderId,
+        () -> {
+          Order order = orders.get(orderId);
+          if (order == null || order.getStatus() != OrderStatus.ORDER_STATUS_PENDING) {
+            return Future.succeededFuture();
+          }
+          LOG.warn("order {} had no payment outcome in time; cancelling it", orderId);
+          return cancel(order, "payment timed out")
+              .onSuccess(
+                  v -> {
+                    expired.increment();
+                    countExpired.run();
+                  });
+        });
+  }
+
+  private Future<Void> served(String orderId, Supplier<Future<Void>> change) {
+    if (!orders.serves(orders.partitionOf(orderId))) {
+      return Future.failedFuture(moving(orderId));
+    }
+    return perOrder.run(orderId, change);
+  }
+
+  private static NotOwnerException moving(String orderId) {
+    return new NotOwnerException("the partition of order " + orderId + " is moving; ask again");
   }
 
   private Future<Void> confirm(PaymentCompleted completed) {
     Order order = orders.get(completed.getOrderId());
     if (order == null) {
       return Future.failedFuture(
-          new NonRetryableException(
-              "payment completed for unknown order " + completed.getOrderId()));
+          ServiceError.notFound(
+                  "unknown-order", "payment completed for unknown order " + completed.getOrderId())
+              .failure());
     }
     if (order.getStatus() != OrderStatus.ORDER_STATUS_PENDING) {
       if (order.getStatus() == OrderStatus.ORDER_STATUS_CANCELLED) {
         contradictions.increment();
+        countContradiction.run();
         LOG.error(
             "order {} was cancelled but payment {} completed; it needs a refund",
             order.getId(),
@@ -177,21 +240,26 @@ final class DefaultOrderService {
             .build());
   }
 
-  private Future<Void> cancel(PaymentFailed failed) {
-    Order order = orders.get(failed.getOrderId());
+  private Future<Void> cancel(String orderId, String failure) {
+    Order order = orders.get(orderId);
     if (order == null) {
       return Future.failedFuture(
-          new NonRetryableException("payment failed for unknown order " + failed.getOrderId()));
+          ServiceError.notFound("unknown-order", "payment failed for unknown order " + orderId)
+              .failure());
     }
     if (order.getStatus() != OrderStatus.ORDER_STATUS_PENDING) {
       if (order.getStatus() == OrderStatus.ORDER_STATUS_CONFIRMED) {
         contradictions.increment();
+        countContradiction.run();
         LOG.error(
             "order {} was confirmed but a payment failure arrived; kept confirmed", order.getId());
       }
       return Future.succeededFuture();
     }
-    String reason = "payment failed: " + failed.getReason();
+    return cancel(order, "payment failed: " + failure);
+  }
+
+  private Future<Void> cancel(Order order, String reason) {
     Order cancelled =
         order.toBuilder()
             .setStatus(OrderStatus.ORDER_STATUS_CANCELLED)
@@ -203,7 +271,10 @@ final class DefaultOrderService {
         .call(
             Deadline.none(),
             InventoryServiceGrpcClient.ReleaseStock,
-            ReleaseStockRequest.newBuilder().setOrderId(order.getId()).build())
+            ReleaseStockRequest.newBuilder()
+                .setOrderId(order.getId())
+                .addAllItems(order.getItemsList())
+                .build())
         .recover(
             error ->
                 Future.failedFuture(
@@ -304,6 +375,7 @@ final class DefaultOrderService {
             .setRequestFingerprint(fingerprint)
             .build();
     return write(order, OrderPlaced.newBuilder().setOrder(order).build())
+        .onSuccess(v -> countPlaced.run())
         .recover(
             error -> {
               // The reservation stays: a retry with the same key finds it and completes the order.
@@ -315,15 +387,9 @@ final class DefaultOrderService {
         .map(order);
   }
 
-  /** Writes the event (acks=all), then makes the new state visible. */
+  /** Writes the change to the order's partition, then makes the new state visible. */
   private Future<Void> write(Order state, Message change) {
-    return publisher
-        .publish(
-            Topics.ORDERS,
-            Event.derived(
-                state.getStatus().name() + "|" + state.getId(), SOURCE, state.getId(), change))
-        .onSuccess(published -> orders.put(state.getId(), state))
-        .mapEmpty();
+    return orders.write(state, change);
   }
 
   private PlaceOrderResponse answer(Order order) {

@@ -7,9 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.UUID;
 
-/** Checks of a placing request, its fingerprint and the order id its idempotency key gives. */
+/** Checks of a placing request and its fingerprint. */
 final class OrderRequests {
 
   static final int MAX_LINES = 100;
@@ -50,12 +49,6 @@ final class OrderRequests {
       }
     }
     return null;
-  }
-
-  /** The order id of an idempotency key: the same key always names the same order. */
-  static String orderId(String idempotencyKey) {
-    return UUID.nameUUIDFromBytes(("order|" + idempotencyKey).getBytes(StandardCharsets.UTF_8))
-        .toString();
   }
 
   /** SHA-256 over the user and the lines, to tell a retry from another request reusing a key. */

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code order-service} role: one {@link OrderVerticle} (the single writer of orders), its
+ * The {@code order-service} role: one {@link OrderVerticle} (an owner of order partitions), its
  * event-bus service registered in discovery ({@code protocol=eventbus}, {@code address} tag).
  */
 public final class OrderServiceRole implements Role {

@@ -1,53 +1,66 @@
 package io.courier.order;
 
+import com.google.protobuf.Message;
 import io.courier.codec.Event;
 import io.courier.codec.flow.Addresses;
+import io.courier.codec.flow.OrderIds;
 import io.courier.codec.flow.Services;
 import io.courier.codec.flow.Topics;
 import io.courier.contract.v1.GetOrderRequest;
 import io.courier.contract.v1.Order;
-import io.courier.contract.v1.OrderCancelled;
-import io.courier.contract.v1.OrderConfirmed;
-import io.courier.contract.v1.OrderPlaced;
+import io.courier.contract.v1.OrderStatus;
+import io.courier.contract.v1.PaymentCompleted;
+import io.courier.contract.v1.PaymentFailed;
 import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.discovery.Discovery;
 import io.courier.resilience.Deadline;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
+import io.courier.runtime.kafka.OwnedPartitions;
+import io.courier.runtime.kafka.PartitionHandler;
 import io.courier.runtime.security.MutualTls;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcClients;
+import io.courier.service.OwnerCalls;
+import io.courier.service.PartitionEndpoints;
 import io.courier.service.Policies;
 import io.courier.service.ServiceError;
 import io.courier.service.StateTopics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.grpc.client.GrpcClient;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts the order service: policies and gRPC peers, orders replayed from their topic, the consumer
- * of payment outcomes, then the event-bus handlers the gateway calls. Stops in reverse.
+ * Starts the order service: policies and gRPC peers, this instance's share of the orders topic
+ * (each partition the group gives it is rebuilt, then served at that partition's event-bus
+ * addresses), the consumer of payment outcomes (forwarded to each order's owner) and the sweep of
+ * orders past their payment timeout. Stops in reverse: partitions are released, in-flight requests
+ * answered, then the group left.
  */
 public final class OrderVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(OrderVerticle.class);
 
+  /** The group whose members share the orders topic's partitions. */
+  public static final String OWNER_GROUP = OrderServiceRole.NAME + ".owners";
+
   private final RoleContext context;
   private Discovery discovery;
   private GrpcClient users;
   private GrpcClient inventory;
+  private OrderBook book;
   private DefaultOrderService service;
+  private PartitionEndpoints endpoints;
+  private OwnedPartitions ownership;
   private EventConsumer payments;
-  private MessageConsumer<PlaceOrderRequest> placing;
-  private MessageConsumer<GetOrderRequest> reading;
+  private long sweep = -1;
 
   public OrderVerticle(RoleContext context) {
     this.context = context;
@@ -56,28 +69,35 @@ public final class OrderVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     discovery = context.createDiscovery();
+    book = new OrderBook(context.config().kafka().topics().partitions());
     return MutualTls.load(vertx, context.config().security().mtls())
         .compose(this::createClients)
         .compose(v -> Policies.load(vertx, context))
-        .compose(policies -> replay().map(orders -> createService(policies, orders)))
+        .compose(this::createService)
+        .compose(v -> ensureTopics())
+        .compose(v -> own())
         .compose(v -> consumePayments())
-        .compose(v -> serve());
+        .onSuccess(v -> startSweep());
   }
 
   @Override
   public Future<?> stop() {
     Duration drain = Duration.ofMillis(context.config().shutdown().drainTimeoutMs() / 2);
-    Future<Void> unregistered =
-        placing == null
-            ? Future.succeededFuture()
-            : Future.all(placing.unregister(), reading.unregister()).mapEmpty();
-    return unregistered
-        .compose(v -> payments == null ? Future.succeededFuture() : payments.stop(drain))
+    if (sweep >= 0) {
+      vertx.cancelTimer(sweep);
+    }
+    return (payments == null ? Future.<Void>succeededFuture() : payments.stop(drain))
+        .eventually(() -> ownership == null ? Future.succeededFuture() : ownership.stop(drain))
         .eventually(
             () -> {
               discovery.close();
               return Future.all(closed(users), closed(inventory)).mapEmpty();
             });
+  }
+
+  /** For tests: how many orders this instance holds, and what it serves. */
+  int held() {
+    return book.size();
   }
 
   /** One client per peer role, so each checks that the server it reaches is that role. */
@@ -91,51 +111,111 @@ public final class OrderVerticle extends VerticleBase {
     return client == null ? Future.succeededFuture() : client.close();
   }
 
-  private Future<Map<String, Order>> replay() {
+  private Future<Void> createService(Policies policies) {
+    service =
+        new DefaultOrderService(
+            book,
+            policies.grpcPeer(discovery, Services.USER, Services.USER, users),
+            policies.grpcPeer(discovery, Services.INVENTORY, Services.INVENTORY, inventory),
+            context.meters());
+    long placeTimeout = context.config(OrderServiceConfig.SECTION).placeTimeoutMs();
+    endpoints =
+        new PartitionEndpoints(vertx)
+            .on(
+                Addresses.ORDER_PLACE,
+                PlaceOrderRequest.class,
+                (partition, message) ->
+                    valid(message.body())
+                        .compose(
+                            v ->
+                                inPartition(
+                                    partition, OrderIds.of(message.body().getIdempotencyKey())))
+                        .compose(
+                            v ->
+                                service.place(
+                                    message.body(),
+                                    Deadline.fromHeader(
+                                        message.headers().get(Deadline.HEADER),
+                                        Deadline.after(Duration.ofMillis(placeTimeout)),
+                                        System::nanoTime),
+                                    CallerIdentity.from(message.headers()).orElse(null))))
+            .on(
+                Addresses.ORDER_GET,
+                GetOrderRequest.class,
+                (partition, message) ->
+                    inPartition(partition, message.body().getOrderId())
+                        .compose(
+                            v ->
+                                service.get(
+                                    message.body().getOrderId(),
+                                    CallerIdentity.from(message.headers()).orElse(null))))
+            .on(
+                Addresses.ORDER_PAYMENT,
+                Message.class,
+                (partition, message) ->
+                    inPartition(partition, paidOrder(message.body()))
+                        .compose(v -> service.onPayment(message.body())));
+    return Future.succeededFuture();
+  }
+
+  private static Future<Void> valid(PlaceOrderRequest request) {
+    ServiceError invalid = OrderRequests.problem(request);
+    return invalid == null ? Future.succeededFuture() : Future.failedFuture(invalid.failure());
+  }
+
+  /**
+   * Refuses a request sent to another partition's address than its order's (a caller computing
+   * partitions otherwise, or with another partition count): its owner is elsewhere.
+   */
+  private Future<Void> inPartition(int partition, String orderId) {
+    if (orderId == null || orderId.isBlank()) {
+      return Future.failedFuture(
+          ServiceError.badField("invalid-request", "orderId", "an order id is required").failure());
+    }
+    int owner = book.partitionOf(orderId);
+    return owner == partition
+        ? Future.succeededFuture()
+        : Future.failedFuture(
+            ServiceError.badField(
+                    "wrong-partition",
+                    "orderId",
+                    "order "
+                        + orderId
+                        + " lives in partition "
+                        + owner
+                        + " of "
+                        + Topics.ORDERS
+                        + ", not "
+                        + partition)
+                .failure());
+  }
+
+  /** The order a payment outcome is about, or null for any other message. */
+  private static String paidOrder(Message outcome) {
+    return outcome instanceof PaymentCompleted completed
+        ? completed.getOrderId()
+        : outcome instanceof PaymentFailed failed ? failed.getOrderId() : null;
+  }
+
+  private Future<Void> ensureTopics() {
     String servers = context.kafkaBootstrapServers();
     return vertx.executeBlocking(
         () -> {
-          StateTopics.ensure(servers, Topics.ALL.stream().map(StateTopics::of).toList());
-          Map<String, Order> orders = new HashMap<>();
-          long count =
-              StateTopics.replay(
-                  servers,
-                  Topics.ORDERS,
-                  event -> {
-                    Order order = orderOf(event);
-                    if (order != null) {
-                      orders.put(order.getId(), order);
-                    }
-                  });
-          LOG.info("order service holds {} orders ({} records replayed)", orders.size(), count);
-          return orders;
+          StateTopics.ensure(servers, context.config().kafka().topics(), Topics.ALL);
+          return null;
         },
         false);
   }
 
-  private static Order orderOf(Event<?> event) {
-    if (event.data() instanceof OrderPlaced placed) {
-      return placed.getOrder();
-    }
-    if (event.data() instanceof OrderConfirmed confirmed) {
-      return confirmed.getOrder();
-    }
-    if (event.data() instanceof OrderCancelled cancelled) {
-      return cancelled.getOrder();
-    }
-    return null;
+  private Future<Void> own() {
+    ownership = context.ownership(Topics.ORDERS, OWNER_GROUP, new Owner());
+    book.writeThrough(ownership);
+    return ownership
+        .start()
+        .onSuccess(v -> context.announce("order-service (event bus)", Addresses.ORDER_PLACE));
   }
 
-  private Void createService(Policies policies, Map<String, Order> orders) {
-    service =
-        new DefaultOrderService(
-            orders,
-            policies.grpcPeer(discovery, Services.USER, Services.USER, users),
-            policies.grpcPeer(discovery, Services.INVENTORY, Services.INVENTORY, inventory),
-            context.publisher());
-    return null;
-  }
-
+  /** Payment outcomes, whichever instance reads them, go to the owner of their order. */
   private Future<Void> consumePayments() {
     payments =
         context.consumer(
@@ -146,55 +226,75 @@ public final class OrderVerticle extends VerticleBase {
                 .withGroupId(OrderServiceRole.CONSUMER_GROUP)
                 .withMaxInFlight(Policies.consumerBound(service.inventoryPolicy())),
             List.of(Topics.PAYMENTS),
-            service::onPayment);
+            this::forwardPayment);
     return payments.start();
   }
 
-  private Future<Void> serve() {
-    long placeTimeout = context.config(OrderServiceConfig.SECTION).placeTimeoutMs();
-    placing =
-        vertx
-            .eventBus()
-            .consumer(
-                Addresses.ORDER_PLACE,
-                message ->
-                    reply(
-                        message,
-                        service.place(
-                            message.body(),
-                            Deadline.fromHeader(
-                                message.headers().get(Deadline.HEADER),
-                                Deadline.after(Duration.ofMillis(placeTimeout)),
-                                System::nanoTime),
-                            CallerIdentity.from(message.headers()).orElse(null))));
-    reading =
-        vertx
-            .eventBus()
-            .consumer(
-                Addresses.ORDER_GET,
-                message ->
-                    reply(
-                        message,
-                        service.get(
-                            message.body().getOrderId(),
-                            CallerIdentity.from(message.headers()).orElse(null))));
-    return Future.all(placing.completion(), reading.completion())
-        .onSuccess(v -> context.announce("order-service (event bus)", Addresses.ORDER_PLACE))
-        .mapEmpty();
+  private Future<Void> forwardPayment(Event<?> event) {
+    String orderId = paidOrder(event.data());
+    if (orderId == null) {
+      return Future.succeededFuture();
+    }
+    return OwnerCalls.send(
+        vertx, Addresses.of(Addresses.ORDER_PAYMENT, book.partitionOf(orderId)), event.data());
   }
 
-  private static <T> void reply(Message<?> message, Future<T> answer) {
-    answer.onComplete(
-        done -> {
-          if (done.succeeded()) {
-            message.reply(done.result());
-          } else {
-            ServiceError error = ServiceError.of(done.cause());
-            if (error.status() >= 500) {
-              LOG.warn("{} failed: {}", message.address(), done.cause().toString());
-            }
-            message.fail(error.status(), error.toJson().encode());
-          }
-        });
+  /** Every sweep interval, orders of the partitions served here past their payment timeout. */
+  private void startSweep() {
+    OrderServiceConfig settings = context.config(OrderServiceConfig.SECTION);
+    sweep =
+        vertx.setPeriodic(
+            settings.sweepIntervalMs(), tick -> expireOverdue(settings.paymentTimeoutMs()));
+  }
+
+  private void expireOverdue(long paymentTimeoutMs) {
+    long cutoff = System.currentTimeMillis() - paymentTimeoutMs;
+    List<Order> overdue =
+        book.matching(
+            order ->
+                order.getStatus() == OrderStatus.ORDER_STATUS_PENDING
+                    && TimeUnit.SECONDS.toMillis(order.getUpdatedAt().getSeconds()) < cutoff);
+    for (Order order : overdue) {
+      service
+          .expire(order.getId())
+          .onFailure(
+              error ->
+                  LOG.info(
+                      "order {} past its payment timeout not cancelled yet (next sweep): {}",
+                      order.getId(),
+                      error.toString()));
+    }
+  }
+
+  /** Rebuilds a partition's orders, then serves them at its addresses; releases in reverse. */
+  private final class Owner implements PartitionHandler<Map<String, Order>> {
+
+    @Override
+    public Map<String, Order> rebuilding(int partition) {
+      return new HashMap<>();
+    }
+
+    @Override
+    public void replay(Map<String, Order> orders, String key, Event<?> event) {
+      if (event == null) {
+        orders.remove(key);
+        return;
+      }
+      Order order = OrderBook.orderOf(event);
+      if (order != null) {
+        orders.put(order.getId(), order);
+      }
+    }
+
+    @Override
+    public Future<Void> serve(int partition, Map<String, Order> orders) {
+      book.serve(partition, orders);
+      return endpoints.open(partition);
+    }
+
+    @Override
+    public Future<Void> release(int partition) {
+      return endpoints.close(partition).onComplete(done -> book.release(partition));
+    }
   }
 }

@@ -73,7 +73,8 @@ public final class PaymentVerticle extends VerticleBase {
                       discovery, Services.PAYMENT_PROVIDER, Services.PAYMENT_PROVIDER, web);
               policy = providers.policy();
             })
-        .compose(v -> StateTopics.ensure(vertx, servers, Topics.ALL))
+        .compose(
+            v -> StateTopics.ensure(vertx, servers, context.config().kafka().topics(), Topics.ALL))
         .compose(v -> consumeOrders());
   }
 

@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -300,10 +302,11 @@ class ResiliencePoliciesTest {
         "{\"maxConcurrent\": 8, \"maxQueued\": -2, \"adaptive\": {\"algorithm\": \"gradient\","
             + " \"maxLimit\": 9, \"smoothing\": 1.5}}";
     String outbound =
+        // The standard policy's bulkhead (the first of that shape in the shipped file) only.
         shipped()
-            .replace(
-                "\"bulkhead\": {\"maxConcurrent\": 64, \"maxQueued\": 256}",
-                "\"bulkhead\": " + bulkhead);
+            .replaceFirst(
+                Pattern.quote("\"bulkhead\": {\"maxConcurrent\": 64, \"maxQueued\": 256}"),
+                Matcher.quoteReplacement("\"bulkhead\": " + bulkhead));
     String inbound =
         "{\"policies\": {}, \"targets\": {}, \"inbound\": {\"s\": {\"bulkhead\": "
             + bulkhead

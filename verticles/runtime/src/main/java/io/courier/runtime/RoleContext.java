@@ -10,6 +10,8 @@ import io.courier.runtime.health.Readiness;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.EventHandler;
 import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.OwnedPartitions;
+import io.courier.runtime.kafka.PartitionHandler;
 import io.courier.runtime.metrics.Meters;
 import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.core.Future;
@@ -47,6 +49,13 @@ public interface RoleContext {
    *     config().kafka().consumer().withGroupId("payment-service")}
    */
   EventConsumer consumer(ConsumerConfig settings, List<String> topics, EventHandler handler);
+
+  /**
+   * This instance's share of the state topic {@code topic} among the instances in {@code groupId}
+   * (the {@code kafka.ownership} settings); start it from the verticle whose context should serve
+   * the partitions, stop it when the verticle stops.
+   */
+  <S> OwnedPartitions ownership(String topic, String groupId, PartitionHandler<S> handler);
 
   /** Kafka bootstrap servers in use: the embedded broker's when it runs, else the configured. */
   String kafkaBootstrapServers();

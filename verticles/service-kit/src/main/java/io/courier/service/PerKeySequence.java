@@ -17,7 +17,7 @@ public final class PerKeySequence {
   public <T> Future<T> run(String key, Supplier<Future<T>> operation) {
     Future<?> before = busy.get(key);
     Future<T> mine =
-        before == null ? operation.get() : before.transform(ignored -> operation.get());
+        before == null ? attempt(operation) : before.transform(ignored -> attempt(operation));
     busy.put(key, mine);
     return mine.andThen(
         done -> {
@@ -25,5 +25,14 @@ public final class PerKeySequence {
             busy.remove(key);
           }
         });
+  }
+
+  /** The operation's future, or a failed one when it throws instead of failing. */
+  private static <T> Future<T> attempt(Supplier<Future<T>> operation) {
+    try {
+      return operation.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 }

@@ -2,6 +2,7 @@ package io.courier.service;
 
 import io.courier.resilience.CallRejectedException;
 import io.courier.resilience.FailureClassifier;
+import io.courier.runtime.kafka.OwnedPartitions.NotOwnerException;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.DecodeException;
@@ -103,6 +104,10 @@ public record ServiceError(int status, String type, String detail, String field)
       if (current instanceof InvalidStatusException status
           && status.actualStatus() == GrpcStatus.PERMISSION_DENIED) {
         return forbidden("forbidden", "the caller may not see this");
+      }
+      if (current instanceof NotOwnerException moving) {
+        // The key's partition is moving between instances: asking again shortly finds its owner.
+        return unavailable("partition-moving", moving.getMessage());
       }
       if (current instanceof CallRejectedException rejected) {
         // Our own bulkhead is full: the caller sends more at once than this instance takes.

@@ -4,6 +4,9 @@ import io.courier.codec.Event;
 import io.courier.codec.flow.Topics;
 import io.courier.codec.kafka.EventDecodingException;
 import io.courier.codec.kafka.EventDeserializer;
+import io.courier.runtime.config.KafkaConfig.TopicsConfig;
+import io.courier.runtime.kafka.KafkaTopics;
+import io.courier.runtime.kafka.TopicSpec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -11,18 +14,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -36,67 +33,30 @@ import org.slf4j.LoggerFactory;
 public final class StateTopics {
 
   private static final Logger LOG = LoggerFactory.getLogger(StateTopics.class);
-  private static final int PARTITIONS = 6;
-
-  // Replication factor: the broker's default.replication.factor (Optional.empty()), so a production
-  // cluster set to 3 gets 3 copies of every state topic and the embedded broker gets its 1.
 
   private StateTopics() {}
-
-  /** A compacted topic: compaction keeps each key's latest record, never before an hour. */
-  public static NewTopic compacted(String name) {
-    return new NewTopic(name, Optional.of(PARTITIONS), Optional.empty())
-        .configs(
-            Map.of(
-                "cleanup.policy",
-                "compact",
-                "min.compaction.lag.ms",
-                String.valueOf(Duration.ofHours(1).toMillis())));
-  }
-
-  /** A topic of events kept for a week. */
-  public static NewTopic events(String name) {
-    return new NewTopic(name, Optional.of(PARTITIONS), Optional.empty())
-        .configs(Map.of("retention.ms", String.valueOf(Duration.ofDays(7).toMillis())));
-  }
 
   /**
    * The topic named {@code name} as the flow's contract says it is kept: compacted when its latest
    * record per key is state ({@link Topics#COMPACTED}), else events kept for a week.
    */
-  public static NewTopic of(String name) {
-    return Topics.COMPACTED.contains(name) ? compacted(name) : events(name);
+  public static TopicSpec of(String name) {
+    return Topics.COMPACTED.contains(name) ? TopicSpec.state(name) : TopicSpec.events(name);
   }
 
-  /** {@link #ensure(String, List)} of {@code names}, as {@link #of} makes them, on a worker. */
-  public static Future<Void> ensure(Vertx vertx, String bootstrapServers, List<String> names) {
-    return vertx.executeBlocking(
-        () -> {
-          ensure(bootstrapServers, names.stream().map(StateTopics::of).toList());
-          return null;
-        },
-        false);
+  /**
+   * Creates the topics named that do not exist yet, laid out and replicated as {@code settings}
+   * say, and checks those that do ({@link KafkaTopics}), on a worker.
+   */
+  public static Future<Void> ensure(
+      Vertx vertx, String bootstrapServers, TopicsConfig settings, List<String> names) {
+    return KafkaTopics.ensure(
+        vertx, bootstrapServers, settings, names.stream().map(StateTopics::of).toList());
   }
 
-  /** Creates the topics that do not exist yet. */
-  public static void ensure(String bootstrapServers, List<NewTopic> topics) {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-      for (NewTopic topic : topics) {
-        try {
-          admin.createTopics(List.of(topic)).all().get();
-          LOG.info("created topic {} ({} partitions)", topic.name(), topic.numPartitions());
-        } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof TopicExistsException)) {
-            throw new IllegalStateException(
-                "cannot create topic " + topic.name() + ": " + e.getCause().getMessage(), e);
-          }
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted creating topics", e);
-    }
+  /** As {@link #ensure(Vertx, String, TopicsConfig, List)}, blocking the calling thread. */
+  public static void ensure(String bootstrapServers, TopicsConfig settings, List<String> names) {
+    KafkaTopics.ensure(bootstrapServers, settings, names.stream().map(StateTopics::of).toList());
   }
 
   /**

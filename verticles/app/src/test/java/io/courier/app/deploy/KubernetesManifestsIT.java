@@ -123,11 +123,33 @@ class KubernetesManifestsIT {
             "      - COURIER_DISCOVERY_CONSUL_PORT=8500\n      - COURIER_GATEWAY_PORTT=1",
             "COURIER_GATEWAY_PORTT"),
         Arguments.of(
-            "a second replica of a single writer",
+            "more owners than partitions",
             "base/order-service.yaml",
-            "replicas: 1",
-            "replicas: 2",
-            "runs single writer 'order-service' but has replicas 2"),
+            "replicas: 3",
+            "replicas: 7",
+            "runs partitioned owner 'order-service' with replicas 7, more than the 6 partitions"
+                + " of courier.orders"),
+        Arguments.of(
+            "a rollout that drops an owner",
+            "base/inventory-service.yaml",
+            "maxUnavailable: 0",
+            "maxUnavailable: 1",
+            "runs partitioned owner 'inventory-service' with a rolling update of maxUnavailable"
+                + " 1; needs 0"),
+        Arguments.of(
+            "owners replaced all at once",
+            "base/order-service.yaml",
+            "    type: RollingUpdate\n    rollingUpdate:\n      maxSurge: 1\n"
+                + "      maxUnavailable: 0\n",
+            "    type: Recreate\n",
+            "runs partitioned owner 'order-service' with strategy Recreate"),
+        Arguments.of(
+            "owners without a disruption budget",
+            "base/disruption-budgets.yaml",
+            "app.kubernetes.io/component: inventory-service",
+            "app.kubernetes.io/component: gateway",
+            "Deployment courier-inventory-service: runs partitioned owner 'inventory-service' but"
+                + " no PodDisruptionBudget selects its pods"),
         Arguments.of(
             "a writable root filesystem",
             "base/pod-defaults.yaml",
@@ -166,11 +188,12 @@ class KubernetesManifestsIT {
             "consumerGroup: payments",
             "watches consumer group payments"),
         Arguments.of(
-            "an autoscaled single writer",
+            "an autoscaler above the partition count",
             "base/autoscalers.yaml",
-            "    kind: Deployment\n    name: courier-gateway\n",
-            "    kind: Deployment\n    name: courier-order-service\n",
-            "scales Deployment courier-order-service, a single writer"));
+            "    name: courier-order-service\n  minReplicas: 3\n  maxReplicas: 6\n",
+            "    name: courier-order-service\n  minReplicas: 3\n  maxReplicas: 7\n",
+            "HorizontalPodAutoscaler courier-order-service: maxReplicas 7 is more than the 6"
+                + " partitions of courier.orders"));
   }
 
   @ParameterizedTest(name = "{0}")

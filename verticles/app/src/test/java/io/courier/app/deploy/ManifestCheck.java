@@ -23,6 +23,7 @@ import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStrategy;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
@@ -63,8 +64,16 @@ final class ManifestCheck {
   /** The endpoints of the management server (io.courier.runtime.impl.ManagementServer). */
   static final Set<String> PROBE_PATHS = Set.of("/health/live", "/health/ready", "/health/started");
 
-  /** Roles whose state lives in one process: one replica, replaced with Recreate, never scaled. */
-  static final Set<String> SINGLE_WRITERS = Set.of("order-service", "inventory-service");
+  /**
+   * Roles that own partitions of a state topic (docs/design/state-ownership.md), role to topic:
+   * their replicas share the topic's partitions through a consumer group, so replicas past its
+   * partition count serve nothing, and a rollout or a drain must take owners away one at a time.
+   */
+  static final Map<String, String> PARTITIONED_OWNERS =
+      Map.of(OrderServiceRole.NAME, Topics.ORDERS, InventoryServiceRole.NAME, Topics.STOCK);
+
+  /** KEDA's maxReplicaCount when a ScaledObject does not set it. */
+  private static final int KEDA_DEFAULT_MAX_REPLICAS = 100;
 
   /** Custom resources the manifests may use, with the only spec keys they may set. */
   static final Map<String, Set<String>> CUSTOM_KINDS =
@@ -106,6 +115,10 @@ final class ManifestCheck {
   private final Path scratch;
   private final List<String> problems = new ArrayList<>();
   private final Map<String, Service> services = new HashMap<>();
+  private final Map<String, Owner> owners = new TreeMap<>();
+
+  /** A Deployment running a partitioned owner, and the partition count its configuration gives. */
+  private record Owner(String role, String topic, int partitions) {}
 
   /**
    * @param jar the fat JAR, whose {@code courier config} command checks each pod's configuration
@@ -142,6 +155,7 @@ final class ManifestCheck {
   List<String> check(String yaml) throws Exception {
     problems.clear();
     services.clear();
+    owners.clear();
     List<HasMetadata> objects = parse("rendered", yaml, false);
     Map<String, Deployment> deployments = new TreeMap<>();
     Map<String, ConfigMap> configMaps = new HashMap<>();
@@ -161,18 +175,31 @@ final class ManifestCheck {
     for (Deployment deployment : deployments.values()) {
       deployment(deployment, configMaps);
     }
+    Set<String> budgeted = new TreeSet<>();
     for (HasMetadata object : objects) {
       if (object instanceof Service service) {
         service(service, deployments.values());
       } else if (object instanceof HorizontalPodAutoscaler hpa) {
         autoscaler(hpa, deployments);
       } else if (object instanceof PodDisruptionBudget pdb) {
-        selects(name(pdb), pdb.getSpec().getSelector().getMatchLabels(), deployments.values());
+        selects(name(pdb), pdb.getSpec().getSelector().getMatchLabels(), deployments.values())
+            .forEach(d -> budgeted.add(d.getMetadata().getName()));
       } else if (object instanceof NetworkPolicy policy) {
         networkPolicy(policy);
       } else if (object instanceof GenericKubernetesResource custom
           && CUSTOM_KINDS.containsKey(custom.getApiVersion() + "/" + custom.getKind())) {
         custom(custom, deployments, objects);
+      }
+    }
+    for (Map.Entry<String, Owner> owner : owners.entrySet()) {
+      if (!budgeted.contains(owner.getKey())) {
+        problems.add(
+            "Deployment "
+                + owner.getKey()
+                + ": runs partitioned owner '"
+                + owner.getValue().role()
+                + "' but no PodDisruptionBudget selects its pods; a node drain could stop several"
+                + " owners at once");
       }
     }
     return List.copyOf(problems);
@@ -376,21 +403,11 @@ final class ManifestCheck {
               + drainSeconds
               + " s): Kubernetes would kill the drain");
     }
+    int partitions = config.getJsonObject("kafka").getJsonObject("topics").getInteger("partitions");
     for (Object each : config.getJsonArray("roles")) {
-      if (SINGLE_WRITERS.contains(each)) {
-        Integer replicas = deployment.getSpec().getReplicas();
-        String strategy = deployment.getSpec().getStrategy().getType();
-        if (replicas == null || replicas != 1 || !"Recreate".equals(strategy)) {
-          problems.add(
-              name
-                  + ": runs single writer '"
-                  + each
-                  + "' but has replicas "
-                  + replicas
-                  + " and strategy "
-                  + strategy
-                  + " (needs 1 and Recreate, so two never run at once)");
-        }
+      String topic = PARTITIONED_OWNERS.get(each);
+      if (topic != null) {
+        owner(deployment, new Owner((String) each, topic, partitions));
       }
     }
     if (!Boolean.TRUE.equals(config.getJsonObject("cluster").getBoolean("enabled"))) {
@@ -398,6 +415,62 @@ final class ManifestCheck {
     } else {
       clusterService(name, deployment, config.getJsonObject("cluster"));
     }
+  }
+
+  /**
+   * A partitioned owner: no more replicas than its state topic has partitions, and a rollout that
+   * starts a new owner before it stops an old one, so the owners never drop below the current ones.
+   */
+  private void owner(Deployment deployment, Owner owner) {
+    String name = name(deployment);
+    owners.put(deployment.getMetadata().getName(), owner);
+    String runs = name + ": runs partitioned owner '" + owner.role() + "'";
+    Integer replicas = deployment.getSpec().getReplicas();
+    int count = replicas == null ? 1 : replicas;
+    if (count > owner.partitions()) {
+      problems.add(
+          runs
+              + " with replicas "
+              + count
+              + ", more than the "
+              + owner.partitions()
+              + " partitions of "
+              + owner.topic()
+              + " (kafka.topics.partitions): the extra owners would serve nothing");
+    }
+    DeploymentStrategy strategy = deployment.getSpec().getStrategy();
+    String type =
+        strategy == null || strategy.getType() == null ? "RollingUpdate" : strategy.getType();
+    if (!"RollingUpdate".equals(type)) {
+      problems.add(
+          runs
+              + " with strategy "
+              + type
+              + ", which stops every owner before new ones start; needs RollingUpdate with"
+              + " maxUnavailable 0");
+      return;
+    }
+    IntOrString unavailable =
+        strategy == null || strategy.getRollingUpdate() == null
+            ? null
+            : strategy.getRollingUpdate().getMaxUnavailable();
+    if (!isZero(unavailable)) {
+      problems.add(
+          runs
+              + " with a rolling update of maxUnavailable "
+              + (unavailable == null ? "25% (the default)" : unavailable.getValue())
+              + "; needs 0, so a rollout stops an owner only once a new pod is ready to take its"
+              + " partitions");
+    }
+  }
+
+  private static boolean isZero(IntOrString value) {
+    if (value == null) {
+      return false;
+    }
+    return value.getIntVal() != null
+        ? value.getIntVal() == 0
+        : value.getStrVal().equals("0") || value.getStrVal().equals("0%");
   }
 
   /** Hazelcast's Kubernetes discovery (API mode) reads the endpoints of the named Service. */
@@ -675,19 +748,26 @@ final class ManifestCheck {
               + ", which is not in the set");
       return;
     }
-    scalable(name(hpa), deployment);
+    scalable(name(hpa), deployment, "maxReplicas", hpa.getSpec().getMaxReplicas());
   }
 
-  private void scalable(String name, Deployment deployment) {
-    String component =
-        deployment
-            .getSpec()
-            .getTemplate()
-            .getMetadata()
-            .getLabels()
-            .get("app.kubernetes.io/component");
-    if (SINGLE_WRITERS.contains(component)) {
-      problems.add(name + ": scales " + name(deployment) + ", a single writer");
+  /** An autoscaler of a partitioned owner goes no higher than its state topic's partitions. */
+  private void scalable(String name, Deployment deployment, String field, int maxReplicas) {
+    Owner owner = owners.get(deployment.getMetadata().getName());
+    if (owner != null && maxReplicas > owner.partitions()) {
+      problems.add(
+          name
+              + ": "
+              + field
+              + " "
+              + maxReplicas
+              + " is more than the "
+              + owner.partitions()
+              + " partitions of "
+              + owner.topic()
+              + " (kafka.topics.partitions) that the owners of "
+              + name(deployment)
+              + " share; the extra ones would serve nothing");
     }
   }
 
@@ -730,7 +810,12 @@ final class ManifestCheck {
       problems.add(name + ": scaleTargetRef names no Deployment in the set");
       return;
     }
-    scalable(name, deployment);
+    Object max = spec.get("maxReplicaCount");
+    scalable(
+        name,
+        deployment,
+        "maxReplicaCount",
+        max instanceof Number n ? n.intValue() : KEDA_DEFAULT_MAX_REPLICAS);
     for (HasMetadata other : all) {
       if (other instanceof HorizontalPodAutoscaler hpa
           && hpa.getSpec()
@@ -770,8 +855,7 @@ final class ManifestCheck {
                 + " consumes as "
                 + GROUP_OF_ROLE.get(component));
       }
-      Set<String> topics =
-          Set.of(Topics.ORDERS, Topics.PAYMENTS, Topics.RESERVATIONS, Topics.NOTIFICATIONS);
+      Set<String> topics = Set.copyOf(Topics.ALL);
       if (!topics.contains(String.valueOf(metadata.get("topic")))) {
         problems.add(name + ": topic " + metadata.get("topic") + " is not a topic of the flow");
       }

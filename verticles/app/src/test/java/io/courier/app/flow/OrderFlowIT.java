@@ -1066,7 +1066,14 @@ class OrderFlowIT {
         .contains(
             "courier_resilience_calls_seconds_count{outcome=\"success\",target=\"order-service\"}")
         .contains("courier_resilience_breaker_state{target=\"inventory-service\"} 0.0")
-        .contains("courier_kafka_publish_seconds_count{outcome=\"acked\",topic=\"courier.orders\"}")
+        .contains(
+            "courier_kafka_publish_seconds_count{outcome=\"acked\",topic=\"courier.payments\"}")
+        // Orders and stock are written by their partitions' owners, in transactions.
+        .contains("courier_ownership_commit_seconds_count{group=\"order-service.owners\"}")
+        .contains("courier_ownership_commit_seconds_count{group=\"inventory-service.owners\"}")
+        .contains(
+            "courier_ownership_writes_total{group=\"order-service.owners\",outcome=\"committed\"}")
+        .contains("courier_ownership_partitions{group=\"order-service.owners\"} 6.0")
         .contains("courier_kafka_consumer_handled_total{group=\"payment-service\"}")
         .contains("courier_kafka_consumer_lag{group=\"payment-service\"} ")
         .contains(
@@ -1292,11 +1299,18 @@ class OrderFlowIT {
     assertThat(mdc.getString("role")).contains("notification-service", "order-service");
     assertThat(mdc.getString("instance")).isNotBlank();
     List<String> hops = trace.stream().map(OrderFlowIT::hop).toList();
+    // The owner of the order's partition of the orders topic listens there.
+    String placeAddress =
+        io.courier.codec.flow.Addresses.of(
+            io.courier.codec.flow.Addresses.ORDER_PLACE,
+            io.courier.codec.flow.Partitions.of(
+                io.courier.codec.flow.OrderIds.of(run + "traced"),
+                io.courier.runtime.config.KafkaConfig.TopicsConfig.DEFAULTS.partitions()));
     assertThat(hops)
         .contains(
             "SERVER POST /api/v1/orders",
-            "CLIENT send courier.order.place",
-            "SERVER send courier.order.place",
+            "CLIENT send " + placeAddress,
+            "SERVER send " + placeAddress,
             "SERVER POST /courier.v1.UserService/GetUser",
             "SERVER POST /courier.v1.InventoryService/ReserveStock",
             "PRODUCER courier.orders publish courier.orders",

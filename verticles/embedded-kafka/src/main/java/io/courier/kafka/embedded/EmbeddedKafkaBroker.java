@@ -1,13 +1,11 @@
 package io.courier.kafka.embedded;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,23 +14,33 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
+import kafka.server.BrokerServer;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
-import org.apache.kafka.metadata.storage.Formatter;
-import org.apache.kafka.server.common.Feature;
-import org.apache.kafka.server.common.MetadataVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Option;
 
 /**
  * One KRaft node acting as broker and controller, listening on 127.0.0.1 only. The log directory is
  * formatted on first start and reused afterwards, so topics and records survive a restart when the
  * same directory is given again.
+ *
+ * <p>By default the node is a cluster of its own (node id 1, the only voter, replication factor 1
+ * everywhere). Given {@linkplain Builder#voters(String) voters}, it is one node of a cluster with a
+ * static controller quorum: every node is broker and controller, every node is formatted with the
+ * same {@linkplain Builder#clusterId(String) cluster id}, and the internal topics are replicated
+ * {@code min(3, voters)} times with a minimum ISR of 2 from three nodes up.
+ *
+ * <p>{@link #start()} returns once this node's broker is registered with the controller quorum and
+ * serves clients. A quorum needs a majority of its voters, so in a multi-node cluster the nodes
+ * must be started concurrently (one process or thread each): a node started alone waits for its
+ * peers until the start timeout and then fails. A node restarted into a running cluster returns as
+ * soon as it has caught up.
  *
  * <p>{@link #start()} and {@link #close()} block: call them from a worker thread, a test, or {@code
  * main}, never from an event loop.
@@ -40,8 +48,14 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
-  private static final String CONTROLLER_LISTENER = "CONTROLLER";
+  private static final String CONTROLLER_LISTENER = KraftProperties.CONTROLLER_LISTENER;
   private static final String HOST = "127.0.0.1";
+
+  /**
+   * How long a stopping node waits for the controller to move its partition leaders away. Takes a
+   * heartbeat or two in a healthy cluster; without a quorum it never comes.
+   */
+  private static final Duration CONTROLLED_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
 
   private final Path dataDir;
   private final boolean deleteDataOnClose;
@@ -49,9 +63,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private final int requestedControllerPort;
   private final Duration startTimeout;
   private final Map<String, String> extraProperties;
+  private final int nodeId;
+
+  /** The quorum as given, or empty for a node that is the only voter. */
+  private final List<Voter> voters;
+
+  /** The cluster id to format with, or null for a random one. */
+  private final String requestedClusterId;
 
   private KafkaRaftServer server;
   private int port;
+  private String clusterId;
 
   private EmbeddedKafkaBroker(Builder builder) {
     this.dataDir = builder.dataDir;
@@ -60,6 +82,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     this.requestedControllerPort = builder.controllerPort;
     this.startTimeout = builder.startTimeout;
     this.extraProperties = Map.copyOf(builder.properties);
+    this.nodeId = builder.nodeId;
+    this.voters = List.copyOf(builder.voters);
+    this.requestedClusterId = builder.clusterId;
   }
 
   public static Builder builder() {
@@ -67,36 +92,58 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   }
 
   /**
-   * Formats the log directory if needed, starts the node and waits until a client can reach it.
+   * Formats the log directory if needed, starts the node and waits until its broker is registered
+   * and a client can reach it. In a multi-node cluster that needs a majority of the voters running:
+   * start the nodes concurrently.
    *
-   * @throws IllegalStateException when the broker does not come up within the start timeout
+   * @throws IllegalStateException when the broker does not come up within the start timeout, or the
+   *     data directory belongs to another node or cluster
    */
   public synchronized EmbeddedKafkaBroker start() {
     if (server != null) {
       return this;
     }
     long started = System.nanoTime();
+    long deadline = started + startTimeout.toNanos();
     int brokerPort = requestedPort == 0 ? freePort() : requestedPort;
-    int controllerPort = requestedControllerPort == 0 ? freePort() : requestedControllerPort;
+    int controllerPort = controllerPort();
     try {
       Files.createDirectories(dataDir);
-      Properties props = brokerProperties(brokerPort, controllerPort);
+      Properties props =
+          KraftProperties.of(
+              nodeId, voters, brokerPort, controllerPort, dataDir, startTimeout, extraProperties);
       KafkaConfig config = KafkaConfig.fromProps(props, false);
-      formatIfNeeded();
+      this.clusterId =
+          KraftStorage.formatIfNeeded(dataDir, nodeId, requestedClusterId, CONTROLLER_LISTENER);
       KafkaRaftServer raftServer = new KafkaRaftServer(config, Time.SYSTEM);
-      raftServer.startup();
+      // Set before startup: a startup that fails half-way must still be shut down by close().
       this.server = raftServer;
       this.port = brokerPort;
-      awaitReachable();
+      raftServer.startup();
+      awaitReachable(deadline);
     } catch (IOException e) {
       closeQuietly();
       throw new UncheckedIOException("cannot prepare Kafka data directory " + dataDir, e);
     } catch (RuntimeException e) {
       closeQuietly();
       throw e;
+    } catch (Exception e) {
+      // KafkaRaftServer is Scala: startup() throws checked exceptions it does not declare, e.g. the
+      // TimeoutException of server.max.startup.time.ms when no quorum forms.
+      closeQuietly();
+      throw new IllegalStateException(
+          "Kafka node "
+              + nodeId
+              + " did not start within "
+              + startTimeout
+              + (voters.size() > 1
+                  ? " (its controller quorum needs a majority of " + voters + " running)"
+                  : ""),
+          e);
     }
     LOG.info(
-        "Kafka broker listening on {} (data in {}), ready in {} ms",
+        "Kafka broker {} listening on {} (data in {}), ready in {} ms",
+        nodeId,
         bootstrapServers(),
         dataDir,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
@@ -115,95 +162,57 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return server != null;
   }
 
+  /** The KRaft node id of this node (broker and controller). */
+  public int nodeId() {
+    return nodeId;
+  }
+
+  /** The cluster id this node's data directory is formatted with; valid once started. */
+  public synchronized String clusterId() {
+    if (server == null) {
+      throw new IllegalStateException("Kafka broker is not running");
+    }
+    return clusterId;
+  }
+
   public Path dataDir() {
     return dataDir;
   }
 
-  /** Stops the node and waits until it is down; deletes the data if so configured. */
+  /**
+   * Stops the node and waits until it is down; deletes the data if so configured. A {@link
+   * #start()} in progress (a cluster node waiting for its quorum) is waited for first: Kafka cannot
+   * stop a server half-way through its startup.
+   */
   @Override
   public synchronized void close() {
     if (server != null) {
       KafkaRaftServer running = server;
       server = null;
+      shutDownBrokerWithin(running, CONTROLLED_SHUTDOWN_TIMEOUT);
       running.shutdown();
       running.awaitShutdown();
-      LOG.info("Kafka broker on {}:{} stopped", HOST, port);
+      LOG.info("Kafka broker {} on {}:{} stopped", nodeId, HOST, port);
     }
     if (deleteDataOnClose) {
-      deleteRecursively(dataDir);
+      KraftStorage.deleteRecursively(dataDir);
     }
   }
 
-  private Properties brokerProperties(int brokerPort, int controllerPort) {
-    Properties props = new Properties();
-    props.put("process.roles", "broker,controller");
-    props.put("node.id", "1");
-    props.put("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
-    props.put("controller.listener.names", CONTROLLER_LISTENER);
-    props.put(
-        "listeners",
-        "PLAINTEXT://"
-            + HOST
-            + ":"
-            + brokerPort
-            + ","
-            + CONTROLLER_LISTENER
-            + "://"
-            + HOST
-            + ":"
-            + controllerPort);
-    props.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
-    props.put(
-        "listener.security.protocol.map",
-        "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
-    props.put("inter.broker.listener.name", "PLAINTEXT");
-    props.put("log.dirs", dataDir.toAbsolutePath().toString());
-    props.put("offsets.topic.replication.factor", "1");
-    props.put("offsets.topic.num.partitions", "4");
-    props.put("transaction.state.log.replication.factor", "1");
-    props.put("transaction.state.log.min.isr", "1");
-    props.put("share.coordinator.state.topic.replication.factor", "1");
-    props.put("share.coordinator.state.topic.min.isr", "1");
-    props.put("min.insync.replicas", "1");
-    props.put("default.replication.factor", "1");
-    props.put("num.partitions", "3");
-    props.put("group.initial.rebalance.delay.ms", "0");
-    props.put("auto.create.topics.enable", "true");
-    props.put("log.flush.interval.messages", "1");
-    props.put("num.network.threads", "2");
-    props.put("num.io.threads", "2");
-    props.put("background.threads", "2");
-    props.putAll(extraProperties);
-    return props;
+  /** Own controller port: from this node's voter entry, else as asked, else a free one. */
+  private int controllerPort() {
+    for (Voter voter : voters) {
+      if (voter.id() == nodeId) {
+        return voter.port();
+      }
+    }
+    return requestedControllerPort == 0 ? freePort() : requestedControllerPort;
   }
 
-  private void formatIfNeeded() {
-    if (Files.exists(dataDir.resolve("meta.properties"))) {
-      return;
-    }
-    Formatter formatter =
-        new Formatter()
-            .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-            .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
-            .setNodeId(1)
-            .setClusterId(Uuid.randomUuid().toString())
-            .setDirectories(List.of(dataDir.toAbsolutePath().toString()))
-            .setMetadataLogDirectory(dataDir.toAbsolutePath().toString())
-            .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-            .setControllerListenerName(CONTROLLER_LISTENER)
-            .setIgnoreFormatted(true);
-    try {
-      formatter.run();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot format Kafka log directory " + dataDir, e);
-    }
-  }
-
-  private void awaitReachable() {
+  private void awaitReachable(long deadline) {
     Properties props = new Properties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, HOST + ":" + port);
     props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-    long deadline = System.nanoTime() + startTimeout.toNanos();
     try (Admin admin = Admin.create(props)) {
       while (true) {
         long left = deadline - System.nanoTime();
@@ -212,7 +221,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
               "Kafka broker on " + HOST + ":" + port + " not reachable within " + startTimeout);
         }
         try {
-          if (!admin.describeCluster().nodes().get(left, TimeUnit.NANOSECONDS).isEmpty()) {
+          // This node's own metadata lists itself once its broker is registered and unfenced;
+          // peers that are not up yet do not hold it back.
+          if (admin.describeCluster().nodes().get(left, TimeUnit.NANOSECONDS).stream()
+              .anyMatch(node -> node.id() == nodeId)) {
             return;
           }
         } catch (ExecutionException | TimeoutException e) {
@@ -222,6 +234,30 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
           throw new IllegalStateException("interrupted while waiting for Kafka broker", e);
         }
       }
+    }
+  }
+
+  /**
+   * Stops the broker half of the node first, waiting at most {@code timeout} for the controller to
+   * grant a controlled shutdown. {@link KafkaRaftServer#shutdown()} waits up to five minutes for
+   * that, and when the other voters of a cluster are gone already (the last node of a cluster
+   * stopped one after the other) no quorum can grant it. The broker is reached by reflection:
+   * KafkaRaftServer keeps it private and the Kafka version is pinned. Its own shutdown() later
+   * finds the broker stopped and goes on with the controller.
+   */
+  private void shutDownBrokerWithin(KafkaRaftServer running, Duration timeout) {
+    try {
+      Field field = KafkaRaftServer.class.getDeclaredField("broker");
+      field.setAccessible(true);
+      Option<?> broker = (Option<?>) field.get(running);
+      if (broker.isDefined()) {
+        ((BrokerServer) broker.get()).shutdown(timeout);
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.warn(
+          "cannot bound the controlled shutdown of Kafka broker {}; it may wait up to 5 minutes",
+          nodeId,
+          e);
     }
   }
 
@@ -237,25 +273,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return LoopbackPorts.free();
   }
 
-  private static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(EmbeddedKafkaBroker::deleteFile);
-    } catch (IOException e) {
-      LOG.warn("could not delete Kafka data directory {}", dir, e);
-    }
-  }
-
-  private static void deleteFile(Path path) {
-    try {
-      Files.deleteIfExists(path);
-    } catch (IOException e) {
-      LOG.warn("could not delete {}", path, e);
-    }
-  }
-
   /** Builder; every setting has a default fit for a test. */
   public static final class Builder {
     private Path dataDir;
@@ -264,8 +281,54 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private int controllerPort;
     private Duration startTimeout = Duration.ofSeconds(60);
     private final Map<String, String> properties = new LinkedHashMap<>();
+    private int nodeId = 1;
+    private List<Voter> voters = List.of();
+    private String clusterId;
 
     private Builder() {}
+
+    /** The KRaft node id (broker and controller); default 1. */
+    public Builder nodeId(int nodeId) {
+      if (nodeId < 0) {
+        throw new IllegalArgumentException("nodeId must be 0 or more, was " + nodeId);
+      }
+      this.nodeId = nodeId;
+      return this;
+    }
+
+    /**
+     * The static controller quorum ({@code controller.quorum.voters}), every node of the cluster as
+     * {@code id@host:port} of its controller listener, comma-separated, e.g. {@code
+     * 1@127.0.0.1:19093,2@127.0.0.1:19094,3@127.0.0.1:19095}. Every node of a cluster is given the
+     * same list. It must name this node, on 127.0.0.1; its port is this node's controller port.
+     * Default: this node alone.
+     */
+    public Builder voters(String voters) {
+      this.voters = Voter.parseAll(Objects.requireNonNull(voters, "voters"));
+      return this;
+    }
+
+    /**
+     * The cluster id to format a new data directory with; every node of a cluster needs the same
+     * one. A Kafka cluster id: a UUID in URL-safe base64, 22 characters, as {@code kafka-storage
+     * random-uuid} prints. Default: a random one. A directory formatted before must carry this id.
+     */
+    public Builder clusterId(String clusterId) {
+      Objects.requireNonNull(clusterId, "clusterId");
+      try {
+        Uuid.fromString(clusterId);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "clusterId must be a Kafka cluster id (22 characters of URL-safe base64, e.g. "
+                + Uuid.randomUuid()
+                + "), was '"
+                + clusterId
+                + "'",
+            e);
+      }
+      this.clusterId = clusterId;
+      return this;
+    }
 
     /** Where the log lives. Default: a new temporary directory deleted on close. */
     public Builder dataDir(Path dataDir) {
@@ -296,7 +359,38 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       return this;
     }
 
+    /**
+     * @throws IllegalArgumentException when the voters leave out this node, or put it anywhere but
+     *     on 127.0.0.1 or on another port than {@link #controllerPort(int)} asked for
+     */
     public EmbeddedKafkaBroker build() {
+      if (!voters.isEmpty()) {
+        Voter self =
+            voters.stream()
+                .filter(voter -> voter.id() == nodeId)
+                .findFirst()
+                .orElseThrow(
+                    () ->
+                        new IllegalArgumentException(
+                            "voters must include this node (id " + nodeId + "), were " + voters));
+        if (!HOST.equals(self.host())) {
+          throw new IllegalArgumentException(
+              "voters must place this node (id "
+                  + nodeId
+                  + ") on "
+                  + HOST
+                  + ", the only address it listens on, not "
+                  + self.host());
+        }
+        if (controllerPort != 0 && controllerPort != self.port()) {
+          throw new IllegalArgumentException(
+              "controllerPort "
+                  + controllerPort
+                  + " differs from this node's port in voters ("
+                  + self
+                  + ")");
+        }
+      }
       if (dataDir == null) {
         try {
           dataDir = Files.createTempDirectory("courier-kafka-");

@@ -10,13 +10,17 @@ import java.util.List;
  * @param producer the shared producer
  * @param consumer defaults of every event consumer
  * @param bridge event-bus to Kafka mappings of the {@code kafka-bridge} role
+ * @param topics how the topics Courier creates are laid out and replicated
+ * @param ownership how the instances of a stateful service share its state topic's partitions
  */
 public record KafkaConfig(
     String bootstrapServers,
     EmbeddedKafkaConfig embedded,
     ProducerConfig producer,
     ConsumerConfig consumer,
-    BridgeConfig bridge) {
+    BridgeConfig bridge,
+    TopicsConfig topics,
+    OwnershipConfig ownership) {
 
   public static final KafkaConfig DEFAULTS =
       new KafkaConfig(
@@ -24,7 +28,9 @@ public record KafkaConfig(
           EmbeddedKafkaConfig.DEFAULTS,
           ProducerConfig.DEFAULTS,
           ConsumerConfig.DEFAULTS,
-          BridgeConfig.DEFAULTS);
+          BridgeConfig.DEFAULTS,
+          TopicsConfig.DEFAULTS,
+          OwnershipConfig.DEFAULTS);
 
   public KafkaConfig {
     ConfigChecks checks = new ConfigChecks();
@@ -42,6 +48,61 @@ public record KafkaConfig(
    */
   public boolean needsBootstrapServers() {
     return !embedded.enabled() && bootstrapServers.isBlank();
+  }
+
+  /**
+   * Partition ownership of a stateful service (orders, stock): Kafka's group protocol assigns each
+   * instance its share of the state topic's partitions.
+   *
+   * @param sessionTimeoutMs how long an instance that stopped answering keeps its partitions before
+   *     the group gives them to others (a killed owner's keys wait this long, plus their replay)
+   * @param releaseTimeoutMs how long an owner losing a partition waits for the operations on it to
+   *     finish before it lets the partition go
+   */
+  public record OwnershipConfig(long sessionTimeoutMs, long releaseTimeoutMs) {
+
+    public static final OwnershipConfig DEFAULTS = new OwnershipConfig(10_000, 5_000);
+
+    public OwnershipConfig {
+      new ConfigChecks()
+          .atLeast("sessionTimeoutMs", sessionTimeoutMs, 1_000)
+          .atLeast("releaseTimeoutMs", releaseTimeoutMs, 0)
+          .orThrow();
+    }
+  }
+
+  /**
+   * The topics Courier creates (state, events, retry, dead-letter and processed-ids topics): every
+   * one with this replication and {@code min.insync.replicas}, and state and event topics with this
+   * many partitions (which decide which instance owns a key). An existing topic whose settings
+   * differ stops start-up, naming the topic and the setting.
+   *
+   * @param partitions partitions of each state and event topic
+   * @param replicationFactor copies of every partition; 3 in production, 1 on one broker
+   * @param minInSyncReplicas copies that must have a record before it is acknowledged ({@code
+   *     acks=all}); 2 in production, so one broker may fail without losing an acknowledged write
+   */
+  public record TopicsConfig(int partitions, int replicationFactor, int minInSyncReplicas) {
+
+    public static final TopicsConfig DEFAULTS = new TopicsConfig(6, 1, 1);
+
+    public TopicsConfig {
+      ConfigChecks checks =
+          new ConfigChecks()
+              .atLeast("partitions", partitions, 1)
+              .atLeast("replicationFactor", replicationFactor, 1)
+              .atLeast("minInSyncReplicas", minInSyncReplicas, 1);
+      if (minInSyncReplicas > replicationFactor) {
+        checks.invalid(
+            "minInSyncReplicas",
+            "is "
+                + minInSyncReplicas
+                + "; must be at most kafka.topics.replicationFactor ("
+                + replicationFactor
+                + "), or no write could ever be acknowledged");
+      }
+      checks.orThrow();
+    }
   }
 
   /**

@@ -12,6 +12,8 @@ import io.courier.runtime.health.Readiness;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.EventHandler;
 import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.OwnedPartitions;
+import io.courier.runtime.kafka.PartitionHandler;
 import io.courier.runtime.metrics.Meters;
 import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.core.Future;
@@ -78,7 +80,25 @@ public final class DefaultRoleContext implements RoleContext {
   public EventConsumer consumer(
       ConsumerConfig settings, List<String> topics, EventHandler handler) {
     return EventConsumer.create(
-        services.vertx(), kafka.bootstrapServers(), settings, topics, handler, services.kafka());
+        services.vertx(),
+        kafka.bootstrapServers(),
+        settings,
+        config.kafka().topics(),
+        topics,
+        handler,
+        services.kafka());
+  }
+
+  @Override
+  public <S> OwnedPartitions ownership(String topic, String groupId, PartitionHandler<S> handler) {
+    return OwnedPartitions.create(
+        services.vertx(),
+        kafka.bootstrapServers(),
+        topic,
+        groupId,
+        config.kafka().ownership(),
+        handler,
+        services.kafka());
   }
 
   @Override

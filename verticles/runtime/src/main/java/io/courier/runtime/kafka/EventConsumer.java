@@ -1,6 +1,7 @@
 package io.courier.runtime.kafka;
 
 import io.courier.runtime.config.KafkaConfig.ConsumerConfig;
+import io.courier.runtime.config.KafkaConfig.TopicsConfig;
 import io.courier.runtime.kafka.impl.KafkaEventConsumer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -25,10 +26,12 @@ public interface EventConsumer {
       Vertx vertx,
       String bootstrapServers,
       ConsumerConfig config,
+      TopicsConfig topicSettings,
       List<String> topics,
       EventHandler handler,
       KafkaObservability observability) {
-    return new KafkaEventConsumer(vertx, bootstrapServers, topics, config, handler, observability);
+    return new KafkaEventConsumer(
+        vertx, bootstrapServers, topics, config, topicSettings, handler, observability);
   }
 
   /** Joins the group and starts polling; completes once the consumer thread runs. */

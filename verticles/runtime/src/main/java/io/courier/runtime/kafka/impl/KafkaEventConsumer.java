@@ -1,6 +1,7 @@
 package io.courier.runtime.kafka.impl;
 
 import io.courier.runtime.config.KafkaConfig.ConsumerConfig;
+import io.courier.runtime.config.KafkaConfig.TopicsConfig;
 import io.courier.runtime.health.Readiness;
 import io.courier.runtime.kafka.ConsumerStats;
 import io.courier.runtime.kafka.EventConsumer;
@@ -46,6 +47,7 @@ public final class KafkaEventConsumer implements EventConsumer {
   private final HandlerTimer handlerTimer;
   private final KeyedDispatcher dispatcher;
   private final KafkaObservability observability;
+  private final TopicsConfig topicSettings;
 
   // Set once by start(), before the poll thread hands over its first record.
   private PollLoop pollLoop;
@@ -61,11 +63,20 @@ public final class KafkaEventConsumer implements EventConsumer {
       List<String> topics,
       ConsumerConfig config,
       EventHandler handler) {
-    this(vertx, bootstrapServers, topics, config, handler, KafkaObservability.none(vertx));
+    this(
+        vertx,
+        bootstrapServers,
+        topics,
+        config,
+        TopicsConfig.DEFAULTS,
+        handler,
+        KafkaObservability.none(vertx));
   }
 
   /**
    * @param topics the topics to consume; each one's {@code .retry} topic is consumed too
+   * @param topicSettings how the retry, dead-letter and processed-ids topics it creates are laid
+   *     out and replicated
    * @param observability the process's meters, tracing and readiness
    */
   public KafkaEventConsumer(
@@ -73,8 +84,10 @@ public final class KafkaEventConsumer implements EventConsumer {
       String bootstrapServers,
       List<String> topics,
       ConsumerConfig config,
+      TopicsConfig topicSettings,
       EventHandler handler,
       KafkaObservability observability) {
+    this.topicSettings = topicSettings;
     this.vertx = vertx;
     this.observability = observability;
     this.bootstrapServers = bootstrapServers;
@@ -87,7 +100,8 @@ public final class KafkaEventConsumer implements EventConsumer {
             bootstrapServers,
             config.groupId(),
             config.dedupeCapacity(),
-            TimeUnit.HOURS.toMillis(config.dedupeRetentionHours()));
+            TimeUnit.HOURS.toMillis(config.dedupeRetentionHours()),
+            topicSettings);
     this.dispatcher = new KeyedDispatcher(this::handle, inFlight);
   }
 
@@ -102,6 +116,7 @@ public final class KafkaEventConsumer implements EventConsumer {
             bootstrapServers,
             topics,
             config,
+            topicSettings,
             context,
             counters,
             inFlight,

@@ -1,5 +1,8 @@
 package io.courier.runtime.kafka.impl;
 
+import io.courier.runtime.config.KafkaConfig.TopicsConfig;
+import io.courier.runtime.kafka.KafkaTopics;
+import io.courier.runtime.kafka.TopicSpec;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -7,23 +10,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -48,13 +43,23 @@ final class KafkaProcessedEvents {
   private final String topic;
   private final int capacity;
   private final long retentionMs;
+  private final TopicsConfig topicSettings;
   private final Map<String, Boolean> ids;
   private final StringBuilder pending = new StringBuilder();
   private int pendingCount;
   private final LongAdder writeFailures = new LongAdder();
 
-  KafkaProcessedEvents(String bootstrapServers, String groupId, int capacity, long retentionMs) {
+  /**
+   * @param topicSettings the replication of the ids' topic
+   */
+  KafkaProcessedEvents(
+      String bootstrapServers,
+      String groupId,
+      int capacity,
+      long retentionMs,
+      TopicsConfig topicSettings) {
     this.bootstrapServers = bootstrapServers;
+    this.topicSettings = topicSettings;
     this.topic = "courier.processed." + groupId;
     this.capacity = capacity;
     this.retentionMs = retentionMs;
@@ -172,26 +177,14 @@ final class KafkaProcessedEvents {
   }
 
   private void createTopic() {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-      // One partition: the loader reads ids in the order they were written, so what stays in
-      // memory past the capacity is the newest ids, those a redelivery after a restart brings.
-      NewTopic newTopic =
-          new NewTopic(topic, Optional.of(1), Optional.empty())
-              .configs(
-                  Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(retentionMs)));
-      try {
-        admin.createTopics(Set.of(newTopic)).all().get(30, TimeUnit.SECONDS);
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof TopicExistsException)) {
-          throw new IllegalStateException("cannot create " + topic, e.getCause());
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted creating " + topic, e);
-      } catch (TimeoutException e) {
-        throw new IllegalStateException("timed out creating " + topic, e);
-      }
-    }
+    // One partition: the loader reads ids in the order they were written, so what stays in
+    // memory past the capacity is the newest ids, those a redelivery after a restart brings.
+    KafkaTopics.ensure(
+        bootstrapServers,
+        topicSettings,
+        List.of(
+            TopicSpec.events(topic)
+                .withPartitions(1)
+                .withRetention(Duration.ofMillis(retentionMs))));
   }
 }

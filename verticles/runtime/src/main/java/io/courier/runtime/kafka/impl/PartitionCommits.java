@@ -55,7 +55,7 @@ final class PartitionCommits {
     Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
     for (TopicPartition partition : consumer.assignment()) {
       PartitionOffsets tracker = offsets.get(partition);
-      long offset = tracker == null ? -1 : tracker.toCommit();
+      long offset = tracker == null ? -1 : committable(consumer, partition, tracker);
       if (offset >= 0) {
         toCommit.put(partition, new OffsetAndMetadata(offset));
       }
@@ -83,6 +83,19 @@ final class PartitionCommits {
             }
           });
     }
+  }
+
+  /** What {@code tracker} may commit, past transaction markers when the position is known. */
+  private static long committable(
+      Consumer<String, byte[]> consumer, TopicPartition partition, PartitionOffsets tracker) {
+    long position;
+    try {
+      position = consumer.position(partition, Duration.ZERO);
+    } catch (RuntimeException unknown) {
+      // No position yet (nothing fetched since the assignment): the records seen are all there is.
+      return tracker.toCommit();
+    }
+    return tracker.toCommit(position);
   }
 
   private void markCommitted(Map<TopicPartition, OffsetAndMetadata> committed) {

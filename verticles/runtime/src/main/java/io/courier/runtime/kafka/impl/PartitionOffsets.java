@@ -38,6 +38,24 @@ final class PartitionOffsets {
     return candidate > committed ? candidate : -1;
   }
 
+  /**
+   * Like {@link #toCommit()}, knowing the consumer's {@code position}: with nothing in flight and
+   * nothing to go back to, the position itself, which is past the transaction markers that follow a
+   * transactional topic's records (no record ever completes there, so committing one past the last
+   * record would leave the group a marker behind for good). A partition no record was seen in
+   * commits nothing, as with {@link #toCommit()}.
+   */
+  synchronized long toCommit(long position) {
+    if (nextAfterSeen < 0) {
+      return -1;
+    }
+    long candidate =
+        pending.isEmpty()
+            ? (position >= nextAfterSeen ? position : nextAfterSeen)
+            : pending.first();
+    return candidate > committed ? candidate : -1;
+  }
+
   synchronized void markCommitted(long offset) {
     committed = Math.max(committed, offset);
   }

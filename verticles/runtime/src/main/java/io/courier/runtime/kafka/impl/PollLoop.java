@@ -3,6 +3,8 @@ package io.courier.runtime.kafka.impl;
 import io.courier.codec.kafka.EventDeserializer;
 import io.courier.runtime.config.KafkaConfig;
 import io.courier.runtime.kafka.DeliveryHeaders;
+import io.courier.runtime.kafka.KafkaTopics;
+import io.courier.runtime.kafka.TopicSpec;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -41,6 +43,7 @@ final class PollLoop {
   private final String bootstrapServers;
   private final List<String> topics;
   private final KafkaConfig.ConsumerConfig config;
+  private final KafkaConfig.TopicsConfig topicSettings;
   private final Context context;
   private final ConsumerCounters counters;
   private final AtomicInteger inFlight;
@@ -76,6 +79,7 @@ final class PollLoop {
       String bootstrapServers,
       List<String> topics,
       KafkaConfig.ConsumerConfig config,
+      KafkaConfig.TopicsConfig topicSettings,
       Context context,
       ConsumerCounters counters,
       AtomicInteger inFlight,
@@ -85,6 +89,7 @@ final class PollLoop {
     this.bootstrapServers = bootstrapServers;
     this.topics = topics;
     this.config = config;
+    this.topicSettings = topicSettings;
     this.context = context;
     this.counters = counters;
     this.inFlight = inFlight;
@@ -142,6 +147,13 @@ final class PollLoop {
   private void run(Promise<Void> started) {
     KafkaConsumer<String, byte[]> consumer = null;
     try {
+      // Where failed records go, made before the first record could need them.
+      List<TopicSpec> parking = new ArrayList<>();
+      for (String topic : topics) {
+        parking.add(TopicSpec.events(topic + DeliveryHeaders.RETRY_SUFFIX));
+        parking.add(TopicSpec.events(topic + DeliveryHeaders.DLT_SUFFIX));
+      }
+      KafkaTopics.ensure(bootstrapServers, topicSettings, parking);
       sender = new RawSender(bootstrapServers, "courier-consumer-" + config.groupId());
       processed.load();
       consumer =
@@ -187,6 +199,8 @@ final class PollLoop {
     props.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // Owners write state in transactions: an aborted write (a fenced owner's) is never handled.
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, pollRecords);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "courier-consumer-" + config.groupId());
     return props;

@@ -11,6 +11,7 @@ import io.courier.contract.v1.OrderPlaced;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.config.KafkaConfig.ConsumerConfig;
+import io.courier.runtime.config.KafkaConfig.TopicsConfig;
 import io.courier.runtime.config.MetricsConfig;
 import io.courier.runtime.health.Readiness;
 import io.courier.runtime.kafka.ConsumerStats;
@@ -520,6 +521,7 @@ class KafkaEventConsumerIT {
               kafka.bootstrapServers(),
               List.of(topic),
               config(group, 100, 200),
+              TopicsConfig.DEFAULTS,
               flakyOnce,
               observed);
       consumers.add(consumer);

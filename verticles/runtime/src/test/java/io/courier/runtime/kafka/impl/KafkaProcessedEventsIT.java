@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
+import io.courier.runtime.config.KafkaConfig.TopicsConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -42,7 +43,8 @@ class KafkaProcessedEventsIT {
     List<String> newest = ids.subList(ids.size() - capacity, ids.size());
 
     KafkaProcessedEvents store =
-        new KafkaProcessedEvents(kafka.bootstrapServers(), group, capacity, RETENTION_MS);
+        new KafkaProcessedEvents(
+            kafka.bootstrapServers(), group, capacity, RETENTION_MS, TopicsConfig.DEFAULTS);
     assertThat(store.load()).as("a new group has no ids").isZero();
     // Closing the sender waits for the batches handed to it, as a consumer's stop does.
     try (RawSender sender = new RawSender(kafka.bootstrapServers(), "dedupe-test")) {
@@ -55,14 +57,16 @@ class KafkaProcessedEventsIT {
     assertThat(store.writeFailures()).isZero();
 
     KafkaProcessedEvents restarted =
-        new KafkaProcessedEvents(kafka.bootstrapServers(), group, capacity, RETENTION_MS);
+        new KafkaProcessedEvents(
+            kafka.bootstrapServers(), group, capacity, RETENTION_MS, TopicsConfig.DEFAULTS);
     assertThat(restarted.load()).isEqualTo(capacity);
     assertThat(ids.stream().filter(restarted::contains).toList())
         .as("after a restart: the same newest ids")
         .isEqualTo(newest);
 
     KafkaProcessedEvents larger =
-        new KafkaProcessedEvents(kafka.bootstrapServers(), group, 10_000, RETENTION_MS);
+        new KafkaProcessedEvents(
+            kafka.bootstrapServers(), group, 10_000, RETENTION_MS, TopicsConfig.DEFAULTS);
     assertThat(larger.load()).as("every id reached Kafka, not only those kept").isEqualTo(1_200);
     assertThat(ids).allMatch(larger::contains);
   }

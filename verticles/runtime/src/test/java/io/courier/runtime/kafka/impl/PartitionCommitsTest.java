@@ -59,6 +59,27 @@ class PartitionCommitsTest {
   }
 
   @Test
+  @DisplayName("commit past the marker that ends a transaction once every record completed")
+  void shouldCommitPastTransactionMarkers() {
+    PartitionOffsets offsets = commits.tracker(P0);
+    for (long offset = 0; offset < 3; offset++) {
+      offsets.received(offset);
+    }
+    // Records 0-2 were one transaction; its commit marker is offset 3, so the position is 4.
+    consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
+    consumer.seek(P0, 4);
+    offsets.completed(0);
+    offsets.completed(2);
+    commits.commit(consumer, false);
+    assertThat(committed(P0)).as("record 1 still in flight").isEqualTo(1);
+
+    offsets.completed(1);
+    commits.commit(consumer, false);
+    assertThat(committed(P0)).as("the position, past the marker").isEqualTo(4);
+    assertThat(committed(P1)).as("no record seen there, whatever its position").isNull();
+  }
+
+  @Test
   @DisplayName("commit nothing when nothing completed since the last commit")
   void shouldNotCommitTwiceWhatDidNotMove() {
     commits.tracker(P0).received(0);
