@@ -5,12 +5,18 @@ import io.courier.service.CallerIdentity;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.User;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.ext.web.impl.UserContextInternal;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -31,9 +37,9 @@ final class EdgeAuth {
 
   private final AuthConfig config;
   private final JwtVerifier verifier;
-  private final WebClient client;
+  private final HttpClient client;
 
-  private EdgeAuth(AuthConfig config, JwtVerifier verifier, WebClient client) {
+  private EdgeAuth(AuthConfig config, JwtVerifier verifier, HttpClient client) {
     this.config = config;
     this.verifier = verifier;
     this.client = client;
@@ -50,15 +56,14 @@ final class EdgeAuth {
       LOG.warn("gateway.auth.mode is none: the REST API accepts calls from anyone");
       return Future.succeededFuture(null);
     }
-    WebClient client =
+    HttpClient client =
         config.jwksUrl().isBlank()
             ? null
-            : WebClient.create(
-                vertx,
-                new WebClientOptions()
+            : vertx.createHttpClient(
+                new HttpClientOptions()
                     .setConnectTimeout(5_000)
                     .setIdleTimeout(30)
-                    .setUserAgent("courier-gateway"));
+                    .setMaxRedirects(0));
     JwtVerifier verifier =
         new JwtVerifier(
             vertx,
@@ -74,6 +79,11 @@ final class EdgeAuth {
     if (client != null) {
       client.close();
     }
+  }
+
+  /** Tokens held as verified (tests). */
+  int verifiedTokens() {
+    return verifier.verifiedTokens();
   }
 
   /** Makes {@code caller} the verified caller of this request. */
@@ -175,18 +185,80 @@ final class EdgeAuth {
     Problems.send(routing, new ServiceError(401, "unauthorized", reason, ""), List.of());
   }
 
-  private static Future<JsonObject> fetch(WebClient client, AuthConfig config) {
+  /**
+   * Reads the JWKS: a GET that follows no redirect (a 3xx is a failure, so a compromised or
+   * misconfigured provider cannot send the gateway elsewhere), within 10 s, and reads at most
+   * {@code jwksMaxBytes} (a larger declared or streamed body is cut off and refused).
+   */
+  static Future<JsonObject> fetch(HttpClient client, AuthConfig config) {
+    RequestOptions request =
+        new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setAbsoluteURI(config.jwksUrl())
+            .setFollowRedirects(false)
+            .setIdleTimeout(10_000)
+            .putHeader(HttpHeaders.USER_AGENT, "courier-gateway")
+            .putHeader(HttpHeaders.ACCEPT, "application/json");
+    int limit = config.jwksMaxBytes();
     return client
-        .getAbs(config.jwksUrl())
-        .timeout(10_000)
-        .send()
+        .request(request)
+        .compose(HttpClientRequest::send)
         .compose(
-            response ->
-                response.statusCode() == 200
-                    ? Future.succeededFuture(response.bodyAsJsonObject())
-                    : Future.failedFuture(
-                        new IllegalStateException(
-                            config.jwksUrl() + " answered " + response.statusCode())));
+            response -> {
+              if (response.statusCode() != 200) {
+                response.request().reset();
+                return Future.failedFuture(
+                    new IllegalStateException(
+                        config.jwksUrl() + " answered " + response.statusCode()));
+              }
+              if (declaredLength(response.getHeader(HttpHeaders.CONTENT_LENGTH)) > limit) {
+                response.request().reset();
+                return Future.failedFuture(tooLarge(config));
+              }
+              Promise<JsonObject> document = Promise.promise();
+              Buffer body = Buffer.buffer();
+              response.handler(
+                  chunk -> {
+                    if (body.length() + chunk.length() > limit) {
+                      document.tryFail(tooLarge(config));
+                      response.request().reset();
+                    } else {
+                      body.appendBuffer(chunk);
+                    }
+                  });
+              response.exceptionHandler(document::tryFail);
+              response.endHandler(
+                  end -> {
+                    try {
+                      document.tryComplete(body.toJsonObject());
+                    } catch (RuntimeException e) {
+                      document.tryFail(
+                          new IllegalStateException(
+                              config.jwksUrl() + " is not a JSON object: " + e.getMessage()));
+                    }
+                  });
+              return document.future();
+            });
+  }
+
+  /** A Content-Length header as a number; absent or not a number: -1 (the body is counted). */
+  private static long declaredLength(String header) {
+    if (header == null || header.isBlank() || header.trim().length() > 18) {
+      return header == null || header.isBlank() ? -1 : Long.MAX_VALUE;
+    }
+    try {
+      return Long.parseLong(header.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static IllegalStateException tooLarge(AuthConfig config) {
+    return new IllegalStateException(
+        config.jwksUrl()
+            + " is larger than gateway.auth.jwksMaxBytes ("
+            + config.jwksMaxBytes()
+            + ")");
   }
 
   private static Future<JsonObject> devKeys(Vertx vertx, AuthConfig config) {

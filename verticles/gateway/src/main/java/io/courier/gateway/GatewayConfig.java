@@ -136,6 +136,11 @@ public record GatewayConfig(
    * @param clockSkewSeconds tolerance on {@code exp}, {@code nbf} and {@code iat}
    * @param jwksRefreshMs how often the JWKS is read again
    * @param jwksMinRefreshIntervalMs an unknown key id reads the JWKS again at most this often
+   * @param verifiedTokenCacheSize tokens held as verified (by the whole token, until the key set
+   *     changes; expiry is checked on every use), so a client reusing its token pays for one
+   *     signature check; 0 verifies every request
+   * @param jwksMaxBytes the largest JWKS document read; a larger one is refused (the keys held
+   *     stay)
    * @param scopes the scope each API operation (OpenAPI operationId) requires; empty: any valid
    *     token; {@code admin} passes every check
    */
@@ -148,6 +153,8 @@ public record GatewayConfig(
       long clockSkewSeconds,
       long jwksRefreshMs,
       long jwksMinRefreshIntervalMs,
+      int verifiedTokenCacheSize,
+      int jwksMaxBytes,
       Map<String, String> scopes) {
 
     private static final Set<String> MODES = Set.of("none", "jwt");
@@ -162,6 +169,8 @@ public record GatewayConfig(
             30,
             300_000,
             10_000,
+            10_000,
+            1_048_576,
             Map.of(
                 "placeOrder", "orders:write",
                 "getOrder", "orders:read",
@@ -185,7 +194,9 @@ public record GatewayConfig(
             .text("audience", audience)
             .atLeast("clockSkewSeconds", clockSkewSeconds, 0)
             .atLeast("jwksRefreshMs", jwksRefreshMs, 1000)
-            .atLeast("jwksMinRefreshIntervalMs", jwksMinRefreshIntervalMs, 0);
+            .atLeast("jwksMinRefreshIntervalMs", jwksMinRefreshIntervalMs, 0)
+            .atLeast("verifiedTokenCacheSize", verifiedTokenCacheSize, 0)
+            .atLeast("jwksMaxBytes", jwksMaxBytes, 1024);
         new TreeSet<>(scopes.keySet())
             .forEach(
                 operation -> {

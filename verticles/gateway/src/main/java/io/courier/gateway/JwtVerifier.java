@@ -55,6 +55,14 @@ final class JwtVerifier {
   private final Clock clock;
   private volatile JWTAuth provider;
   private volatile Set<String> kids = Set.of();
+
+  /** Goes up by one with every key set installed; cached verifications hold only under theirs. */
+  private volatile long keySet;
+
+  /** The keys installed last, as JSON: a refresh that finds the same keys keeps the cache. */
+  private String installedKeys;
+
+  private final VerifiedTokens verified;
   private long lastRead = Long.MIN_VALUE;
   private Future<Void> reading;
   private long timer = -1;
@@ -68,6 +76,7 @@ final class JwtVerifier {
     this.config = config;
     this.jwks = jwks;
     this.clock = clock;
+    this.verified = new VerifiedTokens(config.verifiedTokenCacheSize());
   }
 
   /** Reads the keys once and then keeps them fresh; fails if the first read finds no key. */
@@ -95,6 +104,14 @@ final class JwtVerifier {
 
   /** The identity a valid token carries, or a {@link Refused} failure saying why not. */
   Future<User> verify(String token) {
+    User known = verified.get(token, keySet);
+    if (known != null) {
+      Future<User> checked = checkClaims(known);
+      if (checked.failed()) {
+        verified.remove(token);
+      }
+      return checked;
+    }
     JsonObject header;
     try {
       String[] parts = token.split("\\.", -1);
@@ -112,7 +129,7 @@ final class JwtVerifier {
     Object alg = header.getValue("alg");
     if (!(alg instanceof String name) || !ALGORITHMS.contains(name)) {
       return Future.failedFuture(
-          new Refused("algorithm '" + alg + "' is not accepted; use RS256 or ES256"));
+          new Refused("algorithm " + shown(alg) + " is not accepted; use RS256 or ES256"));
     }
     Object kid = header.getValue("kid");
     Future<Void> keys =
@@ -126,12 +143,34 @@ final class JwtVerifier {
       return Future.failedFuture(new Refused("no signing keys are available yet"));
     }
     if (kid instanceof String id && !kids.contains(id)) {
-      return Future.failedFuture(new Refused("unknown signing key '" + id + "'"));
+      return Future.failedFuture(new Refused("unknown signing key " + shown(id)));
     }
+    long keys = keySet;
     return current
         .authenticate(new TokenCredentials(token))
         .recover(e -> Future.failedFuture(new Refused(reason(e))))
+        .onSuccess(user -> verified.put(token, keys, user))
         .compose(this::checkClaims);
+  }
+
+  /** Tokens held as verified (tests). */
+  int verifiedTokens() {
+    return verified.size();
+  }
+
+  /**
+   * A value from the token shown in a refusal: quoted, printable ASCII only (others as '?'), no
+   * quotes or backslashes, at most 40 characters, so a made-up {@code kid} or {@code alg} cannot
+   * break the {@code WWW-Authenticate} header or the log line it lands in.
+   */
+  static String shown(Object value) {
+    String text = String.valueOf(value);
+    StringBuilder shown = new StringBuilder("'");
+    for (int i = 0; i < text.length() && i < 40; i++) {
+      char c = text.charAt(i);
+      shown.append(c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '\'' ? c : '?');
+    }
+    return shown.append(text.length() > 40 ? "...'" : "'").toString();
   }
 
   private Future<User> checkClaims(User user) {
@@ -267,6 +306,11 @@ final class JwtVerifier {
       LOG.info("signing keys for API tokens: {}", ids);
     }
     kids = Set.copyOf(ids);
+    String installed = new JsonArray(usable).encode();
+    if (!installed.equals(installedKeys)) {
+      installedKeys = installed;
+      keySet++;
+    }
     failureReported = false;
     return null;
   }

@@ -55,6 +55,10 @@ class EdgeAuthTest {
   private final AtomicInteger jwksReads = new AtomicInteger();
   private final AtomicLong clockOffsetMs = new AtomicLong();
   private volatile JsonObject published;
+
+  /** How the JWKS server answers: the document, a redirect elsewhere, or an endless body. */
+  private volatile String jwksMode = "document";
+
   private Vertx vertx;
   private HttpServer jwksServer;
   private HttpServer api;
@@ -92,10 +96,29 @@ class EdgeAuthTest {
             .requestHandler(
                 request -> {
                   jwksReads.incrementAndGet();
-                  request
-                      .response()
-                      .putHeader("Content-Type", "application/json")
-                      .end(published.encode());
+                  switch (jwksMode) {
+                    case "redirect" ->
+                        request
+                            .response()
+                            .setStatusCode(302)
+                            .putHeader("Location", "http://127.0.0.1:9/evil-jwks.json")
+                            .end();
+                    case "huge" -> {
+                      // A chunked body that would never end: the reader must cut it off.
+                      request
+                          .response()
+                          .setChunked(true)
+                          .putHeader("Content-Type", "application/json");
+                      String keysJson = published.encode();
+                      request.response().write("{\"pad\": \"" + "x".repeat(70 * 1024) + "\", ");
+                      request.response().end(keysJson.substring(1));
+                    }
+                    default ->
+                        request
+                            .response()
+                            .putHeader("Content-Type", "application/json")
+                            .end(published.encode());
+                  }
                 })
             .listen(0, "127.0.0.1")
             .await(10, TimeUnit.SECONDS);
@@ -120,6 +143,8 @@ class EdgeAuthTest {
         30,
         300_000,
         minRefreshMs,
+        10_000,
+        64 * 1024,
         Map.of("placeOrder", "orders:write", "getStock", ""));
   }
 
@@ -389,5 +414,81 @@ class EdgeAuthTest {
     clockOffsetMs.set(1_000);
     assertRefused(write(rs256(claims("u-0001", "orders:write"), "rsa-9")), "unknown signing key");
     assertThat(write(rs256(claims("u-0001", "orders:write"), "rsa-1")).status()).isEqualTo(200);
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName("verifies a reused token once, and still refuses it once expired")
+  void shouldVerifyReusedTokenOnce() throws Exception {
+    startApi(10_000);
+    long now = Instant.now().getEpochSecond();
+    String token = ec.sign(claims("u-0001", "orders:write").put("exp", now + 120));
+    for (int i = 0; i < 5; i++) {
+      assertThat(write(token).status()).isEqualTo(200);
+    }
+    assertThat(auth.verifiedTokens()).as("one entry for the reused token").isEqualTo(1);
+    clockOffsetMs.set(TimeUnit.SECONDS.toMillis(200));
+    assertRefused(write(token), "token expired");
+    assertThat(auth.verifiedTokens()).as("the expired entry is dropped").isZero();
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName("no longer trusts a verified token once its key is withdrawn from the JWKS")
+  void shouldForgetVerifiedTokensWhenKeysChange() throws Exception {
+    startApi(0);
+    String token = rs256(claims("u-0001", "orders:write"), "rsa-1");
+    assertThat(write(token).status()).isEqualTo(200);
+    published = new JsonObject().put("keys", new JsonArray().add(ec.publicJwk()));
+    // An unknown key id makes the gateway read the JWKS again, which no longer holds rsa-1.
+    assertRefused(write(rs256(claims("u-0002", "orders:write"), "rsa-7")), "unknown signing key");
+    assertRefused(write(token), "unknown signing key 'rsa-1'");
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName("shows a made-up kid or alg sanitised in WWW-Authenticate and the problem")
+  void shouldSanitiseHeaderValuesFromTheToken() throws Exception {
+    startApi(10_000);
+    String kid = "k\"\\, error=\"x\r\nSet-Cookie: a=b" + "z".repeat(100);
+    String input =
+        b64(new JsonObject().put("alg", "RS256").put("typ", "JWT").put("kid", kid))
+            + "."
+            + b64(claims("u-0001", "orders:write"));
+    Answer answer = write(input + ".c2ln");
+    assertRefused(answer, "unknown signing key 'k??, error=?x??Set-Cookie: a=bzzzzzzzzzz...'");
+    assertThat(answer.authenticate()).doesNotContain("\\").doesNotContain("\r");
+    assertThat(answer.authenticate().chars().filter(c -> c == '"').count())
+        .as("realm, error and error_description: six quotes, none from the token")
+        .isEqualTo(6);
+    String alg =
+        b64(new JsonObject().put("alg", "RS256\u0000\"x").put("typ", "JWT"))
+            + "."
+            + b64(claims("u-0001", "admin"));
+    assertRefused(write(alg + ".c2ln"), "algorithm 'RS256??x' is not accepted");
+  }
+
+  @Test
+  @Timeout(90)
+  @DisplayName("refuses a JWKS that redirects elsewhere or is larger than jwksMaxBytes")
+  void shouldRefuseRedirectedOrOversizedJwks() throws Exception {
+    for (String mode : new String[] {"redirect", "huge"}) {
+      jwksMode = mode;
+      Throwable failure =
+          EdgeAuth.start(vertx, config(1_000), Clock.systemUTC())
+              .map(a -> (Throwable) null)
+              .otherwise(e -> e)
+              .await(20, TimeUnit.SECONDS);
+      assertThat(failure).as(mode).isNotNull().hasMessageContaining("no usable signing key");
+    }
+    jwksMode = "document";
+    startApi(0);
+    assertThat(write(ec.sign(claims("u-0001", "orders:write"))).status()).isEqualTo(200);
+    jwksMode = "huge";
+    clockOffsetMs.set(1_000);
+    assertRefused(write(rs256(claims("u-0001", "orders:write"), "rsa-9")), "unknown signing key");
+    assertThat(write(rs256(claims("u-0001", "orders:write"), "rsa-1")).status())
+        .as("an oversized JWKS read keeps the keys held")
+        .isEqualTo(200);
   }
 }
