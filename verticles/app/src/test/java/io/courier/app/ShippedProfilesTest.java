@@ -21,6 +21,13 @@ import org.junit.jupiter.api.Test;
 @DisplayName("The shipped profiles")
 class ShippedProfilesTest {
 
+  /** An identity key as an operator puts it in the courier-secrets Secret. */
+  private static final String IDENTITY_KEY =
+      java.util.Base64.getEncoder()
+          .encodeToString(
+              "an identity key of 32 bytes, ok!"
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+
   private static final Path CONF = Path.of("..", "..", "conf");
 
   private static final Map<String, List<ConfigSection<?>>> ROLES =
@@ -121,7 +128,12 @@ class ShippedProfilesTest {
                                 .contains("'discovery.consulHost'")
                                 .contains(prod.toString()))
                     .anySatisfy(p -> assertThat(p).contains("'cluster.publicHost'"))
-                    .anySatisfy(p -> assertThat(p).contains("'gateway.auth.jwksUrl'")));
+                    .anySatisfy(p -> assertThat(p).contains("'gateway.auth.jwksUrl'"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .contains("'security.identity.key'")
+                                .contains("COURIER_SECURITY_IDENTITY_KEY")));
 
     CourierConfig config =
         new ConfigLoader(
@@ -130,11 +142,13 @@ class ShippedProfilesTest {
                     "COURIER_DISCOVERY_CONSUL_HOST", "consul.consul",
                     "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3",
                     "COURIER_GATEWAY_AUTH_JWKS_URL",
-                        "https://auth.example.com/.well-known/jwks.json"),
+                        "https://auth.example.com/.well-known/jwks.json",
+                    "COURIER_SECURITY_IDENTITY_KEY", IDENTITY_KEY),
                 Map.of(),
                 ROLES,
                 DEFAULTS)
             .load(prod);
+    assertThat(config.security().identity().required()).isTrue();
     assertThat(config.kafka().bootstrapServers())
         .isEqualTo("kafka-0.kafka:9092,kafka-1.kafka:9092");
     assertThat(config.cluster().kubernetes().enabled()).isTrue();
@@ -157,6 +171,7 @@ class ShippedProfilesTest {
                             "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3",
                             "COURIER_GATEWAY_AUTH_JWKS_URL",
                                 "https://auth.example.com/.well-known/jwks.json",
+                            "COURIER_SECURITY_IDENTITY_KEY", IDENTITY_KEY,
                             "COURIER_ADMIN_FAULT_INJECTION", "true"),
                         Map.of(),
                         ROLES,

@@ -1,6 +1,7 @@
 package io.courier.gateway;
 
 import io.courier.gateway.GatewayConfig.AuthConfig;
+import io.courier.runtime.security.IdentitySeal;
 import io.courier.service.CallerIdentity;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
@@ -38,20 +39,30 @@ final class EdgeAuth {
   private final AuthConfig config;
   private final JwtVerifier verifier;
   private final HttpClient client;
+  private final IdentitySeal seal;
 
-  private EdgeAuth(AuthConfig config, JwtVerifier verifier, HttpClient client) {
+  private EdgeAuth(AuthConfig config, JwtVerifier verifier, HttpClient client, IdentitySeal seal) {
     this.config = config;
     this.verifier = verifier;
     this.client = client;
+    this.seal = seal;
   }
 
-  /** The authentication of {@code config}, its keys read; null when {@code mode} is none. */
-  static Future<EdgeAuth> start(Vertx vertx, AuthConfig config) {
-    return start(vertx, config, Clock.systemUTC());
+  /**
+   * The authentication of {@code config}, its keys read; null when {@code mode} is none. The
+   * identities it admits are sealed with {@code seal} for the hops after the gateway.
+   */
+  static Future<EdgeAuth> start(Vertx vertx, AuthConfig config, IdentitySeal seal) {
+    return start(vertx, config, Clock.systemUTC(), seal);
   }
 
-  /** As above, on {@code clock} (tests move time). */
+  /** As above, on {@code clock} (tests move time), sealing nothing. */
   static Future<EdgeAuth> start(Vertx vertx, AuthConfig config, Clock clock) {
+    return start(vertx, config, clock, IdentitySeal.none());
+  }
+
+  private static Future<EdgeAuth> start(
+      Vertx vertx, AuthConfig config, Clock clock, IdentitySeal seal) {
     if (!config.enabled()) {
       LOG.warn("gateway.auth.mode is none: the REST API accepts calls from anyone");
       return Future.succeededFuture(null);
@@ -70,7 +81,7 @@ final class EdgeAuth {
             config,
             client == null ? () -> devKeys(vertx, config) : () -> fetch(client, config),
             clock);
-    EdgeAuth auth = new EdgeAuth(config, verifier, client);
+    EdgeAuth auth = new EdgeAuth(config, verifier, client, seal);
     return verifier.start().map(auth).onFailure(e -> auth.stop());
   }
 
@@ -107,7 +118,9 @@ final class EdgeAuth {
     if (!isBearer(authorization)) {
       return Future.failedFuture(new JwtVerifier.Refused(TOKEN_REQUIRED));
     }
-    return verifier.verify(authorization.substring(7).trim()).map(JwtVerifier::identity);
+    return verifier
+        .verify(authorization.substring(7).trim())
+        .map(user -> JwtVerifier.identity(user).sealedWith(seal));
   }
 
   /** Whether {@code caller} holds the scope {@code operation} requires. */
@@ -146,7 +159,7 @@ final class EdgeAuth {
               User user = done.result();
               // What Vert.x's own authentication handlers do: the user of this request.
               ((UserContextInternal) routing.userContext()).setUser(user);
-              attach(routing, JwtVerifier.identity(user));
+              attach(routing, JwtVerifier.identity(user).sealedWith(seal));
               routing.next();
             });
   }

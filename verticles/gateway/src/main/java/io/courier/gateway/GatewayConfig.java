@@ -24,8 +24,12 @@ import java.util.TreeSet;
  * @param headerTimeoutMs how long a connection may take to send a request's line and headers
  *     (counted from its opening, or from the previous response); slower ones are closed, so a
  *     client dripping bytes (slow-loris) cannot hold a connection
- * @param idleTimeoutMs how long a connection may stay silent before it is closed
- * @param tls HTTPS for the REST API
+ * @param idleTimeoutMs how long a connection may stay silent before it is closed (REST and gRPC)
+ * @param grpcMaxMessageBytes largest request message the gRPC API takes; larger ones get
+ *     RESOURCE_EXHAUSTED
+ * @param grpcMaxConcurrentStreams calls one HTTP/2 connection to the gRPC API may have open at once
+ *     (SETTINGS_MAX_CONCURRENT_STREAMS)
+ * @param tls HTTPS for the REST API, and TLS for the gRPC API (same certificate)
  * @param auth who may call the REST API
  * @param rateLimit request rate limits per client and route
  */
@@ -40,6 +44,8 @@ public record GatewayConfig(
     int maxUriLength,
     long headerTimeoutMs,
     long idleTimeoutMs,
+    int grpcMaxMessageBytes,
+    int grpcMaxConcurrentStreams,
     TlsConfig tls,
     AuthConfig auth,
     RateLimitConfig rateLimit) {
@@ -60,6 +66,8 @@ public record GatewayConfig(
           4_096,
           10_000,
           60_000,
+          65_536,
+          100,
           TlsConfig.DEFAULTS,
           AuthConfig.DEFAULTS,
           RateLimitConfig.DEFAULTS);
@@ -80,6 +88,8 @@ public record GatewayConfig(
         .atLeast("maxUriLength", maxUriLength, 256)
         .atLeast("headerTimeoutMs", headerTimeoutMs, 100)
         .atLeast("idleTimeoutMs", idleTimeoutMs, 1000)
+        .atLeast("grpcMaxMessageBytes", grpcMaxMessageBytes, 256)
+        .atLeast("grpcMaxConcurrentStreams", grpcMaxConcurrentStreams, 1)
         .orThrow();
   }
 

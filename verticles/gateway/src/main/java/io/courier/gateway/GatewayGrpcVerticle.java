@@ -13,8 +13,11 @@ import io.courier.service.GrpcServers;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The gateway's gRPC API: {@code courier.v1.OrderService} (PlaceOrder, GetOrder) for gRPC clients,
@@ -27,6 +30,7 @@ public final class GatewayGrpcVerticle extends VerticleBase {
   private Backends backends;
   private HttpServer server;
   private EdgeAuth auth;
+  private EdgeTls tls;
 
   public GatewayGrpcVerticle(RoleContext context) {
     this.context = context;
@@ -36,11 +40,12 @@ public final class GatewayGrpcVerticle extends VerticleBase {
   public Future<?> start() {
     GatewayConfig config = context.config(GatewayConfig.SECTION);
     Duration timeout = Duration.ofMillis(config.requestTimeoutMs());
+    tls = new EdgeTls(vertx, config.tls());
     return Backends.create(vertx, context)
         .compose(
             created -> {
               backends = created;
-              return EdgeAuth.start(vertx, config.auth());
+              return EdgeAuth.start(vertx, config.auth(), context.identity());
             })
         .compose(
             started -> {
@@ -56,7 +61,11 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                       return backends
                           .orders
                           .place(request, Deadline.after(timeout), caller)
-                          .recover(error -> Future.failedFuture(ServiceError.of(error).toGrpc()));
+                          .recover(
+                              error ->
+                                  Future.failedFuture(
+                                      Problems.forCaller(ServiceError.of(error), "gRPC call")
+                                          .toGrpc()));
                     }
 
                     @Override
@@ -68,29 +77,66 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                       return backends
                           .orders
                           .get(request.getOrderId(), Deadline.after(timeout), caller)
-                          .recover(error -> Future.failedFuture(ServiceError.of(error).toGrpc()));
+                          .recover(
+                              error ->
+                                  Future.failedFuture(
+                                      Problems.forCaller(ServiceError.of(error), "gRPC call")
+                                          .toGrpc()));
                     }
                   };
-              return GrpcServers.builder(vertx)
-                  .host(config.host())
-                  .port(config.grpcPort())
-                  .service(OrderServiceGrpcService.of(orders))
-                  // Identity comes only from a verified token here, never from caller headers.
-                  .entryGuard(
-                      request ->
-                          auth == null
-                              ? Future.succeededFuture(null)
-                              : auth.admit(request.getHeader("authorization")))
-                  .meters(context.meters())
-                  .listen();
+              // The certificate and key are read on a worker; the server takes them from there.
+              return vertx
+                  .executeBlocking(() -> tls.apply(new HttpServerOptions()), false)
+                  .compose(loaded -> listen(config, orders, loaded));
             })
         .onSuccess(
             listening -> {
               server = listening;
+              tls.watch(listening);
               context.announce(
                   "gateway (gRPC)",
                   context.config(GatewayConfig.SECTION).host() + ":" + listening.actualPort());
             });
+  }
+
+  /**
+   * The gRPC API's server: TLS with the REST API's certificate when {@code gateway.tls} is on, the
+   * REST API's idle timeout, at most {@code grpcMaxConcurrentStreams} calls per connection and
+   * {@code grpcMaxMessageBytes} per request message.
+   */
+  private Future<HttpServer> listen(
+      GatewayConfig config, OrderServiceService orders, HttpServerOptions loaded) {
+    return GrpcServers.builder(vertx)
+        .host(config.host())
+        .port(config.grpcPort())
+        .maxMessageBytes(config.grpcMaxMessageBytes())
+        .serverOptions(options -> edge(options, loaded, config))
+        .service(OrderServiceGrpcService.of(orders))
+        // Identity comes only from a verified token here, never from caller headers.
+        .entryGuard(
+            request ->
+                auth == null
+                    ? Future.succeededFuture(null)
+                    : auth.admit(request.getHeader("authorization")))
+        .meters(context.meters())
+        .listen();
+  }
+
+  private static HttpServerOptions edge(
+      HttpServerOptions options, HttpServerOptions loaded, GatewayConfig config) {
+    if (loaded.isSsl()) {
+      options
+          .setSsl(true)
+          .setUseAlpn(true)
+          .setKeyCertOptions(loaded.getKeyCertOptions())
+          .setEnabledSecureTransportProtocols(loaded.getEnabledSecureTransportProtocols());
+      loaded.getEnabledCipherSuites().forEach(options::addEnabledCipherSuite);
+    }
+    return options
+        .setIdleTimeout((int) config.idleTimeoutMs())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+        .setInitialSettings(
+            new Http2Settings().setMaxConcurrentStreams(config.grpcMaxConcurrentStreams()));
   }
 
   private Throwable missingScope(String operation) {
@@ -102,6 +148,9 @@ public final class GatewayGrpcVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (tls != null) {
+      tls.stop();
+    }
     if (auth != null) {
       auth.stop();
     }

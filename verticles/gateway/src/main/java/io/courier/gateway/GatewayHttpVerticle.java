@@ -50,7 +50,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
         .compose(
             created -> {
               backends = created;
-              return EdgeAuth.start(vertx, config.auth());
+              return EdgeAuth.start(vertx, config.auth(), context.identity());
             })
         .compose(
             started -> {

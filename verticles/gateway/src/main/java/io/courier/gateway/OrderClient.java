@@ -44,7 +44,7 @@ final class OrderClient {
 
   Future<PlaceOrderResponse> place(
       PlaceOrderRequest request, Deadline deadline, CallerIdentity caller) {
-    String orderId = OrderIds.of(request.getIdempotencyKey());
+    String orderId = OrderIds.of(request.getUserId(), request.getIdempotencyKey());
     return this.<PlaceOrderResponse>request(
         ownerOf(Addresses.ORDER_PLACE, orderId), request, deadline, caller);
   }

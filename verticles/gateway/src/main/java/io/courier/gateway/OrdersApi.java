@@ -45,9 +45,17 @@ final class OrdersApi {
 
   void placeOrder(RoutingContext routing) {
     ValidatedRequest request = routing.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
+    ServiceError badKey = keyProblem(routing.request().getHeader(IDEMPOTENCY_KEY));
+    if (badKey != null) {
+      Problems.send(routing, badKey, List.of());
+      return;
+    }
     backends
         .orders
-        .place(placeOrderRequest(request), deadline(), EdgeAuth.identity(routing))
+        .place(
+            placeOrderRequest(request, routing.request().getHeader(IDEMPOTENCY_KEY)),
+            deadline(),
+            EdgeAuth.identity(routing))
         .onComplete(
             done -> {
               if (done.failed()) {
@@ -68,13 +76,35 @@ final class OrdersApi {
             });
   }
 
-  /** The contract message of a POST /api/v1/orders the OpenAPI contract validated. */
-  static PlaceOrderRequest placeOrderRequest(ValidatedRequest request) {
+  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+  /**
+   * What is wrong with an {@code Idempotency-Key} as sent, or null: the contract's 1 to 128
+   * characters hold for the raw value too, not only for the validator's decoded one.
+   */
+  static ServiceError keyProblem(String raw) {
+    int length = raw == null ? 0 : raw.codePointCount(0, raw.length());
+    if (length >= 1 && length <= 128) {
+      return null;
+    }
+    return ServiceError.badField(
+        "invalid-header",
+        IDEMPOTENCY_KEY,
+        "Idempotency-Key must be 1 to 128 characters as sent, was " + length);
+  }
+
+  /**
+   * The contract message of a POST /api/v1/orders the OpenAPI contract validated, with {@code
+   * idempotencyKey} the header exactly as sent: the validator's own view of it is decoded (it reads
+   * {@code %41} as {@code A}, and a JSON-looking value as JSON), which would make two different
+   * keys one.
+   */
+  static PlaceOrderRequest placeOrderRequest(ValidatedRequest request, String idempotencyKey) {
     JsonObject body = request.getBody().getJsonObject();
     PlaceOrderRequest.Builder place =
         PlaceOrderRequest.newBuilder()
             .setUserId(body.getString("userId"))
-            .setIdempotencyKey(request.getHeaders().get("Idempotency-Key").getString());
+            .setIdempotencyKey(idempotencyKey);
     JsonArray items = body.getJsonArray("items");
     for (int i = 0; i < items.size(); i++) {
       JsonObject item = items.getJsonObject(i);

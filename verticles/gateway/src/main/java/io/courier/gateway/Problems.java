@@ -28,7 +28,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * RFC 9457 problem bodies for every failure the gateway answers: the OpenAPI validator's (turned
@@ -44,6 +47,8 @@ import java.util.function.Function;
  * contract, whose parameters it knows.
  */
 final class Problems {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
 
   static final String TYPE_BASE = "https://courier.dev/problems/";
   static final String CONTENT_TYPE = "application/problem+json";
@@ -230,11 +235,27 @@ final class Problems {
     };
   }
 
+  /**
+   * What a caller outside the platform may see of {@code error}: a 500's detail (an exception's
+   * class and message, an internal address) is logged with a reference and replaced by that
+   * reference; every other error as it is.
+   */
+  static ServiceError forCaller(ServiceError error, String what) {
+    if (error.status() < 500 || error.status() == 503 || error.status() == 504) {
+      return error;
+    }
+    String reference = UUID.randomUUID().toString();
+    LOG.error("{} answered {} (reference {}): {}", what, error.status(), reference, error.detail());
+    return new ServiceError(
+        error.status(), "internal", "internal error; reference " + reference, "");
+  }
+
   static void send(RoutingContext routing, ServiceError error, List<FieldError> errors) {
     if (routing.response().headWritten()) {
       routing.response().reset();
       return;
     }
+    error = forCaller(error, routing.request().method() + " " + routing.request().path());
     JsonObject body =
         new JsonObject()
             .put("type", TYPE_BASE + error.type())

@@ -94,7 +94,14 @@ class PlaceOrderValidationFuzzTest {
     Object outcome = routed(request(contentType, key), body);
 
     if (outcome instanceof ValidatedRequest validated) {
-      checkValid(OrdersApi.placeOrderRequest(validated));
+      ServiceError badKey = OrdersApi.keyProblem(key);
+      if (badKey != null) {
+        // Valid once decoded, too long as sent: refused on the raw value.
+        assertThat(badKey.status()).isEqualTo(400);
+        assertThat(badKey.field()).isEqualTo("Idempotency-Key");
+        return;
+      }
+      checkValid(OrdersApi.placeOrderRequest(validated, key));
       return;
     }
     Throwable failure = (Throwable) outcome;

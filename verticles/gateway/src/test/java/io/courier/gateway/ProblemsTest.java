@@ -117,6 +117,29 @@ class ProblemsTest {
     assertThat(error.type()).isEqualTo("malformed-body");
   }
 
+  @org.junit.jupiter.api.Test
+  @DisplayName("shows a caller outside a 500's reference only, never its exception or addresses")
+  void shouldHideTheDetailOfInternalErrors() {
+    ServiceError inside =
+        new ServiceError(
+            500,
+            "internal",
+            "java.lang.NullPointerException: peer 10.1.2.3:9091 (courier.stock.reserve.3)",
+            "");
+
+    ServiceError outside = Problems.forCaller(inside, "POST /api/v1/orders");
+
+    assertThat(outside.status()).isEqualTo(500);
+    assertThat(outside.type()).isEqualTo("internal");
+    assertThat(outside.detail())
+        .matches("internal error; reference [0-9a-f-]{36}")
+        .doesNotContain("NullPointer", "10.1.2.3", "courier.stock");
+    ServiceError moving = ServiceError.unavailable("partition-moving", "partition 3 moves");
+    assertThat(Problems.forCaller(moving, "x")).as("a 503 says what to do").isEqualTo(moving);
+    ServiceError bad = ServiceError.badField("unknown-sku", "items/0/sku", "no such SKU 'x'");
+    assertThat(Problems.forCaller(bad, "x")).isEqualTo(bad);
+  }
+
   @Nested
   @DisplayName("decides by the validator's error type and the contract's parameters")
   class ByErrorType {

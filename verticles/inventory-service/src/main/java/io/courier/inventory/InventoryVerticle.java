@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Starts the inventory: the seed's SKUs, this instance's share of the stock topic (each partition
@@ -140,13 +141,8 @@ public final class InventoryVerticle extends VerticleBase {
   }
 
   private Future<Void> ensureTopics() {
-    String servers = context.kafkaBootstrapServers();
-    return vertx.executeBlocking(
-        () -> {
-          StateTopics.ensure(servers, context.config().kafka().topics(), Topics.ALL);
-          return null;
-        },
-        false);
+    return StateTopics.ensure(
+        vertx, context.kafkaBootstrapServers(), context.config().kafka().topics(), Topics.ALL);
   }
 
   private Future<Void> own() {
@@ -198,7 +194,9 @@ public final class InventoryVerticle extends VerticleBase {
             policies,
             Services.INVENTORY,
             settings.grpcPort(),
-            List.of(InventoryServiceGrpcService.of(router)))
+            List.of(InventoryServiceGrpcService.of(router)),
+            // Stock is not a user's: every method may be called by the platform itself.
+            Set.of())
         .onSuccess(started -> endpoint = started)
         .mapEmpty();
   }

@@ -118,36 +118,32 @@ final class StockOwner {
    * late reservation for the order is refused.
    */
   Future<ReleaseStockResponse> release(int partition, ReleaseStockRequest request) {
-    ServiceError invalid = problem(partition, request.getOrderId(), request.getItemsList(), false);
-    if (invalid != null) {
-      return Future.failedFuture(invalid.failure());
-    }
-    return perOrder.run(
-        request.getOrderId(),
-        () ->
-            change(
-                partition,
-                request,
-                ReservationStatus.RESERVATION_STATUS_RELEASED,
-                (orderId, items) ->
-                    StockReleased.newBuilder().setOrderId(orderId).addAllItems(items).build()));
+    return settle(
+        partition,
+        request,
+        ReservationStatus.RESERVATION_STATUS_RELEASED,
+        (orderId, items) ->
+            StockReleased.newBuilder().setOrderId(orderId).addAllItems(items).build());
   }
 
   /** The order was confirmed: its RESERVED lines here become sales. */
   Future<ReleaseStockResponse> commit(int partition, ReleaseStockRequest request) {
+    return settle(
+        partition,
+        request,
+        ReservationStatus.RESERVATION_STATUS_COMMITTED,
+        (orderId, items) ->
+            StockCommitted.newBuilder().setOrderId(orderId).addAllItems(items).build());
+  }
+
+  /** Releases or commits an order's lines here, one change of an order at a time. */
+  private Future<ReleaseStockResponse> settle(
+      int partition, ReleaseStockRequest request, ReservationStatus to, Change change) {
     ServiceError invalid = problem(partition, request.getOrderId(), request.getItemsList(), false);
     if (invalid != null) {
       return Future.failedFuture(invalid.failure());
     }
-    return perOrder.run(
-        request.getOrderId(),
-        () ->
-            change(
-                partition,
-                request,
-                ReservationStatus.RESERVATION_STATUS_COMMITTED,
-                (orderId, items) ->
-                    StockCommitted.newBuilder().setOrderId(orderId).addAllItems(items).build()));
+    return perOrder.run(request.getOrderId(), () -> change(partition, request, to, change));
   }
 
   Future<GetStockResponse> get(int partition, GetStockRequest request) {

@@ -116,7 +116,7 @@ final class DefaultOrderService {
                   "forbidden", "'" + caller.subject() + "' may not place orders for another user")
               .failure());
     }
-    String orderId = OrderIds.of(request.getIdempotencyKey());
+    String orderId = OrderIds.of(request.getUserId(), request.getIdempotencyKey());
     if (!orders.serves(orders.partitionOf(orderId))) {
       return Future.failedFuture(moving(orderId));
     }

@@ -129,7 +129,10 @@ public final class OrderVerticle extends VerticleBase {
                         .compose(
                             v ->
                                 inPartition(
-                                    partition, OrderIds.of(message.body().getIdempotencyKey())))
+                                    partition,
+                                    OrderIds.of(
+                                        message.body().getUserId(),
+                                        message.body().getIdempotencyKey())))
                         .compose(
                             v ->
                                 service.place(
@@ -138,7 +141,9 @@ public final class OrderVerticle extends VerticleBase {
                                         message.headers().get(Deadline.HEADER),
                                         Deadline.after(Duration.ofMillis(placeTimeout)),
                                         System::nanoTime),
-                                    CallerIdentity.from(message.headers()).orElse(null))))
+                                    CallerIdentity.forUserFacing(
+                                            message.headers(), context.identity())
+                                        .orElse(null))))
             .on(
                 Addresses.ORDER_GET,
                 GetOrderRequest.class,
@@ -148,7 +153,9 @@ public final class OrderVerticle extends VerticleBase {
                             v ->
                                 service.get(
                                     message.body().getOrderId(),
-                                    CallerIdentity.from(message.headers()).orElse(null))))
+                                    CallerIdentity.forUserFacing(
+                                            message.headers(), context.identity())
+                                        .orElse(null))))
             .on(
                 Addresses.ORDER_PAYMENT,
                 Message.class,
@@ -198,13 +205,8 @@ public final class OrderVerticle extends VerticleBase {
   }
 
   private Future<Void> ensureTopics() {
-    String servers = context.kafkaBootstrapServers();
-    return vertx.executeBlocking(
-        () -> {
-          StateTopics.ensure(servers, context.config().kafka().topics(), Topics.ALL);
-          return null;
-        },
-        false);
+    return StateTopics.ensure(
+        vertx, context.kafkaBootstrapServers(), context.config().kafka().topics(), Topics.ALL);
   }
 
   private Future<Void> own() {

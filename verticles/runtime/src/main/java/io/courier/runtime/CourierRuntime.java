@@ -16,6 +16,7 @@ import io.courier.runtime.impl.RuntimeReadiness;
 import io.courier.runtime.impl.Stage;
 import io.courier.runtime.logging.TraceLogging;
 import io.courier.runtime.metrics.Meters;
+import io.courier.runtime.security.IdentitySeal;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -119,6 +120,7 @@ public final class CourierRuntime {
                   .executeBlocking(
                       () -> {
                         CourierCodecs.registerAll(vertx.eventBus());
+                        services.identity(IdentitySeal.load(config.security().identity()));
                         return null;
                       })
                   .onComplete(

@@ -13,6 +13,7 @@ import io.courier.runtime.kafka.EventPublisher;
 import io.courier.runtime.kafka.OwnedPartitions;
 import io.courier.runtime.kafka.PartitionHandler;
 import io.courier.runtime.metrics.Meters;
+import io.courier.runtime.security.IdentitySeal;
 import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.core.Future;
 import io.vertx.ext.healthchecks.HealthChecks;
@@ -71,6 +72,12 @@ public interface RoleContext {
 
   /** Checks that fail only when the process should be restarted ({@code /health/live}). */
   HealthChecks liveness();
+
+  /**
+   * How the process seals the identity of a caller it passes on, and opens one it receives ({@code
+   * security.identity}).
+   */
+  IdentitySeal identity();
 
   /** The fault points of the process's roles; injection is off unless configured. */
   Faults faults();

@@ -1,5 +1,6 @@
 package io.courier.service;
 
+import io.courier.runtime.security.IdentitySeal;
 import io.courier.service.impl.IdentityLocal;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
@@ -13,20 +14,26 @@ import java.util.regex.Pattern;
 
 /**
  * Who a request is for: the subject of the token the gateway verified and the scopes it granted. It
- * travels to every downstream hop, as the headers {@value #SUBJECT_HEADER} and {@value
- * #SCOPES_HEADER} on the event bus and in gRPC metadata, so a callee can decide what the caller may
- * see. Only the gateway creates one from outside input (a verified token); callees trust these
- * headers because only cluster members (mutual TLS) can send them.
+ * travels to every downstream hop sealed ({@link IdentitySeal}: an HMAC under the platform's
+ * identity key) in the header {@value #IDENTITY_HEADER}, on the event bus and in gRPC metadata, so
+ * a callee can decide what the caller may see, and only a process holding the key can assert one. A
+ * subject or scopes a peer merely claims ({@value #SUBJECT_HEADER}, {@value #SCOPES_HEADER}: what
+ * Courier sent before identities were sealed) are refused, never taken.
  *
  * @param subject the token's {@code sub}
  * @param scopes the granted scopes
+ * @param sealed the sealed form passed on to the next hop, or null for an identity not sealed (no
+ *     identity key in this process)
  */
-public record CallerIdentity(String subject, Set<String> scopes) {
+public record CallerIdentity(String subject, Set<String> scopes, String sealed) {
 
-  /** Header carrying the subject. */
+  /** Header carrying the sealed identity. */
+  public static final String IDENTITY_HEADER = "courier-identity";
+
+  /** A subject claimed in the clear: refused (identities travel sealed). */
   public static final String SUBJECT_HEADER = "courier-subject";
 
-  /** Header carrying the scopes, space-separated. */
+  /** Scopes claimed in the clear: refused (identities travel sealed). */
   public static final String SCOPES_HEADER = "courier-scopes";
 
   /** The scope that may act for any user. */
@@ -39,6 +46,37 @@ public record CallerIdentity(String subject, Set<String> scopes) {
       throw new IllegalArgumentException("a caller identity needs a subject");
     }
     scopes = Set.copyOf(scopes);
+  }
+
+  /** An identity not (yet) sealed. */
+  public CallerIdentity(String subject, Set<String> scopes) {
+    this(subject, scopes, null);
+  }
+
+  /**
+   * This identity sealed with {@code seal} for the hops after this one (unchanged without a key).
+   */
+  public CallerIdentity sealedWith(IdentitySeal seal) {
+    String token = seal.seal(subject, scopes);
+    return token == null ? this : new CallerIdentity(subject, scopes, token);
+  }
+
+  /** Equal when subject and scopes are: how an identity is sealed does not make it another. */
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof CallerIdentity that
+        && subject.equals(that.subject)
+        && scopes.equals(that.scopes);
+  }
+
+  @Override
+  public int hashCode() {
+    return subject.hashCode() * 31 + scopes.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "CallerIdentity[subject=" + subject + ", scopes=" + new TreeSet<>(scopes) + "]";
   }
 
   /** Parses space-separated scopes (the OAuth 2 {@code scope} claim's format). */
@@ -62,27 +100,53 @@ public record CallerIdentity(String subject, Set<String> scopes) {
     return isAdmin() || subject.equals(userId);
   }
 
-  /** Adds the identity headers to event-bus or gRPC headers. */
+  /** Adds the sealed identity to event-bus or gRPC headers (nothing when it is not sealed). */
   public MultiMap writeTo(MultiMap headers) {
-    return headers
-        .set(SUBJECT_HEADER, subject)
-        .set(SCOPES_HEADER, String.join(" ", new TreeSet<>(scopes)));
+    return sealed == null ? headers : headers.set(IDENTITY_HEADER, sealed);
   }
 
-  /** Adds the identity headers to an event-bus send. */
+  /** Adds the sealed identity to an event-bus send (nothing when it is not sealed). */
   public DeliveryOptions writeTo(DeliveryOptions options) {
-    return options
-        .addHeader(SUBJECT_HEADER, subject)
-        .addHeader(SCOPES_HEADER, String.join(" ", new TreeSet<>(scopes)));
+    return sealed == null ? options : options.addHeader(IDENTITY_HEADER, sealed);
   }
 
-  /** The identity in received headers, if the sender passed one on. */
-  public static Optional<CallerIdentity> from(MultiMap headers) {
-    String subject = headers == null ? null : headers.get(SUBJECT_HEADER);
-    if (subject == null || subject.isBlank()) {
+  /**
+   * The identity received headers assert, opened with {@code seal}; empty when they assert none (a
+   * call from inside the platform).
+   *
+   * @throws IdentitySeal.Refused when the sealed identity does not open (not sealed with the
+   *     platform's key, expired, malformed), or the headers claim a subject or scopes in the clear
+   */
+  public static Optional<CallerIdentity> from(MultiMap headers, IdentitySeal seal) {
+    if (headers == null) {
       return Optional.empty();
     }
-    return Optional.of(new CallerIdentity(subject, scopes(headers.get(SCOPES_HEADER))));
+    String token = headers.get(IDENTITY_HEADER);
+    if (token == null) {
+      if (headers.contains(SUBJECT_HEADER) || headers.contains(SCOPES_HEADER)) {
+        throw new IdentitySeal.Refused(
+            "a caller identity must be sealed by the platform; "
+                + SUBJECT_HEADER
+                + " and "
+                + SCOPES_HEADER
+                + " are not taken");
+      }
+      return Optional.empty();
+    }
+    IdentitySeal.Opened opened = seal.open(token);
+    return Optional.of(new CallerIdentity(opened.subject(), opened.scopes(), token));
+  }
+
+  /**
+   * Like {@link #from}, for a user-facing operation: when {@code seal} requires identities, a call
+   * asserting none is refused too.
+   */
+  public static Optional<CallerIdentity> forUserFacing(MultiMap headers, IdentitySeal seal) {
+    Optional<CallerIdentity> identity = from(headers, seal);
+    if (identity.isEmpty() && seal.required()) {
+      throw new IdentitySeal.Refused("this operation needs the caller's sealed identity");
+    }
+    return identity;
   }
 
   /**

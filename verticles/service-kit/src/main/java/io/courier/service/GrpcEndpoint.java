@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.grpc.server.Service;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A role's gRPC service, started and registered in one step: the server on {@code services.host}
@@ -29,7 +30,11 @@ public final class GrpcEndpoint {
 
   /**
    * Starts {@code services} as the discovery name {@code service} on {@code port} (0 picks a free
-   * one), held to {@code policies.inbound(service)}.
+   * one), held to {@code policies.inbound(service)}, opening callers' identities with the process's
+   * seal.
+   *
+   * @param userFacing methods ({@code package.Service/Method}) that act for a user and so need the
+   *     caller's identity when {@code security.identity.required}
    */
   public static Future<GrpcEndpoint> start(
       Vertx vertx,
@@ -37,7 +42,8 @@ public final class GrpcEndpoint {
       Policies policies,
       String service,
       int port,
-      List<Service> services) {
+      List<Service> services,
+      Set<String> userFacing) {
     ServicesConfig where = context.config().services();
     return MutualTls.load(vertx, context.config().security().mtls())
         .compose(
@@ -48,6 +54,8 @@ public final class GrpcEndpoint {
                     .services(services)
                     .mutualTls(tls, context.role())
                     .inbound(policies.inbound(service))
+                    .identity(context.identity())
+                    .userFacing(userFacing)
                     .meters(context.meters())
                     .listen())
         .compose(

@@ -2,8 +2,10 @@ package io.courier.service;
 
 import io.courier.resilience.InboundPolicy;
 import io.courier.runtime.metrics.Meters;
+import io.courier.runtime.security.IdentitySeal;
 import io.courier.runtime.security.MutualTls;
 import io.courier.service.impl.GrpcAdmission;
+import io.courier.service.impl.InvalidMessages;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -13,8 +15,11 @@ import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.Service;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * gRPC servers as Courier runs them: incoming {@code grpc-timeout} deadlines enforced and
@@ -31,12 +36,15 @@ import java.util.Objects;
  *       bulkhead included; the server answers {@code DEADLINE_EXCEEDED} when it passes;
  *   <li>{@link Builder#entryGuard}: a server at the edge of the platform, where a guard admits
  *       every call and identity headers the caller sent are ignored (only a server inside the
- *       platform, reached over mutual TLS, takes the {@link CallerIdentity} headers as the
- *       caller's). Besides gRPC over HTTP/2 it takes gRPC-Web ({@code application/grpc-web+proto},
- *       also over HTTP/1.1), which Vert.x's server accepts by default.
+ *       platform takes a {@link CallerIdentity}, and only sealed with the platform's key: {@link
+ *       Builder#identity}); Besides gRPC over HTTP/2 it takes gRPC-Web ({@code
+ *       application/grpc-web+proto}, also over HTTP/1.1), which Vert.x's server accepts by default.
  * </ul>
  */
 public final class GrpcServers {
+
+  /** The largest request message a server takes unless configured: 256 KiB. */
+  public static final long DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
 
   private GrpcServers() {}
 
@@ -66,6 +74,10 @@ public final class GrpcServers {
     private InboundPolicy inbound;
     private EntryGuard guard;
     private Meters meters = Meters.none();
+    private IdentitySeal identity = IdentitySeal.none();
+    private long maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+    private UnaryOperator<HttpServerOptions> serverOptions = UnaryOperator.identity();
+    private Set<String> userFacing = Set.of();
 
     private Builder(Vertx vertx) {
       this.vertx = Objects.requireNonNull(vertx, "vertx");
@@ -114,6 +126,46 @@ public final class GrpcServers {
       return this;
     }
 
+    /**
+     * Opens the callers' sealed identities with {@code seal} (a server inside the platform; without
+     * it, every asserted identity is refused UNAUTHENTICATED).
+     */
+    public Builder identity(IdentitySeal seal) {
+      this.identity = Objects.requireNonNull(seal, "seal");
+      return this;
+    }
+
+    /**
+     * Methods acting for a user, e.g. {@code courier.v1.UserService/GetUser}: when the seal
+     * requires identities ({@code security.identity.required}), a call to one asserting none is
+     * refused UNAUTHENTICATED instead of acting as the platform.
+     */
+    public Builder userFacing(Collection<String> methods) {
+      this.userFacing = Set.copyOf(methods);
+      return this;
+    }
+
+    /**
+     * The largest request message taken, in bytes (default {@value #DEFAULT_MAX_MESSAGE_BYTES}); a
+     * larger one is answered RESOURCE_EXHAUSTED.
+     */
+    public Builder maxMessageBytes(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("maxMessageBytes must be positive, was " + bytes);
+      }
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Adjusts the HTTP server's options after host and port (and mutual TLS) are set: an edge
+     * server's idle timeout, stream limit and TLS.
+     */
+    public Builder serverOptions(UnaryOperator<HttpServerOptions> adjust) {
+      this.serverOptions = Objects.requireNonNull(adjust, "adjust");
+      return this;
+    }
+
     /** Where calls are measured. */
     public Builder meters(Meters meters) {
       this.meters = Objects.requireNonNull(meters, "meters");
@@ -134,13 +186,25 @@ public final class GrpcServers {
               vertx,
               new GrpcServerOptions()
                   .setScheduleDeadlineAutomatically(true)
-                  .setDeadlinePropagation(true));
-      services.forEach(grpc::addService);
+                  .setDeadlinePropagation(true)
+                  .setMaxMessageSize(maxMessageBytes));
+      // Bound through InvalidMessages: an undecodable message is INVALID_ARGUMENT, not a reset.
+      InvalidMessages checked = new InvalidMessages(grpc, maxMessageBytes);
+      services.forEach(checked::addService);
       return vertx
-          .createHttpServer(tls.server(new HttpServerOptions().setHost(host).setPort(port)))
+          .createHttpServer(
+              serverOptions.apply(tls.server(new HttpServerOptions().setHost(host).setPort(port))))
           .requestHandler(
               new GrpcAdmission(
-                  grpc, List.copyOf(services), tls, role, guard, inbound, meters.registry()))
+                  grpc,
+                  List.copyOf(services),
+                  tls,
+                  role,
+                  guard,
+                  inbound,
+                  meters.registry(),
+                  identity,
+                  userFacing))
           .listen();
     }
   }

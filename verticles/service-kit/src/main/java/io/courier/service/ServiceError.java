@@ -3,6 +3,7 @@ package io.courier.service;
 import io.courier.resilience.CallRejectedException;
 import io.courier.resilience.FailureClassifier;
 import io.courier.runtime.kafka.OwnedPartitions.NotOwnerException;
+import io.courier.runtime.security.IdentitySeal;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.DecodeException;
@@ -104,6 +105,9 @@ public record ServiceError(int status, String type, String detail, String field)
       if (current instanceof InvalidStatusException status
           && status.actualStatus() == GrpcStatus.PERMISSION_DENIED) {
         return forbidden("forbidden", "the caller may not see this");
+      }
+      if (current instanceof IdentitySeal.Refused refused) {
+        return new ServiceError(401, "unauthenticated", refused.getMessage(), "");
       }
       if (current instanceof NotOwnerException moving) {
         // The key's partition is moving between instances: asking again shortly finds its owner.

@@ -124,6 +124,49 @@ class MutualTlsGrpcTest {
     assertThat(served.get()).isEqualTo(before);
   }
 
+  @Test
+  @Timeout(20)
+  @DisplayName("holds a method to the peers listed for it, whoever else may call the server")
+  void shouldHoldAMethodToItsOwnPeers() throws Exception {
+    UserServiceService users =
+        new UserServiceService() {
+          @Override
+          public Future<GetUserResponse> getUser(GetUserRequest request) {
+            return Future.succeededFuture(
+                GetUserResponse.newBuilder()
+                    .setUser(User.newBuilder().setId(request.getUserId()))
+                    .build());
+          }
+        };
+    HttpServer perMethod =
+        GrpcServers.builder(vertx)
+            .service(UserServiceGrpcService.of(users))
+            .mutualTls(
+                tls("user-service", List.of("user-service/GetUser=order-service")), "user-service")
+            .listen()
+            .await(10, TimeUnit.SECONDS);
+    try {
+      SocketAddress at = SocketAddress.inetSocketAddress(perMethod.actualPort(), "127.0.0.1");
+      GetUserRequest request = GetUserRequest.newBuilder().setUserId("u1").build();
+      GrpcClient order = client(GrpcClients.create(vertx, tls("order-service"), "user-service"));
+      GrpcClient gateway = client(GrpcClients.create(vertx, tls("gateway"), "user-service"));
+
+      assertThat(
+              UserServiceGrpcClient.create(order, at)
+                  .getUser(request)
+                  .await(10, TimeUnit.SECONDS)
+                  .getUser()
+                  .getId())
+          .isEqualTo("u1");
+      Throwable refused = failure(UserServiceGrpcClient.create(gateway, at).getUser(request));
+      assertThat(refused).isInstanceOf(InvalidStatusException.class);
+      assertThat(((InvalidStatusException) refused).actualStatus())
+          .isEqualTo(GrpcStatus.PERMISSION_DENIED);
+    } finally {
+      perMethod.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
   @ParameterizedTest(name = "over {0}")
   @ValueSource(strings = {"TLSv1.2", "TLSv1.3"})
   @Timeout(20)

@@ -8,6 +8,7 @@ import io.courier.service.Policies;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,7 +69,10 @@ public final class UserGrpcVerticle extends VerticleBase {
                   policies,
                   Services.USER,
                   context.config(UserServiceConfig.SECTION).grpcPort(),
-                  List.of(UserServiceGrpcService.of(users)));
+                  List.of(UserServiceGrpcService.of(users)),
+                  // A user's profile: with security.identity.required, only for a caller's
+                  // identity.
+                  Set.of("courier.v1.UserService/GetUser"));
             })
         .onSuccess(started -> endpoint = started)
         .mapEmpty();

@@ -151,6 +151,12 @@ class KubernetesManifestsIT {
             "Deployment courier-inventory-service: runs partitioned owner 'inventory-service' but"
                 + " no PodDisruptionBudget selects its pods"),
         Arguments.of(
+            "service links left on",
+            "base/pod-defaults.yaml",
+            "enableServiceLinks: false",
+            "enableServiceLinks: true",
+            "needs enableServiceLinks: false"),
+        Arguments.of(
             "a writable root filesystem",
             "base/pod-defaults.yaml",
             "readOnlyRootFilesystem: true",

@@ -41,6 +41,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -105,6 +106,20 @@ final class ManifestCheck {
           "payment-service", PaymentServiceRole.CONSUMER_GROUP,
           "inventory-service", InventoryServiceRole.CONSUMER_GROUP,
           "notification-service", NotificationServiceRole.CONSUMER_GROUP);
+
+  /**
+   * The Secrets the manifests reference and never contain, as an operator creates them
+   * (deploy/README.md): made-up values of the documented keys.
+   */
+  private static final Map<String, Map<String, String>> OPERATOR_SECRETS =
+      Map.of(
+          "courier-secrets",
+          Map.of(
+              "COURIER_SECURITY_IDENTITY_KEY",
+              java.util.Base64.getEncoder()
+                  .encodeToString(
+                      "made-up identity key, 32 bytes!!".getBytes(StandardCharsets.US_ASCII))));
+
   private static final Pattern DOCUMENT_SEPARATOR = Pattern.compile("(?m)^---\\s*$");
   private static final String POD_IP = "10.1.2.3";
 
@@ -260,6 +275,12 @@ final class ManifestCheck {
         || !Boolean.TRUE.equals(pod.getSecurityContext().getRunAsNonRoot())) {
       problems.add(name + ": pod securityContext.runAsNonRoot is not true");
     }
+    if (!Boolean.FALSE.equals(pod.getEnableServiceLinks())) {
+      problems.add(
+          name
+              + ": needs enableServiceLinks: false (a kubelet would set a variable per Service of"
+              + " the namespace, named like Courier's own COURIER_* keys)");
+    }
     Map<String, Volume> volumes = new HashMap<>();
     for (Volume volume : pod.getVolumes()) {
       volumes.put(volume.getName(), volume);
@@ -310,6 +331,10 @@ final class ManifestCheck {
       problems.add(name + ": needs memory requests and limits");
     }
 
+    // As a kubelet builds it: envFrom, then env (later wins), then the service links of every
+    // Service in the namespace where no variable of that name is set. The links are added whatever
+    // enableServiceLinks says (the rule above checks that): a pod must start even where an
+    // admission webhook or an old manifest turns them on.
     Map<String, String> env = new LinkedHashMap<>();
     for (EnvFromSource from : container.getEnvFrom()) {
       if (from.getConfigMapRef() != null) {
@@ -321,6 +346,11 @@ final class ManifestCheck {
         } else {
           env.putAll(map.getData());
         }
+      }
+      if (from.getSecretRef() != null
+          && OPERATOR_SECRETS.containsKey(from.getSecretRef().getName())) {
+        // What the operator puts in the Secret the manifests reference (deploy/README.md).
+        env.putAll(OPERATOR_SECRETS.get(from.getSecretRef().getName()));
       }
       if (from.getSecretRef() != null && !Boolean.TRUE.equals(from.getSecretRef().getOptional())) {
         problems.add(
@@ -352,6 +382,7 @@ final class ManifestCheck {
       }
     }
 
+    serviceLinks().forEach(env::putIfAbsent);
     Path root = podFiles(container, volumes, configMaps);
     JsonObject config = effectiveConfig(name, env, root);
     if (config == null) {
@@ -589,6 +620,59 @@ final class ManifestCheck {
     }
     ports.remove(0);
     return ports;
+  }
+
+  /**
+   * The variables a kubelet sets for the Services of the pod's namespace (Kubernetes'
+   * pkg/kubelet/envvars): for each Service with a cluster IP, {@code <NAME>_SERVICE_HOST}, {@code
+   * <NAME>_SERVICE_PORT} (its first port), {@code <NAME>_SERVICE_PORT_<PORT NAME>} for each named
+   * port, and the Docker-link ones {@code <NAME>_PORT=tcp://ip:port} and {@code
+   * <NAME>_PORT_<port>_TCP} with {@code _PROTO}, {@code _PORT} and {@code _ADDR}; NAME is the
+   * Service's name upper-cased with '-' as '_'. The API server's own Service ({@code kubernetes})
+   * is always there. Cluster IPs are made up, one per Service.
+   */
+  private Map<String, String> serviceLinks() {
+    Map<String, String> links = new TreeMap<>();
+    links.putAll(links("kubernetes", "10.96.0.1", List.of(new ServicePortEntry("https", 443))));
+    int host = 10;
+    for (Service service : new TreeMap<>(services).values()) {
+      if ("None".equals(service.getSpec().getClusterIP())) {
+        continue; // headless: no cluster IP, no links
+      }
+      List<ServicePortEntry> ports = new ArrayList<>();
+      for (ServicePort port : service.getSpec().getPorts()) {
+        ports.add(new ServicePortEntry(port.getName(), port.getPort()));
+      }
+      links.putAll(links(service.getMetadata().getName(), "10.96.0." + host++, ports));
+    }
+    return links;
+  }
+
+  private record ServicePortEntry(String name, int port) {}
+
+  private static Map<String, String> links(
+      String service, String ip, List<ServicePortEntry> ports) {
+    String prefix = service.toUpperCase(Locale.ROOT).replace('-', '_');
+    Map<String, String> links = new LinkedHashMap<>();
+    if (ports.isEmpty()) {
+      return links;
+    }
+    links.put(prefix + "_SERVICE_HOST", ip);
+    links.put(prefix + "_SERVICE_PORT", Integer.toString(ports.get(0).port()));
+    links.put(prefix + "_PORT", "tcp://" + ip + ":" + ports.get(0).port());
+    for (ServicePortEntry port : ports) {
+      if (port.name() != null && !port.name().isEmpty()) {
+        links.put(
+            prefix + "_SERVICE_PORT_" + port.name().toUpperCase(Locale.ROOT).replace('-', '_'),
+            Integer.toString(port.port()));
+      }
+      String link = prefix + "_PORT_" + port.port() + "_TCP";
+      links.put(link, "tcp://" + ip + ":" + port.port());
+      links.put(link + "_PROTO", "tcp");
+      links.put(link + "_PORT", Integer.toString(port.port()));
+      links.put(link + "_ADDR", ip);
+    }
+    return links;
   }
 
   /** Lays the pod's ConfigMap mounts out under a scratch directory standing for the workdir. */

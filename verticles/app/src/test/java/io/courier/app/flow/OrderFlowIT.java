@@ -137,6 +137,8 @@ class OrderFlowIT {
                         "courier.gateway.auth.mode",
                         "jwt",
                         "courier.gateway.auth.devKeyDir",
+                        keys().toString(),
+                        "courier.security.identity.devKeyDir",
                         keys().toString())),
                 Roles.available())
             .await(120, TimeUnit.SECONDS);
@@ -313,16 +315,37 @@ class OrderFlowIT {
         FlowClient.orderBody(
             seeds.userIds().get(0), List.of(new FlowClient.Line(seeds.skus().get(0), 2)));
     Set<String> ids = new HashSet<>();
-    List<FlowClient.Placed> all = new ArrayList<>();
+    // Sent at once: the five requests race each other to the order service.
+    List<java.util.concurrent.CompletableFuture<FlowClient.Placed>> racing = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      all.add(client.place(key, body).get(30, TimeUnit.SECONDS));
+      racing.add(client.place(key, body));
+    }
+    List<FlowClient.Placed> all = new ArrayList<>();
+    for (var each : racing) {
+      all.add(each.get(30, TimeUnit.SECONDS));
     }
     all.forEach(
         a -> {
-          assertThat(a.status()).isEqualTo(202);
+          assertThat(a.status()).as(a.body().encode()).isEqualTo(202);
           ids.add(a.orderId());
         });
     assertThat(ids).hasSize(1);
+
+    // The key is the user's own: another user's order with the same key is another order, and
+    // the key as sent counts (%41 is not A).
+    FlowClient.Placed otherUser =
+        client
+            .place(
+                key,
+                FlowClient.orderBody(
+                    seeds.userIds().get(1), List.of(new FlowClient.Line(seeds.skus().get(0), 1))))
+            .get(30, TimeUnit.SECONDS);
+    assertThat(otherUser.status()).as(otherUser.body().encode()).isEqualTo(202);
+    assertThat(otherUser.orderId()).isNotIn(ids);
+    FlowClient.Placed plain = client.place(run + "A", body).get(30, TimeUnit.SECONDS);
+    FlowClient.Placed encoded = client.place(run + "%41", body).get(30, TimeUnit.SECONDS);
+    assertThat(List.of(plain.status(), encoded.status())).containsOnly(202);
+    assertThat(encoded.orderId()).as("%41 and A are two keys").isNotEqualTo(plain.orderId());
 
     FlowClient.Placed other =
         client
@@ -966,6 +989,142 @@ class OrderFlowIT {
         .isEqualTo(200);
   }
 
+  @Test
+  @Timeout(90)
+  @DisplayName(
+      "takes a caller's identity over the event bus and gRPC only sealed with the platform's key:"
+          + " claimed headers and another key's seal get 401 / UNAUTHENTICATED")
+  void shouldTakeOnlySealedIdentitiesInsideThePlatform() throws Exception {
+    String alice = seeds.userIds().get(7);
+    String bob = seeds.userIds().get(8);
+    FlowClient asAlice =
+        new FlowClient(
+            runtime.endpoints().get("gateway"),
+            FlowClient.token(keys(), alice, Set.of("orders:write", "orders:read")));
+    FlowClient.Placed mine =
+        asAlice
+            .place(
+                run + "sealed-1",
+                FlowClient.orderBody(alice, List.of(new FlowClient.Line(seeds.asideSku(), 1))))
+            .get(30, TimeUnit.SECONDS);
+    assertThat(mine.status()).as(mine.body().encode()).isEqualTo(202);
+    io.courier.runtime.security.IdentitySeal platform =
+        io.courier.runtime.security.IdentitySeal.load(
+            new io.courier.runtime.config.IdentityConfig(false, "", keys().toString(), 60_000));
+    secretScanner.watch(java.nio.file.Files.readString(keys().resolve("identity.key")).strip());
+    io.courier.runtime.security.IdentitySeal foreign =
+        io.courier.runtime.security.IdentitySeal.of(
+            "a key that is not the platform's".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            false,
+            60_000,
+            java.time.Clock.systemUTC());
+    String address =
+        io.courier.codec.flow.Addresses.of(
+            io.courier.codec.flow.Addresses.ORDER_GET,
+            io.courier.codec.flow.Partitions.of(
+                mine.orderId(),
+                io.courier.runtime.config.KafkaConfig.TopicsConfig.DEFAULTS.partitions()));
+    interface Call {
+      Object apply(io.vertx.core.eventbus.DeliveryOptions options) throws Exception;
+    }
+    Call getOrder =
+        options ->
+            runtime
+                .vertx()
+                .eventBus()
+                .<io.courier.contract.v1.GetOrderResponse>request(
+                    address,
+                    io.courier.contract.v1.GetOrderRequest.newBuilder()
+                        .setOrderId(mine.orderId())
+                        .build(),
+                    options.setSendTimeout(10_000))
+                .<Object>map(reply -> reply.body().getOrder().getUserId())
+                .otherwise(
+                    e ->
+                        e instanceof io.vertx.core.eventbus.ReplyException reply
+                            ? reply.failureCode()
+                            : e.toString())
+                .await(20, TimeUnit.SECONDS);
+    io.courier.service.CallerIdentity admin =
+        new io.courier.service.CallerIdentity(bob, Set.of("admin"));
+
+    assertThat(
+            getOrder.apply(
+                new io.vertx.core.eventbus.DeliveryOptions()
+                    .addHeader("courier-subject", bob)
+                    .addHeader("courier-scopes", "admin")))
+        .as("a subject and scopes claimed in the clear")
+        .isEqualTo(401);
+    assertThat(
+            getOrder.apply(
+                admin.sealedWith(foreign).writeTo(new io.vertx.core.eventbus.DeliveryOptions())))
+        .as("sealed with another key")
+        .isEqualTo(401);
+    assertThat(
+            getOrder.apply(
+                new io.courier.service.CallerIdentity(bob, Set.of("orders:read"))
+                    .sealedWith(platform)
+                    .writeTo(new io.vertx.core.eventbus.DeliveryOptions())))
+        .as("another user, sealed by the platform")
+        .isEqualTo(403);
+    assertThat(
+            getOrder.apply(
+                admin.sealedWith(platform).writeTo(new io.vertx.core.eventbus.DeliveryOptions())))
+        .as("an admin, sealed by the platform")
+        .isEqualTo(alice);
+
+    String[] userService = runtime.endpoints().get("user-service (gRPC)").split(":");
+    io.vertx.core.net.SocketAddress users =
+        io.vertx.core.net.SocketAddress.inetSocketAddress(
+            Integer.parseInt(userService[userService.length - 1]), "127.0.0.1");
+    io.vertx.grpc.client.GrpcClient grpc = io.vertx.grpc.client.GrpcClient.client(runtime.vertx());
+    try {
+      io.courier.contract.v1.GetUserRequest aliceProfile =
+          io.courier.contract.v1.GetUserRequest.newBuilder().setUserId(alice).build();
+      assertThat(
+              grpcStatusOf(
+                  () ->
+                      unary(
+                          grpc,
+                          users,
+                          io.courier.contract.v1.UserServiceGrpcClient.GetUser,
+                          aliceProfile,
+                          io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+                              .add("courier-subject", alice)
+                              .add("courier-scopes", "admin"))))
+          .as("the user service, with identity headers claimed in the clear")
+          .isEqualTo(io.vertx.grpc.common.GrpcStatus.UNAUTHENTICATED);
+      assertThat(
+              grpcStatusOf(
+                  () ->
+                      unary(
+                          grpc,
+                          users,
+                          io.courier.contract.v1.UserServiceGrpcClient.GetUser,
+                          aliceProfile,
+                          admin
+                              .sealedWith(foreign)
+                              .writeTo(io.vertx.core.MultiMap.caseInsensitiveMultiMap()))))
+          .as("the user service, with another key's seal")
+          .isEqualTo(io.vertx.grpc.common.GrpcStatus.UNAUTHENTICATED);
+      assertThat(
+              unary(
+                      grpc,
+                      users,
+                      io.courier.contract.v1.UserServiceGrpcClient.GetUser,
+                      aliceProfile,
+                      new io.courier.service.CallerIdentity(alice, Set.of("orders:read"))
+                          .sealedWith(platform)
+                          .writeTo(io.vertx.core.MultiMap.caseInsensitiveMultiMap()))
+                  .getUser()
+                  .getId())
+          .as("the user service, alice sealed by the platform")
+          .isEqualTo(alice);
+    } finally {
+      grpc.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
   private static <Req, Resp> Resp unary(
       io.vertx.grpc.client.GrpcClient grpc,
       io.vertx.core.net.SocketAddress server,
@@ -1247,7 +1406,8 @@ class OrderFlowIT {
                 .header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)));
     assertThat(answer.statusCode()).isEqualTo(202);
-    awaitTerminal(new JsonObject(answer.body()).getString("orderId"));
+    String tracedOrder = new JsonObject(answer.body()).getString("orderId");
+    awaitTerminal(tracedOrder);
     FlowClient.awaitUntil(
         "the payment outcome consumed by the order service, in the trace",
         Duration.ofSeconds(30),
@@ -1304,7 +1464,7 @@ class OrderFlowIT {
         io.courier.codec.flow.Addresses.of(
             io.courier.codec.flow.Addresses.ORDER_PLACE,
             io.courier.codec.flow.Partitions.of(
-                io.courier.codec.flow.OrderIds.of(run + "traced"),
+                tracedOrder,
                 io.courier.runtime.config.KafkaConfig.TopicsConfig.DEFAULTS.partitions()));
     assertThat(hops)
         .contains(

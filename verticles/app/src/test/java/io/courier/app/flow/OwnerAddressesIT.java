@@ -89,7 +89,7 @@ class OwnerAddressesIT {
   @DisplayName("an order sent to another partition's address gets 400 naming its partition")
   void shouldRefuseAnOrderOfAnotherPartition() {
     String key = "misrouted-" + UUID.randomUUID();
-    int home = Partitions.of(OrderIds.of(key), PARTITIONS);
+    int home = Partitions.of(OrderIds.of(seeds.userIds().get(0), key), PARTITIONS);
     int elsewhere = (home + 1) % PARTITIONS;
     PlaceOrderRequest request =
         PlaceOrderRequest.newBuilder()

@@ -20,6 +20,8 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads Courier's configuration in layers, each overriding the one before:
@@ -41,6 +43,8 @@ import java.util.function.Function;
  * variables serves every process of a deployment.
  */
 public final class ConfigLoader {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
 
   public static final String ENV_PREFIX = "COURIER_";
   public static final String PROPERTY_PREFIX = "courier.";
@@ -114,7 +118,13 @@ public final class ConfigLoader {
       }
       tree.mergeFile((ObjectNode) fromFile, file.toString());
     }
-    tree.applyEnvironment(environment, NON_KEY_ENV);
+    List<String> serviceLinks = tree.applyEnvironment(environment, NON_KEY_ENV);
+    if (!serviceLinks.isEmpty()) {
+      LOG.debug(
+          "passed over {} Kubernetes service-link variables: {}",
+          serviceLinks.size(),
+          serviceLinks);
+    }
     tree.applySystemProperties(systemProperties);
     commandLine.forEach(
         (path, override) -> tree.applyText(path, override.value(), override.origin()));
@@ -175,7 +185,28 @@ public final class ConfigLoader {
       }
       ((ObjectNode) parent.get(segments[segments.length - 1])).setAll((ObjectNode) value);
     }
+    for (String secret : SECRETS) {
+      redact(root, secret.split("\\."));
+    }
     return root;
+  }
+
+  /** Keys whose values are secrets: shown as {@code (set)} or empty, never as they are. */
+  private static final List<String> SECRETS =
+      List.of("security.identity.key", "discovery.consulAclToken");
+
+  private static void redact(ObjectNode root, String[] path) {
+    ObjectNode parent = root;
+    for (int i = 0; i < path.length - 1; i++) {
+      if (!(parent.get(path[i]) instanceof ObjectNode child)) {
+        return;
+      }
+      parent = child;
+    }
+    JsonNode value = parent.get(path[path.length - 1]);
+    if (value != null && value.isTextual() && !value.asText().isEmpty()) {
+      parent.put(path[path.length - 1], "(set)");
+    }
   }
 
   /** {@code kafka.embedded.dataDir} becomes {@code COURIER_KAFKA_EMBEDDED_DATA_DIR}. */

@@ -175,6 +175,9 @@ public record KafkaConfig(
    * @param dedupeCapacity processed event ids remembered in memory
    * @param dedupeRetentionHours how long the processed-ids topic keeps an id
    * @param commitIntervalMs how often completed offsets are committed
+   * @param retryLaterMaxMs how long a record whose handler keeps saying "a dependency is down"
+   *     ({@code RetryLaterException}) may wait before it goes to the dead-letter topic; while it
+   *     waits, its key and its partition's commits wait too
    */
   public record ConsumerConfig(
       String groupId,
@@ -186,10 +189,11 @@ public record KafkaConfig(
       long retryDelayMs,
       int dedupeCapacity,
       int dedupeRetentionHours,
-      long commitIntervalMs) {
+      long commitIntervalMs,
+      long retryLaterMaxMs) {
 
     public static final ConsumerConfig DEFAULTS =
-        new ConsumerConfig("courier", 1000, 3, 100, 5000, 2, 5000, 200_000, 168, 1000);
+        new ConsumerConfig("courier", 1000, 3, 100, 5000, 2, 5000, 200_000, 168, 1000, 3_600_000);
 
     public ConsumerConfig {
       new ConfigChecks()
@@ -203,6 +207,7 @@ public record KafkaConfig(
           .atLeast("dedupeCapacity", dedupeCapacity, 0)
           .atLeast("dedupeRetentionHours", dedupeRetentionHours, 1)
           .atLeast("commitIntervalMs", commitIntervalMs, 10)
+          .atLeast("retryLaterMaxMs", retryLaterMaxMs, 100)
           .orThrow();
     }
 
@@ -230,7 +235,8 @@ public record KafkaConfig(
           retryDelayMs,
           dedupeCapacity,
           dedupeRetentionHours,
-          commitIntervalMs);
+          commitIntervalMs,
+          retryLaterMaxMs);
     }
   }
 

@@ -15,6 +15,7 @@ import io.courier.runtime.kafka.EventPublisher;
 import io.courier.runtime.kafka.OwnedPartitions;
 import io.courier.runtime.kafka.PartitionHandler;
 import io.courier.runtime.metrics.Meters;
+import io.courier.runtime.security.IdentitySeal;
 import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.core.Future;
 import io.vertx.ext.healthchecks.HealthChecks;
@@ -129,6 +130,11 @@ public final class DefaultRoleContext implements RoleContext {
   @Override
   public Faults faults() {
     return services.faults();
+  }
+
+  @Override
+  public IdentitySeal identity() {
+    return services.identity();
   }
 
   @Override

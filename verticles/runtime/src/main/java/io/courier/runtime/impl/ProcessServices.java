@@ -5,6 +5,7 @@ import io.courier.runtime.chaos.Faults;
 import io.courier.runtime.health.Readiness;
 import io.courier.runtime.kafka.KafkaObservability;
 import io.courier.runtime.metrics.Meters;
+import io.courier.runtime.security.IdentitySeal;
 import io.courier.runtime.tracing.CourierTracing;
 import io.courier.runtime.tracing.KafkaTracing;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -35,6 +36,7 @@ public final class ProcessServices {
   private final Faults faults;
   private final AdminSections admin = new AdminSections();
   private final Map<String, String> endpoints = Collections.synchronizedMap(new LinkedHashMap<>());
+  private volatile IdentitySeal identity = IdentitySeal.none();
 
   /**
    * @param built the process's Vert.x with its registry and tracing SDK
@@ -88,6 +90,16 @@ public final class ProcessServices {
 
   public AdminSections admin() {
     return admin;
+  }
+
+  /** How the process seals and opens caller identities; set once at start, before any role. */
+  public IdentitySeal identity() {
+    return identity;
+  }
+
+  /** Sets the process's identity seal (read at start, off the event loop). */
+  public void identity(IdentitySeal seal) {
+    this.identity = seal;
   }
 
   /** Adds where something listens, e.g. {@code gateway -> http://127.0.0.1:8080}. */

@@ -26,13 +26,18 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Lists and replays a topic's dead-letter topic ({@code <topic>.dlt}). Replay moves every record
- * not yet replayed back to the topic it came from, without Courier's delivery headers, and
+ * not yet replayed back to {@code <topic>} (never to another topic, whatever a record's headers
+ * claim; a record claiming another origin is passed over), without Courier's delivery headers, and
  * remembers how far it got in the consumer group {@code courier-dlt-replay}.
  */
 public final class DeadLetters {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
 
   /** The consumer group that remembers which dead letters were replayed. */
   public static final String REPLAY_GROUP = "courier-dlt-replay";
@@ -132,7 +137,16 @@ public final class DeadLetters {
           reader,
           end,
           record -> {
-            sends.add(producer.send(DeliveryHeaderFormat.backToOrigin(record)));
+            if (DeliveryHeaderFormat.claimsAnotherOrigin(record)) {
+              LOG.warn(
+                  "{}-{}@{} claims to come from another topic than {}: not replayed",
+                  record.topic(),
+                  record.partition(),
+                  record.offset(),
+                  topic);
+            } else {
+              sends.add(producer.send(DeliveryHeaderFormat.backToOrigin(record)));
+            }
             done.put(
                 new TopicPartition(record.topic(), record.partition()),
                 new OffsetAndMetadata(record.offset() + 1));

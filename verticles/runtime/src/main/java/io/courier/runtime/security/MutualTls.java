@@ -147,8 +147,11 @@ public final class MutualTls {
     Map<String, Set<String>> allowed = new HashMap<>();
     for (String entry : config.allowedPeers()) {
       int split = entry.indexOf('=');
-      String server = split < 0 ? "" : entry.substring(0, split).strip();
-      allowed.computeIfAbsent(server, s -> new HashSet<>()).add(role(entry.substring(split + 1)));
+      String server = MtlsConfig.serverOf(entry);
+      String method = MtlsConfig.methodOf(entry);
+      allowed
+          .computeIfAbsent(method.isEmpty() ? server : server + "/" + method, s -> new HashSet<>())
+          .add(role(entry.substring(split + 1)));
     }
     return new MutualTls(
         certificate, key, authorities, trusted, identities(leaf), Map.copyOf(allowed));
@@ -205,22 +208,37 @@ public final class MutualTls {
    * else when the certificate's identity is listed for it.
    */
   public Optional<String> refusal(String serverRole, HttpConnection connection) {
+    return refusal(serverRole, "", connection);
+  }
+
+  /**
+   * Why the peer of {@code connection} may not call {@code method} (e.g. {@code ReleaseStock}) of
+   * the server of {@code serverRole}, or empty when it may: the peer must be allowed on the server
+   * (as {@link #refusal(String, HttpConnection)}) and, when {@code allowedPeers} has entries for
+   * {@code serverRole/method}, be one of them.
+   */
+  public Optional<String> refusal(String serverRole, String method, HttpConnection connection) {
     if (!enabled()) {
       return Optional.empty();
     }
     Set<String> peers = new HashSet<>(allowed.getOrDefault("", Set.of()));
     peers.addAll(allowed.getOrDefault(serverRole, Set.of()));
-    if (peers.isEmpty()) {
+    Set<String> methodPeers =
+        method.isEmpty() ? Set.of() : allowed.getOrDefault(serverRole + "/" + method, Set.of());
+    if (peers.isEmpty() && methodPeers.isEmpty()) {
       return Optional.empty();
     }
     Set<String> callers = identities(connection);
-    if (callers.stream().anyMatch(peers::contains)) {
-      return Optional.empty();
+    if (callers.isEmpty()) {
+      return Optional.of("the peer's certificate names no " + IDENTITY_PREFIX + " identity");
     }
-    return Optional.of(
-        callers.isEmpty()
-            ? "the peer's certificate names no " + IDENTITY_PREFIX + " identity"
-            : "peer " + callers + " may not call " + serverRole);
+    if (!peers.isEmpty() && callers.stream().noneMatch(peers::contains)) {
+      return Optional.of("peer " + callers + " may not call " + serverRole);
+    }
+    if (!methodPeers.isEmpty() && callers.stream().noneMatch(methodPeers::contains)) {
+      return Optional.of("peer " + callers + " may not call " + serverRole + "/" + method);
+    }
+    return Optional.empty();
   }
 
   /** The identities of a TLS connection's peer, from its certificate. */

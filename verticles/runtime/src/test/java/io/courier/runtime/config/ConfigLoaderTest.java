@@ -193,6 +193,54 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("passes over the service links a kubelet sets for Services named courier-*")
+  void shouldPassOverKubernetesServiceLinks() throws IOException {
+    Path file = file("{\"kafka\": {\"embedded\": {\"enabled\": true}}}");
+    // What a kubelet sets for Service courier-gateway (port 8080 "http", port 9090 "grpc") and
+    // courier-kafka-bridge (no port name): the first is also the name of a real key, gateway.port.
+    Map<String, String> kubelet = new java.util.TreeMap<>();
+    kubelet.put("COURIER_GATEWAY_SERVICE_HOST", "10.96.0.10");
+    kubelet.put("COURIER_GATEWAY_SERVICE_PORT", "8080");
+    kubelet.put("COURIER_GATEWAY_SERVICE_PORT_HTTP", "8080");
+    kubelet.put("COURIER_GATEWAY_SERVICE_PORT_GRPC", "9090");
+    kubelet.put("COURIER_GATEWAY_PORT", "tcp://10.96.0.10:8080");
+    kubelet.put("COURIER_GATEWAY_PORT_8080_TCP", "tcp://10.96.0.10:8080");
+    kubelet.put("COURIER_GATEWAY_PORT_8080_TCP_PROTO", "tcp");
+    kubelet.put("COURIER_GATEWAY_PORT_8080_TCP_PORT", "8080");
+    kubelet.put("COURIER_GATEWAY_PORT_8080_TCP_ADDR", "10.96.0.10");
+    kubelet.put("COURIER_GATEWAY_PORT_9090_TCP", "tcp://10.96.0.10:9090");
+    kubelet.put("COURIER_KAFKA_BRIDGE_SERVICE_HOST", "10.96.0.11");
+    kubelet.put("COURIER_KAFKA_BRIDGE_PORT", "udp://10.96.0.11:53");
+
+    CourierConfig config = loader(kubelet, Map.of()).load(file);
+
+    assertThat(config.section(EDGE).port()).as("the default, not the link").isEqualTo(8080);
+  }
+
+  @Test
+  @DisplayName("still applies a real key named like a link, and refuses a bad value for it")
+  void shouldApplyRealKeysThatLookLikeLinks() throws IOException {
+    Path file = file("{\"kafka\": {\"embedded\": {\"enabled\": true}}}");
+
+    assertThat(
+            loader(Map.of("COURIER_GATEWAY_PORT", "18081"), Map.of())
+                .load(file)
+                .section(EDGE)
+                .port())
+        .isEqualTo(18081);
+    assertThatThrownBy(
+            () -> loader(Map.of("COURIER_GATEWAY_PORT", "http://10.0.0.1:80"), Map.of()).load(file))
+        .as("not a link value (http): a bad port")
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("COURIER_GATEWAY_PORT");
+    assertThatThrownBy(
+            () -> loader(Map.of("COURIER_GATEWAY_PROT_8080_TCP", "x"), Map.of()).load(file))
+        .as("a misspelt key is no link")
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("unknown environment variable COURIER_GATEWAY_PROT_8080_TCP");
+  }
+
+  @Test
   @DisplayName("names a role that is not on the classpath, and where it was asked for")
   void shouldNameUnknownRole() throws IOException {
     Path file = file("{\"kafka\": {\"embedded\": {\"enabled\": true}}}");
@@ -310,7 +358,10 @@ class ConfigLoaderTest {
     Path file =
         file(
             "{\"security\": {\"mtls\": {\"allowedPeers\": [\"gateway\", \"a=b=c\", \"=x\","
-                + " \"payments=gateway\"]}}, \"kafka\": {\"embedded\": {\"enabled\": true}}}");
+                + " \"payments=gateway\", \"order-service/PlaceOrder=gateway\","
+                + " \"order-service/A/B=gateway\", \"/PlaceOrder=gateway\","
+                + " \"payments/Pay=gateway\"]}}, \"kafka\": {\"embedded\": {\"enabled\": true}}}");
+    String shape = ", which is not peer, server-role=peer or server-role/Method=peer";
 
     assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
         .isInstanceOfSatisfying(
@@ -318,15 +369,23 @@ class ConfigLoaderTest {
             e ->
                 assertThat(e.problems())
                     .containsExactly(
-                        "key 'security.mtls.allowedPeers' ("
-                            + file
-                            + ") holds 'a=b=c', which is not peer or server-role=peer",
-                        "key 'security.mtls.allowedPeers' ("
-                            + file
-                            + ") holds '=x', which is not peer or server-role=peer",
+                        "key 'security.mtls.allowedPeers' (" + file + ") holds 'a=b=c'" + shape,
+                        "key 'security.mtls.allowedPeers' (" + file + ") holds '=x'" + shape,
                         "key 'security.mtls.allowedPeers' ("
                             + file
                             + ") holds 'payments=gateway', whose server 'payments' is no role;"
+                            + " known roles: gateway, kafka-bridge, order-service, resilience",
+                        "key 'security.mtls.allowedPeers' ("
+                            + file
+                            + ") holds 'order-service/A/B=gateway'"
+                            + shape,
+                        "key 'security.mtls.allowedPeers' ("
+                            + file
+                            + ") holds '/PlaceOrder=gateway'"
+                            + shape,
+                        "key 'security.mtls.allowedPeers' ("
+                            + file
+                            + ") holds 'payments/Pay=gateway', whose server 'payments' is no role;"
                             + " known roles: gateway, kafka-bridge, order-service, resilience"));
   }
 

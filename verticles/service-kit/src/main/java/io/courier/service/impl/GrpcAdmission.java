@@ -2,6 +2,7 @@ package io.courier.service.impl;
 
 import io.courier.resilience.CallRejectedException;
 import io.courier.resilience.InboundPolicy;
+import io.courier.runtime.security.IdentitySeal;
 import io.courier.runtime.security.MutualTls;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcServers.EntryGuard;
@@ -47,6 +48,8 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
   private final InboundPolicy inbound;
   private final MeterRegistry registry;
   private final Set<String> methods = new HashSet<>();
+  private final IdentitySeal identity;
+  private final Set<String> userFacing;
 
   /** One timer per method and status of this server, looked up once rather than per call. */
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
@@ -55,6 +58,9 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
    * @param role the role whose server this is, for {@code allowedPeers}
    * @param guard admits calls from outside the platform, or null for a server inside it
    * @param inbound the service's inbound limits, or null for none
+   * @param identity opens the sealed identities callers assert
+   * @param userFacing methods ({@code package.Service/Method}) that need an identity when {@code
+   *     identity} requires one
    */
   public GrpcAdmission(
       GrpcServer grpc,
@@ -63,13 +69,17 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
       String role,
       EntryGuard guard,
       InboundPolicy inbound,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      IdentitySeal identity,
+      Set<String> userFacing) {
     this.grpc = grpc;
     this.tls = tls;
     this.role = role;
     this.guard = guard;
     this.inbound = inbound;
     this.registry = registry;
+    this.identity = identity;
+    this.userFacing = Set.copyOf(userFacing);
     for (Service service : services) {
       service.methodDescriptors().forEach(m -> methods.add(service.pathOfMethod(m.getName())));
     }
@@ -77,7 +87,9 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
 
   @Override
   public void handle(HttpServerRequest request) {
-    Optional<String> refusal = tls.refusal(role, request.connection());
+    String path = request.path();
+    Optional<String> refusal =
+        tls.refusal(role, path.substring(path.lastIndexOf('/') + 1), request.connection());
     measured(request, refusal.isEmpty());
     refusal.ifPresent(reason -> deny(request, reason));
   }
@@ -225,8 +237,19 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
   /** Hands the call to the gRPC server, after the guard admits it when there is one. */
   private void serve(HttpServerRequest request, Context call) {
     if (guard == null) {
-      CallerIdentity.from(request.headers())
-          .ifPresent(identity -> CallerIdentity.attach(call, identity));
+      Optional<CallerIdentity> caller;
+      try {
+        String method = request.path().isEmpty() ? "" : request.path().substring(1);
+        caller =
+            userFacing.contains(method)
+                ? CallerIdentity.forUserFacing(request.headers(), identity)
+                : CallerIdentity.from(request.headers(), identity);
+      } catch (IdentitySeal.Refused refused) {
+        LOG.debug("gRPC call {} refused: {}", request.path(), refused.getMessage());
+        GrpcWire.answer(request, GrpcStatus.UNAUTHENTICATED, refused.getMessage());
+        return;
+      }
+      caller.ifPresent(known -> CallerIdentity.attach(call, known));
       grpc.handle(request);
       return;
     }

@@ -56,8 +56,14 @@ public final class ConfigTree {
     mergeChecked(source, root, "", origin);
   }
 
-  /** Applies {@code COURIER_*} variables; other variables and the non-key ones are passed over. */
-  public void applyEnvironment(Map<String, String> environment, Set<String> nonKeys) {
+  /**
+   * Applies {@code COURIER_*} variables; other variables, the non-key ones and a kubelet's service
+   * links ({@link ServiceLinks}) are passed over.
+   *
+   * @return the service-link variables passed over, by name
+   */
+  public List<String> applyEnvironment(Map<String, String> environment, Set<String> nonKeys) {
+    List<String> serviceLinks = new ArrayList<>();
     Map<String, String> byName = new LinkedHashMap<>();
     for (String path : leafPaths()) {
       byName.put(ConfigLoader.environmentName(path), path);
@@ -68,6 +74,10 @@ public final class ConfigTree {
               if (!name.startsWith(ConfigLoader.ENV_PREFIX) || nonKeys.contains(name)) {
                 return;
               }
+              if (ServiceLinks.isServiceLink(name, value)) {
+                serviceLinks.add(name);
+                return;
+              }
               String path = byName.get(name);
               if (path == null) {
                 problems.add(
@@ -76,6 +86,7 @@ public final class ConfigTree {
                 applyText(path, value, "environment variable " + name);
               }
             });
+    return serviceLinks;
   }
 
   /** Applies {@code courier.*} system properties. */

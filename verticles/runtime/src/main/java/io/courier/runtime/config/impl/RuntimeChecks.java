@@ -6,6 +6,7 @@ import io.courier.runtime.config.ConfigChecks;
 import io.courier.runtime.config.ConfigContext;
 import io.courier.runtime.config.ConfigSection;
 import io.courier.runtime.config.DiscoveryConfig;
+import io.courier.runtime.config.IdentityConfig;
 import io.courier.runtime.config.KafkaConfig;
 import io.courier.runtime.config.ManagementConfig;
 import io.courier.runtime.config.MetricsConfig;
@@ -95,6 +96,18 @@ public final class RuntimeChecks {
 
   private static void security(
       SecurityConfig security, ConfigChecks checks, ConfigContext context) {
+    IdentityConfig identity = security.identity();
+    if (identity.required() && identity.none()) {
+      checks.missing(
+          "identity.key",
+          "the identity key (base64 of 32 random bytes, from a Secret as"
+              + " COURIER_SECURITY_IDENTITY_KEY): identity.required is true");
+    }
+    if (context.prod() && !identity.devKeyDir().isBlank()) {
+      checks.invalid(
+          "identity.devKeyDir",
+          "is set, which production refuses: give security.identity.key from a Secret");
+    }
     MtlsConfig mtls = security.mtls();
     if (mtls.enabled()) {
       checks.existingFile("mtls.certFile", mtls.certFile(), "this process's PEM certificate chain");
@@ -105,7 +118,10 @@ public final class RuntimeChecks {
       String server = MtlsConfig.serverOf(entry);
       if (!MtlsConfig.wellFormed(entry)) {
         checks.invalid(
-            "mtls.allowedPeers", "holds '" + entry + "', which is not peer or server-role=peer");
+            "mtls.allowedPeers",
+            "holds '"
+                + entry
+                + "', which is not peer, server-role=peer or server-role/Method=peer");
       } else if (!server.isEmpty() && !context.knownRoles().contains(server)) {
         checks.invalid(
             "mtls.allowedPeers",

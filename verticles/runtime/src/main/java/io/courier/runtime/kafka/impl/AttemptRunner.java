@@ -11,6 +11,7 @@ import io.courier.runtime.metrics.HandlerTimer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongFunction;
 import java.util.function.Supplier;
@@ -21,8 +22,10 @@ import org.slf4j.LoggerFactory;
  * Runs the handler on one decoded record until it succeeds or the record is parked. A failure is
  * tried again in place after an exponential, jittered back-off while attempts are left and the
  * consumer runs; {@link RetryLaterException} (or {@link OverloadException}) waits the same way
- * without spending an attempt; a {@link NonRetryableException} or the last attempt's failure goes
- * to the {@link ParkingRouter}. A success is timed, counted and remembered as processed.
+ * without spending an attempt, for at most {@code retryLaterMaxMs} (then it is dead-lettered as a
+ * {@link RetryLaterExhaustedException}); a {@link NonRetryableException} or the last attempt's
+ * failure goes to the {@link ParkingRouter}. A success is timed, counted and remembered as
+ * processed.
  */
 final class AttemptRunner {
 
@@ -73,7 +76,7 @@ final class AttemptRunner {
    * committed.
    */
   Future<Void> run(PolledRecord work, long retryAtMillis) {
-    return waitUntil(retryAtMillis).compose(v -> attempt(work, 1, 0));
+    return waitUntil(retryAtMillis).compose(v -> attempt(work, 1, 0, 0));
   }
 
   /**
@@ -101,8 +104,9 @@ final class AttemptRunner {
   /**
    * @param attempt the attempt number, counting failures that spend attempts
    * @param waits how often the handler said {@link RetryLaterException} so far
+   * @param waitingSince when it first said so ({@link System#nanoTime()}), or 0
    */
-  private Future<Void> attempt(PolledRecord work, int attempt, int waits) {
+  private Future<Void> attempt(PolledRecord work, int attempt, int waits, long waitingSince) {
     long begin = System.nanoTime();
     Future<Void> result;
     try {
@@ -132,6 +136,24 @@ final class AttemptRunner {
           boolean later = retryLater(cause);
           handlerTimer.record(
               topic, later ? HandlerTimer.Outcome.RETRY_LATER : HandlerTimer.Outcome.FAILURE, took);
+          long since = waitingSince != 0 ? waitingSince : System.nanoTime();
+          long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since);
+          if (later && waitedMs >= config.retryLaterMaxMs()) {
+            // Waiting holds the key and the partition's commits: bounded, then dead-lettered.
+            LOG.warn(
+                "record {}-{}@{} waited {} ms for a dependency, more than retryLaterMaxMs; it goes"
+                    + " to the dead-letter topic",
+                work.record().topic(),
+                work.record().partition(),
+                work.record().offset(),
+                waitedMs);
+            return router.park(
+                work,
+                new RetryLaterExhaustedException(
+                    "waited " + waitedMs + " ms for a dependency: " + cause.getMessage(), cause),
+                attempt,
+                true);
+          }
           if (running.getAsBoolean() && later) {
             counters.retriedInPlace.increment();
             if (waits == 0 || waits % 20 == 0) {
@@ -145,14 +167,14 @@ final class AttemptRunner {
             }
             return timer
                 .apply(backoff(config, Math.min(waits + 1, 30)))
-                .compose(v -> attempt(work, attempt, waits + 1));
+                .compose(v -> attempt(work, attempt, waits + 1, since));
           }
           boolean retryable = !(cause instanceof NonRetryableException);
           if (retryable && attempt < config.inPlaceAttempts() && running.getAsBoolean()) {
             counters.retriedInPlace.increment();
             return timer
                 .apply(backoff(config, attempt))
-                .compose(v -> attempt(work, attempt + 1, waits));
+                .compose(v -> attempt(work, attempt + 1, waits, waitingSince));
           }
           return router.park(work, cause, attempt, !retryable);
         });

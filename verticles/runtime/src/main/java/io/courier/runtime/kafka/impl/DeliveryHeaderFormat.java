@@ -83,17 +83,29 @@ public final class DeliveryHeaderFormat {
    * belongs to), without delivery headers.
    */
   public static ProducerRecord<String, byte[]> backToOrigin(ConsumerRecord<String, byte[]> parked) {
-    RecordHeaders headers = new RecordHeaders();
+    // Only ever the topic this dead-letter topic belongs to: a courier_original_topic header is
+    // anyone's to write, and must not decide where a replay writes.
     String origin = DeliveryHeaders.baseTopic(parked.topic());
+    RecordHeaders headers = new RecordHeaders();
     for (Header header : parked.headers()) {
-      if (DeliveryHeaders.ORIGINAL_TOPIC.equals(header.key()) && header.value() != null) {
-        origin = new String(header.value(), UTF_8);
-      }
       if (!DeliveryHeaders.isDeliveryHeader(header.key())) {
         headers.add(header);
       }
     }
     return new ProducerRecord<>(origin, null, parked.key(), parked.value(), headers);
+  }
+
+  /**
+   * Whether a parked record claims to come from another topic than the one its dead-letter topic
+   * belongs to ({@code courier_original_topic}): not a record Courier parked there, so not one to
+   * replay.
+   */
+  public static boolean claimsAnotherOrigin(ConsumerRecord<String, byte[]> parked) {
+    String own = DeliveryHeaders.baseTopic(parked.topic());
+    Header claimed = parked.headers().lastHeader(DeliveryHeaders.ORIGINAL_TOPIC);
+    return claimed != null
+        && claimed.value() != null
+        && !own.equals(new String(claimed.value(), UTF_8));
   }
 
   /** Every header as text, in record order (a header without a value as ""). */

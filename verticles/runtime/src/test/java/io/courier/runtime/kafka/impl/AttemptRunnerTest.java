@@ -59,6 +59,7 @@ class AttemptRunnerTest {
   }
 
   private static ConsumerConfig config(long initialMs, long maxMs) {
-    return new ConsumerConfig("backoff", 100, 3, initialMs, maxMs, 1, 200, 1_000, 1, 100);
+    return new ConsumerConfig(
+        "backoff", 100, 3, initialMs, maxMs, 1, 200, 1_000, 1, 100, 3_600_000);
   }
 }

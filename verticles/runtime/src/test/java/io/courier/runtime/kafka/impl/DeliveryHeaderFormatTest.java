@@ -133,6 +133,22 @@ class DeliveryHeaderFormatTest {
   }
 
   @Test
+  @DisplayName(
+      "never replays to the topic a planted origin header names, and marks such a record foreign")
+  void shouldNeverReplayWhereAnOriginHeaderPoints() {
+    RecordHeaders headers = appHeaders();
+    headers.add(DeliveryHeaders.ORIGINAL_TOPIC, "courier.processed.order-service".getBytes(UTF_8));
+    ConsumerRecord<String, byte[]> planted = consumed("payments.dlt", 0, 7, headers);
+
+    assertThat(DeliveryHeaderFormat.backToOrigin(planted).topic()).isEqualTo("payments");
+    assertThat(DeliveryHeaderFormat.claimsAnotherOrigin(planted)).isTrue();
+    RecordHeaders own = appHeaders();
+    own.add(DeliveryHeaders.ORIGINAL_TOPIC, "payments".getBytes(UTF_8));
+    assertThat(DeliveryHeaderFormat.claimsAnotherOrigin(consumed("payments.dlt", 0, 8, own)))
+        .isFalse();
+  }
+
+  @Test
   @DisplayName("cuts a long failure message to 1,000 characters")
   void shouldCutALongErrorMessage() {
     String message = "x".repeat(1_500);

@@ -178,7 +178,8 @@ class KafkaEventConsumerIT {
       events.send(record(topic, placed("good-3"))).get();
     }
     ConsumerConfig config =
-        new ConsumerConfig("poison-" + UUID.randomUUID(), 100, 2, 10, 50, 1, 300, 10_000, 1, 100);
+        new ConsumerConfig(
+            "poison-" + UUID.randomUUID(), 100, 2, 10, 50, 1, 300, 10_000, 1, 100, 3_600_000);
     KafkaEventConsumer consumer =
         new KafkaEventConsumer(vertx, kafka.bootstrapServers(), List.of(topic), config, handler);
     consumers.add(consumer);
@@ -240,7 +241,8 @@ class KafkaEventConsumerIT {
       events.send(record(topic, placed("waits"))).get();
     }
     ConsumerConfig config =
-        new ConsumerConfig("later-" + UUID.randomUUID(), 100, 2, 10, 40, 1, 300, 10_000, 1, 100);
+        new ConsumerConfig(
+            "later-" + UUID.randomUUID(), 100, 2, 10, 40, 1, 300, 10_000, 1, 100, 3_600_000);
     KafkaEventConsumer consumer =
         new KafkaEventConsumer(vertx, kafka.bootstrapServers(), List.of(topic), config, handler);
     consumers.add(consumer);
@@ -252,6 +254,49 @@ class KafkaEventConsumerIT {
     assertThat(consumer.stats().sentToRetry()).isZero();
     assertThat(consumer.stats().sentToDeadLetter()).isZero();
     assertThat(consumer.stats().retriedInPlace()).isEqualTo(12);
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "dead-letters an event whose dependency stays down past retryLaterMaxMs, and its key moves"
+          + " on")
+  void shouldDeadLetterRetryLaterPastItsBound(EmbeddedKafkaBroker kafka) throws Exception {
+    String topic = "later-bound-" + UUID.randomUUID();
+    Promise<Void> nextHandled = Promise.promise();
+    EventHandler handler =
+        event -> {
+          if (event.id().equals("stuck")) {
+            return Future.failedFuture(
+                new io.courier.runtime.kafka.RetryLaterException("provider down for good", null));
+          }
+          nextHandled.tryComplete();
+          return Future.succeededFuture();
+        };
+    try (KafkaProducer<String, Event<?>> events = eventProducer(kafka)) {
+      // Same key: the second waits behind the first, until the first is dead-lettered.
+      events.send(record(topic, withId(placed("same-key"), "stuck"))).get(30, TimeUnit.SECONDS);
+      events.send(record(topic, placed("same-key"))).get(30, TimeUnit.SECONDS);
+    }
+    ConsumerConfig config =
+        new ConsumerConfig(
+            "later-bound-" + UUID.randomUUID(), 100, 2, 10, 40, 1, 300, 10_000, 1, 100, 500);
+    KafkaEventConsumer consumer =
+        new KafkaEventConsumer(vertx, kafka.bootstrapServers(), List.of(topic), config, handler);
+    consumers.add(consumer);
+    consumer.start().await(60, TimeUnit.SECONDS);
+
+    nextHandled.future().await(60, TimeUnit.SECONDS);
+
+    Map<String, String> parked = headersOfFirst(kafka, topic + DeliveryHeaders.DLT_SUFFIX);
+    assertThat(parked)
+        .containsEntry(DeliveryHeaders.ERROR_CLASS, RetryLaterExhaustedException.class.getName())
+        .containsEntry(DeliveryHeaders.ORIGINAL_TOPIC, topic);
+    assertThat(parked.get(DeliveryHeaders.ERROR_MESSAGE))
+        .startsWith("waited ")
+        .endsWith("ms for a dependency: provider down for good");
+    assertThat(consumer.stats().sentToDeadLetter()).isEqualTo(1);
+    assertThat(consumer.stats().sentToRetry()).as("not through the retry topic").isZero();
   }
 
   @Test
@@ -387,7 +432,17 @@ class KafkaEventConsumerIT {
     // One attempt in place, then one pass through the retry topic, retryDelayMs later.
     ConsumerConfig config =
         new ConsumerConfig(
-            "delay-" + UUID.randomUUID(), 100, 1, 10, 50, 1, retryDelayMs, 10_000, 1, 100);
+            "delay-" + UUID.randomUUID(),
+            100,
+            1,
+            10,
+            50,
+            1,
+            retryDelayMs,
+            10_000,
+            1,
+            100,
+            3_600_000);
     KafkaEventConsumer consumer =
         new KafkaEventConsumer(vertx, kafka.bootstrapServers(), List.of(topic), config, failsOnce);
     consumers.add(consumer);
@@ -595,7 +650,8 @@ class KafkaEventConsumerIT {
   }
 
   private static ConsumerConfig config(String group, int maxInFlight, long commitIntervalMs) {
-    return new ConsumerConfig(group, maxInFlight, 3, 10, 100, 1, 200, 200_000, 1, commitIntervalMs);
+    return new ConsumerConfig(
+        group, maxInFlight, 3, 10, 100, 1, 200, 200_000, 1, commitIntervalMs, 3_600_000);
   }
 
   private static List<DeadLetters.DeadLetter> awaitDeadLetters(
@@ -632,6 +688,21 @@ class KafkaEventConsumerIT {
       producer.flush();
     }
     return ids;
+  }
+
+  /** {@code event} with the id {@code id}. */
+  private static <T extends com.google.protobuf.Message> Event<T> withId(
+      Event<T> event, String id) {
+    return new Event<>(
+        id,
+        event.type(),
+        event.source(),
+        event.time(),
+        event.subject(),
+        event.schemaVersion(),
+        event.traceparent(),
+        event.tracestate(),
+        event.data());
   }
 
   private static Event<OrderPlaced> placed(String subject) {
