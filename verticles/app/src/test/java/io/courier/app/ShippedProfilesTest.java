@@ -11,11 +11,14 @@ import io.courier.runtime.config.ConfigException;
 import io.courier.runtime.config.ConfigLoader;
 import io.courier.runtime.config.ConfigSection;
 import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.security.DevCertificates;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The profiles shipped in {@code conf/}, read with every role of the build and its sections. */
 @DisplayName("The shipped profiles")
@@ -33,6 +36,34 @@ class ShippedProfilesTest {
   private static final Map<String, List<ConfigSection<?>>> ROLES =
       Roles.configSections(Roles.available().values());
   private static final List<String> DEFAULTS = Roles.defaults(Roles.available().values());
+
+  @TempDir static Path certs;
+
+  /**
+   * What a production pod's environment gives conf/prod.json: Kafka, Consul, the pod address, the
+   * JWKS, the identity key, and (as the courier-tls-gateway Secret would) the mutual-TLS files,
+   * issued by a CA made for the test.
+   */
+  private static Map<String, String> prodEnvironment() throws Exception {
+    Path dir = certs.resolve("gateway");
+    if (!java.nio.file.Files.exists(dir)) {
+      DevCertificates ca = DevCertificates.authority("shipped profiles CA", Duration.ofDays(1));
+      DevCertificates.Issued gateway = ca.issue("gateway", Duration.ofHours(1), dir);
+      ca.writeCertificate(dir.resolve("ca.crt"));
+      java.nio.file.Files.move(gateway.certificate(), dir.resolve("tls.crt"));
+      java.nio.file.Files.move(gateway.key(), dir.resolve("tls.key"));
+    }
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("COURIER_KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092,kafka-1.kafka:9092");
+    env.put("COURIER_DISCOVERY_CONSUL_HOST", "consul.consul");
+    env.put("COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3");
+    env.put("COURIER_GATEWAY_AUTH_JWKS_URL", "https://auth.example.com/.well-known/jwks.json");
+    env.put("COURIER_SECURITY_IDENTITY_KEY", IDENTITY_KEY);
+    env.put("COURIER_SECURITY_MTLS_CERT_FILE", dir.resolve("tls.crt").toString());
+    env.put("COURIER_SECURITY_MTLS_KEY_FILE", dir.resolve("tls.key").toString());
+    env.put("COURIER_SECURITY_MTLS_CA_FILE", dir.resolve("ca.crt").toString());
+    return env;
+  }
 
   private static ConfigLoader loader(Map<String, String> env, Map<String, String> props) {
     return new ConfigLoader(env, props, ROLES, DEFAULTS);
@@ -107,7 +138,7 @@ class ShippedProfilesTest {
   @Test
   @DisplayName(
       "refuses the prod profile until Kafka, Consul and the pod address come from the environment")
-  void shouldRequireProdValuesFromEnvironment() {
+  void shouldRequireProdValuesFromEnvironment() throws Exception {
     Path prod = CONF.resolve("prod.json");
     assertThatThrownBy(() -> new ConfigLoader(Map.of(), Map.of(), ROLES, DEFAULTS).load(prod))
         .isInstanceOfSatisfying(
@@ -136,23 +167,13 @@ class ShippedProfilesTest {
                                 .contains("COURIER_SECURITY_IDENTITY_KEY")));
 
     CourierConfig config =
-        new ConfigLoader(
-                Map.of(
-                    "COURIER_KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092,kafka-1.kafka:9092",
-                    "COURIER_DISCOVERY_CONSUL_HOST", "consul.consul",
-                    "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3",
-                    "COURIER_GATEWAY_AUTH_JWKS_URL",
-                        "https://auth.example.com/.well-known/jwks.json",
-                    "COURIER_SECURITY_IDENTITY_KEY", IDENTITY_KEY),
-                Map.of(),
-                ROLES,
-                DEFAULTS)
-            .load(prod);
+        new ConfigLoader(prodEnvironment(), Map.of(), ROLES, DEFAULTS).load(prod);
+    assertThat(config.prod()).as("security.production").isTrue();
     assertThat(config.security().identity().required()).isTrue();
     assertThat(config.kafka().bootstrapServers())
         .isEqualTo("kafka-0.kafka:9092,kafka-1.kafka:9092");
     assertThat(config.cluster().kubernetes().enabled()).isTrue();
-    assertThat(config.security().mtls().keyFile()).isEqualTo("/etc/courier/tls/tls.key");
+    assertThat(config.security().mtls().enabled()).isTrue();
     assertThat(config.section(GatewayConfig.SECTION).rateLimit().enabled()).isTrue();
     assertThat(config.section(GatewayConfig.SECTION).rateLimit().route("placeOrder"))
         .isEqualTo(new RouteRateLimitConfig(20, 40));
@@ -160,23 +181,11 @@ class ShippedProfilesTest {
 
   @Test
   @DisplayName("refuses fault injection in the prod profile, naming the key and where it was set")
-  void shouldRefuseFaultInjectionInProd() {
+  void shouldRefuseFaultInjectionInProd() throws Exception {
     Path prod = CONF.resolve("prod.json");
-    assertThatThrownBy(
-            () ->
-                new ConfigLoader(
-                        Map.of(
-                            "COURIER_KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092",
-                            "COURIER_DISCOVERY_CONSUL_HOST", "consul.consul",
-                            "COURIER_CLUSTER_PUBLIC_HOST", "10.1.2.3",
-                            "COURIER_GATEWAY_AUTH_JWKS_URL",
-                                "https://auth.example.com/.well-known/jwks.json",
-                            "COURIER_SECURITY_IDENTITY_KEY", IDENTITY_KEY,
-                            "COURIER_ADMIN_FAULT_INJECTION", "true"),
-                        Map.of(),
-                        ROLES,
-                        DEFAULTS)
-                    .load(prod))
+    Map<String, String> env = prodEnvironment();
+    env.put("COURIER_ADMIN_FAULT_INJECTION", "true");
+    assertThatThrownBy(() -> new ConfigLoader(env, Map.of(), ROLES, DEFAULTS).load(prod))
         .isInstanceOfSatisfying(
             ConfigException.class,
             e ->
@@ -187,7 +196,7 @@ class ShippedProfilesTest {
                             assertThat(p)
                                 .startsWith("key 'admin.faultInjection' (")
                                 .contains("COURIER_ADMIN_FAULT_INJECTION")
-                                .contains("prod profile refuses")));
+                                .contains("production (security.production) refuses")));
     assertThat(
             loader(
                     Map.of(
@@ -200,5 +209,41 @@ class ShippedProfilesTest {
                 .admin())
         .extracting(AdminConfig::faultInjection)
         .isEqualTo(true);
+  }
+
+  @Test
+  @DisplayName(
+      "refuses every development shortcut under security.production, whatever the profile is"
+          + " called, naming each key")
+  void shouldRefuseDevelopmentShortcutsInProduction() throws Exception {
+    Map<String, String> env = prodEnvironment();
+    env.put("COURIER_PROFILE", "staging-eu");
+    env.put("COURIER_SECURITY_MTLS_ENABLED", "false");
+    env.put("COURIER_KAFKA_EMBEDDED_ENABLED", "true");
+    env.put("COURIER_ADMIN_HOST", "0.0.0.0");
+    env.put("COURIER_SECURITY_IDENTITY_REQUIRED", "false");
+    env.put("COURIER_GATEWAY_AUTH_JWKS_URL", "http://auth.example.com/jwks.json");
+    env.put("COURIER_GATEWAY_TLS_TERMINATED_UPSTREAM", "false");
+    Path prod = CONF.resolve("prod.json");
+
+    assertThatThrownBy(() -> new ConfigLoader(env, Map.of(), ROLES, DEFAULTS).load(prod))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .allSatisfy(p -> assertThat(p).contains("production (security.production)"))
+                    .anySatisfy(p -> assertThat(p).startsWith("key 'security.mtls.enabled' ("))
+                    .anySatisfy(p -> assertThat(p).startsWith("key 'kafka.embedded.enabled' ("))
+                    .anySatisfy(p -> assertThat(p).startsWith("key 'admin.host' ("))
+                    .anySatisfy(p -> assertThat(p).startsWith("key 'security.identity.required' ("))
+                    .anySatisfy(p -> assertThat(p).startsWith("key 'gateway.auth.jwksUrl' ("))
+                    .anySatisfy(p -> assertThat(p).startsWith("key 'gateway.tls.enabled' ("))
+                    .hasSize(6));
+
+    Map<String, String> relaxed = new java.util.HashMap<>(env);
+    relaxed.put("COURIER_SECURITY_PRODUCTION", "false");
+    assertThat(new ConfigLoader(relaxed, Map.of(), ROLES, DEFAULTS).load(prod).prod())
+        .as("the same shortcuts without the flag: a development deployment")
+        .isFalse();
   }
 }

@@ -93,22 +93,38 @@ public record GatewayConfig(
         .orThrow();
   }
 
-  /** The files TLS needs, and what the prod profile refuses: an open API, a development key. */
+  /**
+   * The files TLS needs, and what production refuses: an open API, a development key, cleartext.
+   */
   private static void check(GatewayConfig config, ConfigChecks checks, ConfigContext context) {
     if (config.tls().enabled()) {
       checks.existingFile("tls.certFile", config.tls().certFile(), "a PEM certificate");
       checks.existingFile("tls.keyFile", config.tls().keyFile(), "a PEM private key");
     }
     AuthConfig auth = config.auth();
+    if (!context.prod() || !context.runs(GatewayRole.NAME)) {
+      return;
+    }
     if (!auth.enabled()) {
-      if (context.prod() && context.runs(GatewayRole.NAME)) {
-        checks.invalid(
-            "auth.mode",
-            "is 'none', which the prod profile refuses: its API would be open to anyone");
-      }
-    } else if (context.prod() && !auth.devKeyDir().isBlank()) {
       checks.invalid(
-          "auth.devKeyDir", "is set, which the prod profile refuses: use gateway.auth.jwksUrl");
+          "auth.mode",
+          "is 'none', which production (security.production) refuses: its API would be open to"
+              + " anyone");
+    } else if (!auth.devKeyDir().isBlank()) {
+      checks.invalid(
+          "auth.devKeyDir",
+          "is set, which production (security.production) refuses: use gateway.auth.jwksUrl");
+    } else if (auth.jwksUrl().startsWith("http://")) {
+      checks.invalid(
+          "auth.jwksUrl",
+          "is http, which production (security.production) refuses: whoever sits between the"
+              + " gateway and the identity provider could hand it their own keys");
+    }
+    if (!config.tls().enabled() && !config.tls().terminatedUpstream()) {
+      checks.invalid(
+          "tls.enabled",
+          "is false, which production (security.production) refuses unless the API is behind a"
+              + " TLS-terminating ingress: set gateway.tls.terminatedUpstream to say so");
     }
   }
 
@@ -120,10 +136,18 @@ public record GatewayConfig(
    * @param certFile the certificate chain, PEM (leaf first)
    * @param keyFile its private key, PEM (PKCS#8)
    * @param reloadPeriodMs how often the files are checked for changes
+   * @param terminatedUpstream TLS is terminated in front of the gateway (an ingress or a load
+   *     balancer) and the gateway serves plain HTTP behind it: what lets production run without
+   *     {@code enabled}
    */
-  public record TlsConfig(boolean enabled, String certFile, String keyFile, long reloadPeriodMs) {
+  public record TlsConfig(
+      boolean enabled,
+      String certFile,
+      String keyFile,
+      long reloadPeriodMs,
+      boolean terminatedUpstream) {
 
-    public static final TlsConfig DEFAULTS = new TlsConfig(false, "", "", 5000);
+    public static final TlsConfig DEFAULTS = new TlsConfig(false, "", "", 5000, false);
 
     public TlsConfig {
       if (enabled) {

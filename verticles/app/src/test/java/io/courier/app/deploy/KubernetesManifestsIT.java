@@ -151,6 +151,12 @@ class KubernetesManifestsIT {
             "Deployment courier-inventory-service: runs partitioned owner 'inventory-service' but"
                 + " no PodDisruptionBudget selects its pods"),
         Arguments.of(
+            "the mutual-TLS Secret mounted where the configuration does not look",
+            "base/gateway.yaml",
+            "mountPath: /opt/courier/tls",
+            "mountPath: /etc/courier/tls",
+            "security.mtls.certFile"),
+        Arguments.of(
             "service links left on",
             "base/pod-defaults.yaml",
             "enableServiceLinks: false",

@@ -5,6 +5,7 @@ import io.courier.inventory.InventoryServiceRole;
 import io.courier.notification.NotificationServiceRole;
 import io.courier.order.OrderServiceRole;
 import io.courier.payment.PaymentServiceRole;
+import io.courier.runtime.security.DevCertificates;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -36,6 +37,8 @@ import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -131,6 +134,8 @@ final class ManifestCheck {
   private final List<String> problems = new ArrayList<>();
   private final Map<String, Service> services = new HashMap<>();
   private final Map<String, Owner> owners = new TreeMap<>();
+  private static DevCertificates authority;
+  private static final Map<String, Map<String, String>> TLS_FILES = new ConcurrentHashMap<>();
 
   /** A Deployment running a partitioned owner, and the partition count its configuration gives. */
   private record Owner(String role, String topic, int partitions) {}
@@ -675,6 +680,41 @@ final class ManifestCheck {
     return links;
   }
 
+  /**
+   * A {@code courier-tls-<role>} Secret as cert-manager fills it (tls.crt, tls.key, ca.crt), issued
+   * for the role by a CA made for this check; other Secrets are the operator's and stay empty.
+   */
+  private void tlsSecret(String name, Path dir) throws IOException {
+    if (!name.startsWith("courier-tls-")) {
+      return;
+    }
+    // One certificate per role for the whole run, kept as text: the same files give the same
+    // cached configuration in every test.
+    Map<String, String> files = TLS_FILES.get(name);
+    if (files == null) {
+      try {
+        if (authority == null) {
+          authority = DevCertificates.authority("manifest check CA", Duration.ofDays(1));
+        }
+        Path issued = Files.createTempDirectory(scratch, "issued");
+        DevCertificates.Issued role =
+            authority.issue(name.substring("courier-tls-".length()), Duration.ofHours(1), issued);
+        files =
+            Map.of(
+                "tls.crt", Files.readString(role.certificate()),
+                "tls.key", Files.readString(role.key()),
+                "ca.crt", Files.readString(authority.writeCertificate(issued.resolve("ca.pem"))));
+      } catch (GeneralSecurityException e) {
+        throw new IOException("cannot issue a test certificate for " + name, e);
+      }
+      TLS_FILES.put(name, files);
+    }
+    Files.createDirectories(dir);
+    for (Map.Entry<String, String> file : files.entrySet()) {
+      Files.writeString(dir.resolve(file.getKey()), file.getValue());
+    }
+  }
+
   /** Lays the pod's ConfigMap mounts out under a scratch directory standing for the workdir. */
   private Path podFiles(
       Container container, Map<String, Volume> volumes, Map<String, ConfigMap> configMaps)
@@ -684,6 +724,12 @@ final class ManifestCheck {
       Volume volume = volumes.get(mount.getName());
       if (volume == null) {
         problems.add(container.getName() + ": volumeMount " + mount.getName() + " has no volume");
+        continue;
+      }
+      if (volume.getSecret() != null && mount.getMountPath().startsWith(WORKDIR + "/")) {
+        tlsSecret(
+            volume.getSecret().getSecretName(),
+            root.resolve(mount.getMountPath().substring(WORKDIR.length() + 1)));
         continue;
       }
       if (volume.getConfigMap() == null || !mount.getMountPath().startsWith(WORKDIR + "/")) {

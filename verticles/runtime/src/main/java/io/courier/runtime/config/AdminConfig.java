@@ -11,7 +11,7 @@ package io.courier.runtime.config;
  * @param host address it binds to
  * @param port its port; 0 picks a free one
  * @param faultInjection lets {@code PUT /admin/faults/{point}} slow down or fail the roles' fault
- *     points (chaos tests); the prod profile refuses it
+ *     points (chaos tests); production (security.production) refuses it
  */
 public record AdminConfig(boolean enabled, String host, int port, boolean faultInjection) {
 

@@ -137,7 +137,9 @@ public final class ConfigLoader {
     String profile = tree.root().get("profile").asText();
     List<String> roles = new ArrayList<>();
     tree.root().get("roles").forEach(role -> roles.add(role.asText()));
-    ConfigContext context = new ConfigContext(profile, roles, roleSections.keySet());
+    JsonNode production = tree.root().path("security").path("production");
+    ConfigContext context =
+        new ConfigContext(profile, production.asBoolean(false), roles, roleSections.keySet());
 
     List<ConfigProblem> problems = new ArrayList<>();
     Map<ConfigSection<?>, Object> bound = binder.bind(tree.root(), problems);

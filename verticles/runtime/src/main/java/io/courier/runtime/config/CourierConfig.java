@@ -3,7 +3,6 @@ package io.courier.runtime.config;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * The configuration of one Courier process: what every process has (the cluster, Kafka, discovery,
@@ -77,8 +76,8 @@ public record CourierConfig(
     return value == null ? section.defaults() : section.type().cast(value);
   }
 
-  /** Whether the profile is a production one, which refuses development shortcuts. */
+  /** Whether this is a production deployment ({@code security.production}). */
   public boolean prod() {
-    return new ConfigContext(profile, roles, Set.of()).prod();
+    return security.production();
   }
 }

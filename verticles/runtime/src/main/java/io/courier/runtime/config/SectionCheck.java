@@ -3,7 +3,7 @@ package io.courier.runtime.config;
 /**
  * Checks of a configuration section that its record's constructor cannot make: those that depend on
  * the profile or the roles this process runs (a file that must exist only when its role runs, a
- * shortcut the prod profile refuses), or that read the file system.
+ * shortcut production refuses), or that read the file system.
  *
  * @param <T> the section's record type
  */

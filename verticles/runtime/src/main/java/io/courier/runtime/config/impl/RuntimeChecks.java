@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
 
 /**
  * The runtime's own sections, and the checks of their values that the records cannot make alone:
- * the roles named, what the prod profile refuses, and files that must exist.
+ * the roles named, what production (security.production) refuses, and files that must exist.
  */
 public final class RuntimeChecks {
 
@@ -66,6 +66,12 @@ public final class RuntimeChecks {
       checks.missing(
           "bootstrapServers", "the Kafka brokers as host:port,... (or enable kafka.embedded)");
     }
+    if (context.prod() && kafka.embedded().enabled()) {
+      checks.invalid(
+          "embedded.enabled",
+          "is true, which production (security.production) refuses: the embedded broker is one"
+              + " node in this process, so an acknowledged write has one copy");
+    }
   }
 
   private static void discovery(
@@ -89,10 +95,21 @@ public final class RuntimeChecks {
     if (context.prod() && admin.faultInjection()) {
       checks.invalid(
           "faultInjection",
-          "is true, which the prod profile refuses: it lets anyone who reaches the admin port"
-              + " fail the services");
+          "is true, which production (security.production) refuses: it lets anyone who reaches"
+              + " the admin port fail the services");
+    }
+    if (context.prod() && admin.enabled() && !LOOPBACK.contains(admin.host())) {
+      checks.invalid(
+          "host",
+          "is '"
+              + admin.host()
+              + "', which production (security.production) refuses: the admin server has no"
+              + " authentication; keep it on 127.0.0.1 and reach it with kubectl port-forward");
     }
   }
+
+  private static final java.util.Set<String> LOOPBACK =
+      java.util.Set.of("127.0.0.1", "localhost", "::1", "[::1]");
 
   private static void security(
       SecurityConfig security, ConfigChecks checks, ConfigContext context) {
@@ -106,9 +123,24 @@ public final class RuntimeChecks {
     if (context.prod() && !identity.devKeyDir().isBlank()) {
       checks.invalid(
           "identity.devKeyDir",
-          "is set, which production refuses: give security.identity.key from a Secret");
+          "is set, which production (security.production) refuses: give security.identity.key"
+              + " from a Secret");
+    }
+    if (context.prod() && !identity.required()) {
+      checks.invalid(
+          "identity.required",
+          "is false, which production (security.production) refuses: a peer asserting no"
+              + " identity would act as the"
+              + " platform");
     }
     MtlsConfig mtls = security.mtls();
+    if (context.prod() && !mtls.enabled()) {
+      checks.invalid(
+          "mtls.enabled",
+          "is false, which production (security.production) refuses: gRPC and the event bus"
+              + " between services would be"
+              + " cleartext and unauthenticated");
+    }
     if (mtls.enabled()) {
       checks.existingFile("mtls.certFile", mtls.certFile(), "this process's PEM certificate chain");
       checks.existingFile("mtls.keyFile", mtls.keyFile(), "its PEM private key");
