@@ -40,7 +40,7 @@ final class DltCommand implements Runnable {
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
       java.util.List<DeadLetters.DeadLetter> letters =
-          DeadLetters.listBlocking(kafka.bootstrapServers(), topic, max);
+          DeadLetters.listBlocking(kafka.connection(), topic, max);
       for (DeadLetters.DeadLetter letter : letters) {
         out.printf(
             "p%d@%d key=%s type=%s attempts=%s error=%s%n",
@@ -71,7 +71,7 @@ final class DltCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      int replayed = DeadLetters.replayBlocking(kafka.bootstrapServers(), topic);
+      int replayed = DeadLetters.replayBlocking(kafka.connection(), topic);
       PrintWriter out = spec.commandLine().getOut();
       out.printf("replayed %d record(s) from %s%s%n", replayed, topic, DeliveryHeaders.DLT_SUFFIX);
       out.flush();

@@ -1,6 +1,7 @@
 package io.courier.app;
 
 import io.courier.runtime.config.KafkaConfig;
+import io.courier.runtime.kafka.KafkaConnection;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -17,13 +18,24 @@ final class KafkaOptions {
 
   @Mixin ConfigOptions config;
 
-  String bootstrapServers() {
-    if (bootstrapServers != null) {
-      return bootstrapServers;
+  /**
+   * Where and how to connect: {@code --bootstrap-servers} or the configuration's servers (the
+   * embedded broker's when enabled), with the configuration's {@code kafka.security} (TLS, SASL);
+   * plaintext when only an address is given and there is no configuration file.
+   */
+  KafkaConnection connection() {
+    if (bootstrapServers != null && config.file() == null) {
+      // An address and no configuration to read security settings from: plaintext.
+      return KafkaConnection.plaintext(bootstrapServers);
     }
     KafkaConfig kafka = config.load().kafka();
-    return kafka.embedded().enabled()
-        ? "127.0.0.1:" + kafka.embedded().port()
-        : kafka.bootstrapServers();
+    String servers =
+        bootstrapServers != null
+            ? bootstrapServers
+            : kafka.embedded().enabled()
+                ? "127.0.0.1:" + kafka.embedded().port()
+                : kafka.bootstrapServers();
+    kafka.security().allowTokenEndpoint();
+    return new KafkaConnection(servers, kafka.security());
   }
 }

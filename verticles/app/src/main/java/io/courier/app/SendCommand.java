@@ -204,19 +204,11 @@ final class SendCommand implements Callable<Integer> {
   }
 
   private KafkaProducer<String, byte[]> producer() {
-    return new KafkaProducer<>(
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            kafka.bootstrapServers(),
-            ProducerConfig.ACKS_CONFIG,
-            "all",
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-            true,
-            ProducerConfig.LINGER_MS_CONFIG,
-            10,
-            ProducerConfig.MAX_BLOCK_MS_CONFIG,
-            (int) Duration.ofSeconds(30).toMillis()),
-        new StringSerializer(),
-        new ByteArraySerializer());
+    Map<String, Object> props = new java.util.HashMap<>(kafka.connection().properties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) Duration.ofSeconds(30).toMillis());
+    return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
   }
 }

@@ -59,6 +59,12 @@ final class TailCommand implements Callable<Integer> {
   private final EventDeserializer decoder = new EventDeserializer();
   private final JsonFormat.Printer json = JsonFormat.printer().omittingInsignificantWhitespace();
 
+  private Map<String, Object> consumerProperties() {
+    Map<String, Object> props = new java.util.HashMap<>(kafka.connection().properties());
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    return props;
+  }
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
@@ -66,13 +72,7 @@ final class TailCommand implements Callable<Integer> {
     long lastRecord = System.nanoTime();
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                kafka.bootstrapServers(),
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                false),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
+            consumerProperties(), new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = new ArrayList<>();
       for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
         partitions.add(new TopicPartition(topic, info.partition()));

@@ -233,6 +233,15 @@ public final class ConsulDiscovery implements Discovery {
     return watch;
   }
 
+  /**
+   * A blocking query answers on the change itself; a watch may be in its one-second rate-limit
+   * pause, and the answer needs a round trip.
+   */
+  @Override
+  public long propagationMs() {
+    return 1_500;
+  }
+
   /** How long one blocking query may wait on Consul. */
   private static final String WATCH_WAIT = "30s";
 

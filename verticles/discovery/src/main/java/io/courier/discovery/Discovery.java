@@ -41,6 +41,15 @@ public interface Discovery {
     void close();
   }
 
+  /**
+   * How long, at most, until every watcher has seen a registration change: a stopping process
+   * deregisters, waits this long, and only then closes its listeners, so no caller still lists it
+   * when its port starts refusing. 0 for a backend whose watchers are told at once.
+   */
+  default long propagationMs() {
+    return 0;
+  }
+
   /** Releases the backend's resources (and stops its watches). */
   void close();
 }

@@ -139,6 +139,12 @@ public final class EmbeddedDiscovery implements Discovery {
     };
   }
 
+  /** One watch period, plus the time a read of the cluster's map takes under load. */
+  @Override
+  public long propagationMs() {
+    return WATCH_PERIOD_MS + 500;
+  }
+
   /** Reads every record of the registry (in the cluster manager's maps when clustered). */
   @Override
   public Future<JsonObject> probe(long timeoutMs) {

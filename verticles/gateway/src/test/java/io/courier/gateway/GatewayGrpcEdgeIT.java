@@ -122,27 +122,28 @@ class GatewayGrpcEdgeIT {
     GetOrderRequest request = GetOrderRequest.newBuilder().setOrderId("order-1").build();
 
     assertThat(
-            OrderServiceGrpcClient.create(secure, edge())
-                .getOrder(request)
-                .await(10, TimeUnit.SECONDS)
+            step(
+                    "the call over TLS",
+                    OrderServiceGrpcClient.create(secure, edge()).getOrder(request))
                 .getOrder()
                 .getId())
         .isEqualTo("order-1");
     long streams =
-        client
-            .createHttpClient(
-                new HttpClientOptions()
-                    .setProtocolVersion(HttpVersion.HTTP_2)
-                    .setSsl(true)
-                    .setUseAlpn(true)
-                    .setVerifyHost(false)
-                    .setTrustOptions(new PemTrustOptions().addCertPath(caFile.toString())))
-            .connect(
-                new io.vertx.core.http.HttpConnectOptions()
-                    .setHost("127.0.0.1")
-                    .setPort(edge().port()))
-            .map(connection -> connection.remoteSettings().getMaxConcurrentStreams())
-            .await(10, TimeUnit.SECONDS);
+        step(
+            "the connection whose settings are read",
+            client
+                .createHttpClient(
+                    new HttpClientOptions()
+                        .setProtocolVersion(HttpVersion.HTTP_2)
+                        .setSsl(true)
+                        .setUseAlpn(true)
+                        .setVerifyHost(false)
+                        .setTrustOptions(new PemTrustOptions().addCertPath(caFile.toString())))
+                .connect(
+                    new io.vertx.core.http.HttpConnectOptions()
+                        .setHost("127.0.0.1")
+                        .setPort(edge().port()))
+                .map(connection -> connection.remoteSettings().getMaxConcurrentStreams()));
     assertThat(streams).isEqualTo(7);
     Throwable plaintext =
         OrderServiceGrpcClient.create(GrpcClient.client(client), edge())
@@ -151,6 +152,15 @@ class GatewayGrpcEdgeIT {
             .otherwise(e -> e)
             .await(20, TimeUnit.SECONDS);
     assertThat(plaintext).as("a plaintext (h2c) call to the TLS edge").isNotNull();
+  }
+
+  /** Awaits {@code future} for up to 10 s; a failure names the step it failed in. */
+  private static <T> T step(String what, Future<T> future) {
+    try {
+      return future.await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(what + " failed: " + e, e);
+    }
   }
 
   /** The owner of order-1's partition answers GetOrder with that order. */

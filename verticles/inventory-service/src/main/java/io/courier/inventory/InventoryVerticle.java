@@ -142,7 +142,7 @@ public final class InventoryVerticle extends VerticleBase {
 
   private Future<Void> ensureTopics() {
     return StateTopics.ensure(
-        vertx, context.kafkaBootstrapServers(), context.config().kafka().topics(), Topics.ALL);
+        vertx, context.kafkaConnection(), context.config().kafka().topics(), Topics.ALL);
   }
 
   private Future<Void> own() {

@@ -10,6 +10,7 @@ import io.courier.contract.v1.OrderCancelled;
 import io.courier.contract.v1.OrderConfirmed;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.RetryLaterException;
 import io.courier.service.StateTopics;
 import io.vertx.core.Future;
@@ -45,8 +46,8 @@ public final class NotificationVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     web = WebClient.create(vertx);
-    String servers = context.kafkaBootstrapServers();
-    return StateTopics.ensure(vertx, servers, context.config().kafka().topics(), Topics.ALL)
+    KafkaConnection kafka = context.kafkaConnection();
+    return StateTopics.ensure(vertx, kafka, context.config().kafka().topics(), Topics.ALL)
         .compose(v -> consume());
   }
 

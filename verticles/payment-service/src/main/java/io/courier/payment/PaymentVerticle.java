@@ -20,6 +20,7 @@ import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.Causes;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.kafka.EventConsumer;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.RetryLaterException;
 import io.courier.service.HttpPeer;
 import io.courier.service.Policies;
@@ -64,7 +65,7 @@ public final class PaymentVerticle extends VerticleBase {
   public Future<?> start() {
     discovery = context.createDiscovery();
     web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true));
-    String servers = context.kafkaBootstrapServers();
+    KafkaConnection kafka = context.kafkaConnection();
     return Policies.load(vertx, context)
         .onSuccess(
             policies -> {
@@ -74,7 +75,7 @@ public final class PaymentVerticle extends VerticleBase {
               policy = providers.policy();
             })
         .compose(
-            v -> StateTopics.ensure(vertx, servers, context.config().kafka().topics(), Topics.ALL))
+            v -> StateTopics.ensure(vertx, kafka, context.config().kafka().topics(), Topics.ALL))
         .compose(v -> consumeOrders());
   }
 

@@ -62,6 +62,7 @@ public final class CourierRuntime {
   private final Discovery registry;
   private final Set<String> deployedRoles = ConcurrentHashMap.newKeySet();
   private final Deque<Stage> started = new ArrayDeque<>();
+  private final List<DefaultRoleContext> contexts = new ArrayList<>();
   private volatile State state = State.STARTING;
 
   private CourierRuntime(CourierConfig config, Map<String, Role> roles, ProcessServices services) {
@@ -102,6 +103,7 @@ public final class CourierRuntime {
         String.join(",", config.roles()),
         (config.cluster().publicHost().isBlank() ? "" : config.cluster().publicHost() + "/")
             + ProcessHandle.current().pid());
+    config.kafka().security().allowTokenEndpoint();
     Set<String> faultPoints = new TreeSet<>();
     config.roles().stream()
         .map(roles::get)
@@ -168,7 +170,9 @@ public final class CourierRuntime {
 
   /**
    * Undeploys every role in reverse order, then closes the publisher, the embedded broker and
-   * Vert.x. Readiness turns to 503 at once so load balancers stop sending traffic.
+   * Vert.x. Readiness turns to 503 and every role's discovery registrations are removed at once;
+   * roles stop after the quiet period, or after the discovery backend's propagation time if that is
+   * longer and something was registered, so callers stop sending traffic before ports close.
    *
    * @param drain how long the whole stop may take; past it the future fails and Vert.x is closed
    *     anyway
@@ -178,9 +182,19 @@ public final class CourierRuntime {
       return Future.succeededFuture();
     }
     state = State.DRAINING;
-    long quiet = Math.min(config.shutdown().quietPeriodMs(), drain.toMillis() / 2);
+    // Out of discovery first, and the listeners stay open until every watcher has seen it, so
+    // no caller still lists this process when its ports start refusing.
+    List<DefaultRoleContext> registered =
+        contexts.stream().filter(DefaultRoleContext::hasRegistrations).toList();
+    long propagation = registered.isEmpty() ? 0 : registry.propagationMs();
+    long quiet =
+        Math.min(Math.max(config.shutdown().quietPeriodMs(), propagation), drain.toMillis() / 2);
+    Future<?> withdrawn =
+        Future.all(registered.stream().map(DefaultRoleContext::deregisterAll).toList());
     LOG.info(
-        "draining: readiness is down; stopping {} step(s) in {} ms, within {} ms",
+        "draining: readiness is down, {} role(s) deregistered; stopping {} step(s) in {} ms,"
+            + " within {} ms",
+        registered.size(),
         started.size(),
         quiet,
         drain.toMillis());
@@ -197,11 +211,14 @@ public final class CourierRuntime {
     AdminServer.withdraw(vertx)
         .onFailure(e -> LOG.debug("cannot withdraw this process: {}", e.getMessage()));
     Promise<Void> quietOver = Promise.promise();
-    if (quiet > 0) {
-      vertx.setTimer(quiet, t -> quietOver.complete());
-    } else {
-      quietOver.complete();
-    }
+    withdrawn.onComplete(
+        w -> {
+          if (quiet > 0) {
+            vertx.setTimer(quiet, t -> quietOver.complete());
+          } else {
+            quietOver.complete();
+          }
+        });
     quietOver
         .future()
         .compose(v -> stopSteps())
@@ -331,6 +348,7 @@ public final class CourierRuntime {
         return;
       }
       DefaultRoleContext context = new DefaultRoleContext(name, config, services, kafka, registry);
+      contexts.add(context);
       steps.add(RoleStages.of(vertx, role, context, deployedRoles));
     }
     Future<?> chain = Future.succeededFuture();

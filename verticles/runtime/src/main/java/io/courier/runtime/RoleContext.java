@@ -10,6 +10,7 @@ import io.courier.runtime.health.Readiness;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.EventHandler;
 import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.OwnedPartitions;
 import io.courier.runtime.kafka.PartitionHandler;
 import io.courier.runtime.metrics.Meters;
@@ -57,6 +58,13 @@ public interface RoleContext {
    * the partitions, stop it when the verticle stops.
    */
   <S> OwnedPartitions ownership(String topic, String groupId, PartitionHandler<S> handler);
+
+  /**
+   * How this process's Kafka clients connect: the bootstrap servers in use and {@code
+   * kafka.security} (TLS, SASL). A client a role makes itself starts from its {@link
+   * KafkaConnection#properties()}.
+   */
+  KafkaConnection kafkaConnection();
 
   /** Kafka bootstrap servers in use: the embedded broker's when it runs, else the configured. */
   String kafkaBootstrapServers();

@@ -251,6 +251,46 @@ class ManagementServerIT {
         .isEqualTo(1);
   }
 
+  @Test
+  @Timeout(60)
+  @DisplayName(
+      "leaves discovery as soon as it starts draining, and stops its roles only once watchers can"
+          + " have seen that")
+  void shouldDeregisterBeforeAnyRoleStops(EmbeddedKafkaBroker kafka) throws Exception {
+    String service = "withdraw-" + UUID.randomUUID();
+    AtomicReference<io.courier.discovery.Discovery> lookup = new AtomicReference<>();
+    List<Integer> listedAtRoleStop = new CopyOnWriteArrayList<>();
+    List<Long> roleStoppedAt = new CopyOnWriteArrayList<>();
+    Role registering =
+        TestRoles.lifecycle(
+            "first",
+            (context, vertx) -> {
+              lookup.set(new io.courier.discovery.EmbeddedDiscovery(vertx));
+              return context.register(service, 4242, "http", Map.of());
+            },
+            () -> {
+              roleStoppedAt.add(System.nanoTime());
+              return lookup
+                  .get()
+                  .resolve(service)
+                  .onSuccess(found -> listedAtRoleStop.add(found.size()));
+            });
+    runtime =
+        CourierRuntime.start(load(props(kafka, "first")), Map.of("first", registering))
+            .await(30, TimeUnit.SECONDS);
+    assertThat(lookup.get().resolve(service).await(10, TimeUnit.SECONDS))
+        .as("registered while running")
+        .hasSize(1);
+
+    long stopAsked = System.nanoTime();
+    runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
+
+    assertThat(listedAtRoleStop).as("instances listed when the role stopped").containsExactly(0);
+    assertThat(TimeUnit.NANOSECONDS.toMillis(roleStoppedAt.get(0) - stopAsked))
+        .as("the role stopped only after a watch period had passed since deregistration")
+        .isGreaterThanOrEqualTo(lookup.get().propagationMs());
+  }
+
   /** Asks {@code /health/ready} until it answers {@code status}, up to {@code deadline}. */
   private HttpResponse<String> awaitReadiness(String ready, int status, Duration deadline)
       throws Exception {

@@ -5,6 +5,7 @@ import io.courier.codec.flow.Topics;
 import io.courier.codec.kafka.EventDecodingException;
 import io.courier.codec.kafka.EventDeserializer;
 import io.courier.runtime.config.KafkaConfig.TopicsConfig;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.KafkaTopics;
 import io.courier.runtime.kafka.TopicSpec;
 import io.vertx.core.Future;
@@ -49,14 +50,15 @@ public final class StateTopics {
    * say, and checks those that do ({@link KafkaTopics}), on a worker.
    */
   public static Future<Void> ensure(
-      Vertx vertx, String bootstrapServers, TopicsConfig settings, List<String> names) {
-    return KafkaTopics.ensure(
-        vertx, bootstrapServers, settings, names.stream().map(StateTopics::of).toList());
+      Vertx vertx, KafkaConnection kafka, TopicsConfig settings, List<String> names) {
+    return KafkaTopics.ensure(vertx, kafka, settings, names.stream().map(StateTopics::of).toList());
   }
 
-  /** As {@link #ensure(Vertx, String, TopicsConfig, List)}, blocking the calling thread. */
-  public static void ensure(String bootstrapServers, TopicsConfig settings, List<String> names) {
-    KafkaTopics.ensure(bootstrapServers, settings, names.stream().map(StateTopics::of).toList());
+  /**
+   * As {@link #ensure(Vertx, KafkaConnection, TopicsConfig, List)}, blocking the calling thread.
+   */
+  public static void ensure(KafkaConnection kafka, TopicsConfig settings, List<String> names) {
+    KafkaTopics.ensure(kafka, settings, names.stream().map(StateTopics::of).toList());
   }
 
   /**
@@ -66,9 +68,8 @@ public final class StateTopics {
    *
    * @return the number of events read
    */
-  public static long replay(String bootstrapServers, String topic, Consumer<Event<?>> apply) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+  public static long replay(KafkaConnection kafka, String topic, Consumer<Event<?>> apply) {
+    Map<String, Object> props = new HashMap<>(kafka.properties());
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

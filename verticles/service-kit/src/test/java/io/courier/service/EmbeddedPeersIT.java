@@ -33,9 +33,10 @@ import org.junit.jupiter.api.Timeout;
  * The scenario of {@link DiscoveredPeersIT} on the embedded backend: four members of a real
  * Hazelcast cluster on 127.0.0.1, three serving inventory-service over gRPC and registered in the
  * cluster-wide registry, one calling them through a {@link GrpcPeer}. One instance stops gracefully
- * (deregisters, then drains), one member is killed (Hazelcast terminated, no deregistration, its
- * server closed): no call may fail, and the killed instance must leave the caller's list once the
- * cluster has dropped the member plus one watch cycle.
+ * (deregisters, waits the registry's propagation time, then drains), one member is killed
+ * (Hazelcast terminated, no deregistration, its server closed): no call may fail, and the killed
+ * instance must leave the caller's list once the cluster has dropped the member plus one watch
+ * cycle.
  */
 @DisplayName("gRPC peers found through the embedded (cluster) registry")
 class EmbeddedPeersIT {
@@ -137,15 +138,21 @@ class EmbeddedPeersIT {
     calls(peer, 300, failures);
     assertThat(served).allSatisfy(count -> assertThat(count.get()).isGreaterThan(30));
 
-    // 2. One stops gracefully, under calls: deregistered first, then its server drains.
+    // 2. One stops gracefully, under calls, as CourierRuntime.stop does it: deregistered first,
+    // its listener kept open for the registry's propagation time, then its server drains.
     LOG.info("phase: graceful stop");
+    long propagation = registries.get(0).propagationMs();
     Future<Void> stopping =
         registries
             .get(0)
             .deregister(registrations.get(0).id())
+            .compose(v -> members.get(0).timer(propagation, TimeUnit.MILLISECONDS))
             .compose(v -> servers.get(0).shutdown(5, TimeUnit.SECONDS));
     calls(peer, 200, failures);
     stopping.await(10, TimeUnit.SECONDS);
+    assertThat(peer.known())
+        .as("the caller's list once the stopped instance's propagation time has passed")
+        .noneMatch(i -> i.port() == registrations.get(0).port());
     int gracefulAfter = served.get(0).get();
     calls(peer, 100, failures);
     assertThat(served.get(0).get())

@@ -71,7 +71,10 @@ class StateTopicsStartupIT {
   @DisplayName("stops when the state topics have fewer copies than kafka.topics.replicationFactor")
   void shouldRefuseUnderReplicatedTopics(EmbeddedKafkaBroker kafka) throws Exception {
     // The flow's topics as the dev profile makes them: one copy each.
-    StateTopics.ensure(kafka.bootstrapServers(), TopicsConfig.DEFAULTS, Topics.ALL);
+    StateTopics.ensure(
+        io.courier.runtime.kafka.KafkaConnection.plaintext(kafka.bootstrapServers()),
+        TopicsConfig.DEFAULTS,
+        Topics.ALL);
 
     String refused = startFailure(kafka, Map.of("courier.kafka.topics.replicationFactor", "2"));
     assertThat(refused).contains("topic '" + Topics.ORDERS + "'").contains("replication factor 1");

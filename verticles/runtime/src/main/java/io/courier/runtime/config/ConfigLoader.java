@@ -195,7 +195,11 @@ public final class ConfigLoader {
 
   /** Keys whose values are secrets: shown as {@code (set)} or empty, never as they are. */
   private static final List<String> SECRETS =
-      List.of("security.identity.key", "discovery.consulAclToken");
+      List.of(
+          "security.identity.key",
+          "discovery.consulAclToken",
+          "kafka.security.password",
+          "kafka.security.oauthClientSecret");
 
   private static void redact(ObjectNode root, String[] path) {
     ObjectNode parent = root;

@@ -12,6 +12,7 @@ import java.util.List;
  * @param bridge event-bus to Kafka mappings of the {@code kafka-bridge} role
  * @param topics how the topics Courier creates are laid out and replicated
  * @param ownership how the instances of a stateful service share its state topic's partitions
+ * @param security how every Kafka client authenticates and encrypts: TLS, SASL
  */
 public record KafkaConfig(
     String bootstrapServers,
@@ -20,7 +21,8 @@ public record KafkaConfig(
     ConsumerConfig consumer,
     BridgeConfig bridge,
     TopicsConfig topics,
-    OwnershipConfig ownership) {
+    OwnershipConfig ownership,
+    KafkaSecurityConfig security) {
 
   public static final KafkaConfig DEFAULTS =
       new KafkaConfig(
@@ -30,7 +32,8 @@ public record KafkaConfig(
           ConsumerConfig.DEFAULTS,
           BridgeConfig.DEFAULTS,
           TopicsConfig.DEFAULTS,
-          OwnershipConfig.DEFAULTS);
+          OwnershipConfig.DEFAULTS,
+          KafkaSecurityConfig.DEFAULTS);
 
   public KafkaConfig {
     ConfigChecks checks = new ConfigChecks();

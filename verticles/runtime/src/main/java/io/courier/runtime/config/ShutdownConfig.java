@@ -5,8 +5,9 @@ package io.courier.runtime.config;
  *
  * @param drainTimeoutMs how long undeploying every role may take before the process gives up
  * @param quietPeriodMs how long readiness reports 503 before the first role stops, so load
- *     balancers and discovery watchers stop sending traffic first; 0 in Kubernetes, where the pod's
- *     preStop hook waits instead
+ *     balancers stop sending traffic first; 0 in Kubernetes, where the pod's preStop hook waits
+ *     instead. Registrations in discovery are removed when draining starts, and roles stop no
+ *     sooner than the backend's propagation time after that (1.5 s for both backends)
  */
 public record ShutdownConfig(long drainTimeoutMs, long quietPeriodMs) {
 

@@ -12,6 +12,7 @@ import io.courier.runtime.health.Readiness;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.EventHandler;
 import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.OwnedPartitions;
 import io.courier.runtime.kafka.PartitionHandler;
 import io.courier.runtime.metrics.Meters;
@@ -73,6 +74,11 @@ public final class DefaultRoleContext implements RoleContext {
   }
 
   @Override
+  public KafkaConnection kafkaConnection() {
+    return kafka.connection();
+  }
+
+  @Override
   public EventPublisher publisher() {
     return kafka.current();
   }
@@ -82,7 +88,7 @@ public final class DefaultRoleContext implements RoleContext {
       ConsumerConfig settings, List<String> topics, EventHandler handler) {
     return EventConsumer.create(
         services.vertx(),
-        kafka.bootstrapServers(),
+        kafka.connection(),
         settings,
         config.kafka().topics(),
         topics,
@@ -94,7 +100,7 @@ public final class DefaultRoleContext implements RoleContext {
   public <S> OwnedPartitions ownership(String topic, String groupId, PartitionHandler<S> handler) {
     return OwnedPartitions.create(
         services.vertx(),
-        kafka.bootstrapServers(),
+        kafka.connection(),
         topic,
         groupId,
         config.kafka().ownership(),
@@ -176,7 +182,15 @@ public final class DefaultRoleContext implements RoleContext {
     return services.endpoints();
   }
 
-  /** Deregisters what the role's verticles left registered; called once the role has stopped. */
+  /** Whether the role has registrations in discovery now. */
+  public boolean hasRegistrations() {
+    return !registered.isEmpty();
+  }
+
+  /**
+   * Deregisters what the role has registered: when the process starts draining, and again once the
+   * role has stopped (for what its verticles registered meanwhile).
+   */
   public Future<Void> deregisterAll() {
     List<Future<Void>> pending = new ArrayList<>();
     for (Registered registration : List.copyOf(registered)) {

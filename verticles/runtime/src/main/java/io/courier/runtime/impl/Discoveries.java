@@ -77,6 +77,11 @@ public final class Discoveries {
     }
 
     @Override
+    public long propagationMs() {
+      return backend.propagationMs();
+    }
+
+    @Override
     public void close() {
       backend.close();
     }

@@ -4,6 +4,7 @@ import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.runtime.config.CourierConfig;
 import io.courier.runtime.config.KafkaConfig.EmbeddedKafkaConfig;
 import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.KafkaObservability;
 import io.courier.runtime.kafka.impl.KafkaEventPublisher;
 import io.vertx.core.Future;
@@ -52,6 +53,14 @@ public final class KafkaStages {
   /** The bootstrap servers in use: the embedded broker's once it runs, else the configured. */
   public String bootstrapServers() {
     return bootstrapServers;
+  }
+
+  /**
+   * How the process's clients connect: the bootstrap servers in use, with {@code kafka.security}
+   * (the embedded broker speaks PLAINTEXT only, which the configuration checks).
+   */
+  public KafkaConnection connection() {
+    return new KafkaConnection(bootstrapServers, config.kafka().security());
   }
 
   /** The publisher, null until its stage has started. */
@@ -104,8 +113,7 @@ public final class KafkaStages {
   }
 
   private Future<?> startPublisher() {
-    return KafkaEventPublisher.create(
-            vertx, bootstrapServers, config.kafka().producer(), observability)
+    return KafkaEventPublisher.create(vertx, connection(), config.kafka().producer(), observability)
         .onSuccess(created -> publisher = created)
         .compose(
             created ->

@@ -45,11 +45,16 @@ public final class DeadLetters {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   private final Vertx vertx;
-  private final String bootstrapServers;
+  private final KafkaConnection kafka;
 
-  public DeadLetters(Vertx vertx, String bootstrapServers) {
+  public DeadLetters(Vertx vertx, KafkaConnection kafka) {
     this.vertx = vertx;
-    this.bootstrapServers = bootstrapServers;
+    this.kafka = kafka;
+  }
+
+  /** Over PLAINTEXT to {@code bootstrapServers}. */
+  public DeadLetters(Vertx vertx, String bootstrapServers) {
+    this(vertx, KafkaConnection.plaintext(bootstrapServers));
   }
 
   /**
@@ -72,19 +77,24 @@ public final class DeadLetters {
 
   /** Every record in {@code <topic>.dlt}, oldest first (at most {@code max}). */
   public Future<List<DeadLetter>> list(String topic, int max) {
-    return vertx.executeBlocking(() -> listBlocking(bootstrapServers, topic, max), false);
+    return vertx.executeBlocking(() -> listBlocking(kafka, topic, max), false);
   }
 
   /** Moves the dead letters of {@code topic} not replayed before back; returns how many. */
   public Future<Integer> replay(String topic) {
-    return vertx.executeBlocking(() -> replayBlocking(bootstrapServers, topic), false);
+    return vertx.executeBlocking(() -> replayBlocking(kafka, topic), false);
   }
 
   /** {@link #list} for a command line: blocks the calling thread. */
   public static List<DeadLetter> listBlocking(String bootstrapServers, String topic, int max) {
+    return listBlocking(KafkaConnection.plaintext(bootstrapServers), topic, max);
+  }
+
+  /** {@link #list} for a command line: blocks the calling thread. */
+  public static List<DeadLetter> listBlocking(KafkaConnection kafka, String topic, int max) {
     String dlt = topic + DeliveryHeaders.DLT_SUFFIX;
     List<DeadLetter> letters = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> reader = consumer(bootstrapServers, null)) {
+    try (KafkaConsumer<String, byte[]> reader = consumer(kafka, null)) {
       List<TopicPartition> partitions = partitions(reader, dlt);
       reader.assign(partitions);
       reader.seekToBeginning(partitions);
@@ -110,14 +120,19 @@ public final class DeadLetters {
   /** {@link #replay} for a command line: blocks the calling thread. */
   public static int replayBlocking(String bootstrapServers, String topic)
       throws InterruptedException, ExecutionException, TimeoutException {
+    return replayBlocking(KafkaConnection.plaintext(bootstrapServers), topic);
+  }
+
+  /** {@link #replay} for a command line: blocks the calling thread. */
+  public static int replayBlocking(KafkaConnection kafka, String topic)
+      throws InterruptedException, ExecutionException, TimeoutException {
     String dlt = topic + DeliveryHeaders.DLT_SUFFIX;
-    Map<String, Object> producerProps = new HashMap<>();
-    producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> producerProps = new HashMap<>(kafka.properties());
     producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
     producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
-    try (KafkaConsumer<String, byte[]> reader = consumer(bootstrapServers, REPLAY_GROUP);
+    try (KafkaConsumer<String, byte[]> reader = consumer(kafka, REPLAY_GROUP);
         KafkaProducer<String, byte[]> producer =
             new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer())) {
       List<TopicPartition> partitions = partitions(reader, dlt);
@@ -162,9 +177,8 @@ public final class DeadLetters {
     return sends.size();
   }
 
-  private static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String groupId) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+  private static KafkaConsumer<String, byte[]> consumer(KafkaConnection kafka, String groupId) {
+    Map<String, Object> props = new HashMap<>(kafka.properties());
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     if (groupId != null) {
       props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);

@@ -24,14 +24,14 @@ public interface EventConsumer {
    */
   static EventConsumer create(
       Vertx vertx,
-      String bootstrapServers,
+      KafkaConnection kafka,
       ConsumerConfig config,
       TopicsConfig topicSettings,
       List<String> topics,
       EventHandler handler,
       KafkaObservability observability) {
     return new KafkaEventConsumer(
-        vertx, bootstrapServers, topics, config, topicSettings, handler, observability);
+        vertx, kafka, topics, config, topicSettings, handler, observability);
   }
 
   /** Joins the group and starts polling; completes once the consumer thread runs. */

@@ -16,11 +16,8 @@ public interface EventPublisher {
    * Kafka producer does blocking work when it starts.
    */
   static Future<StandalonePublisher> create(
-      Vertx vertx,
-      String bootstrapServers,
-      ProducerConfig config,
-      KafkaObservability observability) {
-    return KafkaEventPublisher.create(vertx, bootstrapServers, config, observability)
+      Vertx vertx, KafkaConnection kafka, ProducerConfig config, KafkaObservability observability) {
+    return KafkaEventPublisher.create(vertx, kafka, config, observability)
         .map(publisher -> publisher);
   }
 

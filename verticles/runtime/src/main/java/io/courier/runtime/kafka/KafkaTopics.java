@@ -6,14 +6,12 @@ import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -48,16 +46,22 @@ public final class KafkaTopics {
     }
   }
 
-  /** {@link #ensure(String, TopicsConfig, Collection)} on a worker thread. */
+  /** {@link #ensure(KafkaConnection, TopicsConfig, Collection)} on a worker thread. */
   public static Future<Void> ensure(
-      Vertx vertx, String bootstrapServers, TopicsConfig settings, Collection<TopicSpec> topics) {
+      Vertx vertx, KafkaConnection kafka, TopicsConfig settings, Collection<TopicSpec> topics) {
     List<TopicSpec> copy = List.copyOf(topics);
     return vertx.executeBlocking(
         () -> {
-          ensure(bootstrapServers, settings, copy);
+          ensure(kafka, settings, copy);
           return null;
         },
         false);
+  }
+
+  /** As {@link #ensure(KafkaConnection, TopicsConfig, Collection)}, over PLAINTEXT. */
+  public static void ensure(
+      String bootstrapServers, TopicsConfig settings, Collection<TopicSpec> topics) {
+    ensure(KafkaConnection.plaintext(bootstrapServers), settings, topics);
   }
 
   /**
@@ -66,9 +70,8 @@ public final class KafkaTopics {
    * @throws TopicSettingsException naming every topic and setting that differs
    */
   public static void ensure(
-      String bootstrapServers, TopicsConfig settings, Collection<TopicSpec> topics) {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      KafkaConnection kafka, TopicsConfig settings, Collection<TopicSpec> topics) {
+    try (Admin admin = Admin.create(kafka.properties())) {
       List<String> problems = new ArrayList<>();
       for (TopicSpec topic : topics) {
         if (!create(admin, settings, topic)) {

@@ -30,14 +30,13 @@ public interface OwnedPartitions {
    */
   static <S> OwnedPartitions create(
       Vertx vertx,
-      String bootstrapServers,
+      KafkaConnection kafka,
       String topic,
       String groupId,
       OwnershipConfig settings,
       PartitionHandler<S> handler,
       KafkaObservability observability) {
-    return new PartitionOwnership<>(
-        vertx, bootstrapServers, topic, groupId, settings, handler, observability);
+    return new PartitionOwnership<>(vertx, kafka, topic, groupId, settings, handler, observability);
   }
 
   /** A record to write: its key, and its event or null for a tombstone. */

@@ -66,6 +66,13 @@ public final class RuntimeChecks {
       checks.missing(
           "bootstrapServers", "the Kafka brokers as host:port,... (or enable kafka.embedded)");
     }
+    if (kafka.embedded().enabled() && !kafka.security().protocol().equals("PLAINTEXT")) {
+      checks.invalid(
+          "security.protocol",
+          "is "
+              + kafka.security().protocol()
+              + ", but the embedded broker (kafka.embedded.enabled) speaks PLAINTEXT only");
+    }
     if (context.prod() && kafka.embedded().enabled()) {
       checks.invalid(
           "embedded.enabled",

@@ -6,6 +6,7 @@ import io.courier.runtime.health.Readiness;
 import io.courier.runtime.kafka.ConsumerStats;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.EventHandler;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.KafkaObservability;
 import io.courier.runtime.metrics.ConsumerMeters;
 import io.courier.runtime.metrics.HandlerTimer;
@@ -36,7 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class KafkaEventConsumer implements EventConsumer {
 
   private final Vertx vertx;
-  private final String bootstrapServers;
+  private final KafkaConnection kafka;
   private final List<String> topics;
   private final ConsumerConfig config;
   private final EventHandler handler;
@@ -65,7 +66,7 @@ public final class KafkaEventConsumer implements EventConsumer {
       EventHandler handler) {
     this(
         vertx,
-        bootstrapServers,
+        KafkaConnection.plaintext(bootstrapServers),
         topics,
         config,
         TopicsConfig.DEFAULTS,
@@ -81,7 +82,7 @@ public final class KafkaEventConsumer implements EventConsumer {
    */
   public KafkaEventConsumer(
       Vertx vertx,
-      String bootstrapServers,
+      KafkaConnection kafka,
       List<String> topics,
       ConsumerConfig config,
       TopicsConfig topicSettings,
@@ -90,14 +91,14 @@ public final class KafkaEventConsumer implements EventConsumer {
     this.topicSettings = topicSettings;
     this.vertx = vertx;
     this.observability = observability;
-    this.bootstrapServers = bootstrapServers;
+    this.kafka = kafka;
     this.topics = List.copyOf(topics);
     this.config = config;
     this.handler = handler;
     this.handlerTimer = new HandlerTimer(observability.meters().registry(), config.groupId());
     this.processed =
         new KafkaProcessedEvents(
-            bootstrapServers,
+            kafka,
             config.groupId(),
             config.dedupeCapacity(),
             TimeUnit.HOURS.toMillis(config.dedupeRetentionHours()),
@@ -113,7 +114,7 @@ public final class KafkaEventConsumer implements EventConsumer {
     Context context = vertx.getOrCreateContext();
     pollLoop =
         new PollLoop(
-            bootstrapServers,
+            kafka,
             topics,
             config,
             topicSettings,

@@ -5,6 +5,7 @@ import io.courier.codec.kafka.EventSerializer;
 import io.courier.runtime.config.KafkaConfig;
 import io.courier.runtime.impl.ContextBatches;
 import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.KafkaObservability;
 import io.courier.runtime.kafka.OverloadException;
 import io.courier.runtime.metrics.PublisherMeters;
@@ -68,14 +69,13 @@ public final class KafkaEventPublisher implements EventPublisher.StandalonePubli
 
   private KafkaEventPublisher(
       Vertx vertx,
-      String bootstrapServers,
+      KafkaConnection kafka,
       KafkaConfig.ProducerConfig c,
       KafkaObservability observability) {
     this.vertx = vertx;
     this.tracing = observability.tracing();
     this.maxInFlight = c.maxInFlight();
-    Map<String, Object> props = new HashMap<>();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> props = new HashMap<>(kafka.properties());
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.LINGER_MS_CONFIG, c.lingerMs());
@@ -89,13 +89,11 @@ public final class KafkaEventPublisher implements EventPublisher.StandalonePubli
     props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, BUFFER_MEMORY_BYTES);
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, c.batchSizeBytes());
     this.producer = new KafkaProducer<>(props, new StringSerializer(), new EventSerializer());
-    this.admin =
-        Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.CLIENT_ID_CONFIG, "courier-readiness",
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, READY_TIMEOUT_MS,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, READY_TIMEOUT_MS));
+    Map<String, Object> adminProps = new HashMap<>(kafka.properties());
+    adminProps.put(AdminClientConfig.CLIENT_ID_CONFIG, "courier-readiness");
+    adminProps.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, READY_TIMEOUT_MS);
+    adminProps.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, READY_TIMEOUT_MS);
+    this.admin = Admin.create(adminProps);
     this.meters = new PublisherMeters(observability.meters(), producer, inFlight::get);
     this.sender =
         Executors.newSingleThreadExecutor(
@@ -112,11 +110,20 @@ public final class KafkaEventPublisher implements EventPublisher.StandalonePubli
    */
   public static Future<KafkaEventPublisher> create(
       Vertx vertx,
-      String bootstrapServers,
+      KafkaConnection kafka,
       KafkaConfig.ProducerConfig config,
       KafkaObservability observability) {
     return vertx.executeBlocking(
-        () -> new KafkaEventPublisher(vertx, bootstrapServers, config, observability));
+        () -> new KafkaEventPublisher(vertx, kafka, config, observability));
+  }
+
+  /** As above, over PLAINTEXT to {@code bootstrapServers}. */
+  public static Future<KafkaEventPublisher> create(
+      Vertx vertx,
+      String bootstrapServers,
+      KafkaConfig.ProducerConfig config,
+      KafkaObservability observability) {
+    return create(vertx, KafkaConnection.plaintext(bootstrapServers), config, observability);
   }
 
   @Override

@@ -1,12 +1,14 @@
 package io.courier.runtime.kafka.impl;
 
 import io.courier.runtime.config.KafkaConfig.TopicsConfig;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.KafkaTopics;
 import io.courier.runtime.kafka.TopicSpec;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +41,7 @@ final class KafkaProcessedEvents {
   private static final int BATCH = 500;
   private static final long LINGER_MS = 5;
 
-  private final String bootstrapServers;
+  private final KafkaConnection kafka;
   private final String topic;
   private final int capacity;
   private final long retentionMs;
@@ -58,7 +60,17 @@ final class KafkaProcessedEvents {
       int capacity,
       long retentionMs,
       TopicsConfig topicSettings) {
-    this.bootstrapServers = bootstrapServers;
+    this(
+        KafkaConnection.plaintext(bootstrapServers), groupId, capacity, retentionMs, topicSettings);
+  }
+
+  KafkaProcessedEvents(
+      KafkaConnection kafka,
+      String groupId,
+      int capacity,
+      long retentionMs,
+      TopicsConfig topicSettings) {
+    this.kafka = kafka;
     this.topicSettings = topicSettings;
     this.topic = "courier.processed." + groupId;
     this.capacity = capacity;
@@ -84,14 +96,9 @@ final class KafkaProcessedEvents {
       return 0;
     }
     createTopic();
-    Map<String, Object> props =
-        Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            bootstrapServers,
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-            false,
-            ConsumerConfig.CLIENT_ID_CONFIG,
-            topic + "-loader");
+    Map<String, Object> props = new HashMap<>(kafka.properties());
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, topic + "-loader");
     try (KafkaConsumer<String, byte[]> reader =
         new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = new ArrayList<>();
@@ -180,7 +187,7 @@ final class KafkaProcessedEvents {
     // One partition: the loader reads ids in the order they were written, so what stays in
     // memory past the capacity is the newest ids, those a redelivery after a restart brings.
     KafkaTopics.ensure(
-        bootstrapServers,
+        kafka,
         topicSettings,
         List.of(
             TopicSpec.events(topic)

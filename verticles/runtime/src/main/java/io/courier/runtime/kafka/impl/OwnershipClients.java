@@ -3,6 +3,7 @@ package io.courier.runtime.kafka.impl;
 import io.courier.codec.Event;
 import io.courier.codec.kafka.EventSerializer;
 import io.courier.runtime.config.KafkaConfig.OwnershipConfig;
+import io.courier.runtime.kafka.KafkaConnection;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,9 +33,8 @@ final class OwnershipClients {
    * that change owner), committed records only, the configured session timeout.
    */
   static KafkaConsumer<String, byte[]> consumer(
-      String bootstrapServers, String groupId, OwnershipConfig settings) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      KafkaConnection kafka, String groupId, OwnershipConfig settings) {
+    Map<String, Object> props = new HashMap<>(kafka.properties());
     props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "courier-owner-" + groupId);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -53,9 +53,8 @@ final class OwnershipClients {
 
   /** A transactional producer whose transactions are ready to begin. */
   static KafkaProducer<String, Event<?>> producer(
-      String bootstrapServers, String groupId, OwnershipConfig settings) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      KafkaConnection kafka, String groupId, OwnershipConfig settings) {
+    Map<String, Object> props = new HashMap<>(kafka.properties());
     props.put(ProducerConfig.CLIENT_ID_CONFIG, "courier-owner-" + groupId);
     // Fencing comes from the group's metadata on each commit (KIP-447), so the id only has to be
     // unique to this producer.

@@ -5,6 +5,7 @@ import io.courier.codec.kafka.EventDecodingException;
 import io.courier.codec.kafka.EventDeserializer;
 import io.courier.runtime.config.KafkaConfig.OwnershipConfig;
 import io.courier.runtime.health.Readiness;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.KafkaObservability;
 import io.courier.runtime.kafka.OwnedPartitions;
 import io.courier.runtime.kafka.PartitionHandler;
@@ -58,7 +59,7 @@ public final class PartitionOwnership<S> implements OwnedPartitions {
   private static final Duration IDLE_POLL = Duration.ofMillis(5);
 
   private final Vertx vertx;
-  private final String bootstrapServers;
+  private final KafkaConnection kafka;
   private final String topic;
   private final String groupId;
   private final OwnershipConfig settings;
@@ -96,14 +97,14 @@ public final class PartitionOwnership<S> implements OwnedPartitions {
 
   public PartitionOwnership(
       Vertx vertx,
-      String bootstrapServers,
+      KafkaConnection kafka,
       String topic,
       String groupId,
       OwnershipConfig settings,
       PartitionHandler<S> handler,
       KafkaObservability observability) {
     this.vertx = vertx;
-    this.bootstrapServers = bootstrapServers;
+    this.kafka = kafka;
     this.topic = topic;
     this.groupId = groupId;
     this.settings = settings;
@@ -218,7 +219,7 @@ public final class PartitionOwnership<S> implements OwnedPartitions {
     KafkaProducer<String, Event<?>> producer = null;
     try {
       producer = producer();
-      consumer = OwnershipClients.consumer(bootstrapServers, groupId, settings);
+      consumer = OwnershipClients.consumer(kafka, groupId, settings);
       KafkaConsumer<String, byte[]> owned = consumer;
       OwnershipWriter writer =
           new OwnershipWriter(
@@ -373,7 +374,7 @@ public final class PartitionOwnership<S> implements OwnedPartitions {
   }
 
   KafkaProducer<String, Event<?>> producer() {
-    return OwnershipClients.producer(bootstrapServers, groupId, settings);
+    return OwnershipClients.producer(kafka, groupId, settings);
   }
 
   /** Rebuilds what is assigned; releases what is taken away before letting it go. */

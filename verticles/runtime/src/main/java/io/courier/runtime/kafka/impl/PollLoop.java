@@ -3,6 +3,7 @@ package io.courier.runtime.kafka.impl;
 import io.courier.codec.kafka.EventDeserializer;
 import io.courier.runtime.config.KafkaConfig;
 import io.courier.runtime.kafka.DeliveryHeaders;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.KafkaTopics;
 import io.courier.runtime.kafka.TopicSpec;
 import io.vertx.core.Context;
@@ -40,7 +41,7 @@ final class PollLoop {
   /** Logs as the consumer it belongs to. */
   private static final Logger LOG = LoggerFactory.getLogger(KafkaEventConsumer.class);
 
-  private final String bootstrapServers;
+  private final KafkaConnection kafka;
   private final List<String> topics;
   private final KafkaConfig.ConsumerConfig config;
   private final KafkaConfig.TopicsConfig topicSettings;
@@ -76,7 +77,7 @@ final class PollLoop {
    * @param dispatch takes each polled record, on {@code context}
    */
   PollLoop(
-      String bootstrapServers,
+      KafkaConnection kafka,
       List<String> topics,
       KafkaConfig.ConsumerConfig config,
       KafkaConfig.TopicsConfig topicSettings,
@@ -86,7 +87,7 @@ final class PollLoop {
       Map<String, Long> lag,
       KafkaProcessedEvents processed,
       Consumer<PolledRecord> dispatch) {
-    this.bootstrapServers = bootstrapServers;
+    this.kafka = kafka;
     this.topics = topics;
     this.config = config;
     this.topicSettings = topicSettings;
@@ -153,8 +154,8 @@ final class PollLoop {
         parking.add(TopicSpec.events(topic + DeliveryHeaders.RETRY_SUFFIX));
         parking.add(TopicSpec.events(topic + DeliveryHeaders.DLT_SUFFIX));
       }
-      KafkaTopics.ensure(bootstrapServers, topicSettings, parking);
-      sender = new RawSender(bootstrapServers, "courier-consumer-" + config.groupId());
+      KafkaTopics.ensure(kafka, topicSettings, parking);
+      sender = new RawSender(kafka, "courier-consumer-" + config.groupId());
       processed.load();
       consumer =
           new KafkaConsumer<>(
@@ -194,8 +195,7 @@ final class PollLoop {
   }
 
   private Map<String, Object> consumerProps() {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> props = new HashMap<>(kafka.properties());
     props.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

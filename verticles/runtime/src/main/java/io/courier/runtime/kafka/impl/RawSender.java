@@ -1,5 +1,6 @@
 package io.courier.runtime.kafka.impl;
 
+import io.courier.runtime.kafka.KafkaConnection;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -28,8 +29,11 @@ final class RawSender implements AutoCloseable {
   private final ExecutorService thread;
 
   RawSender(String bootstrapServers, String clientId) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    this(KafkaConnection.plaintext(bootstrapServers), clientId);
+  }
+
+  RawSender(KafkaConnection kafka, String clientId) {
+    Map<String, Object> props = new HashMap<>(kafka.properties());
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 2);

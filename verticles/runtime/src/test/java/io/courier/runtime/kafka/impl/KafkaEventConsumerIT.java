@@ -18,6 +18,7 @@ import io.courier.runtime.kafka.ConsumerStats;
 import io.courier.runtime.kafka.DeadLetters;
 import io.courier.runtime.kafka.DeliveryHeaders;
 import io.courier.runtime.kafka.EventHandler;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.KafkaObservability;
 import io.courier.runtime.metrics.CourierMetrics;
 import io.courier.runtime.metrics.Meters;
@@ -573,7 +574,7 @@ class KafkaEventConsumerIT {
       KafkaEventConsumer consumer =
           new KafkaEventConsumer(
               vertx,
-              kafka.bootstrapServers(),
+              KafkaConnection.plaintext(kafka.bootstrapServers()),
               List.of(topic),
               config(group, 100, 200),
               TopicsConfig.DEFAULTS,

@@ -9,6 +9,7 @@ import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.config.KafkaConfig.OwnershipConfig;
 import io.courier.runtime.config.KafkaConfig.TopicsConfig;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.KafkaObservability;
 import io.courier.runtime.kafka.KafkaTopics;
 import io.courier.runtime.kafka.OwnedPartitions;
@@ -165,7 +166,7 @@ class PartitionOwnershipIT {
     OwnedPartitions owner =
         OwnedPartitions.create(
             vertx,
-            kafka.bootstrapServers(),
+            KafkaConnection.plaintext(kafka.bootstrapServers()),
             topic,
             group,
             OWNERSHIP,
