@@ -9,6 +9,7 @@ import io.courier.resilience.ResilienceProxyVerticle;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Roles;
 import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.metrics.Meters;
 import io.courier.user.DefaultUserService;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
@@ -348,7 +349,7 @@ public final class Baselines {
       Path policies = Files.createTempFile("baselines-resilience", ".json");
       Files.writeString(policies, PolicyOverheadBenchmark.POLICIES);
       vertx
-          .deployVerticle(new ResilienceProxyVerticle(policies.toString(), 60_000))
+          .deployVerticle(new ResilienceProxyVerticle(policies.toString(), 60_000, Meters.none()))
           .await(30, TimeUnit.SECONDS);
       for (int inFlight : new int[] {1, 64}) {
         Map<String, Supplier<ClosedLoop.Call>> paths = new LinkedHashMap<>();

@@ -12,11 +12,15 @@ import io.courier.discovery.OutlierPolicy;
 import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.InstanceBreakers;
+import io.courier.resilience.ResilienceConfig;
 import io.courier.resilience.ResiliencePolicies;
 import io.courier.resilience.ResilientGrpcCalls;
 import io.courier.resilience.TargetPolicy;
-import io.courier.service.Endpoints;
+import io.courier.runtime.admin.AdminSections;
+import io.courier.runtime.metrics.Meters;
 import io.courier.service.GrpcPeer;
+import io.courier.service.GrpcServers;
+import io.courier.service.Policies;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -97,8 +101,11 @@ public class DiscoveryBenchmark {
     List<ServiceInstance> registered = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       HttpServer server =
-          Endpoints.grpcServer(
-                  vertx, "127.0.0.1", 0, List.of(InventoryServiceGrpcService.of(inventory)))
+          GrpcServers.builder(vertx)
+              .host("127.0.0.1")
+              .port(0)
+              .service(InventoryServiceGrpcService.of(inventory))
+              .listen()
               .await(10, TimeUnit.SECONDS);
       servers.add(server);
       registered.add(
@@ -126,19 +133,28 @@ public class DiscoveryBenchmark {
                 50),
             System::nanoTime,
             new Random(7));
-    breakers = new InstanceBreakers(vertx, "inventory-service", standard.breakerPolicy());
+    breakers =
+        new InstanceBreakers(vertx, Meters.none(), "inventory-service", standard.breakerPolicy());
     client = GrpcClient.client(vertx);
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("discovery-bench", ".json");
+    java.nio.file.Files.writeString(
+        file, PolicyOverheadBenchmark.POLICIES.replace("\"echo\"", "\"inventory-service\""));
+    file.toFile().deleteOnExit();
     peer =
-        new GrpcPeer(
-            vertx,
-            discovery,
-            "inventory-service",
-            new TargetPolicy(
-                vertx, "inventory-service", parsed.targets().get("inventory-service"), standard),
-            client);
+        Policies.load(
+                vertx,
+                new ResilienceConfig(file.toString(), 60_000),
+                Meters.none(),
+                new AdminSections())
+            .await(10, TimeUnit.SECONDS)
+            .grpcPeer(discovery, "inventory-service", "inventory-service", client);
     fixedPolicy =
         new TargetPolicy(
-            vertx, "inventory-service", parsed.targets().get("inventory-service"), standard);
+            vertx,
+            Meters.none(),
+            "inventory-service",
+            parsed.targets().get("inventory-service"),
+            standard);
     fixed = SocketAddress.inetSocketAddress(servers.get(0).actualPort(), "127.0.0.1");
     // first calls: the watch answers and connections open; then every call is served from the
     // watched list over open connections

@@ -6,6 +6,7 @@ import io.courier.codec.CourierCodecs;
 import io.courier.contract.v1.Order;
 import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.resilience.Deadline;
+import io.courier.runtime.security.IdentitySeal;
 import io.courier.service.CallerIdentity;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -32,13 +33,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * What Courier does per message beyond the raw Vert.x path. On the event bus a service call carries
  * the caller's deadline ({@code courier-timeout-ms}) and identity ({@code courier-subject}, {@code
  * courier-scopes}) in headers, written by the gateway's client and read back by the order service's
- * consumer before it acts ({@code Deadline.fromHeader}, {@code CallerIdentity.from}, {@code
- * mayActFor}); {@code courierRequest} is that round trip, {@code rawRequest} the same request/reply
- * without headers. {@code headersPerMessage} is the header work alone. Per consumed Kafka record,
- * the decoding steps beyond parsing the payload are the contract-registry lookup with the
- * schema-version check ({@code typeRegistryLookup}) and reading {@code ce_time} ({@code
- * ceTimeParse}); their sum against {@code KafkaSerdeBenchmark.rawDeserialize} shows where {@code
- * courierDeserialize} spends its extra time.
+ * consumer before it acts ({@code Deadline.fromHeader}, {@code CallerIdentity.from} opening the
+ * sealed identity (HMAC-SHA256), {@code mayActFor}); {@code courierRequest} is that round trip,
+ * {@code rawRequest} the same request/reply without headers. {@code headersPerMessage} is the
+ * header work alone. Per consumed Kafka record, the decoding steps beyond parsing the payload are
+ * the contract-registry lookup with the schema-version check ({@code typeRegistryLookup}) and
+ * reading {@code ce_time} ({@code ceTimeParse}); their sum against {@code
+ * KafkaSerdeBenchmark.rawDeserialize} shows where {@code courierDeserialize} spends its extra time.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -53,8 +54,17 @@ public class DispatchBenchmark {
   private static final Duration PLACE_TIMEOUT = Duration.ofSeconds(5);
 
   private final PlaceOrderRequest request = BenchSamples.placeOrderRequest();
+
+  /** The platform's identity seal: an HMAC-SHA256 key, as the order service holds it. */
+  private static final IdentitySeal SEAL =
+      IdentitySeal.of(
+          "a benchmark identity key, 32 b!!".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+          true,
+          60_000,
+          java.time.Clock.systemUTC());
+
   private final CallerIdentity caller =
-      new CallerIdentity(BenchSamples.USER, Set.of("orders:write", "orders:read"));
+      new CallerIdentity(BenchSamples.USER, Set.of("orders:write", "orders:read")).sealedWith(SEAL);
   private final String type = BenchSamples.orderPlaced().type();
   private final String ceTime = BenchSamples.CREATED.toString();
   private Vertx vertx;
@@ -137,7 +147,7 @@ public class DispatchBenchmark {
     Deadline deadline =
         Deadline.fromHeader(
             headers.get(Deadline.HEADER), Deadline.after(PLACE_TIMEOUT), System::nanoTime);
-    CallerIdentity identity = CallerIdentity.from(headers).orElse(null);
+    CallerIdentity identity = CallerIdentity.from(headers, SEAL).orElse(null);
     return !deadline.expired() && identity != null && identity.mayActFor(body.getUserId());
   }
 }

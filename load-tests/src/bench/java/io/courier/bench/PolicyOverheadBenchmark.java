@@ -3,6 +3,7 @@ package io.courier.bench;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.ResiliencePolicies;
 import io.courier.resilience.TargetPolicy;
+import io.courier.runtime.metrics.Meters;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.retry.Retry;
@@ -82,11 +83,17 @@ public class PolicyOverheadBenchmark {
     ResiliencePolicies parsed = ResiliencePolicies.parse(POLICIES, "bench");
     policy =
         new TargetPolicy(
-            vertx, "echo", parsed.targets().get("echo"), parsed.policies().get("standard"));
+            vertx,
+            Meters.none(),
+            "echo",
+            parsed.targets().get("echo"),
+            parsed.policies().get("standard"));
     java.nio.file.Path file = java.nio.file.Files.createTempFile("resilience-bench", ".json");
     java.nio.file.Files.writeString(file, POLICIES);
     vertx
-        .deployVerticle(new io.courier.resilience.ResilienceProxyVerticle(file.toString(), 60_000))
+        .deployVerticle(
+            new io.courier.resilience.ResilienceProxyVerticle(
+                file.toString(), 60_000, Meters.none()))
         .toCompletionStage()
         .toCompletableFuture()
         .get();

@@ -10,6 +10,7 @@ import io.courier.runtime.config.KafkaConfig;
 import io.courier.runtime.config.KafkaConfig.ProducerConfig;
 import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.EventPublisher;
+import io.courier.runtime.kafka.KafkaConnection;
 import io.courier.runtime.kafka.KafkaObservability;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -191,7 +192,7 @@ public final class PublishBenchmark {
     EventConsumer consumer =
         EventConsumer.create(
             vertx,
-            bootstrap,
+            KafkaConnection.plaintext(bootstrap),
             new KafkaConfig.ConsumerConfig(
                 RUN + "-" + UUID.randomUUID(),
                 5_000,
@@ -202,7 +203,8 @@ public final class PublishBenchmark {
                 5_000,
                 dedupeCapacity,
                 1,
-                1_000),
+                1_000,
+                3_600_000),
             KafkaConfig.TopicsConfig.DEFAULTS,
             List.of(topic),
             event -> {
@@ -266,7 +268,7 @@ public final class PublishBenchmark {
     EventPublisher.StandalonePublisher publisher =
         EventPublisher.create(
                 vertx,
-                bootstrap,
+                KafkaConnection.plaintext(bootstrap),
                 new ProducerConfig(5, 120_000, 1_048_576, 50_000, BATCH),
                 KafkaObservability.none(vertx))
             .await(30, TimeUnit.SECONDS);
