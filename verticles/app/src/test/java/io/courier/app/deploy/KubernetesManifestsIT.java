@@ -30,7 +30,14 @@ class KubernetesManifestsIT {
   @TempDir Path scratch;
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"base", "overlays/dev", "overlays/prod", "overlays/keda"})
+  @ValueSource(
+      strings = {
+        "base",
+        "overlays/dev",
+        "overlays/prod",
+        "overlays/keda",
+        "overlays/prod-monitoring"
+      })
   @DisplayName("render to valid, consistent objects")
   void shouldRenderValidObjects(String kustomization) throws Exception {
     String yaml = ManifestCheck.render(ROOT.resolve("deploy/k8s").resolve(kustomization));
@@ -40,6 +47,9 @@ class KubernetesManifestsIT {
 
     assertThat(problems).isEmpty();
     assertThat(yaml).contains("kind: Deployment", "kind: Service", "kind: ConfigMap");
+    if (kustomization.endsWith("monitoring")) {
+      assertThat(yaml).contains("kind: PodMonitor", "kind: PrometheusRule", "grafana_dashboard");
+    }
   }
 
   @Test
@@ -200,6 +210,30 @@ class KubernetesManifestsIT {
             "consumerGroup: payments",
             "watches consumer group payments"),
         Arguments.of(
+            "a PodMonitor on a port the pods do not declare",
+            "components/monitoring/pod-monitor.yaml",
+            "port: management",
+            "port: metrics",
+            "names port metrics, which courier-gateway does not declare"),
+        Arguments.of(
+            "a PodMonitor whose job label is not the one the alerts select",
+            "components/monitoring/pod-monitor.yaml",
+            "jobLabel: app.kubernetes.io/name",
+            "jobLabel: app.kubernetes.io/component",
+            "the alerts select job=\"courier\""),
+        Arguments.of(
+            "alert rules that drifted from deploy/monitoring/courier-alerts.yaml",
+            "components/monitoring/prometheus-rule.yaml",
+            "courier_kafka_consumer_lag) > 1000",
+            "courier_kafka_consumer_lag) > 2000",
+            "its groups differ from deploy/monitoring/courier-alerts.yaml"),
+        Arguments.of(
+            "a scrape the NetworkPolicies block",
+            "components/monitoring/network-policy.yaml",
+            "port: management",
+            "port: http",
+            "no NetworkPolicy lets another namespace scrape port management"),
+        Arguments.of(
             "an autoscaler above the partition count",
             "base/autoscalers.yaml",
             "    name: courier-order-service\n  minReplicas: 3\n  maxReplicas: 6\n",
@@ -218,7 +252,10 @@ class KubernetesManifestsIT {
     String text = Files.readString(target);
     assertThat(text).as("the text to break in " + file).contains(old);
     Files.writeString(target, text.replaceFirst(java.util.regex.Pattern.quote(old), broken));
-    String overlay = file.startsWith("overlays/keda") ? "overlays/keda" : "base";
+    String overlay =
+        file.startsWith("overlays/keda")
+            ? "overlays/keda"
+            : file.startsWith("components/monitoring") ? "overlays/prod-monitoring" : "base";
 
     ManifestCheck check = new ManifestCheck(JAR, scratch);
     List<String> problems = new ArrayList<>();
@@ -238,7 +275,7 @@ class KubernetesManifestsIT {
 
   private Path copyOfDeployAndConf() throws IOException {
     Path copy = Files.createTempDirectory(scratch, "repo");
-    for (String dir : List.of("deploy/k8s", "conf")) {
+    for (String dir : List.of("deploy/k8s", "deploy/monitoring", "conf")) {
       Path from = ROOT.resolve(dir);
       try (Stream<Path> walk = Files.walk(from)) {
         for (Path source : walk.toList()) {

@@ -82,6 +82,16 @@ final class ManifestCheck {
   /** Custom resources the manifests may use, with the only spec keys they may set. */
   static final Map<String, Set<String>> CUSTOM_KINDS =
       Map.of(
+          "monitoring.coreos.com/v1/PodMonitor",
+          Set.of(
+              "jobLabel",
+              "selector",
+              "namespaceSelector",
+              "podMetricsEndpoints",
+              "podTargetLabels",
+              "sampleLimit"),
+          "monitoring.coreos.com/v1/PrometheusRule",
+          Set.of("groups"),
           "keda.sh/v1alpha1/ScaledObject",
           Set.of(
               "scaleTargetRef",
@@ -211,6 +221,7 @@ final class ManifestCheck {
         custom(custom, deployments, objects);
       }
     }
+    new MonitoringCheck(Path.of("../../deploy/monitoring"), problems).check(objects, deployments);
     for (Map.Entry<String, Owner> owner : owners.entrySet()) {
       if (!budgeted.contains(owner.getKey())) {
         problems.add(
@@ -932,6 +943,9 @@ final class ManifestCheck {
       if (!allowed.contains(key)) {
         problems.add(name + ": unknown field spec." + key);
       }
+    }
+    if (!"ScaledObject".equals(custom.getKind())) {
+      return; // the monitoring kinds: MonitoringCheck, once per set
     }
     Map<String, Object> target = (Map<String, Object>) spec.get("scaleTargetRef");
     Deployment deployment =

@@ -1594,7 +1594,7 @@ class OrderFlowIT {
       for (Object each : (List<Object>) ((Map<String, Object>) group).get("rules")) {
         Map<String, Object> rule = (Map<String, Object>) each;
         Map<String, Object> annotations = (Map<String, Object>) rule.get("annotations");
-        String runbook = String.valueOf(annotations.get("runbook"));
+        String runbook = String.valueOf(annotations.get("runbook_url"));
         assertThat(rule).containsKeys("alert", "expr", "labels");
         assertThat(anchors)
             .as("runbook of " + rule.get("alert"))
@@ -1674,7 +1674,8 @@ class OrderFlowIT {
 
   static List<Event<?>> readAll(String servers, String topic) {
     List<Event<?>> events = new ArrayList<>();
-    io.courier.service.StateTopics.replay(servers, topic, events::add);
+    io.courier.service.StateTopics.replay(
+        io.courier.runtime.kafka.KafkaConnection.plaintext(servers), topic, events::add);
     return events;
   }
 }
