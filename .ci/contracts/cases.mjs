@@ -59,7 +59,7 @@ export const cases = [
   {
     name: 'walk-through: an order the provider declines ends CANCELLED',
     op: 'placeOrder', method: 'POST', path: '/api/v1/orders', token: 'u1',
-    headers: key('demo-1'), body: good('u1', 'sku-0002'),
+    headers: key('demo-17'), body: good('u1', 'sku-0002'),
     expect: 202, keep: (ctx, res) => { ctx.declined = res.body.orderId; },
   },
   {
@@ -85,7 +85,7 @@ export const cases = [
   {
     name: 'the cancelled order placed again with its key and body: the same, cancelled, order',
     op: 'placeOrder', method: 'POST', path: '/api/v1/orders', token: 'u1',
-    headers: key('demo-1'), body: good('u1', 'sku-0002'),
+    headers: key('demo-17'), body: good('u1', 'sku-0002'),
     expect: 202, check: (ctx, res) => res.body.orderId === ctx.declined && res.body.status === 'CANCELLED',
   },
 
