@@ -253,9 +253,9 @@ public record GatewayConfig(
   /**
    * Rate limits at the gateway: a token bucket per client and API operation (Bucket4j), shared by
    * every gateway of the cluster through Hazelcast when clustered, else in this process. The client
-   * is the authenticated subject, else the {@code X-API-Key} header (hashed), else the remote
-   * address. A request over the limit gets 429 with {@code Retry-After}; the health endpoints are
-   * never limited.
+   * is the authenticated subject, else a configured {@code X-API-Key} (hashed), else the client
+   * address (see {@code trustedProxies}). A request over the limit gets 429 with {@code
+   * Retry-After}; the health endpoints are never limited.
    *
    * @param enabled false limits nothing
    * @param requestsPerSecond tokens added to a bucket per second (the sustained rate)
@@ -265,6 +265,16 @@ public record GatewayConfig(
    * @param timeoutMs how long a decision may take (a cluster round trip) before the request is let
    *     through unlimited
    * @param routes per OpenAPI operation id, limits other than the default
+   * @param preAuth a limit per client address on every API request, taken before authentication so
+   *     floods of unauthenticated requests (and the signature checks they cost) are limited too; 0
+   *     and 0 turn it off
+   * @param trustedProxies IP addresses and CIDR ranges of proxies in front of the gateway (an
+   *     ingress controller): from such a peer, the client address is the rightmost address of
+   *     {@code X-Forwarded-For} that is not a trusted proxy; from any other peer the header is
+   *     ignored
+   * @param apiKeys SHA-256 digests (hex) of the {@code X-API-Key} values that are clients of their
+   *     own; any other value is not trusted to name a client (rotating it per request would give
+   *     each request a fresh bucket), and the request counts by its address
    */
   public record RateLimitConfig(
       boolean enabled,
@@ -272,7 +282,10 @@ public record GatewayConfig(
       long burst,
       int maxLocalBuckets,
       long timeoutMs,
-      Map<String, RouteRateLimitConfig> routes) {
+      Map<String, RouteRateLimitConfig> routes,
+      RouteRateLimitConfig preAuth,
+      List<String> trustedProxies,
+      List<String> apiKeys) {
 
     public static final RateLimitConfig DEFAULTS =
         new RateLimitConfig(
@@ -285,16 +298,48 @@ public record GatewayConfig(
                 "placeOrder", RouteRateLimitConfig.DEFAULTS,
                 "getOrder", RouteRateLimitConfig.DEFAULTS,
                 "getUser", RouteRateLimitConfig.DEFAULTS,
-                "getStock", RouteRateLimitConfig.DEFAULTS));
+                "getStock", RouteRateLimitConfig.DEFAULTS),
+            new RouteRateLimitConfig(100, 200),
+            List.of(),
+            List.of());
+
+    private static final java.util.regex.Pattern DIGEST =
+        java.util.regex.Pattern.compile("[0-9a-f]{64}");
 
     public RateLimitConfig {
       routes = Collections.unmodifiableMap(new TreeMap<>(routes));
-      new ConfigChecks()
-          .atLeast("requestsPerSecond", requestsPerSecond, 1)
-          .atLeast("burst", burst, 1)
-          .atLeast("maxLocalBuckets", maxLocalBuckets, 1)
-          .atLeast("timeoutMs", timeoutMs, 1)
-          .orThrow();
+      trustedProxies = List.copyOf(trustedProxies);
+      apiKeys = List.copyOf(apiKeys);
+      ConfigChecks checks =
+          new ConfigChecks()
+              .atLeast("requestsPerSecond", requestsPerSecond, 1)
+              .atLeast("burst", burst, 1)
+              .atLeast("maxLocalBuckets", maxLocalBuckets, 1)
+              .atLeast("timeoutMs", timeoutMs, 1);
+      if ((preAuth.requestsPerSecond() == 0) != (preAuth.burst() == 0)) {
+        checks.invalid(
+            "preAuth", "set both requestsPerSecond and burst, or neither (0 and 0: no limit)");
+      }
+      for (String proxy : trustedProxies) {
+        String problem = ClientAddress.problem(proxy);
+        if (problem != null) {
+          checks.invalid("trustedProxies", problem);
+        }
+      }
+      for (String key : apiKeys) {
+        if (!DIGEST.matcher(key).matches()) {
+          checks.invalid(
+              "apiKeys",
+              "each entry is the SHA-256 of a key as 64 lowercase hex digits (printf %s KEY |"
+                  + " sha256sum), never the key itself");
+        }
+      }
+      checks.orThrow();
+    }
+
+    /** Whether the pre-authentication limit is on. */
+    public boolean preAuthLimited() {
+      return enabled && preAuth.requestsPerSecond() > 0;
     }
 
     /** The limit of one operation: its own values where set, the defaults elsewhere. */

@@ -136,13 +136,23 @@ public final class GatewayHttpVerticle extends VerticleBase {
             BodyHandler.create(false)
                 .setBodyLimit(config.maxBodyBytes())
                 .setHandleFileUploads(false));
+    RateLimitHandler limits =
+        RateLimitHandler.create(vertx, config.rateLimit(), contract, context.meters());
+    if (config.tls().terminatedUpstream()
+        && config.rateLimit().preAuthLimited()
+        && config.rateLimit().trustedProxies().isEmpty()) {
+      LOG.warn(
+          "TLS is terminated upstream but gateway.rateLimit.trustedProxies is empty: every client"
+              + " behind that proxy shares one pre-authentication limit of {}/s",
+          config.rateLimit().preAuth().requestsPerSecond());
+    }
+    // Per client address, before authentication: floods without a valid token are limited too.
+    router.route("/api/*").handler(limits.beforeAuthentication());
     if (auth != null) {
       router.route("/api/*").handler(auth::authenticate);
     }
     // Keyed on the authenticated subject: keep it after authentication, last before the API.
-    router
-        .route("/api/*")
-        .handler(RateLimitHandler.create(vertx, config.rateLimit(), contract, context.meters()));
+    router.route("/api/*").handler(limits);
     router.route("/*").subRouter(builder.createRouter());
     router.route().failureHandler(new Problems(contract)::onFailure);
     router.errorHandler(404, Problems::onError);

@@ -11,23 +11,30 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Buckets in this process, at most {@code maxBuckets} of them: the least recently used goes first.
- * Taking a token is lock-free in Bucket4j; the map's lock is held only to find the bucket.
+ * Buckets in this process, at most {@code maxBuckets} of authenticated clients and as many of
+ * anonymous ones (addresses, API keys): in each, the least recently used goes first, so a flood of
+ * anonymous keys never evicts (and so refills) an authenticated client's bucket. Taking a token is
+ * lock-free in Bucket4j; a map's lock is held only to find the bucket.
  */
 final class LocalRateLimiter implements RateLimiter {
 
   private final TimeMeter clock;
-  private final Map<String, LocalBucket> buckets;
+  private final Map<String, LocalBucket> authenticated;
+  private final Map<String, LocalBucket> anonymous;
 
   LocalRateLimiter(int maxBuckets, TimeMeter clock) {
     this.clock = clock;
-    this.buckets =
-        new LinkedHashMap<>(16, 0.75f, true) {
-          @Override
-          protected boolean removeEldestEntry(Map.Entry<String, LocalBucket> eldest) {
-            return size() > maxBuckets;
-          }
-        };
+    this.authenticated = lru(maxBuckets);
+    this.anonymous = lru(maxBuckets);
+  }
+
+  private static Map<String, LocalBucket> lru(int maxBuckets) {
+    return new LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, LocalBucket> eldest) {
+        return size() > maxBuckets;
+      }
+    };
   }
 
   @Override
@@ -37,10 +44,12 @@ final class LocalRateLimiter implements RateLimiter {
 
   /** Buckets held now. */
   synchronized int size() {
-    return buckets.size();
+    return authenticated.size() + anonymous.size();
   }
 
   private synchronized LocalBucket bucket(String key, BucketConfiguration configuration) {
+    Map<String, LocalBucket> buckets =
+        key.contains("|" + RateLimitHandler.AUTHENTICATED) ? authenticated : anonymous;
     return buckets.computeIfAbsent(
         key,
         k -> {

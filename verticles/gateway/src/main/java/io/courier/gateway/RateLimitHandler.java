@@ -17,7 +17,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.auth.User;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.openapi.contract.OpenAPIContract;
@@ -30,6 +29,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -38,8 +38,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Limits the request rate per client and API operation ({@code gateway.rateLimit}). Mounted on
  * {@code /api/*} after authentication, so the client is the authenticated subject when there is
- * one, else the {@code X-API-Key} header (hashed; never kept or logged as sent), else the remote
- * address. Each operation id of the contract has its own limit ({@code routes}, else the default).
+ * one, else the {@code X-API-Key} header when it is a configured key (hashed; never kept or logged
+ * as sent), else the client address ({@link ClientAddress}). Each operation id of the contract has
+ * its own limit ({@code routes}, else the default). Before authentication, {@link
+ * #beforeAuthentication()} limits every API request per client address ({@code preAuth}).
  *
  * <p>Every limited response carries {@code RateLimit-Limit} (the bucket's size), {@code
  * RateLimit-Remaining} and {@code RateLimit-Reset} (seconds until the bucket is full again); a
@@ -53,6 +55,15 @@ final class RateLimitHandler implements Handler<RoutingContext> {
 
   static final String API_KEY_HEADER = "X-API-Key";
 
+  /** The route tag and key prefix of the limit per address taken before authentication. */
+  static final String PRE_AUTH = "preAuth";
+
+  /**
+   * Key part of an authenticated client's buckets; {@link LocalRateLimiter} keeps them apart from
+   * anonymous ones, so a flood of anonymous keys cannot evict them.
+   */
+  static final String AUTHENTICATED = "sub:";
+
   private static final Logger LOG = LoggerFactory.getLogger(RateLimitHandler.class);
   private static final long WARN_EVERY_MS = 60_000;
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
@@ -63,6 +74,9 @@ final class RateLimitHandler implements Handler<RoutingContext> {
   private final long timeoutMs;
   private final Map<String, RouteLimit> routes = new HashMap<>();
   private final AtomicLong lastWarning = new AtomicLong(Long.MIN_VALUE / 2);
+  private final ClientAddress addresses;
+  private final Set<String> apiKeys;
+  private final RouteLimit preAuth;
 
   /** A limit of one operation with its bucket and meters. */
   private record RouteLimit(
@@ -102,30 +116,50 @@ final class RateLimitHandler implements Handler<RoutingContext> {
       }
     }
     for (String operation : operations) {
-      RouteRateLimitConfig limit = config.route(operation);
-      BucketConfiguration bucket =
-          BucketConfiguration.builder()
-              .addLimit(
-                  Bandwidth.builder()
-                      .capacity(limit.burst())
-                      .refillGreedy(limit.requestsPerSecond(), Duration.ofSeconds(1))
-                      .build())
-              .build();
-      routes.put(
-          operation,
-          new RouteLimit(
-              operation,
-              limit.burst(),
-              bucket,
-              Counter.builder("courier.gateway.rate.limited")
-                  .description("Requests answered 429 because their client was over its limit")
-                  .tag("route", operation)
-                  .register(registry),
-              Counter.builder("courier.gateway.rate.limit.failures")
-                  .description("Requests let through unlimited because no decision came in time")
-                  .tag("route", operation)
-                  .register(registry)));
+      routes.put(operation, limit(operation, config.route(operation), registry));
     }
+    this.addresses = new ClientAddress(config.trustedProxies());
+    this.apiKeys = Set.copyOf(config.apiKeys());
+    this.preAuth = config.preAuthLimited() ? limit(PRE_AUTH, config.preAuth(), registry) : null;
+  }
+
+  private static RouteLimit limit(
+      String route, RouteRateLimitConfig limit, MeterRegistry registry) {
+    BucketConfiguration bucket =
+        BucketConfiguration.builder()
+            .addLimit(
+                Bandwidth.builder()
+                    .capacity(limit.burst())
+                    .refillGreedy(limit.requestsPerSecond(), Duration.ofSeconds(1))
+                    .build())
+            .build();
+    return new RouteLimit(
+        route,
+        limit.burst(),
+        bucket,
+        Counter.builder("courier.gateway.rate.limited")
+            .description("Requests answered 429 because their client was over its limit")
+            .tag("route", route)
+            .register(registry),
+        Counter.builder("courier.gateway.rate.limit.failures")
+            .description("Requests let through unlimited because no decision came in time")
+            .tag("route", route)
+            .register(registry));
+  }
+
+  /**
+   * The limit per client address on every API request, mounted before authentication: a flood of
+   * requests without a valid token (each costing a signature check) is limited like any other. Does
+   * nothing when {@code gateway.rateLimit.preAuth} is off.
+   */
+  Handler<RoutingContext> beforeAuthentication() {
+    return routing -> {
+      if (preAuth == null) {
+        routing.next();
+        return;
+      }
+      consume(routing, preAuth, PRE_AUTH + "|ip:" + addresses.of(routing.request()), false);
+    };
   }
 
   /** The gateway's handler: the process's limiter and meters. */
@@ -148,7 +182,10 @@ final class RateLimitHandler implements Handler<RoutingContext> {
       routing.next();
       return;
     }
-    String key = route.operationId() + "|" + client(routing);
+    consume(routing, route, route.operationId() + "|" + client(routing), true);
+  }
+
+  private void consume(RoutingContext routing, RouteLimit route, String key, boolean headers) {
     // Bound to the request's context, so the answer and the timeout both come back on it.
     Promise<ConsumptionProbe> decision =
         ((ContextInternal) routing.vertx().getOrCreateContext()).promise();
@@ -159,41 +196,50 @@ final class RateLimitHandler implements Handler<RoutingContext> {
     decision
         .future()
         .timeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .onSuccess(probe -> decide(routing, route, probe))
+        .onSuccess(probe -> decide(routing, route, probe, headers))
         .onFailure(failure -> letThrough(routing, route, failure));
   }
 
   /**
-   * Who is asking: {@code sub:<subject>} when authenticated, {@code key:<sha-256 of the API key>},
-   * else {@code ip:<remote address>}.
+   * Who is asking: {@code sub:<subject>} when authenticated, {@code key:<sha-256 of the API key>}
+   * when the key is one of {@code apiKeys}, else {@code ip:<client address>}.
    */
-  static String client(RoutingContext routing) {
+  String client(RoutingContext routing) {
     // The verified token's sub: User#subject() would prefer a username claim if a token had one.
     CallerIdentity caller = EdgeAuth.identity(routing);
     if (caller != null) {
-      return "sub:" + caller.subject();
+      return AUTHENTICATED + caller.subject();
     }
     User user = routing.user();
     if (user != null && user.subject() != null && !user.subject().isBlank()) {
-      return "sub:" + user.subject();
+      return AUTHENTICATED + user.subject();
     }
     String apiKey = routing.request().getHeader(API_KEY_HEADER);
-    if (apiKey != null && !apiKey.isBlank()) {
-      return "key:" + sha256(apiKey);
+    if (apiKey != null && !apiKeys.isEmpty()) {
+      String digest = sha256(apiKey);
+      if (apiKeys.contains(digest)) {
+        return "key:" + digest.substring(0, 32);
+      }
     }
-    SocketAddress remote = routing.request().remoteAddress();
-    return "ip:" + (remote == null ? "unknown" : remote.hostAddress());
+    return "ip:" + addresses.of(routing.request());
   }
 
-  private void decide(RoutingContext routing, RouteLimit route, ConsumptionProbe probe) {
+  /**
+   * @param headers whether to add the {@code RateLimit-*} headers (the operation's limit; the
+   *     pre-authentication limit adds them only to its refusals)
+   */
+  private void decide(
+      RoutingContext routing, RouteLimit route, ConsumptionProbe probe, boolean headers) {
     HttpServerResponse response = routing.response();
     if (response.ended()) {
       return;
     }
-    response
-        .putHeader("RateLimit-Limit", Long.toString(route.limit()))
-        .putHeader("RateLimit-Remaining", Long.toString(probe.getRemainingTokens()))
-        .putHeader("RateLimit-Reset", Long.toString(seconds(probe.getNanosToWaitForReset())));
+    if (headers || !probe.isConsumed()) {
+      response
+          .putHeader("RateLimit-Limit", Long.toString(route.limit()))
+          .putHeader("RateLimit-Remaining", Long.toString(probe.getRemainingTokens()))
+          .putHeader("RateLimit-Reset", Long.toString(seconds(probe.getNanosToWaitForReset())));
+    }
     if (probe.isConsumed()) {
       routing.next();
       return;
@@ -201,17 +247,13 @@ final class RateLimitHandler implements Handler<RoutingContext> {
     route.rejected().increment();
     long retryAfter = Math.max(1, seconds(probe.getNanosToWaitForRefill()));
     response.putHeader("Retry-After", Long.toString(retryAfter));
+    String what =
+        route == preAuth
+            ? "too many requests from this address"
+            : "too many requests for " + route.operationId() + " from this client";
     Problems.send(
         routing,
-        new ServiceError(
-            429,
-            "rate-limited",
-            "too many requests for "
-                + route.operationId()
-                + " from this client; retry in "
-                + retryAfter
-                + " s",
-            ""),
+        new ServiceError(429, "rate-limited", what + "; retry in " + retryAfter + " s", ""),
         List.of());
   }
 
@@ -238,7 +280,7 @@ final class RateLimitHandler implements Handler<RoutingContext> {
     try {
       byte[] digest =
           MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 16);
+      return HexFormat.of().formatHex(digest);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }

@@ -222,6 +222,10 @@ class RateLimitClusterIT {
                     Map.entry(
                         "courier.gateway.rateLimit.requestsPerSecond", Integer.toString(RATE)),
                     Map.entry("courier.gateway.rateLimit.burst", Integer.toString(BURST)),
+                    // The client's key is a configured one (printf %s one-client | sha256sum).
+                    Map.entry(
+                        "courier.gateway.rateLimit.apiKeys",
+                        "b99b50e1603e53feccca578a6f704b6239315de3209944296c8fa4f1b9fb5ad0"),
                     // Generous, so a slow moment of this 2-core machine does not let requests
                     // through undecided; the assertion below checks none was.
                     Map.entry("courier.gateway.rateLimit.timeoutMs", "2000"),

@@ -27,6 +27,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.impl.UserContextInternal;
 import io.vertx.openapi.contract.OpenAPIContract;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -206,13 +207,131 @@ class RateLimitHandlerTest {
   void shouldRefuseUnknownOperation() {
     RateLimitConfig config =
         new RateLimitConfig(
-            true, 5, 5, 10, 100, Map.of("placeOrdr", new RouteRateLimitConfig(1, 1)));
+            true,
+            5,
+            5,
+            10,
+            100,
+            Map.of("placeOrdr", new RouteRateLimitConfig(1, 1)),
+            RateLimitConfig.DEFAULTS.preAuth(),
+            List.of(),
+            List.of());
 
     assertThatThrownBy(
             () -> new RateLimitHandler(config, contract, Future.failedFuture("unused"), registry))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("gateway.rateLimit.routes.placeOrdr")
         .hasMessageContaining("placeOrder");
+  }
+
+  @Test
+  @DisplayName(
+      "counts an X-API-Key only when it is a configured key: rotating unknown keys share the"
+          + " address's bucket")
+  void shouldNotTrustUnconfiguredApiKeys() throws Exception {
+    serve(limits(true), Future.succeededFuture(new LocalRateLimiter(1_000, clock())));
+
+    for (int i = 0; i < 5; i++) {
+      assertThat(
+              send(get("/api/v1/inventory/sku-1").putHeader("X-API-Key", "rotated-" + i))
+                  .statusCode())
+          .isEqualTo(200);
+    }
+    HttpResponse<Buffer> limited =
+        send(get("/api/v1/inventory/sku-1").putHeader("X-API-Key", "rotated-5"));
+    assertThat(limited.statusCode()).as("a sixth fresh key buys no fresh bucket").isEqualTo(429);
+    assertThat(send(get("/api/v1/inventory/sku-1")).statusCode())
+        .as("the same address without a key")
+        .isEqualTo(429);
+    assertThat(send(get("/api/v1/inventory/sku-1").putHeader("X-API-Key", "alpha")).statusCode())
+        .as("a configured key is a client of its own")
+        .isEqualTo(200);
+  }
+
+  @Test
+  @DisplayName(
+      "limits every API request per client address before authentication, refusals included,"
+          + " taking the address from X-Forwarded-For only behind a trusted proxy")
+  void shouldLimitBeforeAuthentication() throws Exception {
+    serve(
+        limits(true, new RouteRateLimitConfig(1, 3), List.of("127.0.0.0/8")),
+        Future.succeededFuture(new LocalRateLimiter(1_000, clock())));
+
+    for (int i = 0; i < 3; i++) {
+      assertThat(send(get("/api/v1/inventory/sku-1").putHeader("X-Test-Reject", "y")).statusCode())
+          .as("refused by authentication, counted before it")
+          .isEqualTo(401);
+    }
+    HttpResponse<Buffer> flooded =
+        send(get("/api/v1/inventory/sku-1").putHeader("X-Test-Reject", "y"));
+    assertThat(flooded.statusCode()).isEqualTo(429);
+    assertThat(flooded.getHeader("Retry-After")).isEqualTo("1");
+    assertThat(flooded.getHeader("Content-Type")).isEqualTo(Problems.CONTENT_TYPE);
+    assertThat(flooded.bodyAsJsonObject().getString("detail"))
+        .startsWith("too many requests from this address");
+    assertThat(
+            send(get("/api/v1/inventory/sku-1").putHeader("X-Test-Subject", "alice")).statusCode())
+        .as("an authenticated request from the same address is over it too")
+        .isEqualTo(429);
+    assertThat(rejected(RateLimitHandler.PRE_AUTH)).isEqualTo(2.0);
+
+    // Behind the trusted proxy (the test's own 127.0.0.1), the client is the forwarded address.
+    assertThat(
+            send(get("/api/v1/inventory/sku-1")
+                    .putHeader("X-Forwarded-For", "203.0.113.9, 127.0.0.5")
+                    .putHeader("X-Test-Reject", "y"))
+                .statusCode())
+        .isEqualTo(401);
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    HttpResponse<Buffer> refilled = send(get("/api/v1/inventory/sku-1"));
+    assertThat(refilled.statusCode()).isEqualTo(200);
+    assertThat(refilled.getHeader("RateLimit-Limit"))
+        .as("an admitted request carries the operation's limit, not the address's")
+        .isEqualTo("5");
+  }
+
+  @Test
+  @DisplayName("ignores X-Forwarded-For from a peer that is not a trusted proxy")
+  void shouldIgnoreForwardedForFromUntrustedPeers() throws Exception {
+    serve(
+        limits(true, new RouteRateLimitConfig(1, 2), List.of("10.0.0.0/8")),
+        Future.succeededFuture(new LocalRateLimiter(1_000, clock())));
+
+    for (int i = 0; i < 2; i++) {
+      assertThat(
+              send(get("/api/v1/inventory/sku-1")
+                      .putHeader("X-Forwarded-For", "198.51.100." + i)
+                      .putHeader("X-Test-Reject", "y"))
+                  .statusCode())
+          .isEqualTo(401);
+    }
+    assertThat(
+            send(get("/api/v1/inventory/sku-1")
+                    .putHeader("X-Forwarded-For", "198.51.100.99")
+                    .putHeader("X-Test-Reject", "y"))
+                .statusCode())
+        .as("a forged forwarded address buys no fresh bucket")
+        .isEqualTo(429);
+  }
+
+  @Test
+  @DisplayName("keeps authenticated clients' buckets when a flood of anonymous keys arrives")
+  void shouldNotLetAnonymousBucketsEvictAuthenticatedOnes() throws Exception {
+    LocalRateLimiter limiter = new LocalRateLimiter(2, clock());
+    BucketConfiguration one =
+        BucketConfiguration.builder()
+            .addLimit(Bandwidth.builder().capacity(1).refillGreedy(1, Duration.ofHours(1)).build())
+            .build();
+
+    assertThat(consumed(limiter, "getStock|sub:alice", one)).isTrue();
+    for (int i = 0; i < 50; i++) {
+      assertThat(consumed(limiter, "getStock|ip:192.0.2." + i, one)).isTrue();
+    }
+
+    assertThat(consumed(limiter, "getStock|sub:alice", one))
+        .as("alice's spent bucket is still there, not evicted and refilled")
+        .isFalse();
+    assertThat(limiter.size()).isEqualTo(3);
   }
 
   @Test
@@ -239,9 +358,34 @@ class RateLimitHandlerTest {
     return limiter.tryConsume(key, bucket).await(5, TimeUnit.SECONDS).isConsumed();
   }
 
+  /** alpha and beta are configured API keys; no limit before authentication. */
   private static RateLimitConfig limits(boolean enabled) {
+    return limits(enabled, new RouteRateLimitConfig(0, 0), List.of());
+  }
+
+  private static RateLimitConfig limits(
+      boolean enabled, RouteRateLimitConfig preAuth, List<String> trustedProxies) {
     return new RateLimitConfig(
-        enabled, 5, 5, 1_000, 100, Map.of("placeOrder", new RouteRateLimitConfig(1, 3)));
+        enabled,
+        5,
+        5,
+        1_000,
+        100,
+        Map.of("placeOrder", new RouteRateLimitConfig(1, 3)),
+        preAuth,
+        trustedProxies,
+        List.of(sha256("alpha"), sha256("beta")));
+  }
+
+  private static String sha256(String value) throws RuntimeException {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-256")
+                  .digest(value.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private TimeMeter clock() {
@@ -265,10 +409,18 @@ class RateLimitHandlerTest {
   /** The gateway's order of handlers, with a stand-in for authentication and for the API. */
   private void serve(RateLimitConfig config, Future<RateLimiter> limiter) throws Exception {
     Router router = Router.router(vertx);
+    RateLimitHandler limits = new RateLimitHandler(config, contract, limiter, registry);
+    router.route("/api/*").handler(BodyHandler.create(false));
+    router.route("/api/*").handler(limits.beforeAuthentication());
     router
         .route("/api/*")
         .handler(
             routing -> {
+              // As EdgeAuth refuses a request without a valid token.
+              if (routing.request().getHeader("X-Test-Reject") != null) {
+                routing.response().setStatusCode(401).end();
+                return;
+              }
               String subject = routing.request().getHeader("X-Test-Subject");
               if (subject != null) {
                 ((UserContextInternal) routing.userContext())
@@ -285,8 +437,7 @@ class RateLimitHandlerTest {
               }
               routing.next();
             });
-    router.route("/api/*").handler(BodyHandler.create(false));
-    router.route("/api/*").handler(new RateLimitHandler(config, contract, limiter, registry));
+    router.route("/api/*").handler(limits);
     router.route("/api/*").handler(routing -> routing.response().end("ok"));
     router.route().failureHandler(new Problems(contract)::onFailure);
     server =
