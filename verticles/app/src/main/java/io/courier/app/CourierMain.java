@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
       DltCommand.class,
       CertsCommand.class,
       TokenCommand.class,
-      BrokerCommand.class
+      BrokerCommand.class,
+      ClusterCommand.class
     })
 public final class CourierMain implements Runnable {
 
@@ -37,7 +38,7 @@ public final class CourierMain implements Runnable {
   public void run() {
     throw new CommandLine.ParameterException(
         spec.commandLine(),
-        "name a command: run, config, roles, send, tail, dlt, certs, token or broker");
+        "name a command: run, config, roles, send, tail, dlt, certs, token, broker or cluster");
   }
 
   /** The version of the JAR, from its manifest. */

@@ -43,7 +43,8 @@ class CourierMainTest {
   void shouldAskForCommand() {
     assertThat(execute()).isEqualTo(2);
     assertThat(err.toString())
-        .contains("name a command: run, config, roles, send, tail, dlt, certs, token or broker");
+        .contains(
+            "name a command: run, config, roles, send, tail, dlt, certs, token, broker or cluster");
   }
 
   @Test

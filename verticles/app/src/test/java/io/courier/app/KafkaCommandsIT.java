@@ -3,12 +3,11 @@ package io.courier.app;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.app.Cli.Result;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.kafka.DeliveryHeaders;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,8 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 class KafkaCommandsIT {
 
   @TempDir Path dir;
-
-  private record Result(int exit, String out, String err) {}
 
   private static Result tail(EmbeddedKafkaBroker kafka, String topic, int max) {
     return courier(
@@ -64,13 +61,7 @@ class KafkaCommandsIT {
   }
 
   private static Result courier(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    picocli.CommandLine cli = CourierMain.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(args);
-    return new Result(exit, out.toString(), err.toString());
+    return Cli.courier(args);
   }
 
   @Test

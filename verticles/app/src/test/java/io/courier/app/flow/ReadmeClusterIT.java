@@ -126,6 +126,30 @@ class ReadmeClusterIT {
     for (String url : metrics) {
       assertThat(recorded(url)).as("orders recorded by the owner at " + url).isPositive();
     }
+
+    List<String> cli = readmeBlock("readme-cluster-cli");
+    assertThat(cli).hasSize(2);
+    String status = run(cli.get(0));
+    assertThat(status).startsWith("3 member(s)");
+    assertThat(status.lines().filter(l -> l.contains(" READY ") && l.contains("order-service")))
+        .as("every member ready with the order service: " + status)
+        .hasSize(3);
+    JsonObject lag = new JsonObject(run(cli.get(1)));
+    assertThat(lag.getJsonArray("members")).hasSize(3);
+    assertThat(
+            lag.getJsonArray("members").stream()
+                .map(m -> ((JsonObject) m).getJsonObject("consumers")))
+        .as("every member answered with its consumer groups")
+        .allSatisfy(consumers -> assertThat(consumers.fieldNames()).contains("payment-service"));
+  }
+
+  /** The {@code java -jar} commands between the README's {@code <!-- name:start/end -->}. */
+  private static List<String> readmeBlock(String name) throws IOException {
+    String readme = Files.readString(ROOT.resolve("README.md"));
+    int from = readme.indexOf("<!-- " + name + ":start -->");
+    int to = readme.indexOf("<!-- " + name + ":end -->");
+    assertThat(from).as("the README marks " + name).isPositive();
+    return readme.substring(from, to).lines().filter(l -> l.contains("java -jar")).toList();
   }
 
   private HttpResponse<String> post(String url, String token, String key, String body) {
