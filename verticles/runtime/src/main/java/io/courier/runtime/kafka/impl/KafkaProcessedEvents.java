@@ -31,9 +31,11 @@ import org.slf4j.LoggerFactory;
  * courier.processed.<group>}, deleted after the retention time) so they survive a restart, and in a
  * bounded in-memory set for the per-record check. Ids are written in batches (one record of up to
  * {@value #BATCH} newline-separated ids, at most {@value #LINGER_MS} ms after the first), so
- * remembering costs a fraction of a Kafka write per event. Loaded once, before the first record is
- * handled. Past the capacity the oldest ids are dropped, in memory and when loading (the topic has
- * one partition, so it is read in the order it was written).
+ * remembering costs a fraction of a Kafka write per event. Loaded before the first record is
+ * handled, and read on from there whenever the consumer is given partitions ({@link #catchUp}), so
+ * ids another member wrote meanwhile are known before its partitions' records come. Past the
+ * capacity the oldest ids are dropped, in memory and when loading (the topic has one partition, so
+ * it is read in the order it was written).
  */
 final class KafkaProcessedEvents {
 
@@ -50,6 +52,9 @@ final class KafkaProcessedEvents {
   private final StringBuilder pending = new StringBuilder();
   private int pendingCount;
   private final LongAdder writeFailures = new LongAdder();
+
+  /** Where the last read of the topic ended, per partition (empty before the first). */
+  private final Map<TopicPartition, Long> readTo = new HashMap<>();
 
   /**
    * @param topicSettings the replication of the ids' topic
@@ -91,14 +96,54 @@ final class KafkaProcessedEvents {
   }
 
   /** Blocks: creates the topic if needed and reads it to its end. Call off the event loop. */
-  synchronized int load() {
+  int load() {
     if (capacity == 0) {
       return 0;
     }
     createTopic();
+    read();
+    int loaded;
+    synchronized (this) {
+      loaded = ids.size();
+    }
+    LOG.info("loaded {} processed event id(s) from {}", loaded, topic);
+    return loaded;
+  }
+
+  /**
+   * Blocks: reads what other members of the group wrote since the last read, so partitions this
+   * consumer has just been given (another member left or died) skip the events that member handled
+   * and did not commit. Called by the poll thread when partitions are assigned; returns the ids
+   * read.
+   */
+  int catchUp() {
+    synchronized (readTo) {
+      if (capacity == 0 || readTo.isEmpty()) {
+        return 0;
+      }
+    }
+    int read = read();
+    if (read > 0) {
+      LOG.info("read {} processed event id(s) written since the last read of {}", read, topic);
+    }
+    return read;
+  }
+
+  /**
+   * Reads the topic from where the last read ended (the beginning at first) to its end. Only the
+   * ids found are added under this store's lock, so {@link #contains} never waits for Kafka.
+   */
+  private int read() {
+    synchronized (readTo) {
+      return readLocked();
+    }
+  }
+
+  private int readLocked() {
     Map<String, Object> props = new HashMap<>(kafka.properties());
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, topic + "-loader");
+    int read = 0;
     try (KafkaConsumer<String, byte[]> reader =
         new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = new ArrayList<>();
@@ -106,7 +151,14 @@ final class KafkaProcessedEvents {
         partitions.add(new TopicPartition(topic, info.partition()));
       }
       reader.assign(partitions);
-      reader.seekToBeginning(partitions);
+      for (TopicPartition partition : partitions) {
+        Long from = readTo.get(partition);
+        if (from == null) {
+          reader.seekToBeginning(List.of(partition));
+        } else {
+          reader.seek(partition, from);
+        }
+      }
       Map<TopicPartition, Long> end = reader.endOffsets(partitions, Duration.ofSeconds(30));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       while (!TopicEnd.reached(reader, end)) {
@@ -115,15 +167,19 @@ final class KafkaProcessedEvents {
         }
         for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
           if (record.value() != null) {
-            for (String id : new String(record.value(), StandardCharsets.UTF_8).split("\n")) {
-              ids.put(id, Boolean.TRUE);
+            String[] found = new String(record.value(), StandardCharsets.UTF_8).split("\n");
+            synchronized (this) {
+              for (String id : found) {
+                ids.put(id, Boolean.TRUE);
+              }
             }
+            read += found.length;
           }
         }
       }
+      readTo.putAll(end);
     }
-    LOG.info("loaded {} processed event id(s) from {}", ids.size(), topic);
-    return ids.size();
+    return read;
   }
 
   /** Batches Kafka refused. */

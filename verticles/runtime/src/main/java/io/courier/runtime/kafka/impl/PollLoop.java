@@ -166,7 +166,12 @@ final class PollLoop {
       consumer.subscribe(
           subscription,
           new RebalanceListener(
-              consumer, commits, health, () -> crashed, () -> !running || paused));
+              consumer,
+              commits,
+              health,
+              () -> crashed,
+              () -> !running || paused,
+              this::catchUpProcessed));
       context.runOnContext(v -> started.tryComplete());
       pollLoop(consumer);
       if (!crashed) {
@@ -191,6 +196,23 @@ final class PollLoop {
       }
       closeSender();
       context.runOnContext(v -> stopped.tryComplete());
+    }
+  }
+
+  /**
+   * Reads the processed ids other members wrote since this consumer last read them, so records of
+   * partitions just gained that another member handled (and did not commit) are skipped. A failure
+   * costs only redeliveries to idempotent handlers, so it is logged, not thrown into the poll.
+   */
+  private void catchUpProcessed() {
+    try {
+      processed.catchUp();
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "could not read the processed ids of {} for the partitions just gained; events handled"
+              + " elsewhere and not committed may be handled again: {}",
+          config.groupId(),
+          e.toString());
     }
   }
 

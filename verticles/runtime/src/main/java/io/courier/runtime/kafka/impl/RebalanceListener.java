@@ -17,22 +17,26 @@ final class RebalanceListener implements ConsumerRebalanceListener {
   private final ConsumerHealth health;
   private final BooleanSupplier crashed;
   private final BooleanSupplier holdNewPartitions;
+  private final Runnable gained;
 
   /**
    * @param crashed whether the consumer stopped as a killed process would, committing nothing
    * @param holdNewPartitions whether partitions gained now are to be paused at once
+   * @param gained runs when partitions were gained, before their first records are fetched
    */
   RebalanceListener(
       KafkaConsumer<String, byte[]> consumer,
       PartitionCommits commits,
       ConsumerHealth health,
       BooleanSupplier crashed,
-      BooleanSupplier holdNewPartitions) {
+      BooleanSupplier holdNewPartitions,
+      Runnable gained) {
     this.consumer = consumer;
     this.commits = commits;
     this.health = health;
     this.crashed = crashed;
     this.holdNewPartitions = holdNewPartitions;
+    this.gained = gained;
   }
 
   @Override
@@ -55,6 +59,9 @@ final class RebalanceListener implements ConsumerRebalanceListener {
     health.joined(consumer.assignment().size());
     if (holdNewPartitions.getAsBoolean()) {
       consumer.pause(partitions);
+    }
+    if (!partitions.isEmpty()) {
+      gained.run();
     }
   }
 }

@@ -71,6 +71,39 @@ class KafkaProcessedEventsIT {
     assertThat(ids).allMatch(larger::contains);
   }
 
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "reads on from where it stopped: ids another member wrote after its load are known after a"
+          + " catch-up, and only those are read")
+  void shouldCatchUpWithAnotherMembersIds(EmbeddedKafkaBroker kafka) throws Exception {
+    String group = "catch-up-" + UUID.randomUUID();
+    KafkaProcessedEvents other =
+        new KafkaProcessedEvents(
+            kafka.bootstrapServers(), group, 1_000, RETENTION_MS, TopicsConfig.DEFAULTS);
+    KafkaProcessedEvents self =
+        new KafkaProcessedEvents(
+            kafka.bootstrapServers(), group, 1_000, RETENTION_MS, TopicsConfig.DEFAULTS);
+    assertThat(self.catchUp()).as("nothing to catch up with before the first load").isZero();
+    assertThat(other.load()).isZero();
+    assertThat(self.load()).isZero();
+    List<String> handledElsewhere = IntStream.range(0, 10).mapToObj(i -> "other-" + i).toList();
+    try (RawSender sender = new RawSender(kafka.bootstrapServers(), "catch-up-test")) {
+      remember(other, sender, handledElsewhere).await(30, TimeUnit.SECONDS);
+    }
+    assertThat(handledElsewhere).noneMatch(self::contains);
+
+    assertThat(self.catchUp()).isEqualTo(10);
+    assertThat(handledElsewhere).allMatch(self::contains);
+    assertThat(self.catchUp()).as("nothing new since").isZero();
+
+    try (RawSender sender = new RawSender(kafka.bootstrapServers(), "catch-up-test")) {
+      remember(other, sender, List.of("other-late")).await(30, TimeUnit.SECONDS);
+    }
+    assertThat(self.catchUp()).as("only what came after the last read").isEqualTo(1);
+    assertThat(self.contains("other-late")).isTrue();
+  }
+
   /** Remembers the ids on a context, as the consumer does, and flushes what is pending. */
   private Future<Void> remember(KafkaProcessedEvents store, RawSender sender, List<String> ids) {
     Promise<Void> done = Promise.promise();
