@@ -62,7 +62,8 @@ class RunScriptIT {
       if (banner.contains("Stop with Ctrl-C")) {
         break;
       }
-      Thread.sleep(200);
+      // Waits up to 200 ms for the next look, returning at once if the platform dies.
+      platform.waitFor(200, TimeUnit.MILLISECONDS);
     }
     assertThat(banner).as("the platform's log").contains("Courier is ready", "Stop with Ctrl-C");
     gatewayUrl = group(GATEWAY, banner);
