@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The gateway's gRPC API: {@code courier.v1.OrderService} (PlaceOrder, GetOrder) for gRPC clients,
  * the same operations as the REST API, answered by the order service over the event bus. A
- * request's {@code grpc-timeout} bounds the call; failures become gRPC statuses.
+ * request's {@code grpc-timeout} bounds the call; failures become gRPC statuses. The REST API's
+ * rate limits and buckets apply ({@code gateway.rateLimit}): a call over one gets
+ * RESOURCE_EXHAUSTED.
  */
 public final class GatewayGrpcVerticle extends VerticleBase {
 
@@ -31,6 +33,7 @@ public final class GatewayGrpcVerticle extends VerticleBase {
   private HttpServer server;
   private EdgeAuth auth;
   private EdgeTls tls;
+  private RateLimitHandler limits;
 
   public GatewayGrpcVerticle(RoleContext context) {
     this.context = context;
@@ -41,6 +44,7 @@ public final class GatewayGrpcVerticle extends VerticleBase {
     GatewayConfig config = context.config(GatewayConfig.SECTION);
     Duration timeout = Duration.ofMillis(config.requestTimeoutMs());
     tls = new EdgeTls(vertx, config.tls());
+    limits = RateLimitHandler.forGrpc(vertx, config.rateLimit(), context.meters());
     return Backends.create(vertx, context)
         .compose(
             created -> {
@@ -112,12 +116,16 @@ public final class GatewayGrpcVerticle extends VerticleBase {
         .maxMessageBytes(config.grpcMaxMessageBytes())
         .serverOptions(options -> edge(options, loaded, config))
         .service(OrderServiceGrpcService.of(orders))
-        // Identity comes only from a verified token here, never from caller headers.
+        // Identity comes only from a verified token here, never from caller headers; the REST
+        // edge's rate limits apply, the one per address before the token is checked.
         .entryGuard(
             request ->
-                auth == null
-                    ? Future.succeededFuture(null)
-                    : auth.admit(request.getHeader("authorization")))
+                limits.admitGrpc(
+                    request,
+                    admitted ->
+                        auth == null
+                            ? Future.succeededFuture(null)
+                            : auth.admit(admitted.getHeader("authorization"))))
         .meters(context.meters())
         .listen();
   }

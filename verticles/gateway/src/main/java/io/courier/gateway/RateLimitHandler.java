@@ -30,8 +30,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +65,15 @@ final class RateLimitHandler implements Handler<RoutingContext> {
    * anonymous ones, so a flood of anonymous keys cannot evict them.
    */
   static final String AUTHENTICATED = "sub:";
+
+  /**
+   * The gRPC edge's methods and the REST operation whose limit (and buckets) each shares: a client
+   * placing orders over both edges draws on one bucket.
+   */
+  static final Map<String, String> GRPC_OPERATIONS =
+      Map.of(
+          "courier.v1.OrderService/PlaceOrder", "placeOrder",
+          "courier.v1.OrderService/GetOrder", "getOrder");
 
   private static final Logger LOG = LoggerFactory.getLogger(RateLimitHandler.class);
   private static final long WARN_EVERY_MS = 60_000;
@@ -98,10 +109,29 @@ final class RateLimitHandler implements Handler<RoutingContext> {
       OpenAPIContract contract,
       Future<RateLimiter> limiter,
       MeterRegistry registry) {
+    this(config, contract, operations(config, contract), limiter, registry);
+  }
+
+  private RateLimitHandler(
+      RateLimitConfig config,
+      OpenAPIContract contract,
+      List<String> operations,
+      Future<RateLimiter> limiter,
+      MeterRegistry registry) {
     this.enabled = config.enabled();
     this.contract = contract;
     this.limiter = limiter;
     this.timeoutMs = config.timeoutMs();
+    for (String operation : operations) {
+      routes.put(operation, limit(operation, config.route(operation), registry));
+    }
+    this.addresses = new ClientAddress(config.trustedProxies());
+    this.apiKeys = Set.copyOf(config.apiKeys());
+    this.preAuth = config.preAuthLimited() ? limit(PRE_AUTH, config.preAuth(), registry) : null;
+  }
+
+  /** The contract's operation ids; fails when {@code routes} names one the contract lacks. */
+  private static List<String> operations(RateLimitConfig config, OpenAPIContract contract) {
     List<String> operations =
         contract.operations().stream().map(Operation::getOperationId).toList();
     for (String configured : config.routes().keySet()) {
@@ -115,12 +145,27 @@ final class RateLimitHandler implements Handler<RoutingContext> {
                 + operations);
       }
     }
-    for (String operation : operations) {
-      routes.put(operation, limit(operation, config.route(operation), registry));
-    }
-    this.addresses = new ClientAddress(config.trustedProxies());
-    this.apiKeys = Set.copyOf(config.apiKeys());
-    this.preAuth = config.preAuthLimited() ? limit(PRE_AUTH, config.preAuth(), registry) : null;
+    return operations;
+  }
+
+  /**
+   * The gRPC edge's limits: the process's buckets (the REST edge's too) under the limits of the
+   * REST operations its methods share ({@link #GRPC_OPERATIONS}). The REST edge checks {@code
+   * routes} against the contract.
+   */
+  static RateLimitHandler forGrpc(Vertx vertx, RateLimitConfig config, Meters meters) {
+    return forGrpc(
+        config,
+        config.enabled()
+            ? RateLimiter.forProcess(vertx, config)
+            : Future.failedFuture("rate limiting is disabled"),
+        meters.registry());
+  }
+
+  static RateLimitHandler forGrpc(
+      RateLimitConfig config, Future<RateLimiter> limiter, MeterRegistry registry) {
+    return new RateLimitHandler(
+        config, null, List.copyOf(new TreeSet<>(GRPC_OPERATIONS.values())), limiter, registry);
   }
 
   private static RouteLimit limit(
@@ -186,18 +231,80 @@ final class RateLimitHandler implements Handler<RoutingContext> {
   }
 
   private void consume(RoutingContext routing, RouteLimit route, String key, boolean headers) {
-    // Bound to the request's context, so the answer and the timeout both come back on it.
-    Promise<ConsumptionProbe> decision =
-        ((ContextInternal) routing.vertx().getOrCreateContext()).promise();
+    probe(route, key, (ContextInternal) routing.vertx().getOrCreateContext())
+        .onSuccess(probe -> decide(routing, route, probe, headers))
+        .onFailure(
+            failure -> {
+              undecided(route, failure);
+              if (!routing.response().ended()) {
+                routing.next();
+              }
+            });
+  }
+
+  /**
+   * Takes a token of {@code key}'s bucket; completes on {@code context} (so the answer and the
+   * timeout both come back on the request's context) within {@code timeoutMs}.
+   */
+  private Future<ConsumptionProbe> probe(RouteLimit route, String key, ContextInternal context) {
+    Promise<ConsumptionProbe> decision = context.promise();
     (limiter.succeeded()
             ? limiter.result().tryConsume(key, route.bucket())
             : limiter.compose(buckets -> buckets.tryConsume(key, route.bucket())))
         .onComplete(decision);
-    decision
-        .future()
-        .timeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .onSuccess(probe -> decide(routing, route, probe, headers))
-        .onFailure(failure -> letThrough(routing, route, failure));
+    return decision.future().timeout(timeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Admits a call of the gRPC edge against the REST edge's buckets: the limit per client address
+   * before {@code authenticate} runs (so floods of bad tokens are limited before their signature
+   * checks), then the limit of the REST operation the method shares, per client as {@link
+   * #client(RoutingContext)} names it. Completes with the caller {@code authenticate} found; a call
+   * over a limit fails with RESOURCE_EXHAUSTED, whose message says when to retry. As over REST, a
+   * decision that fails or is late lets the call through.
+   */
+  Future<CallerIdentity> admitGrpc(
+      HttpServerRequest request, Function<HttpServerRequest, Future<CallerIdentity>> authenticate) {
+    ContextInternal context = (ContextInternal) Vertx.currentContext();
+    String address = addresses.of(request);
+    Future<Void> admitted =
+        preAuth == null
+            ? Future.succeededFuture()
+            : limited(preAuth, PRE_AUTH + "|ip:" + address, context);
+    return admitted
+        .compose(v -> authenticate.apply(request))
+        .compose(
+            caller -> {
+              String method = request.path().isEmpty() ? "" : request.path().substring(1);
+              String operation = GRPC_OPERATIONS.get(method);
+              RouteLimit route = enabled && operation != null ? routes.get(operation) : null;
+              if (route == null) {
+                return Future.succeededFuture(caller);
+              }
+              String client =
+                  caller != null
+                      ? AUTHENTICATED + caller.subject()
+                      : anonymous(request.getHeader(API_KEY_HEADER), address);
+              return limited(route, route.operationId() + "|" + client, context).map(caller);
+            });
+  }
+
+  /** Succeeds when {@code key} had a token (or no decision came), else RESOURCE_EXHAUSTED. */
+  private Future<Void> limited(RouteLimit route, String key, ContextInternal context) {
+    return probe(route, key, context)
+        .transform(
+            decided -> {
+              if (decided.failed()) {
+                undecided(route, decided.cause());
+                return Future.succeededFuture();
+              }
+              ConsumptionProbe probe = decided.result();
+              if (probe.isConsumed()) {
+                return Future.succeededFuture();
+              }
+              route.rejected().increment();
+              return Future.failedFuture(refusal(route, probe).toGrpc());
+            });
   }
 
   /**
@@ -214,14 +321,18 @@ final class RateLimitHandler implements Handler<RoutingContext> {
     if (user != null && user.subject() != null && !user.subject().isBlank()) {
       return AUTHENTICATED + user.subject();
     }
-    String apiKey = routing.request().getHeader(API_KEY_HEADER);
+    return anonymous(routing.request().getHeader(API_KEY_HEADER), addresses.of(routing.request()));
+  }
+
+  /** {@code key:<hash>} for a configured API key, else {@code ip:<address>}. */
+  private String anonymous(String apiKey, String address) {
     if (apiKey != null && !apiKeys.isEmpty()) {
       String digest = sha256(apiKey);
       if (apiKeys.contains(digest)) {
         return "key:" + digest.substring(0, 32);
       }
     }
-    return "ip:" + addresses.of(routing.request());
+    return "ip:" + address;
   }
 
   /**
@@ -245,19 +356,25 @@ final class RateLimitHandler implements Handler<RoutingContext> {
       return;
     }
     route.rejected().increment();
-    long retryAfter = Math.max(1, seconds(probe.getNanosToWaitForRefill()));
-    response.putHeader("Retry-After", Long.toString(retryAfter));
+    response.putHeader("Retry-After", Long.toString(retryAfter(probe)));
+    Problems.send(routing, refusal(route, probe), List.of());
+  }
+
+  private static long retryAfter(ConsumptionProbe probe) {
+    return Math.max(1, seconds(probe.getNanosToWaitForRefill()));
+  }
+
+  private ServiceError refusal(RouteLimit route, ConsumptionProbe probe) {
     String what =
         route == preAuth
             ? "too many requests from this address"
             : "too many requests for " + route.operationId() + " from this client";
-    Problems.send(
-        routing,
-        new ServiceError(429, "rate-limited", what + "; retry in " + retryAfter + " s", ""),
-        List.of());
+    return new ServiceError(
+        429, "rate-limited", what + "; retry in " + retryAfter(probe) + " s", "");
   }
 
-  private void letThrough(RoutingContext routing, RouteLimit route, Throwable failure) {
+  /** Counts a decision that failed or came late, warning once a minute; the request goes on. */
+  private void undecided(RouteLimit route, Throwable failure) {
     route.failed().increment();
     long now = System.currentTimeMillis();
     long last = lastWarning.get();
@@ -266,9 +383,6 @@ final class RateLimitHandler implements Handler<RoutingContext> {
           "rate limit of {} not decided, request let through (reported once a minute): {}",
           route.operationId(),
           failure.toString());
-    }
-    if (!routing.response().ended()) {
-      routing.next();
     }
   }
 

@@ -3,9 +3,14 @@ package io.courier.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.courier.contract.v1.OrderServiceGrpcService;
+import io.courier.contract.v1.OrderServiceService;
+import io.courier.contract.v1.PlaceOrderRequest;
+import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.gateway.GatewayConfig.RateLimitConfig;
 import io.courier.gateway.GatewayConfig.RouteRateLimitConfig;
 import io.courier.service.CallerIdentity;
+import io.courier.service.GrpcServers;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.TimeMeter;
@@ -17,6 +22,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.auth.User;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpRequest;
@@ -25,10 +31,15 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.impl.UserContextInternal;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientRequest;
+import io.vertx.grpc.client.InvalidStatusException;
+import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.openapi.contract.OpenAPIContract;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -351,6 +362,110 @@ class RateLimitHandlerTest {
     assertThat(limiter.size()).isEqualTo(2);
     assertThat(consumed(limiter, "a", one)).isFalse();
     assertThat(consumed(limiter, "b", one)).as("b was forgotten, so it starts full").isTrue();
+  }
+
+  @Test
+  @DisplayName(
+      "limits the gRPC edge with the REST edge's buckets: RESOURCE_EXHAUSTED over a limit, the"
+          + " limit per address before authentication runs")
+  void shouldLimitTheGrpcEdgeWithTheSameBuckets() throws Exception {
+    Future<RateLimiter> limiter = Future.succeededFuture(new LocalRateLimiter(1_000, clock()));
+    RateLimitConfig config = limits(true, new RouteRateLimitConfig(1, 9), List.of());
+    serve(config, limiter);
+    RateLimitHandler grpcLimits = RateLimitHandler.forGrpc(config, limiter, registry);
+    AtomicLong authentications = new AtomicLong();
+    HttpServer grpcServer =
+        GrpcServers.builder(vertx)
+            .service(
+                OrderServiceGrpcService.of(
+                    new OrderServiceService() {
+                      @Override
+                      public Future<PlaceOrderResponse> placeOrder(PlaceOrderRequest request) {
+                        return Future.succeededFuture(
+                            PlaceOrderResponse.newBuilder().setOrderId("o-1").build());
+                      }
+                    }))
+            .entryGuard(
+                request ->
+                    grpcLimits.admitGrpc(
+                        request,
+                        admitted -> {
+                          // As EdgeAuth admits a bearer token, or refuses the call.
+                          authentications.incrementAndGet();
+                          return admitted.getHeader("x-test-reject") != null
+                              ? Future.failedFuture("no valid token")
+                              : Future.succeededFuture(null);
+                        }))
+            .listen()
+            .await(10, TimeUnit.SECONDS);
+    SocketAddress edge = SocketAddress.inetSocketAddress(grpcServer.actualPort(), "127.0.0.1");
+    GrpcClient grpc = GrpcClient.client(vertx);
+
+    for (int i = 0; i < 3; i++) {
+      assertThat(placeOrder(grpc, edge, Map.of("x-api-key", "alpha")))
+          .isEqualTo(GrpcStatus.OK + " ");
+    }
+    assertThat(placeOrder(grpc, edge, Map.of("x-api-key", "alpha")))
+        .startsWith(GrpcStatus.RESOURCE_EXHAUSTED + " ")
+        .contains("rate-limited", "too many requests for placeOrder from this client");
+    assertThat(placeOrder("alpha").statusCode())
+        .as("the REST edge draws on the bucket the gRPC calls spent")
+        .isEqualTo(429);
+    assertThat(placeOrder(grpc, edge, Map.of("x-api-key", "beta")))
+        .as("another client's bucket is full")
+        .isEqualTo(GrpcStatus.OK + " ");
+    // 6 calls from this address so far; 3 more spend the limit per address, refused by the guard.
+    for (int i = 0; i < 3; i++) {
+      assertThat(placeOrder(grpc, edge, Map.of("x-test-reject", "y")))
+          .startsWith(GrpcStatus.UNAUTHENTICATED + " ");
+    }
+    long checked = authentications.get();
+    assertThat(placeOrder(grpc, edge, Map.of("x-test-reject", "y")))
+        .startsWith(GrpcStatus.RESOURCE_EXHAUSTED + " ")
+        .contains("too many requests from this address");
+    assertThat(authentications.get())
+        .as("a call over the limit per address is refused before its token is checked")
+        .isEqualTo(checked);
+    assertThat(rejected("placeOrder")).isEqualTo(2.0);
+    assertThat(rejected(RateLimitHandler.PRE_AUTH)).isEqualTo(1.0);
+
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(placeOrder(grpc, edge, Map.of("x-api-key", "alpha")))
+        .as("a second later, a token of each bucket is back")
+        .isEqualTo(GrpcStatus.OK + " ");
+  }
+
+  /** The status and message a gRPC PlaceOrder with {@code headers} ends with. */
+  private static String placeOrder(GrpcClient grpc, SocketAddress edge, Map<String, String> headers)
+      throws Exception {
+    GrpcClientRequest<Buffer, Buffer> request = grpc.request(edge).await(10, TimeUnit.SECONDS);
+    request.fullMethodName("courier.v1.OrderService/PlaceOrder");
+    headers.forEach(request.headers()::set);
+    request.end(
+        Buffer.buffer(
+            PlaceOrderRequest.newBuilder()
+                .setUserId("u-1")
+                .setIdempotencyKey("k-1")
+                .build()
+                .toByteArray()));
+    return request
+        .response()
+        .compose(
+            response ->
+                response
+                    .end()
+                    .transform(
+                        ended ->
+                            Future.succeededFuture(
+                                response.status()
+                                    + " "
+                                    + Objects.toString(response.statusMessage(), ""))))
+        .recover(
+            e ->
+                e instanceof InvalidStatusException status
+                    ? Future.succeededFuture(status.actualStatus() + " " + status.getMessage())
+                    : Future.succeededFuture("failed: " + e))
+        .await(10, TimeUnit.SECONDS);
   }
 
   private static boolean consumed(RateLimiter limiter, String key, BucketConfiguration bucket)

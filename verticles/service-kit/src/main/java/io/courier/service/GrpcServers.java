@@ -51,7 +51,8 @@ public final class GrpcServers {
   /**
    * Decides whether a call arriving from outside the platform is let in: the caller's identity
    * (null for an anonymous caller), or a failure whose message the caller sees with {@code
-   * UNAUTHENTICATED}.
+   * UNAUTHENTICATED} (with its own status when it is a {@code StatusException}, e.g.
+   * RESOURCE_EXHAUSTED from a rate limit).
    */
   @FunctionalInterface
   public interface EntryGuard {

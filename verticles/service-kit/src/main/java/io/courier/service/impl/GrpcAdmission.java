@@ -18,6 +18,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.Service;
+import io.vertx.grpc.server.StatusException;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -259,10 +260,16 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
         .onComplete(
             admitted -> {
               if (admitted.failed()) {
-                GrpcWire.answer(
-                    request,
-                    GrpcStatus.UNAUTHENTICATED,
-                    String.valueOf(admitted.cause().getMessage()));
+                // A guard's own status (RESOURCE_EXHAUSTED from a rate limit) is kept; any other
+                // refusal means the caller is not authenticated.
+                if (admitted.cause() instanceof StatusException status) {
+                  GrpcWire.answer(request, status.status(), String.valueOf(status.message()));
+                } else {
+                  GrpcWire.answer(
+                      request,
+                      GrpcStatus.UNAUTHENTICATED,
+                      String.valueOf(admitted.cause().getMessage()));
+                }
                 request.resume();
                 return;
               }
