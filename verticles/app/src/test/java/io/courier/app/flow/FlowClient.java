@@ -34,9 +34,20 @@ final class FlowClient {
 
   /** A client sending {@code token} as its bearer token on every API call (null: none). */
   FlowClient(String base, String token) {
+    this(base, token, java.util.Map::of);
+  }
+
+  /** Sends {@code headers} too, asked anew for every request (e.g. a forwarded address each). */
+  FlowClient(
+      String base,
+      String token,
+      java.util.function.Supplier<java.util.Map<String, String>> headers) {
     this.base = base;
     this.token = token;
+    this.headers = headers;
   }
+
+  private final java.util.function.Supplier<java.util.Map<String, String>> headers;
 
   String token() {
     return token;
@@ -80,6 +91,7 @@ final class FlowClient {
     if (token != null) {
       request.header("Authorization", "Bearer " + token);
     }
+    headers.get().forEach(request::header);
     return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
         .thenApply(
             response -> {
@@ -95,6 +107,7 @@ final class FlowClient {
 
   HttpRequest.Builder request(String path) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path));
+    headers.get().forEach(request::header);
     return token == null ? request : request.header("Authorization", "Bearer " + token);
   }
 

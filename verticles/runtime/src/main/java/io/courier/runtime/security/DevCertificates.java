@@ -100,6 +100,23 @@ public final class DevCertificates {
    */
   public Issued issue(String name, Instant notBefore, Instant notAfter, Path dir)
       throws GeneralSecurityException, IOException {
+    return issue(name, List.of(name), notBefore, notAfter, dir);
+  }
+
+  /**
+   * A certificate named {@code name} naming every role of {@code roles} ({@code
+   * spiffe://courier/<role>} each): the identity of a process that runs several roles, which serves
+   * as each of them and calls as any of them.
+   */
+  public Issued issue(String name, List<String> roles, Duration validity, Path dir)
+      throws GeneralSecurityException, IOException {
+    Instant now = Instant.now();
+    return issue(name, roles, now.minus(Duration.ofMinutes(5)), now.plus(validity), dir);
+  }
+
+  private Issued issue(
+      String name, List<String> roles, Instant notBefore, Instant notAfter, Path dir)
+      throws GeneralSecurityException, IOException {
     KeyPair keys = keys();
     JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
     X509v3CertificateBuilder builder =
@@ -114,7 +131,9 @@ public final class DevCertificates {
     names.add(new GeneralName(GeneralName.dNSName, name));
     names.add(new GeneralName(GeneralName.dNSName, "localhost"));
     names.add(new GeneralName(GeneralName.iPAddress, "127.0.0.1"));
-    names.add(new GeneralName(GeneralName.uniformResourceIdentifier, "spiffe://courier/" + name));
+    for (String role : roles) {
+      names.add(new GeneralName(GeneralName.uniformResourceIdentifier, "spiffe://courier/" + role));
+    }
     builder.addExtension(
         Extension.subjectAlternativeName,
         false,
