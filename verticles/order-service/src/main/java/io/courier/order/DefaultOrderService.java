@@ -128,14 +128,10 @@ final class DefaultOrderService {
           if (existing != null) {
             return existing.getRequestFingerprint().equals(fingerprint)
                 ? Future.succeededFuture(answer(existing))
-                : Future.failedFuture(
-                    ServiceError.conflict(
-                            "idempotency-key-reused",
-                            "this Idempotency-Key was used for a different order")
-                        .failure());
+                : Future.failedFuture(keyReused().failure());
           }
           return checkUser(request.getUserId(), deadline, caller)
-              .compose(user -> reserve(orderId, request, deadline))
+              .compose(user -> reserve(orderId, fingerprint, request, deadline))
               .compose(reserved -> record(orderId, fingerprint, request, reserved))
               .map(this::answer);
         });
@@ -316,8 +312,12 @@ final class DefaultOrderService {
                             .failure()));
   }
 
+  /**
+   * Reserves the order's stock under the request's fingerprint, so that stock a placing reserved
+   * but did not record is found by a retry of the same request and refused to another body.
+   */
   private Future<ReserveStockResponse> reserve(
-      String orderId, PlaceOrderRequest request, Deadline deadline) {
+      String orderId, String fingerprint, PlaceOrderRequest request, Deadline deadline) {
     return inventory
         .<ReserveStockRequest, ReserveStockResponse>call(
             deadline,
@@ -325,6 +325,7 @@ final class DefaultOrderService {
             ReserveStockRequest.newBuilder()
                 .setOrderId(orderId)
                 .addAllItems(request.getItemsList())
+                .setRequestFingerprint(fingerprint)
                 .build())
         .recover(error -> Future.failedFuture(unavailable("inventory-service", error)))
         .compose(
@@ -349,6 +350,8 @@ final class DefaultOrderService {
                             "insufficient-stock",
                             "not enough stock of '" + reserved.getRejectedSku() + "'",
                             field);
+                    // A placing under this key reserved for another body and was not recorded.
+                    case "idempotency-key-reused" -> keyReused();
                     default ->
                         ServiceError.conflict(
                             "order-cancelled", "this order was cancelled; use a new key");
@@ -397,6 +400,12 @@ final class DefaultOrderService {
         .setOrderId(order.getId())
         .setStatus(order.getStatus())
         .build();
+  }
+
+  /** The same answer whether the order was recorded or only its stock reserved. */
+  private static ServiceError keyReused() {
+    return ServiceError.conflict(
+        "idempotency-key-reused", "this Idempotency-Key was used for a different order");
   }
 
   private static ServiceError.Failure unavailable(String dependency, Throwable error) {
