@@ -25,6 +25,7 @@ import io.courier.contract.v1.UserServiceGrpcClient;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.Causes;
+import io.courier.runtime.chaos.Faults;
 import io.courier.runtime.kafka.OwnedPartitions.NotOwnerException;
 import io.courier.runtime.kafka.RetryLaterException;
 import io.courier.runtime.metrics.Meters;
@@ -54,6 +55,7 @@ final class DefaultOrderService {
   private final OrderBook orders;
   private final GrpcPeer users;
   private final GrpcPeer inventory;
+  private final Faults faults;
   private final PerKeySequence perOrder = new PerKeySequence();
   private final LongAdder contradictions = new LongAdder();
   private final LongAdder expired = new LongAdder();
@@ -61,10 +63,16 @@ final class DefaultOrderService {
   private final Runnable countExpired;
   private final Runnable countPlaced;
 
-  DefaultOrderService(OrderBook orders, GrpcPeer users, GrpcPeer inventory, Meters meters) {
+  /**
+   * @param faults where chaos tests fail the write of a placed order ({@link
+   *     OrderServiceRole#STORE_FAULT_POINT})
+   */
+  DefaultOrderService(
+      OrderBook orders, GrpcPeer users, GrpcPeer inventory, Faults faults, Meters meters) {
     this.orders = orders;
     this.users = users;
     this.inventory = inventory;
+    this.faults = faults;
     this.countContradiction =
         meters.counter(
             "courier.order.saga.contradictions",
@@ -377,7 +385,9 @@ final class DefaultOrderService {
             .setIdempotencyKey(request.getIdempotencyKey())
             .setRequestFingerprint(fingerprint)
             .build();
-    return write(order, OrderPlaced.newBuilder().setOrder(order).build())
+    return faults
+        .at(OrderServiceRole.STORE_FAULT_POINT)
+        .compose(v -> write(order, OrderPlaced.newBuilder().setOrder(order).build()))
         .onSuccess(v -> countPlaced.run())
         .recover(
             error -> {
