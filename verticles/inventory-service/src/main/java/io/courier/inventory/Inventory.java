@@ -59,8 +59,18 @@ final class Inventory {
     }
   }
 
-  /** One order's hold on one SKU: its quantity, status, and when it last changed. */
-  record Line(String sku, String orderId, long quantity, ReservationStatus status, long atMillis) {}
+  /**
+   * One order's hold on one SKU: its quantity, status, when it last changed, and the fingerprint of
+   * the request it was reserved for (empty when reserved by a caller, or replayed from a record,
+   * that had none).
+   */
+  record Line(
+      String sku,
+      String orderId,
+      long quantity,
+      ReservationStatus status,
+      String fingerprint,
+      long atMillis) {}
 
   private final Map<String, Level> levels;
   private final Map<String, Line> lines = new HashMap<>();
@@ -154,16 +164,29 @@ final class Inventory {
         .toList();
   }
 
+  /** {@link #apply(String, String, long, ReservationStatus, String, long)} without fingerprint. */
+  void apply(String sku, String orderId, long quantity, ReservationStatus status, long atMillis) {
+    apply(sku, orderId, quantity, status, "", atMillis);
+  }
+
   /**
    * Moves the order's line of {@code sku} to {@code status}, adjusting the counts for the
    * transition (none -> RESERVED, RESERVED -> COMMITTED, RESERVED -> RELEASED, none -> RELEASED,
-   * which marks an order released before it reserved anything).
+   * which marks an order released before it reserved anything). A new line takes {@code
+   * fingerprint}; an existing one keeps its own.
    */
-  void apply(String sku, String orderId, long quantity, ReservationStatus status, long atMillis) {
+  void apply(
+      String sku,
+      String orderId,
+      long quantity,
+      ReservationStatus status,
+      String fingerprint,
+      long atMillis) {
     String key = Topics.stockKey(sku, orderId);
     Line before = lines.get(key);
     ReservationStatus from = before == null ? null : before.status();
     long held = before == null ? quantity : before.quantity();
+    String heldFor = before == null ? fingerprint : before.fingerprint();
     if (from == status) {
       return;
     }
@@ -185,7 +208,7 @@ final class Inventory {
         level.available += held;
       }
     }
-    lines.put(key, new Line(sku, orderId, held, status, atMillis));
+    lines.put(key, new Line(sku, orderId, held, status, heldFor, atMillis));
     skusOfOrder.computeIfAbsent(orderId, id -> new LinkedHashSet<>()).add(sku);
   }
 
@@ -224,24 +247,33 @@ final class Inventory {
           reserved.getOrderId(),
           reserved.getItemsList(),
           ReservationStatus.RESERVATION_STATUS_RESERVED,
+          reserved.getRequestFingerprint(),
           at);
     } else if (event.data() instanceof StockCommitted committed) {
       replay(
           committed.getOrderId(),
           committed.getItemsList(),
           ReservationStatus.RESERVATION_STATUS_COMMITTED,
+          "",
           at);
     } else if (event.data() instanceof StockReleased released) {
       replay(
           released.getOrderId(),
           released.getItemsList(),
           ReservationStatus.RESERVATION_STATUS_RELEASED,
+          "",
           at);
     }
   }
 
-  private void replay(String orderId, List<LineItem> items, ReservationStatus status, long at) {
-    quantities(items).forEach((sku, quantity) -> apply(sku, orderId, quantity, status, at));
+  /**
+   * A committed or released line replayed without its reservation before it (compacted away) has no
+   * fingerprint: its order was recorded, so the order service answers a retry from the order.
+   */
+  private void replay(
+      String orderId, List<LineItem> items, ReservationStatus status, String fingerprint, long at) {
+    quantities(items)
+        .forEach((sku, quantity) -> apply(sku, orderId, quantity, status, fingerprint, at));
   }
 
   /** Every SKU's counts; for tests and the admin view. */

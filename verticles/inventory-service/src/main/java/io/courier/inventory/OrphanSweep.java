@@ -5,6 +5,7 @@ import io.courier.codec.flow.Partitions;
 import io.courier.contract.v1.GetOrderRequest;
 import io.courier.contract.v1.GetOrderResponse;
 import io.courier.contract.v1.LineItem;
+import io.courier.contract.v1.Order;
 import io.courier.contract.v1.OrderStatus;
 import io.courier.contract.v1.ReleaseStockRequest;
 import io.courier.contract.v1.ReservationStatus;
@@ -105,7 +106,7 @@ final class OrphanSweep {
         .transform(
             found -> {
               if (found.succeeded()) {
-                return settle(partition, orderId, lines, found.result().getOrder().getStatus());
+                return settleOrUndo(partition, orderId, lines, found.result().getOrder());
               }
               if (ServiceError.of(found.cause()).status() == 404) {
                 return undo(partition, orderId, lines);
@@ -118,8 +119,43 @@ final class OrphanSweep {
             });
   }
 
+  /**
+   * Lines reserved for another request than the one the order was recorded with (its key reused
+   * with another body, on SKUs of other owners, after a placing that reserved and was not recorded)
+   * are not the order's: they are undone like those of an order that does not exist. The order's
+   * own lines (or any without a fingerprint to tell) follow its status.
+   */
+  private Future<Void> settleOrUndo(int partition, String orderId, List<Line> lines, Order order) {
+    String recorded = order.getRequestFingerprint();
+    List<Line> others =
+        lines.stream()
+            .filter(
+                line ->
+                    !recorded.isEmpty()
+                        && !line.fingerprint().isEmpty()
+                        && !line.fingerprint().equals(recorded))
+            .toList();
+    if (others.isEmpty()) {
+      return settle(partition, orderId, lines, order.getStatus());
+    }
+    LOG.warn(
+        "reservation of order {} was made for another request than the order's; undoing it",
+        orderId);
+    List<Line> own = lines.stream().filter(line -> !others.contains(line)).toList();
+    return undone(partition, orderId, others)
+        .compose(
+            v ->
+                own.isEmpty()
+                    ? Future.<Void>succeededFuture()
+                    : settle(partition, orderId, own, order.getStatus()));
+  }
+
   private Future<Void> undo(int partition, String orderId, List<Line> lines) {
     LOG.warn("reservation of order {} has no order after its TTL; undoing it", orderId);
+    return undone(partition, orderId, lines);
+  }
+
+  private Future<Void> undone(int partition, String orderId, List<Line> lines) {
     return owner
         .undo(
             partition,

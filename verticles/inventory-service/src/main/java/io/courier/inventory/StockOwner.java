@@ -31,16 +31,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The stock of the partitions this instance owns, and what their owner does with a request for its
- * SKUs: reserve an order's lines (idempotent per order: asking again answers as the first time),
- * undo a reservation another owner's refusal made moot, release and commit. Every change is written
- * to the partition, in a transaction only its owner can commit, before it is applied and answered;
- * a reservation is applied first, so concurrent orders cannot oversell, and taken back if its write
- * fails. Operations on one order run one after the other. Confined to the verticle's event loop.
+ * SKUs: reserve an order's lines (idempotent per order and request fingerprint: asking again
+ * answers as the first time, asking with another fingerprint is refused), undo a reservation
+ * another owner's refusal made moot, release and commit. Every change is written to the partition,
+ * in a transaction only its owner can commit, before it is applied and answered; a reservation is
+ * applied first, so concurrent orders cannot oversell, and taken back if its write fails.
+ * Operations on one order run one after the other. Confined to the verticle's event loop.
  */
 final class StockOwner {
 
   private static final Logger LOG = LoggerFactory.getLogger(StockOwner.class);
   private static final String SOURCE = "/courier/inventory-service";
+
+  /** The refusal of a reservation for an order id whose lines are held for another request. */
+  static final String KEY_REUSED = "idempotency-key-reused";
 
   private final Map<Integer, Inventory> served = new HashMap<>();
   private final PerKeySequence perOrder = new PerKeySequence();
@@ -81,9 +85,13 @@ final class StockOwner {
         request.getOrderId(), () -> reserve(stockOf(partition), partition, request));
   }
 
-  /** Takes back the order's lines of {@code request} that are still RESERVED, as if never made. */
+  /**
+   * Takes back the order's lines of {@code request} that are still RESERVED, as if never made; with
+   * a fingerprint, only lines reserved for that request (or without one), never another attempt's.
+   */
   Future<ReleaseStockResponse> undo(int partition, ReserveStockRequest request) {
     String orderId = request.getOrderId();
+    String fingerprint = request.getRequestFingerprint();
     ServiceError invalid = problem(partition, orderId, request.getItemsList(), false);
     if (invalid != null) {
       return Future.failedFuture(invalid.failure());
@@ -95,7 +103,11 @@ final class StockOwner {
           List<String> skus = new ArrayList<>();
           for (String sku : Inventory.quantities(request.getItemsList()).keySet()) {
             Line line = stock.line(sku, orderId);
-            if (line != null && line.status() == ReservationStatus.RESERVATION_STATUS_RESERVED) {
+            if (line != null
+                && line.status() == ReservationStatus.RESERVATION_STATUS_RESERVED
+                && (fingerprint.isEmpty()
+                    || line.fingerprint().isEmpty()
+                    || line.fingerprint().equals(fingerprint))) {
               skus.add(sku);
             }
           }
@@ -214,8 +226,12 @@ final class StockOwner {
   private Future<ReserveStockResponse> reserve(
       Inventory stock, int partition, ReserveStockRequest request) {
     String orderId = request.getOrderId();
+    String fingerprint = request.getRequestFingerprint();
     List<LineItem> items = request.getItemsList();
     Map<String, Long> wanted = Inventory.quantities(items);
+    if (heldForAnother(stock, orderId, fingerprint)) {
+      return Future.succeededFuture(rejected(orderId, KEY_REUSED, "", 0));
+    }
     for (int i = 0; i < items.size(); i++) {
       if (stock.level(items.get(i).getSku()).isEmpty()) {
         return Future.succeededFuture(rejected(orderId, "unknown-sku", items.get(i).getSku(), i));
@@ -230,7 +246,8 @@ final class StockOwner {
       held |= line != null;
     }
     if (held) {
-      // Asked again (a retry): its lines were written in one transaction, so all are here.
+      // Asked again (a retry of the same request, or one without a fingerprint to tell): its lines
+      // were written in one transaction, so all are here.
       return Future.succeededFuture(reserved(orderId, stock.priced(items)));
     }
     for (Map.Entry<String, Long> line : wanted.entrySet()) {
@@ -244,7 +261,12 @@ final class StockOwner {
     wanted.forEach(
         (sku, quantity) ->
             stock.apply(
-                sku, orderId, quantity, ReservationStatus.RESERVATION_STATUS_RESERVED, now));
+                sku,
+                orderId,
+                quantity,
+                ReservationStatus.RESERVATION_STATUS_RESERVED,
+                fingerprint,
+                now));
     List<StateRecord> records = new ArrayList<>();
     for (String sku : wanted.keySet()) {
       List<LineItem> ofSku = priced.stream().filter(item -> item.getSku().equals(sku)).toList();
@@ -253,7 +275,11 @@ final class StockOwner {
               sku,
               orderId,
               ReservationStatus.RESERVATION_STATUS_RESERVED,
-              StockReserved.newBuilder().setOrderId(orderId).addAllItems(ofSku).build()));
+              StockReserved.newBuilder()
+                  .setOrderId(orderId)
+                  .addAllItems(ofSku)
+                  .setRequestFingerprint(fingerprint)
+                  .build()));
     }
     return write(partition, records)
         .recover(
@@ -268,6 +294,27 @@ final class StockOwner {
                           .failure());
             })
         .map(v -> reserved(orderId, priced));
+  }
+
+  /**
+   * Whether the order holds a line here reserved for another request than the one {@code
+   * fingerprint} names: the same order id (user and Idempotency-Key) reused with another body after
+   * a placing that reserved but was not recorded. Any line of the order counts, not only those of
+   * the SKUs asked for now, so a retry with other SKUs cannot reserve beside the first attempt's
+   * lines either. An empty fingerprint on either side (a line reserved, or a caller running, before
+   * fingerprints were carried, as in a rolling upgrade) is not compared: such a reservation is
+   * taken as a retry, as it was before.
+   */
+  private static boolean heldForAnother(Inventory stock, String orderId, String fingerprint) {
+    if (fingerprint.isEmpty()) {
+      return false;
+    }
+    for (Line line : stock.linesOf(orderId)) {
+      if (!line.fingerprint().isEmpty() && !line.fingerprint().equals(fingerprint)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Builds the change of one SKU's lines of an order. */

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The inventory's gRPC service on every instance: it splits a request by the partitions of its SKUs
  * and asks each partition's owner over the event bus ({@link Addresses#STOCK_RESERVE} and the
- * rest). A reservation is all or nothing: when one owner refuses its part, the parts others
+ * rest). A reservation is all or nothing: when one owner refuses its part (for a reused key too:
+ * each owner checks the order's lines it holds against the request's fingerprint), the parts others
  * reserved are undone before the refusal is answered; when an owner cannot be reached, the parts
  * reserved stay (a retry, being idempotent per order, completes the rest, and the orphan sweep
  * releases them if none comes) and the call fails UNAVAILABLE.
@@ -95,7 +96,7 @@ final class StockRouter extends InventoryServiceService {
         toUndo.add(parts.get(i));
       } else if (answer.result().getStatus() != ReservationStatus.RESERVATION_STATUS_RESERVED) {
         ReserveStockResponse mapped = mapped(answer.result(), parts.get(i));
-        if (refusal == null || mapped.getRejectedLine() < refusal.getRejectedLine()) {
+        if (refusal == null || before(mapped, refusal)) {
           refusal = mapped;
         }
       } else {
@@ -218,11 +219,23 @@ final class StockRouter extends InventoryServiceService {
     lines.forEach(
         (partition, indexes) -> {
           ReserveStockRequest.Builder part =
-              ReserveStockRequest.newBuilder().setOrderId(request.getOrderId());
+              ReserveStockRequest.newBuilder()
+                  .setOrderId(request.getOrderId())
+                  .setRequestFingerprint(request.getRequestFingerprint());
           indexes.forEach(i -> part.addItems(request.getItems(i)));
           parts.add(new Part(partition, indexes, part.build()));
         });
     return parts;
+  }
+
+  /**
+   * Whether refusal {@code a} is the one to answer rather than {@code b}: a reused key first (the
+   * request is not this order's, whatever its lines), else the lower line.
+   */
+  private static boolean before(ReserveStockResponse a, ReserveStockResponse b) {
+    boolean aReused = StockOwner.KEY_REUSED.equals(a.getRejectReason());
+    boolean bReused = StockOwner.KEY_REUSED.equals(b.getRejectReason());
+    return aReused != bReused ? aReused : a.getRejectedLine() < b.getRejectedLine();
   }
 
   /** An owner's refusal with its line numbered as in the whole request. */

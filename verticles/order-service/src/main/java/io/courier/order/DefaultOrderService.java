@@ -25,6 +25,7 @@ import io.courier.contract.v1.UserServiceGrpcClient;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.Causes;
+import io.courier.runtime.chaos.Faults;
 import io.courier.runtime.kafka.OwnedPartitions.NotOwnerException;
 import io.courier.runtime.kafka.RetryLaterException;
 import io.courier.runtime.metrics.Meters;
@@ -54,6 +55,7 @@ final class DefaultOrderService {
   private final OrderBook orders;
   private final GrpcPeer users;
   private final GrpcPeer inventory;
+  private final Faults faults;
   private final PerKeySequence perOrder = new PerKeySequence();
   private final LongAdder contradictions = new LongAdder();
   private final LongAdder expired = new LongAdder();
@@ -61,10 +63,16 @@ final class DefaultOrderService {
   private final Runnable countExpired;
   private final Runnable countPlaced;
 
-  DefaultOrderService(OrderBook orders, GrpcPeer users, GrpcPeer inventory, Meters meters) {
+  /**
+   * @param faults where chaos tests fail the write of a placed order ({@link
+   *     OrderServiceRole#STORE_FAULT_POINT})
+   */
+  DefaultOrderService(
+      OrderBook orders, GrpcPeer users, GrpcPeer inventory, Faults faults, Meters meters) {
     this.orders = orders;
     this.users = users;
     this.inventory = inventory;
+    this.faults = faults;
     this.countContradiction =
         meters.counter(
             "courier.order.saga.contradictions",
@@ -128,14 +136,10 @@ final class DefaultOrderService {
           if (existing != null) {
             return existing.getRequestFingerprint().equals(fingerprint)
                 ? Future.succeededFuture(answer(existing))
-                : Future.failedFuture(
-                    ServiceError.conflict(
-                            "idempotency-key-reused",
-                            "this Idempotency-Key was used for a different order")
-                        .failure());
+                : Future.failedFuture(keyReused().failure());
           }
           return checkUser(request.getUserId(), deadline, caller)
-              .compose(user -> reserve(orderId, request, deadline))
+              .compose(user -> reserve(orderId, fingerprint, request, deadline))
               .compose(reserved -> record(orderId, fingerprint, request, reserved))
               .map(this::answer);
         });
@@ -316,8 +320,12 @@ final class DefaultOrderService {
                             .failure()));
   }
 
+  /**
+   * Reserves the order's stock under the request's fingerprint, so that stock a placing reserved
+   * but did not record is found by a retry of the same request and refused to another body.
+   */
   private Future<ReserveStockResponse> reserve(
-      String orderId, PlaceOrderRequest request, Deadline deadline) {
+      String orderId, String fingerprint, PlaceOrderRequest request, Deadline deadline) {
     return inventory
         .<ReserveStockRequest, ReserveStockResponse>call(
             deadline,
@@ -325,6 +333,7 @@ final class DefaultOrderService {
             ReserveStockRequest.newBuilder()
                 .setOrderId(orderId)
                 .addAllItems(request.getItemsList())
+                .setRequestFingerprint(fingerprint)
                 .build())
         .recover(error -> Future.failedFuture(unavailable("inventory-service", error)))
         .compose(
@@ -349,6 +358,8 @@ final class DefaultOrderService {
                             "insufficient-stock",
                             "not enough stock of '" + reserved.getRejectedSku() + "'",
                             field);
+                    // A placing under this key reserved for another body and was not recorded.
+                    case "idempotency-key-reused" -> keyReused();
                     default ->
                         ServiceError.conflict(
                             "order-cancelled", "this order was cancelled; use a new key");
@@ -374,7 +385,9 @@ final class DefaultOrderService {
             .setIdempotencyKey(request.getIdempotencyKey())
             .setRequestFingerprint(fingerprint)
             .build();
-    return write(order, OrderPlaced.newBuilder().setOrder(order).build())
+    return faults
+        .at(OrderServiceRole.STORE_FAULT_POINT)
+        .compose(v -> write(order, OrderPlaced.newBuilder().setOrder(order).build()))
         .onSuccess(v -> countPlaced.run())
         .recover(
             error -> {
@@ -397,6 +410,12 @@ final class DefaultOrderService {
         .setOrderId(order.getId())
         .setStatus(order.getStatus())
         .build();
+  }
+
+  /** The same answer whether the order was recorded or only its stock reserved. */
+  private static ServiceError keyReused() {
+    return ServiceError.conflict(
+        "idempotency-key-reused", "this Idempotency-Key was used for a different order");
   }
 
   private static ServiceError.Failure unavailable(String dependency, Throwable error) {

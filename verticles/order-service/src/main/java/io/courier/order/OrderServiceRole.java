@@ -9,6 +9,7 @@ import io.courier.runtime.config.ConfigSection;
 import io.courier.service.EndpointRegistration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The {@code order-service} role: one {@link OrderVerticle} (an owner of order partitions), its
@@ -21,6 +22,12 @@ public final class OrderServiceRole implements Role {
   /** The consumer group of the role's Kafka consumers. */
   public static final String CONSUMER_GROUP = NAME;
 
+  /**
+   * The fault point before a placed order is written: failing it fails the placing after its stock
+   * was reserved (503 {@code store-unavailable}), as a lost write to the orders topic would.
+   */
+  public static final String STORE_FAULT_POINT = "order-store";
+
   @Override
   public String name() {
     return NAME;
@@ -29,6 +36,11 @@ public final class OrderServiceRole implements Role {
   @Override
   public List<ConfigSection<?>> configSections() {
     return List.of(OrderServiceConfig.SECTION, ResilienceConfig.SECTION);
+  }
+
+  @Override
+  public Set<String> faultPoints() {
+    return Set.of(STORE_FAULT_POINT);
   }
 
   @Override

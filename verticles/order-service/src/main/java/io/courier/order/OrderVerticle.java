@@ -117,6 +117,7 @@ public final class OrderVerticle extends VerticleBase {
             book,
             policies.grpcPeer(discovery, Services.USER, Services.USER, users),
             policies.grpcPeer(discovery, Services.INVENTORY, Services.INVENTORY, inventory),
+            context.faults(),
             context.meters());
     long placeTimeout = context.config(OrderServiceConfig.SECTION).placeTimeoutMs();
     endpoints =
