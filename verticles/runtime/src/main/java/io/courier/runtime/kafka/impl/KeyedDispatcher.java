@@ -1,20 +1,22 @@
 package io.courier.runtime.kafka.impl;
 
+import io.courier.runtime.kafka.DeliveryHeaders;
 import io.vertx.core.Future;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Hands records to the handling one key at a time: a record waits for the one before it with the
- * same topic and key (or, without a key, the same partition), while records of different keys are
- * handled side by side. A record is done once its handling completes: completed in its partition's
- * offsets when it succeeded, and no longer in flight either way. Confined to the consumer's
- * context.
+ * same key in the same topic, a topic and its retry topic counting as one (or, without a key, in
+ * the same partition), while records of different keys are handled side by side. A record is done
+ * once its handling completes: completed in its partition's offsets when it succeeded, and no
+ * longer in flight either way. Confined to the consumer's context.
  */
 final class KeyedDispatcher {
 
@@ -36,10 +38,7 @@ final class KeyedDispatcher {
 
   /** Handles {@code work} now, or after the records of its key handed over before it. */
   void enqueue(PolledRecord work) {
-    String key =
-        work.record().topic()
-            + '\u0000'
-            + (work.record().key() != null ? work.record().key() : "#" + work.record().partition());
+    String key = queueKey(work.record());
     ArrayDeque<PolledRecord> queue = keyQueues.get(key);
     if (queue != null) {
       queue.add(work);
@@ -47,6 +46,24 @@ final class KeyedDispatcher {
     }
     keyQueues.put(key, new ArrayDeque<>());
     process(work, key);
+  }
+
+  /**
+   * The queue {@code record} waits in: its key in its main topic, so a key's records on the retry
+   * topic never run beside those on the main topic; a record without a key, its partition's.
+   */
+  private static String queueKey(ConsumerRecord<String, byte[]> record) {
+    if (record.key() == null) {
+      return record.topic() + '\u0000' + "#" + record.partition();
+    }
+    return mainTopic(record.topic()) + '\u0000' + record.key();
+  }
+
+  /** {@code topic} without the retry suffix the consumer's retry topics carry. */
+  private static String mainTopic(String topic) {
+    return topic.endsWith(DeliveryHeaders.RETRY_SUFFIX)
+        ? topic.substring(0, topic.length() - DeliveryHeaders.RETRY_SUFFIX.length())
+        : topic;
   }
 
   private void process(PolledRecord work, String key) {

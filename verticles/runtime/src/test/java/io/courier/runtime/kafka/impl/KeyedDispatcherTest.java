@@ -2,6 +2,7 @@ package io.courier.runtime.kafka.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.runtime.kafka.DeliveryHeaders;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -117,11 +118,68 @@ class KeyedDispatcherTest {
             });
   }
 
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName(
+      "runs a key's records on the main and the retry topic one after another, in one queue")
+  void shouldQueueAKeysRetryTopicRecordsWithItsMainTopicRecords(
+      Vertx vertx, VertxTestContext test) {
+    PartitionOffsets main = new PartitionOffsets();
+    PartitionOffsets retry = new PartitionOffsets();
+    String retryTopic = "orders" + DeliveryHeaders.RETRY_SUFFIX;
+    vertx
+        .getOrCreateContext()
+        .runOnContext(
+            v -> {
+              dispatch(retry, retryTopic, 3, "a", 10);
+              dispatch(main, "orders", 0, "a", 20);
+              dispatch(main, "orders", 0, "b", 21);
+              test.verify(
+                  () ->
+                      assertThat(started)
+                          .as("a@20 waits for a@10 of the retry topic; b runs beside it")
+                          .containsExactly("a@10", "b@21"));
+              running.get(10L).complete();
+              test.verify(
+                  () -> {
+                    assertThat(started).containsExactly("a@10", "b@21", "a@20");
+                    assertThat(retry.toCommit()).isEqualTo(11);
+                    assertThat(main.toCommit()).as("offset 20 still in flight").isEqualTo(20);
+                  });
+              test.completeNow();
+            });
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("keeps a queue per partition for records without a key, retry topic or not")
+  void shouldKeepKeylessRecordsPerPartition(Vertx vertx, VertxTestContext test) {
+    PartitionOffsets main = new PartitionOffsets();
+    PartitionOffsets retry = new PartitionOffsets();
+    vertx
+        .getOrCreateContext()
+        .runOnContext(
+            v -> {
+              dispatch(main, "orders", 0, null, 1);
+              dispatch(retry, "orders" + DeliveryHeaders.RETRY_SUFFIX, 0, null, 2);
+              dispatch(main, "orders", 0, null, 3);
+              test.verify(() -> assertThat(started).containsExactly("null@1", "null@2"));
+              running.get(1L).complete();
+              test.verify(() -> assertThat(started).containsExactly("null@1", "null@2", "null@3"));
+              test.completeNow();
+            });
+  }
+
   private void dispatch(PartitionOffsets offsets, String key, long offset) {
+    dispatch(offsets, "orders", 0, key, offset);
+  }
+
+  private void dispatch(
+      PartitionOffsets offsets, String topic, int partition, String key, long offset) {
     offsets.received(offset);
     inFlight.incrementAndGet();
     ConsumerRecord<String, byte[]> record =
-        new ConsumerRecord<>("orders", 0, offset, key, new byte[] {1});
+        new ConsumerRecord<>(topic, partition, offset, key, new byte[] {1});
     dispatcher.enqueue(new PolledRecord(record, null, null, offsets));
   }
 }
