@@ -211,4 +211,112 @@ class KafkaCommandsIT {
         .contains(
             "key=o-1 NOT A COURIER EVENT: event courier.v1.Nope has no ce_specversion header");
   }
+
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "replay picks dead letters by id, error class and time, a dry run moves nothing, and no"
+          + " dead letter is ever replayed twice")
+  void shouldReplaySelectedDeadLettersOnce(EmbeddedKafkaBroker kafka) throws Exception {
+    String topic = "cli-dlt-pick-" + UUID.randomUUID();
+    park(kafka, topic, "a", "java.lang.IllegalStateException");
+    park(kafka, topic, "b", "java.io.UncheckedIOException");
+    park(kafka, topic, "c", "java.lang.IllegalStateException");
+    Map<String, String> ids = new java.util.HashMap<>();
+    for (io.courier.runtime.kafka.DeadLetters.DeadLetter letter :
+        io.courier.runtime.kafka.DeadLetters.listBlocking(kafka.bootstrapServers(), topic, 10)) {
+      ids.put(letter.key(), letter.id());
+    }
+    assertThat(courier("dlt", "list", "-b", kafka.bootstrapServers(), "--topic", topic).out())
+        .contains(ids.get("a") + " parked=20");
+
+    Result dry = replay(kafka, topic, "--error-class", "UncheckedIOException", "--dry-run");
+    assertThat(dry.exit()).isZero();
+    assertThat(dry.out())
+        .contains("would replay " + ids.get("b"))
+        .contains(
+            "would replay 1 record(s) from " + topic + ".dlt (0 replayed before, 2 not selected");
+    assertThat(keysIn(kafka, topic)).as("a dry run moves nothing").isEmpty();
+
+    assertThat(replay(kafka, topic, "--id", ids.get("a")).out())
+        .contains("replayed " + ids.get("a"))
+        .contains("replayed 1 record(s)");
+    assertThat(keysIn(kafka, topic)).containsExactly("a");
+
+    assertThat(replay(kafka, topic, "--error-class", "java.lang.IllegalStateException").out())
+        .contains("replayed " + ids.get("c"))
+        .contains("skipped " + ids.get("a") + ": replayed before")
+        .contains("replayed 1 record(s)");
+    assertThat(replay(kafka, topic, "--since", "2999-01-01T00:00:00Z").out())
+        .as("a and c were replayed before; b alone is left, and not selected")
+        .contains("replayed 0 record(s)")
+        .contains("(0 replayed before, 1 not selected");
+    assertThat(replay(kafka, topic, "--since", "1d").out()).contains("replayed 1 record(s)");
+    Result again = replay(kafka, topic);
+    assertThat(again.out()).contains("replayed 0 record(s)").contains("(3 replayed before");
+    assertThat(keysIn(kafka, topic)).containsExactlyInAnyOrder("a", "b", "c");
+
+    Result badSince = replay(kafka, topic, "--since", "yesterday");
+    assertThat(badSince.exit()).isEqualTo(2);
+    assertThat(badSince.err()).contains("--since 'yesterday' is neither an instant");
+    Result badId = replay(kafka, topic, "--id", "a");
+    assertThat(badId.exit()).isEqualTo(2);
+    assertThat(badId.err()).contains("--id 'a' is not an id as dlt list shows it");
+  }
+
+  private static Result replay(EmbeddedKafkaBroker kafka, String topic, String... more) {
+    List<String> args =
+        new ArrayList<>(List.of("dlt", "replay", "-b", kafka.bootstrapServers(), "--topic", topic));
+    args.addAll(List.of(more));
+    return courier(args.toArray(String[]::new));
+  }
+
+  /**
+   * Parks a record by hand in {@code topic}'s DLT, as the consumer would, failed by {@code error}.
+   */
+  private static void park(EmbeddedKafkaBroker kafka, String topic, String key, String error)
+      throws Exception {
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(
+            Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+            new StringSerializer(),
+            new ByteArraySerializer())) {
+      RecordHeaders headers = new RecordHeaders();
+      headers.add(DeliveryHeaders.ORIGINAL_TOPIC, topic.getBytes(UTF_8));
+      headers.add(DeliveryHeaders.ERROR_CLASS, error.getBytes(UTF_8));
+      producer.send(new ProducerRecord<>(topic + ".dlt", null, key, new byte[] {1}, headers)).get();
+    }
+  }
+
+  /** The keys of what {@code topic} holds now, committed records only. */
+  private static List<String> keysIn(EmbeddedKafkaBroker kafka, String topic) {
+    List<String> keys = new ArrayList<>();
+    try (org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> reader =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+            Map.of(
+                org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                kafka.bootstrapServers(),
+                org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed"),
+            new org.apache.kafka.common.serialization.StringDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      if (!reader.listTopics(java.time.Duration.ofSeconds(10)).containsKey(topic)) {
+        return keys;
+      }
+      List<org.apache.kafka.common.TopicPartition> partitions =
+          reader.partitionsFor(topic, java.time.Duration.ofSeconds(10)).stream()
+              .map(info -> new org.apache.kafka.common.TopicPartition(topic, info.partition()))
+              .toList();
+      reader.assign(partitions);
+      reader.seekToBeginning(partitions);
+      Map<org.apache.kafka.common.TopicPartition, Long> end =
+          reader.endOffsets(partitions, java.time.Duration.ofSeconds(10));
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+      while (partitions.stream().anyMatch(p -> reader.position(p) < end.get(p))) {
+        assertThat(System.nanoTime()).as("read " + topic + " in time").isLessThan(deadline);
+        reader.poll(java.time.Duration.ofMillis(200)).forEach(record -> keys.add(record.key()));
+      }
+    }
+    return keys;
+  }
 }

@@ -4,24 +4,34 @@ import io.courier.runtime.kafka.impl.DeliveryHeaderFormat;
 import io.courier.runtime.kafka.impl.TopicEnd;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -30,17 +40,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Lists and replays a topic's dead-letter topic ({@code <topic>.dlt}). Replay moves every record
- * not yet replayed back to {@code <topic>} (never to another topic, whatever a record's headers
- * claim; a record claiming another origin is passed over), without Courier's delivery headers, and
- * remembers how far it got in the consumer group {@code courier-dlt-replay}.
+ * Lists and replays a topic's dead-letter topic ({@code <topic>.dlt}). Replay moves the selected
+ * records not yet replayed back to {@code <topic>} (never to another topic, whatever a record's
+ * headers claim; a record claiming another origin is passed over), without Courier's delivery
+ * headers, and records each one's id in {@code <topic>.dlt.replayed} in the same transaction.
  */
 public final class DeadLetters {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
 
-  /** The consumer group that remembers which dead letters were replayed. */
+  /**
+   * The consumer group whose committed offsets said how far replays had got before the ledger
+   * ({@link #REPLAYED_SUFFIX}); still read, never committed to any more.
+   */
   public static final String REPLAY_GROUP = "courier-dlt-replay";
+
+  /** The suffix of a dead-letter topic's ledger of replayed ids: {@code <topic>.dlt.replayed}. */
+  public static final String REPLAYED_SUFFIX = ".replayed";
 
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
@@ -65,9 +81,20 @@ public final class DeadLetters {
    * @param key the record key
    * @param headers every header, as text
    * @param valueSize payload size in bytes
+   * @param parkedAt when it was parked (the record's timestamp)
    */
   public record DeadLetter(
-      int partition, long offset, String key, Map<String, String> headers, int valueSize) {
+      int partition,
+      long offset,
+      String key,
+      Map<String, String> headers,
+      int valueSize,
+      Instant parkedAt) {
+
+    /** Its id, {@code p<partition>@<offset>}, which {@link Selection} takes. */
+    public String id() {
+      return "p" + partition + "@" + offset;
+    }
 
     /** The failure that parked it, e.g. {@code java.lang.IllegalStateException: boom}. */
     public String error() {
@@ -110,7 +137,8 @@ public final class DeadLetters {
                       record.offset(),
                       record.key(),
                       DeliveryHeaderFormat.asText(record.headers()),
-                      record.value() == null ? 0 : record.value().length));
+                      record.value() == null ? 0 : record.value().length,
+                      Instant.ofEpochMilli(record.timestamp())));
             }
           });
     }
@@ -126,60 +154,172 @@ public final class DeadLetters {
   /** {@link #replay} for a command line: blocks the calling thread. */
   public static int replayBlocking(KafkaConnection kafka, String topic)
       throws InterruptedException, ExecutionException, TimeoutException {
-    String dlt = topic + DeliveryHeaders.DLT_SUFFIX;
-    Map<String, Object> producerProps = new HashMap<>(kafka.properties());
-    producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
-    producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
-    Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
-    try (KafkaConsumer<String, byte[]> reader = consumer(kafka, REPLAY_GROUP);
-        KafkaProducer<String, byte[]> producer =
-            new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer())) {
-      List<TopicPartition> partitions = partitions(reader, dlt);
-      reader.assign(partitions);
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          reader.committed(new HashSet<>(partitions), TIMEOUT);
-      for (TopicPartition partition : partitions) {
-        OffsetAndMetadata from = committed.get(partition);
-        if (from == null) {
-          reader.seekToBeginning(List.of(partition));
-        } else {
-          reader.seek(partition, from.offset());
+    return replayBlocking(kafka, topic, Selection.ALL, false).replayed().size();
+  }
+
+  /**
+   * Which dead letters a replay takes: by id ({@code p<partition>@<offset>} in the dead-letter
+   * topic, as {@code dlt list} shows it), by the class of the error that parked them (its full
+   * name, or its simple name), and parked at or after {@code since}. An empty set or null takes
+   * every one.
+   */
+  public record Selection(Set<String> ids, String errorClass, Instant since) {
+
+    public static final Selection ALL = new Selection(Set.of(), null, null);
+
+    public Selection {
+      ids = Set.copyOf(ids);
+    }
+
+    boolean takes(ConsumerRecord<String, byte[]> parked) {
+      if (!ids.isEmpty() && !ids.contains(idOf(parked))) {
+        return false;
+      }
+      if (errorClass != null && !errorClass.isBlank()) {
+        Header header = parked.headers().lastHeader(DeliveryHeaders.ERROR_CLASS);
+        String parkedBy = header == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
+        if (!parkedBy.equals(errorClass) && !parkedBy.endsWith("." + errorClass)) {
+          return false;
         }
       }
-      Map<TopicPartition, Long> end = reader.endOffsets(partitions, TIMEOUT);
+      return since == null || parked.timestamp() >= since.toEpochMilli();
+    }
+  }
+
+  /**
+   * What a replay did (or, dry, would do): the ids it moved back, and those it passed over because
+   * an earlier replay had moved them, because the selection left them out, or because they claim
+   * another origin.
+   */
+  public record Replay(
+      List<String> replayed, List<String> replayedBefore, int notSelected, List<String> foreign) {}
+
+  /** A dead letter's id: {@code p<partition>@<offset>} in its dead-letter topic. */
+  public static String idOf(ConsumerRecord<String, byte[]> parked) {
+    return "p" + parked.partition() + "@" + parked.offset();
+  }
+
+  /**
+   * Moves the selected dead letters of {@code topic} that no replay moved before back to {@code
+   * topic}; with {@code dry}, only says which it would move. Each one moved is written in the same
+   * Kafka transaction as its id in {@code <topic>.dlt.replayed} (compacted), so a replay that stops
+   * half-way moved nothing, two replays at once fence each other ({@code transactional.id} {@code
+   * courier-dlt-replay-<topic>}), and no dead letter is ever moved twice, whatever the selections.
+   * Dead letters a replay before this ledger existed moved (before the offsets the group {@code
+   * courier-dlt-replay} committed) count as moved.
+   */
+  public static Replay replayBlocking(
+      KafkaConnection kafka, String topic, Selection selection, boolean dry)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    String dlt = topic + DeliveryHeaders.DLT_SUFFIX;
+    String ledger = dlt + REPLAYED_SUFFIX;
+    Set<String> before = new HashSet<>();
+    List<ConsumerRecord<String, byte[]>> chosen = new ArrayList<>();
+    List<String> replayedBefore = new ArrayList<>();
+    List<String> foreign = new ArrayList<>();
+    int[] notSelected = {0};
+    try (KafkaConsumer<String, byte[]> reader = consumer(kafka, REPLAY_GROUP)) {
+      List<TopicPartition> partitions = partitions(reader, dlt);
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          reader.committed(new HashSet<>(partitions), TIMEOUT);
+      if (!reader.listTopics(TIMEOUT).containsKey(ledger)) {
+        if (!dry) {
+          createLedger(kafka, dlt, ledger);
+        }
+      } else {
+        List<TopicPartition> ledgerPartitions = partitions(reader, ledger);
+        reader.assign(ledgerPartitions);
+        reader.seekToBeginning(ledgerPartitions);
+        readUntil(
+            reader,
+            reader.endOffsets(ledgerPartitions, TIMEOUT),
+            record -> before.add(record.key()));
+      }
+      reader.assign(partitions);
+      reader.seekToBeginning(partitions);
       readUntil(
           reader,
-          end,
+          reader.endOffsets(partitions, TIMEOUT),
           record -> {
-            if (DeliveryHeaderFormat.claimsAnotherOrigin(record)) {
+            String id = idOf(record);
+            OffsetAndMetadata groupOffset =
+                committed.get(new TopicPartition(record.topic(), record.partition()));
+            if (before.contains(id)
+                || (groupOffset != null && record.offset() < groupOffset.offset())) {
+              if (selection.takes(record)) {
+                replayedBefore.add(id);
+              }
+            } else if (!selection.takes(record)) {
+              notSelected[0]++;
+            } else if (DeliveryHeaderFormat.claimsAnotherOrigin(record)) {
               LOG.warn(
                   "{}-{}@{} claims to come from another topic than {}: not replayed",
                   record.topic(),
                   record.partition(),
                   record.offset(),
                   topic);
+              foreign.add(id);
             } else {
-              sends.add(producer.send(DeliveryHeaderFormat.backToOrigin(record)));
+              chosen.add(record);
             }
-            done.put(
-                new TopicPartition(record.topic(), record.partition()),
-                new OffsetAndMetadata(record.offset() + 1));
           });
-      producer.flush();
-      for (java.util.concurrent.Future<?> send : sends) {
-        send.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      }
-      if (!done.isEmpty()) {
-        reader.commitSync(done, TIMEOUT);
+    }
+    List<String> replayed = chosen.stream().map(DeadLetters::idOf).toList();
+    if (!dry && !chosen.isEmpty()) {
+      Map<String, Object> producerProps = new HashMap<>(kafka.properties());
+      producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+      producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+      producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "courier-dlt-replay-" + topic);
+      try (KafkaProducer<String, byte[]> producer =
+          new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer())) {
+        producer.initTransactions();
+        producer.beginTransaction();
+        try {
+          for (ConsumerRecord<String, byte[]> record : chosen) {
+            producer.send(DeliveryHeaderFormat.backToOrigin(record));
+            producer.send(
+                new ProducerRecord<>(ledger, idOf(record), topic.getBytes(StandardCharsets.UTF_8)));
+          }
+          producer.commitTransaction();
+        } catch (RuntimeException e) {
+          producer.abortTransaction();
+          throw e;
+        }
       }
     }
-    return sends.size();
+    return new Replay(replayed, replayedBefore, notSelected[0], foreign);
+  }
+
+  /** The compacted ledger of replayed ids, replicated like the dead-letter topic. */
+  private static void createLedger(KafkaConnection kafka, String dlt, String ledger)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    try (Admin admin = Admin.create(kafka.properties())) {
+      TopicDescription described =
+          admin
+              .describeTopics(List.of(dlt))
+              .allTopicNames()
+              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+              .get(dlt);
+      short replicas = (short) described.partitions().get(0).replicas().size();
+      NewTopic topic =
+          new NewTopic(ledger, 1, replicas)
+              .configs(
+                  Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+      try {
+        admin.createTopics(List.of(topic)).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
+      }
+    }
   }
 
   private static KafkaConsumer<String, byte[]> consumer(KafkaConnection kafka, String groupId) {
     Map<String, Object> props = new HashMap<>(kafka.properties());
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    // A replay that aborted wrote nothing, its ledger entries included.
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     if (groupId != null) {
       props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     }
