@@ -17,7 +17,7 @@ import picocli.CommandLine.Mixin;
     mixinStandardHelpOptions = true,
     description =
         "Check a configuration (with every override applied) and print the result, or list the"
-            + " environment variables that override each key.")
+            + " environment variables that override each key, or print the reference of every key.")
 final class ConfigCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions options;
@@ -27,12 +27,24 @@ final class ConfigCommand implements Callable<Integer> {
       description = "List every key with the environment variable that overrides it.")
   boolean listEnvironment;
 
+  @CommandLine.Option(
+      names = "--reference",
+      description =
+          "Print the configuration reference (Markdown): every key with its default, its"
+              + " environment variable and what its checks accept, found by trying values.")
+  boolean reference;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws JsonProcessingException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (reference) {
+      out.print(ConfigReference.markdown());
+      out.flush();
+      return 0;
+    }
     if (listEnvironment) {
       Roles.configLoader()
           .environmentNames()
