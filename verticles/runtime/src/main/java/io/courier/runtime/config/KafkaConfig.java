@@ -181,6 +181,15 @@ public record KafkaConfig(
    * @param retryLaterMaxMs how long a record whose handler keeps saying "a dependency is down"
    *     ({@code RetryLaterException}) may wait before it goes to the dead-letter topic; while it
    *     waits, its key and its partition's commits wait too
+   * @param releaseTimeoutMs how long a consumer giving partitions up in a rebalance waits for the
+   *     handlers already running on their records, so it commits what they complete and the member
+   *     taking the partitions over does not handle those records beside them; past it the
+   *     partitions are let go anyway (a WARN naming them, {@code
+   *     courier_kafka_consumer_release_timeouts_total}). The group's rebalance waits as long, so it
+   *     is kept short, as {@code kafka.ownership.releaseTimeoutMs} is for partition owners; it must
+   *     stay below Kafka's {@code max.poll.interval.ms} (300 s), past which the member is put out
+   *     of the group. A stopping consumer waits within its drain deadline instead; a crashed one
+   *     not at all
    */
   public record ConsumerConfig(
       String groupId,
@@ -193,10 +202,15 @@ public record KafkaConfig(
       int dedupeCapacity,
       int dedupeRetentionHours,
       long commitIntervalMs,
-      long retryLaterMaxMs) {
+      long retryLaterMaxMs,
+      long releaseTimeoutMs) {
+
+    /** Kafka's {@code max.poll.interval.ms}, which the consumers leave at its default. */
+    private static final long MAX_POLL_INTERVAL_MS = 300_000;
 
     public static final ConsumerConfig DEFAULTS =
-        new ConsumerConfig("courier", 1000, 3, 100, 5000, 2, 5000, 200_000, 168, 1000, 3_600_000);
+        new ConsumerConfig(
+            "courier", 1000, 3, 100, 5000, 2, 5000, 200_000, 168, 1000, 3_600_000, 5_000);
 
     public ConsumerConfig {
       new ConfigChecks()
@@ -211,6 +225,16 @@ public record KafkaConfig(
           .atLeast("dedupeRetentionHours", dedupeRetentionHours, 1)
           .atLeast("commitIntervalMs", commitIntervalMs, 10)
           .atLeast("retryLaterMaxMs", retryLaterMaxMs, 100)
+          .atLeast("releaseTimeoutMs", releaseTimeoutMs, 0)
+          .require(
+              releaseTimeoutMs < MAX_POLL_INTERVAL_MS,
+              "releaseTimeoutMs",
+              "is "
+                  + releaseTimeoutMs
+                  + "; must be < "
+                  + MAX_POLL_INTERVAL_MS
+                  + " (Kafka's max.poll.interval.ms), or a rebalance would put the member out of"
+                  + " its group")
           .orThrow();
     }
 
@@ -239,7 +263,8 @@ public record KafkaConfig(
           dedupeCapacity,
           dedupeRetentionHours,
           commitIntervalMs,
-          retryLaterMaxMs);
+          retryLaterMaxMs,
+          releaseTimeoutMs);
     }
   }
 

@@ -14,6 +14,9 @@ import java.util.Map;
  * @param undecodable records that were not valid Courier events (a subset of sentToDeadLetter)
  * @param committed offset commits that succeeded
  * @param pauses times the consumer paused its partitions for back-pressure
+ * @param releaseTimeouts partitions given up in a rebalance (or on stopping) while handlers were
+ *     still running on their records, past {@code kafka.consumer.releaseTimeoutMs} (or the drain
+ *     deadline): the member taking them over may handle those records again
  * @param inFlight records received and not yet completed, now
  * @param meanHandlerMillis mean handler latency over successful handlings
  * @param dedupeWriteFailures batches of processed ids Kafka refused (redeliveries of those events
@@ -31,6 +34,7 @@ public record ConsumerStats(
     long undecodable,
     long committed,
     long pauses,
+    long releaseTimeouts,
     int inFlight,
     double meanHandlerMillis,
     long dedupeWriteFailures,

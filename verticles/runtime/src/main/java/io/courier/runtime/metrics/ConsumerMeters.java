@@ -94,6 +94,13 @@ public final class ConsumerMeters {
           "pauses",
           "Back-pressure pauses of the partitions",
           ConsumerStats::pauses);
+      counter(
+          registry,
+          live,
+          group,
+          "release.timeouts",
+          "Partitions given up while handlers still ran on their records",
+          ConsumerStats::releaseTimeouts);
       Gauge.builder(
               "courier.kafka.consumer.in.flight", live, m -> stat(m.get(group), s -> s.inFlight()))
           .description("Records received and not yet completed")

@@ -411,6 +411,29 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("refuses a consumer release timeout a rebalance could not wait out, and defaults it")
+  void shouldRefuseAReleaseTimeoutPastTheMaxPollInterval() throws IOException {
+    Path file =
+        file(
+            "{\"kafka\": {\"embedded\": {\"enabled\": true},"
+                + " \"consumer\": {\"releaseTimeoutMs\": 300000}}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "key 'kafka.consumer.releaseTimeoutMs' ("
+                            + file
+                            + ") is 300000; must be < 300000 (Kafka's max.poll.interval.ms), or a"
+                            + " rebalance would put the member out of its group"));
+    Path defaults = file("{\"kafka\": {\"embedded\": {\"enabled\": true}}}");
+    assertThat(loader(Map.of(), Map.of()).load(defaults).kafka().consumer().releaseTimeoutMs())
+        .isEqualTo(5_000);
+  }
+
+  @Test
   @DisplayName("points at the line and column of malformed JSON")
   void shouldPointAtMalformedJson() throws IOException {
     Path file = file("{\n  \"gateway\": {\"port\": 8080,}\n}");

@@ -18,6 +18,7 @@ final class ConsumerCounters {
   final LongAdder undecodable = new LongAdder();
   final LongAdder committed = new LongAdder();
   final LongAdder pauses = new LongAdder();
+  final LongAdder releaseTimeouts = new LongAdder();
   final LongAdder handlerNanos = new LongAdder();
 
   ConsumerStats snapshot(int inFlight, long dedupeWriteFailures, Map<String, Long> lag) {
@@ -32,6 +33,7 @@ final class ConsumerCounters {
         undecodable.sum(),
         committed.sum(),
         pauses.sum(),
+        releaseTimeouts.sum(),
         inFlight,
         handledCount == 0 ? 0 : handlerNanos.sum() / 1e6 / handledCount,
         dedupeWriteFailures,

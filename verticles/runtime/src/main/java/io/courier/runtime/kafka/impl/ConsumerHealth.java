@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.Status;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * What readiness reads of the poll thread: whether the group has assigned partitions (an empty
@@ -16,7 +17,8 @@ final class ConsumerHealth {
   /**
    * How long the poll thread may go without returning from {@code poll} before readiness calls the
    * consumer stuck. The loop polls every 100 ms; only a commit on revocation (10 s at most) or a
-   * long flush holds it up.
+   * long flush holds it up, and a revocation's wait for running handlers, which {@code
+   * releaseTimeoutMs} bounds and which is reported as releasing instead.
    */
   private static final long POLL_STALL_NANOS = TimeUnit.SECONDS.toNanos(30);
 
@@ -27,6 +29,7 @@ final class ConsumerHealth {
   private volatile long lastPollNanos = System.nanoTime();
   private volatile int assignedPartitions;
   private volatile RuntimeException failure;
+  private volatile List<String> releasing = List.of();
 
   ConsumerHealth(String group, List<String> topics) {
     this.group = group;
@@ -45,6 +48,14 @@ final class ConsumerHealth {
     assignedPartitions = partitions;
   }
 
+  /**
+   * A revocation waits for the handlers running on {@code partitions} before giving them up; none
+   * once it is done.
+   */
+  void releasing(List<TopicPartition> partitions) {
+    releasing = partitions.stream().map(TopicPartition::toString).toList();
+  }
+
   /** The poll thread stopped on {@code error}. */
   void failed(RuntimeException error) {
     failure = error;
@@ -55,7 +66,8 @@ final class ConsumerHealth {
    * (possibly none, when the group has more members than partitions) while its poll thread keeps
    * polling; down while joining, after the thread stopped on an error, or when it has not polled
    * for {@link #POLL_STALL_NANOS}. A later rebalance does not take it down: every member of the
-   * group rebalances at once, and readiness must not drop them all together.
+   * group rebalances at once, and readiness must not drop them all together; while it waits for the
+   * handlers of partitions it gives up, it says which ({@code releasing}).
    */
   Status status(boolean running, int inFlight) {
     JsonObject data = new JsonObject().put("group", group).put("topics", new JsonArray(topics));
@@ -69,6 +81,13 @@ final class ConsumerHealth {
     }
     if (!joined) {
       return Status.KO(data.put("reason", "joining the group"));
+    }
+    List<String> waitingFor = releasing;
+    if (!waitingFor.isEmpty()) {
+      return Status.OK(
+          data.put("partitions", assignedPartitions)
+              .put("inFlight", inFlight)
+              .put("releasing", new JsonArray(waitingFor)));
     }
     if (sincePollNanos > POLL_STALL_NANOS) {
       return Status.KO(

@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
  * Hands records to the handling one key at a time: a record waits for the one before it with the
  * same key in the same topic, a topic and its retry topic counting as one (or, without a key, in
  * the same partition), while records of different keys are handled side by side. A record is done
- * once its handling completes: completed in its partition's offsets when it succeeded, and no
- * longer in flight either way. Confined to the consumer's context.
+ * once its handling completes: completed in its partition's offsets when it succeeded, and, in
+ * every outcome (dropped because its partition was revoked too), finished there and no longer in
+ * flight. Confined to the consumer's context.
  */
 final class KeyedDispatcher {
 
@@ -83,6 +84,8 @@ final class KeyedDispatcher {
               } else {
                 work.tracker().completed(work.record().offset());
               }
+              // After the completion, so a revocation woken by it commits the record.
+              work.tracker().finished();
               inFlight.decrementAndGet();
               ArrayDeque<PolledRecord> queue = keyQueues.get(key);
               PolledRecord next = queue == null ? null : queue.poll();

@@ -2,7 +2,10 @@ package io.courier.runtime.kafka.impl;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,14 +19,18 @@ import org.slf4j.LoggerFactory;
 /**
  * The offsets of the partitions the consumer owns and their commits. Each partition commits only up
  * to its lowest record still in flight ({@link PartitionOffsets}); what completed is committed at
- * every commit interval, on revocation and once more when the consumer stops. Commits run on the
- * poll thread (an asynchronous commit's callback runs inside a later poll); the context completes
- * records through their partition's {@link PartitionOffsets}.
+ * every commit interval, on revocation (once the handlers running there finished, within a bound)
+ * and once more when the consumer stops. Commits run on the poll thread (an asynchronous commit's
+ * callback runs inside a later poll); the context completes records through their partition's
+ * {@link PartitionOffsets}.
  */
 final class PartitionCommits {
 
   /** Logs as the consumer it belongs to. */
   private static final Logger LOG = LoggerFactory.getLogger(KafkaEventConsumer.class);
+
+  private static final Comparator<TopicPartition> BY_NAME =
+      Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition);
 
   private final Map<TopicPartition, PartitionOffsets> offsets = new ConcurrentHashMap<>();
 
@@ -117,22 +124,46 @@ final class PartitionCommits {
     partitions.forEach(partition -> offsets.put(partition, new PartitionOffsets()));
   }
 
+  /** Those of {@code partitions} whose records are still being handled, sorted. */
+  List<TopicPartition> handling(Collection<TopicPartition> partitions) {
+    return partitions.stream()
+        .filter(
+            partition -> {
+              PartitionOffsets tracker = offsets.get(partition);
+              return tracker != null && tracker.unfinished() > 0;
+            })
+        .sorted(BY_NAME)
+        .toList();
+  }
+
   /**
-   * Gives up partitions in a rebalance or on the way out: their unstarted records are dropped and
-   * what completed is committed before another member takes over.
+   * Gives up partitions in a rebalance or on the way out: their unstarted records are dropped, the
+   * handlers already running on their records are waited for until {@code deadlineNanos} ({@link
+   * System#nanoTime()}), and what completed is committed before another member takes over. Blocks
+   * the poll thread, inside {@code poll} or {@code close}, while it waits: the group's rebalance
+   * waits with it.
    */
-  void revoked(Consumer<String, byte[]> consumer, Collection<TopicPartition> partitions) {
-    Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
+  void revoked(
+      Consumer<String, byte[]> consumer,
+      Collection<TopicPartition> partitions,
+      long deadlineNanos) {
+    Map<TopicPartition, PartitionOffsets> released = new LinkedHashMap<>();
     for (TopicPartition partition : partitions) {
       PartitionOffsets tracker = offsets.remove(partition);
       if (tracker != null) {
         tracker.revoke();
-        long offset = tracker.toCommit();
-        if (offset >= 0) {
-          toCommit.put(partition, new OffsetAndMetadata(offset));
-        }
+        released.put(partition, tracker);
       }
     }
+    awaitHandlers(released, deadlineNanos);
+    Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
+    released.forEach(
+        (partition, tracker) -> {
+          long offset = tracker.toCommit();
+          if (offset >= 0) {
+            toCommit.put(partition, new OffsetAndMetadata(offset));
+          }
+        });
     if (!toCommit.isEmpty()) {
       try {
         consumer.commitSync(toCommit, Duration.ofSeconds(10));
@@ -148,7 +179,31 @@ final class PartitionCommits {
     }
   }
 
-  /** Gives up partitions without committing: another member already owns them, or we crashed. */
+  /**
+   * Waits until the records of {@code released} are finished or {@code deadlineNanos} passes; past
+   * it, names the partitions whose handlers still run and counts them.
+   */
+  private void awaitHandlers(Map<TopicPartition, PartitionOffsets> released, long deadlineNanos) {
+    Map<TopicPartition, Integer> stillRunning = new TreeMap<>(BY_NAME);
+    released.forEach(
+        (partition, tracker) -> {
+          if (!tracker.awaitFinished(deadlineNanos)) {
+            stillRunning.put(partition, tracker.unfinished());
+          }
+        });
+    if (!stillRunning.isEmpty()) {
+      counters.releaseTimeouts.add(stillRunning.size());
+      LOG.warn(
+          "partitions given up while records were still being handled (records per partition:"
+              + " {}); the member taking them over may handle those records again",
+          stillRunning);
+    }
+  }
+
+  /**
+   * Gives up partitions without committing and without waiting for their handlers: another member
+   * already owns them, or we crashed.
+   */
   void lost(Collection<TopicPartition> partitions) {
     partitions.forEach(
         partition -> {

@@ -170,6 +170,7 @@ final class PollLoop {
               commits,
               health,
               () -> crashed,
+              this::releaseDeadlineNanos,
               () -> !running || paused,
               this::catchUpProcessed));
       context.runOnContext(v -> started.tryComplete());
@@ -197,6 +198,16 @@ final class PollLoop {
       closeSender();
       context.runOnContext(v -> stopped.tryComplete());
     }
+  }
+
+  /**
+   * Until when a revocation starting now waits for the handlers running on the partitions it gives
+   * up: {@code releaseTimeoutMs} from now in a rebalance; on the way out no later than the drain's
+   * deadline, as the drain already waited for them.
+   */
+  private long releaseDeadlineNanos() {
+    long release = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.releaseTimeoutMs());
+    return running || release - drainDeadlineNanos < 0 ? release : drainDeadlineNanos;
   }
 
   /**

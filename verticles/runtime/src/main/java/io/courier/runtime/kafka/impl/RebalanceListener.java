@@ -1,14 +1,17 @@
 package io.courier.runtime.kafka.impl;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Keeps offsets of assigned partitions; commits what completed before giving one up. Called by the
- * {@code KafkaConsumer} on the poll thread, inside {@code poll} and {@code close}.
+ * Keeps offsets of assigned partitions; before giving one up, waits (bounded) for the handlers
+ * running on its records and commits what completed. A lost partition is given up at once. Called
+ * by the {@code KafkaConsumer} on the poll thread, inside {@code poll} and {@code close}.
  */
 final class RebalanceListener implements ConsumerRebalanceListener {
 
@@ -16,11 +19,14 @@ final class RebalanceListener implements ConsumerRebalanceListener {
   private final PartitionCommits commits;
   private final ConsumerHealth health;
   private final BooleanSupplier crashed;
+  private final LongSupplier releaseDeadline;
   private final BooleanSupplier holdNewPartitions;
   private final Runnable gained;
 
   /**
    * @param crashed whether the consumer stopped as a killed process would, committing nothing
+   * @param releaseDeadline until when ({@link System#nanoTime()}) a revocation starting now waits
+   *     for the handlers running on the partitions it gives up
    * @param holdNewPartitions whether partitions gained now are to be paused at once
    * @param gained runs when partitions were gained, before their first records are fetched
    */
@@ -29,12 +35,14 @@ final class RebalanceListener implements ConsumerRebalanceListener {
       PartitionCommits commits,
       ConsumerHealth health,
       BooleanSupplier crashed,
+      LongSupplier releaseDeadline,
       BooleanSupplier holdNewPartitions,
       Runnable gained) {
     this.consumer = consumer;
     this.commits = commits;
     this.health = health;
     this.crashed = crashed;
+    this.releaseDeadline = releaseDeadline;
     this.holdNewPartitions = holdNewPartitions;
     this.gained = gained;
   }
@@ -45,7 +53,12 @@ final class RebalanceListener implements ConsumerRebalanceListener {
       onPartitionsLost(partitions);
       return;
     }
-    commits.revoked(consumer, partitions);
+    health.releasing(commits.handling(partitions));
+    try {
+      commits.revoked(consumer, partitions, releaseDeadline.getAsLong());
+    } finally {
+      health.releasing(List.of());
+    }
   }
 
   @Override

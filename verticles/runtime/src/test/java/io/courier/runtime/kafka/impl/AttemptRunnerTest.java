@@ -60,6 +60,6 @@ class AttemptRunnerTest {
 
   private static ConsumerConfig config(long initialMs, long maxMs) {
     return new ConsumerConfig(
-        "backoff", 100, 3, initialMs, maxMs, 1, 200, 1_000, 1, 100, 3_600_000);
+        "backoff", 100, 3, initialMs, maxMs, 1, 200, 1_000, 1, 100, 3_600_000, 5_000);
   }
 }

@@ -28,6 +28,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
@@ -43,13 +45,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -180,7 +186,18 @@ class KafkaEventConsumerIT {
     }
     ConsumerConfig config =
         new ConsumerConfig(
-            "poison-" + UUID.randomUUID(), 100, 2, 10, 50, 1, 300, 10_000, 1, 100, 3_600_000);
+            "poison-" + UUID.randomUUID(),
+            100,
+            2,
+            10,
+            50,
+            1,
+            300,
+            10_000,
+            1,
+            100,
+            3_600_000,
+            5_000);
     KafkaEventConsumer consumer =
         new KafkaEventConsumer(vertx, kafka.bootstrapServers(), List.of(topic), config, handler);
     consumers.add(consumer);
@@ -243,7 +260,7 @@ class KafkaEventConsumerIT {
     }
     ConsumerConfig config =
         new ConsumerConfig(
-            "later-" + UUID.randomUUID(), 100, 2, 10, 40, 1, 300, 10_000, 1, 100, 3_600_000);
+            "later-" + UUID.randomUUID(), 100, 2, 10, 40, 1, 300, 10_000, 1, 100, 3_600_000, 5_000);
     KafkaEventConsumer consumer =
         new KafkaEventConsumer(vertx, kafka.bootstrapServers(), List.of(topic), config, handler);
     consumers.add(consumer);
@@ -281,7 +298,7 @@ class KafkaEventConsumerIT {
     }
     ConsumerConfig config =
         new ConsumerConfig(
-            "later-bound-" + UUID.randomUUID(), 100, 2, 10, 40, 1, 300, 10_000, 1, 100, 500);
+            "later-bound-" + UUID.randomUUID(), 100, 2, 10, 40, 1, 300, 10_000, 1, 100, 500, 5_000);
     KafkaEventConsumer consumer =
         new KafkaEventConsumer(vertx, kafka.bootstrapServers(), List.of(topic), config, handler);
     consumers.add(consumer);
@@ -443,7 +460,8 @@ class KafkaEventConsumerIT {
             10_000,
             1,
             100,
-            3_600_000);
+            3_600_000,
+            5_000);
     KafkaEventConsumer consumer =
         new KafkaEventConsumer(vertx, kafka.bootstrapServers(), List.of(topic), config, failsOnce);
     consumers.add(consumer);
@@ -547,6 +565,113 @@ class KafkaEventConsumerIT {
   @Test
   @Timeout(120)
   @DisplayName(
+      "in a rebalance, lets the handler running on a partition it gives up finish and commits it"
+          + " before the member joining gets the partition: the record is handled once")
+  void shouldFinishRunningHandlersBeforeGivingAPartitionUp(EmbeddedKafkaBroker kafka)
+      throws Exception {
+    String topic = "handover-" + UUID.randomUUID();
+    String group = "handover-" + UUID.randomUUID();
+    TopicPartition partition = new TopicPartition(topic, 0);
+    Event<OrderPlaced> held = placed("held");
+    Event<OrderPlaced> marker = placed("marker");
+    // What happened, in the order it happened: "A started <id>", "released", "B handled <id>".
+    List<String> events = new CopyOnWriteArrayList<>();
+    Promise<Void> releaseHeld = Promise.promise();
+    AtomicReference<io.vertx.core.Context> heldOn = new AtomicReference<>();
+    Promise<Void> heldStarted = Promise.promise();
+    Promise<Void> markerHandled = Promise.promise();
+    try (Admin admin = admin(kafka)) {
+      // One partition: whichever member the group gives it to, this one record decides the test.
+      admin
+          .createTopics(List.of(new NewTopic(topic, 1, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+      try (KafkaProducer<String, Event<?>> producer = eventProducer(kafka)) {
+        producer.send(record(topic, held)).get(30, TimeUnit.SECONDS);
+      }
+      // Only the commit on revocation can cover the held record; it may wait up to a minute.
+      KafkaEventConsumer first =
+          new KafkaEventConsumer(
+              vertx,
+              kafka.bootstrapServers(),
+              List.of(topic),
+              config(group, 100, 600_000, 60_000),
+              event -> {
+                events.add("A started " + event.subject());
+                if (event.id().equals(marker.id())) {
+                  markerHandled.tryComplete();
+                  return Future.succeededFuture();
+                }
+                heldOn.set(Vertx.currentContext());
+                heldStarted.tryComplete();
+                return releaseHeld.future();
+              });
+      consumers.add(first);
+      first.start().await(60, TimeUnit.SECONDS);
+      heldStarted.future().await(60, TimeUnit.SECONDS);
+
+      KafkaEventConsumer second =
+          new KafkaEventConsumer(
+              vertx,
+              kafka.bootstrapServers(),
+              List.of(topic),
+              config(group, 100, 200),
+              event -> {
+                events.add("B handled " + event.subject());
+                if (event.id().equals(marker.id())) {
+                  markerHandled.tryComplete();
+                }
+                return Future.succeededFuture();
+              });
+      consumers.add(second);
+      second.start().await(60, TimeUnit.SECONDS);
+      await(
+          "the first member, told of the second one's join, waits for its held handler",
+          () -> releasing(first).contains(partition.toString()));
+
+      assertThat(groupState(admin, group))
+          .as("the rebalance waits for the first member, whose handler still runs")
+          .isEqualTo(GroupState.PREPARING_REBALANCE);
+      assertThat(second.stats().received()).as("nothing reached the second member").isZero();
+      assertThat(committed(admin, group).getOrDefault(partition, 0L))
+          .as("nothing committed past the held record yet")
+          .isZero();
+      events.add("released");
+      heldOn.get().runOnContext(v -> releaseHeld.complete());
+      await(
+          "both members hold their partitions",
+          () -> {
+            ConsumerGroupDescription described = describe(admin, group);
+            return described.groupState() == GroupState.STABLE && described.members().size() == 2;
+          });
+
+      assertThat(committed(admin, group))
+          .as("the first member committed the held record on revocation")
+          .containsEntry(partition, 1L);
+      assertThat(first.stats().handled()).isEqualTo(1);
+      assertThat(first.stats().releaseTimeouts()).isZero();
+      assertThat(releasing(first)).isEmpty();
+
+      try (KafkaProducer<String, Event<?>> producer = eventProducer(kafka)) {
+        producer.send(record(topic, marker)).get(30, TimeUnit.SECONDS);
+      }
+      markerHandled.future().await(60, TimeUnit.SECONDS);
+    }
+
+    assertThat(events)
+        .as("the held record was handled once, by the first member, before anything on the second")
+        .startsWith("A started held", "released")
+        .containsOnlyOnce("A started held")
+        .doesNotContain("B handled held");
+    assertThat(events.subList(2, events.size()))
+        .as("then only the marker, by whichever member the group gave the partition")
+        .containsAnyOf("A started marker", "B handled marker")
+        .hasSize(1);
+  }
+
+  @Test
+  @Timeout(120)
+  @DisplayName(
       "exports handler latency as a timer per group, topic and outcome, with the SLO buckets")
   void shouldExportHandlerLatencyAsTimer(EmbeddedKafkaBroker kafka) throws Exception {
     PrometheusMeterRegistry registry =
@@ -637,22 +762,80 @@ class KafkaEventConsumerIT {
 
   private static Map<TopicPartition, Long> committed(EmbeddedKafkaBroker kafka, String group)
       throws Exception {
-    try (Admin admin =
-        Admin.create(
-            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-      Map<TopicPartition, Long> offsets = new HashMap<>();
-      admin
-          .listConsumerGroupOffsets(group)
-          .partitionsToOffsetAndMetadata()
-          .get(30, TimeUnit.SECONDS)
-          .forEach((partition, offset) -> offsets.put(partition, offset.offset()));
-      return offsets;
+    try (Admin admin = admin(kafka)) {
+      return committed(admin, group);
+    }
+  }
+
+  private static Map<TopicPartition, Long> committed(Admin admin, String group) throws Exception {
+    Map<TopicPartition, Long> offsets = new HashMap<>();
+    admin
+        .listConsumerGroupOffsets(group)
+        .partitionsToOffsetAndMetadata()
+        .get(30, TimeUnit.SECONDS)
+        .forEach((partition, offset) -> offsets.put(partition, offset.offset()));
+    return offsets;
+  }
+
+  private static Admin admin(EmbeddedKafkaBroker kafka) {
+    return Admin.create(
+        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
+  }
+
+  private static ConsumerGroupDescription describe(Admin admin, String group) {
+    try {
+      return admin
+          .describeConsumerGroups(List.of(group))
+          .describedGroups()
+          .get(group)
+          .get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("could not describe group " + group, e);
+    }
+  }
+
+  /** The partitions {@code consumer} is waiting to give up, as its readiness check shows them. */
+  private static List<Object> releasing(KafkaEventConsumer consumer) {
+    JsonArray partitions = consumer.health().getData().getJsonArray("releasing");
+    return partitions == null ? List.of() : partitions.getList();
+  }
+
+  private static GroupState groupState(Admin admin, String group) {
+    return describe(admin, group).groupState();
+  }
+
+  /** Checks {@code condition} every 100 ms until it holds; fails after 60 s. */
+  private static void await(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      CompletableFuture.runAsync(
+              () -> {}, CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS))
+          .join();
     }
   }
 
   private static ConsumerConfig config(String group, int maxInFlight, long commitIntervalMs) {
+    return config(group, maxInFlight, commitIntervalMs, 5_000);
+  }
+
+  private static ConsumerConfig config(
+      String group, int maxInFlight, long commitIntervalMs, long releaseTimeoutMs) {
     return new ConsumerConfig(
-        group, maxInFlight, 3, 10, 100, 1, 200, 200_000, 1, commitIntervalMs, 3_600_000);
+        group,
+        maxInFlight,
+        3,
+        10,
+        100,
+        1,
+        200,
+        200_000,
+        1,
+        commitIntervalMs,
+        3_600_000,
+        releaseTimeoutMs);
   }
 
   private static List<DeadLetters.DeadLetter> awaitDeadLetters(

@@ -121,6 +121,36 @@ class KeyedDispatcherTest {
   @Test
   @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
   @DisplayName(
+      "finishes every record in its partition's offsets, succeeded, failed or dropped as revoked")
+  void shouldFinishEveryRecordWhateverItsOutcome(Vertx vertx, VertxTestContext test) {
+    PartitionOffsets offsets = new PartitionOffsets();
+    vertx
+        .getOrCreateContext()
+        .runOnContext(
+            v -> {
+              dispatch(offsets, "a", 0);
+              dispatch(offsets, "b", 1);
+              dispatch(offsets, "b", 2);
+              running.get(0L).complete();
+              running.get(1L).fail("boom");
+              test.verify(() -> assertThat(offsets.unfinished()).as("2 runs").isEqualTo(1));
+              offsets.revoke();
+              // What the consumer's handling answers for a record of a revoked partition.
+              running.get(2L).fail("partition revoked before the record started");
+              test.verify(
+                  () -> {
+                    assertThat(offsets.unfinished()).isZero();
+                    assertThat(offsets.awaitFinished(System.nanoTime())).isTrue();
+                    assertThat(offsets.toCommit()).as("1 failed: redelivered from it").isEqualTo(1);
+                    assertThat(inFlight).hasValue(0);
+                  });
+              test.completeNow();
+            });
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName(
       "runs a key's records on the main and the retry topic one after another, in one queue")
   void shouldQueueAKeysRetryTopicRecordsWithItsMainTopicRecords(
       Vertx vertx, VertxTestContext test) {

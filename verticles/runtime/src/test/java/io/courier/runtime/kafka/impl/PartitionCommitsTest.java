@@ -1,11 +1,18 @@
 package io.courier.runtime.kafka.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -100,12 +107,88 @@ class PartitionCommitsTest {
     offsets.received(8);
     offsets.completed(7);
 
-    commits.revoked(consumer, List.of(P0));
+    commits.revoked(consumer, List.of(P0), System.nanoTime());
 
     assertThat(committed(P0)).isEqualTo(8);
     assertThat(offsets.revoked()).isTrue();
     assertThat(commits.tracker(P0)).as("tracked afresh").isNotSameAs(offsets);
     assertThat(commits.lastCommitted()).as("another member commits past it now").isEmpty();
+  }
+
+  @Test
+  @DisplayName(
+      "wait on revocation for the handler still running, then commit what it completed as well")
+  void shouldWaitForRunningHandlersBeforeCommittingOnRevocation() throws Exception {
+    PartitionOffsets offsets = commits.tracker(P0);
+    offsets.received(7);
+    offsets.received(8);
+    offsets.completed(7);
+    offsets.finished();
+    ExecutorService pollThread = Executors.newSingleThreadExecutor();
+    try {
+      AtomicReference<Thread> revoking = new AtomicReference<>();
+      Future<?> revoked =
+          pollThread.submit(
+              () -> {
+                revoking.set(Thread.currentThread());
+                commits.revoked(consumer, List.of(P0), deadlineIn(Duration.ofMinutes(1)));
+              });
+      awaitWaiting(revoking);
+
+      assertThat(revoked).as("the handler of 8 still runs").isNotDone();
+      assertThat(committed(P0)).as("nothing committed while it runs").isNull();
+      assertThat(offsets.revoked()).as("its unstarted records are dropped meanwhile").isTrue();
+
+      offsets.completed(8);
+      offsets.finished();
+      revoked.get(10, TimeUnit.SECONDS);
+
+      assertThat(committed(P0)).as("the record the running handler completed").isEqualTo(9);
+      assertThat(counters.releaseTimeouts.sum()).isZero();
+    } finally {
+      pollThread.shutdownNow();
+    }
+  }
+
+  @Test
+  @DisplayName("return from revocation at once when no handler runs there, failed ones included")
+  void shouldNotWaitOnRevocationWhenNoHandlerRuns() {
+    PartitionOffsets offsets = commits.tracker(P0);
+    offsets.received(3);
+    offsets.received(4);
+    offsets.completed(3);
+    offsets.finished();
+    offsets.finished(); // 4 failed: done with, and left for redelivery
+
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> commits.revoked(consumer, List.of(P0, P1), deadlineIn(Duration.ofHours(1))));
+
+    assertThat(committed(P0)).isEqualTo(4);
+    assertThat(counters.releaseTimeouts.sum()).isZero();
+  }
+
+  @Test
+  @DisplayName("let a partition go at the deadline when its handler never finishes, and count it")
+  void shouldGiveUpAtTheDeadlineWhenAHandlerNeverFinishes() {
+    PartitionOffsets offsets = commits.tracker(P0);
+    offsets.received(5);
+    offsets.received(6);
+    offsets.completed(5);
+    offsets.finished();
+    Duration bound = Duration.ofMillis(300);
+
+    long began = System.nanoTime();
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> commits.revoked(consumer, List.of(P0, P1), System.nanoTime() + bound.toNanos()));
+
+    assertThat(System.nanoTime() - began)
+        .as("waited the bound")
+        .isGreaterThanOrEqualTo(bound.toNanos());
+    assertThat(committed(P0)).as("up to the record still running").isEqualTo(6);
+    assertThat(counters.releaseTimeouts.sum()).as("one partition let go").isEqualTo(1);
+    assertThat(offsets.unfinished()).isEqualTo(1);
   }
 
   @Test
@@ -118,24 +201,41 @@ class PartitionCommitsTest {
     running.set(false);
     commits.tracker(P1).completed(4);
 
-    commits.revoked(consumer, List.of(P0, P1));
+    commits.revoked(consumer, List.of(P0, P1), System.nanoTime());
 
     assertThat(commits.lastCommitted())
         .containsExactly(Map.entry("orders-0", 1L), Map.entry("orders-1", 5L));
   }
 
   @Test
-  @DisplayName("commit nothing for lost partitions")
+  @DisplayName("commit nothing for lost partitions, nor wait for their running handlers")
   void shouldCommitNothingForLostPartitions() {
     PartitionOffsets offsets = commits.tracker(P0);
     offsets.received(0);
     offsets.completed(0);
+    offsets.finished();
+    offsets.received(1);
 
-    commits.lost(List.of(P0));
+    assertTimeoutPreemptively(Duration.ofSeconds(10), () -> commits.lost(List.of(P0)));
 
     assertThat(committed(P0)).isNull();
     assertThat(offsets.revoked()).isTrue();
     assertThat(commits.lastCommitted()).isEmpty();
+  }
+
+  private static long deadlineIn(Duration wait) {
+    return System.nanoTime() + wait.toNanos();
+  }
+
+  /** Until the thread that set {@code thread} blocks waiting, or fails after 10 s. */
+  private static void awaitWaiting(AtomicReference<Thread> thread) {
+    long deadline = deadlineIn(Duration.ofSeconds(10));
+    while (thread.get() == null || thread.get().getState() != Thread.State.TIMED_WAITING) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("the revocation never waited");
+      }
+      Thread.onSpinWait();
+    }
   }
 
   private Long committed(TopicPartition partition) {
