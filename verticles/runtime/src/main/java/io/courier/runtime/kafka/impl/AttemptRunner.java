@@ -25,12 +25,19 @@ import org.slf4j.LoggerFactory;
  * without spending an attempt, for at most {@code retryLaterMaxMs} (then it is dead-lettered as a
  * {@link RetryLaterExhaustedException}); a {@link NonRetryableException} or the last attempt's
  * failure goes to the {@link ParkingRouter}. A success is timed, counted and remembered as
- * processed.
+ * processed. Nothing is attempted for a record whose partition was revoked, and its waits end soon:
+ * the partition's next owner handles it, never beside a handler here.
  */
 final class AttemptRunner {
 
   /** Logs as the consumer it belongs to. */
   private static final Logger LOG = LoggerFactory.getLogger(KafkaEventConsumer.class);
+
+  /**
+   * Waits (for a retry time, or a back-off) are timed in slices of at most this long, so one whose
+   * partition was revoked ends soon instead of holding the rebalance waiting for it.
+   */
+  static final long REVOCATION_CHECK_MS = 250;
 
   private final Vertx vertx;
   private final ConsumerConfig config;
@@ -73,10 +80,12 @@ final class AttemptRunner {
 
   /**
    * Waits until {@code retryAtMillis}, then runs the attempts; completes when the record may be
-   * committed.
+   * committed. Once the record's partition is revoked no further attempt starts and a wait ends
+   * within {@link #REVOCATION_CHECK_MS}: the future fails, the record is left to the partition's
+   * next owner, and the revocation waiting for it goes on.
    */
   Future<Void> run(PolledRecord work, long retryAtMillis) {
-    return waitUntil(retryAtMillis).compose(v -> attempt(work, 1, 0, 0));
+    return waitUntil(work, retryAtMillis).compose(v -> attempt(work, 1, 0, 0));
   }
 
   /**
@@ -94,11 +103,31 @@ final class AttemptRunner {
    * DeliveryHeaders#RETRY_AT}). The timer runs on the monotonic clock, which may drift from the
    * wall clock the header was written with: the time is checked again when it fires.
    */
-  private Future<Void> waitUntil(long epochMillis) {
+  private Future<Void> waitUntil(PolledRecord work, long epochMillis) {
+    if (work.tracker().revoked()) {
+      return revoked();
+    }
     long wait = epochMillis - System.currentTimeMillis();
     return wait > 0
-        ? timer.apply(wait).compose(v -> waitUntil(epochMillis))
+        ? timer
+            .apply(Math.min(wait, REVOCATION_CHECK_MS))
+            .compose(v -> waitUntil(work, epochMillis))
         : Future.succeededFuture();
+  }
+
+  /** Completes after {@code millis}, or fails once the record's partition is revoked. */
+  private Future<Void> pause(PolledRecord work, long millis) {
+    if (work.tracker().revoked()) {
+      return revoked();
+    }
+    long slice = Math.min(millis, REVOCATION_CHECK_MS);
+    return timer
+        .apply(slice)
+        .compose(v -> millis > slice ? pause(work, millis - slice) : Future.succeededFuture());
+  }
+
+  private static Future<Void> revoked() {
+    return Future.failedFuture("partition revoked; the record is left to its next owner");
   }
 
   /**
@@ -107,6 +136,10 @@ final class AttemptRunner {
    * @param waitingSince when it first said so ({@link System#nanoTime()}), or 0
    */
   private Future<Void> attempt(PolledRecord work, int attempt, int waits, long waitingSince) {
+    if (work.tracker().revoked()) {
+      // The partition's next owner handles it: never beside a handler here.
+      return revoked();
+    }
     long begin = System.nanoTime();
     Future<Void> result;
     try {
@@ -165,15 +198,13 @@ final class AttemptRunner {
                   waits + 1,
                   cause.getMessage());
             }
-            return timer
-                .apply(backoff(config, Math.min(waits + 1, 30)))
+            return pause(work, backoff(config, Math.min(waits + 1, 30)))
                 .compose(v -> attempt(work, attempt, waits + 1, since));
           }
           boolean retryable = !(cause instanceof NonRetryableException);
           if (retryable && attempt < config.inPlaceAttempts() && running.getAsBoolean()) {
             counters.retriedInPlace.increment();
-            return timer
-                .apply(backoff(config, attempt))
+            return pause(work, backoff(config, attempt))
                 .compose(v -> attempt(work, attempt + 1, waits, waitingSince));
           }
           return router.park(work, cause, attempt, !retryable);

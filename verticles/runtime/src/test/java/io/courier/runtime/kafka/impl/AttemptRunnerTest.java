@@ -3,12 +3,30 @@ package io.courier.runtime.kafka.impl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.runtime.config.KafkaConfig.ConsumerConfig;
+import io.courier.runtime.config.KafkaConfig.TopicsConfig;
+import io.courier.runtime.kafka.EventHandler;
+import io.courier.runtime.kafka.RetryLaterException;
+import io.courier.runtime.metrics.HandlerTimer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LongSummaryStatistics;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-@DisplayName("The in-place back-off")
+@ExtendWith(VertxExtension.class)
+@DisplayName("The in-place attempts")
 class AttemptRunnerTest {
 
   private static final int SAMPLES = 2_000;
@@ -41,6 +59,71 @@ class AttemptRunnerTest {
     // which the floor turns into 1 ms every time.
     assertThat(sample(config(1, 1), 1).getMin()).isEqualTo(1);
     assertThat(sample(config(1, 1), 1).getMax()).isEqualTo(1);
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName(
+      "stop waiting once the record's partition is revoked, and never call the handler again")
+  void shouldGiveUpARevokedRecordWithinOneSliceOfItsBackoff(Vertx vertx, VertxTestContext test) {
+    // Back-offs of 10 s or more, timed by the test: each timer waits until the test fires it.
+    ConsumerConfig config = config(20_000, 20_000);
+    List<Long> timersAsked = new ArrayList<>();
+    List<Promise<Void>> timers = new ArrayList<>();
+    AtomicInteger calls = new AtomicInteger();
+    EventHandler dependencyDown =
+        event -> {
+          calls.incrementAndGet();
+          return Future.failedFuture(new RetryLaterException("provider down", null));
+        };
+    AttemptRunner attempts =
+        new AttemptRunner(
+            vertx,
+            config,
+            dependencyDown,
+            new ConsumerCounters(),
+            new HandlerTimer(new SimpleMeterRegistry(), "backoff"),
+            new KafkaProcessedEvents("127.0.0.1:1", "backoff", 10, 60_000, TopicsConfig.DEFAULTS),
+            () -> null,
+            () -> true,
+            millis -> {
+              timersAsked.add(millis);
+              Promise<Void> fired = Promise.promise();
+              timers.add(fired);
+              return fired.future();
+            },
+            null);
+    PartitionOffsets offsets = new PartitionOffsets();
+    offsets.received(0);
+    PolledRecord work =
+        new PolledRecord(
+            new ConsumerRecord<>("orders", 0, 0, "a", new byte[] {1}), null, null, offsets);
+
+    vertx
+        .getOrCreateContext()
+        .runOnContext(
+            v -> {
+              Future<Void> run = attempts.run(work, 0);
+              test.verify(() -> assertThat(calls).as("the first attempt").hasValue(1));
+              timers.get(0).complete();
+              test.verify(
+                  () -> {
+                    assertThat(calls).hasValue(1);
+                    assertThat(timersAsked)
+                        .as("a back-off of 10 s or more, waited in slices")
+                        .containsExactly(
+                            AttemptRunner.REVOCATION_CHECK_MS, AttemptRunner.REVOCATION_CHECK_MS);
+                  });
+              offsets.revoke();
+              timers.get(1).complete();
+              test.verify(
+                  () -> {
+                    assertThat(run.failed()).as("given up after the slice it was in").isTrue();
+                    assertThat(timersAsked).as("no further slice").hasSize(2);
+                    assertThat(calls).as("no attempt after the revocation").hasValue(1);
+                  });
+              test.completeNow();
+            });
   }
 
   private static LongSummaryStatistics sample(ConsumerConfig config, int attempt) {
