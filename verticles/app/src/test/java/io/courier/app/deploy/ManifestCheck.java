@@ -141,6 +141,7 @@ final class ManifestCheck {
 
   private final Path jar;
   private final Path scratch;
+  private final String podIp;
   private final List<String> problems = new ArrayList<>();
   private final Map<String, Service> services = new HashMap<>();
   private final Map<String, Owner> owners = new TreeMap<>();
@@ -155,8 +156,71 @@ final class ManifestCheck {
    * @param scratch a directory for the pods' config files
    */
   ManifestCheck(Path jar, Path scratch) {
+    this(jar, scratch, POD_IP);
+  }
+
+  /**
+   * @param podIp what the downward API gives as {@code status.podIP}
+   */
+  ManifestCheck(Path jar, Path scratch, String podIp) {
     this.jar = jar;
     this.scratch = scratch;
+    this.podIp = podIp;
+  }
+
+  /**
+   * A container of a Deployment as a kubelet would start it.
+   *
+   * @param deployment the Deployment
+   * @param container its container
+   * @param env the container's environment as the kubelet builds it (image ENV not included)
+   * @param root a directory standing for the image's working directory, with the pod's ConfigMap
+   *     and Secret mounts under it
+   */
+  record Pod(Deployment deployment, Container container, Map<String, String> env, Path root) {
+
+    String name() {
+      return deployment.getMetadata().getName();
+    }
+
+    PodSpec spec() {
+      return deployment.getSpec().getTemplate().getSpec();
+    }
+  }
+
+  /**
+   * Every container of every Deployment of a set of rendered manifests, with its environment and
+   * files; a problem found on the way (e.g. a missing ConfigMap key) throws.
+   */
+  List<Pod> pods(String yaml) throws IOException {
+    problems.clear();
+    services.clear();
+    List<HasMetadata> objects = parse("rendered", yaml, false);
+    Map<String, ConfigMap> configMaps = new HashMap<>();
+    List<Deployment> deployments = new ArrayList<>();
+    for (HasMetadata object : objects) {
+      if (object instanceof Deployment d) {
+        deployments.add(d);
+      } else if (object instanceof Service s) {
+        services.put(s.getMetadata().getName(), s);
+      } else if (object instanceof ConfigMap c) {
+        configMaps.put(c.getMetadata().getName(), c);
+      }
+    }
+    List<Pod> pods = new ArrayList<>();
+    for (Deployment deployment : deployments) {
+      PodSpec spec = deployment.getSpec().getTemplate().getSpec();
+      Map<String, Volume> volumes = new HashMap<>();
+      spec.getVolumes().forEach(v -> volumes.put(v.getName(), v));
+      for (Container container : spec.getContainers()) {
+        Map<String, String> env = environment(name(deployment), container, configMaps);
+        pods.add(new Pod(deployment, container, env, podFiles(container, volumes, configMaps)));
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException("the manifests do not make pods: " + problems);
+    }
+    return pods;
   }
 
   /** {@code kubectl kustomize dir}: the manifests an {@code apply -k} would send. */
@@ -347,58 +411,7 @@ final class ManifestCheck {
       problems.add(name + ": needs memory requests and limits");
     }
 
-    // As a kubelet builds it: envFrom, then env (later wins), then the service links of every
-    // Service in the namespace where no variable of that name is set. The links are added whatever
-    // enableServiceLinks says (the rule above checks that): a pod must start even where an
-    // admission webhook or an old manifest turns them on.
-    Map<String, String> env = new LinkedHashMap<>();
-    for (EnvFromSource from : container.getEnvFrom()) {
-      if (from.getConfigMapRef() != null) {
-        ConfigMap map = configMaps.get(from.getConfigMapRef().getName());
-        if (map == null) {
-          if (!Boolean.TRUE.equals(from.getConfigMapRef().getOptional())) {
-            problems.add(name + ": envFrom names no ConfigMap " + from.getConfigMapRef().getName());
-          }
-        } else {
-          env.putAll(map.getData());
-        }
-      }
-      if (from.getSecretRef() != null
-          && OPERATOR_SECRETS.containsKey(from.getSecretRef().getName())) {
-        // What the operator puts in the Secret the manifests reference (deploy/README.md).
-        env.putAll(OPERATOR_SECRETS.get(from.getSecretRef().getName()));
-      }
-      if (from.getSecretRef() != null && !Boolean.TRUE.equals(from.getSecretRef().getOptional())) {
-        problems.add(
-            name
-                + ": secret "
-                + from.getSecretRef().getName()
-                + " must be optional: the manifests never contain it");
-      }
-    }
-    for (EnvVar var : container.getEnv()) {
-      if (var.getValueFrom() != null) {
-        if (var.getValueFrom().getConfigMapKeyRef() != null) {
-          var ref = var.getValueFrom().getConfigMapKeyRef();
-          ConfigMap map = configMaps.get(ref.getName());
-          if (map == null || !map.getData().containsKey(ref.getKey())) {
-            problems.add(name + ": env " + var.getName() + " names a missing ConfigMap key");
-            continue;
-          }
-          env.put(var.getName(), map.getData().get(ref.getKey()));
-        } else {
-          env.put(var.getName(), POD_IP);
-        }
-      } else {
-        String value = Objects.toString(var.getValue(), "");
-        for (Map.Entry<String, String> known : env.entrySet()) {
-          value = value.replace("$(" + known.getKey() + ")", known.getValue());
-        }
-        env.put(var.getName(), value);
-      }
-    }
-
-    serviceLinks().forEach(env::putIfAbsent);
+    Map<String, String> env = environment(name, container, configMaps);
     Path root = podFiles(container, volumes, configMaps);
     JsonObject config = effectiveConfig(name, env, root);
     if (config == null) {
@@ -462,6 +475,67 @@ final class ManifestCheck {
     } else {
       clusterService(name, deployment, config.getJsonObject("cluster"));
     }
+  }
+
+  /**
+   * The container's environment as a kubelet builds it, service links included (see {@link
+   * #serviceLinks()}), with {@link #podIp} for the downward API's {@code status.podIP}.
+   */
+  private Map<String, String> environment(
+      String name, Container container, Map<String, ConfigMap> configMaps) {
+    // As a kubelet builds it: envFrom, then env (later wins), then the service links of every
+    // Service in the namespace where no variable of that name is set. The links are added whatever
+    // enableServiceLinks says (the rule above checks that): a pod must start even where an
+    // admission webhook or an old manifest turns them on.
+    Map<String, String> env = new LinkedHashMap<>();
+    for (EnvFromSource from : container.getEnvFrom()) {
+      if (from.getConfigMapRef() != null) {
+        ConfigMap map = configMaps.get(from.getConfigMapRef().getName());
+        if (map == null) {
+          if (!Boolean.TRUE.equals(from.getConfigMapRef().getOptional())) {
+            problems.add(name + ": envFrom names no ConfigMap " + from.getConfigMapRef().getName());
+          }
+        } else {
+          env.putAll(map.getData());
+        }
+      }
+      if (from.getSecretRef() != null
+          && OPERATOR_SECRETS.containsKey(from.getSecretRef().getName())) {
+        // What the operator puts in the Secret the manifests reference (deploy/README.md).
+        env.putAll(OPERATOR_SECRETS.get(from.getSecretRef().getName()));
+      }
+      if (from.getSecretRef() != null && !Boolean.TRUE.equals(from.getSecretRef().getOptional())) {
+        problems.add(
+            name
+                + ": secret "
+                + from.getSecretRef().getName()
+                + " must be optional: the manifests never contain it");
+      }
+    }
+    for (EnvVar var : container.getEnv()) {
+      if (var.getValueFrom() != null) {
+        if (var.getValueFrom().getConfigMapKeyRef() != null) {
+          var ref = var.getValueFrom().getConfigMapKeyRef();
+          ConfigMap map = configMaps.get(ref.getName());
+          if (map == null || !map.getData().containsKey(ref.getKey())) {
+            problems.add(name + ": env " + var.getName() + " names a missing ConfigMap key");
+            continue;
+          }
+          env.put(var.getName(), map.getData().get(ref.getKey()));
+        } else {
+          env.put(var.getName(), podIp);
+        }
+      } else {
+        String value = Objects.toString(var.getValue(), "");
+        for (Map.Entry<String, String> known : env.entrySet()) {
+          value = value.replace("$(" + known.getKey() + ")", known.getValue());
+        }
+        env.put(var.getName(), value);
+      }
+    }
+
+    serviceLinks().forEach(env::putIfAbsent);
+    return env;
   }
 
   /**
