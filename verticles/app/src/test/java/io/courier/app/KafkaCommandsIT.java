@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.app.Cli.Result;
+import io.courier.app.flow.TopicKeys;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.kafka.DeliveryHeaders;
@@ -236,12 +237,14 @@ class KafkaCommandsIT {
         .contains("would replay " + ids.get("b"))
         .contains(
             "would replay 1 record(s) from " + topic + ".dlt (0 replayed before, 2 not selected");
-    assertThat(keysIn(kafka, topic)).as("a dry run moves nothing").isEmpty();
+    assertThat(TopicKeys.of(kafka.bootstrapServers(), topic))
+        .as("a dry run moves nothing")
+        .isEmpty();
 
     assertThat(replay(kafka, topic, "--id", ids.get("a")).out())
         .contains("replayed " + ids.get("a"))
         .contains("replayed 1 record(s)");
-    assertThat(keysIn(kafka, topic)).containsExactly("a");
+    assertThat(TopicKeys.of(kafka.bootstrapServers(), topic)).containsExactly("a");
 
     assertThat(replay(kafka, topic, "--error-class", "java.lang.IllegalStateException").out())
         .contains("replayed " + ids.get("c"))
@@ -254,7 +257,8 @@ class KafkaCommandsIT {
     assertThat(replay(kafka, topic, "--since", "1d").out()).contains("replayed 1 record(s)");
     Result again = replay(kafka, topic);
     assertThat(again.out()).contains("replayed 0 record(s)").contains("(3 replayed before");
-    assertThat(keysIn(kafka, topic)).containsExactlyInAnyOrder("a", "b", "c");
+    assertThat(TopicKeys.of(kafka.bootstrapServers(), topic))
+        .containsExactlyInAnyOrder("a", "b", "c");
 
     Result badSince = replay(kafka, topic, "--since", "yesterday");
     assertThat(badSince.exit()).isEqualTo(2);
@@ -286,37 +290,5 @@ class KafkaCommandsIT {
       headers.add(DeliveryHeaders.ERROR_CLASS, error.getBytes(UTF_8));
       producer.send(new ProducerRecord<>(topic + ".dlt", null, key, new byte[] {1}, headers)).get();
     }
-  }
-
-  /** The keys of what {@code topic} holds now, committed records only. */
-  private static List<String> keysIn(EmbeddedKafkaBroker kafka, String topic) {
-    List<String> keys = new ArrayList<>();
-    try (org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> reader =
-        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
-            Map.of(
-                org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                kafka.bootstrapServers(),
-                org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                "read_committed"),
-            new org.apache.kafka.common.serialization.StringDeserializer(),
-            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-      if (!reader.listTopics(java.time.Duration.ofSeconds(10)).containsKey(topic)) {
-        return keys;
-      }
-      List<org.apache.kafka.common.TopicPartition> partitions =
-          reader.partitionsFor(topic, java.time.Duration.ofSeconds(10)).stream()
-              .map(info -> new org.apache.kafka.common.TopicPartition(topic, info.partition()))
-              .toList();
-      reader.assign(partitions);
-      reader.seekToBeginning(partitions);
-      Map<org.apache.kafka.common.TopicPartition, Long> end =
-          reader.endOffsets(partitions, java.time.Duration.ofSeconds(10));
-      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-      while (partitions.stream().anyMatch(p -> reader.position(p) < end.get(p))) {
-        assertThat(System.nanoTime()).as("read " + topic + " in time").isLessThan(deadline);
-        reader.poll(java.time.Duration.ofMillis(200)).forEach(record -> keys.add(record.key()));
-      }
-    }
-    return keys;
   }
 }

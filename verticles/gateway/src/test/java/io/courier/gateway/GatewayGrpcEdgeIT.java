@@ -17,15 +17,12 @@ import io.courier.runtime.config.KafkaConfig;
 import io.courier.runtime.security.DevCertificates;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
-import io.vertx.grpc.client.GrpcClientRequest;
-import io.vertx.grpc.client.InvalidStatusException;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -192,25 +189,7 @@ class GatewayGrpcEdgeIT {
    */
   private static String raw(GrpcClient grpc, SocketAddress edge, String method, byte[] message)
       throws Exception {
-    GrpcClientRequest<Buffer, Buffer> request = grpc.request(edge).await(10, TimeUnit.SECONDS);
-    request.fullMethodName(method);
-    request.end(Buffer.buffer(message));
-    return request
-        .response()
-        .compose(
-            response ->
-                response
-                    .end()
-                    .transform(
-                        ended ->
-                            Future.succeededFuture(
-                                response.status() + " " + response.statusMessage())))
-        .recover(
-            e ->
-                e instanceof InvalidStatusException status
-                    ? Future.succeededFuture(status.actualStatus() + " " + status.getMessage())
-                    : Future.succeededFuture("failed: " + e))
-        .await(10, TimeUnit.SECONDS);
+    return GrpcRaw.call(grpc, edge, method, message, Map.of());
   }
 
   private static CourierRuntime start(EmbeddedKafkaBroker kafka, Map<String, String> extra)

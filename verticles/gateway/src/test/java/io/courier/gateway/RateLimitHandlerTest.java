@@ -32,14 +32,11 @@ import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.impl.UserContextInternal;
 import io.vertx.grpc.client.GrpcClient;
-import io.vertx.grpc.client.GrpcClientRequest;
-import io.vertx.grpc.client.InvalidStatusException;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.openapi.contract.OpenAPIContract;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -438,34 +435,16 @@ class RateLimitHandlerTest {
   /** The status and message a gRPC PlaceOrder with {@code headers} ends with. */
   private static String placeOrder(GrpcClient grpc, SocketAddress edge, Map<String, String> headers)
       throws Exception {
-    GrpcClientRequest<Buffer, Buffer> request = grpc.request(edge).await(10, TimeUnit.SECONDS);
-    request.fullMethodName("courier.v1.OrderService/PlaceOrder");
-    headers.forEach(request.headers()::set);
-    request.end(
-        Buffer.buffer(
-            PlaceOrderRequest.newBuilder()
-                .setUserId("u-1")
-                .setIdempotencyKey("k-1")
-                .build()
-                .toByteArray()));
-    return request
-        .response()
-        .compose(
-            response ->
-                response
-                    .end()
-                    .transform(
-                        ended ->
-                            Future.succeededFuture(
-                                response.status()
-                                    + " "
-                                    + Objects.toString(response.statusMessage(), ""))))
-        .recover(
-            e ->
-                e instanceof InvalidStatusException status
-                    ? Future.succeededFuture(status.actualStatus() + " " + status.getMessage())
-                    : Future.succeededFuture("failed: " + e))
-        .await(10, TimeUnit.SECONDS);
+    return GrpcRaw.call(
+        grpc,
+        edge,
+        "courier.v1.OrderService/PlaceOrder",
+        PlaceOrderRequest.newBuilder()
+            .setUserId("u-1")
+            .setIdempotencyKey("k-1")
+            .build()
+            .toByteArray(),
+        headers);
   }
 
   private static boolean consumed(RateLimiter limiter, String key, BucketConfiguration bucket)

@@ -45,14 +45,10 @@ import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.client.InvalidStatusException;
 import io.vertx.grpc.common.GrpcStatus;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -965,10 +961,10 @@ class AttackBatteryIT {
                       DeliveryHeaders.ERROR_CLASS,
                       "java.lang.IllegalStateException"));
               DeadLetters.replayBlocking(kafka.bootstrapServers(), topic);
-              assertThat(readKeys(kafka.bootstrapServers(), Topics.PAYMENTS).contains(key))
+              assertThat(TopicKeys.of(kafka.bootstrapServers(), Topics.PAYMENTS).contains(key))
                   .as("written to the topic the record named")
                   .isFalse();
-              assertThat(readKeys(kafka.bootstrapServers(), topic).contains(key))
+              assertThat(TopicKeys.of(kafka.bootstrapServers(), topic).contains(key))
                   .as("written to the DLT's own topic")
                   .isFalse();
             }),
@@ -1402,28 +1398,7 @@ class AttackBatteryIT {
 
   /** Writes raw bytes to the REST edge and reads until it closes or stays silent for 4 s. */
   private String raw(String request) throws IOException {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(4_000);
-      OutputStream out = socket.getOutputStream();
-      try {
-        out.write(request.getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-      } catch (IOException e) {
-        // The server may close before taking everything; what it answered is still readable.
-      }
-      InputStream in = socket.getInputStream();
-      ByteArrayOutputStream answer = new ByteArrayOutputStream();
-      byte[] buffer = new byte[8192];
-      try {
-        int n;
-        while ((n = in.read(buffer)) != -1) {
-          answer.write(buffer, 0, n);
-        }
-      } catch (SocketTimeoutException | java.net.SocketException e) {
-        // silence or reset: keep what arrived
-      }
-      return answer.toString(StandardCharsets.ISO_8859_1);
-    }
+    return RawHttp.exchange(port, request);
   }
 
   private static JsonObject claims(String subject) {
@@ -1471,36 +1446,5 @@ class AttackBatteryIT {
   private String foreignToken(String subject) throws Exception {
     return DevSigningKey.loadOrCreate(work.resolve("foreign-keys-" + UUID.randomUUID()))
         .mint("courier-dev", "courier-api", subject, Set.of("orders:write"), Duration.ofHours(1));
-  }
-
-  /** The keys of every record in {@code topic}, read from the beginning to its end now. */
-  private static List<String> readKeys(String servers, String topic) {
-    List<String> keys = new ArrayList<>();
-    try (org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> reader =
-        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
-            Map.of(
-                org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                servers,
-                org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                "read_committed"),
-            new org.apache.kafka.common.serialization.StringDeserializer(),
-            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-      List<org.apache.kafka.common.TopicPartition> partitions =
-          reader.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-              .map(info -> new org.apache.kafka.common.TopicPartition(topic, info.partition()))
-              .toList();
-      reader.assign(partitions);
-      reader.seekToBeginning(partitions);
-      Map<org.apache.kafka.common.TopicPartition, Long> end =
-          reader.endOffsets(partitions, Duration.ofSeconds(10));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (partitions.stream().anyMatch(p -> reader.position(p) < end.get(p))) {
-        assertThat(System.nanoTime())
-            .as("read " + topic + " to its end in time")
-            .isLessThan(deadline);
-        reader.poll(Duration.ofMillis(200)).forEach(record -> keys.add(record.key()));
-      }
-    }
-    return keys;
   }
 }

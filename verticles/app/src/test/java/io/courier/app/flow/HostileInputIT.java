@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -271,27 +269,6 @@ class HostileInputIT {
 
   /** Writes raw bytes and reads until the server closes or stays silent for 4 s. */
   private String exchange(String raw) throws IOException {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(4_000);
-      OutputStream out = socket.getOutputStream();
-      try {
-        out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-      } catch (IOException e) {
-        // The server may close before taking everything; what it answered is still readable.
-      }
-      InputStream in = socket.getInputStream();
-      ByteArrayOutputStream answer = new ByteArrayOutputStream();
-      byte[] buffer = new byte[8192];
-      try {
-        int n;
-        while ((n = in.read(buffer)) != -1) {
-          answer.write(buffer, 0, n);
-        }
-      } catch (SocketTimeoutException | java.net.SocketException e) {
-        // silence or reset: keep what arrived
-      }
-      return answer.toString(StandardCharsets.ISO_8859_1);
-    }
+    return RawHttp.exchange(port, raw);
   }
 }
