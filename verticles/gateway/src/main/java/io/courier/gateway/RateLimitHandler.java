@@ -80,7 +80,10 @@ final class RateLimitHandler implements Handler<RoutingContext> {
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
   private final boolean enabled;
-  private final OpenAPIContract contract;
+
+  /** A request's operation id (null when it has none): by the contract, or by gRPC method. */
+  private final Function<HttpServerRequest, String> operationOf;
+
   private final Future<RateLimiter> limiter;
   private final long timeoutMs;
   private final Map<String, RouteLimit> routes = new HashMap<>();
@@ -109,17 +112,17 @@ final class RateLimitHandler implements Handler<RoutingContext> {
       OpenAPIContract contract,
       Future<RateLimiter> limiter,
       MeterRegistry registry) {
-    this(config, contract, operations(config, contract), limiter, registry);
+    this(config, operationOf(contract), operations(config, contract), limiter, registry);
   }
 
   private RateLimitHandler(
       RateLimitConfig config,
-      OpenAPIContract contract,
+      Function<HttpServerRequest, String> operationOf,
       List<String> operations,
       Future<RateLimiter> limiter,
       MeterRegistry registry) {
     this.enabled = config.enabled();
-    this.contract = contract;
+    this.operationOf = operationOf;
     this.limiter = limiter;
     this.timeoutMs = config.timeoutMs();
     for (String operation : operations) {
@@ -128,6 +131,20 @@ final class RateLimitHandler implements Handler<RoutingContext> {
     this.addresses = new ClientAddress(config.trustedProxies());
     this.apiKeys = Set.copyOf(config.apiKeys());
     this.preAuth = config.preAuthLimited() ? limit(PRE_AUTH, config.preAuth(), registry) : null;
+  }
+
+  /** Finds a REST request's operation in the contract. */
+  private static Function<HttpServerRequest, String> operationOf(OpenAPIContract contract) {
+    return request -> {
+      Operation operation = contract.findOperation(request.path(), request.method());
+      return operation == null ? null : operation.getOperationId();
+    };
+  }
+
+  /** The REST operation a gRPC call shares its limit with ({@link #GRPC_OPERATIONS}). */
+  private static String grpcOperation(HttpServerRequest request) {
+    String method = request.path().isEmpty() ? "" : request.path().substring(1);
+    return GRPC_OPERATIONS.get(method);
   }
 
   /** The contract's operation ids; fails when {@code routes} names one the contract lacks. */
@@ -165,7 +182,11 @@ final class RateLimitHandler implements Handler<RoutingContext> {
   static RateLimitHandler forGrpc(
       RateLimitConfig config, Future<RateLimiter> limiter, MeterRegistry registry) {
     return new RateLimitHandler(
-        config, null, List.copyOf(new TreeSet<>(GRPC_OPERATIONS.values())), limiter, registry);
+        config,
+        RateLimitHandler::grpcOperation,
+        List.copyOf(new TreeSet<>(GRPC_OPERATIONS.values())),
+        limiter,
+        registry);
   }
 
   private static RouteLimit limit(
@@ -219,9 +240,8 @@ final class RateLimitHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext routing) {
-    HttpServerRequest request = routing.request();
-    Operation operation = enabled ? contract.findOperation(request.path(), request.method()) : null;
-    RouteLimit route = operation == null ? null : routes.get(operation.getOperationId());
+    String operation = enabled ? operationOf.apply(routing.request()) : null;
+    RouteLimit route = operation == null ? null : routes.get(operation);
     if (route == null) {
       // Unknown paths and methods are answered 404/405 by the router without any work.
       routing.next();
@@ -275,8 +295,7 @@ final class RateLimitHandler implements Handler<RoutingContext> {
         .compose(v -> authenticate.apply(request))
         .compose(
             caller -> {
-              String method = request.path().isEmpty() ? "" : request.path().substring(1);
-              String operation = GRPC_OPERATIONS.get(method);
+              String operation = enabled ? operationOf.apply(request) : null;
               RouteLimit route = enabled && operation != null ? routes.get(operation) : null;
               if (route == null) {
                 return Future.succeededFuture(caller);

@@ -69,6 +69,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>Pod IP</b> (downward API {@code status.podIP}): 127.0.0.1; the probes go to it, as a
  *       kubelet's go to the pod IP.
+ *   <li><b>The pod's network namespace</b>: conf/prod.json binds the cluster, gateway, services and
+ *       management servers to 0.0.0.0, which inside a pod reaches only the pod IP. On this shared
+ *       host they bind the pod-IP stand-in instead ({@code COURIER_CLUSTER_HOST}, {@code
+ *       COURIER_GATEWAY_HOST}, {@code COURIER_SERVICES_HOST}, {@code COURIER_MANAGEMENT_HOST} set
+ *       to 127.0.0.1), so no test process listens beyond loopback.
  *   <li><b>Cluster DNS and the pod's /etc/hosts</b>: {@code -Djdk.net.hosts.file} maps every name
  *       the process may look up (the Kafka host and the identity provider's host the environment
  *       names, every Service as {@code name}, {@code name.ns}, {@code name.ns.svc} and {@code
@@ -83,7 +88,7 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Kafka</b>: three real embedded KRaft brokers in this JVM, the first on the port {@code
  *       COURIER_KAFKA_BOOTSTRAP_SERVERS} names (9092); three because conf/prod.json asks for topics
  *       of replication factor 3 with min.insync.replicas 2. If that port is taken the test fails
- *       saying so. One exception, the only change to an environment: inventory-service itself
+ *       saying so. One exception, the only other change to an environment: inventory-service itself
  *       listens on 9092 (services.inventory.grpcPort) on all interfaces, which on one host cannot
  *       share the port with a broker as it does across pods, so for a pod that declares the Kafka
  *       port as a container port the brokers run on free ports and its {@code
@@ -122,6 +127,15 @@ class KubeletStartIT {
   private static final Path JAR =
       Path.of(System.getProperty("courier.jar", "target/courier.jar")).toAbsolutePath();
   private static final String POD_IP = "127.0.0.1";
+
+  /** The addresses conf/prod.json binds to 0.0.0.0, bound to the pod-IP stand-in here. */
+  private static final List<String> POD_BIND_VARIABLES =
+      List.of(
+          "COURIER_CLUSTER_HOST",
+          "COURIER_GATEWAY_HOST",
+          "COURIER_SERVICES_HOST",
+          "COURIER_MANAGEMENT_HOST");
+
   private static final String TOKEN = "service-account-token-of-the-stand-in";
   private static final String KAFKA_VARIABLE = "COURIER_KAFKA_BOOTSTRAP_SERVERS";
   private static final String JWKS_VARIABLE = "COURIER_GATEWAY_AUTH_JWKS_URL";
@@ -318,6 +332,11 @@ class KubeletStartIT {
           env.get(KAFKA_VARIABLE));
     } else {
       kafka = KafkaStandIn.ensure(kafka, kafkaPort, scratch);
+    }
+    // The pod's network namespace: its wildcard binds reach only the pod IP. On this shared host
+    // the pod-IP stand-in is bound instead, so nothing listens beyond loopback.
+    for (String hostVariable : POD_BIND_VARIABLES) {
+      env.put(hostVariable, POD_IP);
     }
     for (ContainerPort port : spec.getPorts()) {
       requireFree(port.getContainerPort(), pod.name() + " container port " + port.getName());
@@ -546,7 +565,7 @@ class KubeletStartIT {
   private static void requireFree(int port, String what) {
     try (ServerSocket socket = new ServerSocket()) {
       socket.setReuseAddress(true);
-      socket.bind(new InetSocketAddress("0.0.0.0", port));
+      socket.bind(new InetSocketAddress(POD_IP, port));
     } catch (IOException e) {
       throw new AssertionError(
           "port "
