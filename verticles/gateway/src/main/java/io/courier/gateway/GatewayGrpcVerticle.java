@@ -8,6 +8,7 @@ import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.resilience.Deadline;
 import io.courier.runtime.RoleContext;
+import io.courier.runtime.tracing.SpanDeadline;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcServers;
 import io.courier.service.ServiceError;
@@ -16,15 +17,17 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.grpc.common.GrpcLocal;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The gateway's gRPC API: {@code courier.v1.OrderService} (PlaceOrder, GetOrder) for gRPC clients,
  * the same operations as the REST API, answered by the order service over the event bus. A
- * request's {@code grpc-timeout} bounds the call; failures become gRPC statuses. The REST API's
- * rate limits and buckets apply ({@code gateway.rateLimit}): a call over one gets
- * RESOURCE_EXHAUSTED.
+ * request's {@code grpc-timeout}, capped by {@code gateway.requestTimeoutMs}, bounds the call and
+ * travels on to every service it reaches; failures become gRPC statuses. The REST API's rate limits
+ * and buckets apply ({@code gateway.rateLimit}): a call over one gets RESOURCE_EXHAUSTED.
  */
 public final class GatewayGrpcVerticle extends VerticleBase {
 
@@ -64,7 +67,7 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                       }
                       return backends
                           .orders
-                          .place(request, Deadline.after(timeout), caller)
+                          .place(request, deadline(timeout), caller)
                           .recover(
                               error ->
                                   Future.failedFuture(
@@ -80,7 +83,7 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                       }
                       return backends
                           .orders
-                          .get(request.getOrderId(), Deadline.after(timeout), caller)
+                          .get(request.getOrderId(), deadline(timeout), caller)
                           .recover(
                               error ->
                                   Future.failedFuture(
@@ -145,6 +148,23 @@ public final class GatewayGrpcVerticle extends VerticleBase {
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
         .setInitialSettings(
             new Http2Settings().setMaxConcurrentStreams(config.grpcMaxConcurrentStreams()));
+  }
+
+  /**
+   * The call's deadline: the caller's {@code grpc-timeout} (which the gRPC server keeps on the
+   * call's context), capped by {@code gateway.requestTimeoutMs}, which alone applies when the
+   * caller sent none. It travels on to the order, user and inventory services, each hop with what
+   * is left.
+   */
+  private static Deadline deadline(Duration cap) {
+    Deadline deadline = Deadline.after(cap);
+    GrpcLocal call = GrpcLocal.current();
+    if (call != null && call.deadline() != null) {
+      Duration left = Duration.between(Instant.now(), call.deadline());
+      deadline = Deadline.after(left.isNegative() ? Duration.ZERO : left).earliest(deadline);
+    }
+    SpanDeadline.record(deadline.remaining());
+    return deadline;
   }
 
   private Throwable missingScope(String operation) {

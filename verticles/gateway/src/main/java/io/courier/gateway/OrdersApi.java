@@ -15,6 +15,7 @@ import io.courier.contract.v1.User;
 import io.courier.contract.v1.UserServiceGrpcClient;
 import io.courier.resilience.Deadline;
 import io.courier.runtime.Causes;
+import io.courier.runtime.tracing.SpanDeadline;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -50,11 +51,15 @@ final class OrdersApi {
       Problems.send(routing, badKey, List.of());
       return;
     }
+    Deadline deadline = deadline(routing);
+    if (deadline == null) {
+      return;
+    }
     backends
         .orders
         .place(
             placeOrderRequest(request, routing.request().getHeader(IDEMPOTENCY_KEY)),
-            deadline(),
+            deadline,
             EdgeAuth.identity(routing))
         .onComplete(
             done -> {
@@ -118,21 +123,29 @@ final class OrdersApi {
 
   void getOrder(RoutingContext routing) {
     String id = pathParameter(routing, "id");
+    Deadline deadline = deadline(routing);
+    if (deadline == null) {
+      return;
+    }
     respond(
         routing,
         backends
             .orders
-            .get(id, deadline(), EdgeAuth.identity(routing))
+            .get(id, deadline, EdgeAuth.identity(routing))
             .map(found -> orderJson(found.getOrder())));
   }
 
   void getUser(RoutingContext routing) {
     String id = pathParameter(routing, "id");
+    Deadline deadline = deadline(routing);
+    if (deadline == null) {
+      return;
+    }
     Future<JsonObject> user =
         backends
             .users
             .<GetUserRequest, GetUserResponse>call(
-                deadline(),
+                deadline,
                 UserServiceGrpcClient.GetUser,
                 GetUserRequest.newBuilder().setUserId(id).build(),
                 EdgeAuth.identity(routing))
@@ -143,11 +156,15 @@ final class OrdersApi {
 
   void getStock(RoutingContext routing) {
     String sku = pathParameter(routing, "sku");
+    Deadline deadline = deadline(routing);
+    if (deadline == null) {
+      return;
+    }
     Future<JsonObject> stock =
         backends
             .inventory
             .<GetStockRequest, GetStockResponse>call(
-                deadline(),
+                deadline,
                 InventoryServiceGrpcClient.GetStock,
                 GetStockRequest.newBuilder().setSku(sku).build(),
                 EdgeAuth.identity(routing))
@@ -156,8 +173,52 @@ final class OrdersApi {
     respond(routing, stock);
   }
 
-  private Deadline deadline() {
-    return Deadline.after(timeout);
+  /** The header in which a caller says how long it waits for the answer, in milliseconds. */
+  static final String TIMEOUT_HEADER = "Courier-Timeout-Ms";
+
+  /**
+   * The request's deadline: what the caller's {@link #TIMEOUT_HEADER} allows, capped by {@code
+   * gateway.requestTimeoutMs} (which alone applies when the header is absent). It travels on to the
+   * order, user and inventory services, each hop with what is left of it. Null, with a 400 problem
+   * sent, when the header is not a whole number of milliseconds from 1 up.
+   */
+  private Deadline deadline(RoutingContext routing) {
+    String raw = routing.request().getHeader(TIMEOUT_HEADER);
+    Deadline capped = Deadline.after(timeout);
+    Deadline deadline = capped;
+    if (raw != null) {
+      long millis = timeoutMillis(raw);
+      if (millis < 1) {
+        Problems.send(
+            routing,
+            ServiceError.badField(
+                "invalid-header",
+                TIMEOUT_HEADER,
+                TIMEOUT_HEADER
+                    + " must be a whole number of milliseconds from 1 up, was '"
+                    + (raw.length() > 32 ? raw.substring(0, 32) + "..." : raw)
+                    + "'"),
+            List.of());
+        return null;
+      }
+      deadline = Deadline.after(Duration.ofMillis(millis)).earliest(capped);
+    }
+    SpanDeadline.record(deadline.remaining());
+    return deadline;
+  }
+
+  /** The header's milliseconds, or -1 when it is not 1 to 18 ASCII digits. */
+  static long timeoutMillis(String raw) {
+    if (raw.isEmpty() || raw.length() > 18) {
+      return -1;
+    }
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+    }
+    return Long.parseLong(raw);
   }
 
   private static String pathParameter(RoutingContext routing, String name) {

@@ -19,6 +19,7 @@ import io.courier.runtime.kafka.EventConsumer;
 import io.courier.runtime.kafka.OwnedPartitions;
 import io.courier.runtime.kafka.PartitionHandler;
 import io.courier.runtime.security.MutualTls;
+import io.courier.runtime.tracing.SpanDeadline;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcClients;
 import io.courier.service.OwnerCalls;
@@ -138,10 +139,11 @@ public final class OrderVerticle extends VerticleBase {
                             v ->
                                 service.place(
                                     message.body(),
-                                    Deadline.fromHeader(
-                                        message.headers().get(Deadline.HEADER),
-                                        Deadline.after(Duration.ofMillis(placeTimeout)),
-                                        System::nanoTime),
+                                    arrived(
+                                        Deadline.fromHeader(
+                                            message.headers().get(Deadline.HEADER),
+                                            Deadline.after(Duration.ofMillis(placeTimeout)),
+                                            System::nanoTime)),
                                     CallerIdentity.forUserFacing(
                                             message.headers(), context.identity())
                                         .orElse(null))))
@@ -299,5 +301,11 @@ public final class OrderVerticle extends VerticleBase {
     public Future<Void> release(int partition) {
       return endpoints.close(partition).onComplete(done -> book.release(partition));
     }
+  }
+
+  /** The deadline a placing arrived with, written onto its span (see {@link SpanDeadline}). */
+  private static Deadline arrived(Deadline deadline) {
+    SpanDeadline.record(deadline.remaining());
+    return deadline;
   }
 }

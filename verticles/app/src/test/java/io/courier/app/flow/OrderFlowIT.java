@@ -1495,6 +1495,152 @@ class OrderFlowIT {
             });
   }
 
+  @Test
+  @Timeout(90)
+  @DisplayName(
+      "carries a caller's deadline from either edge to every service, smaller at each hop, capped"
+          + " by gateway.requestTimeoutMs, and refuses a malformed Courier-Timeout-Ms")
+  void shouldShrinkTheCallersDeadlineHopByHop() throws Exception {
+    // Under the inventory calls' own policy timeout (1.5 s), so what reaches the inventory service
+    // is what is left of the caller's; the user calls' policy (0.5 s) is shorter still.
+    String restTrace = UUID.randomUUID().toString().replace("-", "");
+    java.net.http.HttpResponse<String> answer =
+        client.send(
+            client
+                .request("/api/v1/orders")
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", run + "deadline-rest")
+                .header("Courier-Timeout-Ms", "1400")
+                .header("traceparent", "00-" + restTrace + "-00f067aa0ba902b7-01")
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofString(
+                        FlowClient.orderBody(
+                            seeds.userIds().get(8),
+                            List.of(new FlowClient.Line(seeds.skus().get(8), 1))))));
+    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+    String restOrder = new JsonObject(answer.body()).getString("orderId");
+    Map<String, Double> rest =
+        deadlinesAlongTheWay(restTrace, restOrder, "SERVER POST /api/v1/orders");
+    assertThat(rest.get("edge")).isLessThanOrEqualTo(1400.0).isGreaterThan(rest.get("order"));
+    assertThat(rest.get("order"))
+        .isGreaterThan(rest.get("user"))
+        .isGreaterThan(rest.get("inventory"));
+
+    // Over gRPC, the caller's grpc-timeout is the deadline.
+    String grpcTrace = UUID.randomUUID().toString().replace("-", "");
+    String[] hostPort = runtime.endpoints().get("gateway (gRPC)").split(":");
+    io.vertx.grpc.client.GrpcClient grpc = io.vertx.grpc.client.GrpcClient.client(webhook);
+    try {
+      io.courier.contract.v1.PlaceOrderResponse placed =
+          grpc.request(
+                  io.vertx.core.net.SocketAddress.inetSocketAddress(
+                      Integer.parseInt(hostPort[1]), hostPort[0]),
+                  io.courier.contract.v1.OrderServiceGrpcClient.PlaceOrder)
+              .compose(
+                  call -> {
+                    call.headers()
+                        .add("authorization", "Bearer " + adminToken)
+                        .add("traceparent", "00-" + grpcTrace + "-00f067aa0ba902b7-01");
+                    call.timeout(1300, TimeUnit.MILLISECONDS);
+                    return call.send(
+                            io.courier.contract.v1.PlaceOrderRequest.newBuilder()
+                                .setUserId(seeds.userIds().get(9))
+                                .setIdempotencyKey(run + "deadline-grpc")
+                                .addItems(
+                                    io.courier.contract.v1.LineItem.newBuilder()
+                                        .setSku(seeds.skus().get(9))
+                                        .setQuantity(1))
+                                .build())
+                        .compose(response -> response.last());
+                  })
+              .await(30, TimeUnit.SECONDS);
+      Map<String, Double> overGrpc =
+          deadlinesAlongTheWay(
+              grpcTrace, placed.getOrderId(), "SERVER POST /courier.v1.OrderService/PlaceOrder");
+      assertThat(overGrpc.get("edge"))
+          .isLessThanOrEqualTo(1300.0)
+          .isGreaterThan(overGrpc.get("order"));
+      assertThat(overGrpc.get("order"))
+          .isGreaterThan(overGrpc.get("user"))
+          .isGreaterThan(overGrpc.get("inventory"));
+    } finally {
+      grpc.close().await(10, TimeUnit.SECONDS);
+    }
+
+    // More than the gateway allows is cut to gateway.requestTimeoutMs (5 s here).
+    String cappedTrace = UUID.randomUUID().toString().replace("-", "");
+    assertThat(
+            client
+                .send(
+                    client
+                        .request("/api/v1/inventory/" + seeds.skus().get(8))
+                        .header("Courier-Timeout-Ms", "600000")
+                        .header("traceparent", "00-" + cappedTrace + "-00f067aa0ba902b7-01")
+                        .GET())
+                .statusCode())
+        .isEqualTo(200);
+    FlowClient.awaitUntil(
+        "the capped read's edge span",
+        Duration.ofSeconds(30),
+        () -> remainingAt(cappedTrace, "SERVER GET /api/v1/inventory/" + seeds.skus().get(8)) > 0);
+    assertThat(remainingAt(cappedTrace, "SERVER GET /api/v1/inventory/" + seeds.skus().get(8)))
+        .isLessThanOrEqualTo(5000.0)
+        .isGreaterThan(4000.0);
+
+    for (String bad : List.of("abc", "0", "-5", "1.5", "20s", "9999999999999999999")) {
+      java.net.http.HttpResponse<String> refused =
+          client.send(
+              client
+                  .request("/api/v1/inventory/" + seeds.skus().get(8))
+                  .header("Courier-Timeout-Ms", bad)
+                  .GET());
+      assertThat(refused.statusCode()).as("Courier-Timeout-Ms: '%s'", bad).isEqualTo(400);
+      JsonObject problem = new JsonObject(refused.body());
+      assertThat(problem.getString("type")).endsWith("/invalid-header");
+      assertThat(problem.getString("field")).isEqualToIgnoringCase("Courier-Timeout-Ms");
+    }
+  }
+
+  /**
+   * What was left of a placing's deadline (milliseconds) at the edge span named {@code edgeHop}, at
+   * the order service, and at the user and inventory services' gRPC servers.
+   */
+  private Map<String, Double> deadlinesAlongTheWay(String traceId, String orderId, String edgeHop) {
+    String placeAddress =
+        io.courier.codec.flow.Addresses.of(
+            io.courier.codec.flow.Addresses.ORDER_PLACE,
+            io.courier.codec.flow.Partitions.of(
+                orderId, io.courier.runtime.config.KafkaConfig.TopicsConfig.DEFAULTS.partitions()));
+    Map<String, String> hops =
+        Map.of(
+            "edge",
+            edgeHop,
+            "order",
+            "SERVER send " + placeAddress,
+            "user",
+            "SERVER POST /courier.v1.UserService/GetUser",
+            "inventory",
+            "SERVER POST /courier.v1.InventoryService/ReserveStock");
+    FlowClient.awaitUntil(
+        "every hop of trace " + traceId + " with its deadline",
+        Duration.ofSeconds(30),
+        () -> hops.values().stream().allMatch(hop -> remainingAt(traceId, hop) > 0));
+    Map<String, Double> remaining = new java.util.TreeMap<>();
+    hops.forEach((name, hop) -> remaining.put(name, remainingAt(traceId, hop)));
+    LOG.info("deadline left along trace {}: {}", traceId, remaining);
+    return remaining;
+  }
+
+  /** {@code courier.deadline.remaining_ms} of the trace's first span that is {@code hop}, or -1. */
+  private double remainingAt(String traceId, String hop) {
+    return trace(traceId).stream()
+        .filter(s -> hop.equals(hop(s)))
+        .map(s -> s.getAttributes().get(io.courier.runtime.tracing.SpanDeadline.REMAINING_MS))
+        .filter(java.util.Objects::nonNull)
+        .findFirst()
+        .orElse(-1.0);
+  }
+
   /**
    * Writes {@code event} as a process started with {@code
    * -Dlogback.configurationFile=conf/logback-json.xml} does: a Logback context configured by Joran

@@ -4,6 +4,7 @@ import io.courier.resilience.CallRejectedException;
 import io.courier.resilience.InboundPolicy;
 import io.courier.runtime.security.IdentitySeal;
 import io.courier.runtime.security.MutualTls;
+import io.courier.runtime.tracing.SpanDeadline;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcServers.EntryGuard;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -237,6 +238,10 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
 
   /** Hands the call to the gRPC server, after the guard admits it when there is one. */
   private void serve(HttpServerRequest request, Context call) {
+    long timeout = GrpcWire.grpcTimeoutNanos(request.getHeader("grpc-timeout"));
+    if (timeout != Long.MAX_VALUE) {
+      SpanDeadline.record(Duration.ofNanos(timeout));
+    }
     if (guard == null) {
       Optional<CallerIdentity> caller;
       try {
