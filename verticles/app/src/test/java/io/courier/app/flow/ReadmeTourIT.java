@@ -85,7 +85,7 @@ class ReadmeTourIT {
     startPlatform(start).get(180, TimeUnit.SECONDS);
 
     // An order with a token.
-    String placed = shell(String.join("\n", order) + "\necho \"ORDER=$ORDER\"");
+    String placed = shell(String.join("\n", order) + "\necho; echo \"ORDER=$ORDER\"");
     String first = orderId(placed);
     String token = shell(assignments(order, "TOKEN") + "\necho \"$TOKEN\"").trim();
     FlowClient.awaitUntil(
@@ -121,7 +121,11 @@ class ReadmeTourIT {
     int lift = indexOf(fault, "-X DELETE");
     String setUp = assignments(order, "TOKEN", "AUTH");
     String failing =
-        shell(setUp + "\n" + String.join("\n", fault.subList(0, lift)) + "\necho \"ORDER=$ORDER\"");
+        shell(
+            setUp
+                + "\n"
+                + String.join("\n", fault.subList(0, lift))
+                + "\necho; echo \"ORDER=$ORDER\"");
     String second = orderId(failing);
     assertThat(second).isNotEqualTo(first);
     FlowClient.awaitUntil(
