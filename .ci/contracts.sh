@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Courier's public contracts, checked by tools nobody here wrote (README, "Public contracts"):
+# Courier's public contracts, checked by tools nobody here wrote (docs/flow.md, "Public contracts"):
 #
 #   lint   Spectral's spectral:oas ruleset on the OpenAPI document: no error and no warning;
 #          buf lint (STANDARD) on the .proto files; buf breaking (FILE) against the baseline.
 #   test   the contract test: the fat JAR's dev profile on free loopback ports behind two Prism
 #          validating proxies, and `node --test .ci/contracts/contract.test.mjs` sending the
-#          README's walk-through, the bad-input table, auth and rate-limit refusals and a failing
+#          walk-through of docs/flow.md, the bad-input table, auth and rate-limit refusals and a failing
 #          dependency through them (.ci/contracts/README.md).
 #
 # Usage: .ci/contracts.sh [lint|test|all]   (default all)

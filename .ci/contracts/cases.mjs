@@ -1,4 +1,4 @@
-// The requests the contract test sends through Prism to a running gateway, in order: the README's
+// The requests the contract test sends through Prism to a running gateway, in order: docs/flow.md's
 // walk-through, the bad-input table of OrderFlowIT that Prism can carry, the auth refusals, the
 // rate limits and a dependency failing. See README.md beside this file for what each field means
 // and how to add an operation's cases.
@@ -8,7 +8,7 @@ const json = { 'Content-Type': 'application/json' };
 const key = (k) => ({ ...json, 'Idempotency-Key': k });
 
 export const cases = [
-  // --- The walk-through (README, "The reference order flow") ---
+  // --- The walk-through (docs/flow.md, "The flow") ---
   {
     name: 'walk-through: u1 places two of sku-0001',
     op: 'placeOrder', method: 'POST', path: '/api/v1/orders', token: 'u1',
