@@ -1,20 +1,29 @@
 package io.courier.discovery;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.ext.consul.ConsulClient;
+import io.vertx.ext.consul.ConsulClientOptions;
 import io.vertx.servicediscovery.Record;
 import io.vertx.servicediscovery.ServiceDiscovery;
 import io.vertx.servicediscovery.Status;
+import io.vertx.servicediscovery.consul.ConsulServiceImporter;
+import io.vertx.servicediscovery.spi.ServiceImporter;
+import io.vertx.servicediscovery.spi.ServicePublisher;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -23,6 +32,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The default backend: Vert.x service discovery's registry, which lives in the cluster manager's
  * maps, so every member of a clustered event bus sees every registration. No external server.
+ *
+ * <p>Services that others registered in Consul can be imported into it ({@link #importFromConsul}):
+ * vertx-service-discovery-bridge-consul's {@code ConsulServiceImporter} reads Consul's catalog
+ * every scan period and keeps one record per healthy Consul instance, which {@link #resolve} serves
+ * beside Courier's own registrations.
  */
 public final class EmbeddedDiscovery implements Discovery {
 
@@ -34,6 +48,11 @@ public final class EmbeddedDiscovery implements Discovery {
   /** Metadata key naming the cluster member that registered a record. */
   static final String NODE = "courier.node";
 
+  /** Metadata key marking a record the Consul bridge imported; its value is {@value #CONSUL}. */
+  static final String SOURCE = "courier.source";
+
+  static final String CONSUL = "consul";
+
   /** How often a watch reads the registry. */
   static final long WATCH_PERIOD_MS = 1_000;
 
@@ -44,6 +63,10 @@ public final class EmbeddedDiscovery implements Discovery {
 
   /** This process's registrations: id to {@code name at host:port}, for the log. */
   private final Map<String, String> registered = new ConcurrentHashMap<>();
+
+  private volatile boolean closed;
+  private volatile long importRetry = -1;
+  private ConsulClient catalogProbe;
 
   public EmbeddedDiscovery(Vertx vertx) {
     this.vertx = vertx;
@@ -88,16 +111,149 @@ public final class EmbeddedDiscovery implements Discovery {
         .onComplete(v -> registered.remove(registrationId));
   }
 
+  /**
+   * Starts importing the services registered in the Consul agent at {@code host:port} through
+   * vertx-service-discovery-bridge-consul, reading its catalog every {@code scanPeriodMs}; only
+   * instances whose every check passes are imported, and one that leaves Consul or fails a check
+   * leaves the registry at the next scan. Each member importing stamps its records with itself, so
+   * a member that dies takes its imports with it, and {@link #resolve} serves one instance per
+   * Consul service id however many members import it. The bridge gives up when Consul does not
+   * answer its first read, so the import starts once the catalog answers (tried every scan period);
+   * the future tells how the first attempt went.
+   *
+   * @param aclToken sent as {@code X-Consul-Token}; empty sends none
+   */
+  public Future<Void> importFromConsul(String host, int port, String aclToken, long scanPeriodMs) {
+    JsonObject bridge =
+        new JsonObject().put("host", host).put("port", port).put("scan-period", scanPeriodMs);
+    ConsulClientOptions options = new ConsulClientOptions().setHost(host).setPort(port);
+    if (!aclToken.isBlank()) {
+      bridge.put("acl_token", aclToken);
+      options.setAclToken(aclToken);
+    }
+    catalogProbe = ConsulClient.create(vertx, options);
+    Promise<Void> first = Promise.promise();
+    startImport(bridge, scanPeriodMs, first, new AtomicLong(Long.MIN_VALUE / 2));
+    return first.future();
+  }
+
+  private void startImport(
+      JsonObject bridge, long scanPeriodMs, Promise<Void> first, AtomicLong lastWarning) {
+    if (closed) {
+      first.tryFail("discovery closed");
+      return;
+    }
+    catalogProbe
+        .catalogServices()
+        .compose(reachable -> discovery.registerServiceImporter(new StampedImporter(), bridge))
+        .onComplete(
+            started -> {
+              if (started.succeeded()) {
+                LOG.info(
+                    "importing services from Consul at {}:{} every {} ms",
+                    bridge.getString("host"),
+                    bridge.getInteger("port"),
+                    scanPeriodMs);
+                first.tryComplete();
+                return;
+              }
+              first.tryFail(started.cause());
+              long now = System.currentTimeMillis();
+              if (now - lastWarning.get() >= 60_000) {
+                lastWarning.set(now);
+                LOG.warn(
+                    "cannot read Consul's catalog at {}:{} ({}); importing starts once it answers"
+                        + " (reported once a minute)",
+                    bridge.getString("host"),
+                    bridge.getInteger("port"),
+                    started.cause().toString());
+              }
+              if (!closed) {
+                importRetry =
+                    vertx.setTimer(
+                        scanPeriodMs, t -> startImport(bridge, scanPeriodMs, first, lastWarning));
+              }
+            });
+  }
+
+  /**
+   * The Consul bridge, publishing through a publisher that marks each record as imported and by
+   * which member.
+   */
+  private final class StampedImporter implements ServiceImporter {
+    private final ConsulServiceImporter bridge = new ConsulServiceImporter();
+
+    @Override
+    public void start(
+        Vertx vertx, ServicePublisher publisher, JsonObject configuration, Promise<Void> done) {
+      bridge.start(
+          vertx,
+          new ServicePublisher() {
+            @Override
+            public Future<Record> publish(Record record) {
+              return publisher.publish(stamp(record));
+            }
+
+            @Override
+            public Future<Void> unpublish(String id) {
+              return publisher.unpublish(id);
+            }
+
+            @Override
+            public Future<Record> update(Record record) {
+              return publisher.update(stamp(record));
+            }
+          },
+          configuration,
+          done);
+    }
+
+    @Override
+    public void close(Handler<Void> closed) {
+      bridge.close(closed);
+    }
+
+    private Record stamp(Record record) {
+      JsonObject metadata = record.getMetadata() == null ? new JsonObject() : record.getMetadata();
+      metadata.put(SOURCE, CONSUL);
+      if (cluster != null) {
+        metadata.put(NODE, cluster.getNodeId());
+      }
+      return record.setMetadata(metadata);
+    }
+  }
+
   @Override
   public Future<List<ServiceInstance>> resolve(String name) {
     return discovery
-        .getRecords(record -> TYPE.equals(record.getType()) && name.equals(record.getName()))
+        .getRecords(record -> name.equals(record.getName()) && (ours(record) || imported(record)))
         .map(
-            records ->
-                records.stream()
-                    .filter(this::memberAlive)
-                    .map(EmbeddedDiscovery::toInstance)
-                    .toList());
+            records -> {
+              // One instance per registration; an imported Consul instance once, however many
+              // members import it.
+              Map<String, ServiceInstance> instances = new LinkedHashMap<>();
+              records.stream()
+                  .filter(this::memberAlive)
+                  .forEach(
+                      record ->
+                          instances.putIfAbsent(
+                              imported(record)
+                                  ? CONSUL + ":" + record.getMetadata().getString("ServiceID")
+                                  : record.getRegistration(),
+                              imported(record) ? fromConsul(record) : toInstance(record)));
+              return List.copyOf(instances.values());
+            });
+  }
+
+  private static boolean ours(Record record) {
+    return TYPE.equals(record.getType());
+  }
+
+  private static boolean imported(Record record) {
+    return record.getMetadata() != null
+        && CONSUL.equals(record.getMetadata().getString(SOURCE))
+        && record.getLocation() != null
+        && record.getLocation().getValue("port") instanceof Number;
   }
 
   /**
@@ -161,9 +317,34 @@ public final class EmbeddedDiscovery implements Discovery {
 
   @Override
   public void close() {
+    closed = true;
+    vertx.cancelTimer(importRetry);
+    if (catalogProbe != null) {
+      catalogProbe.close();
+    }
     watches.forEach(vertx::cancelTimer);
     watches.clear();
     discovery.close();
+  }
+
+  /**
+   * An imported Consul instance: its address and port, its Consul service meta as tags (where
+   * Courier's own Consul registrations keep {@code version} and {@code zone}), and {@code
+   * source=consul}.
+   */
+  private static ServiceInstance fromConsul(Record record) {
+    Map<String, String> tags = new HashMap<>();
+    Object meta = record.getMetadata().getValue("ServiceMeta");
+    if (meta instanceof JsonObject json) {
+      json.forEach(entry -> tags.put(entry.getKey(), String.valueOf(entry.getValue())));
+    }
+    tags.put("source", CONSUL);
+    return new ServiceInstance(
+        record.getRegistration(),
+        record.getName(),
+        record.getLocation().getString("host"),
+        record.getLocation().getInteger("port"),
+        tags);
   }
 
   private static ServiceInstance toInstance(Record record) {

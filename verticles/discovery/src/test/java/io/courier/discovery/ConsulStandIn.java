@@ -19,7 +19,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * documentation specifies: service registration with a TTL check and {@code
  * DeregisterCriticalServiceAfter}, deregistration, passing a TTL check, and {@code GET
  * /v1/health/service/:name?passing} with {@code X-Consul-Index} and blocking queries ({@code
- * index}, {@code wait}), and {@code GET /v1/status/leader} (readiness). Anything else answers 404
+ * index}, {@code wait}), {@code GET /v1/catalog/services} (every service name with its tags, as the
+ * Consul bridge reads it), and {@code GET /v1/status/leader} (readiness). Anything else answers 404
  * and is recorded, so a test sees when the client needs more of the API than this implements. Bound
  * to 127.0.0.1 only.
  */
@@ -38,6 +39,8 @@ public final class ConsulStandIn {
   private final Map<String, Registration> services = new ConcurrentHashMap<>();
   private final List<String> unknownRequests = new CopyOnWriteArrayList<>();
   private final List<Runnable> waiters = new CopyOnWriteArrayList<>();
+  private final java.util.concurrent.atomic.AtomicLong catalogReads =
+      new java.util.concurrent.atomic.AtomicLong();
   private volatile long index = 1;
   private volatile Fault fault = Fault.NONE;
   private HttpServer server;
@@ -90,6 +93,8 @@ public final class ConsulStandIn {
     router.route().handler(BodyHandler.create());
     router.route("/v1/agent/*").handler(this::checkToken);
     router.route("/v1/health/*").handler(this::checkToken);
+    router.route("/v1/catalog/*").handler(this::checkToken);
+    router.get("/v1/catalog/services").handler(this::catalog);
     router.put("/v1/agent/service/register").handler(this::register);
     router.put("/v1/agent/service/deregister/:id").handler(this::deregister);
     router.put("/v1/agent/check/pass/:checkId").handler(this::pass);
@@ -138,6 +143,42 @@ public final class ConsulStandIn {
       return;
     }
     ctx.next();
+  }
+
+  /** How many times {@code GET /v1/catalog/services} was answered. */
+  public long catalogReads() {
+    return catalogReads.get();
+  }
+
+  /**
+   * {@code GET /v1/catalog/services}: {@code {"name": ["tag", ...], ...}} over every registration,
+   * whatever its checks say, with {@code X-Consul-Index}; the health fault applies here too.
+   */
+  private void catalog(RoutingContext ctx) {
+    catalogReads.incrementAndGet();
+    if (fault == Fault.SERVER_ERROR) {
+      ctx.response().setStatusCode(500).end("rpc error: No cluster leader");
+      return;
+    }
+    JsonObject result = new JsonObject();
+    for (Registration registration : services.values()) {
+      String name = registration.service.getString("Service");
+      JsonArray tags = result.getJsonArray(name, new JsonArray());
+      registration
+          .service
+          .getJsonArray("Tags")
+          .forEach(
+              tag -> {
+                if (!tags.contains(tag)) {
+                  tags.add(tag);
+                }
+              });
+      result.put(name, tags);
+    }
+    ctx.response()
+        .putHeader("X-Consul-Index", Long.toString(index))
+        .putHeader("Content-Type", "application/json")
+        .end(result.encode());
   }
 
   public int port() {

@@ -103,6 +103,63 @@ class EmbeddedDiscoveryIT {
     onTwo.close();
   }
 
+  @Test
+  @Timeout(120)
+  @DisplayName(
+      "serves a Consul instance that every member imports once, and not the copy of a member that"
+          + " left without cleaning up")
+  void shouldImportFromConsulOncePerCluster() throws Exception {
+    Vertx local = Vertx.vertx();
+    members.add(local);
+    ConsulStandIn consul = new ConsulStandIn(local);
+    consul.start(0).await(10, TimeUnit.SECONDS);
+    io.vertx.ext.web.client.WebClient http = io.vertx.ext.web.client.WebClient.create(local);
+    assertThat(
+            http.put(consul.port(), "127.0.0.1", "/v1/agent/service/register")
+                .sendJsonObject(
+                    new io.vertx.core.json.JsonObject()
+                        .put("ID", "ledger-1")
+                        .put("Name", "ledger")
+                        .put("Address", "127.0.0.1")
+                        .put("Port", 7001))
+                .await(10, TimeUnit.SECONDS)
+                .statusCode())
+        .isEqualTo(200);
+    String cluster = "discovery-import-" + UUID.randomUUID();
+    int p1 = freePort();
+    int p2 = freePort();
+    Vertx one = clustered(cluster, p1, p1, p2);
+    Vertx two = clustered(cluster, p2, p1, p2);
+    EmbeddedDiscovery onOne = new EmbeddedDiscovery(one);
+    EmbeddedDiscovery onTwo = new EmbeddedDiscovery(two);
+    onOne.importFromConsul("127.0.0.1", consul.port(), "", 200).await(30, TimeUnit.SECONDS);
+    onTwo.importFromConsul("127.0.0.1", consul.port(), "", 200).await(30, TimeUnit.SECONDS);
+    List<List<ServiceInstance>> updates = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Discovery.Watch watch = onOne.watch("ledger", updates::add);
+    awaitLast(one, updates, list -> list.size() == 1 && list.get(0).port() == 7001);
+    assertThat(
+            one.sharedData()
+                .getAsyncMap("service.registry")
+                .compose(map -> map.size())
+                .await(30, TimeUnit.SECONDS))
+        .as("records in the cluster's registry: one import per member")
+        .isEqualTo(2);
+
+    // Member two goes without closing its discovery: its imported record stays in the map.
+    members.remove(two);
+    two.close().await(30, TimeUnit.SECONDS);
+    assertThat(onOne.resolve("ledger").await(30, TimeUnit.SECONDS)).hasSize(1);
+    assertThat(
+            http.put(consul.port(), "127.0.0.1", "/v1/agent/service/deregister/ledger-1")
+                .send()
+                .await(10, TimeUnit.SECONDS)
+                .statusCode())
+        .isEqualTo(200);
+    awaitLast(one, updates, List::isEmpty);
+    watch.close();
+    onOne.close();
+  }
+
   private static void awaitLast(
       Vertx vertx,
       List<List<ServiceInstance>> updates,

@@ -15,6 +15,10 @@ import java.util.Set;
  *     JVM's CAs
  * @param zone the zone (rack, availability zone) this process runs in, added as the {@code zone}
  *     tag of every registration; empty adds none
+ * @param consulImport with the embedded backend: also serve the services others registered in the
+ *     Consul agent at consulHost:consulPort (with consulAclToken), imported through
+ *     vertx-service-discovery-bridge-consul; healthy instances only, their Consul meta as tags
+ * @param consulImportPeriodMs how often the import reads Consul's catalog
  */
 public record DiscoveryConfig(
     String backend,
@@ -23,21 +27,38 @@ public record DiscoveryConfig(
     String consulAclToken,
     boolean consulTls,
     String consulCaFile,
-    String zone) {
+    String zone,
+    boolean consulImport,
+    long consulImportPeriodMs) {
 
   private static final Set<String> BACKENDS = Set.of("embedded", "consul");
 
   public static final DiscoveryConfig DEFAULTS =
-      new DiscoveryConfig("embedded", "127.0.0.1", 8500, "", false, "", "");
+      new DiscoveryConfig("embedded", "127.0.0.1", 8500, "", false, "", "", false, 2_000);
 
   public DiscoveryConfig {
     ConfigChecks checks = new ConfigChecks();
     if (!BACKENDS.contains(backend)) {
       checks.invalid("backend", "is '" + backend + "'; must be one of embedded, consul");
     }
-    if ("consul".equals(backend)) {
+    if ("consul".equals(backend) || consulImport) {
       // The CA file and the token are checked with the other Consul settings when loaded.
       checks.text("consulHost", consulHost).port("consulPort", consulPort);
+    }
+    if (consulImport) {
+      if ("consul".equals(backend)) {
+        checks.invalid(
+            "consulImport",
+            "is true with the consul backend, which resolves from Consul already; it imports into"
+                + " the embedded backend");
+      }
+      if (consulTls) {
+        checks.invalid(
+            "consulImport",
+            "is true with consulTls: the Consul bridge (vertx-service-discovery-bridge-consul)"
+                + " speaks plain HTTP only; import from the node's local agent over HTTP");
+      }
+      checks.atLeast("consulImportPeriodMs", consulImportPeriodMs, 100);
     }
     checks.orThrow();
   }

@@ -99,7 +99,16 @@ public final class Discoveries {
     }
     // The cluster's own registry is never stale: the series exist, and stay 0.
     meters.family(ConsulClients.class, registry -> new ConsulClients(registry, "embedded"));
-    return new EmbeddedDiscovery(vertx);
+    EmbeddedDiscovery embedded = new EmbeddedDiscovery(vertx);
+    if (config.consulImport()) {
+      // Not awaited: an agent that is down delays the import (logged, retried), not the start.
+      embedded.importFromConsul(
+          config.consulHost(),
+          config.consulPort(),
+          config.consulAclToken(),
+          config.consulImportPeriodMs());
+    }
+    return embedded;
   }
 
   /** How to reach the Consul agent: host, port, ACL token, TLS and its CA. */

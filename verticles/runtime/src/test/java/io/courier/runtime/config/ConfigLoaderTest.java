@@ -530,4 +530,51 @@ class ConfigLoaderTest {
                                 .startsWith("key 'discovery.consulAclToken'")
                                 .contains("a header cannot carry")));
   }
+
+  @Test
+  @DisplayName(
+      "takes the Consul import with the embedded backend, and refuses it with the consul backend,"
+          + " with TLS, and with a scan period under 100 ms")
+  void shouldValidateTheConsulImport() throws IOException {
+    DiscoveryConfig discovery =
+        loader(
+                Map.of(
+                    "COURIER_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
+                    "COURIER_DISCOVERY_CONSUL_IMPORT", "true",
+                    "COURIER_DISCOVERY_CONSUL_IMPORT_PERIOD_MS", "5000"),
+                Map.of())
+            .load(null)
+            .discovery();
+    assertThat(discovery.consulImport()).isTrue();
+    assertThat(discovery.consulImportPeriodMs()).isEqualTo(5000);
+    assertThat(discovery.consul()).isFalse();
+
+    assertThatThrownBy(
+            () ->
+                loader(
+                        Map.of(
+                            "COURIER_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
+                            "COURIER_DISCOVERY_BACKEND", "consul",
+                            "COURIER_DISCOVERY_CONSUL_TLS", "true",
+                            "COURIER_DISCOVERY_CONSUL_IMPORT", "true",
+                            "COURIER_DISCOVERY_CONSUL_IMPORT_PERIOD_MS", "50"),
+                        Map.of())
+                    .load(null))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("key 'discovery.consulImport'")
+                                .contains("resolves from Consul already"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("key 'discovery.consulImport'")
+                                .contains("plain HTTP only"))
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("key 'discovery.consulImportPeriodMs'")));
+  }
 }

@@ -25,7 +25,7 @@ class DiscoveriesTest {
   }
 
   private static DiscoveryConfig embedded(String zone) {
-    return new DiscoveryConfig("embedded", "127.0.0.1", 8500, "", false, "", zone);
+    return new DiscoveryConfig("embedded", "127.0.0.1", 8500, "", false, "", zone, false, 2_000);
   }
 
   @Test

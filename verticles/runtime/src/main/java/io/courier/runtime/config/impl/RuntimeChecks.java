@@ -83,7 +83,7 @@ public final class RuntimeChecks {
 
   private static void discovery(
       DiscoveryConfig discovery, ConfigChecks checks, ConfigContext context) {
-    if (!discovery.consul()) {
+    if (!discovery.consul() && !discovery.consulImport()) {
       return;
     }
     if (!discovery.consulCaFile().isBlank()) {
