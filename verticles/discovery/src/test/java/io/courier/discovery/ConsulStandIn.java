@@ -20,9 +20,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * DeregisterCriticalServiceAfter}, deregistration, passing a TTL check, and {@code GET
  * /v1/health/service/:name?passing} with {@code X-Consul-Index} and blocking queries ({@code
  * index}, {@code wait}), {@code GET /v1/catalog/services} (every service name with its tags, as the
- * Consul bridge reads it), and {@code GET /v1/status/leader} (readiness). Anything else answers 404
- * and is recorded, so a test sees when the client needs more of the API than this implements. Bound
- * to 127.0.0.1 only.
+ * Consul bridge reads it), the KV store's {@code GET|PUT|DELETE /v1/kv/:key} (one key at a time,
+ * blocking {@code GET}s, values base64 in the answer as Consul gives them), and {@code GET
+ * /v1/status/leader} (readiness). Anything else answers 404 and is recorded, so a test sees when
+ * the client needs more of the API than this implements. Bound to 127.0.0.1 only.
  */
 public final class ConsulStandIn {
 
@@ -94,6 +95,10 @@ public final class ConsulStandIn {
     router.route("/v1/agent/*").handler(this::checkToken);
     router.route("/v1/health/*").handler(this::checkToken);
     router.route("/v1/catalog/*").handler(this::checkToken);
+    router.route("/v1/kv/*").handler(this::checkToken);
+    router.get("/v1/kv/*").handler(this::kvGet);
+    router.put("/v1/kv/*").handler(this::kvPut);
+    router.delete("/v1/kv/*").handler(this::kvDelete);
     router.get("/v1/catalog/services").handler(this::catalog);
     router.put("/v1/agent/service/register").handler(this::register);
     router.put("/v1/agent/service/deregister/:id").handler(this::deregister);
@@ -143,6 +148,77 @@ public final class ConsulStandIn {
       return;
     }
     ctx.next();
+  }
+
+  /** The KV store: key to its value and the index it was last written at. */
+  private final Map<String, JsonObject> kv = new ConcurrentHashMap<>();
+
+  /** The key, %-decoded as Consul decodes it (vertx-consul-client sends {@code a%2Fb}). */
+  private static String kvKey(RoutingContext ctx) {
+    String raw = ctx.request().path().substring("/v1/kv/".length());
+    return java.net.URLDecoder.decode(
+        raw.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** {@code GET /v1/kv/:key}, blocking on {@code index} and {@code wait} like the health query. */
+  private void kvGet(RoutingContext ctx) {
+    long requested = parseLong(ctx.queryParams().get("index"), 0);
+    long waitMs = Math.min(durationMs(ctx.queryParams().get("wait")), 600_000);
+    if (requested > 0 && requested >= index && waitMs > 0) {
+      long timer = vertx.setTimer(waitMs, t -> kvAnswer(ctx));
+      waiters.add(
+          () -> {
+            if (vertx.cancelTimer(timer)) {
+              kvAnswer(ctx);
+            }
+          });
+      return;
+    }
+    kvAnswer(ctx);
+  }
+
+  private void kvAnswer(RoutingContext ctx) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    if (fault == Fault.SERVER_ERROR) {
+      ctx.response().setStatusCode(500).end("rpc error: No cluster leader");
+      return;
+    }
+    JsonObject entry = kv.get(kvKey(ctx));
+    ctx.response().putHeader("X-Consul-Index", Long.toString(index));
+    if (entry == null) {
+      ctx.response().setStatusCode(404).end();
+      return;
+    }
+    ctx.response()
+        .putHeader("Content-Type", "application/json")
+        .end(new JsonArray().add(entry).encode());
+  }
+
+  /** {@code PUT /v1/kv/:key} with the raw value as body; answers {@code true}. */
+  private void kvPut(RoutingContext ctx) {
+    String key = kvKey(ctx);
+    byte[] value = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+    long at = index + 1;
+    JsonObject old = kv.get(key);
+    kv.put(
+        key,
+        new JsonObject()
+            .put("LockIndex", 0)
+            .put("Key", key)
+            .put("Flags", 0)
+            .put("Value", java.util.Base64.getEncoder().encodeToString(value))
+            .put("CreateIndex", old == null ? at : old.getLong("CreateIndex"))
+            .put("ModifyIndex", at));
+    changed();
+    ctx.response().putHeader("Content-Type", "application/json").end("true");
+  }
+
+  private void kvDelete(RoutingContext ctx) {
+    kv.remove(kvKey(ctx));
+    changed();
+    ctx.response().putHeader("Content-Type", "application/json").end("true");
   }
 
   /** How many times {@code GET /v1/catalog/services} was answered. */

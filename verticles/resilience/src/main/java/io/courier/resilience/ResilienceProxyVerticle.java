@@ -10,6 +10,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.consul.ConsulClientOptions;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -47,6 +48,8 @@ public final class ResilienceProxyVerticle extends VerticleBase {
   private final Map<String, MessageConsumer<Object>> consumers = new HashMap<>();
   private final Map<String, Map<Object, Object>> caches = new ConcurrentHashMap<>();
   private PolicyFileWatcher watcher;
+  private ConsulClientOptions agent;
+  private String consulKey;
 
   /**
    * @param meters where the targets' calls are measured
@@ -57,9 +60,22 @@ public final class ResilienceProxyVerticle extends VerticleBase {
     this.meters = meters;
   }
 
+  /**
+   * Also takes the policies from the Consul KV key on {@code agent} while it holds a value ({@link
+   * PolicyFileWatcher#withConsulKey}); a null agent reads the file only.
+   */
+  public ResilienceProxyVerticle fromConsulKey(ConsulClientOptions agent, String key) {
+    this.agent = agent;
+    this.consulKey = key;
+    return this;
+  }
+
   @Override
   public Future<?> start() {
     watcher = new PolicyFileWatcher(vertx, file, reloadPeriodMs, "resilience-proxy", this::apply);
+    if (agent != null) {
+      watcher.withConsulKey(agent, consulKey);
+    }
     return watcher.start();
   }
 
@@ -102,7 +118,10 @@ public final class ResilienceProxyVerticle extends VerticleBase {
               consumers.get(name).unregister();
               return true;
             });
-    LOG.info("resilience policies applied from {}: targets {}", file, parsed.targets().keySet());
+    LOG.info(
+        "resilience policies applied from {}: targets {}",
+        watcher.source(),
+        parsed.targets().keySet());
   }
 
   private void forward(String name, Message<Object> message) {

@@ -32,7 +32,12 @@ public final class ResilienceRole implements Role {
             "resilience-proxy",
             () ->
                 new ResilienceProxyVerticle(
-                    config.policyFile(), config.reloadPeriodMs(), context.meters()),
+                        config.policyFile(), config.reloadPeriodMs(), context.meters())
+                    .fromConsulKey(
+                        config.fromConsul()
+                            ? context.config().discovery().consulClientOptions()
+                            : null,
+                        config.consulKey()),
             1));
   }
 }

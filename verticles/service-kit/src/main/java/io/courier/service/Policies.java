@@ -11,6 +11,7 @@ import io.courier.runtime.admin.AdminSections;
 import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.ext.consul.ConsulClientOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.grpc.client.GrpcClient;
 import java.util.List;
@@ -40,13 +41,21 @@ public final class Policies {
   /** The file as applied last; read and replaced under this object's lock. */
   private ResiliencePolicies current;
 
-  private Policies(Vertx vertx, ResilienceConfig config, Meters meters, AdminSections admin) {
+  private Policies(
+      Vertx vertx,
+      ResilienceConfig config,
+      ConsulClientOptions agent,
+      Meters meters,
+      AdminSections admin) {
     this.vertx = vertx;
     this.meters = meters;
     this.peers = PeerDirectory.of(admin);
     this.watcher =
         new PolicyFileWatcher(
             vertx, config.policyFile(), config.reloadPeriodMs(), "service policies", this::reload);
+    if (config.fromConsul() && agent != null) {
+      watcher.withConsulKey(agent, config.consulKey());
+    }
   }
 
   /**
@@ -54,7 +63,12 @@ public final class Policies {
    * (cancelled when the verticle that called this is undeployed, or by {@link #close()}).
    */
   public static Future<Policies> load(Vertx vertx, RoleContext context) {
-    return load(vertx, context.config(ResilienceConfig.SECTION), context.meters(), context.admin());
+    return load(
+        vertx,
+        context.config(ResilienceConfig.SECTION),
+        context.config().discovery().consulClientOptions(),
+        context.meters(),
+        context.admin());
   }
 
   /**
@@ -65,7 +79,20 @@ public final class Policies {
    */
   public static Future<Policies> load(
       Vertx vertx, ResilienceConfig config, Meters meters, AdminSections admin) {
-    Policies policies = new Policies(vertx, config, meters, admin);
+    return load(vertx, config, null, meters, admin);
+  }
+
+  /**
+   * As {@link #load(Vertx, ResilienceConfig, Meters, AdminSections)}, also following {@code
+   * resilience.consulKey} on the Consul agent {@code agent} when the key is set.
+   */
+  public static Future<Policies> load(
+      Vertx vertx,
+      ResilienceConfig config,
+      ConsulClientOptions agent,
+      Meters meters,
+      AdminSections admin) {
+    Policies policies = new Policies(vertx, config, agent, meters, admin);
     return policies.watcher.start().map(parsed -> policies);
   }
 
@@ -81,9 +108,9 @@ public final class Policies {
       ResiliencePolicies.Target target = parsed.targets().get(policy.name());
       if (target == null) {
         LOG.warn(
-            "{}: target '{}' is in use and was removed from the file; its calls keep the policy"
-                + " loaded before",
-            watcher.file(),
+            "{}: target '{}' is in use and was removed from the policies; its calls keep the"
+                + " policy loaded before",
+            watcher.source(),
             policy.name());
         continue;
       }

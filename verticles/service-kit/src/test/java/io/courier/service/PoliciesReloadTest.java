@@ -287,4 +287,80 @@ class PoliciesReloadTest {
     assertThat(fixed.getBoolean("applied")).as("a later good file is applied").isTrue();
     assertThat(inbound.timeout()).isEqualTo(Duration.ofMillis(200));
   }
+
+  @Test
+  @Timeout(60)
+  @DisplayName(
+      "takes the policies from a Consul KV key while it holds a value, refuses a bad value keeping"
+          + " the old policies, and goes back to the file when the key is deleted")
+  void shouldFollowAConsulKey() throws Exception {
+    io.courier.discovery.ConsulStandIn consul = new io.courier.discovery.ConsulStandIn(vertx);
+    consul.start(0).await(10, TimeUnit.SECONDS);
+    String key = "courier/resilience";
+    Files.writeString(file(), json(1, 1, "{\"timeoutMs\": 1000}"));
+    ResilienceConfig config = new ResilienceConfig(file().toString(), PERIOD_MS, key);
+    io.vertx.ext.web.client.WebClient http = io.vertx.ext.web.client.WebClient.create(vertx);
+    policies =
+        Policies.load(
+                vertx,
+                config,
+                new io.vertx.ext.consul.ConsulClientOptions()
+                    .setHost("127.0.0.1")
+                    .setPort(consul.port()),
+                io.courier.runtime.metrics.Meters.none(),
+                new io.courier.runtime.admin.AdminSections())
+            .await(10, TimeUnit.SECONDS);
+    TargetPolicy held = policies.target("inventory");
+    assertThat(attemptsOfAFailingCall(held)).as("the file's attempt count").isEqualTo(1);
+
+    JsonObject applied =
+        judged(
+            () ->
+                http.put(consul.port(), "127.0.0.1", "/v1/kv/" + key)
+                    .sendBuffer(
+                        io.vertx.core.buffer.Buffer.buffer(json(3, 3, "{\"timeoutMs\": 1000}"))));
+    assertThat(applied.getBoolean("applied")).isTrue();
+    assertThat(applied.getString("source")).isEqualTo("consul:" + key);
+    assertThat(attemptsOfAFailingCall(held)).as("the key's attempt count").isEqualTo(3);
+
+    JsonObject refused =
+        judged(
+            () ->
+                http.put(consul.port(), "127.0.0.1", "/v1/kv/" + key)
+                    .sendBuffer(
+                        io.vertx.core.buffer.Buffer.buffer(json(0, 3, "{\"timeoutMs\": 1000}"))));
+    assertThat(refused.getBoolean("applied")).isFalse();
+    assertThat(refused.getString("error"))
+        .contains("key 'policies.standard.retry.maxAttempts' must be >= 1, was 0");
+    JsonObject garbage =
+        judged(
+            () ->
+                http.put(consul.port(), "127.0.0.1", "/v1/kv/" + key)
+                    .sendBuffer(io.vertx.core.buffer.Buffer.buffer("{\"policies\": ")));
+    assertThat(garbage.getBoolean("applied")).isFalse();
+    assertThat(attemptsOfAFailingCall(held)).as("the last good value stays").isEqualTo(3);
+
+    JsonObject deleted =
+        judged(() -> http.delete(consul.port(), "127.0.0.1", "/v1/kv/" + key).send());
+    assertThat(deleted.getBoolean("applied")).isTrue();
+    assertThat(deleted.getString("source")).isEqualTo(file().toString());
+    assertThat(attemptsOfAFailingCall(held)).as("the file's attempt count again").isEqualTo(1);
+    assertThat(consul.unknownRequests()).isEmpty();
+  }
+
+  /** Runs {@code change} and waits for this process's service policies to judge what follows. */
+  private JsonObject judged(java.util.concurrent.Callable<Future<?>> change) throws Exception {
+    Promise<JsonObject> judged = Promise.promise();
+    MessageConsumer<JsonObject> consumer =
+        vertx
+            .eventBus()
+            .consumer(PolicyFileWatcher.RELOAD_ADDRESS, m -> judged.tryComplete(m.body()));
+    consumer.completion().await(5, TimeUnit.SECONDS);
+    change.call().await(10, TimeUnit.SECONDS);
+    try {
+      return judged.future().await(20, TimeUnit.SECONDS);
+    } finally {
+      consumer.unregister().await(5, TimeUnit.SECONDS);
+    }
+  }
 }

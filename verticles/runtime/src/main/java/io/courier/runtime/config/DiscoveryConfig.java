@@ -1,5 +1,7 @@
 package io.courier.runtime.config;
 
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.ext.consul.ConsulClientOptions;
 import java.util.Set;
 
 /**
@@ -61,6 +63,25 @@ public record DiscoveryConfig(
       checks.atLeast("consulImportPeriodMs", consulImportPeriodMs, 100);
     }
     checks.orThrow();
+  }
+
+  /**
+   * How to reach the Consul agent these settings name: host, port, ACL token, TLS and its CA. The
+   * Consul backend uses it, and so do the resilience policies' KV source ({@code
+   * resilience.consulKey}).
+   */
+  public ConsulClientOptions consulClientOptions() {
+    ConsulClientOptions options = new ConsulClientOptions().setHost(consulHost).setPort(consulPort);
+    if (!consulAclToken.isBlank()) {
+      options.setAclToken(consulAclToken);
+    }
+    if (consulTls) {
+      options.setSsl(true).setVerifyHost(true);
+      if (!consulCaFile.isBlank()) {
+        options.setTrustOptions(new PemTrustOptions().addCertPath(consulCaFile));
+      }
+    }
+    return options;
   }
 
   /** Whether the backend is Consul. */

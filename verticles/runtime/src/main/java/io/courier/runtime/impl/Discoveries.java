@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.consul.ConsulClientOptions;
 import java.time.Duration;
 import java.util.Collections;
@@ -113,18 +112,7 @@ public final class Discoveries {
 
   /** How to reach the Consul agent: host, port, ACL token, TLS and its CA. */
   static ConsulClientOptions consulOptions(DiscoveryConfig config) {
-    ConsulClientOptions options =
-        new ConsulClientOptions().setHost(config.consulHost()).setPort(config.consulPort());
-    if (!config.consulAclToken().isBlank()) {
-      options.setAclToken(config.consulAclToken());
-    }
-    if (config.consulTls()) {
-      options.setSsl(true).setVerifyHost(true);
-      if (!config.consulCaFile().isBlank()) {
-        options.setTrustOptions(new PemTrustOptions().addCertPath(config.consulCaFile()));
-      }
-    }
-    return options;
+    return config.consulClientOptions();
   }
 
   /**
