@@ -14,6 +14,7 @@ import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.opentelemetry.proto.trace.v1.Span.SpanKind;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -154,7 +155,7 @@ class TraceExportIT {
                     .response()
                     .putHeader("Content-Type", "application/x-protobuf")
                     .end(
-                        io.vertx.core.buffer.Buffer.buffer(
+                        Buffer.buffer(
                             ExportTraceServiceResponse.getDefaultInstance().toByteArray()));
               } catch (IOException e) {
                 LOG.error("not an ExportTraceServiceRequest", e);

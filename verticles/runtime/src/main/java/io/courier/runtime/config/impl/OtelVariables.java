@@ -1,5 +1,6 @@
 package io.courier.runtime.config.impl;
 
+import io.courier.runtime.config.ConfigChecks;
 import io.courier.runtime.config.TracingConfig;
 import java.util.Locale;
 import java.util.Map;
@@ -56,9 +57,7 @@ public final class OtelVariables {
       // Bad entries are reported for tracing.resourceAttributes, which holds the same text.
       String named =
           TracingConfig.pairs(
-                  "resourceAttributes",
-                  layer.value(RESOURCE_ATTRIBUTES),
-                  new io.courier.runtime.config.ConfigChecks())
+                  "resourceAttributes", layer.value(RESOURCE_ATTRIBUTES), new ConfigChecks())
               .get("service.name");
       if (named != null && !named.isBlank()) {
         layer.set("tracing.serviceName", named, RESOURCE_ATTRIBUTES);
