@@ -101,8 +101,8 @@ public final class CourierRuntime {
     Promise<CourierRuntime> result = Promise.promise();
     TraceLogging.install(
         String.join(",", config.roles()),
-        (config.cluster().publicHost().isBlank() ? "" : config.cluster().publicHost() + "/")
-            + ProcessHandle.current().pid());
+        ClusterFactory.instanceId(config.cluster()),
+        config.tracing().serviceName());
     config.kafka().security().allowTokenEndpoint();
     Set<String> faultPoints = new TreeSet<>();
     config.roles().stream()
@@ -110,7 +110,11 @@ public final class CourierRuntime {
         .filter(role -> role != null)
         .forEach(role -> faultPoints.addAll(role.faultPoints()));
     ClusterFactory.create(
-            config.cluster(), config.metrics(), config.tracing(), config.security().mtls())
+            config.cluster(),
+            config.metrics(),
+            config.tracing(),
+            config.security().mtls(),
+            config.roles())
         .onFailure(e -> result.fail(new StartupException("cluster", e)))
         .onSuccess(
             built -> {

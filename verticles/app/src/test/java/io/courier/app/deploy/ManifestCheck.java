@@ -886,7 +886,7 @@ final class ManifestCheck {
             jar.toAbsolutePath().toString(),
             "config");
     ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile());
-    builder.environment().keySet().removeIf(k -> k.startsWith("COURIER_"));
+    builder.environment().keySet().removeIf(k -> k.startsWith("COURIER_") || k.startsWith("OTEL_"));
     builder.environment().putAll(env);
     Process process = builder.start();
     byte[] out = process.getInputStream().readAllBytes();

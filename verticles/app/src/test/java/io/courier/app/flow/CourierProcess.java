@@ -132,7 +132,11 @@ final class CourierProcess {
     command.add(jar.toAbsolutePath().toString());
     command.addAll(arguments);
     ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
-    builder.environment().keySet().removeIf(key -> key.startsWith("COURIER_"));
+    // Only what the test sets: none of the developer's own Courier or OpenTelemetry settings.
+    builder
+        .environment()
+        .keySet()
+        .removeIf(key -> key.startsWith("COURIER_") || key.startsWith("OTEL_"));
     builder.environment().putAll(env);
     return new CourierProcess(name, builder.start(), readyMarker);
   }

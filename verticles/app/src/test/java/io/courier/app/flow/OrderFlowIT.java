@@ -1433,31 +1433,30 @@ class OrderFlowIT {
                 s.getParentSpanId(),
                 s.getAttributes()));
     // The notification service's log line about this order carries the request's trace id, and
-    // the shipped conf/logback-json.xml writes it as one JSON line with the role and instance.
+    // the shipped conf/logback-json.xml writes it as one ECS JSON line with the role and instance.
     FlowClient.awaitUntil(
         "a notification logged in the trace",
         Duration.ofSeconds(30),
-        () -> logged.stream().anyMatch(e -> traceId.equals(e.getMDCPropertyMap().get("trace_id"))));
+        () -> logged.stream().anyMatch(e -> traceId.equals(e.getMDCPropertyMap().get("trace.id"))));
     notifications.detachAppender(capture);
     ch.qos.logback.classic.spi.ILoggingEvent line =
         logged.stream()
-            .filter(e -> traceId.equals(e.getMDCPropertyMap().get("trace_id")))
+            .filter(e -> traceId.equals(e.getMDCPropertyMap().get("trace.id")))
             .findFirst()
             .orElseThrow();
     JsonObject encoded = writtenAsShipped(line, traceId);
-    assertThat(encoded.getString("level")).isEqualTo("INFO");
-    assertThat(encoded.getString("loggerName"))
+    assertThat(encoded.getString("log.level")).isEqualTo("INFO");
+    assertThat(encoded.getString("log.logger"))
         .isEqualTo("io.courier.notification.NotificationVerticle");
-    assertThat(encoded.getString("formattedMessage")).startsWith("notify user ");
-    assertThat(encoded.getLong("timestamp")).isPositive();
-    assertThat(encoded.fieldNames())
-        .as("what conf/logback-json.xml switches off")
-        .doesNotContain("message", "arguments", "context", "sequenceNumber", "nanoseconds");
-    JsonObject mdc = encoded.getJsonObject("mdc");
-    assertThat(mdc.getString("trace_id")).isEqualTo(traceId);
-    assertThat(mdc.getString("span_id")).matches("[0-9a-f]{16}");
-    assertThat(mdc.getString("role")).contains("notification-service", "order-service");
-    assertThat(mdc.getString("instance")).isNotBlank();
+    assertThat(encoded.getString("message")).startsWith("notify user ");
+    assertThat(java.time.Instant.parse(encoded.getString("@timestamp")))
+        .isBefore(java.time.Instant.now());
+    assertThat(encoded.getString("ecs.version")).isNotBlank();
+    assertThat(encoded.getString("trace.id")).isEqualTo(traceId);
+    assertThat(encoded.getString("span.id")).matches("[0-9a-f]{16}");
+    assertThat(encoded.getString("service.name")).isEqualTo("courier");
+    assertThat(encoded.getString("role")).contains("notification-service", "order-service");
+    assertThat(encoded.getString("instance")).isNotBlank();
     List<String> hops = trace.stream().map(OrderFlowIT::hop).toList();
     // The owner of the order's partition of the orders topic listens there.
     String placeAddress =

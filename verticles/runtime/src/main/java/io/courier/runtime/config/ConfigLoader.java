@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.courier.runtime.config.impl.ConfigTree;
+import io.courier.runtime.config.impl.OtelVariables;
 import io.courier.runtime.config.impl.RuntimeChecks;
 import io.courier.runtime.config.impl.SectionBinder;
 import java.io.IOException;
@@ -37,7 +38,11 @@ import org.slf4j.LoggerFactory;
  *   <li>command-line options such as {@code --roles}.
  * </ol>
  *
- * A key no layer knows, a value of the wrong type, or a value its record refuses fails with a
+ * The standard OpenTelemetry variables ({@code OTEL_SERVICE_NAME}, {@code
+ * OTEL_EXPORTER_OTLP_ENDPOINT}, ...) then set the {@code tracing.*} keys none of these layers set:
+ * they beat the built-in defaults only ({@link OtelVariables}).
+ *
+ * <p>A key no layer knows, a value of the wrong type, or a value its record refuses fails with a
  * {@link ConfigException} whose message names the key and where the bad value came from. Every
  * section of every role on the classpath is read, whichever roles the process runs, so one set of
  * variables serves every process of a deployment.
@@ -128,6 +133,7 @@ public final class ConfigLoader {
     tree.applySystemProperties(systemProperties);
     commandLine.forEach(
         (path, override) -> tree.applyText(path, override.value(), override.origin()));
+    OtelVariables.apply(tree, environment);
     if (!tree.problems().isEmpty()) {
       throw new ConfigException(tree.problems());
     }
@@ -199,7 +205,8 @@ public final class ConfigLoader {
           "security.identity.key",
           "discovery.consulAclToken",
           "kafka.security.password",
-          "kafka.security.oauthClientSecret");
+          "kafka.security.oauthClientSecret",
+          "tracing.otlpHeaders");
 
   private static void redact(ObjectNode root, String[] path) {
     ObjectNode parent = root;

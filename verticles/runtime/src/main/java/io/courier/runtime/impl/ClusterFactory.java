@@ -44,10 +44,7 @@ public final class ClusterFactory {
   /** A plain or clustered Vert.x, as the configuration says, without metrics or tracing. */
   public static Future<Vertx> create(ClusterConfig cluster, MtlsConfig mtls) {
     return create(
-            cluster,
-            new MetricsConfig(false, List.of()),
-            new TracingConfig(false, 0, "", "courier"),
-            mtls)
+            cluster, new MetricsConfig(false, List.of()), TracingConfig.off(), mtls, List.of())
         .map(Built::vertx);
   }
 
@@ -57,7 +54,11 @@ public final class ClusterFactory {
    * here, before Vert.x exists (so on no event loop).
    */
   public static Future<Built> create(
-      ClusterConfig cluster, MetricsConfig metrics, TracingConfig tracing, MtlsConfig mtls) {
+      ClusterConfig cluster,
+      MetricsConfig metrics,
+      TracingConfig tracing,
+      MtlsConfig mtls,
+      List<String> roles) {
     // A blocked event loop is reported with its stack at the first warning (2 s), not only past
     // 5 s: the stack is what says which code to move off the loop.
     VertxOptions options =
@@ -67,13 +68,25 @@ public final class ClusterFactory {
     Optional<PrometheusMeterRegistry> registry = CourierMetrics.install(options, metrics);
     VertxBuilder builder = Vertx.builder();
     registry.ifPresent(r -> builder.withMetrics(CourierMetrics.factory(r)));
-    String instance =
-        cluster.publicHost().isBlank()
-            ? "pid-" + ProcessHandle.current().pid()
-            : cluster.publicHost() + "/" + ProcessHandle.current().pid();
-    Optional<OpenTelemetrySdk> sdk = CourierTracing.install(options, builder, tracing, instance);
+    Optional<OpenTelemetrySdk> sdk =
+        CourierTracing.install(options, builder, tracing, instanceId(cluster), roles);
     builder.with(options);
     return build(cluster, mtls, options, builder).map(vertx -> new Built(vertx, registry, sdk));
+  }
+
+  /**
+   * This process among its peers, in its log lines ({@code instance}) and spans ({@code
+   * service.instance.id}): the address it gives the cluster ({@code cluster.publicHost}), else the
+   * host name a container runtime sets ({@code HOSTNAME}, a Kubernetes pod's name), then its pid,
+   * e.g. {@code 10.1.2.3/1} or {@code orders-7f9c-x2/1}; {@code pid-4711} when neither is known.
+   */
+  public static String instanceId(ClusterConfig cluster) {
+    String host =
+        cluster.publicHost().isBlank()
+            ? System.getenv().getOrDefault("HOSTNAME", "")
+            : cluster.publicHost();
+    long pid = ProcessHandle.current().pid();
+    return host.isBlank() ? "pid-" + pid : host + "/" + pid;
   }
 
   private static Future<Vertx> build(

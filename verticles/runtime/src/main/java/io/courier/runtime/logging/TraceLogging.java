@@ -11,23 +11,41 @@ import org.slf4j.MDC;
 import org.slf4j.Marker;
 
 /**
- * Puts {@code trace_id}, {@code span_id}, {@code role} and {@code instance} into the MDC of every
- * log call, so each line written while serving a request (or handling a Kafka record) carries that
- * request's trace. Installed by the runtime into Logback, whatever its configuration file; {@code
- * conf/logback-json.xml} writes them as JSON fields, {@code conf/logback.xml} shows the trace id in
- * the text pattern.
+ * Puts {@code trace.id}, {@code span.id}, {@code service.name}, {@code role} and {@code instance}
+ * into the MDC of every log call, so each line written while serving a request (or handling a Kafka
+ * record) carries that request's trace. The names are Elastic Common Schema fields (and the role
+ * and instance labels Courier adds): {@code conf/logback-json.xml} writes them as top-level fields
+ * of an ECS line, {@code conf/logback.xml} shows the trace id in the text pattern. Installed by the
+ * runtime into Logback, whatever its configuration file.
  */
 public final class TraceLogging extends TurboFilter {
 
+  /** The MDC key of the current span's trace id (ECS {@code trace.id}). */
+  public static final String TRACE_ID = "trace.id";
+
+  /** The MDC key of the current span's id (ECS {@code span.id}). */
+  public static final String SPAN_ID = "span.id";
+
+  /** The MDC key of the service name, the tracing resource's {@code service.name}. */
+  public static final String SERVICE_NAME = "service.name";
+
+  /** The MDC key of the roles the process runs, comma-separated. */
+  public static final String ROLE = "role";
+
+  /** The MDC key of the process among its peers, as in its spans' {@code service.instance.id}. */
+  public static final String INSTANCE = "instance";
+
   private static volatile String role = "";
   private static volatile String instance = "";
+  private static volatile String service = "";
 
   private TraceLogging() {}
 
   /** Adds the filter to Logback once (no-op without Logback) and sets this process's labels. */
-  public static void install(String roles, String instanceId) {
+  public static void install(String roles, String instanceId, String serviceName) {
     role = roles;
     instance = instanceId;
+    service = serviceName;
     if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext logback)) {
       return;
     }
@@ -54,14 +72,15 @@ public final class TraceLogging extends TurboFilter {
     }
     SpanContext span = Span.current().getSpanContext();
     if (span.isValid()) {
-      MDC.put("trace_id", span.getTraceId());
-      MDC.put("span_id", span.getSpanId());
+      MDC.put(TRACE_ID, span.getTraceId());
+      MDC.put(SPAN_ID, span.getSpanId());
     } else {
-      MDC.remove("trace_id");
-      MDC.remove("span_id");
+      MDC.remove(TRACE_ID);
+      MDC.remove(SPAN_ID);
     }
-    MDC.put("role", role);
-    MDC.put("instance", instance);
+    MDC.put(SERVICE_NAME, service);
+    MDC.put(ROLE, role);
+    MDC.put(INSTANCE, instance);
     return FilterReply.NEUTRAL;
   }
 }

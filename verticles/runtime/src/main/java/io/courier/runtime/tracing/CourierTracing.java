@@ -3,10 +3,12 @@ package io.courier.runtime.tracing;
 import io.courier.runtime.config.TracingConfig;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporterBuilder;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.resources.Resource;
@@ -27,10 +29,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The OpenTelemetry SDK of a Courier process: W3C trace context, a parent-based ratio sampler, OTLP
- * over HTTP when an endpoint is configured. Vert.x traces HTTP (REST and gRPC, which rides on
- * HTTP/2) and the event bus with it; {@link KafkaTracing} carries the context through Kafka record
- * headers.
+ * The OpenTelemetry SDK of a Courier process: W3C trace context, the configured sampler
+ * (parent-based ratio by default), OTLP over HTTP when an endpoint is configured. Vert.x traces
+ * HTTP (REST and gRPC, which rides on HTTP/2) and the event bus with it; {@link KafkaTracing}
+ * carries the context through Kafka record headers.
  */
 public final class CourierTracing {
 
@@ -38,35 +40,42 @@ public final class CourierTracing {
 
   private CourierTracing() {}
 
+  /** The resource attribute naming the roles a process runs, e.g. {@code gateway,order-service}. */
+  public static final AttributeKey<String> ROLES = AttributeKey.stringKey("courier.roles");
+
+  private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
+  private static final AttributeKey<String> SERVICE_INSTANCE =
+      AttributeKey.stringKey("service.instance.id");
+
   /**
    * Adds tracing to a Vert.x about to be built, when enabled; the caller shuts the SDK down once
    * Vert.x is closed ({@link #shutdown}).
+   *
+   * @param instance this process, the {@code service.instance.id} resource attribute unless {@code
+   *     config.resourceAttributes()} names one
+   * @param roles the roles it runs, the {@code courier.roles} resource attribute
    */
   public static Optional<OpenTelemetrySdk> install(
-      VertxOptions options, VertxBuilder builder, TracingConfig config, String instance) {
+      VertxOptions options,
+      VertxBuilder builder,
+      TracingConfig config,
+      String instance,
+      List<String> roles) {
     if (!config.enabled()) {
       return Optional.empty();
     }
     SdkTracerProviderBuilder tracer =
         SdkTracerProvider.builder()
-            .setResource(
-                Resource.getDefault()
-                    .merge(
-                        Resource.create(
-                            Attributes.of(
-                                AttributeKey.stringKey("service.name"),
-                                config.serviceName(),
-                                AttributeKey.stringKey("service.instance.id"),
-                                instance))))
-            .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(config.sampleRatio())))
+            .setResource(resource(config, instance, roles))
+            .setSampler(sampler(config))
             // First, so no other processor or exporter ever sees a credential in a URL.
             .addSpanProcessor(new UrlRedaction())
             .addSpanProcessor(new Extra());
     if (!config.otlpEndpoint().isBlank()) {
-      tracer.addSpanProcessor(
-          BatchSpanProcessor.builder(
-                  OtlpHttpSpanExporter.builder().setEndpoint(config.otlpEndpoint()).build())
-              .build());
+      OtlpHttpSpanExporterBuilder exporter =
+          OtlpHttpSpanExporter.builder().setEndpoint(config.otlpEndpoint());
+      config.headers().forEach(exporter::addHeader);
+      tracer.addSpanProcessor(BatchSpanProcessor.builder(exporter.build()).build());
     }
     OpenTelemetrySdk sdk =
         OpenTelemetrySdk.builder()
@@ -76,6 +85,37 @@ public final class CourierTracing {
     options.setTracingOptions(new OpenTelemetryOptions());
     builder.withTracer(new OpenTelemetryTracingFactory(sdk));
     return Optional.of(sdk);
+  }
+
+  /**
+   * The SDK's defaults (telemetry.sdk.*), then this process ({@code service.instance.id}, {@code
+   * courier.roles}), then {@code resourceAttributes}, then {@code service.name}.
+   */
+  static Resource resource(TracingConfig config, String instance, List<String> roles) {
+    AttributesBuilder own = Attributes.builder().put(SERVICE_INSTANCE, instance);
+    if (!roles.isEmpty()) {
+      own.put(ROLES, String.join(",", roles));
+    }
+    AttributesBuilder given = Attributes.builder();
+    config.attributes().forEach(given::put);
+    return Resource.getDefault()
+        .merge(Resource.create(own.build()))
+        .merge(Resource.create(given.build()))
+        .merge(Resource.create(Attributes.of(SERVICE_NAME, config.serviceName())));
+  }
+
+  /** The sampler {@code config.sampler()} names, ratio samplers at {@code sampleRatio}. */
+  static Sampler sampler(TracingConfig config) {
+    Sampler ratio = Sampler.traceIdRatioBased(config.sampleRatio());
+    return switch (config.sampler()) {
+      case "always_on" -> Sampler.alwaysOn();
+      case "always_off" -> Sampler.alwaysOff();
+      case "traceidratio" -> ratio;
+      case "parentbased_always_on" -> Sampler.parentBased(Sampler.alwaysOn());
+      case "parentbased_always_off" -> Sampler.parentBased(Sampler.alwaysOff());
+      case "parentbased_traceidratio" -> Sampler.parentBased(ratio);
+      default -> throw new IllegalArgumentException("unknown sampler " + config.sampler());
+    };
   }
 
   /** Flushes what is still buffered and stops the SDK, waiting up to five seconds. */
