@@ -339,26 +339,22 @@ public final class EmbeddedDiscovery implements Discovery {
       json.forEach(entry -> tags.put(entry.getKey(), String.valueOf(entry.getValue())));
     }
     tags.put("source", CONSUL);
-    return new ServiceInstance(
-        record.getRegistration(),
-        record.getName(),
-        record.getLocation().getString("host"),
-        record.getLocation().getInteger("port"),
-        tags);
+    return instance(record, tags);
   }
 
+  /** One of Courier's own registrations: its metadata but the member's id as tags. */
   private static ServiceInstance toInstance(Record record) {
     Map<String, String> tags = new HashMap<>();
     if (record.getMetadata() != null) {
       record
           .getMetadata()
-          .forEach(
-              entry -> {
-                if (!NODE.equals(entry.getKey())) {
-                  tags.put(entry.getKey(), String.valueOf(entry.getValue()));
-                }
-              });
+          .forEach(entry -> tags.put(entry.getKey(), String.valueOf(entry.getValue())));
+      tags.remove(NODE);
     }
+    return instance(record, tags);
+  }
+
+  private static ServiceInstance instance(Record record, Map<String, String> tags) {
     return new ServiceInstance(
         record.getRegistration(),
         record.getName(),

@@ -3,9 +3,7 @@ package io.courier.app.flow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,8 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
@@ -66,12 +62,6 @@ class ReadmeClusterIT {
     }
   }
 
-  /** One started command: its output so far, and what it announced. */
-  private static final class Started {
-    final List<String> lines = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Void> ready = new CompletableFuture<>();
-  }
-
   @Test
   @Timeout(600)
   @DisplayName("starts as written, and every member places and serves orders")
@@ -81,9 +71,10 @@ class ReadmeClusterIT {
     assertThat(commands.get(0)).contains(" broker ");
     layOutRepository();
 
-    List<Started> members = new ArrayList<>();
+    List<ReadmeProcess> members = new ArrayList<>();
     for (int i = 0; i < commands.size(); i++) {
-      Started one = start(commands.get(i), i == 0 ? "Kafka broker ready on" : "Stop with Ctrl-C");
+      ReadmeProcess one =
+          start(commands.get(i), i == 0 ? "Kafka broker ready on" : "Stop with Ctrl-C");
       one.ready.get(180, TimeUnit.SECONDS);
       if (i > 0) {
         members.add(one);
@@ -91,7 +82,7 @@ class ReadmeClusterIT {
     }
     List<String> gateways = new ArrayList<>();
     List<String> metrics = new ArrayList<>();
-    for (Started member : members) {
+    for (ReadmeProcess member : members) {
       gateways.add(find(member, GATEWAY));
       metrics.add(find(member, HEALTH) + "/metrics");
     }
@@ -240,40 +231,10 @@ class ReadmeClusterIT {
     Files.createSymbolicLink(work.resolve("verticles/app/target/courier.jar"), jar);
   }
 
-  private Started start(String command, String readyLine) throws IOException {
-    LOG.info("$ {}", command);
-    ProcessBuilder builder =
-        new ProcessBuilder("bash", "-c", execLast(command))
-            .directory(work.toFile())
-            .redirectErrorStream(true);
-    builder.environment().keySet().removeIf(key -> key.startsWith("COURIER_"));
-    Process process = builder.start();
-    started.add(process);
-    Started one = new Started();
-    Thread pump =
-        new Thread(
-            () -> {
-              try (BufferedReader reader =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = reader.readLine()) != null; ) {
-                  one.lines.add(line);
-                  if (line.contains(readyLine)) {
-                    one.ready.complete(null);
-                  }
-                  if (!line.contains(" INFO ") && !line.contains(" DEBUG ")) {
-                    LOG.info("[{}] {}", started.indexOf(process), line);
-                  }
-                }
-              } catch (IOException e) {
-                LOG.debug("output closed: {}", e.toString());
-              }
-              one.ready.completeExceptionally(
-                  new AssertionError("exited before it was ready: " + command + "\n" + tail(one)));
-            },
-            "readme-cluster-output");
-    pump.setDaemon(true);
-    pump.start();
+  private ReadmeProcess start(String command, String readyLine) throws IOException {
+    ReadmeProcess one =
+        ReadmeProcess.start(work, command, readyLine, Integer.toString(started.size()));
+    started.add(one.process);
     return one;
   }
 
@@ -294,19 +255,14 @@ class ReadmeClusterIT {
     return String.join(" ", out);
   }
 
-  private static String tail(Started one) {
-    List<String> lines = one.lines;
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-  }
-
-  private static String find(Started member, Pattern pattern) {
+  private static String find(ReadmeProcess member, Pattern pattern) {
     for (String line : member.lines) {
       Matcher found = pattern.matcher(line);
       if (found.find()) {
         return found.group(1);
       }
     }
-    throw new AssertionError("not announced (" + pattern + "):\n" + tail(member));
+    throw new AssertionError("not announced (" + pattern + "):\n" + member.tail());
   }
 
   /** Runs {@code command} in the repository-like directory; its standard output. */

@@ -3,9 +3,7 @@ package io.courier.app.flow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -51,7 +49,7 @@ class ReadmeTourIT {
   @TempDir Path work;
 
   private Process platform;
-  private final List<String> platformLines = new CopyOnWriteArrayList<>();
+  private List<String> platformLines = new CopyOnWriteArrayList<>();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -256,40 +254,10 @@ class ReadmeTourIT {
   }
 
   private CompletableFuture<Void> startPlatform(String command) throws IOException {
-    LOG.info("$ {}", command);
-    ProcessBuilder builder =
-        new ProcessBuilder("bash", "-c", ReadmeClusterIT.execLast(command))
-            .directory(work.toFile())
-            .redirectErrorStream(true);
-    builder.environment().keySet().removeIf(key -> key.startsWith("COURIER_"));
-    platform = builder.start();
-    CompletableFuture<Void> ready = new CompletableFuture<>();
-    Process process = platform;
-    Thread pump =
-        new Thread(
-            () -> {
-              try (BufferedReader reader =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = reader.readLine()) != null; ) {
-                  platformLines.add(line);
-                  if (line.contains("Stop with Ctrl-C")) {
-                    ready.complete(null);
-                  }
-                  if (!line.contains(" INFO ") && !line.contains(" DEBUG ")) {
-                    LOG.info("[platform] {}", line);
-                  }
-                }
-              } catch (IOException e) {
-                LOG.debug("output closed: {}", e.toString());
-              }
-              ready.completeExceptionally(
-                  new AssertionError("exited before it was ready: " + command + "\n" + tail()));
-            },
-            "readme-tour-output");
-    pump.setDaemon(true);
-    pump.start();
-    return ready;
+    ReadmeProcess started = ReadmeProcess.start(work, command, "Stop with Ctrl-C", "platform");
+    platform = started.process;
+    platformLines = started.lines;
+    return started.ready;
   }
 
   private String tail() {
