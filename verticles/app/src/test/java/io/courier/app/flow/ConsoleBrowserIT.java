@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.courier.codec.flow.Topics;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
+import io.courier.resilience.TargetBreaker;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Roles;
 import io.courier.runtime.kafka.DeadLetters;
 import io.courier.runtime.kafka.DeliveryHeaders;
 import io.courier.runtime.kafka.KafkaConnection;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -160,12 +162,34 @@ class ConsoleBrowserIT {
           .contains("CLOSED")
           .containsPattern("\\d+ / \\d+ / \\d+");
 
+      // A state change as a breaker announces it on the event bus, shown among the transitions.
+      runtime
+          .vertx()
+          .eventBus()
+          .publish(
+              TargetBreaker.STATE_ADDRESS,
+              new JsonObject()
+                  .put("target", "user-service")
+                  .put("instance", "127.0.0.1:1")
+                  .put("state", "HALF_OPEN"));
+      browser.waitFor(
+          "the breaker's transition",
+          "document.querySelector('#transitions tbody').innerText.includes('HALF_OPEN')",
+          SHOWN);
+      assertThat(browser.text("#transitions tbody"))
+          .contains("user-service")
+          .contains("127.0.0.1:1");
+
       browser.waitFor(
           "the consumer groups' lag per partition",
-          "document.querySelector('#lag tbody').innerText.includes('" + Topics.PAYMENTS + "-')",
+          "document.querySelector('#lag tbody').innerText.includes('" + Topics.PAYMENTS + "')",
           SHOWN);
       String lag = browser.text("#lag tbody");
-      assertThat(lag).contains("total").contains(Topics.ORDERS + "-0");
+      assertThat(lag)
+          .contains("order-service")
+          .contains("payment-service")
+          .contains(Topics.ORDERS)
+          .containsPattern("p0 \\d+");
 
       String row = "#dlt tbody tr[data-id=\"" + parkedId + "\"]";
       browser.waitFor(

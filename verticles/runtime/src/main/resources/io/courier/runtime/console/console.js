@@ -150,10 +150,27 @@
     const self = (view.cluster || {}).self;
     const rows = [];
     for (const [group, c] of Object.entries(view.consumers || {}).sort()) {
-      const partitions = Object.entries(c.partitions || {}).sort();
-      rows.push(row([self, group, 'total', el('span', c.lag, c.lag > 0 ? 'lagging' : '')]));
-      for (const [partition, lag] of partitions) {
-        rows.push(row([self, group, partition, el('span', lag, lag > 0 ? 'lagging' : '')]));
+      const byTopic = new Map();
+      for (const [key, lag] of Object.entries(c.partitions || {})) {
+        const cut = key.lastIndexOf('-');
+        const topic = key.substring(0, cut);
+        if (!byTopic.has(topic)) {
+          byTopic.set(topic, []);
+        }
+        byTopic.get(topic).push([Number(key.substring(cut + 1)), lag]);
+      }
+      for (const [topic, partitions] of [...byTopic.entries()].sort()) {
+        partitions.sort((a, b) => a[0] - b[0]);
+        const cells = el('span');
+        let total = 0;
+        for (const [partition, lag] of partitions) {
+          total += lag;
+          cells.appendChild(el('span', 'p' + partition + ' ' + lag, lag > 0 ? 'tag lagging' : 'tag'));
+        }
+        rows.push(row([self, group, topic, cells, el('span', total, total > 0 ? 'lagging' : '')]));
+      }
+      if (byTopic.size === 0) {
+        rows.push(row([self, group, '-', '-', el('span', c.lag, c.lag > 0 ? 'lagging' : '')]));
       }
     }
     fill('lag', rows, 'no consumer group in this process');
