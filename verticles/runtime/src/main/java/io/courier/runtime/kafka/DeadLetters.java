@@ -151,8 +151,9 @@ public final class DeadLetters {
       Event<?> event =
           new EventDeserializer().deserialize(record.topic(), record.headers(), record.value());
       return JsonFormat.printer().print(event.data());
-    } catch (EventDecodingException | InvalidProtocolBufferException e) {
-      why = e.getMessage();
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      // Whatever a parked record holds, listing it must not fail: it is shown undecoded.
+      why = e instanceof EventDecodingException ? e.getMessage() : e.toString();
     }
     return new JsonObject()
         .put("undecoded", why)

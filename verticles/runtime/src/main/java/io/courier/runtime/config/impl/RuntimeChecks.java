@@ -110,7 +110,11 @@ public final class RuntimeChecks {
           "host",
           "is '"
               + admin.host()
-              + "', which is not loopback, and admin.tokenFile is empty: anyone who reaches the"
+              + "', which is not loopback, and admin.tokenFile is empty"
+              + (context.prod()
+                  ? ", which no profile allows, production (security.production) included"
+                  : "")
+              + ": anyone who reaches the"
               + " admin port could read the cluster and replay dead letters; set admin.tokenFile"
               + " to a file holding a bearer token (from a Secret), or keep admin.host on"
               + " 127.0.0.1 and reach it with kubectl port-forward");
