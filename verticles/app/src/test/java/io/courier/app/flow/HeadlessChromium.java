@@ -14,10 +14,12 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -81,8 +83,6 @@ final class HeadlessChromium implements AutoCloseable {
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();
     try {
-      // Chromium says on stderr when DevTools listens, then DevToolsActivePort holds port and path.
-      CompletableFuture<String> listening = new CompletableFuture<>();
       Thread pump =
           new Thread(
               () -> {
@@ -91,24 +91,16 @@ final class HeadlessChromium implements AutoCloseable {
                         new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
                   String line;
                   while ((line = err.readLine()) != null) {
-                    if (line.startsWith("DevTools listening on ")) {
-                      listening.complete(line);
-                    }
                     LOG.debug("[chromium] {}", line);
                   }
                 } catch (IOException e) {
                   LOG.debug("chromium's stderr closed");
                 }
-                listening.completeExceptionally(
-                    new AssertionError("chromium stopped before DevTools listened"));
               },
               "chromium-stderr");
       pump.setDaemon(true);
       pump.start();
-      listening.get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      List<String> active =
-          Files.readAllLines(userDataDir.resolve("DevToolsActivePort"), StandardCharsets.UTF_8);
-      int port = Integer.parseInt(active.get(0).strip());
+      int port = devToolsPort(process, userDataDir, startTimeout);
       LOG.info("chromium pid {} has DevTools on 127.0.0.1:{}", process.pid(), port);
       String pageTarget = firstPage(vertx, port);
       WebSocket socket =
@@ -128,6 +120,42 @@ final class HeadlessChromium implements AutoCloseable {
     } catch (Exception | AssertionError e) {
       kill(process);
       throw e;
+    }
+  }
+
+  /**
+   * The port in {@code <userDataDir>/DevToolsActivePort} (its first line; the second is the
+   * browser's path), which Chromium writes once DevTools listens: woken by the file system as the
+   * file appears, until {@code timeout} or until Chromium exits.
+   */
+  private static int devToolsPort(Process process, Path userDataDir, Duration timeout)
+      throws Exception {
+    Path file = userDataDir.resolve("DevToolsActivePort");
+    try (WatchService watch = userDataDir.getFileSystem().newWatchService()) {
+      userDataDir.register(
+          watch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+      long end = System.nanoTime() + timeout.toNanos();
+      while (true) {
+        if (Files.isRegularFile(file)) {
+          List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+          if (lines.size() >= 2 && lines.get(0).strip().matches("\\d+")) {
+            return Integer.parseInt(lines.get(0).strip());
+          }
+        }
+        if (!process.isAlive()) {
+          throw new AssertionError("chromium exited with " + process.exitValue() + " at start");
+        }
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError("chromium wrote no " + file + " within " + timeout);
+        }
+        WatchKey key =
+            watch.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(500)), TimeUnit.NANOSECONDS);
+        if (key != null) {
+          key.pollEvents();
+          key.reset();
+        }
+      }
     }
   }
 
