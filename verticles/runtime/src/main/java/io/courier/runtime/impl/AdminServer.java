@@ -80,6 +80,10 @@ public final class AdminServer extends JsonHttpServer {
 
   private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
   private static final String PROBLEM_TYPE = "https://courier.dev/problems/";
+
+  /** Where the console's files are on the classpath. */
+  private static final String CONSOLE = "/io/courier/runtime/console/";
+
   private static final Map<String, String> ASSETS =
       Map.of(
           "index.html", "text/html; charset=utf-8",
@@ -164,9 +168,6 @@ public final class AdminServer extends JsonHttpServer {
             false)
         .compose(read -> super.listen(host, port));
   }
-
-  /** Where the console's files are on the classpath. */
-  private static final String CONSOLE = "/io/courier/runtime/console/";
 
   /** Puts this process in the cluster-wide map (done once the process is ready). */
   public static Future<Void> announce(Vertx vertx, JsonObject process) {
@@ -273,7 +274,7 @@ public final class AdminServer extends JsonHttpServer {
                 + " img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'")
         .putHeader("X-Content-Type-Options", "nosniff")
         .putHeader("Referrer-Policy", "no-referrer")
-        .end(file);
+        .end(file.copy());
   }
 
   private static void problem(

@@ -114,6 +114,7 @@ class AdminAuthTest {
     assertThat(page.body()).contains("Courier console").contains("/console/console.js");
     assertThat(get("/console/console.js", null).body()).contains("Authorization");
     assertThat(get("/console/nothing.js", null).statusCode()).isEqualTo(404);
+    assertThat(get("/console/", null).body()).as("served again, whole").isEqualTo(page.body());
   }
 
   @Test
