@@ -14,6 +14,7 @@ import io.courier.runtime.impl.ProcessServices;
 import io.courier.runtime.impl.RoleStages;
 import io.courier.runtime.impl.RuntimeReadiness;
 import io.courier.runtime.impl.Stage;
+import io.courier.runtime.kafka.DeadLetters;
 import io.courier.runtime.logging.TraceLogging;
 import io.courier.runtime.metrics.Meters;
 import io.courier.runtime.security.IdentitySeal;
@@ -323,7 +324,13 @@ public final class CourierRuntime {
     if (config.admin().enabled()) {
       AdminServer admin =
           new AdminServer(
-              vertx, this::describe, services.meters(), services.admin(), services.faults());
+              vertx,
+              this::describe,
+              services.meters(),
+              services.admin(),
+              services.faults(),
+              config.admin().tokenFile(),
+              () -> new DeadLetters(vertx, kafka.connection()));
       steps.add(
           new Stage(
               "admin server",

@@ -50,6 +50,7 @@ public final class Policies {
     this.vertx = vertx;
     this.meters = meters;
     this.peers = PeerDirectory.of(admin);
+    BreakerTransitions.of(vertx, admin);
     this.watcher =
         new PolicyFileWatcher(
             vertx, config.policyFile(), config.reloadPeriodMs(), "service policies", this::reload);

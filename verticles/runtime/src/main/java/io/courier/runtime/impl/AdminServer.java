@@ -4,18 +4,29 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import io.courier.runtime.admin.AdminSections;
 import io.courier.runtime.chaos.Faults;
+import io.courier.runtime.config.impl.AdminTokens;
+import io.courier.runtime.kafka.DeadLetters;
+import io.courier.runtime.kafka.DeliveryHeaders;
 import io.courier.runtime.metrics.Meters;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.spi.cluster.ClusterManager;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -40,11 +51,22 @@ import org.slf4j.LoggerFactory;
  *       {"level": "DEBUG"}}: log levels at run time (Logback);
  *   <li>{@code GET /admin/faults}, {@code PUT /admin/faults/{point}} with {@code {"latencyMs":
  *       2000, "errorRatio": 0.5}} and {@code DELETE /admin/faults/{point}}: the chaos tests' fault
- *       points ({@link Faults}), 409 unless the process runs with {@code admin.faultInjection}.
+ *       points ({@link Faults}), 409 unless the process runs with {@code admin.faultInjection};
+ *   <li>{@code GET /admin/dlt}: the topics with a dead-letter topic; {@code GET
+ *       /admin/dlt/{topic}?errorClass=&since=&max=}: its parked records with headers, payload as
+ *       JSON and whether a replay moved them; {@code POST /admin/dlt/{topic}/replay} with {@code
+ *       {"ids": [...], "errorClass": ..., "since": ..., "dryRun": false}}: {@link DeadLetters}'
+ *       replay, ledger included (Kafka's clients run on worker threads);
+ *   <li>{@code GET /console}: the operator's console, a page that polls the endpoints above.
  * </ul>
  *
- * Every process announces itself in the cluster-wide map {@value #PROCESSES} once ready and leaves
- * it when it drains; entries of members that are gone are not shown.
+ * With a token ({@code admin.tokenFile}) every {@code /admin} request must carry {@code
+ * Authorization: Bearer <token>}, or is answered 401 with a problem body; the console's static
+ * files hold no data and are served to anyone. A request that changes something (PUT, POST, DELETE)
+ * must come from no other origin than the server's own.
+ *
+ * <p>Every process announces itself in the cluster-wide map {@value #PROCESSES} once ready and
+ * leaves it when it drains; entries of members that are gone are not shown.
  */
 public final class AdminServer extends JsonHttpServer {
 
@@ -56,10 +78,26 @@ public final class AdminServer extends JsonHttpServer {
   private static final Set<String> LEVELS =
       Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
 
+  private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
+  private static final String PROBLEM_TYPE = "https://courier.dev/problems/";
+
+  /** Where the console's files are on the classpath. */
+  private static final String CONSOLE = "/io/courier/runtime/console/";
+
+  private static final Map<String, String> ASSETS =
+      Map.of(
+          "index.html", "text/html; charset=utf-8",
+          "console.js", "text/javascript; charset=utf-8",
+          "console.css", "text/css; charset=utf-8");
+
   private final Supplier<JsonObject> self;
   private final Meters meters;
   private final AdminSections sections;
   private final Faults faults;
+  private final String tokenFile;
+  private final Supplier<DeadLetters> deadLetters;
+  private final Map<String, Buffer> console = new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile byte[] token;
 
   /**
    * @param self this process's announcement: roles, state, endpoints
@@ -73,11 +111,62 @@ public final class AdminServer extends JsonHttpServer {
       Meters meters,
       AdminSections sections,
       Faults faults) {
+    this(vertx, self, meters, sections, faults, "", null);
+  }
+
+  /**
+   * @param tokenFile the file holding the bearer token every {@code /admin} request must carry;
+   *     empty for none
+   * @param deadLetters the dead letters the DLT endpoints read and replay (made per request: the
+   *     brokers may be known only once the process has started them); null for none
+   */
+  public AdminServer(
+      Vertx vertx,
+      Supplier<JsonObject> self,
+      Meters meters,
+      AdminSections sections,
+      Faults faults,
+      String tokenFile,
+      Supplier<DeadLetters> deadLetters) {
     super(vertx);
     this.self = self;
     this.meters = meters;
     this.sections = sections;
     this.faults = faults;
+    this.tokenFile = tokenFile == null ? "" : tokenFile;
+    this.deadLetters = deadLetters;
+  }
+
+  /** Reads the token and the console's files (on a worker thread), then listens. */
+  @Override
+  public Future<Integer> listen(String host, int port) {
+    return vertx
+        .executeBlocking(
+            () -> {
+              if (!tokenFile.isEmpty()) {
+                String read = AdminTokens.readOrThrow(tokenFile);
+                if (read.length() < AdminTokens.MIN_LENGTH || !AdminTokens.headerSafe(read)) {
+                  throw new IllegalStateException(
+                      "admin.tokenFile "
+                          + tokenFile
+                          + " holds no usable token (at least "
+                          + AdminTokens.MIN_LENGTH
+                          + " printable characters)");
+                }
+                token = read.getBytes(StandardCharsets.US_ASCII);
+              }
+              for (String asset : ASSETS.keySet()) {
+                try (InputStream in = AdminServer.class.getResourceAsStream(CONSOLE + asset)) {
+                  if (in == null) {
+                    throw new IllegalStateException("the console's " + asset + " is missing");
+                  }
+                  console.put(asset, Buffer.buffer(in.readAllBytes()));
+                }
+              }
+              return null;
+            },
+            false)
+        .compose(read -> super.listen(host, port));
   }
 
   /** Puts this process in the cluster-wide map (done once the process is ready). */
@@ -93,6 +182,28 @@ public final class AdminServer extends JsonHttpServer {
   @Override
   protected void handle(HttpServerRequest request) {
     String path = request.path();
+    if (path.equals("/console") || path.equals("/console/") || path.startsWith("/console/")) {
+      consoleFile(request, path);
+      return;
+    }
+    if (!authorized(request)) {
+      problem(
+          request,
+          401,
+          "unauthorized",
+          "Unauthorized",
+          "this admin server wants Authorization: Bearer <the token of admin.tokenFile>");
+      return;
+    }
+    if (request.method() != HttpMethod.GET && !sameOrigin(request)) {
+      problem(
+          request,
+          403,
+          "cross-origin",
+          "Forbidden",
+          "a request that changes something must come from the admin server's own origin");
+      return;
+    }
     if (path.equals("/admin") && request.method() == HttpMethod.GET) {
       view()
           .onSuccess(view -> answer(request, 200, view))
@@ -102,6 +213,8 @@ public final class AdminServer extends JsonHttpServer {
     } else if (path.equals("/admin/faults") || path.startsWith("/admin/faults/")) {
       faults(
           request, path.equals("/admin/faults") ? "" : path.substring("/admin/faults/".length()));
+    } else if (path.equals("/admin/dlt") || path.startsWith("/admin/dlt/")) {
+      deadLetters(request, path.equals("/admin/dlt") ? "" : path.substring("/admin/dlt/".length()));
     } else {
       answer(
           request,
@@ -111,14 +224,250 @@ public final class AdminServer extends JsonHttpServer {
               .put(
                   "paths",
                   "GET /admin, GET|PUT /admin/loggers/{name}, GET /admin/faults,"
-                      + " PUT|DELETE /admin/faults/{point}"));
+                      + " PUT|DELETE /admin/faults/{point}, GET /admin/dlt,"
+                      + " GET /admin/dlt/{topic}, POST /admin/dlt/{topic}/replay, GET /console"));
     }
+  }
+
+  /** True without a token, or when the request carries it (compared in constant time). */
+  private boolean authorized(HttpServerRequest request) {
+    byte[] expected = token;
+    if (expected == null) {
+      return true;
+    }
+    String header = request.getHeader(HttpHeaders.AUTHORIZATION);
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return false;
+    }
+    return MessageDigest.isEqual(
+        expected, header.substring(7).strip().getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** No Origin header (a command line), or the one of this server. */
+  private static boolean sameOrigin(HttpServerRequest request) {
+    String origin = request.getHeader(HttpHeaders.ORIGIN);
+    String host = request.getHeader(HttpHeaders.HOST);
+    return origin == null || (host != null && origin.equals("http://" + host));
+  }
+
+  private void consoleFile(HttpServerRequest request, String path) {
+    if (request.method() != HttpMethod.GET) {
+      answer(request, 405, new JsonObject().put("error", "GET"));
+      return;
+    }
+    String name =
+        path.equals("/console") || path.equals("/console/")
+            ? "index.html"
+            : path.substring("/console/".length());
+    Buffer file = console.get(name);
+    if (file == null) {
+      answer(request, 404, new JsonObject().put("error", "no such file: " + name));
+      return;
+    }
+    request
+        .response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, ASSETS.get(name))
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        .putHeader(
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self';"
+                + " img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'")
+        .putHeader("X-Content-Type-Options", "nosniff")
+        .putHeader("Referrer-Policy", "no-referrer")
+        .end(file.copy());
+  }
+
+  private static void problem(
+      HttpServerRequest request, int status, String type, String title, String detail) {
+    HttpServerResponse response =
+        request
+            .response()
+            .setStatusCode(status)
+            .putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
+            .putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+    if (status == 401) {
+      response.putHeader("WWW-Authenticate", "Bearer realm=\"courier-admin\"");
+    }
+    response.end(
+        new JsonObject()
+            .put("type", PROBLEM_TYPE + type)
+            .put("title", title)
+            .put("status", status)
+            .put("detail", detail)
+            .encodePrettily());
+  }
+
+  private void deadLetters(HttpServerRequest request, String rest) {
+    if (deadLetters == null) {
+      problem(request, 404, "no-dead-letters", "Not Found", "this process reads no dead letters");
+      return;
+    }
+    DeadLetters letters = deadLetters.get();
+    if (rest.isEmpty()) {
+      if (request.method() != HttpMethod.GET) {
+        answer(request, 405, new JsonObject().put("error", "GET /admin/dlt"));
+        return;
+      }
+      letters
+          .topics()
+          .onSuccess(topics -> answer(request, 200, new JsonObject().put("topics", topics)))
+          .onFailure(e -> failed(request, "listing the dead-letter topics", e));
+      return;
+    }
+    boolean replay = rest.endsWith("/replay");
+    String topic = replay ? rest.substring(0, rest.length() - "/replay".length()) : rest;
+    if (!TOPIC.matcher(topic).matches()) {
+      problem(request, 400, "bad-topic", "Bad Request", "not a topic name: " + topic);
+      return;
+    }
+    if (replay) {
+      if (request.method() != HttpMethod.POST) {
+        answer(request, 405, new JsonObject().put("error", "POST /admin/dlt/{topic}/replay"));
+        return;
+      }
+      request
+          .body()
+          .onSuccess(
+              body -> {
+                DeadLetters.Selection selection;
+                boolean dry;
+                try {
+                  JsonObject json = body.length() == 0 ? new JsonObject() : body.toJsonObject();
+                  selection = selection(json);
+                  dry = json.getBoolean("dryRun", false);
+                } catch (RuntimeException e) {
+                  problem(
+                      request,
+                      400,
+                      "bad-selection",
+                      "Bad Request",
+                      "not a selection: "
+                          + e.getMessage()
+                          + "; expected {\"ids\": [\"p0@12\"], \"errorClass\": \"...\","
+                          + " \"since\": \"2026-12-07T10:00:00Z\", \"dryRun\": false}");
+                  return;
+                }
+                letters
+                    .replay(topic, selection, dry)
+                    .onSuccess(
+                        done -> {
+                          if (!dry) {
+                            LOG.warn(
+                                "dead letters of {} replayed from the admin server: {}",
+                                topic,
+                                done.replayed());
+                          }
+                          answer(
+                              request,
+                              200,
+                              new JsonObject()
+                                  .put("topic", topic)
+                                  .put("dryRun", dry)
+                                  .put("replayed", done.replayed())
+                                  .put("replayedBefore", done.replayedBefore())
+                                  .put("notSelected", done.notSelected())
+                                  .put("foreign", done.foreign()));
+                        })
+                    .onFailure(e -> failed(request, "replaying " + topic, e));
+              });
+      return;
+    }
+    if (request.method() != HttpMethod.GET) {
+      answer(request, 405, new JsonObject().put("error", "GET /admin/dlt/{topic}"));
+      return;
+    }
+    DeadLetters.Selection filter;
+    int max;
+    try {
+      String since = request.getParam("since");
+      filter =
+          new DeadLetters.Selection(
+              Set.of(),
+              request.getParam("errorClass"),
+              since == null || since.isBlank() ? null : Instant.parse(since.strip()));
+      max = Integer.parseInt(request.getParam("max", "500"));
+      if (max < 1 || max > 10_000) {
+        throw new IllegalArgumentException("max must be 1..10000");
+      }
+    } catch (RuntimeException e) {
+      problem(request, 400, "bad-filter", "Bad Request", "not a filter: " + e.getMessage());
+      return;
+    }
+    letters
+        .list(topic, max)
+        .compose(
+            parked ->
+                letters
+                    .replay(topic, DeadLetters.Selection.ALL, true)
+                    .map(dry -> listing(topic, parked, filter, Set.copyOf(dry.replayedBefore()))))
+        .onSuccess(listing -> answer(request, 200, listing))
+        .onFailure(e -> failed(request, "reading " + topic + DeliveryHeaders.DLT_SUFFIX, e));
+  }
+
+  private static DeadLetters.Selection selection(JsonObject json) {
+    JsonArray ids = json.getJsonArray("ids", new JsonArray());
+    Set<String> chosen = new java.util.HashSet<>();
+    for (int i = 0; i < ids.size(); i++) {
+      String id = ids.getString(i);
+      if (id == null || !id.matches("p\\d+@\\d+")) {
+        throw new IllegalArgumentException("'" + id + "' is not an id p<partition>@<offset>");
+      }
+      chosen.add(id);
+    }
+    String since = json.getString("since");
+    return new DeadLetters.Selection(
+        chosen,
+        json.getString("errorClass"),
+        since == null || since.isBlank() ? null : Instant.parse(since.strip()));
+  }
+
+  private static JsonObject listing(
+      String topic,
+      List<DeadLetters.DeadLetter> parked,
+      DeadLetters.Selection filter,
+      Set<String> replayed) {
+    JsonArray records = new JsonArray();
+    for (DeadLetters.DeadLetter letter : parked) {
+      if (!filter.takes(letter)) {
+        continue;
+      }
+      Object payload;
+      try {
+        payload = Json.decodeValue(letter.payload());
+      } catch (RuntimeException e) {
+        payload = letter.payload();
+      }
+      records.add(
+          new JsonObject()
+              .put("id", letter.id())
+              .put("partition", letter.partition())
+              .put("offset", letter.offset())
+              .put("key", letter.key())
+              .put("parkedAt", letter.parkedAt().toString())
+              .put("errorClass", letter.headers().getOrDefault(DeliveryHeaders.ERROR_CLASS, ""))
+              .put("error", letter.error())
+              .put("type", letter.headers().getOrDefault("ce_type", ""))
+              .put("replayed", replayed.contains(letter.id()))
+              .put("valueSize", letter.valueSize())
+              .put("headers", new JsonObject(new TreeMap<String, Object>(letter.headers())))
+              .put("payload", payload));
+    }
+    return new JsonObject()
+        .put("topic", topic)
+        .put("parked", parked.size())
+        .put("records", records);
+  }
+
+  private static void failed(HttpServerRequest request, String what, Throwable e) {
+    LOG.warn("admin: {} failed: {}", what, e.toString());
+    problem(request, 502, "kafka", "Bad Gateway", what + " failed: " + e.getMessage());
   }
 
   private Future<JsonObject> view() {
     JsonObject view = new JsonObject().put("process", self.get());
     MeterRegistry registry = meters.registry();
     view.put("breakers", breakers(registry));
+    view.put("bulkheads", bulkheads(registry));
     view.put("consumers", consumers(registry));
     JsonObject added = new JsonObject();
     for (Map.Entry<String, Supplier<Object>> section : sections.all().entrySet()) {
@@ -153,6 +502,20 @@ public final class AdminServer extends JsonHttpServer {
           value == 0 ? "CLOSED" : value == 1 ? "HALF_OPEN" : value == 2 ? "OPEN" : "UNKNOWN");
     }
     return breakers;
+  }
+
+  private static JsonObject bulkheads(MeterRegistry registry) {
+    JsonObject bulkheads = new JsonObject();
+    for (String measure : List.of("running", "queued", "limit")) {
+      for (Gauge gauge : registry.find("courier.resilience.bulkhead." + measure).gauges()) {
+        String target = gauge.getId().getTag("target");
+        if (!bulkheads.containsKey(target)) {
+          bulkheads.put(target, new JsonObject());
+        }
+        bulkheads.getJsonObject(target).put(measure, (long) gauge.value());
+      }
+    }
+    return bulkheads;
   }
 
   private static JsonObject consumers(MeterRegistry registry) {

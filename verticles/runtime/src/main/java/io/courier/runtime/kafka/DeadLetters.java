@@ -1,13 +1,20 @@
 package io.courier.runtime.kafka;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.courier.codec.Event;
+import io.courier.codec.kafka.EventDecodingException;
+import io.courier.codec.kafka.EventDeserializer;
 import io.courier.runtime.kafka.impl.DeliveryHeaderFormat;
 import io.courier.runtime.kafka.impl.TopicEnd;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -82,6 +89,8 @@ public final class DeadLetters {
    * @param headers every header, as text
    * @param valueSize payload size in bytes
    * @param parkedAt when it was parked (the record's timestamp)
+   * @param payload the payload as JSON: a Courier event's data as protobuf's JSON mapping, or
+   *     {@code {"undecoded": "<why>", "base64": "..."}} for anything else
    */
   public record DeadLetter(
       int partition,
@@ -89,7 +98,8 @@ public final class DeadLetters {
       String key,
       Map<String, String> headers,
       int valueSize,
-      Instant parkedAt) {
+      Instant parkedAt,
+      String payload) {
 
     /** Its id, {@code p<partition>@<offset>}, which {@link Selection} takes. */
     public String id() {
@@ -105,6 +115,50 @@ public final class DeadLetters {
   /** Every record in {@code <topic>.dlt}, oldest first (at most {@code max}). */
   public Future<List<DeadLetter>> list(String topic, int max) {
     return vertx.executeBlocking(() -> listBlocking(kafka, topic, max), false);
+  }
+
+  /**
+   * The topics that have a dead-letter topic on the brokers (the names without {@link
+   * DeliveryHeaders#DLT_SUFFIX}), sorted.
+   */
+  public Future<List<String>> topics() {
+    return vertx.executeBlocking(() -> topicsBlocking(kafka), false);
+  }
+
+  /** Replays the selection (or, dry, says what it would replay), off the event loop. */
+  public Future<Replay> replay(String topic, Selection selection, boolean dry) {
+    return vertx.executeBlocking(() -> replayBlocking(kafka, topic, selection, dry), false);
+  }
+
+  /** {@link #topics} for a command line: blocks the calling thread. */
+  public static List<String> topicsBlocking(KafkaConnection kafka) {
+    try (KafkaConsumer<String, byte[]> reader = consumer(kafka, null)) {
+      return reader.listTopics(TIMEOUT).keySet().stream()
+          .filter(name -> name.endsWith(DeliveryHeaders.DLT_SUFFIX))
+          .map(name -> name.substring(0, name.length() - DeliveryHeaders.DLT_SUFFIX.length()))
+          .sorted()
+          .toList();
+    }
+  }
+
+  /** A parked payload as JSON text (see {@link DeadLetter#payload}). */
+  static String payloadJson(ConsumerRecord<String, byte[]> record) {
+    if (record.value() == null) {
+      return "null";
+    }
+    String why;
+    try {
+      Event<?> event =
+          new EventDeserializer().deserialize(record.topic(), record.headers(), record.value());
+      return JsonFormat.printer().print(event.data());
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      // Whatever a parked record holds, listing it must not fail: it is shown undecoded.
+      why = e instanceof EventDecodingException ? e.getMessage() : e.toString();
+    }
+    return new JsonObject()
+        .put("undecoded", why)
+        .put("base64", Base64.getEncoder().encodeToString(record.value()))
+        .encode();
   }
 
   /** Moves the dead letters of {@code topic} not replayed before back; returns how many. */
@@ -138,7 +192,8 @@ public final class DeadLetters {
                       record.key(),
                       DeliveryHeaderFormat.asText(record.headers()),
                       record.value() == null ? 0 : record.value().length,
-                      Instant.ofEpochMilli(record.timestamp())));
+                      Instant.ofEpochMilli(record.timestamp()),
+                      payloadJson(record)));
             }
           });
     }
@@ -172,17 +227,29 @@ public final class DeadLetters {
     }
 
     boolean takes(ConsumerRecord<String, byte[]> parked) {
-      if (!ids.isEmpty() && !ids.contains(idOf(parked))) {
+      Header header = parked.headers().lastHeader(DeliveryHeaders.ERROR_CLASS);
+      String parkedBy = header == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
+      return takes(idOf(parked), parkedBy, parked.timestamp());
+    }
+
+    /** True when this selection takes {@code letter}, as a replay would. */
+    public boolean takes(DeadLetter letter) {
+      return takes(
+          letter.id(),
+          letter.headers().getOrDefault(DeliveryHeaders.ERROR_CLASS, ""),
+          letter.parkedAt().toEpochMilli());
+    }
+
+    private boolean takes(String id, String parkedBy, long parkedAtMillis) {
+      if (!ids.isEmpty() && !ids.contains(id)) {
         return false;
       }
       if (errorClass != null && !errorClass.isBlank()) {
-        Header header = parked.headers().lastHeader(DeliveryHeaders.ERROR_CLASS);
-        String parkedBy = header == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
         if (!parkedBy.equals(errorClass) && !parkedBy.endsWith("." + errorClass)) {
           return false;
         }
       }
-      return since == null || parked.timestamp() >= since.toEpochMilli();
+      return since == null || parkedAtMillis >= since.toEpochMilli();
     }
   }
 

@@ -105,18 +105,38 @@ public final class RuntimeChecks {
           "is true, which production (security.production) refuses: it lets anyone who reaches"
               + " the admin port fail the services");
     }
-    if (context.prod() && admin.enabled() && !LOOPBACK.contains(admin.host())) {
+    if (admin.enabled() && !admin.loopback() && !admin.authenticated()) {
       checks.invalid(
           "host",
           "is '"
               + admin.host()
-              + "', which production (security.production) refuses: the admin server has no"
-              + " authentication; keep it on 127.0.0.1 and reach it with kubectl port-forward");
+              + "', which is not loopback, and admin.tokenFile is empty"
+              + (context.prod()
+                  ? ", which no profile allows, production (security.production) included"
+                  : "")
+              + ": anyone who reaches the"
+              + " admin port could read the cluster and replay dead letters; set admin.tokenFile"
+              + " to a file holding a bearer token (from a Secret), or keep admin.host on"
+              + " 127.0.0.1 and reach it with kubectl port-forward");
+    }
+    if (admin.authenticated()) {
+      checks.existingFile("tokenFile", admin.tokenFile(), "a file holding the bearer token");
+      String token = AdminTokens.read(admin.tokenFile());
+      if (token != null && !AdminTokens.headerSafe(token)) {
+        checks.invalid(
+            "tokenFile",
+            "names a file whose token holds whitespace or characters a header cannot carry");
+      } else if (token != null && token.length() < AdminTokens.MIN_LENGTH) {
+        checks.invalid(
+            "tokenFile",
+            "names a file whose token has "
+                + token.length()
+                + " characters; a bearer token needs at least "
+                + AdminTokens.MIN_LENGTH
+                + " (e.g. openssl rand -hex 32)");
+      }
     }
   }
-
-  private static final java.util.Set<String> LOOPBACK =
-      java.util.Set.of("127.0.0.1", "localhost", "::1", "[::1]");
 
   private static void security(
       SecurityConfig security, ConfigChecks checks, ConfigContext context) {
