@@ -56,6 +56,8 @@ public final class GrpcEndpoint {
                     .inbound(policies.inbound(service))
                     .identity(context.identity())
                     .userFacing(userFacing)
+                    .readiness(context.readiness())
+                    .grpc(context.config().grpc())
                     .meters(context.meters())
                     .listen())
         .compose(
