@@ -226,7 +226,9 @@ class StandardGrpcServicesTest {
 
   @Test
   @Timeout(30)
-  @DisplayName("answers a Watch of a service it does not host SERVICE_UNKNOWN and keeps it open")
+  @DisplayName(
+      "answers a Watch of a service it does not host SERVICE_UNKNOWN and keeps it open until the"
+          + " server shuts down")
   void shouldAnswerAWatchOfAnUnknownServiceServiceUnknown() throws Exception {
     server = edge().listen().await(10, TimeUnit.SECONDS);
     Watch watch = new Watch();
@@ -234,6 +236,12 @@ class StandardGrpcServicesTest {
 
     assertThat(watch.next()).isEqualTo(ServingStatus.SERVICE_UNKNOWN);
     assertThat(watch.ended.poll()).as("the stream, still open").isNull();
+    long started = System.nanoTime();
+    server.shutdown(20, TimeUnit.SECONDS).await(15, TimeUnit.SECONDS);
+    assertThat(Duration.ofNanos(System.nanoTime() - started))
+        .as("the shutdown, which would wait its 20 s for an open stream")
+        .isLessThan(Duration.ofSeconds(10));
+    assertThat(watch.end()).isEqualTo(Status.Code.UNAVAILABLE);
   }
 
   @Test

@@ -76,7 +76,7 @@ public final class GrpcHealth implements Service {
   private final Supplier<Future<Boolean>> readiness;
   private final long intervalMs;
 
-  /** The open Watch streams of known services, by connection. */
+  /** The open Watch streams, by connection. */
   private final Map<HttpConnection, Set<Watcher>> watchers = new ConcurrentHashMap<>();
 
   /** The last reading of readiness and when it was taken ({@link System#nanoTime()}). */
@@ -119,11 +119,6 @@ public final class GrpcHealth implements Service {
     server.callHandler(WATCH, this::watch);
   }
 
-  /** The number of open Watch streams of known services (for tests). */
-  int watching() {
-    return watchers.values().stream().mapToInt(Set::size).sum();
-  }
-
   private void check(GrpcServerRequest<HealthCheckRequest, HealthCheckResponse> request) {
     request.handler(
         asked -> {
@@ -151,15 +146,16 @@ public final class GrpcHealth implements Service {
     request.handler(
         asked -> {
           GrpcServerResponse<HealthCheckRequest, HealthCheckResponse> response = request.response();
-          if (!known.contains(asked.getService())) {
-            // The protocol: SERVICE_UNKNOWN, and the stream stays open in case it appears.
-            quietly(() -> response.write(response(ServingStatus.SERVICE_UNKNOWN)));
-            return;
-          }
-          Watcher watcher = new Watcher(request.connection(), response);
+          boolean hosted = known.contains(asked.getService());
+          Watcher watcher = new Watcher(request.connection(), response, hosted);
           request.exceptionHandler(e -> forget(watcher));
           response.exceptionHandler(e -> forget(watcher));
-          status().onComplete(status -> watcher.send(status.result()));
+          if (hosted) {
+            status().onComplete(status -> watcher.send(status.result()));
+          } else {
+            // The protocol: SERVICE_UNKNOWN, and the stream stays open in case it appears.
+            watcher.send(ServingStatus.SERVICE_UNKNOWN);
+          }
           watch(watcher);
         });
   }
@@ -201,14 +197,22 @@ public final class GrpcHealth implements Service {
     status()
         .onComplete(
             status ->
-                watchers.values().forEach(on -> on.forEach(w -> w.sendChanged(status.result()))));
+                watchers
+                    .values()
+                    .forEach(
+                        on ->
+                            on.stream()
+                                .filter(w -> w.hosted)
+                                .forEach(w -> w.sendChanged(status.result()))));
   }
 
   /** The connection is shutting down: its watchers hear NOT_SERVING, and their streams end. */
   private void shuttingDown(HttpConnection connection) {
     Set<Watcher> on = watchers.getOrDefault(connection, Set.of());
     for (Watcher watcher : Set.copyOf(on)) {
-      watcher.sendChanged(ServingStatus.NOT_SERVING);
+      if (watcher.hosted) {
+        watcher.sendChanged(ServingStatus.NOT_SERVING);
+      }
       quietly(
           () ->
               watcher
@@ -249,13 +253,19 @@ public final class GrpcHealth implements Service {
   private final class Watcher {
     private final HttpConnection connection;
     private final GrpcServerResponse<HealthCheckRequest, HealthCheckResponse> response;
+
+    /** Whether it watches a service the server hosts (else it was told SERVICE_UNKNOWN). */
+    private final boolean hosted;
+
     private final AtomicReference<ServingStatus> sent = new AtomicReference<>();
 
     Watcher(
         HttpConnection connection,
-        GrpcServerResponse<HealthCheckRequest, HealthCheckResponse> response) {
+        GrpcServerResponse<HealthCheckRequest, HealthCheckResponse> response,
+        boolean hosted) {
       this.connection = connection;
       this.response = response;
+      this.hosted = hosted;
     }
 
     /** Sends {@code status} if none was sent yet (the stream's first answer). */
