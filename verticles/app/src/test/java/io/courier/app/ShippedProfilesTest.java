@@ -101,6 +101,8 @@ class ShippedProfilesTest {
     assertThat(config.section(GatewayConfig.SECTION).host()).isEqualTo("127.0.0.1");
     // One client drives the flow tests and the load simulations: no limit in development.
     assertThat(config.section(GatewayConfig.SECTION).rateLimit().enabled()).isFalse();
+    // grpcurl and Postman find the services by reflection in development.
+    assertThat(config.grpc().reflection()).as("grpc.reflection").isTrue();
   }
 
   @Test
@@ -174,6 +176,7 @@ class ShippedProfilesTest {
         .isEqualTo("kafka-0.kafka:9092,kafka-1.kafka:9092");
     assertThat(config.cluster().kubernetes().enabled()).isTrue();
     assertThat(config.security().mtls().enabled()).isTrue();
+    assertThat(config.grpc().reflection()).as("grpc.reflection").isFalse();
     assertThat(config.section(GatewayConfig.SECTION).rateLimit().enabled()).isTrue();
     assertThat(config.section(GatewayConfig.SECTION).rateLimit().route("placeOrder"))
         .isEqualTo(new RouteRateLimitConfig(20, 40));

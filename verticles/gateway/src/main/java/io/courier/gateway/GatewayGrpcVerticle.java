@@ -129,6 +129,8 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                         auth == null
                             ? Future.succeededFuture(null)
                             : auth.admit(admitted.getHeader("authorization"))))
+        .readiness(context.readiness())
+        .grpc(context.config().grpc())
         .meters(context.meters())
         .listen();
   }

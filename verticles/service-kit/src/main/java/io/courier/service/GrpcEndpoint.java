@@ -14,9 +14,10 @@ import java.util.Set;
 
 /**
  * A role's gRPC service, started and registered in one step: the server on {@code services.host}
- * (over mutual TLS when {@code security.mtls} is on, under the service's inbound policy, measured),
- * then its registration in discovery as {@code service} and its announcement. {@link #stop()}
- * undoes both in reverse: peers stop seeing it before it stops accepting.
+ * (over mutual TLS when {@code security.mtls} is on, under the service's inbound policy, measured,
+ * with gRPC health following the process's readiness and reflection as {@code grpc} says), then its
+ * registration in discovery as {@code service} and its announcement. {@link #stop()} undoes both in
+ * reverse: peers stop seeing it before it stops accepting.
  */
 public final class GrpcEndpoint {
 
@@ -56,6 +57,8 @@ public final class GrpcEndpoint {
                     .inbound(policies.inbound(service))
                     .identity(context.identity())
                     .userFacing(userFacing)
+                    .readiness(context.readiness())
+                    .grpc(context.config().grpc())
                     .meters(context.meters())
                     .listen())
         .compose(

@@ -1,10 +1,14 @@
 package io.courier.service;
 
 import io.courier.resilience.InboundPolicy;
+import io.courier.runtime.config.GrpcConfig;
+import io.courier.runtime.health.Readiness;
 import io.courier.runtime.metrics.Meters;
 import io.courier.runtime.security.IdentitySeal;
 import io.courier.runtime.security.MutualTls;
 import io.courier.service.impl.GrpcAdmission;
+import io.courier.service.impl.GrpcHealth;
+import io.courier.service.impl.GrpcReflection;
 import io.courier.service.impl.InvalidMessages;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,8 +18,10 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.Service;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -40,6 +46,12 @@ import java.util.function.UnaryOperator;
  *       Builder#identity}); Besides gRPC over HTTP/2 it takes gRPC-Web ({@code
  *       application/grpc-web+proto}, also over HTTP/1.1), which Vert.x's server accepts by default.
  * </ul>
+ *
+ * <p>Every server also serves {@code grpc.health.v1.Health} (Check and Watch, for {@code ""} and
+ * each service it hosts, following {@link Builder#readiness}), answered without admission: no
+ * token, identity, allow-list or bulkhead, mutual TLS's handshake still applies. With {@link
+ * Builder#reflection}, it serves {@code grpc.reflection.v1} and {@code v1alpha} to the callers it
+ * admits.
  */
 public final class GrpcServers {
 
@@ -79,6 +91,10 @@ public final class GrpcServers {
     private long maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
     private UnaryOperator<HttpServerOptions> serverOptions = UnaryOperator.identity();
     private Set<String> userFacing = Set.of();
+    private Readiness readiness;
+    private boolean reflection;
+    private Duration healthWatchInterval =
+        Duration.ofMillis(GrpcConfig.DEFAULTS.healthWatchIntervalMs());
 
     private Builder(Vertx vertx) {
       this.vertx = Objects.requireNonNull(vertx, "vertx");
@@ -167,6 +183,37 @@ public final class GrpcServers {
       return this;
     }
 
+    /**
+     * What health answers follow: SERVING while every check of {@code readiness} passes (the
+     * process's {@code /health/ready}), NOT_SERVING otherwise. Without it, SERVING while the server
+     * listens.
+     */
+    public Builder readiness(Readiness readiness) {
+      this.readiness = Objects.requireNonNull(readiness, "readiness");
+      return this;
+    }
+
+    /** Whether to serve server reflection (default off). */
+    public Builder reflection(boolean on) {
+      this.reflection = on;
+      return this;
+    }
+
+    /** How often a health Watch stream re-reads readiness (default 1 s). */
+    public Builder healthWatchInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("healthWatchInterval must be positive, was " + interval);
+      }
+      this.healthWatchInterval = interval;
+      return this;
+    }
+
+    /** The process's {@code grpc} section: reflection and the health Watch interval. */
+    public Builder grpc(GrpcConfig config) {
+      return reflection(config.reflection())
+          .healthWatchInterval(Duration.ofMillis(config.healthWatchIntervalMs()));
+    }
+
     /** Where calls are measured. */
     public Builder meters(Meters meters) {
       this.meters = Objects.requireNonNull(meters, "meters");
@@ -191,14 +238,33 @@ public final class GrpcServers {
                   .setMaxMessageSize(maxMessageBytes));
       // Bound through InvalidMessages: an undecodable message is INVALID_ARGUMENT, not a reset.
       InvalidMessages checked = new InvalidMessages(grpc, maxMessageBytes);
-      services.forEach(checked::addService);
+      List<Service> served = new ArrayList<>(services);
+      if (reflection) {
+        served.addAll(GrpcReflection.services());
+      }
+      Set<String> names = new HashSet<>();
+      served.forEach(service -> names.add(service.name().fullyQualifiedName()));
+      Readiness ready = readiness;
+      served.add(
+          new GrpcHealth(
+              vertx,
+              names,
+              () ->
+                  ready == null
+                      ? Future.succeededFuture(true)
+                      : ready
+                          .checks()
+                          .checkStatus()
+                          .map(result -> Boolean.TRUE.equals(result.getUp())),
+              healthWatchInterval));
+      served.forEach(checked::addService);
       return vertx
           .createHttpServer(
               serverOptions.apply(tls.server(new HttpServerOptions().setHost(host).setPort(port))))
           .requestHandler(
               new GrpcAdmission(
                   grpc,
-                  List.copyOf(services),
+                  List.copyOf(served),
                   tls,
                   role,
                   guard,

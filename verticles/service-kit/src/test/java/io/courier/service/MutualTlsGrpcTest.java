@@ -20,7 +20,13 @@ import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.InvalidStatusException;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.health.v1.HealthCheckRequest;
+import io.vertx.grpc.health.v1.HealthCheckResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -122,6 +128,43 @@ class MutualTlsGrpcTest {
     assertThat(((InvalidStatusException) failure).actualStatus())
         .isEqualTo(GrpcStatus.PERMISSION_DENIED);
     assertThat(served.get()).isEqualTo(before);
+  }
+
+  @Test
+  @Timeout(20)
+  @DisplayName(
+      "answers health Check to a caller of the CA whose identity is not allowed, and to no caller"
+          + " without a certificate")
+  void shouldAnswerHealthToAnyCallerOfTheCa() throws Exception {
+    GrpcClient payment = client(GrpcClients.create(vertx, tls("payment-service"), "user-service"));
+    ServiceMethod<HealthCheckResponse, HealthCheckRequest> check =
+        ServiceMethod.client(
+            ServiceName.create("grpc.health.v1.Health"),
+            "Check",
+            GrpcMessageEncoder.encoder(),
+            GrpcMessageDecoder.decoder(HealthCheckResponse.newBuilder()));
+    SocketAddress address = SocketAddress.inetSocketAddress(server.actualPort(), "127.0.0.1");
+
+    HealthCheckResponse answer =
+        payment
+            .request(address, check)
+            .compose(
+                request -> {
+                  request.end(HealthCheckRequest.newBuilder().setService("").build());
+                  return request.response().compose(response -> response.last());
+                })
+            .await(10, TimeUnit.SECONDS);
+    assertThat(answer.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    Throwable anonymous =
+        failure(
+            intruder("TLSv1.3", null)
+                .request(address, check)
+                .compose(
+                    request -> {
+                      request.end(HealthCheckRequest.newBuilder().setService("").build());
+                      return request.response().compose(response -> response.last());
+                    }));
+    assertThat(anonymous).isNotInstanceOf(InvalidStatusException.class);
   }
 
   @Test

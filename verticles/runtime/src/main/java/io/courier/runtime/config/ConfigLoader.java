@@ -260,6 +260,7 @@ public final class ConfigLoader {
         (KafkaConfig) byPath.get("kafka"),
         (DiscoveryConfig) byPath.get("discovery"),
         (ServicesConfig) byPath.get("services"),
+        (GrpcConfig) byPath.get("grpc"),
         (ShutdownConfig) byPath.get("shutdown"),
         (ManagementConfig) byPath.get("management"),
         (MetricsConfig) byPath.get("metrics"),
@@ -275,6 +276,7 @@ public final class ConfigLoader {
       case "kafka" -> config.kafka();
       case "discovery" -> config.discovery();
       case "services" -> config.services();
+      case "grpc" -> config.grpc();
       case "shutdown" -> config.shutdown();
       case "management" -> config.management();
       case "metrics" -> config.metrics();

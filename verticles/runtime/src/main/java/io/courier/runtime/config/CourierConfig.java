@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param kafka the Kafka connection, the embedded broker and the producer
  * @param discovery where services find each other
  * @param services where this process's service endpoints bind and how peers reach them
+ * @param grpc the standard services (health, reflection) on every gRPC server of the process
  * @param shutdown how long a graceful stop may take
  * @param management the per-process health endpoints for orchestrators
  * @param metrics Prometheus metrics on the management server
@@ -32,6 +33,7 @@ public record CourierConfig(
     KafkaConfig kafka,
     DiscoveryConfig discovery,
     ServicesConfig services,
+    GrpcConfig grpc,
     ShutdownConfig shutdown,
     ManagementConfig management,
     MetricsConfig metrics,
@@ -58,6 +60,7 @@ public record CourierConfig(
         KafkaConfig.DEFAULTS,
         DiscoveryConfig.DEFAULTS,
         ServicesConfig.DEFAULTS,
+        GrpcConfig.DEFAULTS,
         ShutdownConfig.DEFAULTS,
         ManagementConfig.DEFAULTS,
         MetricsConfig.DEFAULTS,

@@ -289,6 +289,37 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName(
+      "reads grpc.reflection (off unless set) and refuses a health watch interval out of range")
+  void shouldReadTheGrpcSection() throws IOException {
+    Path file =
+        file(
+            "{\"kafka\": {\"embedded\": {\"enabled\": true}},"
+                + " \"grpc\": {\"healthWatchIntervalMs\": 250}}");
+
+    CourierConfig config = loader(Map.of(), Map.of()).load(file);
+    assertThat(config.grpc().reflection()).isFalse();
+    assertThat(config.grpc().healthWatchIntervalMs()).isEqualTo(250);
+    assertThat(loader(Map.of("COURIER_GRPC_REFLECTION", "true"), Map.of()).load(file).grpc())
+        .isEqualTo(new GrpcConfig(true, 250));
+    assertThatThrownBy(
+            () -> loader(Map.of("COURIER_GRPC_REFLECTION", "maybe"), Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("COURIER_GRPC_REFLECTION");
+    assertThatThrownBy(
+            () -> loader(Map.of(), Map.of("courier.grpc.healthWatchIntervalMs", "10")).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("grpc.healthWatchIntervalMs")
+        .hasMessageContaining("must be >= 50");
+    assertThatThrownBy(
+            () ->
+                loader(Map.of(), Map.of("courier.grpc.healthWatchIntervalMs", "600000")).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("grpc.healthWatchIntervalMs")
+        .hasMessageContaining("must be <= 60000");
+  }
+
+  @Test
   @DisplayName("refuses mutual TLS without readable certificate, key and CA files, naming each key")
   void shouldRefuseMtlsWithoutReadableFiles() throws IOException {
     Path cert = Files.writeString(dir.resolve("cert.pem"), "not read by the validator");

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * checked ({@code allowedPeers}), an edge guard admits it and names its identity (or identity
  * headers are taken from a peer inside the platform), the inbound bulkhead admits it or refuses it
  * at once, its deadline is capped by the inbound timeout; and every call is measured as {@code
- * courier_grpc_server_seconds{method, status}}.
+ * courier_grpc_server_seconds{method, status}}. Health ({@link GrpcHealth#UNADMITTED_PATHS}) is
+ * only measured: a probe carries no token or identity.
  */
 public final class GrpcAdmission implements Handler<HttpServerRequest> {
 
@@ -90,6 +91,13 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
   @Override
   public void handle(HttpServerRequest request) {
     String path = request.path();
+    if (GrpcHealth.UNADMITTED_PATHS.contains(path)) {
+      // Health is for probes and load balancers: no token, identity, allow-list or bulkhead (a
+      // Watch stream would hold a place for as long as it is open); the transport's TLS applies.
+      measured(request, false);
+      grpc.handle(request);
+      return;
+    }
     Optional<String> refusal =
         tls.refusal(role, path.substring(path.lastIndexOf('/') + 1), request.connection());
     measured(request, refusal.isEmpty());

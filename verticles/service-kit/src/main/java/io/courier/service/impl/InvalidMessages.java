@@ -16,6 +16,7 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.zip.GZIPInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,7 @@ public final class InvalidMessages implements GrpcServer {
 
   private final GrpcServer server;
   private final long maxMessageBytes;
+  private final List<Service> services = new CopyOnWriteArrayList<>();
 
   /**
    * @param maxMessageBytes the server's {@code maxMessageSize}, named in the refusal
@@ -137,13 +139,15 @@ public final class InvalidMessages implements GrpcServer {
 
   @Override
   public GrpcServer addService(Service service) {
+    services.add(service);
     service.bind(this);
     return this;
   }
 
+  /** The services bound through this server (reflection and health describe these). */
   @Override
   public List<Service> services() {
-    return server.services();
+    return List.copyOf(services);
   }
 
   private <Req, Resp> void refuse(

@@ -6,6 +6,7 @@ import io.courier.runtime.config.ConfigChecks;
 import io.courier.runtime.config.ConfigContext;
 import io.courier.runtime.config.ConfigSection;
 import io.courier.runtime.config.DiscoveryConfig;
+import io.courier.runtime.config.GrpcConfig;
 import io.courier.runtime.config.IdentityConfig;
 import io.courier.runtime.config.KafkaConfig;
 import io.courier.runtime.config.ManagementConfig;
@@ -33,6 +34,7 @@ public final class RuntimeChecks {
           ConfigSection.of("discovery", DiscoveryConfig.class, DiscoveryConfig.DEFAULTS)
               .checkedBy(RuntimeChecks::discovery),
           ConfigSection.of("services", ServicesConfig.class, ServicesConfig.DEFAULTS),
+          ConfigSection.of("grpc", GrpcConfig.class, GrpcConfig.DEFAULTS),
           ConfigSection.of("shutdown", ShutdownConfig.class, ShutdownConfig.DEFAULTS),
           ConfigSection.of("metrics", MetricsConfig.class, MetricsConfig.DEFAULTS),
           ConfigSection.of("tracing", TracingConfig.class, TracingConfig.DEFAULTS),
