@@ -215,8 +215,9 @@ class ProblemsTest {
     @Test
     @DisplayName("INVALID_VALUE_FORMAT for a parameter: invalid- its location, naming it")
     void shouldNameParameterThatBreaksItsStyle() {
-      Parameter id = contract.operation("getOrder").getParameters().get(0);
-      Parameter key = contract.operation("placeOrder").getParameters().get(0);
+      Parameter id = parameter("getOrder", "id");
+      Parameter key = parameter("placeOrder", "Idempotency-Key");
+      Parameter timeout = parameter("getStock", "Courier-Timeout-Ms");
 
       ServiceError path = problems.of(ValidatorException.createInvalidValueFormat(id)).error();
       ServiceError header = problems.of(ValidatorException.createInvalidValueFormat(key)).error();
@@ -226,6 +227,18 @@ class ProblemsTest {
           .isEqualTo(
               ServiceError.badField(
                   "invalid-header", "Idempotency-Key", "header Idempotency-Key is invalid"));
+      assertThat(problems.of(ValidatorException.createInvalidValueFormat(timeout)).error())
+          .isEqualTo(
+              ServiceError.badField(
+                  "invalid-header", "Courier-Timeout-Ms", "header Courier-Timeout-Ms is invalid"));
+    }
+
+    /** The operation's parameter of that name. */
+    private Parameter parameter(String operation, String name) {
+      return contract.operation(operation).getParameters().stream()
+          .filter(p -> p.getName().equals(name))
+          .findFirst()
+          .orElseThrow(() -> new AssertionError(operation + " has no parameter " + name));
     }
 
     @Test

@@ -338,10 +338,11 @@ public final class CourierRuntime {
                   admin
                       .listen(config.admin().host(), config.admin().port())
                       .onSuccess(
-                          port ->
-                              services.announce(
-                                  "admin",
-                                  "http://" + config.admin().host() + ":" + port + "/admin")),
+                          port -> {
+                            String base = "http://" + config.admin().host() + ":" + port;
+                            services.announce("admin", base + "/admin");
+                            services.announce("console", base + "/console");
+                          }),
               admin::close));
     }
     if (config.kafka().embedded().enabled()) {
