@@ -160,21 +160,9 @@ public final class ConsulStandIn {
         raw.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
   }
 
-  /** {@code GET /v1/kv/:key}, blocking on {@code index} and {@code wait} like the health query. */
+  /** {@code GET /v1/kv/:key}, a blocking query like the health one. */
   private void kvGet(RoutingContext ctx) {
-    long requested = parseLong(ctx.queryParams().get("index"), 0);
-    long waitMs = Math.min(durationMs(ctx.queryParams().get("wait")), 600_000);
-    if (requested > 0 && requested >= index && waitMs > 0) {
-      long timer = vertx.setTimer(waitMs, t -> kvAnswer(ctx));
-      waiters.add(
-          () -> {
-            if (vertx.cancelTimer(timer)) {
-              kvAnswer(ctx);
-            }
-          });
-      return;
-    }
-    kvAnswer(ctx);
+    blocking(ctx, this::kvAnswer);
   }
 
   private void kvAnswer(RoutingContext ctx) {
@@ -327,19 +315,27 @@ public final class ConsulStandIn {
   }
 
   private void health(RoutingContext ctx) {
+    blocking(ctx, this::answer);
+  }
+
+  /**
+   * A blocking query: answered at once, or, with an {@code index} the agent has reached and a
+   * {@code wait}, at the next change or when the wait ends.
+   */
+  private void blocking(RoutingContext ctx, java.util.function.Consumer<RoutingContext> answer) {
     long requested = parseLong(ctx.queryParams().get("index"), 0);
     long waitMs = Math.min(durationMs(ctx.queryParams().get("wait")), 600_000);
     if (requested > 0 && requested >= index && waitMs > 0) {
-      long timer = vertx.setTimer(waitMs, t -> answer(ctx));
+      long timer = vertx.setTimer(waitMs, t -> answer.accept(ctx));
       waiters.add(
           () -> {
             if (vertx.cancelTimer(timer)) {
-              answer(ctx);
+              answer.accept(ctx);
             }
           });
       return;
     }
-    answer(ctx);
+    answer.accept(ctx);
   }
 
   private void answer(RoutingContext ctx) {

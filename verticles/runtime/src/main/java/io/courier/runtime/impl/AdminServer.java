@@ -6,7 +6,6 @@ import io.courier.runtime.admin.AdminSections;
 import io.courier.runtime.chaos.Faults;
 import io.courier.runtime.config.impl.AdminTokens;
 import io.courier.runtime.kafka.DeadLetters;
-import io.courier.runtime.kafka.DeliveryHeaders;
 import io.courier.runtime.metrics.Meters;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,7 +17,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
@@ -26,7 +24,6 @@ import io.vertx.core.spi.cluster.ClusterManager;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -78,7 +75,6 @@ public final class AdminServer extends JsonHttpServer {
   private static final Set<String> LEVELS =
       Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
 
-  private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
   private static final String PROBLEM_TYPE = "https://courier.dev/problems/";
 
   /** Where the console's files are on the classpath. */
@@ -95,7 +91,7 @@ public final class AdminServer extends JsonHttpServer {
   private final AdminSections sections;
   private final Faults faults;
   private final String tokenFile;
-  private final Supplier<DeadLetters> deadLetters;
+  private final AdminDeadLetters deadLetters;
   private final Map<String, Buffer> console = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile byte[] token;
 
@@ -134,7 +130,7 @@ public final class AdminServer extends JsonHttpServer {
     this.sections = sections;
     this.faults = faults;
     this.tokenFile = tokenFile == null ? "" : tokenFile;
-    this.deadLetters = deadLetters;
+    this.deadLetters = new AdminDeadLetters(deadLetters);
   }
 
   /** Reads the token and the console's files (on a worker thread), then listens. */
@@ -214,7 +210,8 @@ public final class AdminServer extends JsonHttpServer {
       faults(
           request, path.equals("/admin/faults") ? "" : path.substring("/admin/faults/".length()));
     } else if (path.equals("/admin/dlt") || path.startsWith("/admin/dlt/")) {
-      deadLetters(request, path.equals("/admin/dlt") ? "" : path.substring("/admin/dlt/".length()));
+      deadLetters.handle(
+          request, path.equals("/admin/dlt") ? "" : path.substring("/admin/dlt/".length()));
     } else {
       answer(
           request,
@@ -277,7 +274,8 @@ public final class AdminServer extends JsonHttpServer {
         .end(file.copy());
   }
 
-  private static void problem(
+  /** Answers with an {@code application/problem+json} body. */
+  static void problem(
       HttpServerRequest request, int status, String type, String title, String detail) {
     HttpServerResponse response =
         request
@@ -295,172 +293,6 @@ public final class AdminServer extends JsonHttpServer {
             .put("status", status)
             .put("detail", detail)
             .encodePrettily());
-  }
-
-  private void deadLetters(HttpServerRequest request, String rest) {
-    if (deadLetters == null) {
-      problem(request, 404, "no-dead-letters", "Not Found", "this process reads no dead letters");
-      return;
-    }
-    DeadLetters letters = deadLetters.get();
-    if (rest.isEmpty()) {
-      if (request.method() != HttpMethod.GET) {
-        answer(request, 405, new JsonObject().put("error", "GET /admin/dlt"));
-        return;
-      }
-      letters
-          .topics()
-          .onSuccess(topics -> answer(request, 200, new JsonObject().put("topics", topics)))
-          .onFailure(e -> failed(request, "listing the dead-letter topics", e));
-      return;
-    }
-    boolean replay = rest.endsWith("/replay");
-    String topic = replay ? rest.substring(0, rest.length() - "/replay".length()) : rest;
-    if (!TOPIC.matcher(topic).matches()) {
-      problem(request, 400, "bad-topic", "Bad Request", "not a topic name: " + topic);
-      return;
-    }
-    if (replay) {
-      if (request.method() != HttpMethod.POST) {
-        answer(request, 405, new JsonObject().put("error", "POST /admin/dlt/{topic}/replay"));
-        return;
-      }
-      request
-          .body()
-          .onSuccess(
-              body -> {
-                DeadLetters.Selection selection;
-                boolean dry;
-                try {
-                  JsonObject json = body.length() == 0 ? new JsonObject() : body.toJsonObject();
-                  selection = selection(json);
-                  dry = json.getBoolean("dryRun", false);
-                } catch (RuntimeException e) {
-                  problem(
-                      request,
-                      400,
-                      "bad-selection",
-                      "Bad Request",
-                      "not a selection: "
-                          + e.getMessage()
-                          + "; expected {\"ids\": [\"p0@12\"], \"errorClass\": \"...\","
-                          + " \"since\": \"2026-12-07T10:00:00Z\", \"dryRun\": false}");
-                  return;
-                }
-                letters
-                    .replay(topic, selection, dry)
-                    .onSuccess(
-                        done -> {
-                          if (!dry) {
-                            LOG.warn(
-                                "dead letters of {} replayed from the admin server: {}",
-                                topic,
-                                done.replayed());
-                          }
-                          answer(
-                              request,
-                              200,
-                              new JsonObject()
-                                  .put("topic", topic)
-                                  .put("dryRun", dry)
-                                  .put("replayed", done.replayed())
-                                  .put("replayedBefore", done.replayedBefore())
-                                  .put("notSelected", done.notSelected())
-                                  .put("foreign", done.foreign()));
-                        })
-                    .onFailure(e -> failed(request, "replaying " + topic, e));
-              });
-      return;
-    }
-    if (request.method() != HttpMethod.GET) {
-      answer(request, 405, new JsonObject().put("error", "GET /admin/dlt/{topic}"));
-      return;
-    }
-    DeadLetters.Selection filter;
-    int max;
-    try {
-      String since = request.getParam("since");
-      filter =
-          new DeadLetters.Selection(
-              Set.of(),
-              request.getParam("errorClass"),
-              since == null || since.isBlank() ? null : Instant.parse(since.strip()));
-      max = Integer.parseInt(request.getParam("max", "500"));
-      if (max < 1 || max > 10_000) {
-        throw new IllegalArgumentException("max must be 1..10000");
-      }
-    } catch (RuntimeException e) {
-      problem(request, 400, "bad-filter", "Bad Request", "not a filter: " + e.getMessage());
-      return;
-    }
-    letters
-        .list(topic, max)
-        .compose(
-            parked ->
-                letters
-                    .replay(topic, DeadLetters.Selection.ALL, true)
-                    .map(dry -> listing(topic, parked, filter, Set.copyOf(dry.replayedBefore()))))
-        .onSuccess(listing -> answer(request, 200, listing))
-        .onFailure(e -> failed(request, "reading " + topic + DeliveryHeaders.DLT_SUFFIX, e));
-  }
-
-  private static DeadLetters.Selection selection(JsonObject json) {
-    JsonArray ids = json.getJsonArray("ids", new JsonArray());
-    Set<String> chosen = new java.util.HashSet<>();
-    for (int i = 0; i < ids.size(); i++) {
-      String id = ids.getString(i);
-      if (id == null || !id.matches("p\\d+@\\d+")) {
-        throw new IllegalArgumentException("'" + id + "' is not an id p<partition>@<offset>");
-      }
-      chosen.add(id);
-    }
-    String since = json.getString("since");
-    return new DeadLetters.Selection(
-        chosen,
-        json.getString("errorClass"),
-        since == null || since.isBlank() ? null : Instant.parse(since.strip()));
-  }
-
-  private static JsonObject listing(
-      String topic,
-      List<DeadLetters.DeadLetter> parked,
-      DeadLetters.Selection filter,
-      Set<String> replayed) {
-    JsonArray records = new JsonArray();
-    for (DeadLetters.DeadLetter letter : parked) {
-      if (!filter.takes(letter)) {
-        continue;
-      }
-      Object payload;
-      try {
-        payload = Json.decodeValue(letter.payload());
-      } catch (RuntimeException e) {
-        payload = letter.payload();
-      }
-      records.add(
-          new JsonObject()
-              .put("id", letter.id())
-              .put("partition", letter.partition())
-              .put("offset", letter.offset())
-              .put("key", letter.key())
-              .put("parkedAt", letter.parkedAt().toString())
-              .put("errorClass", letter.headers().getOrDefault(DeliveryHeaders.ERROR_CLASS, ""))
-              .put("error", letter.error())
-              .put("type", letter.headers().getOrDefault("ce_type", ""))
-              .put("replayed", replayed.contains(letter.id()))
-              .put("valueSize", letter.valueSize())
-              .put("headers", new JsonObject(new TreeMap<String, Object>(letter.headers())))
-              .put("payload", payload));
-    }
-    return new JsonObject()
-        .put("topic", topic)
-        .put("parked", parked.size())
-        .put("records", records);
-  }
-
-  private static void failed(HttpServerRequest request, String what, Throwable e) {
-    LOG.warn("admin: {} failed: {}", what, e.toString());
-    problem(request, 502, "kafka", "Bad Gateway", what + " failed: " + e.getMessage());
   }
 
   private Future<JsonObject> view() {
