@@ -29,6 +29,19 @@ final class BaselineTable {
 
   private final List<Row> rows = new ArrayList<>();
 
+  /** The measure of {@code path} in {@code pair} at {@code concurrency}, or null. */
+  ClosedLoop.Measure measure(String pair, String path, int concurrency) {
+    for (Row row : rows) {
+      if (row.pair().equals(pair)
+          && row.path().equals(path)
+          && row.measure() != null
+          && row.measure().concurrency() == concurrency) {
+        return row.measure();
+      }
+    }
+    return null;
+  }
+
   void baseline(String pair, String path, ClosedLoop.Measure measure) {
     rows.add(
         new Row(pair, path, "baseline", measure, measure.rate(), "", null, null, null, "", null));

@@ -331,7 +331,7 @@ public final class Baselines {
 
   // ---- event bus through the resilience proxy ----
 
-  private static void eventBus(BaselineTable table) throws Exception {
+  static void eventBus(BaselineTable table) throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
       vertx

@@ -143,7 +143,7 @@ public class DiscoveryBenchmark {
     peer =
         Policies.load(
                 vertx,
-                new ResilienceConfig(file.toString(), 60_000),
+                new ResilienceConfig(file.toString(), 60_000, ""),
                 Meters.none(),
                 new AdminSections())
             .await(10, TimeUnit.SECONDS)

@@ -204,7 +204,8 @@ public final class PublishBenchmark {
                 dedupeCapacity,
                 1,
                 1_000,
-                3_600_000),
+                3_600_000,
+                5_000),
             KafkaConfig.TopicsConfig.DEFAULTS,
             List.of(topic),
             event -> {

@@ -44,7 +44,7 @@ public final class LatencyPlot {
 
   public static void main(String[] args) throws IOException {
     if (args.length < 2) {
-      System.err.println("usage: LatencyPlot <csv> <png> [title]");
+      System.err.println("usage: LatencyPlot <csv> <png> [title] [x column]");
       System.exit(2);
     }
     System.setProperty("java.awt.headless", "true");
@@ -54,7 +54,9 @@ public final class LatencyPlot {
     List<String> lines = Files.readAllLines(csv);
     List<String> header = Arrays.asList(lines.get(0).split(","));
     int offered = column(header, "offered_per_s");
-    int rate = column(header, "throughput_ok_per_s");
+    // The x axis: the answered rate by default, or another column (the offered rate of a sweep).
+    String xColumn = args.length > 3 ? args[3] : "throughput_ok_per_s";
+    int rate = column(header, xColumn);
     int[] percentiles = {
       column(header, "p50_ms"), column(header, "p90_ms"), column(header, "p99_ms")
     };
@@ -68,7 +70,9 @@ public final class LatencyPlot {
     JFreeChart chart =
         ChartFactory.createXYLineChart(
             title,
-            "orders/s answered 202 (mean over the step)",
+            xColumn.equals("throughput_ok_per_s")
+                ? "orders/s answered 202 (mean over the step)"
+                : "orders/s offered (open model)",
             "latency (ms)",
             data,
             PlotOrientation.VERTICAL,
