@@ -72,8 +72,17 @@ public final class OrderFlowBench {
     try {
       awaitPort(HELLO_PORT, Duration.ofSeconds(30));
       List<String> tokens = mintTokens(root, data.resolve("keys"));
+      // -Dperf.jfr=true records the platform with JFR's profiling settings from the 60th second
+      // under load for 60 s, into <out>/courier.jfr (jfr print --events jdk.ExecutionSample).
+      String[] jvm =
+          Boolean.getBoolean("perf.jfr")
+              ? new String[] {
+                "-XX:StartFlightRecording=delay=60s,duration=60s,settings=profile,filename="
+                    + out.resolve("courier.jfr")
+              }
+              : new String[0];
       try (CourierProcess courier =
-          CourierProcess.start(root, out.resolve("courier.log"), platformEnv(data))) {
+          CourierProcess.start(root, out.resolve("courier.log"), platformEnv(data), jvm)) {
         courier.awaitReady(Duration.ofSeconds(120));
         try (OrderLoad load = new OrderLoad(vertx, HTTP_PORT, tokens, CLIENTS)) {
           closedLoop(load, courier.pid(), report);

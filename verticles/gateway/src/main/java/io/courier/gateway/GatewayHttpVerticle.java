@@ -109,11 +109,17 @@ public final class GatewayHttpVerticle extends VerticleBase {
             "getOrder", api::getOrder,
             "getUser", api::getUser,
             "getStock", api::getStock);
+    EdgeValidation validation = new EdgeValidation(vertx, contract);
     operations.forEach(
         (operation, handler) -> {
           // The contract's security requirements describe what EdgeAuth enforces (the token on
           // /api/*, the scope here); the router must not look for handlers of its own for them.
           builder.getRoute(operation).setDoSecurity(false);
+          // Validated on the event loop with validators built once, not by the router's own.
+          builder
+              .getRoute(operation)
+              .setDoValidation(false)
+              .addHandler(validation.handler(operation));
           if (auth != null) {
             builder.getRoute(operation).addHandler(auth.requireScopeOf(operation));
           }
