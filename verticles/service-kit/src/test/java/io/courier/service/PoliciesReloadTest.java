@@ -308,7 +308,8 @@ class PoliciesReloadTest {
                     .setHost("127.0.0.1")
                     .setPort(consul.port()),
                 io.courier.runtime.metrics.Meters.none(),
-                new io.courier.runtime.admin.AdminSections())
+                new io.courier.runtime.admin.AdminSections(),
+                null)
             .await(10, TimeUnit.SECONDS);
     TargetPolicy held = policies.target("inventory");
     assertThat(attemptsOfAFailingCall(held)).as("the file's attempt count").isEqualTo(1);
