@@ -25,7 +25,12 @@ public record RequestedVersion(String value) {
   public RequestedVersion {
     if (value == null || !Routing.VERSION.matcher(value).matches()) {
       throw new IllegalArgumentException(
-          HEADER + " must match " + Routing.VERSION.pattern() + ", was '" + value + "'");
+          HEADER
+              + " must match "
+              + Routing.VERSION.pattern()
+              + ", was '"
+              + (value != null && value.length() > 64 ? value.substring(0, 64) + "..." : value)
+              + "'");
     }
   }
 
