@@ -17,13 +17,13 @@ class RoutingPolicyTest {
 
   private static final String INVENTORY =
       "\"inventory-service\": {\"address\": \"grpc:inventory-service\", \"policy\": \"owners\","
-          + " \"idempotent\": true, \"deadlineMs\": 3000";
+          + " \"idempotent\": true, \"deadlineMs\": 3000, \"routing\": ";
 
   /** The shipped file with {@code routing} added to the inventory target. */
   private static String withRouting(String routing) throws IOException {
     String shipped = Files.readString(SHIPPED);
-    assertThat(shipped).contains(INVENTORY);
-    return shipped.replace(INVENTORY, INVENTORY + ", \"routing\": " + routing);
+    assertThat(shipped).contains(INVENTORY + "{}");
+    return shipped.replace(INVENTORY + "{}", INVENTORY + routing);
   }
 
   private static Routing parse(String routing) throws IOException {
@@ -34,14 +34,15 @@ class RoutingPolicyTest {
   }
 
   @Test
-  @DisplayName("is optional: a target without one has no routing")
-  void shouldLeaveRoutingOutByDefault() throws IOException {
-    assertThat(
-            ResiliencePolicies.parse(Files.readString(SHIPPED), "r.json")
-                .targets()
-                .get("inventory-service")
-                .routing())
-        .isNull();
+  @DisplayName(
+      "is optional, and shipped on the inventory target only: the header alone routes there")
+  void shouldShipRoutingOnTheInventoryOnly() throws IOException {
+    ResiliencePolicies shipped = ResiliencePolicies.parse(Files.readString(SHIPPED), "r.json");
+    assertThat(shipped.targets().get("user-service").routing()).isNull();
+    Routing inventory = shipped.targets().get("inventory-service").routing();
+    assertThat(inventory.followsHeader()).isTrue();
+    assertThat(inventory.weightsByVersion()).isEmpty();
+    assertThat(inventory.fallsBackToWeights()).isFalse();
   }
 
   @Test
