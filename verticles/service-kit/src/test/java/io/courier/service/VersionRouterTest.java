@@ -2,10 +2,14 @@ package io.courier.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.within;
 
 import io.courier.discovery.ServiceInstance;
+import io.courier.resilience.FailureClass;
+import io.courier.resilience.FailureClassifier;
 import io.courier.resilience.Routing;
+import io.vertx.grpc.common.GrpcStatus;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -130,6 +134,18 @@ class VersionRouterTest {
               assertThat(failure.error().detail())
                   .isEqualTo("no instance of version '9' of inventory-service is known");
             });
+    ServiceError refusal =
+        ((ServiceError.Failure) catchThrowable(() -> choose(routing, "9", null, new Random(3))))
+            .error();
+    // Crossing a hop, the refusal is neither retried nor counted against the callee.
+    assertThat(refusal.toReply().failureCode()).isEqualTo(412);
+    assertThat(FailureClassifier.classify(refusal.toReply()).failureClass())
+        .isEqualTo(FailureClass.CLIENT_ERROR);
+    assertThat(FailureClassifier.classify(refusal.toReply()).retryable()).isFalse();
+    assertThat(refusal.toGrpc().status()).isEqualTo(GrpcStatus.FAILED_PRECONDITION);
+    assertThat(ServiceError.of(refusal.toReply()))
+        .as("the client still sees it")
+        .isEqualTo(refusal);
     Routing fallingBack = new Routing(null, Map.of("1", 100), null, null, "weights");
     assertThat(choose(fallingBack, "9", null, new Random(3)))
         .as("onMissingVersion weights")

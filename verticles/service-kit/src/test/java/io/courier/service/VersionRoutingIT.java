@@ -113,7 +113,7 @@ class VersionRoutingIT extends ConsulPeerFixture {
     // 3. An unknown version is refused, naming target and version; no instance sees the call.
     reset();
     assertThat(throughMiddle(client, middle, "9"))
-        .startsWith("UNAVAILABLE ")
+        .startsWith("FAILED_PRECONDITION ")
         .contains("version-unavailable")
         .contains("no instance of version '9' of inventory-service is known");
     Throwable direct =
