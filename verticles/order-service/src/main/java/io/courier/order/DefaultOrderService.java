@@ -239,7 +239,7 @@ final class DefaultOrderService {
             .setPaymentId(completed.getPaymentId())
             .setUpdatedAt(now())
             .build();
-    return write(
+    return orders.write(
         confirmed,
         OrderConfirmed.newBuilder()
             .setOrderId(order.getId())
@@ -290,7 +290,7 @@ final class DefaultOrderService {
                         "inventory unavailable to release order " + order.getId(), error)))
         .compose(
             released ->
-                write(
+                orders.write(
                     cancelled,
                     OrderCancelled.newBuilder()
                         .setOrderId(order.getId())
@@ -399,7 +399,7 @@ final class DefaultOrderService {
             .build();
     return faults
         .at(OrderServiceRole.STORE_FAULT_POINT)
-        .compose(v -> write(order, OrderPlaced.newBuilder().setOrder(order).build()))
+        .compose(v -> orders.write(order, OrderPlaced.newBuilder().setOrder(order).build()))
         .onSuccess(v -> countPlaced.run())
         .recover(
             error -> {
@@ -410,11 +410,6 @@ final class DefaultOrderService {
                       .failure());
             })
         .map(order);
-  }
-
-  /** Writes the change to the order's partition, then makes the new state visible. */
-  private Future<Void> write(Order state, Message change) {
-    return orders.write(state, change);
   }
 
   private PlaceOrderResponse answer(Order order) {
