@@ -11,6 +11,7 @@ import io.courier.runtime.RoleContext;
 import io.courier.runtime.tracing.SpanDeadline;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcServers;
+import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -67,7 +68,11 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                       }
                       return backends
                           .orders
-                          .place(request, deadline(timeout), caller)
+                          .place(
+                              request,
+                              deadline(timeout),
+                              caller,
+                              RequestedVersion.current().orElse(null))
                           .recover(
                               error ->
                                   Future.failedFuture(
@@ -83,7 +88,11 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                       }
                       return backends
                           .orders
-                          .get(request.getOrderId(), deadline(timeout), caller)
+                          .get(
+                              request.getOrderId(),
+                              deadline(timeout),
+                              caller,
+                              RequestedVersion.current().orElse(null))
                           .recover(
                               error ->
                                   Future.failedFuture(

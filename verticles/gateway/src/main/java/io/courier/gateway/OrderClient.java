@@ -11,6 +11,7 @@ import io.courier.resilience.Deadline;
 import io.courier.resilience.TargetPolicy;
 import io.courier.service.CallerIdentity;
 import io.courier.service.OwnerCalls;
+import io.courier.service.RequestedVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -42,24 +43,37 @@ final class OrderClient {
     this.partitions = partitions;
   }
 
+  /**
+   * Places an order on behalf of {@code caller}; {@code version} (may be null) travels with it as
+   * {@value RequestedVersion#HEADER}, so the order service's calls reach that version.
+   */
   Future<PlaceOrderResponse> place(
-      PlaceOrderRequest request, Deadline deadline, CallerIdentity caller) {
+      PlaceOrderRequest request,
+      Deadline deadline,
+      CallerIdentity caller,
+      RequestedVersion version) {
     String orderId = OrderIds.of(request.getUserId(), request.getIdempotencyKey());
     return this.<PlaceOrderResponse>request(
-        ownerOf(Addresses.ORDER_PLACE, orderId), request, deadline, caller);
+        ownerOf(Addresses.ORDER_PLACE, orderId), request, deadline, caller, version);
   }
 
-  Future<GetOrderResponse> get(String orderId, Deadline deadline, CallerIdentity caller) {
+  Future<GetOrderResponse> get(
+      String orderId, Deadline deadline, CallerIdentity caller, RequestedVersion version) {
     return this.<GetOrderResponse>request(
         ownerOf(Addresses.ORDER_GET, orderId),
         GetOrderRequest.newBuilder().setOrderId(orderId).build(),
         deadline,
-        caller);
+        caller,
+        version);
   }
 
   /** A request on behalf of {@code caller} (null when authentication is off). */
   private <T> Future<T> request(
-      String address, Object body, Deadline deadline, CallerIdentity caller) {
+      String address,
+      Object body,
+      Deadline deadline,
+      CallerIdentity caller,
+      RequestedVersion version) {
     return policy.call(
         deadline,
         attempt ->
@@ -67,10 +81,12 @@ final class OrderClient {
                     vertx,
                     address,
                     body,
-                    withCaller(
-                        new DeliveryOptions()
-                            .addHeader(Deadline.HEADER, attempt.deadline().toHeader()),
-                        caller),
+                    RequestedVersion.writeTo(
+                        withCaller(
+                            new DeliveryOptions()
+                                .addHeader(Deadline.HEADER, attempt.deadline().toHeader()),
+                            caller),
+                        version),
                     attempt.deadline())
                 .map(Message::body));
   }

@@ -16,6 +16,7 @@ import io.courier.contract.v1.UserServiceGrpcClient;
 import io.courier.resilience.Deadline;
 import io.courier.runtime.Causes;
 import io.courier.runtime.tracing.SpanDeadline;
+import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -28,6 +29,7 @@ import io.vertx.openapi.validation.ValidatedRequest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The REST operations. Requests reach these handlers only once the OpenAPI contract validated them;
@@ -55,12 +57,17 @@ final class OrdersApi {
     if (deadline == null) {
       return;
     }
+    Optional<RequestedVersion> version = version(routing);
+    if (version == null) {
+      return;
+    }
     backends
         .orders
         .place(
             placeOrderRequest(request, routing.request().getHeader(IDEMPOTENCY_KEY)),
             deadline,
-            EdgeAuth.identity(routing))
+            EdgeAuth.identity(routing),
+            version.orElse(null))
         .onComplete(
             done -> {
               if (done.failed()) {
@@ -127,11 +134,15 @@ final class OrdersApi {
     if (deadline == null) {
       return;
     }
+    Optional<RequestedVersion> version = version(routing);
+    if (version == null) {
+      return;
+    }
     respond(
         routing,
         backends
             .orders
-            .get(id, deadline, EdgeAuth.identity(routing))
+            .get(id, deadline, EdgeAuth.identity(routing), version.orElse(null))
             .map(found -> orderJson(found.getOrder())));
   }
 
@@ -141,6 +152,10 @@ final class OrdersApi {
     if (deadline == null) {
       return;
     }
+    Optional<RequestedVersion> version = version(routing);
+    if (version == null) {
+      return;
+    }
     Future<JsonObject> user =
         backends
             .users
@@ -148,7 +163,8 @@ final class OrdersApi {
                 deadline,
                 UserServiceGrpcClient.GetUser,
                 GetUserRequest.newBuilder().setUserId(id).build(),
-                EdgeAuth.identity(routing))
+                EdgeAuth.identity(routing),
+                version.orElse(null))
             .map(found -> userJson(found.getUser()))
             .recover(error -> notFoundAs(error, "unknown-user", "no user with id '" + id + "'"));
     respond(routing, user);
@@ -160,6 +176,10 @@ final class OrdersApi {
     if (deadline == null) {
       return;
     }
+    Optional<RequestedVersion> version = version(routing);
+    if (version == null) {
+      return;
+    }
     Future<JsonObject> stock =
         backends
             .inventory
@@ -167,10 +187,28 @@ final class OrdersApi {
                 deadline,
                 InventoryServiceGrpcClient.GetStock,
                 GetStockRequest.newBuilder().setSku(sku).build(),
-                EdgeAuth.identity(routing))
+                EdgeAuth.identity(routing),
+                version.orElse(null))
             .map(found -> stockJson(found.getStock()))
             .recover(error -> notFoundAs(error, "unknown-sku", "no SKU '" + sku + "'"));
     respond(routing, stock);
+  }
+
+  /**
+   * The version the request's {@value RequestedVersion#HEADER} asks for (empty without one): it
+   * travels on to every hop, and a target whose policy routes by version sends the request's calls
+   * only to instances of it. Null, with a 400 problem sent, when the header is malformed.
+   */
+  private static Optional<RequestedVersion> version(RoutingContext routing) {
+    try {
+      return RequestedVersion.from(routing.request().headers());
+    } catch (IllegalArgumentException malformed) {
+      Problems.send(
+          routing,
+          ServiceError.badField("invalid-header", RequestedVersion.HEADER, malformed.getMessage()),
+          List.of());
+      return null;
+    }
   }
 
   /** The header in which a caller says how long it waits for the answer, in milliseconds. */

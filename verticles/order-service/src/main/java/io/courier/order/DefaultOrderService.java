@@ -32,6 +32,7 @@ import io.courier.runtime.metrics.Meters;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcPeer;
 import io.courier.service.PerKeySequence;
+import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.grpc.client.InvalidStatusException;
@@ -113,7 +114,10 @@ final class DefaultOrderService {
    * unless it is an admin.
    */
   Future<PlaceOrderResponse> place(
-      PlaceOrderRequest request, Deadline deadline, CallerIdentity caller) {
+      PlaceOrderRequest request,
+      Deadline deadline,
+      CallerIdentity caller,
+      RequestedVersion version) {
     ServiceError invalid = OrderRequests.problem(request);
     if (invalid != null) {
       return Future.failedFuture(invalid.failure());
@@ -138,8 +142,8 @@ final class DefaultOrderService {
                 ? Future.succeededFuture(answer(existing))
                 : Future.failedFuture(keyReused().failure());
           }
-          return checkUser(request.getUserId(), deadline, caller)
-              .compose(user -> reserve(orderId, fingerprint, request, deadline))
+          return checkUser(request.getUserId(), deadline, caller, version)
+              .compose(user -> reserve(orderId, fingerprint, request, deadline, version))
               .compose(reserved -> record(orderId, fingerprint, request, reserved))
               .map(this::answer);
         });
@@ -235,7 +239,7 @@ final class DefaultOrderService {
             .setPaymentId(completed.getPaymentId())
             .setUpdatedAt(now())
             .build();
-    return write(
+    return orders.write(
         confirmed,
         OrderConfirmed.newBuilder()
             .setOrderId(order.getId())
@@ -286,7 +290,7 @@ final class DefaultOrderService {
                         "inventory unavailable to release order " + order.getId(), error)))
         .compose(
             released ->
-                write(
+                orders.write(
                     cancelled,
                     OrderCancelled.newBuilder()
                         .setOrderId(order.getId())
@@ -295,13 +299,15 @@ final class DefaultOrderService {
                         .build()));
   }
 
-  private Future<User> checkUser(String userId, Deadline deadline, CallerIdentity caller) {
+  private Future<User> checkUser(
+      String userId, Deadline deadline, CallerIdentity caller, RequestedVersion version) {
     return users
         .<GetUserRequest, GetUserResponse>call(
             deadline,
             UserServiceGrpcClient.GetUser,
             GetUserRequest.newBuilder().setUserId(userId).build(),
-            caller)
+            caller,
+            version)
         .recover(
             error ->
                 Future.failedFuture(
@@ -325,7 +331,11 @@ final class DefaultOrderService {
    * but did not record is found by a retry of the same request and refused to another body.
    */
   private Future<ReserveStockResponse> reserve(
-      String orderId, String fingerprint, PlaceOrderRequest request, Deadline deadline) {
+      String orderId,
+      String fingerprint,
+      PlaceOrderRequest request,
+      Deadline deadline,
+      RequestedVersion version) {
     return inventory
         .<ReserveStockRequest, ReserveStockResponse>call(
             deadline,
@@ -334,7 +344,9 @@ final class DefaultOrderService {
                 .setOrderId(orderId)
                 .addAllItems(request.getItemsList())
                 .setRequestFingerprint(fingerprint)
-                .build())
+                .build(),
+            CallerIdentity.current().orElse(null),
+            version)
         .recover(error -> Future.failedFuture(unavailable("inventory-service", error)))
         .compose(
             reserved -> {
@@ -387,7 +399,7 @@ final class DefaultOrderService {
             .build();
     return faults
         .at(OrderServiceRole.STORE_FAULT_POINT)
-        .compose(v -> write(order, OrderPlaced.newBuilder().setOrder(order).build()))
+        .compose(v -> orders.write(order, OrderPlaced.newBuilder().setOrder(order).build()))
         .onSuccess(v -> countPlaced.run())
         .recover(
             error -> {
@@ -398,11 +410,6 @@ final class DefaultOrderService {
                       .failure());
             })
         .map(order);
-  }
-
-  /** Writes the change to the order's partition, then makes the new state visible. */
-  private Future<Void> write(Order state, Message change) {
-    return orders.write(state, change);
   }
 
   private PlaceOrderResponse answer(Order order) {

@@ -25,6 +25,7 @@ import io.courier.service.GrpcClients;
 import io.courier.service.OwnerCalls;
 import io.courier.service.PartitionEndpoints;
 import io.courier.service.Policies;
+import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.courier.service.StateTopics;
 import io.vertx.core.Future;
@@ -135,8 +136,9 @@ public final class OrderVerticle extends VerticleBase {
                                     OrderIds.of(
                                         message.body().getUserId(),
                                         message.body().getIdempotencyKey())))
+                        .compose(v -> requestedVersion(message))
                         .compose(
-                            v ->
+                            version ->
                                 service.place(
                                     message.body(),
                                     arrived(
@@ -146,7 +148,8 @@ public final class OrderVerticle extends VerticleBase {
                                             System::nanoTime)),
                                     CallerIdentity.forUserFacing(
                                             message.headers(), context.identity())
-                                        .orElse(null))))
+                                        .orElse(null),
+                                    version)))
             .on(
                 Addresses.ORDER_GET,
                 GetOrderRequest.class,
@@ -166,6 +169,21 @@ public final class OrderVerticle extends VerticleBase {
                     inPartition(partition, paidOrder(message.body()))
                         .compose(v -> service.onPayment(message.body())));
     return Future.succeededFuture();
+  }
+
+  /**
+   * The version the request asks its calls to reach ({@value RequestedVersion#HEADER}, passed on by
+   * the gateway), or null; a malformed one is refused with a 400 naming the header.
+   */
+  private static Future<RequestedVersion> requestedVersion(
+      io.vertx.core.eventbus.Message<?> message) {
+    try {
+      return Future.succeededFuture(RequestedVersion.from(message.headers()).orElse(null));
+    } catch (IllegalArgumentException malformed) {
+      return Future.failedFuture(
+          ServiceError.badField("invalid-header", RequestedVersion.HEADER, malformed.getMessage())
+              .failure());
+    }
   }
 
   private static Future<Void> valid(PlaceOrderRequest request) {

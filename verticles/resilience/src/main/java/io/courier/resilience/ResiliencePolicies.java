@@ -359,13 +359,22 @@ public record ResiliencePolicies(
       @JsonProperty(required = true) String address,
       @JsonProperty(required = true) String policy,
       @JsonProperty(required = true) boolean idempotent,
-      @JsonProperty(required = true) long deadlineMs) {
+      @JsonProperty(required = true) long deadlineMs,
+      Routing routing) {
+
+    /** A target without version routing. */
+    public Target(String address, String policy, boolean idempotent, long deadlineMs) {
+      this(address, policy, idempotent, deadlineMs, null);
+    }
 
     void validate(PolicyProblems at) {
       if (address.isBlank()) {
         at.at("address").add("must not be empty");
       }
       at.positive("deadlineMs", deadlineMs);
+      if (routing != null) {
+        routing.validate(at.at("routing"));
+      }
     }
   }
 

@@ -16,7 +16,6 @@ import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -61,13 +60,50 @@ public final class GrpcPeer {
 
   /**
    * Calls {@code method} with {@code request} within the caller's deadline, with {@code identity}
-   * (may be null) in the call's metadata.
+   * (may be null) in the call's metadata, and the version the request being served asked for, if
+   * any ({@link RequestedVersion#current()}).
    */
   public <Req, Resp> Future<Resp> call(
       Deadline deadline, ServiceMethod<Resp, Req> method, Req request, CallerIdentity identity) {
-    MultiMap metadata =
-        identity == null ? null : identity.writeTo(MultiMap.caseInsensitiveMultiMap());
-    Set<String> failedBefore = PeerInstances.newCall();
+    return call(deadline, method, request, identity, RequestedVersion.current().orElse(null));
+  }
+
+  /**
+   * Calls {@code method} with {@code request} within the caller's deadline, with {@code identity}
+   * and {@code version} (either may be null) in the call's metadata. Under a target policy with
+   * {@code routing}, the call goes only to instances of the version chosen for it (the requested
+   * one, or by the weights, sticky by the identity's subject); when that version has no instance it
+   * fails at once, before any attempt, with a 503 {@code version-unavailable} {@link ServiceError}
+   * naming the target and the version.
+   */
+  public <Req, Resp> Future<Resp> call(
+      Deadline deadline,
+      ServiceMethod<Resp, Req> method,
+      Req request,
+      CallerIdentity identity,
+      RequestedVersion version) {
+    MultiMap metadata = null;
+    if (identity != null || version != null) {
+      metadata = MultiMap.caseInsensitiveMultiMap();
+      if (identity != null) {
+        identity.writeTo(metadata);
+      }
+      if (version != null) {
+        version.writeTo(metadata);
+      }
+    }
+    MultiMap headers = metadata;
+    PeerInstances.Call call =
+        new PeerInstances.Call(version, identity == null ? null : identity.subject());
+    return peers.route(call).compose(routed -> guarded(deadline, method, request, headers, call));
+  }
+
+  private <Req, Resp> Future<Resp> guarded(
+      Deadline deadline,
+      ServiceMethod<Resp, Req> method,
+      Req request,
+      MultiMap metadata,
+      PeerInstances.Call call) {
     return policy.call(
         deadline,
         attempt ->
@@ -86,7 +122,7 @@ public final class GrpcPeer {
                   return answer;
                 },
                 GrpcPeer::transportFailure,
-                failedBefore));
+                call));
   }
 
   /** {@code courier_grpc_client_seconds{service, method, status}}, per attempt. */

@@ -14,7 +14,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
@@ -52,19 +51,27 @@ public final class HttpPeer {
       String path,
       UnaryOperator<HttpRequest<Buffer>> decorate,
       Buffer body) {
-    Set<String> failedBefore = PeerInstances.newCall();
-    return policy.call(
-        deadline,
-        attempt ->
-            peers.attempt(
-                instance ->
-                    ResilientHttpCalls.attempt(
-                        decorate.apply(
-                            client.request(method, instance.port(), instance.host(), path)),
-                        attempt.deadline(),
-                        body),
-                HttpPeer::instanceFault,
-                failedBefore));
+    PeerInstances.Call call =
+        new PeerInstances.Call(
+            RequestedVersion.current().orElse(null),
+            CallerIdentity.current().map(CallerIdentity::subject).orElse(null));
+    return peers
+        .route(call)
+        .compose(
+            routed ->
+                policy.call(
+                    deadline,
+                    attempt ->
+                        peers.attempt(
+                            instance ->
+                                ResilientHttpCalls.attempt(
+                                    decorate.apply(
+                                        client.request(
+                                            method, instance.port(), instance.host(), path)),
+                                    attempt.deadline(),
+                                    body),
+                            HttpPeer::instanceFault,
+                            call)));
   }
 
   /** Whether the instance itself failed, rather than answering. */

@@ -5,6 +5,7 @@ import io.courier.discovery.LoadBalancer;
 import io.courier.discovery.OutlierPolicy;
 import io.courier.discovery.ServiceInstance;
 import io.courier.resilience.InstanceBreakers;
+import io.courier.resilience.Routing;
 import io.courier.resilience.TargetPolicy;
 import io.courier.runtime.metrics.Meters;
 import io.vertx.circuitbreaker.CircuitBreakerState;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,6 +40,9 @@ import java.util.function.Supplier;
  *       failure ratio, growing ejection) and instances whose own breaker is open ({@link
  *       InstanceBreakers}, unless the target's policy turns them off with {@code
  *       breaker.perInstance: false});
+ *   <li>with a {@link Routing} in the target's policy, a call goes only to instances of the version
+ *       {@link VersionRouter} chooses for it (once, before its first attempt), and with {@code
+ *       preferZone} to those in the caller's zone while one of them is eligible;
  *   <li>state of instances that left discovery is dropped.
  * </ul>
  */
@@ -56,6 +61,9 @@ final class PeerInstances {
       new LoadBalancer(
           LoadBalancer.Strategy.POWER_OF_TWO_CHOICES, OUTLIERS, System::nanoTime, new Random());
   private final InstanceBreakers breakers;
+  private final TargetPolicy policy;
+  private final String zone;
+  private final Random random = new Random();
 
   private volatile List<ServiceInstance> instances = List.of();
   private volatile long resolvedAt = Long.MIN_VALUE;
@@ -64,6 +72,7 @@ final class PeerInstances {
 
   /**
    * @param directory the process's peers, which show these instances in its admin view
+   * @param zone the caller's zone ({@code discovery.zone}), or null
    */
   PeerInstances(
       Vertx vertx,
@@ -71,9 +80,12 @@ final class PeerInstances {
       PeerDirectory directory,
       Discovery discovery,
       String service,
-      TargetPolicy policy) {
+      TargetPolicy policy,
+      String zone) {
     this.discovery = discovery;
     this.service = service;
+    this.policy = policy;
+    this.zone = zone == null || zone.isBlank() ? null : zone;
     this.breakers =
         policy.policy().breaker().breakerPerInstance()
             ? new InstanceBreakers(vertx, meters, policy.name(), policy::policy)
@@ -92,19 +104,68 @@ final class PeerInstances {
    *
    * @param send sends the attempt to an instance
    * @param instanceFault whether a failure is the instance's own (it counts towards ejection)
-   * @param failedBefore addresses that failed earlier attempts of the same call (updated here)
+   * @param call the call: addresses that failed its earlier attempts (updated here) and the version
+   *     {@link #route} chose for it
    */
   <T> Future<T> attempt(
-      Function<ServiceInstance, Future<T>> send,
-      Predicate<Throwable> instanceFault,
-      Set<String> failedBefore) {
+      Function<ServiceInstance, Future<T>> send, Predicate<Throwable> instanceFault, Call call) {
+    String version = call.version;
     return instances()
-        .compose(known -> attemptOn(known, new HashSet<>(), failedBefore, send, instanceFault));
+        .compose(
+            known ->
+                attemptOn(
+                    version == null
+                        ? known
+                        : known.stream().filter(i -> VersionRouter.of(i, version)).toList(),
+                    new HashSet<>(),
+                    call.failedBefore,
+                    send,
+                    instanceFault));
   }
 
-  /** A set for {@link #attempt}'s {@code failedBefore}, one per call (attempts may overlap). */
-  static Set<String> newCall() {
-    return ConcurrentHashMap.newKeySet(2);
+  /**
+   * Chooses the version {@code call} goes to under the target's routing (none without one), from
+   * the instances known now; fails with a 503 {@code version-unavailable} {@link ServiceError} when
+   * the version it must reach has no instance.
+   */
+  Future<Void> route(Call call) {
+    Routing routing = policy.target().routing();
+    if (routing == null) {
+      return Future.succeededFuture();
+    }
+    return instances()
+        .map(
+            known -> {
+              call.version =
+                  VersionRouter.choose(
+                      policy.name(), routing, known, call.requested, call.stickyKey, random);
+              return null;
+            });
+  }
+
+  /** A call without a requested version or sticky key. */
+  static Call newCall() {
+    return new Call(null, null);
+  }
+
+  /**
+   * One call's state across its attempts (which may overlap): the instances that failed it and the
+   * version it goes to.
+   */
+  static final class Call {
+    final Set<String> failedBefore = ConcurrentHashMap.newKeySet(2);
+    final RequestedVersion requested;
+    final String stickyKey;
+    volatile String version;
+
+    /**
+     * @param requested the version the request asked for, or null
+     * @param stickyKey the caller's subject, or null
+     */
+    Call(RequestedVersion requested, String stickyKey) {
+      this.requested = requested;
+      this.stickyKey = stickyKey;
+    }
   }
 
   private <T> Future<T> attemptOn(
@@ -117,9 +178,16 @@ final class PeerInstances {
         candidate ->
             !refused.contains(candidate.address())
                 && (breakers == null || breakers.admits(candidate.address()));
+    Predicate<ServiceInstance> fresh =
+        admitted.and(candidate -> !failedBefore.contains(candidate.address()));
+    Routing routing = policy.target().routing();
     var lease =
-        balancer.pick(
-            known, admitted.and(candidate -> !failedBefore.contains(candidate.address())));
+        zone != null && routing != null && routing.zonePreferred()
+            ? balancer.pick(known, fresh.and(candidate -> VersionRouter.in(candidate, zone)))
+            : Optional.<LoadBalancer.Lease>empty();
+    if (lease.isEmpty()) {
+      lease = balancer.pick(known, fresh);
+    }
     if (lease.isEmpty() && !failedBefore.isEmpty()) {
       lease = balancer.pick(known, admitted);
     }

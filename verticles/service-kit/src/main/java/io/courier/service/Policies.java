@@ -35,6 +35,7 @@ public final class Policies {
   private final Meters meters;
   private final PeerDirectory peers;
   private final PolicyFileWatcher watcher;
+  private final String zone;
   private final List<TargetPolicy> targets = new CopyOnWriteArrayList<>();
   private final List<InboundPolicy> inbound = new CopyOnWriteArrayList<>();
 
@@ -46,8 +47,10 @@ public final class Policies {
       ResilienceConfig config,
       ConsulClientOptions agent,
       Meters meters,
-      AdminSections admin) {
+      AdminSections admin,
+      String zone) {
     this.vertx = vertx;
+    this.zone = zone;
     this.meters = meters;
     this.peers = PeerDirectory.of(admin);
     BreakerTransitions.of(vertx, admin);
@@ -69,7 +72,8 @@ public final class Policies {
         context.config(ResilienceConfig.SECTION),
         context.config().discovery().consulClientOptions(),
         context.meters(),
-        context.admin());
+        context.admin(),
+        context.config().discovery().zone());
   }
 
   /**
@@ -80,20 +84,24 @@ public final class Policies {
    */
   public static Future<Policies> load(
       Vertx vertx, ResilienceConfig config, Meters meters, AdminSections admin) {
-    return load(vertx, config, null, meters, admin);
+    return load(vertx, config, null, meters, admin, null);
   }
 
   /**
    * As {@link #load(Vertx, ResilienceConfig, Meters, AdminSections)}, also following {@code
    * resilience.consulKey} on the Consul agent {@code agent} when the key is set.
+   *
+   * @param zone this process's zone ({@code discovery.zone}), which targets whose routing prefers
+   *     the caller's zone look for; null for none
    */
   public static Future<Policies> load(
       Vertx vertx,
       ResilienceConfig config,
       ConsulClientOptions agent,
       Meters meters,
-      AdminSections admin) {
-    Policies policies = new Policies(vertx, config, agent, meters, admin);
+      AdminSections admin,
+      String zone) {
+    Policies policies = new Policies(vertx, config, agent, meters, admin, zone);
     return policies.watcher.start().map(parsed -> policies);
   }
 
@@ -147,7 +155,7 @@ public final class Policies {
 
   /** The instances of {@code service} calls under {@code policy} go to, in the admin view. */
   private PeerInstances instances(Discovery discovery, String service, TargetPolicy policy) {
-    return new PeerInstances(vertx, meters, peers, discovery, service, policy);
+    return new PeerInstances(vertx, meters, peers, discovery, service, policy, zone);
   }
 
   /** A fresh policy (its own breaker, budget and bulkhead) for the named target. */

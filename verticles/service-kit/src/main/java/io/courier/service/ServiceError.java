@@ -12,6 +12,7 @@ import io.vertx.grpc.client.InvalidStatusException;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.StatusException;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A failure a caller should see as it is: an HTTP-like status, a problem type (the last segment of
@@ -19,12 +20,21 @@ import java.util.Objects;
  * crosses the event bus as a {@link ReplyException} (code = status, message = JSON) and gRPC as a
  * status, and becomes a problem+json body at the gateway.
  *
+ * <p>A refusal that is the request's own doing though its status is 5xx ({@code
+ * version-unavailable}: the version the request asked for has no instance) crosses the event bus
+ * with code 412 and gRPC as {@code FAILED_PRECONDITION}, so the caller's resilience layer neither
+ * retries it nor counts it against the callee's breaker or instance; the JSON keeps the status the
+ * client sees.
+ *
  * @param status HTTP status, e.g. 400, 404, 409, 503
  * @param type short problem type, e.g. {@code unknown-sku}
  * @param detail what went wrong, for people
  * @param field the request field at fault (JSON pointer without the leading slash), or empty
  */
 public record ServiceError(int status, String type, String detail, String field) {
+
+  /** Types refused for the request's own sake, whatever their status ({@link ServiceError}). */
+  private static final Set<String> REQUEST_REFUSALS = Set.of("version-unavailable");
 
   public ServiceError {
     Objects.requireNonNull(type, "type");
@@ -60,23 +70,28 @@ public record ServiceError(int status, String type, String detail, String field)
 
   /** For {@code message.fail(...)} or failing a reply future. */
   public ReplyException toReply() {
-    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, status, toJson().encode());
+    return new ReplyException(
+        ReplyFailure.RECIPIENT_FAILURE,
+        REQUEST_REFUSALS.contains(type) ? 412 : status,
+        toJson().encode());
   }
 
   /** For a gRPC service method's failed future. */
   public StatusException toGrpc() {
     GrpcStatus grpc =
-        switch (status) {
-          case 400, 413, 415 -> GrpcStatus.INVALID_ARGUMENT;
-          case 401 -> GrpcStatus.UNAUTHENTICATED;
-          case 403 -> GrpcStatus.PERMISSION_DENIED;
-          case 404 -> GrpcStatus.NOT_FOUND;
-          case 409 -> GrpcStatus.FAILED_PRECONDITION;
-          case 429 -> GrpcStatus.RESOURCE_EXHAUSTED;
-          case 503 -> GrpcStatus.UNAVAILABLE;
-          case 504 -> GrpcStatus.DEADLINE_EXCEEDED;
-          default -> GrpcStatus.INTERNAL;
-        };
+        REQUEST_REFUSALS.contains(type)
+            ? GrpcStatus.FAILED_PRECONDITION
+            : switch (status) {
+              case 400, 413, 415 -> GrpcStatus.INVALID_ARGUMENT;
+              case 401 -> GrpcStatus.UNAUTHENTICATED;
+              case 403 -> GrpcStatus.PERMISSION_DENIED;
+              case 404 -> GrpcStatus.NOT_FOUND;
+              case 409 -> GrpcStatus.FAILED_PRECONDITION;
+              case 429 -> GrpcStatus.RESOURCE_EXHAUSTED;
+              case 503 -> GrpcStatus.UNAVAILABLE;
+              case 504 -> GrpcStatus.DEADLINE_EXCEEDED;
+              default -> GrpcStatus.INTERNAL;
+            };
     return new StatusException(grpc, toJson().encode());
   }
 

@@ -308,7 +308,8 @@ class PoliciesReloadTest {
                     .setHost("127.0.0.1")
                     .setPort(consul.port()),
                 io.courier.runtime.metrics.Meters.none(),
-                new io.courier.runtime.admin.AdminSections())
+                new io.courier.runtime.admin.AdminSections(),
+                null)
             .await(10, TimeUnit.SECONDS);
     TargetPolicy held = policies.target("inventory");
     assertThat(attemptsOfAFailingCall(held)).as("the file's attempt count").isEqualTo(1);
@@ -318,10 +319,22 @@ class PoliciesReloadTest {
             () ->
                 http.put(consul.port(), "127.0.0.1", "/v1/kv/" + key)
                     .sendBuffer(
-                        io.vertx.core.buffer.Buffer.buffer(json(3, 3, "{\"timeoutMs\": 1000}"))));
+                        io.vertx.core.buffer.Buffer.buffer(
+                            routed(json(3, 3, "{\"timeoutMs\": 1000}"), "{\"2\": 1}"))));
     assertThat(applied.getBoolean("applied")).isTrue();
     assertThat(applied.getString("source")).isEqualTo("consul:" + key);
     assertThat(attemptsOfAFailingCall(held)).as("the key's attempt count").isEqualTo(3);
+    assertThat(held.target().routing().weightsByVersion()).containsExactly(Map.entry("2", 1));
+    JsonObject badRouting =
+        judged(
+            () ->
+                http.put(consul.port(), "127.0.0.1", "/v1/kv/" + key)
+                    .sendBuffer(
+                        io.vertx.core.buffer.Buffer.buffer(
+                            routed(json(3, 3, "{\"timeoutMs\": 1000}"), "{\"2\": -1}"))));
+    assertThat(badRouting.getString("error"))
+        .contains("key 'targets.inventory.routing.weights.2' must be 0..1000000, was -1");
+    assertThat(held.target().routing().weightsByVersion()).containsExactly(Map.entry("2", 1));
 
     JsonObject refused =
         judged(
@@ -345,7 +358,16 @@ class PoliciesReloadTest {
     assertThat(deleted.getBoolean("applied")).isTrue();
     assertThat(deleted.getString("source")).isEqualTo(file().toString());
     assertThat(attemptsOfAFailingCall(held)).as("the file's attempt count again").isEqualTo(1);
+    assertThat(held.target().routing()).as("the file routes by no version").isNull();
     assertThat(consul.unknownRequests()).isEmpty();
+  }
+
+  /** {@code json} with {@code weights} as the inventory target's routing. */
+  private static String routed(String json, String weights) {
+    assertThat(json).contains("\"deadlineMs\": 5000}");
+    return json.replace(
+        "\"deadlineMs\": 5000}",
+        "\"deadlineMs\": 5000, \"routing\": {\"weights\": " + weights + "}}");
   }
 
   /** Runs {@code change} and waits for this process's service policies to judge what follows. */

@@ -1261,6 +1261,57 @@ class OrderFlowIT {
   @Test
   @Timeout(60)
   @DisplayName(
+      "carries x-courier-version from the REST edge over the event bus to the order service's"
+          + " inventory calls: the running version places, an unknown one is refused 503 naming"
+          + " target and version, a malformed one 400")
+  void shouldCarryTheRequestedVersionToTheInventory() throws Exception {
+    io.courier.discovery.Discovery registry =
+        new io.courier.discovery.EmbeddedDiscovery(runtime.vertx());
+    String running;
+    try {
+      running =
+          registry
+              .resolve("inventory-service")
+              .await(10, TimeUnit.SECONDS)
+              .get(0)
+              .tags()
+              .get("version");
+    } finally {
+      registry.close();
+    }
+    assertThat(placeWithVersion(run + "version-running", running).statusCode()).isEqualTo(202);
+
+    java.net.http.HttpResponse<String> unknown = placeWithVersion(run + "version-9", "9");
+    assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(503);
+    JsonObject problem = new JsonObject(unknown.body());
+    assertThat(problem.getString("type"))
+        .isEqualTo("https://courier.dev/problems/version-unavailable");
+    assertThat(problem.getString("detail"))
+        .isEqualTo("no instance of version '9' of inventory-service is known");
+
+    java.net.http.HttpResponse<String> malformed = placeWithVersion(run + "version-bad", "2 b");
+    assertThat(malformed.statusCode()).as(malformed.body()).isEqualTo(400);
+    assertThat(new JsonObject(malformed.body()).getString("field")).isEqualTo("x-courier-version");
+  }
+
+  private java.net.http.HttpResponse<String> placeWithVersion(String key, String version)
+      throws Exception {
+    return client.send(
+        client
+            .request("/api/v1/orders")
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", key)
+            .header("x-courier-version", version)
+            .POST(
+                java.net.http.HttpRequest.BodyPublishers.ofString(
+                    FlowClient.orderBody(
+                        seeds.userIds().get(10),
+                        List.of(new FlowClient.Line(seeds.skus().get(10), 1))))));
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName(
       "registers every endpoint in discovery: REST and gRPC edges, the gRPC services and the"
           + " order service's event-bus service, with role, protocol and version tags")
   void shouldRegisterEveryEndpointInDiscovery() throws Exception {

@@ -7,6 +7,7 @@ import io.courier.runtime.security.MutualTls;
 import io.courier.runtime.tracing.SpanDeadline;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcServers.EntryGuard;
+import io.courier.service.RequestedVersion;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Context;
@@ -249,6 +250,13 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
     long timeout = GrpcWire.grpcTimeoutNanos(request.getHeader("grpc-timeout"));
     if (timeout != Long.MAX_VALUE) {
       SpanDeadline.record(Duration.ofNanos(timeout));
+    }
+    try {
+      RequestedVersion.from(request.headers())
+          .ifPresent(version -> RequestedVersion.attach(call, version));
+    } catch (IllegalArgumentException malformed) {
+      GrpcWire.answer(request, GrpcStatus.INVALID_ARGUMENT, malformed.getMessage());
+      return;
     }
     if (guard == null) {
       Optional<CallerIdentity> caller;

@@ -1,14 +1,15 @@
 package io.courier.service.impl;
 
 import io.courier.service.CallerIdentity;
+import io.courier.service.RequestedVersion;
 import io.vertx.core.internal.VertxBootstrap;
 import io.vertx.core.spi.VertxServiceProvider;
 import io.vertx.core.spi.context.storage.ContextLocal;
 
 /**
- * Registers the context-local slot of {@link CallerIdentity} before any Vert.x instance exists:
- * Vert.x discovers this provider through {@code META-INF/services} while it is built, which is when
- * it captures the known context locals.
+ * Registers the context-local slots of {@link CallerIdentity} and {@link RequestedVersion} before
+ * any Vert.x instance exists: Vert.x discovers this provider through {@code META-INF/services}
+ * while it is built, which is when it captures the known context locals.
  */
 public final class IdentityLocal implements VertxServiceProvider {
 
@@ -16,8 +17,12 @@ public final class IdentityLocal implements VertxServiceProvider {
   public static final ContextLocal<CallerIdentity> KEY =
       ContextLocal.registerLocal(CallerIdentity.class);
 
+  /** The slot a request's duplicated context keeps the version it asked for in. */
+  public static final ContextLocal<RequestedVersion> VERSION =
+      ContextLocal.registerLocal(RequestedVersion.class);
+
   @Override
   public void init(VertxBootstrap builder) {
-    // nothing to configure: loading this class registered KEY
+    // nothing to configure: loading this class registered KEY and VERSION
   }
 }
