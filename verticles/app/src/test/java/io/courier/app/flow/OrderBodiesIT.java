@@ -1,20 +1,21 @@
 package io.courier.app.flow;
 
+import static io.courier.app.flow.BodiesClient.FORM;
+import static io.courier.app.flow.BodiesClient.MULTIPART;
+import static io.courier.app.flow.BodiesClient.form;
+import static io.courier.app.flow.BodiesClient.multipartBody;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.app.flow.BodiesClient.Answer;
+import io.courier.app.flow.BodiesClient.Part;
 import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Roles;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpRequest;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.multipart.MultipartForm;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -57,7 +58,7 @@ class OrderBodiesIT {
   private final Vertx vertx = Vertx.vertx();
   private CourierRuntime runtime;
   private FlowSeeds seeds;
-  private WebClient web;
+  private HttpClient http;
   private String base;
   private Path uploads;
 
@@ -81,7 +82,7 @@ class OrderBodiesIT {
                 Roles.available())
             .await(120, TimeUnit.SECONDS);
     base = runtime.endpoints().get("gateway");
-    web = WebClient.create(vertx);
+    http = vertx.createHttpClient();
   }
 
   @AfterAll
@@ -103,31 +104,33 @@ class OrderBodiesIT {
   void shouldPlaceAFormOrderLikeJson() throws Exception {
     String user = seeds.userIds().get(0);
     String sku = seeds.skus().get(0);
-    MultiMap form =
-        MultiMap.caseInsensitiveMultiMap()
-            .add("userId", user)
-            .add("sku", sku)
-            .add("quantity", "2")
-            .add("sku", seeds.skus().get(1))
-            .add("quantity", "1");
-    HttpResponse<Buffer> placed =
-        post("/api/v1/orders", run + "form").sendForm(form).await(10, TimeUnit.SECONDS);
-    assertThat(placed.statusCode()).as(placed.bodyAsString()).isEqualTo(202);
-    String orderId = placed.bodyAsJsonObject().getString("orderId");
-    assertThat(placed.getHeader("Location")).isEqualTo("/api/v1/orders/" + orderId);
+    String form =
+        form(
+            "userId",
+            user,
+            "sku",
+            sku,
+            "quantity",
+            "2",
+            "sku",
+            seeds.skus().get(1),
+            "quantity",
+            "1");
+    Answer placed = sendRaw("/api/v1/orders", run + "form", FORM, form);
+    assertThat(placed.status()).as(placed.text()).isEqualTo(202);
+    String orderId = placed.json().getString("orderId");
+    assertThat(placed.location()).isEqualTo("/api/v1/orders/" + orderId);
 
-    HttpResponse<Buffer> again =
-        post("/api/v1/orders", run + "form").sendForm(form).await(10, TimeUnit.SECONDS);
-    assertThat(again.bodyAsJsonObject().getString("orderId")).isEqualTo(orderId);
+    Answer again = sendRaw("/api/v1/orders", run + "form", FORM, form);
+    assertThat(again.json().getString("orderId")).isEqualTo(orderId);
     JsonObject json =
         new JsonObject(
             FlowClient.orderBody(
                 user,
                 List.of(new FlowClient.Line(sku, 2), new FlowClient.Line(seeds.skus().get(1), 1))));
-    HttpResponse<Buffer> asJson =
-        post("/api/v1/orders", run + "form").sendJsonObject(json).await(10, TimeUnit.SECONDS);
-    assertThat(asJson.statusCode()).as("the same key and order as JSON").isEqualTo(202);
-    assertThat(asJson.bodyAsJsonObject().getString("orderId")).isEqualTo(orderId);
+    Answer asJson = sendRaw("/api/v1/orders", run + "form", "application/json", json.encode());
+    assertThat(asJson.status()).as("the same key and order as JSON").isEqualTo(202);
+    assertThat(asJson.json().getString("orderId")).isEqualTo(orderId);
 
     JsonArray items = get("/api/v1/orders/" + orderId).getJsonArray("items");
     assertThat(items).hasSize(2);
@@ -282,9 +285,7 @@ class OrderBodiesIT {
         "unknown-part",
         "upload");
     assertProblem(
-        post("/api/v1/orders:import", run + "none")
-            .sendMultipartForm(MultipartForm.create().attribute("format", "csv"))
-            .await(10, TimeUnit.SECONDS),
+        multipart(run + "none", new Part("format", null, null, "csv")),
         400,
         "missing-part",
         "file");
@@ -314,13 +315,12 @@ class OrderBodiesIT {
         400,
         "malformed-body",
         null);
-    HttpResponse<Buffer> noKey =
-        web.postAbs(base + "/api/v1/orders:import")
-            .sendMultipartForm(
-                MultipartForm.create()
-                    .textFileUpload(
-                        "file", "o.csv", Buffer.buffer("userId,sku,quantity\n"), "text/csv"))
-            .await(10, TimeUnit.SECONDS);
+    Answer noKey =
+        send(
+            "/api/v1/orders:import",
+            null,
+            MULTIPART,
+            multipartBody(new Part("file", "o.csv", "text/csv", "userId,sku,quantity\n")));
     assertProblem(noKey, 400, "missing-header", "Idempotency-Key");
   }
 
@@ -349,47 +349,55 @@ class OrderBodiesIT {
 
   private JsonObject importFile(String key, String type, String content, String format)
       throws Exception {
-    HttpResponse<Buffer> answer = multipart(key, "file", type, content, format);
-    assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(200);
-    return answer.bodyAsJsonObject();
+    Answer answer =
+        format == null
+            ? multipart(key, new Part("file", "orders", type, content))
+            : multipart(
+                key,
+                new Part("file", "orders", type, content),
+                new Part("format", null, null, format));
+    assertThat(answer.status()).as(answer.text()).isEqualTo(200);
+    return answer.json();
   }
 
-  private HttpResponse<Buffer> multipart(
-      String key, String part, String type, String content, String format) throws Exception {
-    MultipartForm form =
-        MultipartForm.create().textFileUpload(part, "orders", Buffer.buffer(content), type);
-    if (format != null) {
-      form.attribute("format", format);
-    }
-    return post("/api/v1/orders:import", key).sendMultipartForm(form).await(10, TimeUnit.SECONDS);
+  private Answer multipart(String key, String part, String type, String content, String format)
+      throws Exception {
+    return format == null
+        ? multipart(key, new Part(part, "orders", type, content))
+        : multipart(
+            key, new Part(part, "orders", type, content), new Part("format", null, null, format));
   }
 
-  private HttpRequest<Buffer> post(String path, String key) {
-    return web.postAbs(base + path).putHeader("Idempotency-Key", key);
+  private Answer multipart(String key, Part... parts) throws Exception {
+    return send("/api/v1/orders:import", key, MULTIPART, multipartBody(parts));
   }
 
-  private HttpResponse<Buffer> sendRaw(String path, String type, String body) throws Exception {
-    return post(path, run + "raw-" + UUID.randomUUID())
-        .putHeader("Content-Type", type)
-        .sendBuffer(Buffer.buffer(body))
-        .await(10, TimeUnit.SECONDS);
+  private Answer sendRaw(String path, String type, String body) throws Exception {
+    return send(path, run + "raw-" + UUID.randomUUID(), type, body);
+  }
+
+  private Answer sendRaw(String path, String key, String type, String body) throws Exception {
+    return send(path, key, type, body);
+  }
+
+  private Answer send(String path, String key, String type, String body) throws Exception {
+    return BodiesClient.send(http, base + path, key, type, body);
   }
 
   private JsonObject get(String path) throws Exception {
-    HttpResponse<Buffer> answer = web.getAbs(base + path).send().await(10, TimeUnit.SECONDS);
-    assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(200);
-    return answer.bodyAsJsonObject();
+    Answer answer = send(path, null, null, null);
+    assertThat(answer.status()).as(answer.text()).isEqualTo(200);
+    return answer.json();
   }
 
   private JsonObject stock(String sku) throws Exception {
     return get("/api/v1/inventory/" + sku);
   }
 
-  private static void assertProblem(
-      HttpResponse<Buffer> answer, int status, String type, String field) {
-    assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(status);
-    assertThat(answer.getHeader("Content-Type")).isEqualTo("application/problem+json");
-    JsonObject problem = answer.bodyAsJsonObject();
+  private static void assertProblem(Answer answer, int status, String type, String field) {
+    assertThat(answer.status()).as(answer.text()).isEqualTo(status);
+    assertThat(answer.contentType()).isEqualTo("application/problem+json");
+    JsonObject problem = answer.json();
     assertThat(problem.getInteger("status")).isEqualTo(status);
     if (type != null) {
       assertThat(problem.getString("type")).as(problem.encode()).endsWith("/" + type);
