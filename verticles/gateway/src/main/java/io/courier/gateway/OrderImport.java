@@ -122,8 +122,13 @@ final class OrderImport {
             .failure();
       }
       FileUpload file = filePart(routing);
-      ImportLines.Format format =
-          ImportLines.Format.of(routing.request().getFormAttribute(FORMAT), file.contentType());
+      String named = routing.request().getFormAttribute(FORMAT);
+      ImportLines.Format format = ImportLines.Format.of(named, file.contentType());
+      if (named != null && format == null) {
+        throw ServiceError.badField(
+                "invalid-body", FORMAT, "the field format must be csv or ndjson")
+            .failure();
+      }
       if (format == null) {
         throw new ServiceError(
                 415,

@@ -315,6 +315,20 @@ class OrderBodiesIT {
         400,
         "malformed-body",
         null);
+    assertProblem(
+        multipart(run + "fmt", "file", "text/csv", "userId,sku,quantity\n", "xml"),
+        400,
+        "invalid-body",
+        "format");
+    assertProblem(
+        send(
+            "/api/v1/ordersX",
+            run + "x",
+            MULTIPART,
+            multipartBody(new Part("file", "o.csv", "text/csv", "userId,sku,quantity\n"))),
+        404,
+        "not-found",
+        null);
     Answer noKey =
         send(
             "/api/v1/orders:import",
