@@ -6,6 +6,27 @@
 const good = (userId, sku = 'sku-0001', quantity = 1) => ({ userId, items: [{ sku, quantity }] });
 const json = { 'Content-Type': 'application/json' };
 const key = (k) => ({ ...json, 'Idempotency-Key': k });
+const form = (k, body) => ({
+  headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Idempotency-Key': k },
+  raw: body,
+});
+// A multipart/form-data body of `parts` ({ name, filename, type, value }), with its Content-Type.
+const multipart = (k, parts) => {
+  const boundary = 'courier-contract-boundary';
+  let text = '';
+  for (const p of parts) {
+    text += `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"`
+      + (p.filename ? `; filename="${p.filename}"` : '') + '\r\n'
+      + (p.type ? `Content-Type: ${p.type}\r\n` : '') + `\r\n${p.value}\r\n`;
+  }
+  text += `--${boundary}--\r\n`;
+  return {
+    headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Idempotency-Key': k },
+    raw: Buffer.from(text),
+  };
+};
+const csv = (text) => ({ name: 'file', filename: 'orders.csv', type: 'text/csv', value: text });
+const importFile = 'userId,sku,quantity\nu1,sku-0002,1\nu1,sku-0002\n';
 
 export const cases = [
   // --- The walk-through (docs/flow.md, "The flow") ---
@@ -300,6 +321,67 @@ export const cases = [
     path: '/api/v1/users/u1', token: 'u1-write', expect: 403,
   },
 
+  // --- The order as a form, and the bulk import (docs/flow.md, "Form and multipart bodies") ---
+  {
+    name: 'a form order', op: 'placeOrder', method: 'POST', path: '/api/v1/orders', token: 'u1',
+    ...form('form-order', 'userId=u1&sku=sku-0001&quantity=2'),
+    requestExample: 'placeOrder two-of-one-sku-form', expect: 202,
+  },
+  {
+    name: 'a form whose quantity is a word', op: 'placeOrder', method: 'POST',
+    path: '/api/v1/orders', token: 'u1', ...form('form-bad', 'userId=u1&sku=sku-0001&quantity=two'),
+    contract: 'invalid', expect: 400,
+  },
+  {
+    name: 'an import with a bad line', op: 'importOrders', method: 'POST',
+    path: '/api/v1/orders:import', token: 'u1', ...multipart('import-1', [csv(importFile)]),
+    expect: 200, example: 'importOrders 200 one-bad-line', volatile: ['results/0/orderId'],
+    keep: (ctx, res) => { ctx.imported = res.body.results[0].orderId; },
+  },
+  {
+    name: 'the same import again: the same orders', op: 'importOrders', method: 'POST',
+    path: '/api/v1/orders:import', token: 'u1', ...multipart('import-1', [csv(importFile)]),
+    expect: 200, check: (ctx, res) => res.body.results[0].orderId === ctx.imported,
+  },
+  {
+    name: 'an import without a file part', op: 'importOrders', method: 'POST',
+    path: '/api/v1/orders:import', token: 'u1',
+    ...multipart('import-2', [{ name: 'format', value: 'csv' }]),
+    contract: 'invalid', expect: 400,
+  },
+  {
+    name: 'an import over gateway.imports.maxFileBytes', op: 'importOrders', method: 'POST',
+    path: '/api/v1/orders:import', token: 'u1',
+    ...multipart('import-3', [csv('userId,sku,quantity\n' + 'u1,sku-0001,1\n'.repeat(80_000))]),
+    expect: 413,
+  },
+  {
+    name: 'an import as JSON', op: 'importOrders', method: 'POST', path: '/api/v1/orders:import',
+    token: 'u1', headers: key('import-4'), body: good('u1'), contract: 'invalid', expect: 415,
+  },
+  {
+    name: 'an import without a token', op: 'importOrders', method: 'POST',
+    path: '/api/v1/orders:import', token: null, ...multipart('import-5', [csv(importFile)]),
+    contract: 'invalid', expect: 401,
+  },
+  {
+    name: 'an import with a read-only token', op: 'importOrders', method: 'POST',
+    path: '/api/v1/orders:import', token: 'u1-read', ...multipart('import-6', [csv(importFile)]),
+    expect: 403,
+  },
+  {
+    name: 'headers over gateway.maxHeaderBytes', op: 'importOrders', method: 'POST',
+    path: '/api/v1/orders:import', token: 'u1',
+    ...(({ headers, raw }) => ({ raw, headers: { ...headers, 'X-Padding': 'p'.repeat(10_000) } }))(
+      multipart('import-7', [csv(importFile)])),
+    expect: 431,
+  },
+  {
+    name: 'a request line over gateway.maxUriLength', op: 'importOrders', method: 'POST',
+    path: `/api/v1/orders:import?pad=${'p'.repeat(5000)}`, token: 'u1',
+    ...multipart('import-8', [csv(importFile)]), expect: 414,
+  },
+
   // --- Rate limits (gateway.rateLimit on, 5/s, burst 40): a burst from one client ---
   {
     name: 'a burst past the client limit', op: 'getStock', method: 'GET',
@@ -348,4 +430,7 @@ export const unexercised = {
   'getStock 413': "Prism's proxy forwards no GET with a body",
   'getOrder 503': 'the order service runs in the same process and has no fault point',
   'getStock 503': 'the inventory service has no fault point',
+  'importOrders 429': "placeOrder's burst shows the limiter; an import burst uploads files",
+  'importOrders 500': 'no request makes the gateway fail unexpectedly',
+  'importOrders 503': "a line's dependency failure is that line's problem, not the import's",
 };

@@ -21,8 +21,10 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * type outside its short list ({@link MediaType#isMediaTypeSupported}), although the gateway
  * validates no response. So the router gets a copy of the document in which each response media
  * type it would refuse and that is JSON ({@code +json}) is named {@code application/json}. Nothing
- * else changes: parameters, request bodies and their media types are handed over as written, so the
- * requests the validator accepts are exactly those the document describes.
+ * else changes but one: a request body's {@code application/x-www-form-urlencoded}, which the
+ * validator cannot read, is left out and {@link FormBodies} turns such a body into the JSON it
+ * stands for before the validator sees it. Parameters and the other media types are handed over as
+ * written.
  */
 final class ApiContract {
 
@@ -63,6 +65,7 @@ final class ApiContract {
       for (String method : item.fieldNames()) {
         if (item.getValue(method) instanceof JsonObject operation) {
           renameMediaTypes(operation.getJsonObject("responses"));
+          dropForms(operation.getJsonObject("requestBody"));
         }
       }
     }
@@ -71,6 +74,18 @@ final class ApiContract {
       renameMediaTypes(components.getJsonObject("responses"));
     }
     return copy;
+  }
+
+  /**
+   * Removes {@value FormBodies#FORM} from a request body: vertx-openapi 5.0.7 refuses a contract
+   * that names it, and {@link FormBodies} hands the validator such a body as the JSON it stands
+   * for.
+   */
+  private static void dropForms(JsonObject requestBody) {
+    JsonObject content = requestBody == null ? null : requestBody.getJsonObject("content");
+    if (content != null) {
+      content.remove(FormBodies.FORM);
+    }
   }
 
   private static void renameMediaTypes(JsonObject responses) {

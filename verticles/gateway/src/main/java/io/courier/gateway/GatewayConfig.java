@@ -32,6 +32,7 @@ import java.util.TreeSet;
  * @param tls HTTPS for the REST API, and TLS for the gRPC API (same certificate)
  * @param auth who may call the REST API
  * @param rateLimit request rate limits per client and route
+ * @param imports the bulk import of orders from a file ({@code POST /api/v1/orders:import})
  */
 public record GatewayConfig(
     String host,
@@ -48,11 +49,12 @@ public record GatewayConfig(
     int grpcMaxConcurrentStreams,
     TlsConfig tls,
     AuthConfig auth,
-    RateLimitConfig rateLimit) {
+    RateLimitConfig rateLimit,
+    ImportConfig imports) {
 
   /** The REST API's operations (operationIds of its OpenAPI document). */
   public static final Set<String> OPERATIONS =
-      Set.of("placeOrder", "getOrder", "getUser", "getStock");
+      Set.of("placeOrder", "importOrders", "getOrder", "getUser", "getStock");
 
   public static final GatewayConfig DEFAULTS =
       new GatewayConfig(
@@ -70,7 +72,8 @@ public record GatewayConfig(
           100,
           TlsConfig.DEFAULTS,
           AuthConfig.DEFAULTS,
-          RateLimitConfig.DEFAULTS);
+          RateLimitConfig.DEFAULTS,
+          ImportConfig.DEFAULTS);
 
   /** The section, with the checks that need the profile or the file system. */
   public static final ConfigSection<GatewayConfig> SECTION =
@@ -207,6 +210,7 @@ public record GatewayConfig(
             1_048_576,
             Map.of(
                 "placeOrder", "orders:write",
+                "importOrders", "orders:write",
                 "getOrder", "orders:read",
                 "getUser", "orders:read",
                 "getStock", ""));

@@ -114,8 +114,40 @@ final class Problems {
       send(routing, generic(status), List.of());
       return;
     }
+    if (routing.statusCode() == 400 && undecodable(failure)) {
+      // BodyHandler's refusal of a form or multipart body its decoder could not read.
+      send(
+          routing,
+          ServiceError.badField(
+              "malformed-body",
+              "",
+              "the body is not valid " + mediaType(routing) + " (its decoder refused it)"),
+          List.of());
+      return;
+    }
+    if (routing.statusCode() == 413) {
+      send(routing, generic(413), List.of());
+      return;
+    }
     Problem problem = of(failure);
     send(routing, problem.error(), problem.errors());
+  }
+
+  /** Whether a failure is none of ours nor the validator's: a body decoder's. */
+  private static boolean undecodable(Throwable failure) {
+    return !(failure instanceof HttpException)
+        && !(failure instanceof ValidatorException)
+        && !(failure instanceof ServiceError.Failure);
+  }
+
+  private static String mediaType(RoutingContext routing) {
+    String type = routing.request().getHeader("Content-Type");
+    if (type == null) {
+      return "body";
+    }
+    int semicolon = type.indexOf(';');
+    String bare = (semicolon < 0 ? type : type.substring(0, semicolon)).trim();
+    return bare.length() > 64 ? bare.substring(0, 64) : bare;
   }
 
   /**
@@ -130,6 +162,10 @@ final class Problems {
     }
     if (cause instanceof ValidatorException invalid) {
       return refused(invalid);
+    }
+    if (cause instanceof ServiceError.Failure refusal) {
+      // A request extractor's own refusal ({@link FormBodies}), passed on by the router.
+      return new Problem(refusal.error(), List.of());
     }
     if (failure instanceof HttpException http) {
       return new Problem(generic(http.getStatusCode()), List.of());
@@ -170,7 +206,10 @@ final class Problems {
       case UNSUPPORTED_VALUE_FORMAT ->
           only(
               new ServiceError(
-                  415, "unsupported-media-type", "the body must be application/json", ""));
+                  415,
+                  "unsupported-media-type",
+                  "the body must be application/json or application/x-www-form-urlencoded",
+                  ""));
       // No parameter of the contract is missing, so the body is.
       case MISSING_REQUIRED_PARAMETER ->
           only(ServiceError.badField("missing-body", "", "a JSON body is required"));
@@ -256,6 +295,19 @@ final class Problems {
       return;
     }
     error = forCaller(error, routing.request().method() + " " + routing.request().path());
+    JsonObject body = json(error, errors, routing.request().path());
+    routing.response().setStatusCode(error.status()).putHeader("Content-Type", CONTENT_TYPE);
+    if ((error.status() == 503 || error.status() == 429)
+        && !routing.response().headers().contains("Retry-After")) {
+      routing.response().putHeader("Retry-After", "1");
+    }
+    routing.response().end(body.encode());
+  }
+
+  /**
+   * The problem's body for {@code error} (already {@link #forCaller} checked) at {@code instance}.
+   */
+  static JsonObject json(ServiceError error, List<FieldError> errors, String instance) {
     JsonObject body =
         new JsonObject()
             .put("type", TYPE_BASE + error.type())
@@ -264,7 +316,7 @@ final class Problems {
     if (!error.detail().isEmpty()) {
       body.put("detail", error.detail());
     }
-    body.put("instance", routing.request().path());
+    body.put("instance", instance);
     if (!error.field().isEmpty()) {
       body.put("field", error.field());
     }
@@ -274,12 +326,7 @@ final class Problems {
           e -> list.add(new JsonObject().put("field", e.field()).put("message", e.message())));
       body.put("errors", list);
     }
-    routing.response().setStatusCode(error.status()).putHeader("Content-Type", CONTENT_TYPE);
-    if ((error.status() == 503 || error.status() == 429)
-        && !routing.response().headers().contains("Retry-After")) {
-      routing.response().putHeader("Retry-After", "1");
-    }
-    routing.response().end(body.encode());
+    return body;
   }
 
   /**

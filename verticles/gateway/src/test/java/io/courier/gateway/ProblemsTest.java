@@ -275,7 +275,10 @@ class ProblemsTest {
       assertThat(problems.of(failure).error())
           .isEqualTo(
               new ServiceError(
-                  415, "unsupported-media-type", "the body must be application/json", ""));
+                  415,
+                  "unsupported-media-type",
+                  "the body must be application/json or application/x-www-form-urlencoded",
+                  ""));
     }
   }
 
