@@ -43,10 +43,15 @@ import java.util.Map;
 final class EdgeValidation {
 
   private final OnTheLoop validator;
-  private final RequestExtractor extractor = RequestExtractor.withBodyHandler();
+  private final RequestExtractor extractor;
 
-  EdgeValidation(Vertx vertx, OpenAPIContract contract) {
+  /**
+   * @param contract the contract the router was built from
+   * @param extractor the router's request extractor (forms become the JSON they stand for)
+   */
+  EdgeValidation(Vertx vertx, OpenAPIContract contract, RequestExtractor extractor) {
     this.validator = new OnTheLoop(vertx, cachingValidators(contract));
+    this.extractor = extractor;
   }
 
   /** The validation handler of {@code operationId}'s route, in place of the router's own. */
