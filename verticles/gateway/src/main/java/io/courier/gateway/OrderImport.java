@@ -2,6 +2,7 @@ package io.courier.gateway;
 
 import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.resilience.Deadline;
+import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -109,6 +110,7 @@ final class OrderImport {
     String key = routing.request().getHeader(OrdersApi.IDEMPOTENCY_KEY);
     try {
       checkKey(key);
+      versionOf(routing); // a malformed x-courier-version refuses the whole import
       String type = routing.request().getHeader(HttpHeaders.CONTENT_TYPE);
       if (type == null || !type.toLowerCase(Locale.ROOT).startsWith(MULTIPART)) {
         throw new ServiceError(
@@ -282,6 +284,16 @@ final class OrderImport {
   }
 
   /** One line's result: its order, or its problem. Never fails. */
+  /** The version the request asks for (x-courier-version), or null; malformed: a 400 failure. */
+  private static RequestedVersion versionOf(RoutingContext routing) {
+    try {
+      return RequestedVersion.from(routing.request().headers()).orElse(null);
+    } catch (IllegalArgumentException malformed) {
+      throw ServiceError.badField("invalid-header", RequestedVersion.HEADER, malformed.getMessage())
+          .failure();
+    }
+  }
+
   private Future<JsonObject> place(RoutingContext routing, String key, ImportLines.Line line) {
     JsonObject result = new JsonObject().put("line", line.number());
     String instance = PATH + "#line-" + line.number();
@@ -296,7 +308,8 @@ final class OrderImport {
                 backends.orders.place(
                     OrdersApi.placeOrderRequest(validated, lineKey),
                     Deadline.after(timeout),
-                    EdgeAuth.identity(routing)))
+                    EdgeAuth.identity(routing),
+                    versionOf(routing)))
         .map(placed -> placed(result, placed))
         .otherwise(
             failure -> {
