@@ -68,7 +68,7 @@ class ReadmeTourIT {
   @DisplayName("runs as written: an order, its events, its trace id, a failure and its recovery")
   void shouldRunTheTour() throws Exception {
     List<List<String>> blocks = tourBlocks();
-    assertThat(blocks).as("the tour's bash blocks").hasSize(4);
+    assertThat(blocks).as("the tour's bash blocks").hasSize(5);
     List<String> order = blocks.get(0);
     List<String> events = blocks.get(1);
     List<String> fault = blocks.get(3);
@@ -142,6 +142,18 @@ class ReadmeTourIT {
         "the order CONFIRMED once the fault is lifted",
         Duration.ofSeconds(90),
         () -> "CONFIRMED".equals(status(second, token)));
+
+    // More ways in: a form, an import, the order's events, an unknown version.
+    List<String> more = blocks.get(4);
+    String with = setUp + "\n" + assignments(fault, "ORDER") + "\n";
+    assertThat(shell(with + more.get(0))).as("the form order").contains("\"orderId\"");
+    assertThat(shell(with + more.get(1) + "\n" + more.get(2)))
+        .as("the import, one result per line")
+        .contains("\"lines\":3", "\"placed\":2", "\"failed\":0");
+    assertThat(shell(with + more.get(3)))
+        .as("the order's events, ending at its final state")
+        .contains("CONFIRMED");
+    assertThat(shell(with + more.get(4))).as("an unknown version").contains("version-unavailable");
   }
 
   /** The bash blocks between the README's tour markers, continuation lines joined, no comments. */
