@@ -36,8 +36,10 @@ public final class GatewayRole implements Role {
 
   @Override
   public List<RoleDeployment> deployments(RoleContext context) {
+    // One Kafka consumer of order events for every watch of this process (gRPC and SSE).
+    OrderWatches watches = new OrderWatches(context);
     return List.of(
-        RoleDeployment.of("gateway-grpc", () -> new GatewayGrpcVerticle(context), 1),
+        RoleDeployment.of("gateway-grpc", () -> new GatewayGrpcVerticle(context, watches), 1),
         RoleDeployment.of("gateway-rate-limiter", () -> new RateLimiterVerticle(context), 1),
         RoleDeployment.of(
             "gateway-http",

@@ -1,6 +1,7 @@
 package io.courier.service.impl;
 
 import io.courier.service.CallerIdentity;
+import io.vertx.core.Future;
 import io.vertx.core.internal.VertxBootstrap;
 import io.vertx.core.spi.VertxServiceProvider;
 import io.vertx.core.spi.context.storage.ContextLocal;
@@ -15,6 +16,14 @@ public final class IdentityLocal implements VertxServiceProvider {
   /** The slot a request's duplicated context keeps its caller's identity in. */
   public static final ContextLocal<CallerIdentity> KEY =
       ContextLocal.registerLocal(CallerIdentity.class);
+
+  /**
+   * The slot a gRPC call's duplicated context keeps the future of its end in: answered, reset by
+   * its caller, or its connection closed.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public static final ContextLocal<Future<Void>> CALL_ENDED =
+      (ContextLocal) ContextLocal.registerLocal(Future.class);
 
   @Override
   public void init(VertxBootstrap builder) {

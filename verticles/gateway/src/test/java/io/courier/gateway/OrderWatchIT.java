@@ -1,0 +1,438 @@
+package io.courier.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Timestamp;
+import io.courier.codec.Event;
+import io.courier.codec.flow.Addresses;
+import io.courier.codec.flow.Topics;
+import io.courier.codec.kafka.EventSerializer;
+import io.courier.contract.v1.GetOrderRequest;
+import io.courier.contract.v1.GetOrderResponse;
+import io.courier.contract.v1.LineItem;
+import io.courier.contract.v1.Money;
+import io.courier.contract.v1.Order;
+import io.courier.contract.v1.OrderConfirmed;
+import io.courier.contract.v1.OrderPlaced;
+import io.courier.contract.v1.OrderStatus;
+import io.courier.contract.v1.WatchOrderRequest;
+import io.courier.contract.v1.WatchOrderResponse;
+import io.courier.kafka.embedded.EmbeddedKafkaBroker;
+import io.courier.kafka.embedded.SharedKafkaBroker;
+import io.courier.runtime.CourierRuntime;
+import io.courier.runtime.Roles;
+import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.config.KafkaConfig;
+import io.courier.service.ServiceError;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code WatchOrder} at the gateway's gRPC edge, called by grpc-java on loopback: the order's state
+ * then its changes from the orders topic, OK at a terminal state; refusals with a status; a reader
+ * that does not read gets the latest state, not a growing queue; deadline and cancel release the
+ * watch. The order service is a stand-in on the event bus answering GetOrder; the changes are
+ * written to the real orders topic.
+ */
+@ExtendWith(SharedKafkaBroker.class)
+@DisplayName("Watching an order at the gateway")
+class OrderWatchIT {
+
+  static final Map<String, Order> ORDERS = new ConcurrentHashMap<>();
+
+  static CourierRuntime runtime;
+  static CourierConfig config;
+  static Path keys;
+  static KafkaProducer<String, Event<?>> producer;
+  static ManagedChannel channel;
+
+  static final MethodDescriptor<WatchOrderRequest, WatchOrderResponse> WATCH =
+      MethodDescriptor.<WatchOrderRequest, WatchOrderResponse>newBuilder()
+          .setType(MethodDescriptor.MethodType.SERVER_STREAMING)
+          .setFullMethodName("courier.v1.OrderService/WatchOrder")
+          .setRequestMarshaller(marshaller(WatchOrderRequest::parseFrom))
+          .setResponseMarshaller(marshaller(WatchOrderResponse::parseFrom))
+          .build();
+
+  @BeforeAll
+  static void start(EmbeddedKafkaBroker kafka) throws Exception {
+    keys = Files.createTempDirectory("watch-keys");
+    Map<String, String> props = new HashMap<>();
+    props.put("courier.kafka.bootstrapServers", kafka.bootstrapServers());
+    props.put("courier.roles", "gateway");
+    props.put("courier.gateway.port", "0");
+    props.put("courier.gateway.grpcPort", "0");
+    props.put("courier.gateway.auth.mode", "jwt");
+    props.put("courier.gateway.auth.devKeyDir", keys.toString());
+    props.put("courier.resilience.policyFile", "../../conf/resilience.json");
+    config = Roles.configLoader(Map.of(), props, Roles.available()).load(null);
+    runtime = CourierRuntime.start(config, Roles.available()).await(60, TimeUnit.SECONDS);
+    // The order service's stand-in: GetOrder from ORDERS; another user's order is refused as the
+    // order service refuses it.
+    for (int p = 0; p < KafkaConfig.TopicsConfig.DEFAULTS.partitions(); p++) {
+      runtime
+          .vertx()
+          .eventBus()
+          .<GetOrderRequest>consumer(Addresses.of(Addresses.ORDER_GET, p), OrderWatchIT::getOrder)
+          .completion()
+          .await(10, TimeUnit.SECONDS);
+    }
+    Map<String, Object> producing = new HashMap<>();
+    producing.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    producer = new KafkaProducer<>(producing, new StringSerializer(), new EventSerializer());
+    String edge = runtime.endpoints().get("gateway (gRPC)");
+    channel =
+        NettyChannelBuilder.forAddress(
+                "127.0.0.1", Integer.parseInt(edge.substring(edge.lastIndexOf(':') + 1)))
+            .usePlaintext()
+            // A fixed 64 KiB window: a reader that does not read stops the server's writes soon.
+            .flowControlWindow(65_535)
+            .build();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (channel != null) {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (producer != null) {
+      producer.close(Duration.ofSeconds(5));
+    }
+    if (runtime != null) {
+      runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @AfterEach
+  void noWatchLeft() {
+    await("every watch released", () -> watches() == 0);
+  }
+
+  private static void getOrder(Message<GetOrderRequest> request) {
+    Order order = ORDERS.get(request.body().getOrderId());
+    if (order == null) {
+      ServiceError unknown =
+          ServiceError.notFound(
+              "unknown-order", "no order with id '" + request.body().getOrderId() + "'");
+      request.fail(unknown.status(), unknown.toJson().encode());
+    } else if (order.getUserId().equals("someone-else")) {
+      ServiceError forbidden =
+          ServiceError.forbidden("forbidden", "this order belongs to another user");
+      request.fail(forbidden.status(), forbidden.toJson().encode());
+    } else {
+      request.reply(GetOrderResponse.newBuilder().setOrder(order).build());
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName(
+      "sends the current state, then each newer state from the orders topic, and ends OK once"
+          + " the order is confirmed")
+  void shouldStreamStatesUntilTerminal() throws Exception {
+    Order pending = order("watch-1", 1, 1);
+    ORDERS.put(pending.getId(), pending);
+    Watch watch = watch(pending.getId(), token("u1", "orders:read"), null);
+
+    assertThat(watch.next()).isEqualTo(pending);
+    assertThat(watches()).isEqualTo(1);
+    watch.call.request(10);
+    publish(OrderPlaced.newBuilder().setOrder(pending).build(), pending.getId());
+    Order later = order("watch-1", 2, 1);
+    publish(OrderPlaced.newBuilder().setOrder(later).build(), later.getId());
+    Order confirmed =
+        later.toBuilder()
+            .setStatus(OrderStatus.ORDER_STATUS_CONFIRMED)
+            .setPaymentId("pay-1")
+            .setUpdatedAt(Timestamp.newBuilder().setSeconds(3))
+            .build();
+    publish(
+        OrderConfirmed.newBuilder()
+            .setOrderId(confirmed.getId())
+            .setPaymentId("pay-1")
+            .setOrder(confirmed)
+            .build(),
+        confirmed.getId());
+
+    assertThat(watch.next()).as("the redelivered state skipped").isEqualTo(later);
+    assertThat(watch.next()).isEqualTo(confirmed);
+    assertThat(watch.end()).isEqualTo(Status.Code.OK);
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName(
+      "refuses a bad id INVALID_ARGUMENT, an unknown order NOT_FOUND, no token UNAUTHENTICATED,"
+          + " a missing scope or another user's order PERMISSION_DENIED, each with a message")
+  void shouldRefuseBadWatches() throws Exception {
+    ORDERS.put("not-yours", order("not-yours", 1, 1).toBuilder().setUserId("someone-else").build());
+    String reader = token("u1", "orders:read");
+
+    assertThat(refusal("", reader))
+        .isEqualTo("INVALID_ARGUMENT order_id must be 1 to 64 characters, was 0");
+    assertThat(refusal("o".repeat(65), reader))
+        .isEqualTo("INVALID_ARGUMENT order_id must be 1 to 64 characters, was 65");
+    assertThat(refusal("no-such-order", reader))
+        .isEqualTo("NOT_FOUND no order with id 'no-such-order'");
+    assertThat(refusal("not-yours", reader))
+        .isEqualTo("PERMISSION_DENIED this order belongs to another user");
+    assertThat(refusal("not-yours", token("u1", "orders:write")))
+        .isEqualTo("PERMISSION_DENIED this operation needs the scope 'orders:read'");
+    assertThat(refusal("not-yours", null)).startsWith("UNAUTHENTICATED a bearer token");
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName("ends a watch DEADLINE_EXCEEDED at the caller's grpc-timeout and releases it")
+  void shouldEndAtTheDeadline() throws Exception {
+    Order pending = order("watch-deadline", 1, 1);
+    ORDERS.put(pending.getId(), pending);
+    Watch watch = watch(pending.getId(), token("u1", "orders:read"), Duration.ofMillis(1500));
+
+    assertThat(watch.next()).isEqualTo(pending);
+    assertThat(watch.end()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    await("the watch released at its deadline", () -> watches() == 0);
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName("releases the watch when its caller cancels")
+  void shouldReleaseOnCancel() throws Exception {
+    Order pending = order("watch-cancel", 1, 1);
+    ORDERS.put(pending.getId(), pending);
+    Watch watch = watch(pending.getId(), token("u1", "orders:read"), null);
+
+    assertThat(watch.next()).isEqualTo(pending);
+    assertThat(watches()).isEqualTo(1);
+    watch.call.cancel("the caller lost interest", null);
+    assertThat(watch.end()).isEqualTo(Status.Code.CANCELLED);
+    await("the watch released after the cancel", () -> watches() == 0);
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName(
+      "holds at most one state for a reader that does not read, and gives it the latest state"
+          + " once it reads")
+  void shouldCoalesceForAReaderThatDoesNotRead() throws Exception {
+    int changes = 1_500;
+    Order pending = order("watch-slow", 0, 40);
+    ORDERS.put(pending.getId(), pending);
+    Watch watch = watch(pending.getId(), token("u1", "orders:read"), null);
+    assertThat(watch.next()).isEqualTo(pending);
+    double before = coalesced();
+
+    // The reader asks for nothing more: the states pile up on the server's side of the stream.
+    for (int i = 1; i <= changes; i++) {
+      Order changed = order("watch-slow", i, 40);
+      publish(OrderPlaced.newBuilder().setOrder(changed).build(), changed.getId());
+    }
+    producer.flush();
+    await(
+        "most states coalesced while the reader does not read",
+        () -> {
+          assertThat(pending()).as("states held back by the server").isLessThanOrEqualTo(1);
+          return coalesced() - before > changes / 2.0;
+        });
+    assertThat(pending()).isLessThanOrEqualTo(1);
+
+    // Now it reads: it gets what fit in the stream's window, then the latest state.
+    watch.call.request(Integer.MAX_VALUE);
+    int received = 0;
+    long last = 0;
+    while (last < changes) {
+      Order next = watch.next();
+      assertThat(next.getUpdatedAt().getSeconds()).isGreaterThan(last);
+      last = next.getUpdatedAt().getSeconds();
+      received++;
+    }
+    assertThat(received).as("states sent of %d", changes).isLessThan(changes / 2);
+    watch.call.cancel("done", null);
+    assertThat(watch.end()).isEqualTo(Status.Code.CANCELLED);
+  }
+
+  /** An order of u1, pending, updated at {@code second}, with {@code lines} lines. */
+  static Order order(String id, long second, int lines) {
+    Order.Builder order =
+        Order.newBuilder()
+            .setId(id)
+            .setUserId("u1")
+            .setStatus(OrderStatus.ORDER_STATUS_PENDING)
+            .setCreatedAt(Timestamp.newBuilder().setSeconds(0))
+            .setUpdatedAt(Timestamp.newBuilder().setSeconds(second));
+    for (int i = 0; i < lines; i++) {
+      order.addItems(
+          LineItem.newBuilder()
+              .setSku("sku-" + i)
+              .setQuantity(1)
+              .setUnitPrice(Money.newBuilder().setCurrency("EUR").setAmountMinor(100)));
+    }
+    return order.build();
+  }
+
+  static void publish(com.google.protobuf.Message change, String orderId) {
+    producer.send(
+        new ProducerRecord<>(Topics.ORDERS, orderId, Event.of("order-service", orderId, change)));
+  }
+
+  static String token(String subject, String scope) throws IOException {
+    GatewayConfig.AuthConfig auth = config.section(GatewayConfig.SECTION).auth();
+    return DevSigningKey.loadOrCreate(keys)
+        .mint(auth.issuer(), auth.audience(), subject, Set.of(scope), Duration.ofMinutes(5));
+  }
+
+  static double watches() {
+    Gauge gauge = runtime.meters().registry().find("courier.gateway.order.watches").gauge();
+    return gauge == null ? 0 : gauge.value();
+  }
+
+  static double pending() {
+    return runtime.meters().registry().get("courier.gateway.order.watch.pending").gauge().value();
+  }
+
+  static double coalesced() {
+    Counter counter =
+        runtime.meters().registry().find("courier.gateway.order.watch.coalesced").counter();
+    return counter == null ? 0 : counter.count();
+  }
+
+  /** The status and message a watch of {@code orderId} ends with, having sent nothing. */
+  static String refusal(String orderId, String token) throws Exception {
+    Watch watch = watch(orderId, token, null);
+    Status.Code code = watch.end();
+    assertThat(watch.states).as("states sent before the refusal").isEmpty();
+    // The edge's statuses carry the problem as JSON (as PlaceOrder's and GetOrder's do).
+    String message = watch.message;
+    if (message != null && message.startsWith("{")) {
+      message = new JsonObject(message).getString("detail");
+    }
+    return code + " " + message;
+  }
+
+  /** Starts a watch asking for one message; the test asks for more with {@code call.request}. */
+  static Watch watch(String orderId, String token, Duration deadline) {
+    CallOptions options = CallOptions.DEFAULT;
+    if (deadline != null) {
+      options = options.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    ClientCall<WatchOrderRequest, WatchOrderResponse> call = channel.newCall(WATCH, options);
+    Watch watch = new Watch(call);
+    Metadata headers = new Metadata();
+    if (token != null) {
+      headers.put(
+          Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    }
+    call.start(watch, headers);
+    call.sendMessage(WatchOrderRequest.newBuilder().setOrderId(orderId).build());
+    call.halfClose();
+    call.request(1);
+    return watch;
+  }
+
+  static void await(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as(what + " within 20 s").isLessThan(deadline);
+      try {
+        // Polls a gauge another thread updates: there is nothing to wait on.
+        TimeUnit.MILLISECONDS.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  /** One watch: its states as they come, how it ended. */
+  static final class Watch extends ClientCall.Listener<WatchOrderResponse> {
+    final ClientCall<WatchOrderRequest, WatchOrderResponse> call;
+    final BlockingQueue<Order> states = new LinkedBlockingQueue<>();
+    final BlockingQueue<Status.Code> ended = new LinkedBlockingQueue<>();
+    volatile String message;
+
+    Watch(ClientCall<WatchOrderRequest, WatchOrderResponse> call) {
+      this.call = call;
+    }
+
+    @Override
+    public void onMessage(WatchOrderResponse response) {
+      states.add(response.getOrder());
+    }
+
+    @Override
+    public void onClose(Status status, Metadata trailers) {
+      message = status.getDescription();
+      ended.add(status.getCode());
+    }
+
+    Order next() throws InterruptedException {
+      Order next = states.poll(20, TimeUnit.SECONDS);
+      assertThat(next).as("a state within 20 s").isNotNull();
+      return next;
+    }
+
+    Status.Code end() throws InterruptedException {
+      Status.Code end = ended.poll(20, TimeUnit.SECONDS);
+      assertThat(end).as("the stream's end within 20 s").isNotNull();
+      return end;
+    }
+  }
+
+  interface Parser<T> {
+    T parse(byte[] bytes) throws IOException;
+  }
+
+  static <T extends com.google.protobuf.Message> MethodDescriptor.Marshaller<T> marshaller(
+      Parser<T> parser) {
+    return new MethodDescriptor.Marshaller<>() {
+      @Override
+      public InputStream stream(T value) {
+        return new ByteArrayInputStream(value.toByteArray());
+      }
+
+      @Override
+      public T parse(InputStream stream) {
+        try {
+          return parser.parse(stream.readAllBytes());
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    };
+  }
+}
