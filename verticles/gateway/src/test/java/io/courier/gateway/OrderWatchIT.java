@@ -33,7 +33,11 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -46,6 +50,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -80,6 +85,7 @@ class OrderWatchIT {
   static Path keys;
   static KafkaProducer<String, Event<?>> producer;
   static ManagedChannel channel;
+  static Vertx web;
 
   static final MethodDescriptor<WatchOrderRequest, WatchOrderResponse> WATCH =
       MethodDescriptor.<WatchOrderRequest, WatchOrderResponse>newBuilder()
@@ -115,6 +121,7 @@ class OrderWatchIT {
     Map<String, Object> producing = new HashMap<>();
     producing.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     producer = new KafkaProducer<>(producing, new StringSerializer(), new EventSerializer());
+    web = Vertx.vertx();
     String edge = runtime.endpoints().get("gateway (gRPC)");
     channel =
         NettyChannelBuilder.forAddress(
@@ -127,6 +134,9 @@ class OrderWatchIT {
 
   @AfterAll
   static void stop() throws Exception {
+    if (web != null) {
+      web.close().await(10, TimeUnit.SECONDS);
+    }
     if (channel != null) {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -284,6 +294,74 @@ class OrderWatchIT {
     assertThat(received).as("states sent of %d", changes).isLessThan(changes / 2);
     watch.call.cancel("done", null);
     assertThat(watch.end()).isEqualTo(Status.Code.CANCELLED);
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName(
+      "streams the same states over gRPC-Web (HTTP/1.1): a data frame per state, then the"
+          + " trailers frame with grpc-status 0")
+  void shouldStreamOverGrpcWeb() throws Exception {
+    Order pending = order("watch-web", 1, 1);
+    ORDERS.put(pending.getId(), pending);
+    byte[] request =
+        WatchOrderRequest.newBuilder().setOrderId(pending.getId()).build().toByteArray();
+    Buffer frame = Buffer.buffer().appendByte((byte) 0).appendInt(request.length);
+    frame.appendBytes(request);
+    Buffer body = Buffer.buffer();
+    CompletableFuture<Void> firstFrame = new CompletableFuture<>();
+    CompletableFuture<Void> ended = new CompletableFuture<>();
+    String edge = runtime.endpoints().get("gateway (gRPC)");
+    HttpClientRequest call =
+        web.createHttpClient()
+            .request(
+                HttpMethod.POST,
+                Integer.parseInt(edge.substring(edge.lastIndexOf(':') + 1)),
+                "127.0.0.1",
+                "/courier.v1.OrderService/WatchOrder")
+            .await(10, TimeUnit.SECONDS);
+    call.putHeader("content-type", "application/grpc-web+proto")
+        .putHeader("accept", "application/grpc-web+proto")
+        .putHeader("x-grpc-web", "1")
+        .putHeader("authorization", "Bearer " + token("u1", "orders:read"));
+    call.send(frame)
+        .onSuccess(
+            response -> {
+              response.handler(
+                  chunk -> {
+                    body.appendBuffer(chunk);
+                    if (body.length() >= 5 && body.length() >= 5 + body.getInt(1)) {
+                      firstFrame.complete(null);
+                    }
+                  });
+              response.endHandler(v -> ended.complete(null));
+              response.exceptionHandler(ended::completeExceptionally);
+            })
+        .onFailure(ended::completeExceptionally);
+
+    firstFrame.get(20, TimeUnit.SECONDS);
+    Order confirmed =
+        pending.toBuilder()
+            .setStatus(OrderStatus.ORDER_STATUS_CONFIRMED)
+            .setUpdatedAt(Timestamp.newBuilder().setSeconds(2))
+            .build();
+    publish(
+        OrderConfirmed.newBuilder().setOrderId(confirmed.getId()).setOrder(confirmed).build(),
+        confirmed.getId());
+    ended.get(20, TimeUnit.SECONDS);
+
+    java.util.List<Order> states = new java.util.ArrayList<>();
+    String trailers = "";
+    for (int at = 0; at + 5 <= body.length(); at += 5 + body.getInt(at + 1)) {
+      byte[] payload = body.getBytes(at + 5, at + 5 + body.getInt(at + 1));
+      if ((body.getByte(at) & 0x80) != 0) {
+        trailers = new String(payload, java.nio.charset.StandardCharsets.US_ASCII);
+      } else {
+        states.add(WatchOrderResponse.parseFrom(payload).getOrder());
+      }
+    }
+    assertThat(states).containsExactly(pending, confirmed);
+    assertThat(trailers).contains("grpc-status:0");
   }
 
   /** An order of u1, pending, updated at {@code second}, with {@code lines} lines. */
