@@ -34,18 +34,21 @@ public final class GatewayHttpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayHttpVerticle.class);
 
   private final RoleContext context;
+  private final OrderWatches watches;
   private Backends backends;
   private HttpServer server;
   private EdgeTls tls;
   private EdgeAuth auth;
 
-  public GatewayHttpVerticle(RoleContext context) {
+  GatewayHttpVerticle(RoleContext context, OrderWatches watches) {
     this.context = context;
+    this.watches = watches;
   }
 
   @Override
   public Future<?> start() {
     GatewayConfig config = context.config(GatewayConfig.SECTION);
+    watches.acquire(vertx);
     return Backends.create(vertx, context)
         .compose(
             created -> {
@@ -95,7 +98,9 @@ public final class GatewayHttpVerticle extends VerticleBase {
       auth.stop();
     }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown();
-    return closed.eventually(() -> backends == null ? Future.succeededFuture() : backends.close());
+    return closed
+        .eventually(watches::release)
+        .eventually(() -> backends == null ? Future.succeededFuture() : backends.close());
   }
 
   private Router router(OpenAPIContract contract) {
@@ -119,6 +124,10 @@ public final class GatewayHttpVerticle extends VerticleBase {
           }
           builder.getRoute(operation).addHandler(handler);
         });
+    // Server-Sent Events of an order's states; it checks getOrder's scope itself.
+    OrderEventsSse events =
+        new OrderEventsSse(backends, watches, auth, api::deadline, config.idleTimeoutMs());
+    builder.getRoute(OrderEventsSse.OPERATION).setDoSecurity(false).addHandler(events::events);
 
     Router router = Router.router(vertx);
     router
@@ -129,7 +138,18 @@ public final class GatewayHttpVerticle extends VerticleBase {
         .handler(HealthCheckHandler.createWithHealthChecks(context.readiness().checks()));
     // A little more than the calls' own deadline, so they answer first with a precise problem.
     // Armed before the body is read, so a body that trickles in (slow-loris) times out too.
-    router.route("/api/*").handler(TimeoutHandler.create(config.requestTimeoutMs() + 500, 503));
+    // An event stream ends with its order or its client, not with the request timeout.
+    Handler<RoutingContext> timeout = TimeoutHandler.create(config.requestTimeoutMs() + 500, 503);
+    router
+        .route("/api/*")
+        .handler(
+            routing -> {
+              if (OrderEventsSse.isStream(routing)) {
+                routing.next();
+              } else {
+                timeout.handle(routing);
+              }
+            });
     router
         .route("/api/*")
         .handler(

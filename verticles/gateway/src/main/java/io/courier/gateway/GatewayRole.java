@@ -43,7 +43,7 @@ public final class GatewayRole implements Role {
         RoleDeployment.of("gateway-rate-limiter", () -> new RateLimiterVerticle(context), 1),
         RoleDeployment.of(
             "gateway-http",
-            () -> new GatewayHttpVerticle(context),
+            () -> new GatewayHttpVerticle(context, watches),
             context.config(GatewayConfig.SECTION).instances()),
         // Last, so they register once the ports listen and deregister before they close.
         EndpointRegistration.deployment(context, "gateway", "gateway", "http", Map.of()),

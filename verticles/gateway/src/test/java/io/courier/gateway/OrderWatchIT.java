@@ -3,39 +3,18 @@ package io.courier.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Timestamp;
-import io.courier.codec.Event;
-import io.courier.codec.flow.Addresses;
-import io.courier.codec.flow.Topics;
-import io.courier.codec.kafka.EventSerializer;
-import io.courier.contract.v1.GetOrderRequest;
-import io.courier.contract.v1.GetOrderResponse;
-import io.courier.contract.v1.LineItem;
-import io.courier.contract.v1.Money;
 import io.courier.contract.v1.Order;
 import io.courier.contract.v1.OrderConfirmed;
 import io.courier.contract.v1.OrderPlaced;
 import io.courier.contract.v1.OrderStatus;
 import io.courier.contract.v1.WatchOrderRequest;
 import io.courier.contract.v1.WatchOrderResponse;
-import io.courier.kafka.embedded.EmbeddedKafkaBroker;
-import io.courier.kafka.embedded.SharedKafkaBroker;
-import io.courier.runtime.CourierRuntime;
-import io.courier.runtime.Roles;
-import io.courier.runtime.config.CourierConfig;
-import io.courier.runtime.config.KafkaConfig;
-import io.courier.service.ServiceError;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
-import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -43,29 +22,14 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@code WatchOrder} at the gateway's gRPC edge, called by grpc-java on loopback: the order's state
@@ -74,18 +38,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * watch. The order service is a stand-in on the event bus answering GetOrder; the changes are
  * written to the real orders topic.
  */
-@ExtendWith(SharedKafkaBroker.class)
 @DisplayName("Watching an order at the gateway")
-class OrderWatchIT {
-
-  static final Map<String, Order> ORDERS = new ConcurrentHashMap<>();
-
-  static CourierRuntime runtime;
-  static CourierConfig config;
-  static Path keys;
-  static KafkaProducer<String, Event<?>> producer;
-  static ManagedChannel channel;
-  static Vertx web;
+class OrderWatchIT extends OrderWatchFixture {
 
   static final MethodDescriptor<WatchOrderRequest, WatchOrderResponse> WATCH =
       MethodDescriptor.<WatchOrderRequest, WatchOrderResponse>newBuilder()
@@ -94,80 +48,6 @@ class OrderWatchIT {
           .setRequestMarshaller(marshaller(WatchOrderRequest::parseFrom))
           .setResponseMarshaller(marshaller(WatchOrderResponse::parseFrom))
           .build();
-
-  @BeforeAll
-  static void start(EmbeddedKafkaBroker kafka) throws Exception {
-    keys = Files.createTempDirectory("watch-keys");
-    Map<String, String> props = new HashMap<>();
-    props.put("courier.kafka.bootstrapServers", kafka.bootstrapServers());
-    props.put("courier.roles", "gateway");
-    props.put("courier.gateway.port", "0");
-    props.put("courier.gateway.grpcPort", "0");
-    props.put("courier.gateway.auth.mode", "jwt");
-    props.put("courier.gateway.auth.devKeyDir", keys.toString());
-    props.put("courier.resilience.policyFile", "../../conf/resilience.json");
-    config = Roles.configLoader(Map.of(), props, Roles.available()).load(null);
-    runtime = CourierRuntime.start(config, Roles.available()).await(60, TimeUnit.SECONDS);
-    // The order service's stand-in: GetOrder from ORDERS; another user's order is refused as the
-    // order service refuses it.
-    for (int p = 0; p < KafkaConfig.TopicsConfig.DEFAULTS.partitions(); p++) {
-      runtime
-          .vertx()
-          .eventBus()
-          .<GetOrderRequest>consumer(Addresses.of(Addresses.ORDER_GET, p), OrderWatchIT::getOrder)
-          .completion()
-          .await(10, TimeUnit.SECONDS);
-    }
-    Map<String, Object> producing = new HashMap<>();
-    producing.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    producer = new KafkaProducer<>(producing, new StringSerializer(), new EventSerializer());
-    web = Vertx.vertx();
-    String edge = runtime.endpoints().get("gateway (gRPC)");
-    channel =
-        NettyChannelBuilder.forAddress(
-                "127.0.0.1", Integer.parseInt(edge.substring(edge.lastIndexOf(':') + 1)))
-            .usePlaintext()
-            // A fixed 64 KiB window: a reader that does not read stops the server's writes soon.
-            .flowControlWindow(65_535)
-            .build();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (web != null) {
-      web.close().await(10, TimeUnit.SECONDS);
-    }
-    if (channel != null) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (producer != null) {
-      producer.close(Duration.ofSeconds(5));
-    }
-    if (runtime != null) {
-      runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
-    }
-  }
-
-  @AfterEach
-  void noWatchLeft() {
-    await("every watch released", () -> watches() == 0);
-  }
-
-  private static void getOrder(Message<GetOrderRequest> request) {
-    Order order = ORDERS.get(request.body().getOrderId());
-    if (order == null) {
-      ServiceError unknown =
-          ServiceError.notFound(
-              "unknown-order", "no order with id '" + request.body().getOrderId() + "'");
-      request.fail(unknown.status(), unknown.toJson().encode());
-    } else if (order.getUserId().equals("someone-else")) {
-      ServiceError forbidden =
-          ServiceError.forbidden("forbidden", "this order belongs to another user");
-      request.fail(forbidden.status(), forbidden.toJson().encode());
-    } else {
-      request.reply(GetOrderResponse.newBuilder().setOrder(order).build());
-    }
-  }
 
   @Test
   @Timeout(60)
@@ -364,51 +244,6 @@ class OrderWatchIT {
     assertThat(trailers).contains("grpc-status:0");
   }
 
-  /** An order of u1, pending, updated at {@code second}, with {@code lines} lines. */
-  static Order order(String id, long second, int lines) {
-    Order.Builder order =
-        Order.newBuilder()
-            .setId(id)
-            .setUserId("u1")
-            .setStatus(OrderStatus.ORDER_STATUS_PENDING)
-            .setCreatedAt(Timestamp.newBuilder().setSeconds(0))
-            .setUpdatedAt(Timestamp.newBuilder().setSeconds(second));
-    for (int i = 0; i < lines; i++) {
-      order.addItems(
-          LineItem.newBuilder()
-              .setSku("sku-" + i)
-              .setQuantity(1)
-              .setUnitPrice(Money.newBuilder().setCurrency("EUR").setAmountMinor(100)));
-    }
-    return order.build();
-  }
-
-  static void publish(com.google.protobuf.Message change, String orderId) {
-    producer.send(
-        new ProducerRecord<>(Topics.ORDERS, orderId, Event.of("order-service", orderId, change)));
-  }
-
-  static String token(String subject, String scope) throws IOException {
-    GatewayConfig.AuthConfig auth = config.section(GatewayConfig.SECTION).auth();
-    return DevSigningKey.loadOrCreate(keys)
-        .mint(auth.issuer(), auth.audience(), subject, Set.of(scope), Duration.ofMinutes(5));
-  }
-
-  static double watches() {
-    Gauge gauge = runtime.meters().registry().find("courier.gateway.order.watches").gauge();
-    return gauge == null ? 0 : gauge.value();
-  }
-
-  static double pending() {
-    return runtime.meters().registry().get("courier.gateway.order.watch.pending").gauge().value();
-  }
-
-  static double coalesced() {
-    Counter counter =
-        runtime.meters().registry().find("courier.gateway.order.watch.coalesced").counter();
-    return counter == null ? 0 : counter.count();
-  }
-
   /** The status and message a watch of {@code orderId} ends with, having sent nothing. */
   static String refusal(String orderId, String token) throws Exception {
     Watch watch = watch(orderId, token, null);
@@ -440,20 +275,6 @@ class OrderWatchIT {
     call.halfClose();
     call.request(1);
     return watch;
-  }
-
-  static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what + " within 20 s").isLessThan(deadline);
-      try {
-        // Polls a gauge another thread updates: there is nothing to wait on.
-        TimeUnit.MILLISECONDS.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
   }
 
   /** One watch: its states as they come, how it ended. */
