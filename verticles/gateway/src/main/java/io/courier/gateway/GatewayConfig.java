@@ -52,7 +52,7 @@ public record GatewayConfig(
 
   /** The REST API's operations (operationIds of its OpenAPI document). */
   public static final Set<String> OPERATIONS =
-      Set.of("placeOrder", "getOrder", "getUser", "getStock");
+      Set.of("placeOrder", "getOrder", "getUser", "getStock", "watchOrderEvents");
 
   public static final GatewayConfig DEFAULTS =
       new GatewayConfig(
@@ -209,7 +209,8 @@ public record GatewayConfig(
                 "placeOrder", "orders:write",
                 "getOrder", "orders:read",
                 "getUser", "orders:read",
-                "getStock", ""));
+                "getStock", "",
+                "watchOrderEvents", "orders:read"));
 
     public AuthConfig {
       scopes = Collections.unmodifiableMap(new TreeMap<>(scopes));

@@ -124,10 +124,16 @@ public final class GatewayHttpVerticle extends VerticleBase {
           }
           builder.getRoute(operation).addHandler(handler);
         });
-    // Server-Sent Events of an order's states; it checks getOrder's scope itself.
+    // Server-Sent Events of an order's states, in a class of their own.
     OrderEventsSse events =
-        new OrderEventsSse(backends, watches, auth, api::deadline, config.idleTimeoutMs());
-    builder.getRoute(OrderEventsSse.OPERATION).setDoSecurity(false).addHandler(events::events);
+        new OrderEventsSse(backends, watches, api::deadline, config.idleTimeoutMs());
+    builder.getRoute(OrderEventsSse.OPERATION).setDoSecurity(false);
+    if (auth != null) {
+      builder
+          .getRoute(OrderEventsSse.OPERATION)
+          .addHandler(auth.requireScopeOf(OrderEventsSse.OPERATION));
+    }
+    builder.getRoute(OrderEventsSse.OPERATION).addHandler(events::events);
 
     Router router = Router.router(vertx);
     router

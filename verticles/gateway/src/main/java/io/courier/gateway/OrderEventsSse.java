@@ -30,24 +30,20 @@ final class OrderEventsSse {
 
   private final Backends backends;
   private final OrderWatches watches;
-  private final EdgeAuth auth;
   private final Function<RoutingContext, Deadline> deadline;
   private final long heartbeatMs;
 
   /**
-   * @param auth the edge's token check, or null when authentication is off
    * @param deadline the deadline of the GetOrder the stream starts with (null: a problem was sent)
    * @param idleTimeoutMs the connection's idle timeout, which the heartbeat stays under
    */
   OrderEventsSse(
       Backends backends,
       OrderWatches watches,
-      EdgeAuth auth,
       Function<RoutingContext, Deadline> deadline,
       long idleTimeoutMs) {
     this.backends = backends;
     this.watches = watches;
-    this.auth = auth;
     this.deadline = deadline;
     this.heartbeatMs = Math.max(500, idleTimeoutMs / 2);
   }
@@ -67,21 +63,6 @@ final class OrderEventsSse {
     ValidatedRequest request = routing.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
     String orderId = request.getPathParameters().get("id").getString();
     CallerIdentity caller = EdgeAuth.identity(routing);
-    // Following an order is reading it: the scope of getOrder, whatever watchOrderEvents names.
-    if (auth != null && !auth.permits(caller, "getOrder")) {
-      String scope = auth.scopeOf("getOrder");
-      routing
-          .response()
-          .putHeader(
-              "WWW-Authenticate",
-              "Bearer realm=\"courier\", error=\"insufficient_scope\", scope=\"" + scope + "\"");
-      Problems.send(
-          routing,
-          ServiceError.forbidden(
-              "insufficient-scope", "this operation needs the scope '" + scope + "'"),
-          List.of());
-      return;
-    }
     Deadline first = deadline.apply(routing);
     if (first == null) {
       return;
