@@ -20,11 +20,11 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * application/problem+json}. vertx-openapi 5.0.7 refuses a contract whose responses name a media
  * type outside its short list ({@link MediaType#isMediaTypeSupported}), although the gateway
  * validates no response. So the router gets a copy of the document in which each response media
- * type it would refuse and that is JSON ({@code +json}) is named {@code application/json}. Nothing
- * else changes but one: a request body's {@code application/x-www-form-urlencoded}, which the
- * validator cannot read, is left out and {@link FormBodies} turns such a body into the JSON it
- * stands for before the validator sees it. Parameters and the other media types are handed over as
- * written.
+ * type it would refuse and that is JSON ({@code +json}) is named {@code application/json}, and
+ * {@code text/event-stream} {@code text/plain}. Nothing else changes but one: a request body's
+ * {@code application/x-www-form-urlencoded}, which the validator cannot read, is left out and
+ * {@link FormBodies} turns such a body into the JSON it stands for before the validator sees it.
+ * Parameters and the other media types are handed over as written.
  */
 final class ApiContract {
 
@@ -32,6 +32,10 @@ final class ApiContract {
   static final String PATH = "openapi/courier-api.yaml";
 
   private static final String JSON_SUFFIX = "+json";
+
+  private static final String EVENT_STREAM = "text/event-stream";
+
+  private static final String TEXT_PLAIN = "text/plain";
 
   private ApiContract() {}
 
@@ -105,6 +109,9 @@ final class ApiContract {
             && type.endsWith(JSON_SUFFIX)
             && !content.containsKey(MediaType.APPLICATION_JSON)) {
           content.put(MediaType.APPLICATION_JSON, content.remove(type));
+        } else if (EVENT_STREAM.equals(type) && !content.containsKey(TEXT_PLAIN)) {
+          // Server-Sent Events (OrderEventsSse): text the router does not validate either.
+          content.put(TEXT_PLAIN, content.remove(type));
         }
       }
     }

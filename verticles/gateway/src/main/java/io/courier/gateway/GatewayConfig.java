@@ -54,7 +54,7 @@ public record GatewayConfig(
 
   /** The REST API's operations (operationIds of its OpenAPI document). */
   public static final Set<String> OPERATIONS =
-      Set.of("placeOrder", "importOrders", "getOrder", "getUser", "getStock");
+      Set.of("placeOrder", "importOrders", "getOrder", "getUser", "getStock", "watchOrderEvents");
 
   public static final GatewayConfig DEFAULTS =
       new GatewayConfig(
@@ -213,7 +213,8 @@ public record GatewayConfig(
                 "importOrders", "orders:write",
                 "getOrder", "orders:read",
                 "getUser", "orders:read",
-                "getStock", ""));
+                "getStock", "",
+                "watchOrderEvents", "orders:read"));
 
     public AuthConfig {
       scopes = Collections.unmodifiableMap(new TreeMap<>(scopes));

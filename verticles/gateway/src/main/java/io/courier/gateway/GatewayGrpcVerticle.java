@@ -2,7 +2,6 @@ package io.courier.gateway;
 
 import io.courier.contract.v1.GetOrderRequest;
 import io.courier.contract.v1.GetOrderResponse;
-import io.courier.contract.v1.OrderServiceGrpcService;
 import io.courier.contract.v1.OrderServiceService;
 import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.contract.v1.PlaceOrderResponse;
@@ -33,14 +32,16 @@ import java.util.concurrent.TimeUnit;
 public final class GatewayGrpcVerticle extends VerticleBase {
 
   private final RoleContext context;
+  private final OrderWatches watches;
   private Backends backends;
   private HttpServer server;
   private EdgeAuth auth;
   private EdgeTls tls;
   private RateLimitHandler limits;
 
-  public GatewayGrpcVerticle(RoleContext context) {
+  GatewayGrpcVerticle(RoleContext context, OrderWatches watches) {
     this.context = context;
+    this.watches = watches;
   }
 
   @Override
@@ -49,6 +50,7 @@ public final class GatewayGrpcVerticle extends VerticleBase {
     Duration timeout = Duration.ofMillis(config.requestTimeoutMs());
     tls = new EdgeTls(vertx, config.tls());
     limits = RateLimitHandler.forGrpc(vertx, config.rateLimit(), context.meters());
+    watches.acquire(vertx);
     return Backends.create(vertx, context)
         .compose(
             created -> {
@@ -103,7 +105,13 @@ public final class GatewayGrpcVerticle extends VerticleBase {
               // The certificate and key are read on a worker; the server takes them from there.
               return vertx
                   .executeBlocking(() -> tls.apply(new HttpServerOptions()), false)
-                  .compose(loaded -> listen(config, orders, loaded));
+                  .compose(
+                      loaded ->
+                          listen(
+                              config,
+                              new OrderStreams(
+                                  orders, watches, auth, backends.orders, () -> deadline(timeout)),
+                              loaded));
             })
         .onSuccess(
             listening -> {
@@ -121,13 +129,13 @@ public final class GatewayGrpcVerticle extends VerticleBase {
    * {@code grpcMaxMessageBytes} per request message.
    */
   private Future<HttpServer> listen(
-      GatewayConfig config, OrderServiceService orders, HttpServerOptions loaded) {
+      GatewayConfig config, OrderStreams orders, HttpServerOptions loaded) {
     return GrpcServers.builder(vertx)
         .host(config.host())
         .port(config.grpcPort())
         .maxMessageBytes(config.grpcMaxMessageBytes())
         .serverOptions(options -> edge(options, loaded, config))
-        .service(OrderServiceGrpcService.of(orders))
+        .service(orders)
         // Identity comes only from a verified token here, never from caller headers; the REST
         // edge's rate limits apply, the one per address before the token is checked.
         .entryGuard(
@@ -194,6 +202,8 @@ public final class GatewayGrpcVerticle extends VerticleBase {
       auth.stop();
     }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown();
-    return closed.eventually(() -> backends == null ? Future.succeededFuture() : backends.close());
+    return closed
+        .eventually(watches::release)
+        .eventually(() -> backends == null ? Future.succeededFuture() : backends.close());
   }
 }

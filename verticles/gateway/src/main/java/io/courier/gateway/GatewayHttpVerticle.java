@@ -33,18 +33,21 @@ public final class GatewayHttpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayHttpVerticle.class);
 
   private final RoleContext context;
+  private final OrderWatches watches;
   private Backends backends;
   private HttpServer server;
   private EdgeTls tls;
   private EdgeAuth auth;
 
-  public GatewayHttpVerticle(RoleContext context) {
+  GatewayHttpVerticle(RoleContext context, OrderWatches watches) {
     this.context = context;
+    this.watches = watches;
   }
 
   @Override
   public Future<?> start() {
     GatewayConfig config = context.config(GatewayConfig.SECTION);
+    watches.acquire(vertx);
     return Backends.create(vertx, context)
         .compose(
             created -> {
@@ -94,7 +97,9 @@ public final class GatewayHttpVerticle extends VerticleBase {
       auth.stop();
     }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown();
-    return closed.eventually(() -> backends == null ? Future.succeededFuture() : backends.close());
+    return closed
+        .eventually(watches::release)
+        .eventually(() -> backends == null ? Future.succeededFuture() : backends.close());
   }
 
   private Router router(OpenAPIContract contract) {
@@ -134,6 +139,16 @@ public final class GatewayHttpVerticle extends VerticleBase {
           }
           builder.getRoute(operation).addHandler(handler);
         });
+    // Server-Sent Events of an order's states, in a class of their own.
+    OrderEventsSse events =
+        new OrderEventsSse(backends, watches, api::deadline, config.idleTimeoutMs());
+    builder.getRoute(OrderEventsSse.OPERATION).setDoSecurity(false);
+    if (auth != null) {
+      builder
+          .getRoute(OrderEventsSse.OPERATION)
+          .addHandler(auth.requireScopeOf(OrderEventsSse.OPERATION));
+    }
+    builder.getRoute(OrderEventsSse.OPERATION).addHandler(events::events);
 
     Router router = Router.router(vertx);
     router
@@ -144,9 +159,20 @@ public final class GatewayHttpVerticle extends VerticleBase {
         .handler(HealthCheckHandler.createWithHealthChecks(context.readiness().checks()));
     // A little more than the calls' own deadline, so they answer first with a precise problem.
     // Armed before the body is read, so a body that trickles in (slow-loris) times out too.
+    // An event stream ends with its order or its client, an import with its own timeout: neither
+    // with the request timeout.
+    Handler<RoutingContext> timeout =
+        OrderImport.skipping(TimeoutHandler.create(config.requestTimeoutMs() + 500, 503));
     router
         .route("/api/*")
-        .handler(OrderImport.skipping(TimeoutHandler.create(config.requestTimeoutMs() + 500, 503)));
+        .handler(
+            routing -> {
+              if (OrderEventsSse.isStream(routing)) {
+                routing.next();
+              } else {
+                timeout.handle(routing);
+              }
+            });
     router
         .route("/api/*")
         .handler(

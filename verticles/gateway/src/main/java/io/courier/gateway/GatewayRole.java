@@ -36,12 +36,14 @@ public final class GatewayRole implements Role {
 
   @Override
   public List<RoleDeployment> deployments(RoleContext context) {
+    // One Kafka consumer of order events for every watch of this process (gRPC and SSE).
+    OrderWatches watches = new OrderWatches(context);
     return List.of(
-        RoleDeployment.of("gateway-grpc", () -> new GatewayGrpcVerticle(context), 1),
+        RoleDeployment.of("gateway-grpc", () -> new GatewayGrpcVerticle(context, watches), 1),
         RoleDeployment.of("gateway-rate-limiter", () -> new RateLimiterVerticle(context), 1),
         RoleDeployment.of(
             "gateway-http",
-            () -> new GatewayHttpVerticle(context),
+            () -> new GatewayHttpVerticle(context, watches),
             context.config(GatewayConfig.SECTION).instances()),
         // Last, so they register once the ports listen and deregister before they close.
         EndpointRegistration.deployment(context, "gateway", "gateway", "http", Map.of()),

@@ -220,7 +220,7 @@ final class OrdersApi {
    * order, user and inventory services, each hop with what is left of it. Null, with a 400 problem
    * sent, when the header is not a whole number of milliseconds from 1 up.
    */
-  private Deadline deadline(RoutingContext routing) {
+  Deadline deadline(RoutingContext routing) {
     String raw = routing.request().getHeader(TIMEOUT_HEADER);
     Deadline capped = Deadline.after(timeout);
     Deadline deadline = capped;

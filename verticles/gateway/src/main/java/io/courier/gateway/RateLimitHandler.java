@@ -73,7 +73,8 @@ final class RateLimitHandler implements Handler<RoutingContext> {
   static final Map<String, String> GRPC_OPERATIONS =
       Map.of(
           "courier.v1.OrderService/PlaceOrder", "placeOrder",
-          "courier.v1.OrderService/GetOrder", "getOrder");
+          "courier.v1.OrderService/GetOrder", "getOrder",
+          "courier.v1.OrderService/WatchOrder", "getOrder");
 
   private static final Logger LOG = LoggerFactory.getLogger(RateLimitHandler.class);
   private static final long WARN_EVERY_MS = 60_000;

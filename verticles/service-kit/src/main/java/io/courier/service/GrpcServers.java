@@ -9,7 +9,9 @@ import io.courier.runtime.security.MutualTls;
 import io.courier.service.impl.GrpcAdmission;
 import io.courier.service.impl.GrpcHealth;
 import io.courier.service.impl.GrpcReflection;
+import io.courier.service.impl.IdentityLocal;
 import io.courier.service.impl.InvalidMessages;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -69,6 +71,16 @@ public final class GrpcServers {
   @FunctionalInterface
   public interface EntryGuard {
     Future<CallerIdentity> admit(HttpServerRequest request);
+  }
+
+  /**
+   * When the current gRPC call ends: answered, reset by its caller (a cancel, its deadline passed)
+   * or its connection closed; null outside a call of a server built here. A streaming method
+   * releases what its stream holds then.
+   */
+  public static Future<Void> callEnded() {
+    Context context = Vertx.currentContext();
+    return context == null ? null : context.getLocal(IdentityLocal.CALL_ENDED);
   }
 
   /** A server on {@code vertx}, plaintext on 127.0.0.1 and a free port until configured. */

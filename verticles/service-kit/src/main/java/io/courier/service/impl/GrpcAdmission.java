@@ -156,13 +156,15 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
     if (!serve) {
       return;
     }
-    // The call's own (duplicated) context carries the caller's identity to the service method.
+    response.closeHandler(v -> ended.tryComplete());
+    // The call's own (duplicated) context carries the caller's identity to the service method,
+    // and its end, which a streaming method waits on to release what the stream holds.
     Context call = Vertx.currentContext();
+    call.putLocal(IdentityLocal.CALL_ENDED, ended.future());
     if (inbound == null) {
       serve(request, call);
       return;
     }
-    response.closeHandler(v -> ended.tryComplete());
     long deadline = deadlineNanos(request, inbound.timeout(), start);
     // Touched on the call's context only: whether the call was handed to the service.
     boolean[] served = new boolean[1];
