@@ -3,6 +3,7 @@ package io.courier.gateway;
 import io.courier.contract.v1.Order;
 import io.courier.resilience.Deadline;
 import io.courier.service.CallerIdentity;
+import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -12,6 +13,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.validation.ValidatedRequest;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -67,6 +69,10 @@ final class OrderEventsSse {
     if (first == null) {
       return;
     }
+    Optional<RequestedVersion> version = OrdersApi.version(routing);
+    if (version == null) {
+      return; // malformed x-courier-version: answered 400
+    }
     HttpServerResponse response = routing.response();
     SseSink sink = new SseSink(response);
     OrderWatch watch = new OrderWatch(orderId, Vertx.currentContext(), sink, watches);
@@ -82,7 +88,7 @@ final class OrderEventsSse {
                     ServiceError.unavailable(
                             "events-unavailable", "the order's events cannot be read now")
                         .failure()))
-        .compose(v -> backends.orders.get(orderId, first, caller))
+        .compose(v -> backends.orders.get(orderId, first, caller, version.orElse(null)))
         .onComplete(
             found -> {
               if (found.failed()) {

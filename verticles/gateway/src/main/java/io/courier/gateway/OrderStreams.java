@@ -9,6 +9,7 @@ import io.courier.contract.v1.WatchOrderResponse;
 import io.courier.resilience.Deadline;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcServers;
+import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -133,7 +134,7 @@ final class OrderStreams implements Service {
                     ServiceError.unavailable(
                             "events-unavailable", "the order's events cannot be read now")
                         .failure()))
-        .compose(v -> orders.get(orderId, first, caller))
+        .compose(v -> orders.get(orderId, first, caller, RequestedVersion.current().orElse(null)))
         .onComplete(
             found -> {
               if (found.succeeded()) {

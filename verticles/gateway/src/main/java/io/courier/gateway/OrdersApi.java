@@ -199,7 +199,8 @@ final class OrdersApi {
    * travels on to every hop, and a target whose policy routes by version sends the request's calls
    * only to instances of it. Null, with a 400 problem sent, when the header is malformed.
    */
-  private static Optional<RequestedVersion> version(RoutingContext routing) {
+  /** The version the request asks for; null when the header is malformed (400 answered). */
+  static Optional<RequestedVersion> version(RoutingContext routing) {
     try {
       return RequestedVersion.from(routing.request().headers());
     } catch (IllegalArgumentException malformed) {
