@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
@@ -177,6 +178,7 @@ final class OrderLoad implements AutoCloseable {
   record Step(
       double offeredPerSecond,
       double seconds,
+      double answeredSeconds,
       long sent,
       long accepted,
       long refused,
@@ -185,8 +187,16 @@ final class OrderLoad implements AutoCloseable {
       Histogram refusedMicros,
       Map<Integer, Long> byStatus) {
 
+    /**
+     * Accepted orders per second over the step, or over the time until the last answer when the
+     * answers outlasted the step (a queue drained late is not throughput).
+     */
     double acceptedPerSecond() {
-      return accepted / seconds;
+      return accepted / span();
+    }
+
+    double span() {
+      return Math.max(seconds, answeredSeconds);
     }
   }
 
@@ -200,6 +210,7 @@ final class OrderLoad implements AutoCloseable {
     CountDownLatch answered = new CountDownLatch((int) total);
     long start = System.nanoTime() + 10_000_000L;
     long[] issued = {0};
+    AtomicLong lastAnswer = new AtomicLong();
     vertx.runOnContext(
         ignored ->
             vertx.setPeriodic(
@@ -213,8 +224,9 @@ final class OrderLoad implements AutoCloseable {
                     place(client)
                         .onComplete(
                             answer -> {
-                              tally.record(
-                                  answer.result(), (System.nanoTime() - scheduled) / 1_000);
+                              long answeredAt = System.nanoTime();
+                              tally.record(answer.result(), (answeredAt - scheduled) / 1_000);
+                              lastAnswer.accumulateAndGet(answeredAt, Math::max);
                               answered.countDown();
                             });
                   }
@@ -230,6 +242,7 @@ final class OrderLoad implements AutoCloseable {
     return new Step(
         rate,
         seconds,
+        Math.max(0, lastAnswer.get() - start) / 1e9,
         total,
         accepted,
         refused,

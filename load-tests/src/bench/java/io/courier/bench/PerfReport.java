@@ -146,13 +146,13 @@ final class PerfReport {
     List<String> csv = new ArrayList<>();
     csv.add(
         "fraction_of_max,offered_per_s,throughput_ok_per_s,p50_ms,p90_ms,p99_ms,max_ms,"
-            + "refused_per_s,refused_p99_ms,failed,cpu_ms_per_accepted");
+            + "refused_per_s,refused_p99_ms,failed,cpu_ms_per_accepted,answered_within_s");
     for (SweepStep s : steps) {
       OrderLoad.Step step = s.step();
       double cpu = s.cpu().values().stream().mapToDouble(Double::doubleValue).sum();
       csv.add(
           f(
-              "%.2f,%.0f,%.1f,%.2f,%.2f,%.2f,%.2f,%.1f,%.2f,%d,%.3f",
+              "%.2f,%.0f,%.1f,%.2f,%.2f,%.2f,%.2f,%.1f,%.2f,%d,%.3f,%.1f",
               s.fraction(),
               step.offeredPerSecond(),
               step.acceptedPerSecond(),
@@ -160,10 +160,11 @@ final class PerfReport {
               ms(step.acceptedMicros(), 90),
               ms(step.acceptedMicros(), 99),
               step.acceptedMicros().getMaxValue() / 1000.0,
-              step.refused() / step.seconds(),
+              step.refused() / step.span(),
               ms(step.refusedMicros(), 99),
               step.failed(),
-              step.accepted() == 0 ? Double.NaN : cpu * 1000 / step.accepted()));
+              step.accepted() == 0 ? Double.NaN : cpu * 1000 / step.accepted(),
+              step.answeredSeconds()));
     }
     Files.write(out.resolve("order-flow.csv"), csv);
     List<String> warm = new ArrayList<>(List.of("second_after_ready,accepted"));

@@ -86,22 +86,30 @@ final class PerfTargets {
       boolean closed =
           report.openedDuringOverload() == 0
               && report.breakerStates().stream().allMatch(e -> "CLOSED".equals(e.getValue()));
+      // The excess (what the maximum cannot take in the step) must be refused, not queued: a
+      // queue shows as answers long after the step and a p99 of seconds.
+      double excess = Math.max(0, step.sent() - max * step.seconds());
+      boolean excessRefused = step.refused() >= 0.9 * excess;
       rows.add(
           row(
               f("offered 2x the maximum (%,.0f/s), open model", step.offeredPerSecond()),
               f(
-                  "goodput %,.0f/s (%.0f %% of max); %,d refused (429/503), p99 %.1f ms; %d"
-                      + " failed; breakers opened %d times",
+                  "goodput %,.0f/s (%.0f %% of max), accepted p99 %.0f ms, last answer after"
+                      + " %.1f s; %,d refused (429/503) of an excess of %,.0f, refusal p99 %.1f"
+                      + " ms; %d failed; breakers opened %d times",
                   step.acceptedPerSecond(),
                   goodput * 100,
+                  ms(step.acceptedMicros(), 99),
+                  step.answeredSeconds(),
                   step.refused(),
+                  excess,
                   refusedP99,
                   step.failed(),
                   report.openedDuringOverload()),
               "",
               "",
               "goodput >= 90 %, excess refused within 20 ms, breakers closed",
-              goodput >= 0.9 && step.failed() == 0 && refusedP99 <= 20 && closed,
+              goodput >= 0.9 && excessRefused && step.failed() == 0 && refusedP99 <= 20 && closed,
               "collapse: Kafka acks starved, breakers opened"));
     }
     int steady = report.secondsToSteady();
