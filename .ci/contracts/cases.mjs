@@ -49,6 +49,40 @@ export const cases = [
     until: (res) => res.body.status !== 'PENDING',
     expect: 200, example: 'getOrder 200 confirmed', volatile: ['createdAt', 'updatedAt'],
   },
+  // The same order as Server-Sent Events: decided by now, so one event and the stream ends.
+  {
+    name: 'walk-through: the order as Server-Sent Events, ending at its final state',
+    op: 'watchOrderEvents', method: 'GET', path: (ctx) => `/api/v1/orders/${ctx.order}/events`,
+    token: 'u1', timeoutMs: 15_000, expect: 200, example: 'watchOrderEvents 200 confirmed',
+    volatile: ['0/data/createdAt', '0/data/updatedAt'],
+  },
+  {
+    name: 'events of an unknown order', op: 'watchOrderEvents', method: 'GET',
+    path: '/api/v1/orders/no-such-order/events', token: 'u1', expect: 404,
+  },
+  {
+    name: "events of another user's order", op: 'watchOrderEvents', method: 'GET',
+    path: (ctx) => `/api/v1/orders/${ctx.order}/events`, token: 'u9', expect: 403,
+  },
+  {
+    name: 'events of an order id of 65 characters', op: 'watchOrderEvents', method: 'GET',
+    path: `/api/v1/orders/${'o'.repeat(65)}/events`, token: 'u1', contract: 'invalid', expect: 400,
+  },
+  {
+    name: 'events without a token', op: 'watchOrderEvents', method: 'GET',
+    path: (ctx) => `/api/v1/orders/${ctx.order}/events`, token: null, contract: 'invalid',
+    expect: 401,
+  },
+  {
+    name: 'events with headers over gateway.maxHeaderBytes', op: 'watchOrderEvents',
+    method: 'GET', path: (ctx) => `/api/v1/orders/${ctx.order}/events`, token: 'u1',
+    headers: { 'X-Padding': 'p'.repeat(10_000) }, expect: 431,
+  },
+  {
+    name: 'events with a request line over gateway.maxUriLength', op: 'watchOrderEvents',
+    method: 'GET', path: (ctx) => `/api/v1/orders/${ctx.order}/events?pad=${'p'.repeat(5000)}`,
+    token: 'u1', expect: 414,
+  },
   {
     name: 'walk-through: the stock of sku-0001',
     op: 'getStock', method: 'GET', path: '/api/v1/inventory/sku-0001', token: 'u1',
@@ -430,6 +464,10 @@ export const unexercised = {
   'getStock 413': "Prism's proxy forwards no GET with a body",
   'getOrder 503': 'the order service runs in the same process and has no fault point',
   'getStock 503': 'the inventory service has no fault point',
+  'watchOrderEvents 413': "Prism's proxy forwards no GET with a body",
+  'watchOrderEvents 429': "getOrder's burst shows the limiter; a burst of streams holds connections open",
+  'watchOrderEvents 500': 'no request makes the gateway fail unexpectedly',
+  'watchOrderEvents 503': 'the orders topic is in the same process and has no fault point',
   'importOrders 429': "placeOrder's burst shows the limiter; an import burst uploads files",
   'importOrders 500': 'no request makes the gateway fail unexpectedly',
   'importOrders 503': "a line's dependency failure is that line's problem, not the import's",

@@ -133,10 +133,24 @@ async function send(base, c) {
   let json;
   try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
   const violations = response.headers.get('sl-violations');
+  const stream = (response.headers.get('content-type') || '').startsWith('text/event-stream');
   return {
     status: response.status, headers: response.headers, text, body: json,
+    events: stream ? sseEvents(text) : undefined,
     violations: violations ? JSON.parse(violations.replace(/^Too many violations! /, '')) : [],
   };
+}
+
+// A text/event-stream answer as its events: { id, event, data } with data parsed as JSON.
+function sseEvents(text) {
+  return text.split(/\n\n+/).filter((block) => block.trim() && !block.startsWith(':')).map((block) => {
+    const event = {};
+    for (const line of block.split('\n')) {
+      const at = line.indexOf(':');
+      if (at > 0) event[line.slice(0, at)] = line.slice(at + 1).trim();
+    }
+    return { ...event, data: event.data === undefined ? undefined : JSON.parse(event.data) };
+  });
 }
 
 const show = (res) => `${res.status} ${res.text.slice(0, 600)}\nviolations: ${JSON.stringify(res.violations)}`;
@@ -202,7 +216,9 @@ async function run(c) {
   if (c.example) {
     assert.ok(allExamples.has(c.example), `the document has no example '${c.example}'`);
     try {
-      sameExcept(allExamples.get(c.example), res.body, c.volatile || []);
+      const example = allExamples.get(c.example);
+      if (res.events) sameExcept(sseEvents(example), res.events, c.volatile || []);
+      else sameExcept(example, res.body, c.volatile || []);
     } catch (e) {
       assert.fail(`example '${c.example}' is not the real answer (${e.message})\nreal answer: ${res.text}`);
     }
