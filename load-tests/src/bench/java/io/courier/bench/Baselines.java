@@ -22,10 +22,12 @@ import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
@@ -348,8 +350,13 @@ public final class Baselines {
           .await(30, TimeUnit.SECONDS);
       Path policies = Files.createTempFile("baselines-resilience", ".json");
       Files.writeString(policies, PolicyOverheadBenchmark.POLICIES);
+      // As a process deploys them: one process-local proxy per event loop (ResilienceRole#proxies).
       vertx
-          .deployVerticle(new ResilienceProxyVerticle(policies.toString(), 60_000, Meters.none()))
+          .deployVerticle(
+              () ->
+                  new ResilienceProxyVerticle(policies.toString(), 60_000, Meters.none())
+                      .processLocal(),
+              new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE))
           .await(30, TimeUnit.SECONDS);
       for (int inFlight : new int[] {1, 64}) {
         Map<String, Supplier<ClosedLoop.Call>> paths = new LinkedHashMap<>();
@@ -373,7 +380,7 @@ public final class Baselines {
     return done ->
         vertx
             .eventBus()
-            .<String>request(address, "ping")
+            .<String>request(address, "ping", new DeliveryOptions().setLocalOnly(true))
             .onComplete(reply -> done.done(reply.succeeded()));
   }
 

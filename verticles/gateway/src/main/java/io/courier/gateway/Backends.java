@@ -49,8 +49,7 @@ final class Backends {
     GrpcClient users = GrpcClients.create(vertx, tls, Services.USER);
     GrpcClient inventory = GrpcClients.create(vertx, tls, Services.INVENTORY);
     return new Backends(
-        new OrderClient(
-            vertx, policies.target(Services.ORDER), context.config().kafka().topics().partitions()),
+        new OrderClient(vertx, context.config().kafka().topics().partitions()),
         policies.grpcPeer(discovery, Services.USER, Services.USER, users),
         policies.grpcPeer(discovery, Services.INVENTORY, Services.INVENTORY, inventory),
         discovery,

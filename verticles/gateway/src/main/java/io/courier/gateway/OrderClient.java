@@ -3,14 +3,14 @@ package io.courier.gateway;
 import io.courier.codec.flow.Addresses;
 import io.courier.codec.flow.OrderIds;
 import io.courier.codec.flow.Partitions;
+import io.courier.codec.flow.Services;
 import io.courier.contract.v1.GetOrderRequest;
 import io.courier.contract.v1.GetOrderResponse;
 import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.resilience.Deadline;
-import io.courier.resilience.TargetPolicy;
+import io.courier.resilience.ResilienceProxyVerticle;
 import io.courier.service.CallerIdentity;
-import io.courier.service.OwnerCalls;
 import io.courier.service.RequestedVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,28 +18,33 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 
 /**
- * The gateway's calls to the order service over the (clustered) event bus, under the {@code
- * order-service} resilience policy: each attempt is a request whose delivery timeout and {@code
- * courier-timeout-ms} header are what remains of its deadline. Placing is retried only because it
- * carries an idempotency key.
+ * The gateway's calls to the order service over the (clustered) event bus. Each goes through a
+ * resilience proxy of this process ({@code courier.resilient.order-service}, sent local-only, so
+ * the body and headers are handed over without copying), which applies the {@code order-service}
+ * policy: each attempt is a request whose delivery timeout and {@code courier-timeout-ms} header
+ * are what remains of its deadline. Placing is retried only because it carries an idempotency key.
  *
  * <p>Each request goes to the owner of its order's partition of the orders topic ({@link
- * Partitions#of} of the order id, which placing derives from the idempotency key): while that
- * partition moves between instances nobody listens there, and the request is tried again within its
- * deadline, then answered 503.
+ * Partitions#of} of the order id, which placing derives from the idempotency key), named in the
+ * proxy's {@value ResilienceProxyVerticle#TO_HEADER} header: while that partition moves between
+ * instances nobody listens there, and the proxy asks again within the deadline, then answers 503.
  */
 final class OrderClient {
 
+  /** The resilience proxy's address for the order service. */
+  static final String ADDRESS = ResilienceProxyVerticle.ADDRESS_PREFIX + Services.ORDER;
+
+  /** How long after the deadline the proxy still has to answer: it reports a spent deadline. */
+  private static final long PROXY_SLACK_MS = 200;
+
   private final Vertx vertx;
-  private final TargetPolicy policy;
   private final int partitions;
 
   /**
    * @param partitions the orders topic's partition count ({@code kafka.topics.partitions})
    */
-  OrderClient(Vertx vertx, TargetPolicy policy, int partitions) {
+  OrderClient(Vertx vertx, int partitions) {
     this.vertx = vertx;
-    this.policy = policy;
     this.partitions = partitions;
   }
 
@@ -74,21 +79,19 @@ final class OrderClient {
       Deadline deadline,
       CallerIdentity caller,
       RequestedVersion version) {
-    return policy.call(
-        deadline,
-        attempt ->
-            OwnerCalls.<T>whileMoving(
-                    vertx,
-                    address,
-                    body,
-                    RequestedVersion.writeTo(
-                        withCaller(
-                            new DeliveryOptions()
-                                .addHeader(Deadline.HEADER, attempt.deadline().toHeader()),
-                            caller),
-                        version),
-                    attempt.deadline())
-                .map(Message::body));
+    DeliveryOptions options =
+        new DeliveryOptions()
+            .setLocalOnly(true)
+            .addHeader(ResilienceProxyVerticle.TO_HEADER, address)
+            .setSendTimeout(
+                Math.min(Integer.MAX_VALUE, deadline.remaining().toMillis()) + PROXY_SLACK_MS);
+    if (!deadline.isNone()) {
+      options.addHeader(Deadline.HEADER, deadline.toHeader());
+    }
+    return vertx
+        .eventBus()
+        .<T>request(ADDRESS, body, RequestedVersion.writeTo(withCaller(options, caller), version))
+        .map(Message::body);
   }
 
   private String ownerOf(String base, String orderId) {

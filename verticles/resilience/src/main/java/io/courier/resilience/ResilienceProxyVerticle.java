@@ -26,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * the file applied: a valid change updates each target's policy in place for calls that start
  * afterwards (calls in flight finish under the policy they started with), an invalid one is refused
  * with the key named and the old policies kept. Reloads are announced on {@link #RELOAD_ADDRESS}.
+ *
+ * <p>A call may name an address under its target's in {@link #TO_HEADER} (the owner of a partition,
+ * say). A failure the callee answered itself goes back with its code and message; any other is
+ * answered with a {@link CallProblem} (code = its status, message = its JSON). A process runs one
+ * instance per event loop ({@link ResilienceRole#proxies}).
  */
 public final class ResilienceProxyVerticle extends VerticleBase {
 
@@ -34,6 +39,13 @@ public final class ResilienceProxyVerticle extends VerticleBase {
 
   /** Announcements of reloads: {@code {"applied": bool, "error": text}}. */
   public static final String RELOAD_ADDRESS = PolicyFileWatcher.RELOAD_ADDRESS;
+
+  /**
+   * Header naming where a call goes when it is not the target's address itself but an address under
+   * it ({@code <address>.<suffix>}, for example the owner of one partition): such a call also waits
+   * for an owner while nobody listens there ({@link OwnerRequests#whileMoving}).
+   */
+  public static final String TO_HEADER = "courier-to";
 
   /** Header of a reply that came from a fallback: {@code cache} or {@code static}. */
   public static final String DEGRADED_HEADER = "courier-degraded";
@@ -50,6 +62,7 @@ public final class ResilienceProxyVerticle extends VerticleBase {
   private PolicyFileWatcher watcher;
   private ConsulClientOptions agent;
   private String consulKey;
+  private boolean local;
 
   /**
    * @param meters where the targets' calls are measured
@@ -67,6 +80,15 @@ public final class ResilienceProxyVerticle extends VerticleBase {
   public ResilienceProxyVerticle fromConsulKey(ConsulClientOptions agent, String key) {
     this.agent = agent;
     this.consulKey = key;
+    return this;
+  }
+
+  /**
+   * Listens for this process's callers only ({@code localConsumer}): they send with {@code
+   * setLocalOnly(true)}, and the body and header map reach the target without being copied.
+   */
+  public ResilienceProxyVerticle processLocal() {
+    this.local = true;
     return this;
   }
 
@@ -103,9 +125,13 @@ public final class ResilienceProxyVerticle extends VerticleBase {
               consumers.computeIfAbsent(
                   name,
                   n ->
-                      vertx
-                          .eventBus()
-                          .consumer(ADDRESS_PREFIX + n, message -> forward(n, message)));
+                      local
+                          ? vertx
+                              .eventBus()
+                              .localConsumer(ADDRESS_PREFIX + n, message -> forward(n, message))
+                          : vertx
+                              .eventBus()
+                              .consumer(ADDRESS_PREFIX + n, message -> forward(n, message)));
             });
     consumers
         .keySet()
@@ -127,22 +153,40 @@ public final class ResilienceProxyVerticle extends VerticleBase {
   private void forward(String name, Message<Object> message) {
     TargetPolicy policy = policies.get(name);
     if (policy == null) {
-      message.fail(503, "no resilience policy for target " + name);
+      fail(message, new CallProblem(503, "dependency-unavailable", "no policy for target " + name));
+      return;
+    }
+    // The caller's header map travels on as it is: only the deadline is rewritten per attempt.
+    MultiMap headers = message.headers();
+    String address = policy.target().address();
+    String to = headers.get(TO_HEADER);
+    if (to != null && !to.equals(address) && !to.startsWith(address + ".")) {
+      fail(
+          message,
+          new CallProblem(
+              400,
+              "invalid-request",
+              TO_HEADER + " '" + to + "' is not under target " + name + "'s address " + address));
       return;
     }
     Deadline callerDeadline =
-        Deadline.fromHeader(
-            message.headers().get(Deadline.HEADER), Deadline.none(), System::nanoTime);
+        Deadline.fromHeader(headers.get(Deadline.HEADER), Deadline.none(), System::nanoTime);
     policy
         .<Message<Object>>call(
             callerDeadline,
             attempt -> {
-              DeliveryOptions options =
-                  new DeliveryOptions()
-                      .setHeaders(MultiMap.caseInsensitiveMultiMap().addAll(message.headers()))
-                      .setSendTimeout(Math.max(1, attempt.deadline().remaining().toMillis()));
-              options.getHeaders().set(Deadline.HEADER, attempt.deadline().toHeader());
-              return vertx.eventBus().request(policy.target().address(), message.body(), options);
+              headers.set(Deadline.HEADER, attempt.deadline().toHeader());
+              DeliveryOptions options = new DeliveryOptions().setHeaders(headers);
+              return to == null
+                  ? vertx
+                      .eventBus()
+                      .request(
+                          address,
+                          message.body(),
+                          options.setSendTimeout(
+                              Math.max(1, attempt.deadline().remaining().toMillis())))
+                  : OwnerRequests.whileMoving(
+                      vertx, to, message.body(), options, attempt.deadline());
             })
         .onSuccess(
             reply -> {
@@ -171,7 +215,16 @@ public final class ResilienceProxyVerticle extends VerticleBase {
           value instanceof Map<?, ?> map ? new JsonObject(castMap(map)) : value, degraded);
       return;
     }
-    message.fail(statusOf(error), error.getMessage());
+    ReplyException own = calleeRefusal(error);
+    if (own != null) {
+      message.fail(own.failureCode(), own.getMessage());
+    } else {
+      fail(message, CallProblem.of(error));
+    }
+  }
+
+  private static void fail(Message<Object> message, CallProblem problem) {
+    message.fail(problem.status(), problem.toJson().encode());
   }
 
   @SuppressWarnings("unchecked")
@@ -194,23 +247,17 @@ public final class ResilienceProxyVerticle extends VerticleBase {
                 }));
   }
 
-  /** The failure code a caller sees: the callee's own for its refusals, else by failure class. */
-  static int statusOf(Throwable error) {
-    Throwable cause =
-        error instanceof CallFailedException failed && failed.getCause() != null
-            ? failed.getCause()
-            : error;
-    if (cause instanceof ReplyException reply
-        && reply.failureType() == ReplyFailure.RECIPIENT_FAILURE
-        && reply.failureCode() > 0) {
-      return reply.failureCode();
+  /** The callee's own refusal inside {@code error} (its code and message go back as they are). */
+  static ReplyException calleeRefusal(Throwable error) {
+    Throwable current = error;
+    for (int depth = 0; current != null && depth < 8; depth++) {
+      if (current instanceof ReplyException reply
+          && reply.failureType() == ReplyFailure.RECIPIENT_FAILURE
+          && reply.failureCode() > 0) {
+        return reply;
+      }
+      current = current.getCause();
     }
-    return switch (FailureClassifier.classify(error).failureClass()) {
-      case CLIENT_ERROR -> 400;
-      case OVERLOAD -> 503;
-      case TIMEOUT -> 504;
-      case NETWORK, TLS -> 502;
-      case SERVER_ERROR -> 500;
-    };
+    return null;
   }
 }

@@ -1,14 +1,13 @@
 package io.courier.service;
 
 import io.courier.resilience.Deadline;
+import io.courier.resilience.OwnerRequests;
 import io.courier.runtime.kafka.NonRetryableException;
 import io.courier.runtime.kafka.RetryLaterException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import java.time.Duration;
 
 /**
@@ -20,7 +19,7 @@ import java.time.Duration;
 public final class OwnerCalls {
 
   /** How often a request for a moving partition asks again whether it has an owner. */
-  public static final long MOVING_RETRY_MS = 50;
+  public static final long MOVING_RETRY_MS = OwnerRequests.MOVING_RETRY_MS;
 
   /** How long an owner has to answer one forwarded record. */
   public static final long TIMEOUT_MS = 10_000;
@@ -45,30 +44,12 @@ public final class OwnerCalls {
   }
 
   /**
-   * A request to the owner of a partition that waits for one while the partition moves: nobody
-   * listens on its address between the old owner's release and the new owner's serving, so a {@code
-   * NO_HANDLERS} answer is asked again every {@link #MOVING_RETRY_MS} while {@code deadline} leaves
-   * time, and returned as it is once it does not. Any other answer, or failure, is returned at
-   * once. The delivery timeout of each try is what remains of the deadline.
+   * A request to the owner of a partition that waits for one while the partition moves ({@link
+   * OwnerRequests#whileMoving}); {@code options} is not changed.
    */
   public static <T> Future<Message<T>> whileMoving(
       Vertx vertx, String address, Object body, DeliveryOptions options, Deadline deadline) {
-    long remaining = Math.max(1, deadline.remaining().toMillis());
-    return vertx
-        .eventBus()
-        .<T>request(address, body, new DeliveryOptions(options).setSendTimeout(remaining))
-        .recover(
-            error -> {
-              boolean moving =
-                  error instanceof ReplyException reply
-                      && reply.failureType() == ReplyFailure.NO_HANDLERS;
-              if (!moving || deadline.remaining().toMillis() <= MOVING_RETRY_MS) {
-                return Future.failedFuture(error);
-              }
-              return vertx
-                  .timer(MOVING_RETRY_MS)
-                  .compose(v -> whileMoving(vertx, address, body, options, deadline));
-            });
+    return OwnerRequests.whileMoving(vertx, address, body, new DeliveryOptions(options), deadline);
   }
 
   /** The failure a consumer's handler reports for an owner's {@code error}. */

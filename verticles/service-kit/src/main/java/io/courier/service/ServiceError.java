@@ -1,7 +1,6 @@
 package io.courier.service;
 
-import io.courier.resilience.CallRejectedException;
-import io.courier.resilience.FailureClassifier;
+import io.courier.resilience.CallProblem;
 import io.courier.runtime.kafka.OwnedPartitions.NotOwnerException;
 import io.courier.runtime.security.IdentitySeal;
 import io.vertx.core.eventbus.ReplyException;
@@ -128,31 +127,18 @@ public record ServiceError(int status, String type, String detail, String field)
         // The key's partition is moving between instances: asking again shortly finds its owner.
         return unavailable("partition-moving", moving.getMessage());
       }
-      if (current instanceof CallRejectedException rejected) {
-        // Our own bulkhead is full: the caller sends more at once than this instance takes.
-        return new ServiceError(429, "too-many-requests", rejected.getMessage(), "");
-      }
       current = current.getCause();
     }
-    if (error == null) {
-      return new ServiceError(500, "internal", "unknown failure", "");
-    }
-    io.courier.resilience.Failure failure = FailureClassifier.classify(error);
-    return switch (failure.failureClass()) {
-      case OVERLOAD -> unavailable("overloaded", "the service is overloaded: " + failure.detail());
-      case TIMEOUT -> unavailable("timeout", "the service did not answer in time");
-      case NETWORK, TLS -> unavailable("dependency-unavailable", "the service is unreachable");
-      case CLIENT_ERROR -> new ServiceError(400, "invalid-request", failure.detail(), "");
-      case SERVER_ERROR -> new ServiceError(500, "internal", failure.detail(), "");
-    };
+    CallProblem problem = CallProblem.of(error);
+    return new ServiceError(problem.status(), problem.type(), problem.detail(), "");
   }
 
   private static ServiceError fromReply(ReplyException reply) {
     return switch (reply.failureType()) {
-      case TIMEOUT ->
-          unavailable("timeout", "the service did not answer in time: " + reply.getMessage());
-      case NO_HANDLERS ->
-          unavailable("dependency-unavailable", "no instance of the service is reachable");
+      case TIMEOUT, NO_HANDLERS -> {
+        CallProblem problem = CallProblem.of(reply);
+        yield new ServiceError(problem.status(), problem.type(), problem.detail(), "");
+      }
       default -> {
         String message = reply.getMessage();
         try {
