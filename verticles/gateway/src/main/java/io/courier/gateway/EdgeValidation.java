@@ -69,6 +69,11 @@ final class EdgeValidation {
             .onFailure(failure -> fail(routing, failure));
   }
 
+  /** Validates {@code request} as {@code operationId}'s, on this thread (an import's lines). */
+  Future<ValidatedRequest> validate(ValidatableRequest request, String operationId) {
+    return validator.validate(request, operationId);
+  }
+
   private static void fail(RoutingContext routing, Throwable failure) {
     if (failure instanceof ValidatorException) {
       routing.fail(

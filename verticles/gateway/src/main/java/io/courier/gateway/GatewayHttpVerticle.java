@@ -18,6 +18,7 @@ import io.vertx.openapi.contract.OpenAPIContract;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,26 +103,56 @@ public final class GatewayHttpVerticle extends VerticleBase {
         .eventually(() -> backends == null ? Future.succeededFuture() : backends.close());
   }
 
+  /**
+   * The requests the API's request timeout does not apply to: an event stream ends with its order
+   * or its client, an import has its own timeout ({@code gateway.imports.timeoutMs}).
+   */
+  private static final Predicate<RoutingContext> OWN_TIMEOUT =
+      ((Predicate<RoutingContext>) OrderImport::isImport).or(OrderEventsSse::isStream);
+
+  /** {@code handler}, except for the requests {@code exempt} selects, which go on untouched. */
+  private static Handler<RoutingContext> except(
+      Predicate<RoutingContext> exempt, Handler<RoutingContext> handler) {
+    return routing -> {
+      if (exempt.test(routing)) {
+        routing.next();
+      } else {
+        handler.handle(routing);
+      }
+    };
+  }
+
   private Router router(OpenAPIContract contract) {
     GatewayConfig config = context.config(GatewayConfig.SECTION);
     OrdersApi api = new OrdersApi(backends, Duration.ofMillis(config.requestTimeoutMs()));
+    FormBodies bodies = new FormBodies();
+    EdgeValidation validation = new EdgeValidation(vertx, contract, bodies);
     OrderImport imports =
         new OrderImport(
             vertx,
             config.imports(),
             backends,
             Duration.ofMillis(config.requestTimeoutMs()),
-            contract);
-    FormBodies bodies = new FormBodies();
+            contract,
+            validation);
+    // Server-Sent Events of an order's states, in a class of their own.
+    OrderEventsSse events =
+        new OrderEventsSse(backends, watches, api::deadline, config.idleTimeoutMs());
     RouterBuilder builder = RouterBuilder.create(vertx, contract, bodies);
     Map<String, Handler<RoutingContext>> operations =
         Map.of(
-            "placeOrder", api::placeOrder,
-            "importOrders", imports::handle,
-            "getOrder", api::getOrder,
-            "getUser", api::getUser,
-            "getStock", api::getStock);
-    EdgeValidation validation = new EdgeValidation(vertx, contract, bodies);
+            "placeOrder",
+            api::placeOrder,
+            "importOrders",
+            imports::handle,
+            "getOrder",
+            api::getOrder,
+            "getUser",
+            api::getUser,
+            "getStock",
+            api::getStock,
+            OrderEventsSse.OPERATION,
+            events::events);
     operations.forEach(
         (operation, handler) -> {
           // The contract's security requirements describe what EdgeAuth enforces (the token on
@@ -129,7 +160,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
           builder.getRoute(operation).setDoSecurity(false);
           // Validated on the event loop with validators built once, not by the router's own.
           // The validator cannot read a multipart body streamed to a file; OrderImport checks its
-          // own lines.
+          // own lines with the same EdgeValidation.
           builder.getRoute(operation).setDoValidation(false);
           if (!operation.equals("importOrders")) {
             builder.getRoute(operation).addHandler(validation.handler(operation));
@@ -139,16 +170,6 @@ public final class GatewayHttpVerticle extends VerticleBase {
           }
           builder.getRoute(operation).addHandler(handler);
         });
-    // Server-Sent Events of an order's states, in a class of their own.
-    OrderEventsSse events =
-        new OrderEventsSse(backends, watches, api::deadline, config.idleTimeoutMs());
-    builder.getRoute(OrderEventsSse.OPERATION).setDoSecurity(false);
-    if (auth != null) {
-      builder
-          .getRoute(OrderEventsSse.OPERATION)
-          .addHandler(auth.requireScopeOf(OrderEventsSse.OPERATION));
-    }
-    builder.getRoute(OrderEventsSse.OPERATION).addHandler(events::events);
 
     Router router = Router.router(vertx);
     router
@@ -159,24 +180,14 @@ public final class GatewayHttpVerticle extends VerticleBase {
         .handler(HealthCheckHandler.createWithHealthChecks(context.readiness().checks()));
     // A little more than the calls' own deadline, so they answer first with a precise problem.
     // Armed before the body is read, so a body that trickles in (slow-loris) times out too.
-    // An event stream ends with its order or its client, an import with its own timeout: neither
-    // with the request timeout.
-    Handler<RoutingContext> timeout =
-        OrderImport.skipping(TimeoutHandler.create(config.requestTimeoutMs() + 500, 503));
+    router
+        .route("/api/*")
+        .handler(except(OWN_TIMEOUT, TimeoutHandler.create(config.requestTimeoutMs() + 500, 503)));
     router
         .route("/api/*")
         .handler(
-            routing -> {
-              if (OrderEventsSse.isStream(routing)) {
-                routing.next();
-              } else {
-                timeout.handle(routing);
-              }
-            });
-    router
-        .route("/api/*")
-        .handler(
-            OrderImport.skipping(
+            except(
+                OrderImport::isImport,
                 BodyHandler.create(false)
                     .setBodyLimit(config.maxBodyBytes())
                     .setHandleFileUploads(false)));

@@ -6,7 +6,6 @@ import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -20,7 +19,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.validation.RequestParameter;
-import io.vertx.openapi.validation.RequestValidator;
 import io.vertx.openapi.validation.ValidatableRequest;
 import java.time.Duration;
 import java.util.List;
@@ -33,11 +31,11 @@ import java.util.regex.Pattern;
  * holds orders as CSV or NDJSON ({@link ImportLines}). The file is streamed by its own {@link
  * BodyHandler} to a temporary file under {@link ImportConfig#uploadsDir()}, bounded by {@code
  * maxFileBytes}, then read with the async file API; each line is validated by the same contract
- * operation as {@code POST /api/v1/orders} and placed through the same {@link OrderClient}, at most
- * {@code concurrency} at once, with the Idempotency-Key {@code <key>#<line>}. The answer lists each
- * line's result. The temporary file is removed however the request ends: by the body handler when
- * the upload fails or is too large, and here when the context ends (answered, timed out, or the
- * client gone).
+ * operation as {@code POST /api/v1/orders} (by the edge's {@link EdgeValidation}, on the event
+ * loop) and placed through the same {@link OrderClient}, at most {@code concurrency} at once, with
+ * the Idempotency-Key {@code <key>#<line>}. The answer lists each line's result. The temporary file
+ * is removed however the request ends: by the body handler when the upload fails or is too large,
+ * and here when the context ends (answered, timed out, or the client gone).
  */
 final class OrderImport {
 
@@ -54,7 +52,7 @@ final class OrderImport {
   private final ImportConfig config;
   private final Backends backends;
   private final Duration timeout;
-  private final RequestValidator validator;
+  private final EdgeValidation validation;
   private final Problems problems;
 
   OrderImport(
@@ -62,24 +60,19 @@ final class OrderImport {
       ImportConfig config,
       Backends backends,
       Duration timeout,
-      OpenAPIContract contract) {
+      OpenAPIContract contract,
+      EdgeValidation validation) {
     this.vertx = vertx;
     this.config = config;
     this.backends = backends;
     this.timeout = timeout;
-    this.validator = RequestValidator.create(vertx, contract);
+    this.validation = validation;
     this.problems = new Problems(contract);
   }
 
-  /** {@code handler}, except for an import, which {@link #mount} gives handlers of its own. */
-  static Handler<RoutingContext> skipping(Handler<RoutingContext> handler) {
-    return routing -> {
-      if (PATH.equals(routing.normalizedPath())) {
-        routing.next();
-      } else {
-        handler.handle(routing);
-      }
-    };
+  /** Whether the request is an import, which {@link #mount} gives handlers of its own. */
+  static boolean isImport(RoutingContext routing) {
+    return PATH.equals(routing.normalizedPath());
   }
 
   /**
@@ -301,7 +294,7 @@ final class OrderImport {
       return Future.succeededFuture(problem(result, line.problem(), List.of(), instance));
     }
     String lineKey = key + "#" + line.number();
-    return validator
+    return validation
         .validate(new LineRequest(lineKey, line.order()), "placeOrder")
         .compose(
             validated ->
