@@ -1,0 +1,175 @@
+package io.courier.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.courier.codec.flow.Addresses;
+import io.courier.contract.v1.OrderStatus;
+import io.courier.contract.v1.PlaceOrderRequest;
+import io.courier.contract.v1.PlaceOrderResponse;
+import io.courier.kafka.embedded.EmbeddedKafkaBroker;
+import io.courier.kafka.embedded.SharedKafkaBroker;
+import io.courier.runtime.CourierRuntime;
+import io.courier.runtime.Roles;
+import io.courier.runtime.config.CourierConfig;
+import io.courier.runtime.config.KafkaConfig;
+import io.micrometer.core.instrument.Counter;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Admission control on the order path: the gateway's calls to the order service go through its
+ * process-local resilience proxies, whose bulkhead for the {@code writes} policy has no queue, so
+ * the calls above its limit are refused at once (429) instead of waiting behind the ones the order
+ * service holds, and the breaker does not count them.
+ */
+@ExtendWith(SharedKafkaBroker.class)
+@DisplayName("Admission control on the order path")
+class GatewayAdmissionIT {
+
+  private static final int REQUESTS = 40;
+
+  @TempDir Path dir;
+
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  @DisplayName("refuses the calls above the proxies' limit with 429 while the admitted ones wait")
+  void shouldRefuseTheExcessAtOnce(EmbeddedKafkaBroker kafka) throws Exception {
+    // The shipped policies, with the writes bulkhead made small: 2 per proxy, no queue.
+    JsonObject policies = new JsonObject(Files.readString(Path.of("../../conf/resilience.json")));
+    policies
+        .getJsonObject("policies")
+        .getJsonObject("writes")
+        .put("bulkhead", new JsonObject().put("maxConcurrent", 2).put("maxQueued", 0));
+    Path file = dir.resolve("resilience.json");
+    Files.writeString(file, policies.encodePrettily());
+    Map<String, String> props = new HashMap<>();
+    props.put("courier.kafka.bootstrapServers", kafka.bootstrapServers());
+    props.put("courier.roles", "gateway");
+    props.put("courier.gateway.port", "0");
+    props.put("courier.gateway.grpcPort", "0");
+    props.put("courier.gateway.auth.mode", "none");
+    props.put("courier.resilience.policyFile", file.toString());
+    CourierConfig config = Roles.configLoader(Map.of(), props, Roles.available()).load(null);
+    CourierRuntime runtime =
+        CourierRuntime.start(config, Roles.available()).await(60, TimeUnit.SECONDS);
+    Queue<Message<PlaceOrderRequest>> held = new ConcurrentLinkedQueue<>();
+    // One permit per request: when the order service got it, or when its answer came.
+    Semaphore arrived = new Semaphore(0);
+    try {
+      // The order service's stand-in holds every placement until the test lets it answer.
+      for (int p = 0; p < KafkaConfig.TopicsConfig.DEFAULTS.partitions(); p++) {
+        runtime
+            .vertx()
+            .eventBus()
+            .<PlaceOrderRequest>consumer(
+                Addresses.of(Addresses.ORDER_PLACE, p),
+                message -> {
+                  held.add(message);
+                  arrived.release();
+                })
+            .completion()
+            .await(10, TimeUnit.SECONDS);
+      }
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      URI orders = URI.create(runtime.endpoints().get("gateway") + "/api/v1/orders");
+      List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+      for (int i = 0; i < REQUESTS; i++) {
+        sent.add(
+            http.sendAsync(
+                    HttpRequest.newBuilder(orders)
+                        .timeout(Duration.ofSeconds(30))
+                        .header("Content-Type", "application/json")
+                        .header("Idempotency-Key", "admission-" + i)
+                        .POST(
+                            HttpRequest.BodyPublishers.ofString(
+                                "{\"userId\":\"u1\",\"items\":[{\"sku\":\"sku-0001\",\"quantity\":1}]}"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .whenComplete((response, error) -> arrived.release()));
+      }
+      // Every request is either held by the order service or already refused: none waits.
+      assertThat(arrived.tryAcquire(REQUESTS, 20, TimeUnit.SECONDS))
+          .as("each request held or answered within 20 s; held " + held.size())
+          .isTrue();
+      List<HttpResponse<String>> refused =
+          sent.stream().filter(CompletableFuture::isDone).map(CompletableFuture::join).toList();
+      assertThat(held.size() + refused.size()).isEqualTo(REQUESTS);
+      int limit = 2 * io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
+      assertThat(held).as("admitted: at most 2 per proxy").hasSizeLessThanOrEqualTo(limit);
+      assertThat(held).as("admitted: some").isNotEmpty();
+      for (HttpResponse<String> response : refused) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(429);
+        assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(new JsonObject(response.body()).getString("type"))
+            .endsWith("/too-many-requests");
+      }
+      assertThat(rejections(runtime)).isEqualTo(refused.size());
+
+      // Once the order service answers, every admitted order is accepted; the breaker held.
+      int admitted = held.size();
+      runtime
+          .vertx()
+          .runOnContext(
+              v -> {
+                for (Message<PlaceOrderRequest> message; (message = held.poll()) != null; ) {
+                  message.reply(
+                      PlaceOrderResponse.newBuilder()
+                          .setOrderId("order-" + message.body().getIdempotencyKey())
+                          .setStatus(OrderStatus.ORDER_STATUS_PENDING)
+                          .build());
+                }
+              });
+      long accepted = 0;
+      for (CompletableFuture<HttpResponse<String>> response : sent) {
+        if (response.get(30, TimeUnit.SECONDS).statusCode() == 202) {
+          accepted++;
+        }
+      }
+      assertThat(accepted).isEqualTo(admitted);
+      assertThat(
+              runtime
+                  .meters()
+                  .registry()
+                  .find("courier.resilience.breaker.transitions")
+                  .tag("target", "order-service")
+                  .counters())
+          .as("overload did not move the breaker")
+          .isEmpty();
+    } finally {
+      runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static double rejections(CourierRuntime runtime) {
+    return runtime
+        .meters()
+        .registry()
+        .find("courier.resilience.bulkhead.rejections")
+        .tag("target", "order-service")
+        .counters()
+        .stream()
+        .mapToDouble(Counter::count)
+        .sum();
+  }
+}
