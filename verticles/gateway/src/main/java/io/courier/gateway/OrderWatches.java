@@ -56,9 +56,9 @@ final class OrderWatches {
   private final AtomicInteger users = new AtomicInteger();
   private final Runnable countCoalesced;
   private Future<Void> started;
-  private volatile boolean stopping;
-  private Thread poller;
-  private KafkaConsumer<String, byte[]> consumer;
+
+  /** The consumer's thread of the current start, if any; under this object's lock. */
+  private Poller poller;
 
   OrderWatches(RoleContext context) {
     this.context = context;
@@ -129,6 +129,8 @@ final class OrderWatches {
     if (started == null || started.failed()) {
       Promise<Void> positioned = Promise.promise();
       started = positioned.future();
+      Poller next = new Poller();
+      poller = next;
       StateTopics.ensure(
               vertx,
               context.kafkaConnection(),
@@ -140,70 +142,83 @@ final class OrderWatches {
                   positioned.fail(ensured.cause());
                   return;
                 }
-                poller = new Thread(() -> poll(positioned), "courier-order-watches");
-                poller.setDaemon(true);
-                poller.start();
+                Thread thread = new Thread(() -> next.poll(positioned), "courier-order-watches");
+                thread.setDaemon(true);
+                thread.start();
               });
     }
     return started;
   }
 
+  /** Stops the current consumer; a later watch starts a new one (a redeployed gateway's). */
   private synchronized Future<Void> stop() {
-    stopping = true;
-    KafkaConsumer<String, byte[]> running = consumer;
-    if (running != null) {
-      running.wakeup();
+    if (poller != null) {
+      poller.stop();
+      poller = null;
     }
     started = null;
     return Future.succeededFuture();
   }
 
-  /** The consumer's thread: positions at the end of every partition, then hands on each state. */
-  private void poll(Promise<Void> positioned) {
-    Map<String, Object> props = new HashMap<>(context.kafkaConnection().properties());
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "courier-gateway-order-watches");
-    EventDeserializer decoder = new EventDeserializer();
-    try (KafkaConsumer<String, byte[]> kafka =
-        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-      synchronized (this) {
-        consumer = kafka;
-        if (stopping) {
-          positioned.tryFail("the gateway is stopping");
-          return;
-        }
+  /** One start's consumer: stopped once, never restarted (the next start makes another). */
+  private final class Poller {
+    private volatile boolean stopping;
+    private KafkaConsumer<String, byte[]> consumer;
+
+    synchronized void stop() {
+      stopping = true;
+      if (consumer != null) {
+        consumer.wakeup();
       }
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (PartitionInfo info : kafka.partitionsFor(Topics.ORDERS, Duration.ofSeconds(30))) {
-        partitions.add(new TopicPartition(Topics.ORDERS, info.partition()));
-      }
-      kafka.assign(partitions);
-      kafka.seekToEnd(partitions);
-      // Resolves the positions now: what is written from here on is read.
-      partitions.forEach(kafka::position);
-      positioned.tryComplete();
-      while (!stopping) {
-        for (ConsumerRecord<String, byte[]> record : kafka.poll(Duration.ofMillis(500))) {
-          Set<OrderWatch> watching = byOrder.get(String.valueOf(record.key()));
-          if (watching == null || record.value() == null) {
-            continue;
-          }
-          Order order = decode(decoder, record);
-          if (order != null) {
-            watching.forEach(watch -> watch.arrived(order));
+    }
+
+    /** The consumer's thread: positions at the end of every partition, then hands on each state. */
+    void poll(Promise<Void> positioned) {
+      Map<String, Object> props = new HashMap<>(context.kafkaConnection().properties());
+      props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+      props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      props.put(ConsumerConfig.CLIENT_ID_CONFIG, "courier-gateway-order-watches");
+      EventDeserializer decoder = new EventDeserializer();
+      try (KafkaConsumer<String, byte[]> kafka =
+          new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+        synchronized (this) {
+          consumer = kafka;
+          if (stopping) {
+            positioned.tryFail("the gateway is stopping");
+            return;
           }
         }
-      }
-    } catch (WakeupException stopped) {
-      LOG.debug("order watches stopped");
-    } catch (RuntimeException e) {
-      LOG.warn("order watches stopped reading {}: {}", Topics.ORDERS, e.toString());
-      positioned.tryFail(e);
-      open.forEach(watch -> watch.broken("the orders topic cannot be read"));
-    } finally {
-      synchronized (this) {
-        consumer = null;
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (PartitionInfo info : kafka.partitionsFor(Topics.ORDERS, Duration.ofSeconds(30))) {
+          partitions.add(new TopicPartition(Topics.ORDERS, info.partition()));
+        }
+        kafka.assign(partitions);
+        kafka.seekToEnd(partitions);
+        // Resolves the positions now: what is written from here on is read.
+        partitions.forEach(kafka::position);
+        positioned.tryComplete();
+        while (!stopping) {
+          for (ConsumerRecord<String, byte[]> record : kafka.poll(Duration.ofMillis(500))) {
+            Set<OrderWatch> watching = byOrder.get(String.valueOf(record.key()));
+            if (watching == null || record.value() == null) {
+              continue;
+            }
+            Order order = decode(decoder, record);
+            if (order != null) {
+              watching.forEach(watch -> watch.arrived(order));
+            }
+          }
+        }
+      } catch (WakeupException stopped) {
+        LOG.debug("order watches stopped");
+      } catch (RuntimeException e) {
+        LOG.warn("order watches stopped reading {}: {}", Topics.ORDERS, e.toString());
+        positioned.tryFail(e);
+        open.forEach(watch -> watch.broken("the orders topic cannot be read"));
+      } finally {
+        synchronized (this) {
+          consumer = null;
+        }
       }
     }
   }
