@@ -140,9 +140,7 @@ final class AdminDeadLetters {
         .list(topic, max)
         .compose(
             parked ->
-                letters
-                    .replay(topic, DeadLetters.Selection.ALL, true)
-                    .map(dry -> listing(topic, parked, filter, Set.copyOf(dry.replayedBefore()))))
+                letters.replayed(topic).map(replayed -> listing(topic, parked, filter, replayed)))
         .onSuccess(listing -> answer(request, 200, listing))
         .onFailure(e -> failed(request, "reading " + topic + DeliveryHeaders.DLT_SUFFIX, e));
   }
@@ -168,7 +166,7 @@ final class AdminDeadLetters {
       String topic,
       List<DeadLetters.DeadLetter> parked,
       DeadLetters.Selection filter,
-      Set<String> replayed) {
+      DeadLetters.Replayed replayed) {
     JsonArray records = new JsonArray();
     for (DeadLetters.DeadLetter letter : parked) {
       if (!filter.takes(letter)) {
@@ -190,7 +188,7 @@ final class AdminDeadLetters {
               .put("errorClass", letter.headers().getOrDefault(DeliveryHeaders.ERROR_CLASS, ""))
               .put("error", letter.error())
               .put("type", letter.headers().getOrDefault("ce_type", ""))
-              .put("replayed", replayed.contains(letter.id()))
+              .put("replayed", replayed.moved(letter))
               .put("valueSize", letter.valueSize())
               .put("headers", new JsonObject(new TreeMap<String, Object>(letter.headers())))
               .put("payload", payload));

@@ -30,7 +30,6 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -280,27 +279,15 @@ public final class DeadLetters {
       throws InterruptedException, ExecutionException, TimeoutException {
     String dlt = topic + DeliveryHeaders.DLT_SUFFIX;
     String ledger = dlt + REPLAYED_SUFFIX;
-    Set<String> before = new HashSet<>();
     List<ConsumerRecord<String, byte[]>> chosen = new ArrayList<>();
     List<String> replayedBefore = new ArrayList<>();
     List<String> foreign = new ArrayList<>();
     int[] notSelected = {0};
     try (KafkaConsumer<String, byte[]> reader = consumer(kafka, REPLAY_GROUP)) {
       List<TopicPartition> partitions = partitions(reader, dlt);
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          reader.committed(new HashSet<>(partitions), TIMEOUT);
-      if (!reader.listTopics(TIMEOUT).containsKey(ledger)) {
-        if (!dry) {
-          createLedger(kafka, dlt, ledger);
-        }
-      } else {
-        List<TopicPartition> ledgerPartitions = partitions(reader, ledger);
-        reader.assign(ledgerPartitions);
-        reader.seekToBeginning(ledgerPartitions);
-        readUntil(
-            reader,
-            reader.endOffsets(ledgerPartitions, TIMEOUT),
-            record -> before.add(record.key()));
+      Replayed replayedSoFar = replayed(reader, dlt);
+      if (!replayedSoFar.ledgerExists() && !dry) {
+        createLedger(kafka, dlt, ledger);
       }
       reader.assign(partitions);
       reader.seekToBeginning(partitions);
@@ -309,10 +296,7 @@ public final class DeadLetters {
           reader.endOffsets(partitions, TIMEOUT),
           record -> {
             String id = idOf(record);
-            OffsetAndMetadata groupOffset =
-                committed.get(new TopicPartition(record.topic(), record.partition()));
-            if (before.contains(id)
-                || (groupOffset != null && record.offset() < groupOffset.offset())) {
+            if (replayedSoFar.moved(id, record.partition(), record.offset())) {
               if (selection.takes(record)) {
                 replayedBefore.add(id);
               }
@@ -355,6 +339,60 @@ public final class DeadLetters {
       }
     }
     return new Replay(replayed, replayedBefore, notSelected[0], foreign);
+  }
+
+  /**
+   * What replays moved back so far: the ids in the ledger, and, before the ledger existed, every
+   * dead letter below the offsets the group {@code courier-dlt-replay} committed.
+   */
+  public record Replayed(
+      boolean ledgerExists, Set<String> ids, Map<Integer, Long> committedOffsets) {
+
+    /** Whether the dead letter {@code id} at {@code partition}/{@code offset} was moved back. */
+    public boolean moved(String id, int partition, long offset) {
+      Long committed = committedOffsets.get(partition);
+      return ids.contains(id) || (committed != null && offset < committed);
+    }
+
+    public boolean moved(DeadLetter letter) {
+      return moved(letter.id(), letter.partition(), letter.offset());
+    }
+  }
+
+  /** {@link Replayed} for {@code topic}'s dead letters, off the event loop. */
+  public Future<Replayed> replayed(String topic) {
+    return vertx.executeBlocking(
+        () -> {
+          try (KafkaConsumer<String, byte[]> reader = consumer(kafka, REPLAY_GROUP)) {
+            return replayed(reader, topic + DeliveryHeaders.DLT_SUFFIX);
+          }
+        },
+        false);
+  }
+
+  /** Reads the ledger of {@code dlt} and the replay group's offsets on it with {@code reader}. */
+  private static Replayed replayed(KafkaConsumer<String, byte[]> reader, String dlt) {
+    String ledger = dlt + REPLAYED_SUFFIX;
+    List<TopicPartition> partitions = partitions(reader, dlt);
+    Map<Integer, Long> committed = new HashMap<>();
+    reader
+        .committed(new HashSet<>(partitions), TIMEOUT)
+        .forEach(
+            (partition, offset) -> {
+              if (offset != null) {
+                committed.put(partition.partition(), offset.offset());
+              }
+            });
+    Set<String> ids = new HashSet<>();
+    boolean exists = reader.listTopics(TIMEOUT).containsKey(ledger);
+    if (exists) {
+      List<TopicPartition> ledgerPartitions = partitions(reader, ledger);
+      reader.assign(ledgerPartitions);
+      reader.seekToBeginning(ledgerPartitions);
+      readUntil(
+          reader, reader.endOffsets(ledgerPartitions, TIMEOUT), record -> ids.add(record.key()));
+    }
+    return new Replayed(exists, Set.copyOf(ids), Map.copyOf(committed));
   }
 
   /** The compacted ledger of replayed ids, replicated like the dead-letter topic. */
