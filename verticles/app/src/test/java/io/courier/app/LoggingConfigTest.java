@@ -2,6 +2,7 @@ package io.courier.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
@@ -83,10 +84,15 @@ class LoggingConfigTest {
 
     assertThat(context.getLogger("io.courier").getLevel().toString()).isEqualTo("INFO");
     assertThat(context.getLogger("com.hazelcast").getLevel().toString()).isEqualTo("WARN");
-    var appender = context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().next();
+    var root = context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().next();
+    assertThat(root)
+        .as("event loops hand their lines to a queue, never to the console")
+        .isInstanceOfSatisfying(
+            AsyncAppender.class, async -> assertThat(async.isNeverBlock()).isTrue());
+    var appender = console(context);
     assertThat(appender).isInstanceOf(ConsoleAppender.class);
     if (file.contains("json")) {
-      assertThat(((ConsoleAppender<?>) appender).getEncoder()).isInstanceOf(EcsEncoder.class);
+      assertThat(appender.getEncoder()).isInstanceOf(EcsEncoder.class);
     }
   }
 
@@ -150,13 +156,17 @@ class LoggingConfigTest {
     return captured.get(0);
   }
 
-  /** {@code event} as the root appender of the shipped {@code file} writes it. */
+  /** The console appender behind the root logger's queue. */
+  @SuppressWarnings("unchecked")
+  private static ConsoleAppender<ILoggingEvent> console(LoggerContext context) {
+    AsyncAppender async =
+        (AsyncAppender) context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().next();
+    return (ConsoleAppender<ILoggingEvent>) async.iteratorForAppenders().next();
+  }
+
+  /** {@code event} as the shipped {@code file}'s console appender writes it. */
   private String encode(String file, ILoggingEvent event) throws Exception {
-    @SuppressWarnings("unchecked")
-    ConsoleAppender<ILoggingEvent> appender =
-        (ConsoleAppender<ILoggingEvent>)
-            load(file).getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().next();
-    Encoder<ILoggingEvent> encoder = appender.getEncoder();
+    Encoder<ILoggingEvent> encoder = console(load(file)).getEncoder();
     String text = new String(encoder.encode(event), StandardCharsets.UTF_8);
     assertThat(text).endsWith("\n");
     if (encoder instanceof EcsEncoder) {

@@ -1713,13 +1713,17 @@ class OrderFlowIT {
       assertThat(logger.isEnabledFor(event.getLevel()))
           .as("the shipped levels let the line through")
           .isTrue();
+      ch.qos.logback.classic.AsyncAppender queue =
+          (ch.qos.logback.classic.AsyncAppender)
+              shipped.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("ASYNC");
       @SuppressWarnings("unchecked")
       ch.qos.logback.core.OutputStreamAppender<ch.qos.logback.classic.spi.ILoggingEvent> json =
           (ch.qos.logback.core.OutputStreamAppender<ch.qos.logback.classic.spi.ILoggingEvent>)
-              shipped.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("JSON");
+              queue.getAppender("JSON");
       try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
         json.setOutputStream(out);
         logger.callAppenders(event);
+        queue.stop(); // writes what it holds
         json.stop();
       }
     } finally {

@@ -130,7 +130,7 @@ class ReadmeTourIT {
         "the payment waiting for the provider",
         Duration.ofSeconds(30),
         () -> platformLines.stream().anyMatch(l -> l.contains("waits for a dependency")));
-    TimeUnit.SECONDS.sleep(3);
+    // Parked on a failed charge, with the fault still on: nothing can confirm it meanwhile.
     assertThat(status(second, token)).as("the order while the provider fails").isEqualTo("PENDING");
     shell(
         setUp
