@@ -10,6 +10,7 @@ import io.courier.runtime.RoleContext;
 import io.courier.runtime.tracing.SpanDeadline;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcServers;
+import io.courier.service.Reply;
 import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
@@ -75,6 +76,7 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                               deadline(timeout),
                               caller,
                               RequestedVersion.current().orElse(null))
+                          .map(Reply::body)
                           .recover(
                               error ->
                                   Future.failedFuture(

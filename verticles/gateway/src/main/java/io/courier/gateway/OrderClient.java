@@ -11,6 +11,7 @@ import io.courier.resilience.Deadline;
 import io.courier.resilience.TargetPolicy;
 import io.courier.service.CallerIdentity;
 import io.courier.service.OwnerCalls;
+import io.courier.service.Reply;
 import io.courier.service.RequestedVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -45,30 +46,34 @@ final class OrderClient {
 
   /**
    * Places an order on behalf of {@code caller}; {@code version} (may be null) travels with it as
-   * {@value RequestedVersion#HEADER}, so the order service's calls reach that version.
+   * {@value RequestedVersion#HEADER}, so the order service's calls reach that version. The answer
+   * says which dependency, if any, the order service answered for from a fallback ({@value
+   * Reply#DEGRADED_HEADER} on its reply).
    */
-  Future<PlaceOrderResponse> place(
+  Future<Reply<PlaceOrderResponse>> place(
       PlaceOrderRequest request,
       Deadline deadline,
       CallerIdentity caller,
       RequestedVersion version) {
     String orderId = OrderIds.of(request.getUserId(), request.getIdempotencyKey());
     return this.<PlaceOrderResponse>request(
-        ownerOf(Addresses.ORDER_PLACE, orderId), request, deadline, caller, version);
+            ownerOf(Addresses.ORDER_PLACE, orderId), request, deadline, caller, version)
+        .map(Reply::from);
   }
 
   Future<GetOrderResponse> get(
       String orderId, Deadline deadline, CallerIdentity caller, RequestedVersion version) {
     return this.<GetOrderResponse>request(
-        ownerOf(Addresses.ORDER_GET, orderId),
-        GetOrderRequest.newBuilder().setOrderId(orderId).build(),
-        deadline,
-        caller,
-        version);
+            ownerOf(Addresses.ORDER_GET, orderId),
+            GetOrderRequest.newBuilder().setOrderId(orderId).build(),
+            deadline,
+            caller,
+            version)
+        .map(Message::body);
   }
 
   /** A request on behalf of {@code caller} (null when authentication is off). */
-  private <T> Future<T> request(
+  private <T> Future<Message<T>> request(
       String address,
       Object body,
       Deadline deadline,
@@ -78,17 +83,16 @@ final class OrderClient {
         deadline,
         attempt ->
             OwnerCalls.<T>whileMoving(
-                    vertx,
-                    address,
-                    body,
-                    RequestedVersion.writeTo(
-                        withCaller(
-                            new DeliveryOptions()
-                                .addHeader(Deadline.HEADER, attempt.deadline().toHeader()),
-                            caller),
-                        version),
-                    attempt.deadline())
-                .map(Message::body));
+                vertx,
+                address,
+                body,
+                RequestedVersion.writeTo(
+                    withCaller(
+                        new DeliveryOptions()
+                            .addHeader(Deadline.HEADER, attempt.deadline().toHeader()),
+                        caller),
+                    version),
+                attempt.deadline()));
   }
 
   private String ownerOf(String base, String orderId) {
