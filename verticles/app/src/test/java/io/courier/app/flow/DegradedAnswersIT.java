@@ -114,6 +114,10 @@ class DegradedAnswersIT {
     assertThat(metric("courier_resilience_fallbacks_total{mode=\"cache\",target=\"user-service\"}"))
         .isGreaterThanOrEqualTo(1);
 
+    io.vertx.grpc.client.GrpcClientResponse<?, ?> overGrpc = placeOverGrpc("deg-grpc", seen, sku);
+    assertThat(overGrpc.status()).isEqualTo(io.vertx.grpc.common.GrpcStatus.OK);
+    assertThat(overGrpc.headers().get("courier-degraded")).isEqualTo("user-service");
+
     HttpResponse<String> refused = place(client, "deg-3", unseen, sku);
     assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
     assertThat(new JsonObject(refused.body()).getString("type"))
@@ -260,6 +264,34 @@ class DegradedAnswersIT {
                       FlowClient.orderBody(user, List.of(new FlowClient.Line(sku, 1))))));
     } catch (Exception e) {
       throw new AssertionError("POST /api/v1/orders failed", e);
+    }
+  }
+
+  /** PlaceOrder on the gateway's gRPC edge; the response, its message read to the end. */
+  private io.vertx.grpc.client.GrpcClientResponse<?, ?> placeOverGrpc(
+      String key, String user, String sku) throws Exception {
+    String[] hostPort = runtime.endpoints().get("gateway (gRPC)").split(":");
+    io.vertx.grpc.client.GrpcClient grpc = io.vertx.grpc.client.GrpcClient.client(runtime.vertx());
+    try {
+      return grpc.request(
+              io.vertx.core.net.SocketAddress.inetSocketAddress(
+                  Integer.parseInt(hostPort[1]), hostPort[0]),
+              io.courier.contract.v1.OrderServiceGrpcClient.PlaceOrder)
+          .compose(
+              call ->
+                  call.send(
+                          io.courier.contract.v1.PlaceOrderRequest.newBuilder()
+                              .setUserId(user)
+                              .setIdempotencyKey(key)
+                              .addItems(
+                                  io.courier.contract.v1.LineItem.newBuilder()
+                                      .setSku(sku)
+                                      .setQuantity(1))
+                              .build())
+                      .compose(response -> response.last().map(placed -> response)))
+          .await(30, TimeUnit.SECONDS);
+    } finally {
+      grpc.close().await(10, TimeUnit.SECONDS);
     }
   }
 
