@@ -12,12 +12,22 @@ import io.vertx.core.Vertx;
 import io.vertx.grpc.client.GrpcClient;
 import java.util.List;
 
-/** What one gateway verticle calls: the order service, and the user and inventory services. */
+/**
+ * What one gateway verticle calls: the order service, and the user and inventory services. Stock
+ * reads go to the inventory service under their own target, {@value #INVENTORY_READS} (whose policy
+ * may hedge them), when the policy file declares it, else under {@code inventory-service}'s.
+ */
 final class Backends {
+
+  /** The target of the gateway's stock reads (GetStock), apart from the order service's writes. */
+  static final String INVENTORY_READS = "inventory-reads";
 
   final OrderClient orders;
   final GrpcPeer users;
+
+  /** The inventory service, for reads only. */
   final GrpcPeer inventory;
+
   private final Discovery discovery;
   private final List<GrpcClient> clients;
 
@@ -51,7 +61,11 @@ final class Backends {
     return new Backends(
         new OrderClient(vertx, context.config().kafka().topics().partitions()),
         policies.grpcPeer(discovery, Services.USER, Services.USER, users),
-        policies.grpcPeer(discovery, Services.INVENTORY, Services.INVENTORY, inventory),
+        policies.grpcPeer(
+            discovery,
+            Services.INVENTORY,
+            policies.hasTarget(INVENTORY_READS) ? INVENTORY_READS : Services.INVENTORY,
+            inventory),
         discovery,
         List.of(users, inventory));
   }

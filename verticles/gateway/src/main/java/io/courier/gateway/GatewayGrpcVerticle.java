@@ -10,6 +10,7 @@ import io.courier.runtime.RoleContext;
 import io.courier.runtime.tracing.SpanDeadline;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcServers;
+import io.courier.service.Reply;
 import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
@@ -64,22 +65,7 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                   new OrderServiceService() {
                     @Override
                     public Future<PlaceOrderResponse> placeOrder(PlaceOrderRequest request) {
-                      CallerIdentity caller = CallerIdentity.current().orElse(null);
-                      if (auth != null && !auth.permits(caller, "placeOrder")) {
-                        return Future.failedFuture(missingScope("placeOrder"));
-                      }
-                      return backends
-                          .orders
-                          .place(
-                              request,
-                              deadline(timeout),
-                              caller,
-                              RequestedVersion.current().orElse(null))
-                          .recover(
-                              error ->
-                                  Future.failedFuture(
-                                      Problems.forCaller(ServiceError.of(error), "gRPC call")
-                                          .toGrpc()));
+                      return place(request, timeout).map(Reply::body);
                     }
 
                     @Override
@@ -110,7 +96,12 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                           listen(
                               config,
                               new OrderStreams(
-                                  orders, watches, auth, backends.orders, () -> deadline(timeout)),
+                                  orders,
+                                  request -> place(request, timeout),
+                                  watches,
+                                  auth,
+                                  backends.orders,
+                                  () -> deadline(timeout)),
                               loaded));
             })
         .onSuccess(
@@ -121,6 +112,25 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                   "gateway (gRPC)",
                   context.config(GatewayConfig.SECTION).host() + ":" + listening.actualPort());
             });
+  }
+
+  /**
+   * PlaceOrder on behalf of the call's identity: the order service's answer, and which dependency
+   * it answered for from a fallback ({@link OrderStreams} sends it as {@value
+   * OrderStreams#DEGRADED_METADATA} metadata); refusals as gRPC statuses.
+   */
+  private Future<Reply<PlaceOrderResponse>> place(PlaceOrderRequest request, Duration timeout) {
+    CallerIdentity caller = CallerIdentity.current().orElse(null);
+    if (auth != null && !auth.permits(caller, "placeOrder")) {
+      return Future.failedFuture(missingScope("placeOrder"));
+    }
+    return backends
+        .orders
+        .place(request, deadline(timeout), caller, RequestedVersion.current().orElse(null))
+        .recover(
+            error ->
+                Future.failedFuture(
+                    Problems.forCaller(ServiceError.of(error), "gRPC call").toGrpc()));
   }
 
   /**

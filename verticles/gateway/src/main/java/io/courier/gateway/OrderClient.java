@@ -11,6 +11,7 @@ import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.ResilienceProxyVerticle;
 import io.courier.service.CallerIdentity;
+import io.courier.service.Reply;
 import io.courier.service.RequestedVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -50,30 +51,34 @@ final class OrderClient {
 
   /**
    * Places an order on behalf of {@code caller}; {@code version} (may be null) travels with it as
-   * {@value RequestedVersion#HEADER}, so the order service's calls reach that version.
+   * {@value RequestedVersion#HEADER}, so the order service's calls reach that version. The answer
+   * says which dependency, if any, the order service answered for from a fallback ({@value
+   * Reply#DEGRADED_HEADER} on its reply).
    */
-  Future<PlaceOrderResponse> place(
+  Future<Reply<PlaceOrderResponse>> place(
       PlaceOrderRequest request,
       Deadline deadline,
       CallerIdentity caller,
       RequestedVersion version) {
     String orderId = OrderIds.of(request.getUserId(), request.getIdempotencyKey());
     return this.<PlaceOrderResponse>request(
-        ownerOf(Addresses.ORDER_PLACE, orderId), request, deadline, caller, version);
+            ownerOf(Addresses.ORDER_PLACE, orderId), request, deadline, caller, version)
+        .map(Reply::from);
   }
 
   Future<GetOrderResponse> get(
       String orderId, Deadline deadline, CallerIdentity caller, RequestedVersion version) {
     return this.<GetOrderResponse>request(
-        ownerOf(Addresses.ORDER_GET, orderId),
-        GetOrderRequest.newBuilder().setOrderId(orderId).build(),
-        deadline,
-        caller,
-        version);
+            ownerOf(Addresses.ORDER_GET, orderId),
+            GetOrderRequest.newBuilder().setOrderId(orderId).build(),
+            deadline,
+            caller,
+            version)
+        .map(Message::body);
   }
 
   /** A request on behalf of {@code caller} (null when authentication is off). */
-  private <T> Future<T> request(
+  private <T> Future<Message<T>> request(
       String address,
       Object body,
       Deadline deadline,
@@ -90,8 +95,7 @@ final class OrderClient {
     }
     return vertx
         .eventBus()
-        .<T>request(ADDRESS, body, RequestedVersion.writeTo(withCaller(options, caller), version))
-        .map(Message::body);
+        .request(ADDRESS, body, RequestedVersion.writeTo(withCaller(options, caller), version));
   }
 
   private String ownerOf(String base, String orderId) {

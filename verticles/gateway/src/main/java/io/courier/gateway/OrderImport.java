@@ -303,7 +303,7 @@ final class OrderImport {
                     Deadline.after(timeout),
                     EdgeAuth.identity(routing),
                     versionOf(routing)))
-        .map(placed -> placed(result, placed))
+        .map(placed -> placed(result, placed.body()))
         .otherwise(
             failure -> {
               Problems.Problem refused = problems.of(failure);

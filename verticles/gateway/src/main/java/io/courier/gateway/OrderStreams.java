@@ -4,11 +4,14 @@ import com.google.protobuf.Descriptors;
 import io.courier.contract.v1.Order;
 import io.courier.contract.v1.OrderServiceGrpcService;
 import io.courier.contract.v1.OrderServiceService;
+import io.courier.contract.v1.PlaceOrderRequest;
+import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.contract.v1.WatchOrderRequest;
 import io.courier.contract.v1.WatchOrderResponse;
 import io.courier.resilience.Deadline;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcServers;
+import io.courier.service.Reply;
 import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Context;
@@ -20,16 +23,18 @@ import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.Service;
 import io.vertx.grpc.server.StatusException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code courier.v1.OrderService} at the gateway's gRPC edge: the unary PlaceOrder and GetOrder of
- * {@code unary}, and the streaming WatchOrder (server streaming: the order's current state, then
- * each change from its Kafka events, until terminal), admitted like the unary calls (the edge's
- * token, then the scope of {@code getOrder}) and allowed to watch only the orders the caller may
- * read (GetOrder's rule, asked of the order service first).
+ * {@code courier.v1.OrderService} at the gateway's gRPC edge: the unary GetOrder of {@code unary},
+ * PlaceOrder of {@code place} (with {@value #DEGRADED_METADATA} response metadata when the order
+ * service answered part of it from a fallback), and the streaming WatchOrder (server streaming: the
+ * order's current state, then each change from its Kafka events, until terminal), admitted like the
+ * unary calls (the edge's token, then the scope of {@code getOrder}) and allowed to watch only the
+ * orders the caller may read (GetOrder's rule, asked of the order service first).
  */
 final class OrderStreams implements Service {
 
@@ -38,7 +43,15 @@ final class OrderStreams implements Service {
   /** An order id as the contract takes it: 1 to 64 characters. */
   static final int MAX_ID_LENGTH = 64;
 
+  /**
+   * The response metadata of a PlaceOrder answered with a dependency down, part of it from a
+   * fallback: its value names the dependency, e.g. {@code user-service} (REST: {@code
+   * Courier-Degraded}).
+   */
+  static final String DEGRADED_METADATA = Reply.DEGRADED_HEADER;
+
   private final OrderServiceService unary;
+  private final Function<PlaceOrderRequest, Future<Reply<PlaceOrderResponse>>> place;
   private final OrderWatches watches;
   private final EdgeAuth auth;
   private final OrderClient orders;
@@ -50,11 +63,13 @@ final class OrderStreams implements Service {
    */
   OrderStreams(
       OrderServiceService unary,
+      Function<PlaceOrderRequest, Future<Reply<PlaceOrderResponse>>> place,
       OrderWatches watches,
       EdgeAuth auth,
       OrderClient orders,
       Supplier<Deadline> deadline) {
     this.unary = unary;
+    this.place = place;
     this.watches = watches;
     this.auth = auth;
     this.orders = orders;
@@ -74,9 +89,10 @@ final class OrderStreams implements Service {
   @Override
   public void bind(GrpcServer server) {
     OrderServiceGrpcService.builder(unary)
-        .bind(OrderServiceGrpcService.PlaceOrder, OrderServiceGrpcService.GetOrder)
+        .bind(OrderServiceGrpcService.GetOrder)
         .build()
         .bind(server);
+    server.callHandler(OrderServiceGrpcService.PlaceOrder, this::placeOrder);
     server.callHandler(OrderServiceGrpcService.WatchOrder, this::watchOrder);
   }
 
@@ -92,6 +108,25 @@ final class OrderStreams implements Service {
       }
     }
     return null;
+  }
+
+  /** As the generated binding does, with the degraded marker added to the response's metadata. */
+  private void placeOrder(GrpcServerRequest<PlaceOrderRequest, PlaceOrderResponse> request) {
+    request.handler(
+        asked ->
+            place
+                .apply(asked)
+                .onComplete(
+                    (placed, error) -> {
+                      if (error != null) {
+                        request.response().fail(error);
+                        return;
+                      }
+                      if (placed.degraded()) {
+                        request.response().headers().set(DEGRADED_METADATA, placed.degradedBy());
+                      }
+                      request.response().end(placed.body());
+                    }));
   }
 
   private void watchOrder(GrpcServerRequest<WatchOrderRequest, WatchOrderResponse> request) {

@@ -10,6 +10,7 @@ import io.courier.contract.v1.LineItem;
 import io.courier.contract.v1.Order;
 import io.courier.contract.v1.OrderStatus;
 import io.courier.contract.v1.PlaceOrderRequest;
+import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.contract.v1.StockLevel;
 import io.courier.contract.v1.User;
 import io.courier.contract.v1.UserServiceGrpcClient;
@@ -74,7 +75,11 @@ final class OrdersApi {
                 Problems.send(routing, ServiceError.of(done.cause()), List.of());
                 return;
               }
-              String id = done.result().getOrderId();
+              PlaceOrderResponse placed = done.result().body();
+              String id = placed.getOrderId();
+              if (done.result().degraded()) {
+                routing.response().putHeader(DEGRADED, done.result().degradedBy());
+              }
               routing
                   .response()
                   .setStatusCode(202)
@@ -83,12 +88,19 @@ final class OrdersApi {
                   .end(
                       new JsonObject()
                           .put("orderId", id)
-                          .put("status", status(done.result().getStatus()))
+                          .put("status", status(placed.getStatus()))
                           .encode());
             });
   }
 
   static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+  /**
+   * The response header of an answer the platform gave with a dependency down, part of it from a
+   * fallback (a cached user profile, say): its value names the dependency, e.g. {@code
+   * user-service}.
+   */
+  static final String DEGRADED = "Courier-Degraded";
 
   /**
    * What is wrong with an {@code Idempotency-Key} as sent, or null: the contract's 1 to 128

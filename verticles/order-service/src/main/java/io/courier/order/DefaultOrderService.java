@@ -3,9 +3,8 @@ package io.courier.order;
 import com.google.protobuf.Message;
 import com.google.protobuf.Timestamp;
 import io.courier.codec.flow.OrderIds;
+import io.courier.codec.flow.Services;
 import io.courier.contract.v1.GetOrderResponse;
-import io.courier.contract.v1.GetUserRequest;
-import io.courier.contract.v1.GetUserResponse;
 import io.courier.contract.v1.InventoryServiceGrpcClient;
 import io.courier.contract.v1.Order;
 import io.courier.contract.v1.OrderCancelled;
@@ -20,11 +19,8 @@ import io.courier.contract.v1.ReleaseStockRequest;
 import io.courier.contract.v1.ReservationStatus;
 import io.courier.contract.v1.ReserveStockRequest;
 import io.courier.contract.v1.ReserveStockResponse;
-import io.courier.contract.v1.User;
-import io.courier.contract.v1.UserServiceGrpcClient;
 import io.courier.resilience.Deadline;
 import io.courier.resilience.TargetPolicy;
-import io.courier.runtime.Causes;
 import io.courier.runtime.chaos.Faults;
 import io.courier.runtime.kafka.OwnedPartitions.NotOwnerException;
 import io.courier.runtime.kafka.RetryLaterException;
@@ -32,11 +28,10 @@ import io.courier.runtime.metrics.Meters;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcPeer;
 import io.courier.service.PerKeySequence;
+import io.courier.service.Reply;
 import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
-import io.vertx.grpc.client.InvalidStatusException;
-import io.vertx.grpc.common.GrpcStatus;
 import java.time.Instant;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -54,7 +49,7 @@ final class DefaultOrderService {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultOrderService.class);
 
   private final OrderBook orders;
-  private final GrpcPeer users;
+  private final UserCheck users;
   private final GrpcPeer inventory;
   private final Faults faults;
   private final PerKeySequence perOrder = new PerKeySequence();
@@ -71,7 +66,7 @@ final class DefaultOrderService {
   DefaultOrderService(
       OrderBook orders, GrpcPeer users, GrpcPeer inventory, Faults faults, Meters meters) {
     this.orders = orders;
-    this.users = users;
+    this.users = new UserCheck(users);
     this.inventory = inventory;
     this.faults = faults;
     this.countContradiction =
@@ -111,9 +106,10 @@ final class DefaultOrderService {
   /**
    * Places the order, or answers as the first time for a repeated key with the same request. A
    * caller identity (null for calls from inside the platform) may place orders only for itself
-   * unless it is an admin.
+   * unless it is an admin. The reply is degraded by {@code user-service} when the user was checked
+   * against a cached profile because the user service could not answer ({@link UserCheck}).
    */
-  Future<PlaceOrderResponse> place(
+  Future<Reply<PlaceOrderResponse>> place(
       PlaceOrderRequest request,
       Deadline deadline,
       CallerIdentity caller,
@@ -139,13 +135,19 @@ final class DefaultOrderService {
           Order existing = orders.get(orderId);
           if (existing != null) {
             return existing.getRequestFingerprint().equals(fingerprint)
-                ? Future.succeededFuture(answer(existing))
+                ? Future.succeededFuture(Reply.of(answer(existing)))
                 : Future.failedFuture(keyReused().failure());
           }
-          return checkUser(request.getUserId(), deadline, caller, version)
-              .compose(user -> reserve(orderId, fingerprint, request, deadline, version))
-              .compose(reserved -> record(orderId, fingerprint, request, reserved))
-              .map(this::answer);
+          return users
+              .check(request.getUserId(), deadline, caller, version)
+              .compose(
+                  user ->
+                      reserve(orderId, fingerprint, request, deadline, version)
+                          .compose(reserved -> record(orderId, fingerprint, request, reserved))
+                          .map(
+                              order ->
+                                  new Reply<>(
+                                      answer(order), user.degraded() ? Services.USER : null)));
         });
   }
 
@@ -299,33 +301,6 @@ final class DefaultOrderService {
                         .build()));
   }
 
-  private Future<User> checkUser(
-      String userId, Deadline deadline, CallerIdentity caller, RequestedVersion version) {
-    return users
-        .<GetUserRequest, GetUserResponse>call(
-            deadline,
-            UserServiceGrpcClient.GetUser,
-            GetUserRequest.newBuilder().setUserId(userId).build(),
-            caller,
-            version)
-        .recover(
-            error ->
-                Future.failedFuture(
-                    grpcStatus(error) == GrpcStatus.NOT_FOUND
-                        ? ServiceError.badField(
-                                "unknown-user", "userId", "no user with id '" + userId + "'")
-                            .failure()
-                        : unavailable("user-service", error)))
-        .compose(
-            found ->
-                found.getUser().getActive()
-                    ? Future.succeededFuture(found.getUser())
-                    : Future.failedFuture(
-                        ServiceError.badField(
-                                "inactive-user", "userId", "user '" + userId + "' is not active")
-                            .failure()));
-  }
-
   /**
    * Reserves the order's stock under the request's fingerprint, so that stock a placing reserved
    * but did not record is found by a retry of the same request and refused to another body.
@@ -432,12 +407,6 @@ final class DefaultOrderService {
     LOG.debug("{} unavailable: {}", dependency, error.toString());
     return ServiceError.unavailable("dependency-unavailable", dependency + " is unavailable")
         .failure();
-  }
-
-  private static GrpcStatus grpcStatus(Throwable error) {
-    return Causes.find(error, InvalidStatusException.class)
-        .map(InvalidStatusException::actualStatus)
-        .orElse(null);
   }
 
   private static Timestamp now() {

@@ -29,6 +29,7 @@ final class PolicyMeters {
   private final String target;
   private final Counter retries;
   private final Counter rejections;
+  private final Counter hedges;
   private final Counter budgetGranted;
   private final Counter budgetDenied;
 
@@ -46,6 +47,12 @@ final class PolicyMeters {
     this.rejections =
         Counter.builder("courier.resilience.bulkhead.rejections")
             .description("Calls refused because the target's bulkhead and its queue were full")
+            .tag("target", target)
+            .register(registry);
+    this.hedges =
+        Counter.builder("courier.resilience.hedges")
+            .description(
+                "Second attempts started because the first was slower than the hedge delay")
             .tag("target", target)
             .register(registry);
     // Both outcomes from the start, so a rate over them is defined before the first retry.
@@ -119,6 +126,23 @@ final class PolicyMeters {
 
   void rejected() {
     rejections.increment();
+  }
+
+  /** A hedged (second) attempt started. */
+  void hedged() {
+    hedges.increment();
+  }
+
+  /**
+   * Counts an answer served from a fallback instead of the target's: {@code
+   * courier.resilience.fallbacks{target, mode}}.
+   */
+  void fellBack(String mode) {
+    Counter.builder("courier.resilience.fallbacks")
+        .description("Calls answered from a fallback (degraded) after the target's policy failed")
+        .tags("target", target, "mode", mode)
+        .register(registry)
+        .increment();
   }
 
   /** The retry budget granted or denied a retry. */

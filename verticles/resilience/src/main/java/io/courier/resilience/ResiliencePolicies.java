@@ -85,7 +85,7 @@ public record ResiliencePolicies(
       Hedge hedge) {
 
     public Policy {
-      fallback = fallback == null ? new Fallback("none", null) : fallback;
+      fallback = fallback == null ? new Fallback("none", null, null, null) : fallback;
     }
 
     public RetryPolicy retryPolicy() {
@@ -326,28 +326,61 @@ public record ResiliencePolicies(
   /**
    * What a caller gets when the call fails after the policy: {@code none} (the failure), {@code
    * cache} (the last good reply to an equal request) or {@code static} ({@code value}). A fallback
-   * reply carries the header {@code courier-degraded} naming the mode.
+   * reply carries the header {@code courier-degraded}.
+   *
+   * <p>For {@code cache}, {@code maxAgeMs} (default {@value #DEFAULT_MAX_AGE_MS}) is how old a
+   * remembered reply may be and still be served, and {@code maxEntries} (default {@value
+   * #DEFAULT_MAX_ENTRIES}) how many replies are remembered, the least recently used dropped first
+   * ({@link FallbackCache}). Only failures of the callee itself fall back (unavailable, timed out,
+   * breaker open, rejected); an answer such as NOT_FOUND stays authoritative.
    */
-  public record Fallback(@JsonProperty(required = true) String mode, Object value) {
+  public record Fallback(
+      @JsonProperty(required = true) String mode, Object value, Long maxAgeMs, Integer maxEntries) {
+
+    static final long DEFAULT_MAX_AGE_MS = 60_000;
+    static final int DEFAULT_MAX_ENTRIES = 10_000;
 
     private static final Set<String> MODES = Set.of("none", "cache", "static");
+
+    /** How old a cached reply may be and still be served. */
+    public Duration maxAge() {
+      return Duration.ofMillis(maxAgeMs == null ? DEFAULT_MAX_AGE_MS : maxAgeMs);
+    }
+
+    /** How many cached replies are kept at most. */
+    public int entries() {
+      return maxEntries == null ? DEFAULT_MAX_ENTRIES : maxEntries;
+    }
 
     void validate(PolicyProblems at) {
       at.check("mode", MODES.contains(mode), mode, "must be none, cache or static");
       if ("static".equals(mode) && value == null) {
         at.at("value").add("is required for a static fallback");
       }
+      FallbackCache.validate(this, at);
     }
   }
 
   /**
-   * Hedging for idempotent targets: a second attempt starts when the first has not answered after
-   * {@code afterMs}; the first answer wins.
+   * Hedging for idempotent targets: a second attempt, to another instance when one is up, starts
+   * when the first has not answered after the hedge delay; the first answer wins. The delay is
+   * either fixed ({@code afterMs}) or adaptive: {@code afterPercentile} of the target's recent
+   * successful attempts ({@link HedgeDelay}), clamped to {@code minMs} (default 1) .. {@code maxMs}
+   * (required), and {@code maxMs} until enough attempts were seen. Exactly one of the two forms.
    */
-  public record Hedge(@JsonProperty(required = true) long afterMs) {
+  public record Hedge(Long afterMs, Double afterPercentile, Long minMs, Long maxMs) {
+
+    /** Whether the delay follows the target's latency rather than a fixed {@code afterMs}. */
+    public boolean adaptive() {
+      return afterPercentile != null;
+    }
+
+    long min() {
+      return minMs == null ? 1 : minMs;
+    }
 
     void validate(PolicyProblems at) {
-      at.positive("afterMs", afterMs);
+      HedgeDelay.validate(this, at);
     }
   }
 

@@ -34,7 +34,8 @@ public final class TargetPolicy {
       RetryBudget budget,
       ResilientCall retries,
       TargetBreaker breaker,
-      Bulkhead bulkhead) {}
+      Bulkhead bulkhead,
+      HedgeDelay hedgeDelay) {}
 
   private final String name;
   private final Vertx vertx;
@@ -110,7 +111,14 @@ public final class TargetPolicy {
                 bulkheadClock);
     ResilientCall retries =
         new ResilientCall(vertx, policy.retryPolicy(), budget, System::nanoTime, new Random());
-    return new Parts(target, policy, budget, retries, breaker, bulkhead);
+    ResiliencePolicies.Hedge hedge = policy.hedge();
+    HedgeDelay hedgeDelay =
+        hedge == null
+            ? null
+            : old != null && old.hedgeDelay() != null && old.hedgeDelay().hedge().equals(hedge)
+                ? old.hedgeDelay()
+                : new HedgeDelay(hedge);
+    return new Parts(target, policy, budget, retries, breaker, bulkhead, hedgeDelay);
   }
 
   int running() {
@@ -155,6 +163,23 @@ public final class TargetPolicy {
     return parts.policy();
   }
 
+  /**
+   * The delay before a hedged attempt now, in milliseconds: fixed, or the percentile of recent
+   * successful attempts; -1 without a hedge.
+   */
+  public long hedgeDelayMs() {
+    HedgeDelay delay = parts.hedgeDelay();
+    return delay == null ? -1 : delay.millis();
+  }
+
+  /**
+   * Counts a call its caller answered from the policy's fallback ({@code mode} names it) after the
+   * call failed: {@code courier.resilience.fallbacks{target, mode}}.
+   */
+  public void fellBack(String mode) {
+    policyMeters.fellBack(mode);
+  }
+
   /** Second attempts started by hedging. */
   public long hedges() {
     return hedges.sum();
@@ -170,29 +195,32 @@ public final class TargetPolicy {
     Bulkhead bulkhead = parts.bulkhead();
     Deadline deadline =
         Deadline.after(Duration.ofMillis(target.deadlineMs())).earliest(callerDeadline);
+    HedgeDelay hedgeDelay = parts.hedgeDelay();
     Function<ResilientCall.Attempt, Future<T>> guarded =
         each -> {
           if (each.number() > 1) {
             policyMeters.retried();
           }
+          long began = System.nanoTime();
           return bulkhead
               .execute(() -> breaker.execute(() -> attempt.apply(each)))
-              .onFailure(
-                  e -> {
-                    if (e instanceof CallRejectedException) {
+              .andThen(
+                  done -> {
+                    if (done.succeeded() && hedgeDelay != null) {
+                      hedgeDelay.record(System.nanoTime() - began);
+                    } else if (done.cause() instanceof CallRejectedException) {
                       policyMeters.rejected();
                     }
                   });
         };
-    boolean hedge = policy.hedge() != null && target.idempotent();
+    boolean hedge = hedgeDelay != null && target.idempotent();
     long start = System.nanoTime();
-    long hedgeAfterMs = hedge ? policy.hedge().afterMs() : 0;
     return parts
         .retries()
         .call(
             deadline,
             target.idempotent(),
-            hedge ? each -> hedged(each, hedgeAfterMs, guarded) : guarded)
+            hedge ? each -> hedged(each, hedgeDelay.millis(), guarded) : guarded)
         .andThen(ar -> policyMeters.finished(start, ar.failed() ? ar.cause() : null));
   }
 
@@ -222,6 +250,7 @@ public final class TargetPolicy {
               if (!result.future().isComplete()) {
                 running.incrementAndGet();
                 hedges.increment();
+                policyMeters.hedged();
                 Calls.start(() -> call.apply(attempt)).onComplete(settle);
               }
             });

@@ -83,8 +83,7 @@ class ResiliencePoliciesTest {
     assertThatThrownBy(
             () ->
                 ResiliencePolicies.parse(
-                    shipped().replace("\"policy\": \"standard\"", "\"policy\": \"gold\""),
-                    "r.json"))
+                    shipped().replace("\"policy\": \"users\"", "\"policy\": \"gold\""), "r.json"))
         .hasMessageContaining("key 'targets.user-service.policy' names unknown policy 'gold'");
     assertThatThrownBy(
             () ->
@@ -322,5 +321,101 @@ class ResiliencePoliciesTest {
     assertThatThrownBy(() -> ResiliencePolicies.parse(inbound, "r.json"))
         .isInstanceOf(InvalidPolicyException.class)
         .hasMessage(problems.formatted("inbound.s.bulkhead"));
+  }
+
+  @Test
+  @DisplayName("ships a cache fallback for users and a percentile hedge for stock reads only")
+  void shouldShipTheUserFallbackAndTheReadsHedge() throws IOException {
+    ResiliencePolicies policies = ResiliencePolicies.parse(shipped(), "conf/resilience.json");
+
+    assertThat(policies.targets().get("user-service").policy()).isEqualTo("users");
+    ResiliencePolicies.Fallback fallback = policies.policies().get("users").fallback();
+    assertThat(fallback.mode()).isEqualTo("cache");
+    assertThat(fallback.maxAge()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(fallback.entries()).isEqualTo(10_000);
+    ResiliencePolicies.Target reads = policies.targets().get("inventory-reads");
+    assertThat(reads.address()).isEqualTo("grpc:inventory-service");
+    assertThat(reads.idempotent()).isTrue();
+    assertThat(policies.policies().get(reads.policy()).hedge())
+        .isEqualTo(new ResiliencePolicies.Hedge(null, 95.0, 5L, 200L));
+    assertThat(
+            policies.policies().get(policies.targets().get("inventory-service").policy()).hedge())
+        .as("stock writes are never hedged")
+        .isNull();
+  }
+
+  @Test
+  @DisplayName("keeps a fallback without bounds valid, with their defaults")
+  void shouldDefaultTheCacheBounds() throws IOException {
+    String json =
+        shipped().replace("\"maxAgeMs\": 60000, \"maxEntries\": 10000", "\"value\": null");
+
+    ResiliencePolicies.Fallback fallback =
+        ResiliencePolicies.parse(json, "r.json").policies().get("users").fallback();
+
+    assertThat(fallback.maxAge()).isEqualTo(Duration.ofMillis(60_000));
+    assertThat(fallback.entries()).isEqualTo(10_000);
+  }
+
+  @Test
+  @DisplayName("refuses bad cache bounds, and bounds on a fallback that caches nothing")
+  void shouldRefuseBadCacheBounds() throws IOException {
+    String bad =
+        shipped()
+            .replace(
+                "\"maxAgeMs\": 60000, \"maxEntries\": 10000", "\"maxAgeMs\": 0, \"maxEntries\": 0");
+    String notCache = shipped().replace("\"mode\": \"cache\"", "\"mode\": \"none\"");
+    String wrongType = shipped().replace("\"maxAgeMs\": 60000", "\"maxAgeMs\": \"1m\"");
+
+    assertThatThrownBy(() -> ResiliencePolicies.parse(bad, "r.json"))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessage(
+            "r.json: key 'policies.users.fallback.maxAgeMs' must be between 1 and 86400000 (one"
+                + " day), was 0; key 'policies.users.fallback.maxEntries' must be between 1 and"
+                + " 1000000, was 0");
+    assertThatThrownBy(() -> ResiliencePolicies.parse(notCache, "r.json"))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessage(
+            "r.json: key 'policies.users.fallback.maxAgeMs' applies only to mode cache, was 60000;"
+                + " key 'policies.users.fallback.maxEntries' applies only to mode cache, was 10000");
+    assertThatThrownBy(() -> ResiliencePolicies.parse(wrongType, "r.json"))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessageStartingWith("r.json: key 'policies.users.fallback.maxAgeMs': ");
+  }
+
+  @Test
+  @DisplayName("refuses a hedge with both forms, with neither, or with a bad percentile form")
+  void shouldRefuseAmbiguousHedges() throws IOException {
+    String percentile = "\"afterPercentile\": 95, \"minMs\": 5, \"maxMs\": 200";
+    String both = shipped().replace(percentile, "\"afterMs\": 50, " + percentile);
+    String neither = shipped().replace(percentile, "");
+    String bad =
+        shipped().replace(percentile, "\"afterPercentile\": 100, \"minMs\": 50, \"maxMs\": 20");
+    String noMax = shipped().replace(percentile, "\"afterPercentile\": 95");
+    String fixedWithBounds = shipped().replace(percentile, "\"afterMs\": 50, \"maxMs\": 200");
+
+    assertThatThrownBy(() -> ResiliencePolicies.parse(both, "r.json"))
+        .hasMessage(
+            "r.json: key 'policies.reads.hedge' must declare exactly one of afterMs (a fixed"
+                + " delay) or afterPercentile (with maxMs), found both");
+    assertThatThrownBy(() -> ResiliencePolicies.parse(neither, "r.json"))
+        .hasMessageEndingWith("found neither");
+    assertThatThrownBy(() -> ResiliencePolicies.parse(bad, "r.json"))
+        .hasMessage(
+            "r.json: key 'policies.reads.hedge.afterPercentile' must be in (0, 100), was 100.0;"
+                + " key 'policies.reads.hedge.maxMs' must be >= minMs, was 20");
+    assertThatThrownBy(() -> ResiliencePolicies.parse(noMax, "r.json"))
+        .hasMessage("r.json: key 'policies.reads.hedge.maxMs' is required with afterPercentile");
+    assertThatThrownBy(() -> ResiliencePolicies.parse(fixedWithBounds, "r.json"))
+        .hasMessage(
+            "r.json: key 'policies.reads.hedge.maxMs' applies only to afterPercentile, was 200");
+    assertThat(
+            ResiliencePolicies.parse(shipped().replace(percentile, "\"afterMs\": 50"), "r.json")
+                .policies()
+                .get("reads")
+                .hedge()
+                .afterMs())
+        .as("the fixed form stays valid")
+        .isEqualTo(50L);
   }
 }

@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * partition reaches its owner and nobody else. {@link #open} registers a partition's consumers when
  * the service starts serving it; {@link #close} unregisters them and completes once the requests
  * they took have been answered, so a partition is released only when nothing more of it is in
- * progress. Replies and failures are those of {@link ServiceError}. Confined to the event loop of
- * the verticle that uses it.
+ * progress. Replies and failures are those of {@link ServiceError}; an operation answering with a
+ * {@link Reply} is replied its body, with {@value Reply#DEGRADED_HEADER} when degraded. Confined to
+ * the event loop of the verticle that uses it.
  */
 public final class PartitionEndpoints {
 
@@ -132,7 +133,9 @@ public final class PartitionEndpoints {
     answer.onComplete(
         done -> {
           running.remove(tracked);
-          if (done.succeeded()) {
+          if (done.succeeded() && done.result() instanceof Reply<?> reply) {
+            message.reply(reply.body(), reply.options());
+          } else if (done.succeeded()) {
             message.reply(done.result());
           } else {
             ServiceError error = ServiceError.of(done.cause());

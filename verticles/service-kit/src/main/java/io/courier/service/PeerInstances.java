@@ -43,6 +43,8 @@ import java.util.function.Supplier;
  *   <li>with a {@link Routing} in the target's policy, a call goes only to instances of the version
  *       {@link VersionRouter} chooses for it (once, before its first attempt), and with {@code
  *       preferZone} to those in the caller's zone while one of them is eligible;
+ *   <li>an attempt that overlaps another of the same call (a hedge) goes to an instance the call is
+ *       not already waiting on, while there is one;
  *   <li>state of instances that left discovery is dropped.
  * </ul>
  */
@@ -118,7 +120,7 @@ final class PeerInstances {
                         ? known
                         : known.stream().filter(i -> VersionRouter.of(i, version)).toList(),
                     new HashSet<>(),
-                    call.failedBefore,
+                    call,
                     send,
                     instanceFault));
   }
@@ -154,6 +156,10 @@ final class PeerInstances {
    */
   static final class Call {
     final Set<String> failedBefore = ConcurrentHashMap.newKeySet(2);
+
+    /** Instances one of its attempts is waiting on: a hedged attempt goes elsewhere if it can. */
+    final Set<String> waitingOn = ConcurrentHashMap.newKeySet(2);
+
     final RequestedVersion requested;
     final String stickyKey;
     volatile String version;
@@ -171,15 +177,19 @@ final class PeerInstances {
   private <T> Future<T> attemptOn(
       List<ServiceInstance> known,
       Set<String> refused,
-      Set<String> failedBefore,
+      Call call,
       Function<ServiceInstance, Future<T>> send,
       Predicate<Throwable> instanceFault) {
+    Set<String> failedBefore = call.failedBefore;
     Predicate<ServiceInstance> admitted =
         candidate ->
             !refused.contains(candidate.address())
                 && (breakers == null || breakers.admits(candidate.address()));
     Predicate<ServiceInstance> fresh =
-        admitted.and(candidate -> !failedBefore.contains(candidate.address()));
+        admitted.and(
+            candidate ->
+                !failedBefore.contains(candidate.address())
+                    && !call.waitingOn.contains(candidate.address()));
     Routing routing = policy.target().routing();
     var lease =
         zone != null && routing != null && routing.zonePreferred()
@@ -188,7 +198,7 @@ final class PeerInstances {
     if (lease.isEmpty()) {
       lease = balancer.pick(known, fresh);
     }
-    if (lease.isEmpty() && !failedBefore.isEmpty()) {
+    if (lease.isEmpty() && (!failedBefore.isEmpty() || !call.waitingOn.isEmpty())) {
       lease = balancer.pick(known, admitted);
     }
     if (lease.isEmpty()) {
@@ -204,17 +214,21 @@ final class PeerInstances {
     }
     ServiceInstance instance = lease.get().instance();
     AtomicBoolean sent = new AtomicBoolean();
-    Supplier<Future<T>> call =
+    boolean first = call.waitingOn.add(instance.address());
+    Supplier<Future<T>> sending =
         () -> {
           sent.set(true);
           return send.apply(instance);
         };
     Future<T> answer =
-        breakers == null ? call.get() : breakers.of(instance.address()).execute(call);
+        breakers == null ? sending.get() : breakers.of(instance.address()).execute(sending);
     var taken = lease.get();
     return answer
         .andThen(
             done -> {
+              if (first) {
+                call.waitingOn.remove(instance.address());
+              }
               boolean fault = done.failed() && sent.get() && instanceFault.test(done.cause());
               if (fault) {
                 failedBefore.add(instance.address());
@@ -225,7 +239,7 @@ final class PeerInstances {
             error -> {
               if (!sent.get() && error instanceof OpenCircuitException) {
                 refused.add(instance.address());
-                return attemptOn(known, refused, failedBefore, send, instanceFault);
+                return attemptOn(known, refused, call, send, instanceFault);
               }
               return Future.failedFuture(error);
             });

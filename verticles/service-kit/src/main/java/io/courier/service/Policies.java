@@ -158,6 +158,11 @@ public final class Policies {
     return new PeerInstances(vertx, meters, peers, discovery, service, policy, zone);
   }
 
+  /** Whether the policy file as applied now declares the target {@code name}. */
+  public synchronized boolean hasTarget(String name) {
+    return current.targets().containsKey(name);
+  }
+
   /** A fresh policy (its own breaker, budget and bulkhead) for the named target. */
   public synchronized TargetPolicy target(String name) {
     ResiliencePolicies policies = current;
