@@ -11,9 +11,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.consul.ConsulClientOptions;
-import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -51,14 +49,13 @@ public final class ResilienceProxyVerticle extends VerticleBase {
   public static final String DEGRADED_HEADER = "courier-degraded";
 
   private static final Logger LOG = LoggerFactory.getLogger(ResilienceProxyVerticle.class);
-  private static final int CACHE_ENTRIES = 1_000;
 
   private final String file;
   private final long reloadPeriodMs;
   private final Meters meters;
   private final Map<String, TargetPolicy> policies = new ConcurrentHashMap<>();
   private final Map<String, MessageConsumer<Object>> consumers = new HashMap<>();
-  private final Map<String, Map<Object, Object>> caches = new ConcurrentHashMap<>();
+  private final Map<String, FallbackCache<Object, Object>> caches = new ConcurrentHashMap<>();
   private PolicyFileWatcher watcher;
   private ConsulClientOptions agent;
   private String consulKey;
@@ -191,7 +188,7 @@ public final class ResilienceProxyVerticle extends VerticleBase {
         .onSuccess(
             reply -> {
               if ("cache".equals(policy.policy().fallback().mode())) {
-                cacheOf(name).put(message.body(), reply.body());
+                cacheOf(name, policy).put(message.body(), reply.body());
               }
               message.reply(reply.body(), new DeliveryOptions().setHeaders(reply.headers()));
             })
@@ -203,13 +200,15 @@ public final class ResilienceProxyVerticle extends VerticleBase {
       String name, TargetPolicy policy, Message<Object> message, Throwable error) {
     ResiliencePolicies.Fallback fallback = policy.policy().fallback();
     DeliveryOptions degraded = new DeliveryOptions().addHeader(DEGRADED_HEADER, fallback.mode());
-    if ("cache".equals(fallback.mode())) {
-      Object cached = cacheOf(name).get(message.body());
+    // The callee's own answer about the request (not found, invalid) stays authoritative.
+    boolean mayFallBack = FallbackCache.fallsBackOn(error);
+    if (mayFallBack && "cache".equals(fallback.mode())) {
+      Object cached = cacheOf(name, policy).get(message.body()).orElse(null);
       if (cached != null) {
         message.reply(cached, degraded);
         return;
       }
-    } else if ("static".equals(fallback.mode())) {
+    } else if (mayFallBack && "static".equals(fallback.mode())) {
       Object value = fallback.value();
       message.reply(
           value instanceof Map<?, ?> map ? new JsonObject(castMap(map)) : value, degraded);
@@ -232,19 +231,13 @@ public final class ResilienceProxyVerticle extends VerticleBase {
     return (Map<String, Object>) map;
   }
 
-  private Map<Object, Object> cacheOf(String target) {
-    return caches.computeIfAbsent(
-        target,
-        t ->
-            Collections.synchronizedMap(
-                new LinkedHashMap<>(16, 0.75f, true) {
-                  private static final long serialVersionUID = 1L;
-
-                  @Override
-                  protected boolean removeEldestEntry(Map.Entry<Object, Object> eldest) {
-                    return size() > CACHE_ENTRIES;
-                  }
-                }));
+  /** The target's cache of last good replies, within the bounds its policy names now. */
+  private FallbackCache<Object, Object> cacheOf(String target, TargetPolicy policy) {
+    ResiliencePolicies.Fallback fallback = policy.policy().fallback();
+    FallbackCache<Object, Object> cache =
+        caches.computeIfAbsent(target, t -> FallbackCache.of(fallback, System::nanoTime));
+    cache.resize(fallback.entries(), fallback.maxAge());
+    return cache;
   }
 
   /** The callee's own refusal inside {@code error} (its code and message go back as they are). */

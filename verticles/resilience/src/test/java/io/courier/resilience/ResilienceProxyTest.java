@@ -280,6 +280,26 @@ class ResilienceProxyTest {
 
   @Test
   @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("passes the target's own 404 on instead of a cached reply")
+  void shouldNotCoverTheTargetsOwnAnswer(Vertx vertx, VertxTestContext context) throws IOException {
+    script.addAll(List.of("ok", "404"));
+
+    deploy(vertx, policies(1, 8, 8, ", \"fallback\": {\"mode\": \"cache\", \"maxAgeMs\": 60000}"))
+        .compose(id -> vertx.eventBus().<String>request(RESILIENT, "sku-1"))
+        .compose(first -> vertx.eventBus().<String>request(RESILIENT, "sku-1"))
+        .onComplete(
+            context.failing(
+                error ->
+                    context.verify(
+                        () -> {
+                          assertThat(((ReplyException) error).failureCode()).isEqualTo(404);
+                          assertThat(attempts).hasValue(2);
+                          context.completeNow();
+                        })));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
   @DisplayName("answers with the static fallback when the target fails")
   void shouldFallBackToStaticValue(Vertx vertx, VertxTestContext context) throws IOException {
     script.add("500");
