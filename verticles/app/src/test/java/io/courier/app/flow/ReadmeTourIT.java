@@ -143,7 +143,8 @@ class ReadmeTourIT {
         Duration.ofSeconds(90),
         () -> "CONFIRMED".equals(status(second, token)));
 
-    // More ways in: a form, an import, the order's events, an unknown version.
+    // More ways in: a form, an import, the order's events, an unknown version, a degraded order,
+    // the proxy's admission limit.
     List<String> more = blocks.get(4);
     String with = setUp + "\n" + assignments(fault, "ORDER") + "\n";
     assertThat(shell(with + more.get(0))).as("the form order").contains("\"orderId\"");
@@ -154,6 +155,14 @@ class ReadmeTourIT {
         .as("the order's events, ending at its final state")
         .contains("CONFIRMED");
     assertThat(shell(with + more.get(4))).as("an unknown version").contains("version-unavailable");
+    // u1's profile was read a moment ago: with the user service failing, the order still goes in.
+    assertThat(shell(with + more.get(5) + "\n" + more.get(6) + "\n" + more.get(7)))
+        .as("an order while the user service fails")
+        .containsIgnoringCase("courier-degraded: user-service");
+    assertThat(shell(with + more.get(8)))
+        .as("the proxy's bulkhead for the order service")
+        .containsPattern("\"running\" : \\d+")
+        .containsPattern("\"limit\" : \\d+");
   }
 
   /** The bash blocks between the README's tour markers, continuation lines joined, no comments. */
