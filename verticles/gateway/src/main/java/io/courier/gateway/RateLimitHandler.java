@@ -309,6 +309,27 @@ final class RateLimitHandler implements Handler<RoutingContext> {
             });
   }
 
+  /**
+   * Admits one message of a streaming call as one call of {@code operation} (a PlaceOrders item is
+   * one PlaceOrder): the caller's token of that operation's bucket, the client named as {@link
+   * #admitGrpc} names it ({@code peer} and {@code forwarded} are the stream's TCP peer and {@code
+   * X-Forwarded-For} headers). Fails with RESOURCE_EXHAUSTED when over the limit; succeeds when
+   * limits are off or no decision came in time.
+   */
+  Future<Void> admitMessage(
+      String operation, CallerIdentity caller, String apiKey, String peer, List<String> forwarded) {
+    RouteLimit route = enabled ? routes.get(operation) : null;
+    if (route == null) {
+      return Future.succeededFuture();
+    }
+    String client =
+        caller != null
+            ? AUTHENTICATED + caller.subject()
+            : anonymous(apiKey, addresses.of(peer, forwarded));
+    return limited(
+        route, route.operationId() + "|" + client, (ContextInternal) Vertx.currentContext());
+  }
+
   /** Succeeds when {@code key} had a token (or no decision came), else RESOURCE_EXHAUSTED. */
   private Future<Void> limited(RouteLimit route, String key, ContextInternal context) {
     return probe(route, key, context)
