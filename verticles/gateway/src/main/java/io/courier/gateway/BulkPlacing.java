@@ -53,7 +53,7 @@ final class BulkPlacing {
   /** Items being placed, every stream of this verticle together. */
   private final AtomicInteger inFlight = new AtomicInteger();
 
-  /** Items read from every stream. */
+  /** Items taken from every stream (read and within its limit). */
   private final Counter read;
 
   /**
@@ -61,7 +61,7 @@ final class BulkPlacing {
    * @param limits the edge's rate limits, or null for none
    * @param deadline the deadline of one item, on the call's context
    * @param registry where {@code courier.gateway.bulk.inflight} (items being placed) and {@code
-   *     courier.gateway.bulk.items} (items read) are kept
+   *     courier.gateway.bulk.items} (items taken) are kept
    */
   BulkPlacing(
       BulkConfig config,
@@ -80,7 +80,7 @@ final class BulkPlacing {
         .register(registry);
     this.read =
         Counter.builder("courier.gateway.bulk.items")
-            .description("PlaceOrders items read from their streams")
+            .description("PlaceOrders items taken from their streams")
             .register(registry);
   }
 
@@ -160,7 +160,6 @@ final class BulkPlacing {
 
     private void item(PlaceOrdersRequest item) {
       asked = Math.max(0, asked - 1);
-      read.increment();
       if (gone || tooMany || finished) {
         return;
       }
@@ -169,6 +168,7 @@ final class BulkPlacing {
         finish();
         return;
       }
+      read.increment();
       ServiceError refused = BulkItems.itemIdProblem(item.getItemId());
       if (refused == null && auth != null && !auth.permits(caller, OPERATION)) {
         refused =

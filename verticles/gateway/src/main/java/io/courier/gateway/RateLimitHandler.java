@@ -291,7 +291,7 @@ final class RateLimitHandler implements Handler<RoutingContext> {
     Future<Void> admitted =
         preAuth == null
             ? Future.succeededFuture()
-            : limited(preAuth, PRE_AUTH + "|ip:" + address, context);
+            : limited(preAuth, PRE_AUTH + "|ip:" + address, context).recover(this::grpc);
     return admitted
         .compose(v -> authenticate.apply(request))
         .compose(
@@ -305,7 +305,9 @@ final class RateLimitHandler implements Handler<RoutingContext> {
                   caller != null
                       ? AUTHENTICATED + caller.subject()
                       : anonymous(request.getHeader(API_KEY_HEADER), address);
-              return limited(route, route.operationId() + "|" + client, context).map(caller);
+              return limited(route, route.operationId() + "|" + client, context)
+                  .recover(this::grpc)
+                  .map(caller);
             });
   }
 
@@ -313,8 +315,8 @@ final class RateLimitHandler implements Handler<RoutingContext> {
    * Admits one message of a streaming call as one call of {@code operation} (a PlaceOrders item is
    * one PlaceOrder): the caller's token of that operation's bucket, the client named as {@link
    * #admitGrpc} names it ({@code peer} and {@code forwarded} are the stream's TCP peer and {@code
-   * X-Forwarded-For} headers). Fails with RESOURCE_EXHAUSTED when over the limit; succeeds when
-   * limits are off or no decision came in time.
+   * X-Forwarded-For} headers). Fails with the 429 {@link ServiceError} when over the limit;
+   * succeeds when limits are off or no decision came in time.
    */
   Future<Void> admitMessage(
       String operation, CallerIdentity caller, String apiKey, String peer, List<String> forwarded) {
@@ -330,7 +332,16 @@ final class RateLimitHandler implements Handler<RoutingContext> {
         route, route.operationId() + "|" + client, (ContextInternal) Vertx.currentContext());
   }
 
-  /** Succeeds when {@code key} had a token (or no decision came), else RESOURCE_EXHAUSTED. */
+  /** A refusal of {@link #limited} as the gRPC status RESOURCE_EXHAUSTED. */
+  private Future<Void> grpc(Throwable refused) {
+    return Future.failedFuture(
+        refused instanceof ServiceError.Failure failure ? failure.error().toGrpc() : refused);
+  }
+
+  /**
+   * Succeeds when {@code key} had a token (or no decision came), else fails with the 429 {@link
+   * ServiceError}.
+   */
   private Future<Void> limited(RouteLimit route, String key, ContextInternal context) {
     return probe(route, key, context)
         .transform(
@@ -344,7 +355,7 @@ final class RateLimitHandler implements Handler<RoutingContext> {
                 return Future.succeededFuture();
               }
               route.rejected().increment();
-              return Future.failedFuture(refusal(route, probe).toGrpc());
+              return Future.failedFuture(refusal(route, probe).failure());
             });
   }
 

@@ -222,12 +222,15 @@ class PlaceOrdersIT extends OrderWatchFixture {
             .build();
     try {
       double before = itemsRead();
-      Bulk bulk = open(narrow, token("u1", "orders:write"), null);
+      Bulk bulk = open(narrow, token("bulk-slow", "orders:write"), null);
       // A well-behaved client sends only while its stream takes more, and reads nothing.
       bulk.onReady(
           () -> {
             while (bulk.call.isReady() && bulk.sent < items) {
-              bulk.send(item("slow-" + bulk.sent + "-" + "x".repeat(90), big("slow-" + bulk.sent)));
+              bulk.send(
+                  item(
+                      "slow-" + bulk.sent + "-" + "x".repeat(90),
+                      big("bulk-slow", "slow-" + bulk.sent)));
             }
             if (bulk.sent == items && !bulk.halfClosed) {
               bulk.halfClose();
@@ -266,10 +269,10 @@ class PlaceOrdersIT extends OrderWatchFixture {
   @Timeout(60)
   @DisplayName("ends RESOURCE_EXHAUSTED past maxItems, after the results of the items taken")
   void shouldEndPastMaxItems() throws Exception {
-    Bulk bulk = open(channel, token("u1", "orders:write"), null);
+    Bulk bulk = open(channel, token("bulk-many", "orders:write"), null);
     bulk.request(Integer.MAX_VALUE);
     for (int i = 0; i < BULK_MAX_ITEMS + 10; i++) {
-      bulk.send(item("many-" + i, order("u1", "many-" + i, "sku-1", 1)));
+      bulk.send(item("many-" + i, order("bulk-many", "many-" + i, "sku-1", 1)));
     }
     bulk.halfClose();
 
@@ -277,6 +280,42 @@ class PlaceOrdersIT extends OrderWatchFixture {
     assertThat(bulk.message).contains("at most " + BULK_MAX_ITEMS + " items");
     assertThat(bulk.byId(BULK_MAX_ITEMS)).containsKeys("many-0", "many-" + (BULK_MAX_ITEMS - 1));
     assertThat(PLACED).doesNotContainKey("many-" + BULK_MAX_ITEMS);
+  }
+
+  @Test
+  @Timeout(60)
+  @DisplayName(
+      "counts each item against the caller's placeOrder limit: an item over it gets a"
+          + " rate-limited result and the stream goes on")
+  void shouldRateLimitEachItem() throws Exception {
+    String writer = token("bulk-limited", "orders:write");
+    int placed = 0;
+    int limited = 0;
+    for (int stream = 0; stream < 2; stream++) {
+      Bulk bulk = open(channel, writer, null);
+      bulk.request(Integer.MAX_VALUE);
+      for (int i = 0; i < 300; i++) {
+        String key = "limited-" + stream + "-" + i;
+        bulk.send(item(key, order("bulk-limited", key, "sku-1", 1)));
+      }
+      bulk.halfClose();
+      assertThat(bulk.end()).isEqualTo(Status.Code.OK);
+      for (PlaceOrdersResponse result : bulk.byId(300).values()) {
+        if (result.hasPlaced()) {
+          placed++;
+          assertThat(PLACED).containsKey(result.getItemId());
+        } else {
+          limited++;
+          assertThat(problem(result)).isEqualTo("8 rate-limited ");
+          assertThat(result.getError().getMessage())
+              .startsWith("too many requests for placeOrder from this client; retry in");
+          assertThat(PLACED).doesNotContainKey(result.getItemId());
+        }
+      }
+    }
+    // The burst, and a token a second after it.
+    assertThat(placed).isBetween(PLACE_BURST, PLACE_BURST + 10);
+    assertThat(limited).isEqualTo(600 - placed);
   }
 
   @Test
@@ -383,8 +422,8 @@ class PlaceOrdersIT extends OrderWatchFixture {
   }
 
   /** An order of about 1 KiB: 20 lines with long skus. */
-  static PlaceOrderRequest big(String key) {
-    PlaceOrderRequest.Builder order = PlaceOrderRequest.newBuilder().setUserId("u1");
+  static PlaceOrderRequest big(String user, String key) {
+    PlaceOrderRequest.Builder order = PlaceOrderRequest.newBuilder().setUserId(user);
     order.setIdempotencyKey(key);
     for (int i = 0; i < 20; i++) {
       order.addItems(LineItem.newBuilder().setSku(i + "-" + "s".repeat(44)).setQuantity(1));
