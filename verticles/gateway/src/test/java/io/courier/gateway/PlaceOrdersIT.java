@@ -1,24 +1,23 @@
 package io.courier.gateway;
 
+import static io.courier.gateway.PlaceOrdersClient.big;
+import static io.courier.gateway.PlaceOrdersClient.item;
+import static io.courier.gateway.PlaceOrdersClient.open;
+import static io.courier.gateway.PlaceOrdersClient.placing;
+import static io.courier.gateway.PlaceOrdersClient.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.codec.flow.Addresses;
 import io.courier.codec.flow.OrderIds;
-import io.courier.contract.v1.LineItem;
 import io.courier.contract.v1.OrderStatus;
 import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.contract.v1.PlaceOrderResponse;
-import io.courier.contract.v1.PlaceOrdersError;
 import io.courier.contract.v1.PlaceOrdersRequest;
 import io.courier.contract.v1.PlaceOrdersResponse;
+import io.courier.gateway.PlaceOrdersClient.Bulk;
 import io.courier.runtime.config.KafkaConfig;
 import io.courier.service.ServiceError;
-import io.grpc.CallOptions;
-import io.grpc.Channel;
-import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.Counter;
@@ -29,16 +28,12 @@ import io.vertx.core.http.HttpMethod;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,18 +47,10 @@ import org.junit.jupiter.api.Timeout;
  * results is not read either), the item limit, cancel and deadline, and gRPC-Web refused. The order
  * service is a stand-in on the event bus answering PlaceOrder (and holding its answers when asked);
  * the gateway runs with {@code gateway.bulk.maxInFlight} {@value #BULK_IN_FLIGHT} and {@code
- * maxItems} {@value #BULK_MAX_ITEMS}.
+ * maxItems} {@value #BULK_MAX_ITEMS}, rate limits on. The client is {@link PlaceOrdersClient}.
  */
 @DisplayName("Placing a stream of orders at the gateway")
 class PlaceOrdersIT extends OrderWatchFixture {
-
-  static final MethodDescriptor<PlaceOrdersRequest, PlaceOrdersResponse> PLACE_ORDERS =
-      MethodDescriptor.<PlaceOrdersRequest, PlaceOrdersResponse>newBuilder()
-          .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-          .setFullMethodName("courier.v1.OrderService/PlaceOrders")
-          .setRequestMarshaller(OrderWatchIT.marshaller(PlaceOrdersRequest::parseFrom))
-          .setResponseMarshaller(OrderWatchIT.marshaller(PlaceOrdersResponse::parseFrom))
-          .build();
 
   /** Idempotency keys the stand-in order service was asked to place, with how often. */
   static final Map<String, Integer> PLACED = new ConcurrentHashMap<>();
@@ -145,15 +132,15 @@ class PlaceOrdersIT extends OrderWatchFixture {
   void shouldAnswerEachItemOnce() throws Exception {
     Bulk bulk = open(channel, token("u1", "orders:write"), null);
     bulk.request(100);
-    bulk.send(item("ok-1", order("u1", "mixed-a", "sku-1", 1)));
-    bulk.send(item("ok-2", order("u1", "mixed-b", "sku-1", 2)));
-    bulk.send(item("retry-1", order("u1", "mixed-a", "sku-1", 1)));
-    bulk.send(item("no-key", order("u1", "", "sku-1", 1)));
-    bulk.send(item("bad-quantity", order("u1", "mixed-c", "sku-1", 0)));
-    bulk.send(item("for-u2", order("u2", "mixed-d", "sku-1", 1)));
-    bulk.send(item("unknown-sku", order("u1", "mixed-e", "unknown-sku", 1)));
+    bulk.send(item("ok-1", placing("u1", "mixed-a", "sku-1", 1)));
+    bulk.send(item("ok-2", placing("u1", "mixed-b", "sku-1", 2)));
+    bulk.send(item("retry-1", placing("u1", "mixed-a", "sku-1", 1)));
+    bulk.send(item("no-key", placing("u1", "", "sku-1", 1)));
+    bulk.send(item("bad-quantity", placing("u1", "mixed-c", "sku-1", 0)));
+    bulk.send(item("for-u2", placing("u2", "mixed-d", "sku-1", 1)));
+    bulk.send(item("unknown-sku", placing("u1", "mixed-e", "unknown-sku", 1)));
     bulk.send(PlaceOrdersRequest.newBuilder().setItemId("no-order").build());
-    bulk.send(item("", order("u1", "mixed-f", "sku-1", 1)));
+    bulk.send(item("", placing("u1", "mixed-f", "sku-1", 1)));
     bulk.halfClose();
 
     assertThat(bulk.end()).isEqualTo(Status.Code.OK);
@@ -187,8 +174,8 @@ class PlaceOrdersIT extends OrderWatchFixture {
   void shouldRefuseItemsWithoutTheScope() throws Exception {
     Bulk reader = open(channel, token("u1", "orders:read"), null);
     reader.request(10);
-    reader.send(item("a", order("u1", "scope-a", "sku-1", 1)));
-    reader.send(item("b", order("u1", "scope-b", "sku-1", 1)));
+    reader.send(item("a", placing("u1", "scope-a", "sku-1", 1)));
+    reader.send(item("b", placing("u1", "scope-b", "sku-1", 1)));
     reader.halfClose();
 
     assertThat(reader.end()).isEqualTo(Status.Code.OK);
@@ -201,7 +188,7 @@ class PlaceOrdersIT extends OrderWatchFixture {
 
     Bulk anonymous = open(channel, null, null);
     anonymous.request(10);
-    anonymous.send(item("a", order("u1", "scope-c", "sku-1", 1)));
+    anonymous.send(item("a", placing("u1", "scope-c", "sku-1", 1)));
     anonymous.halfClose();
     assertThat(anonymous.end()).isEqualTo(Status.Code.UNAUTHENTICATED);
     assertThat(anonymous.results).isEmpty();
@@ -267,12 +254,35 @@ class PlaceOrdersIT extends OrderWatchFixture {
 
   @Test
   @Timeout(60)
+  @DisplayName(
+      "after a half-close sent while the server is behind, places every item, writes each"
+          + " result and ends OK")
+  void shouldFinishEveryItemAfterAHalfClose() throws Exception {
+    hold = true;
+    Bulk bulk = open(channel, token("u1", "orders:write"), null);
+    bulk.request(Integer.MAX_VALUE);
+    for (int i = 0; i < 60; i++) {
+      bulk.send(item("closed-" + i, placing("u1", "closed-" + i, "sku-1", 1)));
+    }
+    bulk.halfClose();
+    // The server holds maxInFlight items; the rest and the half-close wait in its queues.
+    await("maxInFlight items with the order service", () -> HELD.size() == BULK_IN_FLIGHT);
+
+    hold = false;
+    answerHeld();
+    assertThat(bulk.end()).isEqualTo(Status.Code.OK);
+    Map<String, PlaceOrdersResponse> results = bulk.byId(60);
+    results.values().forEach(result -> assertThat(result.hasPlaced()).isTrue());
+  }
+
+  @Test
+  @Timeout(60)
   @DisplayName("ends RESOURCE_EXHAUSTED past maxItems, after the results of the items taken")
   void shouldEndPastMaxItems() throws Exception {
     Bulk bulk = open(channel, token("bulk-many", "orders:write"), null);
     bulk.request(Integer.MAX_VALUE);
     for (int i = 0; i < BULK_MAX_ITEMS + 10; i++) {
-      bulk.send(item("many-" + i, order("bulk-many", "many-" + i, "sku-1", 1)));
+      bulk.send(item("many-" + i, placing("bulk-many", "many-" + i, "sku-1", 1)));
     }
     bulk.halfClose();
 
@@ -296,7 +306,7 @@ class PlaceOrdersIT extends OrderWatchFixture {
       bulk.request(Integer.MAX_VALUE);
       for (int i = 0; i < 300; i++) {
         String key = "limited-" + stream + "-" + i;
-        bulk.send(item(key, order("bulk-limited", key, "sku-1", 1)));
+        bulk.send(item(key, placing("bulk-limited", key, "sku-1", 1)));
       }
       bulk.halfClose();
       assertThat(bulk.end()).isEqualTo(Status.Code.OK);
@@ -328,7 +338,7 @@ class PlaceOrdersIT extends OrderWatchFixture {
     Bulk bulk = open(channel, token("u1", "orders:write"), null);
     bulk.request(100);
     for (int i = 0; i < 10; i++) {
-      bulk.send(item("cancel-" + i, order("u1", "cancel-" + i, "sku-1", 1)));
+      bulk.send(item("cancel-" + i, placing("u1", "cancel-" + i, "sku-1", 1)));
     }
     await("maxInFlight items with the order service", () -> HELD.size() == BULK_IN_FLIGHT);
     assertThat(inFlight()).isEqualTo(BULK_IN_FLIGHT);
@@ -350,7 +360,7 @@ class PlaceOrdersIT extends OrderWatchFixture {
     Bulk bulk = open(channel, token("u1", "orders:write"), Duration.ofMillis(1500));
     bulk.request(100);
     for (int i = 0; i < 10; i++) {
-      bulk.send(item("late-" + i, order("u1", "late-" + i, "sku-1", 1)));
+      bulk.send(item("late-" + i, placing("u1", "late-" + i, "sku-1", 1)));
     }
 
     assertThat(bulk.end()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
@@ -366,13 +376,16 @@ class PlaceOrdersIT extends OrderWatchFixture {
   @DisplayName("refuses PlaceOrders over gRPC-Web UNIMPLEMENTED at once, saying why")
   void shouldRefuseGrpcWeb() throws Exception {
     String webToken = token("u1", "orders:write");
-    byte[] message = item("web", order("u1", "web-1", "sku-1", 1)).toByteArray();
+    byte[] message = item("web", placing("u1", "web-1", "sku-1", 1)).toByteArray();
     Buffer frame = Buffer.buffer().appendByte((byte) 0).appendInt(message.length);
     frame.appendBytes(message);
     Map.Entry<HttpClientResponse, Buffer> answer =
         web.createHttpClient()
             .request(
-                HttpMethod.POST, grpcPort(), "127.0.0.1", "/" + PLACE_ORDERS.getFullMethodName())
+                HttpMethod.POST,
+                grpcPort(),
+                "127.0.0.1",
+                "/" + PlaceOrdersClient.PLACE_ORDERS.getFullMethodName())
             .compose(
                 call ->
                     call.putHeader("content-type", "application/grpc-web+proto")
@@ -407,125 +420,5 @@ class PlaceOrdersIT extends OrderWatchFixture {
   static double itemsRead() {
     Counter counter = runtime.meters().registry().find("courier.gateway.bulk.items").counter();
     return counter == null ? 0 : counter.count();
-  }
-
-  static PlaceOrdersRequest item(String id, PlaceOrderRequest order) {
-    return PlaceOrdersRequest.newBuilder().setItemId(id).setOrder(order).build();
-  }
-
-  static PlaceOrderRequest order(String user, String key, String sku, int quantity) {
-    return PlaceOrderRequest.newBuilder()
-        .setUserId(user)
-        .setIdempotencyKey(key)
-        .addItems(LineItem.newBuilder().setSku(sku).setQuantity(quantity))
-        .build();
-  }
-
-  /** An order of about 1 KiB: 20 lines with long skus. */
-  static PlaceOrderRequest big(String user, String key) {
-    PlaceOrderRequest.Builder order = PlaceOrderRequest.newBuilder().setUserId(user);
-    order.setIdempotencyKey(key);
-    for (int i = 0; i < 20; i++) {
-      order.addItems(LineItem.newBuilder().setSku(i + "-" + "s".repeat(44)).setQuantity(1));
-    }
-    return order.build();
-  }
-
-  /** An error result as {@code <code> <type> <field>}. */
-  static String problem(PlaceOrdersResponse result) {
-    assertThat(result.hasError()).as(result.toString()).isTrue();
-    PlaceOrdersError error = result.getError();
-    return error.getCode() + " " + error.getType() + " " + error.getField();
-  }
-
-  static Bulk open(Channel channel, String token, Duration deadline) {
-    CallOptions options = CallOptions.DEFAULT;
-    if (deadline != null) {
-      options = options.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
-    }
-    Bulk bulk = new Bulk(channel.newCall(PLACE_ORDERS, options));
-    Metadata headers = new Metadata();
-    if (token != null) {
-      headers.put(
-          Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-    }
-    synchronized (bulk) {
-      bulk.call.start(bulk, headers);
-    }
-    return bulk;
-  }
-
-  /** One PlaceOrders call; the call is used under the lock of this object only. */
-  static final class Bulk extends ClientCall.Listener<PlaceOrdersResponse> {
-    final ClientCall<PlaceOrdersRequest, PlaceOrdersResponse> call;
-    final BlockingQueue<PlaceOrdersResponse> results = new LinkedBlockingQueue<>();
-    final BlockingQueue<Status.Code> ended = new LinkedBlockingQueue<>();
-    volatile String message;
-    volatile Runnable ready = () -> {};
-    int sent;
-    boolean halfClosed;
-
-    Bulk(ClientCall<PlaceOrdersRequest, PlaceOrdersResponse> call) {
-      this.call = call;
-    }
-
-    synchronized void send(PlaceOrdersRequest item) {
-      call.sendMessage(item);
-      sent++;
-    }
-
-    synchronized void halfClose() {
-      call.halfClose();
-      halfClosed = true;
-    }
-
-    synchronized void request(int messages) {
-      call.request(messages);
-    }
-
-    synchronized void onReady(Runnable whenReady) {
-      ready = whenReady;
-      whenReady.run();
-    }
-
-    @Override
-    public void onReady() {
-      synchronized (this) {
-        ready.run();
-      }
-    }
-
-    @Override
-    public void onMessage(PlaceOrdersResponse response) {
-      results.add(response);
-    }
-
-    @Override
-    public void onClose(Status status, Metadata trailers) {
-      message = status.getDescription();
-      ended.add(status.getCode());
-    }
-
-    PlaceOrdersResponse next() throws InterruptedException {
-      PlaceOrdersResponse next = results.poll(20, TimeUnit.SECONDS);
-      assertThat(next).as("a result within 20 s").isNotNull();
-      return next;
-    }
-
-    Status.Code end() throws InterruptedException {
-      Status.Code end = ended.poll(20, TimeUnit.SECONDS);
-      assertThat(end).as("the stream's end within 20 s").isNotNull();
-      return end;
-    }
-
-    /** The results received, by item id; exactly {@code count}, one per id. */
-    Map<String, PlaceOrdersResponse> byId(int count) {
-      List<PlaceOrdersResponse> all = List.copyOf(results);
-      Map<String, PlaceOrdersResponse> byId = new HashMap<>();
-      all.forEach(result -> byId.put(result.getItemId(), result));
-      assertThat(all).as("results").hasSize(count);
-      assertThat(byId).as("one result per item id").hasSize(count);
-      return byId;
-    }
   }
 }
