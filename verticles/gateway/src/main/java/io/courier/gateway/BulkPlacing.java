@@ -53,6 +53,9 @@ final class BulkPlacing {
   /** Items being placed, every stream of this verticle together. */
   private final AtomicInteger inFlight = new AtomicInteger();
 
+  /** Open streams. */
+  private final AtomicInteger streams = new AtomicInteger();
+
   /** Items taken from every stream (read and within its limit). */
   private final Counter read;
 
@@ -60,8 +63,9 @@ final class BulkPlacing {
    * @param auth the edge's token check, or null when authentication is off
    * @param limits the edge's rate limits, or null for none
    * @param deadline the deadline of one item, on the call's context
-   * @param registry where {@code courier.gateway.bulk.inflight} (items being placed) and {@code
-   *     courier.gateway.bulk.items} (items taken) are kept
+   * @param registry where {@code courier.gateway.bulk.inflight} (items being placed), {@code
+   *     courier.gateway.bulk.streams} (open streams) and {@code courier.gateway.bulk.items} (items
+   *     taken) are kept
    */
   BulkPlacing(
       BulkConfig config,
@@ -77,6 +81,9 @@ final class BulkPlacing {
     this.limits = limits;
     Gauge.builder("courier.gateway.bulk.inflight", inFlight, AtomicInteger::get)
         .description("PlaceOrders items being placed now, all streams")
+        .register(registry);
+    Gauge.builder("courier.gateway.bulk.streams", streams, AtomicInteger::get)
+        .description("PlaceOrders streams open now")
         .register(registry);
     this.read =
         Counter.builder("courier.gateway.bulk.items")
@@ -121,6 +128,7 @@ final class BulkPlacing {
     private boolean tooMany;
     private boolean gone;
     private boolean finished;
+    private boolean open;
 
     Stream(GrpcServerRequest<PlaceOrdersRequest, PlaceOrdersResponse> request) {
       this.request = request;
@@ -128,6 +136,8 @@ final class BulkPlacing {
     }
 
     void start() {
+      open = true;
+      streams.incrementAndGet();
       request.pause();
       request.handler(this::item);
       request.endHandler(
@@ -246,6 +256,7 @@ final class BulkPlacing {
         return;
       }
       finished = true;
+      closed();
       try {
         if (tooMany) {
           response
@@ -267,6 +278,15 @@ final class BulkPlacing {
     /** The caller cancelled, reset, timed out or went away: no item is taken any more. */
     private void stop() {
       gone = true;
+      closed();
+    }
+
+    /** The stream counts as open no more. */
+    private void closed() {
+      if (open) {
+        open = false;
+        streams.decrementAndGet();
+      }
     }
   }
 

@@ -90,7 +90,7 @@ class PlaceOrdersIT extends OrderWatchFixture {
   void releaseHeld() {
     hold = false;
     answerHeld();
-    await("no item in flight", () -> inFlight() == 0);
+    await("no item in flight, no stream open", () -> inFlight() == 0 && streams() == 0);
     assertThat(UNHANDLED).as("exceptions no handler caught").isEmpty();
   }
 
@@ -342,9 +342,12 @@ class PlaceOrdersIT extends OrderWatchFixture {
     }
     await("maxInFlight items with the order service", () -> HELD.size() == BULK_IN_FLIGHT);
     assertThat(inFlight()).isEqualTo(BULK_IN_FLIGHT);
+    assertThat(streams()).isEqualTo(1);
 
     bulk.call.cancel("the client gave up", null);
     assertThat(bulk.end()).isEqualTo(Status.Code.CANCELLED);
+    // The client's CANCELLED is its own: the gateway learns of it from the stream's reset.
+    await("the gateway saw the cancel", () -> streams() == 0);
     hold = false;
     answerHeld();
     await("the stream's places released", () -> inFlight() == 0);
@@ -364,6 +367,7 @@ class PlaceOrdersIT extends OrderWatchFixture {
     }
 
     assertThat(bulk.end()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    await("the gateway ended the stream too", () -> streams() == 0);
     hold = false;
     answerHeld();
     await("the stream's places released", () -> inFlight() == 0);
@@ -415,6 +419,10 @@ class PlaceOrdersIT extends OrderWatchFixture {
 
   static double inFlight() {
     return runtime.meters().registry().get("courier.gateway.bulk.inflight").gauge().value();
+  }
+
+  static double streams() {
+    return runtime.meters().registry().get("courier.gateway.bulk.streams").gauge().value();
   }
 
   static double itemsRead() {
