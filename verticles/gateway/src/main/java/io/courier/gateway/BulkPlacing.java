@@ -56,6 +56,9 @@ final class BulkPlacing {
   /** Open streams. */
   private final AtomicInteger streams = new AtomicInteger();
 
+  /** Times a stream stopped reading because its client did not read its results. */
+  private final Counter stalls;
+
   /** Items taken from every stream (read and within its limit). */
   private final Counter read;
 
@@ -64,8 +67,9 @@ final class BulkPlacing {
    * @param limits the edge's rate limits, or null for none
    * @param deadline the deadline of one item, on the call's context
    * @param registry where {@code courier.gateway.bulk.inflight} (items being placed), {@code
-   *     courier.gateway.bulk.streams} (open streams) and {@code courier.gateway.bulk.items} (items
-   *     taken) are kept
+   *     courier.gateway.bulk.streams} (open streams), {@code courier.gateway.bulk.items} (items
+   *     taken) and {@code courier.gateway.bulk.stalls} (reading stopped for a client not reading)
+   *     are kept
    */
   BulkPlacing(
       BulkConfig config,
@@ -85,6 +89,11 @@ final class BulkPlacing {
     Gauge.builder("courier.gateway.bulk.streams", streams, AtomicInteger::get)
         .description("PlaceOrders streams open now")
         .register(registry);
+    this.stalls =
+        Counter.builder("courier.gateway.bulk.stalls")
+            .description(
+                "Times a PlaceOrders stream stopped reading: its client did not read results")
+            .register(registry);
     this.read =
         Counter.builder("courier.gateway.bulk.items")
             .description("PlaceOrders items taken from their streams")
@@ -130,6 +139,9 @@ final class BulkPlacing {
     private boolean finished;
     private boolean open;
 
+    /** Reading stopped because the results are not being read, until the response drains. */
+    private boolean stalled;
+
     Stream(GrpcServerRequest<PlaceOrdersRequest, PlaceOrdersResponse> request) {
       this.request = request;
       this.response = request.response();
@@ -148,7 +160,11 @@ final class BulkPlacing {
       request.exceptionHandler(e -> stop());
       response.exceptionHandler(e -> stop());
       // A drained response takes results again: ask for items again.
-      response.drainHandler(v -> pump());
+      response.drainHandler(
+          v -> {
+            stalled = false;
+            pump();
+          });
       Future<Void> ended = GrpcServers.callEnded();
       if (ended != null) {
         ended.onComplete(done -> stop());
@@ -158,7 +174,14 @@ final class BulkPlacing {
 
     /** Asks for as many items as there are free places, unless the results are not being read. */
     private void pump() {
-      if (gone || tooMany || finished || halfClosed || response.writeQueueFull()) {
+      if (gone || tooMany || finished || halfClosed) {
+        return;
+      }
+      if (response.writeQueueFull()) {
+        if (!stalled) {
+          stalled = true;
+          stalls.increment();
+        }
         return;
       }
       int wanted = config.maxInFlight() - placing - asked;

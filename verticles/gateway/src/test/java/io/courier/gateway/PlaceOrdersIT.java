@@ -209,6 +209,7 @@ class PlaceOrdersIT extends OrderWatchFixture {
             .build();
     try {
       double before = itemsRead();
+      double stalled = stalls();
       Bulk bulk = open(narrow, token("bulk-slow", "orders:write"), null);
       // A well-behaved client sends only while its stream takes more, and reads nothing.
       bulk.onReady(
@@ -229,7 +230,8 @@ class PlaceOrdersIT extends OrderWatchFixture {
           () -> {
             assertThat(inFlight()).isLessThanOrEqualTo(BULK_IN_FLIGHT);
             synchronized (bulk) {
-              return bulk.sent > 0 && bulk.sent < items && !bulk.call.isReady();
+              // The gateway stopped reading for a client that does not read, which never drains.
+              return stalls() > stalled && bulk.sent < items && !bulk.call.isReady();
             }
           });
       double read = itemsRead() - before;
@@ -419,6 +421,11 @@ class PlaceOrdersIT extends OrderWatchFixture {
 
   static double inFlight() {
     return runtime.meters().registry().get("courier.gateway.bulk.inflight").gauge().value();
+  }
+
+  static double stalls() {
+    Counter counter = runtime.meters().registry().find("courier.gateway.bulk.stalls").counter();
+    return counter == null ? 0 : counter.count();
   }
 
   static double streams() {
