@@ -312,11 +312,8 @@ final class RateLimitHandler implements Handler<RoutingContext> {
   }
 
   /**
-   * Admits one message of a streaming call as one call of {@code operation} (a PlaceOrders item is
-   * one PlaceOrder): the caller's token of that operation's bucket, the client named as {@link
-   * #admitGrpc} names it ({@code peer} and {@code forwarded} are the stream's TCP peer and {@code
-   * X-Forwarded-For} headers). Fails with the 429 {@link ServiceError} when over the limit;
-   * succeeds when limits are off or no decision came in time.
+   * One message of a stream as one call of {@code operation} (a PlaceOrders item is a PlaceOrder),
+   * the client named as by {@link #admitGrpc}; fails with the 429 {@link ServiceError} when over.
    */
   Future<Void> admitMessage(
       String operation, CallerIdentity caller, String apiKey, String peer, List<String> forwarded) {
@@ -338,10 +335,7 @@ final class RateLimitHandler implements Handler<RoutingContext> {
         refused instanceof ServiceError.Failure failure ? failure.error().toGrpc() : refused);
   }
 
-  /**
-   * Succeeds when {@code key} had a token (or no decision came), else fails with the 429 {@link
-   * ServiceError}.
-   */
+  /** Succeeds when {@code key} had a token (or no decision came), else fails with a 429. */
   private Future<Void> limited(RouteLimit route, String key, ContextInternal context) {
     return probe(route, key, context)
         .transform(
