@@ -33,6 +33,7 @@ import java.util.TreeSet;
  * @param auth who may call the REST API
  * @param rateLimit request rate limits per client and route
  * @param imports the bulk import of orders from a file ({@code POST /api/v1/orders:import})
+ * @param bulk bulk placing over gRPC ({@code OrderService/PlaceOrders})
  */
 public record GatewayConfig(
     String host,
@@ -50,7 +51,8 @@ public record GatewayConfig(
     TlsConfig tls,
     AuthConfig auth,
     RateLimitConfig rateLimit,
-    ImportConfig imports) {
+    ImportConfig imports,
+    BulkConfig bulk) {
 
   /** The REST API's operations (operationIds of its OpenAPI document). */
   public static final Set<String> OPERATIONS =
@@ -73,7 +75,8 @@ public record GatewayConfig(
           TlsConfig.DEFAULTS,
           AuthConfig.DEFAULTS,
           RateLimitConfig.DEFAULTS,
-          ImportConfig.DEFAULTS);
+          ImportConfig.DEFAULTS,
+          BulkConfig.DEFAULTS);
 
   /** The section, with the checks that need the profile or the file system. */
   public static final ConfigSection<GatewayConfig> SECTION =

@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * the same operations as the REST API, answered by the order service over the event bus. A
  * request's {@code grpc-timeout}, capped by {@code gateway.requestTimeoutMs}, bounds the call and
  * travels on to every service it reaches; failures become gRPC statuses. The REST API's rate limits
- * and buckets apply ({@code gateway.rateLimit}): a call over one gets RESOURCE_EXHAUSTED.
+ * and buckets apply ({@code gateway.rateLimit}): a call over one gets RESOURCE_EXHAUSTED. The
+ * streaming PlaceOrders ({@link BulkPlacing}) places each item like one PlaceOrder.
  */
 public final class GatewayGrpcVerticle extends VerticleBase {
 
@@ -101,7 +102,14 @@ public final class GatewayGrpcVerticle extends VerticleBase {
                                   watches,
                                   auth,
                                   backends.orders,
-                                  () -> deadline(timeout)),
+                                  () -> deadline(timeout),
+                                  new BulkPlacing(
+                                      config.bulk(),
+                                      auth,
+                                      backends.orders,
+                                      () -> deadline(timeout),
+                                      limits,
+                                      context.meters().registry())),
                               loaded));
             })
         .onSuccess(

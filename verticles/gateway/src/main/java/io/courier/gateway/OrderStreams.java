@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * service answered part of it from a fallback), and the streaming WatchOrder (server streaming: the
  * order's current state, then each change from its Kafka events, until terminal), admitted like the
  * unary calls (the edge's token, then the scope of {@code getOrder}) and allowed to watch only the
- * orders the caller may read (GetOrder's rule, asked of the order service first).
+ * orders the caller may read (GetOrder's rule, asked of the order service first); and the
+ * bidirectional PlaceOrders ({@link BulkPlacing}).
  */
 final class OrderStreams implements Service {
 
@@ -56,10 +57,12 @@ final class OrderStreams implements Service {
   private final EdgeAuth auth;
   private final OrderClient orders;
   private final Supplier<Deadline> deadline;
+  private final BulkPlacing bulk;
 
   /**
    * @param auth the edge's token check, or null when authentication is off
    * @param deadline the deadline of the GetOrder a watch starts with, on the call's context
+   * @param bulk the streaming PlaceOrders
    */
   OrderStreams(
       OrderServiceService unary,
@@ -67,9 +70,11 @@ final class OrderStreams implements Service {
       OrderWatches watches,
       EdgeAuth auth,
       OrderClient orders,
-      Supplier<Deadline> deadline) {
+      Supplier<Deadline> deadline,
+      BulkPlacing bulk) {
     this.unary = unary;
     this.place = place;
+    this.bulk = bulk;
     this.watches = watches;
     this.auth = auth;
     this.orders = orders;
@@ -94,6 +99,7 @@ final class OrderStreams implements Service {
         .bind(server);
     server.callHandler(OrderServiceGrpcService.PlaceOrder, this::placeOrder);
     server.callHandler(OrderServiceGrpcService.WatchOrder, this::watchOrder);
+    server.callHandler(OrderServiceGrpcService.PlaceOrders, bulk::handle);
   }
 
   /** What is wrong with {@code id} as an order id, or null. */

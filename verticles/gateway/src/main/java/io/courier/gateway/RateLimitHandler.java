@@ -291,7 +291,7 @@ final class RateLimitHandler implements Handler<RoutingContext> {
     Future<Void> admitted =
         preAuth == null
             ? Future.succeededFuture()
-            : limited(preAuth, PRE_AUTH + "|ip:" + address, context);
+            : limited(preAuth, PRE_AUTH + "|ip:" + address, context).recover(this::grpc);
     return admitted
         .compose(v -> authenticate.apply(request))
         .compose(
@@ -305,11 +305,37 @@ final class RateLimitHandler implements Handler<RoutingContext> {
                   caller != null
                       ? AUTHENTICATED + caller.subject()
                       : anonymous(request.getHeader(API_KEY_HEADER), address);
-              return limited(route, route.operationId() + "|" + client, context).map(caller);
+              return limited(route, route.operationId() + "|" + client, context)
+                  .recover(this::grpc)
+                  .map(caller);
             });
   }
 
-  /** Succeeds when {@code key} had a token (or no decision came), else RESOURCE_EXHAUSTED. */
+  /**
+   * One message of a stream as one call of {@code operation} (a PlaceOrders item is a PlaceOrder),
+   * the client named as by {@link #admitGrpc}; fails with the 429 {@link ServiceError} when over.
+   */
+  Future<Void> admitMessage(
+      String operation, CallerIdentity caller, String apiKey, String peer, List<String> forwarded) {
+    RouteLimit route = enabled ? routes.get(operation) : null;
+    if (route == null) {
+      return Future.succeededFuture();
+    }
+    String client =
+        caller != null
+            ? AUTHENTICATED + caller.subject()
+            : anonymous(apiKey, addresses.of(peer, forwarded));
+    return limited(
+        route, route.operationId() + "|" + client, (ContextInternal) Vertx.currentContext());
+  }
+
+  /** A refusal of {@link #limited} as the gRPC status RESOURCE_EXHAUSTED. */
+  private Future<Void> grpc(Throwable refused) {
+    return Future.failedFuture(
+        refused instanceof ServiceError.Failure failure ? failure.error().toGrpc() : refused);
+  }
+
+  /** Succeeds when {@code key} had a token (or no decision came), else fails with a 429. */
   private Future<Void> limited(RouteLimit route, String key, ContextInternal context) {
     return probe(route, key, context)
         .transform(
@@ -323,7 +349,7 @@ final class RateLimitHandler implements Handler<RoutingContext> {
                 return Future.succeededFuture();
               }
               route.rejected().increment();
-              return Future.failedFuture(refusal(route, probe).toGrpc());
+              return Future.failedFuture(refusal(route, probe).failure());
             });
   }
 

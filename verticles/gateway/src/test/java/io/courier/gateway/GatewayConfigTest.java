@@ -67,6 +67,35 @@ class GatewayConfigTest {
   }
 
   @Test
+  @DisplayName("reads the bulk limits of PlaceOrders and refuses bad ones naming the key")
+  void shouldRefuseBadBulkLimits() throws IOException {
+    assertThat(
+            loader(
+                    Map.of(
+                        "COURIER_GATEWAY_BULK_MAX_IN_FLIGHT",
+                        "8",
+                        "COURIER_KAFKA_BOOTSTRAP_SERVERS",
+                        "127.0.0.1:9092"),
+                    Map.of())
+                .load(null)
+                .section(GatewayConfig.SECTION)
+                .bulk())
+        .isEqualTo(new BulkConfig(8, 10_000));
+    Path file = file("{\"gateway\": {\"bulk\": {\"maxInFlight\": 0, \"maxItems\": 2000000}}}");
+
+    assertThatThrownBy(() -> loader(Map.of(), Map.of()).load(file))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .startsWith(
+                        "key 'gateway.bulk.maxInFlight' (" + file + ") is 0; must be >= 1",
+                        "key 'gateway.bulk.maxItems' ("
+                            + file
+                            + ") is 2000000; must be <= 1000000"));
+  }
+
+  @Test
   @DisplayName("refuses TLS at the gateway without readable certificate and key files")
   void shouldRefuseTlsWithoutFiles() throws IOException {
     Path file =

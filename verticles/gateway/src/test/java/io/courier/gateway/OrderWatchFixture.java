@@ -49,12 +49,22 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * What the watch tests share: one gateway on loopback requiring JWTs, a stand-in order service
  * answering GetOrder on the event bus from {@link #ORDERS} (another user's order refused as the
  * order service refuses it), a producer writing order events to the real orders topic, and the
- * watch meters.
+ * watch meters. Its bulk limits ({@link #BULK_IN_FLIGHT}, {@link #BULK_MAX_ITEMS}) are small, and
+ * rate limits are on ({@link #PLACE_BURST}), for PlaceOrdersIT.
  */
 @ExtendWith(SharedKafkaBroker.class)
 abstract class OrderWatchFixture {
 
   static final Map<String, Order> ORDERS = new ConcurrentHashMap<>();
+
+  /** {@code gateway.bulk.maxInFlight} of the fixture's gateway. */
+  static final int BULK_IN_FLIGHT = 4;
+
+  /** {@code gateway.bulk.maxItems} of the fixture's gateway. */
+  static final int BULK_MAX_ITEMS = 500;
+
+  /** The burst of {@code gateway.rateLimit.routes.placeOrder} (1 per second after it). */
+  static final int PLACE_BURST = BULK_MAX_ITEMS + 5;
 
   static CourierRuntime runtime;
   static CourierConfig config;
@@ -74,6 +84,14 @@ abstract class OrderWatchFixture {
     props.put("courier.gateway.auth.mode", "jwt");
     props.put("courier.gateway.auth.devKeyDir", keys.toString());
     props.put("courier.resilience.policyFile", "../../conf/resilience.json");
+    // PlaceOrdersIT's limits: small enough that its streams reach them.
+    props.put("courier.gateway.bulk.maxInFlight", Integer.toString(BULK_IN_FLIGHT));
+    props.put("courier.gateway.bulk.maxItems", Integer.toString(BULK_MAX_ITEMS));
+    // Rate limits on (the defaults for watches); placeOrder's bucket takes a full stream of
+    // BULK_MAX_ITEMS items per subject, and hardly refills.
+    props.put("courier.gateway.rateLimit.enabled", "true");
+    props.put("courier.gateway.rateLimit.routes.placeOrder.burst", Integer.toString(PLACE_BURST));
+    props.put("courier.gateway.rateLimit.routes.placeOrder.requestsPerSecond", "1");
     config = Roles.configLoader(Map.of(), props, Roles.available()).load(null);
     runtime = CourierRuntime.start(config, Roles.available()).await(60, TimeUnit.SECONDS);
     // The order service's stand-in: GetOrder from ORDERS; another user's order is refused as the

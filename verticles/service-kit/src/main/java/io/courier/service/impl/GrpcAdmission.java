@@ -274,7 +274,7 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
         return;
       }
       caller.ifPresent(known -> CallerIdentity.attach(call, known));
-      grpc.handle(request);
+      grpc.handle(ReadToEndRequest.of(request));
       return;
     }
     request.pause();
@@ -299,7 +299,7 @@ public final class GrpcAdmission implements Handler<HttpServerRequest> {
               if (admitted.result() != null) {
                 CallerIdentity.attach(call, admitted.result());
               }
-              grpc.handle(request);
+              grpc.handle(ReadToEndRequest.of(request));
               request.resume();
             });
   }
