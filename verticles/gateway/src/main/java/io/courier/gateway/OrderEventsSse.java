@@ -113,13 +113,14 @@ final class OrderEventsSse {
   }
 
   /** A response of {@code text/event-stream} as a watch's sink. */
-  private static final class SseSink implements OrderWatch.Sink {
+  private static final class SseSink extends OrderWatch.StreamSink {
     private final HttpServerResponse response;
     private long sent;
     private long timer = -1;
     private Vertx vertx;
 
     SseSink(HttpServerResponse response) {
+      super(response);
       this.response = response;
     }
 
@@ -142,16 +143,6 @@ final class OrderEventsSse {
         vertx.cancelTimer(timer);
         timer = -1;
       }
-    }
-
-    @Override
-    public boolean writeQueueFull() {
-      return response.writeQueueFull();
-    }
-
-    @Override
-    public void drainHandler(Runnable drained) {
-      response.drainHandler(v -> drained.run());
     }
 
     @Override

@@ -199,21 +199,12 @@ final class OrderStreams implements Service {
   }
 
   /** A WatchOrder response as a watch's sink. */
-  private static final class GrpcSink implements OrderWatch.Sink {
+  private static final class GrpcSink extends OrderWatch.StreamSink {
     private final GrpcServerResponse<WatchOrderRequest, WatchOrderResponse> response;
 
     GrpcSink(GrpcServerResponse<WatchOrderRequest, WatchOrderResponse> response) {
+      super(response);
       this.response = response;
-    }
-
-    @Override
-    public boolean writeQueueFull() {
-      return response.writeQueueFull();
-    }
-
-    @Override
-    public void drainHandler(Runnable drained) {
-      response.drainHandler(v -> drained.run());
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.courier.contract.v1.OrderStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.streams.WriteStream;
 
 /**
  * One watch of one order, whatever carries it (a gRPC {@code WatchOrder} stream, a Server-Sent
@@ -30,6 +31,25 @@ final class OrderWatch {
 
     /** Ends the response with a failure saying {@code why} (the order source broke). */
     void fail(String why);
+  }
+
+  /** A sink over a response stream: its write queue and drain are the stream's own. */
+  abstract static class StreamSink implements Sink {
+    private final WriteStream<?> stream;
+
+    StreamSink(WriteStream<?> stream) {
+      this.stream = stream;
+    }
+
+    @Override
+    public final boolean writeQueueFull() {
+      return stream.writeQueueFull();
+    }
+
+    @Override
+    public final void drainHandler(Runnable drained) {
+      stream.drainHandler(v -> drained.run());
+    }
   }
 
   private final String orderId;
