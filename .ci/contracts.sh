@@ -160,6 +160,7 @@ u1 u1 orders:write,orders:read
 u1-read u1 orders:read
 u1-write u1 orders:write
 u9 u9 orders:write,orders:read
+u7 u7 orders:write,orders:read
 admin admin-1 admin
 TOKENS
   for pid in "${minting[@]}"; do
@@ -172,7 +173,7 @@ TOKENS
   local tokens
   tokens=$(node -e '
     const fs = require("fs"), dir = process.argv[1], t = {};
-    for (const n of ["u1", "u1-read", "u1-write", "u9", "admin"]) t[n] = fs.readFileSync(`${dir}/token-${n}`, "utf8").trim();
+    for (const n of ["u1", "u1-read", "u1-write", "u9", "u7", "admin"]) t[n] = fs.readFileSync(`${dir}/token-${n}`, "utf8").trim();
     const [h, p, s] = t.u1.split(".");
     t.garbage = "not-a-jwt";
     t.tampered = [h, p, (s[0] === "A" ? "B" : "A") + s.slice(1)].join(".");

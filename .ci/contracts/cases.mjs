@@ -445,9 +445,17 @@ export const cases = [
     expect: 503, example: 'Unavailable dependency-unavailable',
   },
   {
-    name: 'the user service failing every call', op: 'placeOrder', method: 'POST',
-    path: '/api/v1/orders', token: 'u1', headers: key('while-down'), body: good('u1'),
-    fault: { point: 'user-service', errorRatio: 1.0 }, expect: 503,
+    // u1's profile was read by the cases above, a moment ago: the order goes in, marked degraded.
+    name: 'the user service failing every call, a user seen a moment ago', op: 'placeOrder',
+    method: 'POST', path: '/api/v1/orders', token: 'u1', headers: key('while-down'),
+    body: good('u1'), fault: { point: 'user-service', errorRatio: 1.0 }, expect: 202,
+    check: (ctx, res) => res.headers.get('courier-degraded') === 'user-service',
+  },
+  {
+    // No case placed for u7 before: there is no recent profile to fall back on.
+    name: 'the user service failing every call, a user not seen recently', op: 'placeOrder',
+    method: 'POST', path: '/api/v1/orders', token: 'u7', headers: key('u7-while-down'),
+    body: good('u7'), fault: { point: 'user-service', errorRatio: 1.0 }, expect: 503,
   },
 ];
 
