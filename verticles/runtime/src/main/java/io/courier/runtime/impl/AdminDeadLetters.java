@@ -5,6 +5,7 @@ import static io.courier.runtime.impl.JsonHttpServer.answer;
 
 import io.courier.runtime.kafka.DeadLetters;
 import io.courier.runtime.kafka.DeliveryHeaders;
+import io.courier.runtime.kafka.ReplayLedger;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.Json;
@@ -166,7 +167,7 @@ final class AdminDeadLetters {
       String topic,
       List<DeadLetters.DeadLetter> parked,
       DeadLetters.Selection filter,
-      DeadLetters.Replayed replayed) {
+      ReplayLedger replayed) {
     JsonArray records = new JsonArray();
     for (DeadLetters.DeadLetter letter : parked) {
       if (!filter.takes(letter)) {

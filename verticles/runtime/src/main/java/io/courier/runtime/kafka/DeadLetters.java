@@ -285,7 +285,7 @@ public final class DeadLetters {
     int[] notSelected = {0};
     try (KafkaConsumer<String, byte[]> reader = consumer(kafka, REPLAY_GROUP)) {
       List<TopicPartition> partitions = partitions(reader, dlt);
-      Replayed replayedSoFar = replayed(reader, dlt);
+      ReplayLedger replayedSoFar = replayed(reader, dlt);
       if (!replayedSoFar.ledgerExists() && !dry) {
         createLedger(kafka, dlt, ledger);
       }
@@ -341,26 +341,8 @@ public final class DeadLetters {
     return new Replay(replayed, replayedBefore, notSelected[0], foreign);
   }
 
-  /**
-   * What replays moved back so far: the ids in the ledger, and, before the ledger existed, every
-   * dead letter below the offsets the group {@code courier-dlt-replay} committed.
-   */
-  public record Replayed(
-      boolean ledgerExists, Set<String> ids, Map<Integer, Long> committedOffsets) {
-
-    /** Whether the dead letter {@code id} at {@code partition}/{@code offset} was moved back. */
-    public boolean moved(String id, int partition, long offset) {
-      Long committed = committedOffsets.get(partition);
-      return ids.contains(id) || (committed != null && offset < committed);
-    }
-
-    public boolean moved(DeadLetter letter) {
-      return moved(letter.id(), letter.partition(), letter.offset());
-    }
-  }
-
-  /** {@link Replayed} for {@code topic}'s dead letters, off the event loop. */
-  public Future<Replayed> replayed(String topic) {
+  /** {@link ReplayLedger} for {@code topic}'s dead letters, off the event loop. */
+  public Future<ReplayLedger> replayed(String topic) {
     return vertx.executeBlocking(
         () -> {
           try (KafkaConsumer<String, byte[]> reader = consumer(kafka, REPLAY_GROUP)) {
@@ -371,7 +353,7 @@ public final class DeadLetters {
   }
 
   /** Reads the ledger of {@code dlt} and the replay group's offsets on it with {@code reader}. */
-  private static Replayed replayed(KafkaConsumer<String, byte[]> reader, String dlt) {
+  private static ReplayLedger replayed(KafkaConsumer<String, byte[]> reader, String dlt) {
     String ledger = dlt + REPLAYED_SUFFIX;
     List<TopicPartition> partitions = partitions(reader, dlt);
     Map<Integer, Long> committed = new HashMap<>();
@@ -392,7 +374,7 @@ public final class DeadLetters {
       readUntil(
           reader, reader.endOffsets(ledgerPartitions, TIMEOUT), record -> ids.add(record.key()));
     }
-    return new Replayed(exists, Set.copyOf(ids), Map.copyOf(committed));
+    return new ReplayLedger(exists, Set.copyOf(ids), Map.copyOf(committed));
   }
 
   /** The compacted ledger of replayed ids, replicated like the dead-letter topic. */
