@@ -163,6 +163,7 @@ class ReadmeTourIT {
         .as("the proxy's bulkhead for the order service")
         .containsPattern("\"running\" : \\d+")
         .containsPattern("\"limit\" : \\d+");
+    assertThat(shell(with + more.get(9))).as("a read with a deadline").contains("CONFIRMED");
   }
 
   /** The bash blocks between the README's tour markers, continuation lines joined, no comments. */
