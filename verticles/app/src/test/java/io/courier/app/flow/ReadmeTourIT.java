@@ -164,6 +164,9 @@ class ReadmeTourIT {
         .containsPattern("\"running\" : \\d+")
         .containsPattern("\"limit\" : \\d+");
     assertThat(shell(with + more.get(9))).as("a read with a deadline").contains("CONFIRMED");
+    assertThat(shell(with + more.get(10)))
+        .as("gRPC health of the gateway's gRPC port, without a token: SERVING")
+        .contains("00 00 00 00 02 08 01");
   }
 
   /** The bash blocks between the README's tour markers, continuation lines joined, no comments. */
