@@ -2,6 +2,7 @@ package io.courier.gateway;
 
 import io.courier.codec.flow.Services;
 import io.courier.discovery.Discovery;
+import io.courier.resilience.InboundPolicy;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.security.MutualTls;
 import io.courier.service.GrpcClients;
@@ -28,6 +29,9 @@ final class Backends {
   /** The inventory service, for reads only. */
   final GrpcPeer inventory;
 
+  /** The placements this gateway verticle admits: the {@code inbound} section "gateway". */
+  final InboundPolicy admission;
+
   private final Discovery discovery;
   private final List<GrpcClient> clients;
 
@@ -35,11 +39,13 @@ final class Backends {
       OrderClient orders,
       GrpcPeer users,
       GrpcPeer inventory,
+      InboundPolicy admission,
       Discovery discovery,
       List<GrpcClient> clients) {
     this.orders = orders;
     this.users = users;
     this.inventory = inventory;
+    this.admission = admission;
     this.discovery = discovery;
     this.clients = clients;
   }
@@ -66,6 +72,7 @@ final class Backends {
             Services.INVENTORY,
             policies.hasTarget(INVENTORY_READS) ? INVENTORY_READS : Services.INVENTORY,
             inventory),
+        policies.inbound(EdgeAdmission.SERVICE),
         discovery,
         List.of(users, inventory));
   }

@@ -39,6 +39,7 @@ public final class GatewayHttpVerticle extends VerticleBase {
   private HttpServer server;
   private EdgeTls tls;
   private EdgeAuth auth;
+  private HeaderDeadline headerDeadline;
 
   GatewayHttpVerticle(RoleContext context, OrderWatches watches) {
     this.context = context;
@@ -63,7 +64,6 @@ public final class GatewayHttpVerticle extends VerticleBase {
         .map(this::router)
         .compose(
             router -> {
-              HeaderDeadline deadline = new HeaderDeadline(vertx, config.headerTimeoutMs());
               tls = new EdgeTls(vertx, config.tls());
               HttpServerOptions plain =
                   new HttpServerOptions()
@@ -80,9 +80,9 @@ public final class GatewayHttpVerticle extends VerticleBase {
                       options ->
                           vertx
                               .createHttpServer(options)
-                              .connectionHandler(deadline::opened)
+                              .connectionHandler(headerDeadline::opened)
                               .invalidRequestHandler(GatewayHttpVerticle::refuseUndecodable)
-                              .requestHandler(deadline.guard(router))
+                              .requestHandler(router)
                               .listen())
                   .onSuccess(tls::watch);
             })
@@ -172,6 +172,10 @@ public final class GatewayHttpVerticle extends VerticleBase {
         });
 
     Router router = Router.router(vertx);
+    headerDeadline = new HeaderDeadline(vertx, config.headerTimeoutMs());
+    router.route().handler(headerDeadline::handle);
+    // Admission first: a placement past the limit is refused before any of the work below.
+    router.route("/api/*").handler(new EdgeAdmission(backends.admission));
     router
         .get("/health/live")
         .handler(HealthCheckHandler.createWithHealthChecks(context.liveness()));

@@ -1,10 +1,10 @@
 package io.courier.gateway;
 
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -33,26 +33,33 @@ final class HeaderDeadline {
     connection.closeHandler(v -> disarm(connection));
   }
 
-  /** Wraps the request handler: a request that arrived stops the clock until its response ends. */
-  Handler<HttpServerRequest> guard(Handler<HttpServerRequest> next) {
-    return request -> {
-      HttpConnection connection = request.connection();
-      if (request.version() != HttpVersion.HTTP_2 && connection != null) {
-        disarm(connection);
-        if (request.headers().contains("Transfer-Encoding")) {
-          // A chunked request ends its connection: whatever follows the last chunk is never read
-          // as a request. That defeats request smuggling (Content-Length with Transfer-Encoding,
-          // whose Content-Length the HTTP decoder has already dropped) at the price of
-          // keep-alive for chunked uploads, which Courier's small JSON bodies do not need.
-          request.response().putHeader("Connection", "close");
-          request.response().endHandler(v -> connection.close());
-          next.handle(request);
-          return;
-        }
-        request.response().endHandler(v -> arm(connection));
+  /**
+   * The router's first handler: a request that arrived stops the clock until its response ends. Its
+   * hooks are the routing context's end handlers, not the response's own {@code endHandler}, which
+   * the routing context takes over as soon as any handler adds an end handler of its own.
+   */
+  void handle(RoutingContext routing) {
+    HttpServerRequest request = routing.request();
+    HttpConnection connection = request.connection();
+    if (request.version() != HttpVersion.HTTP_2 && connection != null) {
+      disarm(connection);
+      if (request.headers().contains("Transfer-Encoding")) {
+        // A chunked request ends its connection: whatever follows the last chunk is never read
+        // as a request. That defeats request smuggling (Content-Length with Transfer-Encoding,
+        // whose Content-Length the HTTP decoder has already dropped) at the price of
+        // keep-alive for chunked uploads, which Courier's small JSON bodies do not need.
+        request.response().putHeader("Connection", "close");
+        routing.addEndHandler(ended -> connection.close());
+      } else {
+        routing.addEndHandler(
+            ended -> {
+              if (ended.succeeded()) {
+                arm(connection);
+              }
+            });
       }
-      next.handle(request);
-    };
+    }
+    routing.next();
   }
 
   /** Connections closed for missing the deadline. */

@@ -76,10 +76,9 @@ final class OrderEventsSse {
     HttpServerResponse response = routing.response();
     SseSink sink = new SseSink(response);
     OrderWatch watch = new OrderWatch(orderId, Vertx.currentContext(), sink, watches);
-    // The client went (closed the connection or reset the stream), or the stream ended.
-    response.closeHandler(v -> sink.closed(watch));
-    response.endHandler(v -> sink.closed(watch));
-    response.exceptionHandler(e -> sink.closed(watch));
+    // The client went (closed the connection or reset the stream), or the stream ended: the
+    // routing context's end handlers, so the response's own handlers stay the context's.
+    routing.addEndHandler(ended -> sink.closed(watch));
     watch
         .open()
         .recover(

@@ -15,10 +15,12 @@ import io.courier.runtime.config.KafkaConfig;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,57 +58,26 @@ class GatewayAdmissionIT {
   @DisplayName("refuses the calls above the proxies' limit with 429 while the admitted ones wait")
   void shouldRefuseTheExcessAtOnce(EmbeddedKafkaBroker kafka) throws Exception {
     // The shipped policies, with the writes bulkhead made small: 2 per proxy, no queue.
-    JsonObject policies = new JsonObject(Files.readString(Path.of("../../conf/resilience.json")));
+    JsonObject policies = shippedPolicies();
     policies
         .getJsonObject("policies")
         .getJsonObject("writes")
         .put("bulkhead", new JsonObject().put("maxConcurrent", 2).put("maxQueued", 0));
-    Path file = dir.resolve("resilience.json");
-    Files.writeString(file, policies.encodePrettily());
-    Map<String, String> props = new HashMap<>();
-    props.put("courier.kafka.bootstrapServers", kafka.bootstrapServers());
-    props.put("courier.roles", "gateway");
-    props.put("courier.gateway.port", "0");
-    props.put("courier.gateway.grpcPort", "0");
-    props.put("courier.gateway.auth.mode", "none");
-    props.put("courier.resilience.policyFile", file.toString());
-    CourierConfig config = Roles.configLoader(Map.of(), props, Roles.available()).load(null);
-    CourierRuntime runtime =
-        CourierRuntime.start(config, Roles.available()).await(60, TimeUnit.SECONDS);
+    CourierRuntime runtime = start(kafka, policies);
     Queue<Message<PlaceOrderRequest>> held = new ConcurrentLinkedQueue<>();
     // One permit per request: when the order service got it, or when its answer came.
     Semaphore arrived = new Semaphore(0);
     try {
-      // The order service's stand-in holds every placement until the test lets it answer.
-      for (int p = 0; p < KafkaConfig.TopicsConfig.DEFAULTS.partitions(); p++) {
-        runtime
-            .vertx()
-            .eventBus()
-            .<PlaceOrderRequest>consumer(
-                Addresses.of(Addresses.ORDER_PLACE, p),
-                message -> {
-                  held.add(message);
-                  arrived.release();
-                })
-            .completion()
-            .await(10, TimeUnit.SECONDS);
-      }
+      holdPlacements(runtime, held, arrived);
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
       URI orders = URI.create(runtime.endpoints().get("gateway") + "/api/v1/orders");
       List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
       for (int i = 0; i < REQUESTS; i++) {
-        sent.add(
-            http.sendAsync(
-                    HttpRequest.newBuilder(orders)
-                        .timeout(Duration.ofSeconds(30))
-                        .header("Content-Type", "application/json")
-                        .header("Idempotency-Key", "admission-" + i)
-                        .POST(
-                            HttpRequest.BodyPublishers.ofString(
-                                "{\"userId\":\"u1\",\"items\":[{\"sku\":\"sku-0001\",\"quantity\":1}]}"))
-                        .build(),
-                    HttpResponse.BodyHandlers.ofString())
-                .whenComplete((response, error) -> arrived.release()));
+        CompletableFuture<HttpResponse<String>> response =
+            http.sendAsync(placement(orders, "admission-" + i), BodyHandlers.ofString());
+        sent.add(response);
+        // Released once the response's own future is done, so isDone() below sees it.
+        response.whenComplete((answered, error) -> arrived.release());
       }
       // Every request is either held by the order service or already refused: none waits.
       assertThat(arrived.tryAcquire(REQUESTS, 20, TimeUnit.SECONDS))
@@ -128,18 +99,7 @@ class GatewayAdmissionIT {
 
       // Once the order service answers, every admitted order is accepted; the breaker held.
       int admitted = held.size();
-      runtime
-          .vertx()
-          .runOnContext(
-              v -> {
-                for (Message<PlaceOrderRequest> message; (message = held.poll()) != null; ) {
-                  message.reply(
-                      PlaceOrderResponse.newBuilder()
-                          .setOrderId("order-" + message.body().getIdempotencyKey())
-                          .setStatus(OrderStatus.ORDER_STATUS_PENDING)
-                          .build());
-                }
-              });
+      answerHeld(runtime, held);
       long accepted = 0;
       for (CompletableFuture<HttpResponse<String>> response : sent) {
         if (response.get(30, TimeUnit.SECONDS).statusCode() == 202) {
@@ -159,6 +119,150 @@ class GatewayAdmissionIT {
     } finally {
       runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  @DisplayName(
+      "refuses placements past the edge's own limit before reading or validating them, and keeps"
+          + " the connection")
+  void shouldRefuseAtTheEdgeBeforeAnyWork(EmbeddedKafkaBroker kafka) throws Exception {
+    // The shipped policies, with the gateway's own admission made small: 3 placements, no queue.
+    JsonObject policies = shippedPolicies();
+    policies
+        .getJsonObject("inbound")
+        .put(
+            EdgeAdmission.SERVICE,
+            new JsonObject()
+                .put("bulkhead", new JsonObject().put("maxConcurrent", 3).put("maxQueued", 0)));
+    CourierRuntime runtime = start(kafka, policies);
+    Queue<Message<PlaceOrderRequest>> held = new ConcurrentLinkedQueue<>();
+    Semaphore arrived = new Semaphore(0);
+    try {
+      holdPlacements(runtime, held, arrived);
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      URI gateway = URI.create(runtime.endpoints().get("gateway"));
+      URI orders = gateway.resolve("/api/v1/orders");
+      List<CompletableFuture<HttpResponse<String>>> admitted = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        admitted.add(http.sendAsync(placement(orders, "edge-" + i), BodyHandlers.ofString()));
+      }
+      assertThat(arrived.tryAcquire(3, 20, TimeUnit.SECONDS)).as("3 placements held").isTrue();
+
+      // A fourth placement, its body not even JSON: refused for load, not for the body (400).
+      try (Socket socket = new Socket(gateway.getHost(), gateway.getPort())) {
+        socket.setSoTimeout(20_000);
+        String refused =
+            RawHttp.exchange(
+                socket,
+                "POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Idempotency-Key: edge-x\r\nContent-Length: 9\r\n\r\nnot json!");
+        assertThat(refused).startsWith("HTTP/1.1 429").contains("Retry-After: 1");
+        assertThat(RawHttp.body(refused)).contains("/too-many-requests");
+        // The same connection reads its next request as usual: the refused body was dropped.
+        assertThat(RawHttp.exchange(socket, "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"))
+            .startsWith("HTTP/1.1 200");
+      }
+      // Reads are not the order path: not limited by it (nobody serves this one: it times out).
+      HttpResponse<String> read =
+          http.send(
+              HttpRequest.newBuilder(gateway.resolve("/api/v1/orders/o-1"))
+                  .header("Courier-Timeout-Ms", "300")
+                  .GET()
+                  .build(),
+              BodyHandlers.ofString());
+      assertThat(read.statusCode()).as(read.body()).isNotEqualTo(429).isGreaterThanOrEqualTo(500);
+      assertThat(inboundRejections(runtime)).isEqualTo(1.0);
+      assertThat(rejections(runtime)).as("the proxy saw none of it").isZero();
+
+      // The held ones answered, the edge admits placements again.
+      answerHeld(runtime, held);
+      for (CompletableFuture<HttpResponse<String>> response : admitted) {
+        assertThat(response.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(202);
+      }
+      CompletableFuture<HttpResponse<String>> again =
+          http.sendAsync(placement(orders, "edge-again"), BodyHandlers.ofString());
+      assertThat(arrived.tryAcquire(1, 20, TimeUnit.SECONDS)).as("admitted again").isTrue();
+      answerHeld(runtime, held);
+      assertThat(again.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(202);
+    } finally {
+      runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private JsonObject shippedPolicies() throws Exception {
+    return new JsonObject(Files.readString(Path.of("../../conf/resilience.json")));
+  }
+
+  private CourierRuntime start(EmbeddedKafkaBroker kafka, JsonObject policies) throws Exception {
+    Path file = dir.resolve("resilience.json");
+    Files.writeString(file, policies.encodePrettily());
+    Map<String, String> props = new HashMap<>();
+    props.put("courier.kafka.bootstrapServers", kafka.bootstrapServers());
+    props.put("courier.roles", "gateway");
+    props.put("courier.gateway.port", "0");
+    props.put("courier.gateway.grpcPort", "0");
+    props.put("courier.gateway.auth.mode", "none");
+    props.put("courier.resilience.policyFile", file.toString());
+    CourierConfig config = Roles.configLoader(Map.of(), props, Roles.available()).load(null);
+    return CourierRuntime.start(config, Roles.available()).await(60, TimeUnit.SECONDS);
+  }
+
+  /** The order service's stand-in: holds every placement until the test lets it answer. */
+  private static void holdPlacements(
+      CourierRuntime runtime, Queue<Message<PlaceOrderRequest>> held, Semaphore arrived)
+      throws Exception {
+    for (int p = 0; p < KafkaConfig.TopicsConfig.DEFAULTS.partitions(); p++) {
+      runtime
+          .vertx()
+          .eventBus()
+          .<PlaceOrderRequest>consumer(
+              Addresses.of(Addresses.ORDER_PLACE, p),
+              message -> {
+                held.add(message);
+                arrived.release();
+              })
+          .completion()
+          .await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void answerHeld(CourierRuntime runtime, Queue<Message<PlaceOrderRequest>> held) {
+    runtime
+        .vertx()
+        .runOnContext(
+            v -> {
+              for (Message<PlaceOrderRequest> message; (message = held.poll()) != null; ) {
+                message.reply(
+                    PlaceOrderResponse.newBuilder()
+                        .setOrderId("order-" + message.body().getIdempotencyKey())
+                        .setStatus(OrderStatus.ORDER_STATUS_PENDING)
+                        .build());
+              }
+            });
+  }
+
+  private static HttpRequest placement(URI orders, String key) {
+    return HttpRequest.newBuilder(orders)
+        .timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .header("Idempotency-Key", key)
+        .POST(
+            HttpRequest.BodyPublishers.ofString(
+                "{\"userId\":\"u1\",\"items\":[{\"sku\":\"sku-0001\",\"quantity\":1}]}"))
+        .build();
+  }
+
+  private static double inboundRejections(CourierRuntime runtime) {
+    return runtime
+        .meters()
+        .registry()
+        .find("courier.resilience.inbound.rejected")
+        .tag("service", EdgeAdmission.SERVICE)
+        .counters()
+        .stream()
+        .mapToDouble(Counter::count)
+        .sum();
   }
 
   private static double rejections(CourierRuntime runtime) {

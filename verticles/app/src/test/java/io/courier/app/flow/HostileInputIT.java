@@ -6,6 +6,7 @@ import io.courier.kafka.embedded.EmbeddedKafkaBroker;
 import io.courier.kafka.embedded.SharedKafkaBroker;
 import io.courier.runtime.CourierRuntime;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -129,6 +130,32 @@ class HostileInputIT {
     try (Socket socket = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout((int) HEADER_TIMEOUT_MS + 3_000);
       assertThat(socket.getInputStream().read()).isEqualTo(-1);
+    }
+  }
+
+  @Test
+  @Timeout(20)
+  @DisplayName(
+      "a kept-alive connection silent after a placement is closed at the header deadline, not at"
+          + " the idle timeout")
+  void silentAfterPlacement() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      // Admission and the problem answer add end handlers of their own to the routing context;
+      // the deadline's re-arming must survive them.
+      socket
+          .getOutputStream()
+          .write(
+              ("POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      + "Idempotency-Key: keep-1\r\nContent-Length: 2\r\n\r\n{}")
+                  .getBytes(StandardCharsets.US_ASCII));
+      // Under the idle timeout (3 s): only the header deadline (1.5 s) closes it by then.
+      socket.setSoTimeout((int) HEADER_TIMEOUT_MS + 1_200);
+      byte[] answer = socket.getInputStream().readNBytes(12);
+      assertThat(new String(answer, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 400");
+      InputStream in = socket.getInputStream();
+      while (in.read() != -1) {
+        // the rest of the answer, then the close
+      }
     }
   }
 
