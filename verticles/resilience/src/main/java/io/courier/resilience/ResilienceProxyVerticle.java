@@ -119,6 +119,7 @@ public final class ResilienceProxyVerticle extends VerticleBase {
                     existing.update(target, policy);
                     return existing;
                   });
+              applyCache(name, policy.fallback());
               consumers.computeIfAbsent(
                   name,
                   n ->
@@ -138,6 +139,7 @@ public final class ResilienceProxyVerticle extends VerticleBase {
                 return false;
               }
               policies.remove(name);
+              caches.remove(name);
               consumers.get(name).unregister();
               return true;
             });
@@ -187,8 +189,9 @@ public final class ResilienceProxyVerticle extends VerticleBase {
             })
         .onSuccess(
             reply -> {
-              if ("cache".equals(policy.policy().fallback().mode())) {
-                cacheOf(name, policy).put(message.body(), reply.body());
+              FallbackCache<Object, Object> cache = caches.get(name);
+              if (cache != null) {
+                cache.put(message.body(), reply.body());
               }
               message.reply(reply.body(), new DeliveryOptions().setHeaders(reply.headers()));
             })
@@ -202,8 +205,9 @@ public final class ResilienceProxyVerticle extends VerticleBase {
     DeliveryOptions degraded = new DeliveryOptions().addHeader(DEGRADED_HEADER, fallback.mode());
     // The callee's own answer about the request (not found, invalid) stays authoritative.
     boolean mayFallBack = FallbackCache.fallsBackOn(error);
-    if (mayFallBack && "cache".equals(fallback.mode())) {
-      Object cached = cacheOf(name, policy).get(message.body()).orElse(null);
+    FallbackCache<Object, Object> cache = caches.get(name);
+    if (mayFallBack && "cache".equals(fallback.mode()) && cache != null) {
+      Object cached = cache.get(message.body()).orElse(null);
       if (cached != null) {
         message.reply(cached, degraded);
         return;
@@ -231,13 +235,26 @@ public final class ResilienceProxyVerticle extends VerticleBase {
     return (Map<String, Object>) map;
   }
 
-  /** The target's cache of last good replies, within the bounds its policy names now. */
-  private FallbackCache<Object, Object> cacheOf(String target, TargetPolicy policy) {
-    ResiliencePolicies.Fallback fallback = policy.policy().fallback();
-    FallbackCache<Object, Object> cache =
-        caches.computeIfAbsent(target, t -> FallbackCache.of(fallback, System::nanoTime));
-    cache.resize(fallback.entries(), fallback.maxAge());
-    return cache;
+  /**
+   * Gives the target a cache of last good replies within the bounds of its {@code cache} fallback,
+   * resizing the one it has (a smaller bound drops the least recently used replies), or drops its
+   * cache when its fallback is another mode. Runs when policies are applied, so a call only looks
+   * its cache up.
+   */
+  private void applyCache(String target, ResiliencePolicies.Fallback fallback) {
+    if (!"cache".equals(fallback.mode())) {
+      caches.remove(target);
+      return;
+    }
+    caches.compute(
+        target,
+        (t, cache) -> {
+          if (cache == null) {
+            return FallbackCache.of(fallback, System::nanoTime);
+          }
+          cache.resize(fallback.entries(), fallback.maxAge());
+          return cache;
+        });
   }
 
   /** The callee's own refusal inside {@code error} (its code and message go back as they are). */
