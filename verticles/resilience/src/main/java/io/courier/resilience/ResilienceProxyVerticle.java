@@ -82,7 +82,8 @@ public final class ResilienceProxyVerticle extends VerticleBase {
 
   /**
    * Listens for this process's callers only ({@code localConsumer}): they send with {@code
-   * setLocalOnly(true)}, and the body and header map reach the target without being copied.
+   * setLocalOnly(true)}, and the body reaches the target without being copied (each attempt sends
+   * its own copy of the few headers).
    */
   public ResilienceProxyVerticle processLocal() {
     this.local = true;
@@ -155,7 +156,8 @@ public final class ResilienceProxyVerticle extends VerticleBase {
       fail(message, new CallProblem(503, "dependency-unavailable", "no policy for target " + name));
       return;
     }
-    // The caller's header map travels on as it is: only the deadline is rewritten per attempt.
+    // The caller's headers travel on; each attempt sends its own copy with its own deadline, so a
+    // hedge or retry never rewrites what an attempt still on its way carries.
     MultiMap headers = message.headers();
     String address = policy.target().address();
     String to = headers.get(TO_HEADER);
@@ -174,8 +176,11 @@ public final class ResilienceProxyVerticle extends VerticleBase {
         .<Message<Object>>call(
             callerDeadline,
             attempt -> {
-              headers.set(Deadline.HEADER, attempt.deadline().toHeader());
-              DeliveryOptions options = new DeliveryOptions().setHeaders(headers);
+              MultiMap own =
+                  MultiMap.caseInsensitiveMultiMap()
+                      .addAll(headers)
+                      .set(Deadline.HEADER, attempt.deadline().toHeader());
+              DeliveryOptions options = new DeliveryOptions().setHeaders(own);
               return to == null
                   ? vertx
                       .eventBus()
