@@ -1,25 +1,20 @@
 package io.courier.gateway;
 
-import io.courier.contract.v1.LineItem;
 import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.contract.v1.PlaceOrdersRequest;
+import io.courier.service.PlaceOrderRules;
 import io.courier.service.ServiceError;
 
 /**
- * The checks one PlaceOrders item passes before it is placed: an item id to echo, an order, and the
- * limits {@code POST /api/v1/orders} takes from the contract (user id, 1 to 100 lines, sku,
- * quantity) and a required idempotency key, with the same problem types; the order service checks
- * again, as for the unary PlaceOrder.
+ * The checks one PlaceOrders item passes before it is placed: an item id to echo, an order, a
+ * required idempotency key, and the limits of {@link PlaceOrderRules} (user id, 1 to 100 lines,
+ * sku, quantity) that the order service checks again, as for the unary PlaceOrder, with the same
+ * problem types.
  */
 final class BulkItems {
 
   /** Longest item id: what a client echoes, kept short. */
   static final int MAX_ITEM_ID = 128;
-
-  static final int MAX_KEY = 128;
-  static final int MAX_ID = 64;
-  static final int MAX_LINES = 100;
-  static final int MAX_QUANTITY = 10_000;
 
   private BulkItems() {}
 
@@ -41,42 +36,23 @@ final class BulkItems {
     return null;
   }
 
-  /** The first problem of the item's order, or null. Fields are JSON pointers into the order. */
+  /**
+   * The first problem of the item's order, or null: its idempotency key, then the user id and lines
+   * by {@link PlaceOrderRules}. Fields are JSON pointers into the order.
+   */
   static ServiceError orderProblem(PlaceOrdersRequest item) {
     if (!item.hasOrder()) {
       return ServiceError.badField("invalid-request", "order", "order is required");
     }
     PlaceOrderRequest order = item.getOrder();
-    String key = order.getIdempotencyKey();
-    if (key.isBlank() || key.length() > MAX_KEY) {
+    if (!PlaceOrderRules.keyFits(order.getIdempotencyKey())) {
       return ServiceError.badField(
           "invalid-idempotency-key",
           "idempotency_key",
-          "each item needs its own idempotency_key, 1 to " + MAX_KEY + " characters");
+          "each item needs its own idempotency_key, 1 to "
+              + PlaceOrderRules.MAX_KEY
+              + " characters");
     }
-    if (order.getUserId().isBlank() || order.getUserId().length() > MAX_ID) {
-      return ServiceError.badField(
-          "invalid-request", "userId", "userId is required, 1 to " + MAX_ID + " characters");
-    }
-    if (order.getItemsCount() == 0 || order.getItemsCount() > MAX_LINES) {
-      return ServiceError.badField(
-          "invalid-request", "items", "between 1 and " + MAX_LINES + " items are required");
-    }
-    for (int i = 0; i < order.getItemsCount(); i++) {
-      LineItem line = order.getItems(i);
-      if (line.getSku().isBlank() || line.getSku().length() > MAX_ID) {
-        return ServiceError.badField(
-            "invalid-request",
-            "items/" + i + "/sku",
-            "sku is required, 1 to " + MAX_ID + " characters");
-      }
-      if (line.getQuantity() < 1 || line.getQuantity() > MAX_QUANTITY) {
-        return ServiceError.badField(
-            "invalid-quantity",
-            "items/" + i + "/quantity",
-            "quantity must be between 1 and " + MAX_QUANTITY);
-      }
-    }
-    return null;
+    return PlaceOrderRules.problem(order);
   }
 }

@@ -82,7 +82,8 @@ public final class ResilienceProxyVerticle extends VerticleBase {
 
   /**
    * Listens for this process's callers only ({@code localConsumer}): they send with {@code
-   * setLocalOnly(true)}, and the body and header map reach the target without being copied.
+   * setLocalOnly(true)}, and the body reaches the target without being copied (each attempt sends
+   * its own copy of the few headers).
    */
   public ResilienceProxyVerticle processLocal() {
     this.local = true;
@@ -119,6 +120,7 @@ public final class ResilienceProxyVerticle extends VerticleBase {
                     existing.update(target, policy);
                     return existing;
                   });
+              applyCache(name, policy.fallback());
               consumers.computeIfAbsent(
                   name,
                   n ->
@@ -138,6 +140,7 @@ public final class ResilienceProxyVerticle extends VerticleBase {
                 return false;
               }
               policies.remove(name);
+              caches.remove(name);
               consumers.get(name).unregister();
               return true;
             });
@@ -153,7 +156,8 @@ public final class ResilienceProxyVerticle extends VerticleBase {
       fail(message, new CallProblem(503, "dependency-unavailable", "no policy for target " + name));
       return;
     }
-    // The caller's header map travels on as it is: only the deadline is rewritten per attempt.
+    // The caller's headers travel on; each attempt sends its own copy with its own deadline, so a
+    // hedge or retry never rewrites what an attempt still on its way carries.
     MultiMap headers = message.headers();
     String address = policy.target().address();
     String to = headers.get(TO_HEADER);
@@ -172,8 +176,11 @@ public final class ResilienceProxyVerticle extends VerticleBase {
         .<Message<Object>>call(
             callerDeadline,
             attempt -> {
-              headers.set(Deadline.HEADER, attempt.deadline().toHeader());
-              DeliveryOptions options = new DeliveryOptions().setHeaders(headers);
+              MultiMap own =
+                  MultiMap.caseInsensitiveMultiMap()
+                      .addAll(headers)
+                      .set(Deadline.HEADER, attempt.deadline().toHeader());
+              DeliveryOptions options = new DeliveryOptions().setHeaders(own);
               return to == null
                   ? vertx
                       .eventBus()
@@ -187,8 +194,9 @@ public final class ResilienceProxyVerticle extends VerticleBase {
             })
         .onSuccess(
             reply -> {
-              if ("cache".equals(policy.policy().fallback().mode())) {
-                cacheOf(name, policy).put(message.body(), reply.body());
+              FallbackCache<Object, Object> cache = caches.get(name);
+              if (cache != null) {
+                cache.put(message.body(), reply.body());
               }
               message.reply(reply.body(), new DeliveryOptions().setHeaders(reply.headers()));
             })
@@ -202,8 +210,9 @@ public final class ResilienceProxyVerticle extends VerticleBase {
     DeliveryOptions degraded = new DeliveryOptions().addHeader(DEGRADED_HEADER, fallback.mode());
     // The callee's own answer about the request (not found, invalid) stays authoritative.
     boolean mayFallBack = FallbackCache.fallsBackOn(error);
-    if (mayFallBack && "cache".equals(fallback.mode())) {
-      Object cached = cacheOf(name, policy).get(message.body()).orElse(null);
+    FallbackCache<Object, Object> cache = caches.get(name);
+    if (mayFallBack && "cache".equals(fallback.mode()) && cache != null) {
+      Object cached = cache.get(message.body()).orElse(null);
       if (cached != null) {
         message.reply(cached, degraded);
         return;
@@ -231,13 +240,26 @@ public final class ResilienceProxyVerticle extends VerticleBase {
     return (Map<String, Object>) map;
   }
 
-  /** The target's cache of last good replies, within the bounds its policy names now. */
-  private FallbackCache<Object, Object> cacheOf(String target, TargetPolicy policy) {
-    ResiliencePolicies.Fallback fallback = policy.policy().fallback();
-    FallbackCache<Object, Object> cache =
-        caches.computeIfAbsent(target, t -> FallbackCache.of(fallback, System::nanoTime));
-    cache.resize(fallback.entries(), fallback.maxAge());
-    return cache;
+  /**
+   * Gives the target a cache of last good replies within the bounds of its {@code cache} fallback,
+   * resizing the one it has (a smaller bound drops the least recently used replies), or drops its
+   * cache when its fallback is another mode. Runs when policies are applied, so a call only looks
+   * its cache up.
+   */
+  private void applyCache(String target, ResiliencePolicies.Fallback fallback) {
+    if (!"cache".equals(fallback.mode())) {
+      caches.remove(target);
+      return;
+    }
+    caches.compute(
+        target,
+        (t, cache) -> {
+          if (cache == null) {
+            return FallbackCache.of(fallback, System::nanoTime);
+          }
+          cache.resize(fallback.entries(), fallback.maxAge());
+          return cache;
+        });
   }
 
   /** The callee's own refusal inside {@code error} (its code and message go back as they are). */

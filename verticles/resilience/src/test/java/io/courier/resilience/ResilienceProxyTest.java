@@ -279,6 +279,45 @@ class ResilienceProxyTest {
   }
 
   @Test
+  @Timeout(value = 20, timeUnit = TimeUnit.SECONDS)
+  @DisplayName(
+      "shrinks a target's cache when a reload lowers maxEntries, dropping the eldest reply")
+  void shouldResizeCacheOnReload(Vertx vertx, VertxTestContext context) throws Exception {
+    script.addAll(List.of("ok", "ok", "500"));
+    String cache = ", \"fallback\": {\"mode\": \"cache\", \"maxEntries\": %d}";
+    deploy(vertx, policies(1, 8, 8, cache.formatted(2))).await(10, TimeUnit.SECONDS);
+    String second =
+        vertx
+            .eventBus()
+            .<String>request(RESILIENT, "sku-1")
+            .compose(first -> vertx.eventBus().<String>request(RESILIENT, "sku-2"))
+            .await(10, TimeUnit.SECONDS)
+            .body();
+    Promise<Void> reloaded = Promise.promise();
+    vertx
+        .eventBus()
+        .<JsonObject>consumer(
+            ResilienceProxyVerticle.RELOAD_ADDRESS,
+            m -> {
+              if (m.body().getBoolean("applied")) {
+                reloaded.tryComplete();
+              }
+            });
+
+    Files.writeString(dir.resolve("resilience.json"), policies(1, 8, 8, cache.formatted(1)) + " ");
+    reloaded.future().await(10, TimeUnit.SECONDS);
+
+    assertThat(burst(vertx, 1, "sku-1").await(10, TimeUnit.SECONDS))
+        .as("the eldest reply went with the smaller bound")
+        .containsExactly("500");
+    assertThat(
+            vertx.eventBus().<String>request(RESILIENT, "sku-2").await(10, TimeUnit.SECONDS).body())
+        .as("the newest reply stays")
+        .isEqualTo(second);
+    context.completeNow();
+  }
+
+  @Test
   @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
   @DisplayName("passes the target's own 404 on instead of a cached reply")
   void shouldNotCoverTheTargetsOwnAnswer(Vertx vertx, VertxTestContext context) throws IOException {
@@ -351,12 +390,16 @@ class ResilienceProxyTest {
 
   /** Sends {@code n} calls at once; each result is "ok" or the failure code. */
   private static Future<List<String>> burst(Vertx vertx, int n) {
+    return burst(vertx, n, "reserve");
+  }
+
+  private static Future<List<String>> burst(Vertx vertx, int n, String body) {
     List<Future<String>> calls = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       calls.add(
           vertx
               .eventBus()
-              .<String>request(RESILIENT, "reserve")
+              .<String>request(RESILIENT, body)
               .map(m -> "ok")
               .recover(
                   e ->
