@@ -120,6 +120,31 @@ class ResilienceProxyOwnersTest {
 
   @Test
   @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("answers a caller whose deadline is already spent 503 timeout, calling nobody")
+  void shouldAnswerASpentDeadlineAsATimeout(Vertx vertx, VertxTestContext context)
+      throws IOException {
+    vertx.eventBus().consumer("test.orders.get.2", message -> calls.incrementAndGet());
+    deploy(vertx)
+        .compose(id -> vertx.eventBus().request(RESILIENT, "get", to("test.orders.get.2", 0)))
+        .onComplete(
+            context.failing(
+                error ->
+                    context.verify(
+                        () -> {
+                          ReplyException reply = (ReplyException) error;
+                          JsonObject problem = new JsonObject(reply.getMessage());
+                          assertThat(reply.failureCode()).isEqualTo(503);
+                          assertThat(problem.getInteger("status")).isEqualTo(503);
+                          assertThat(problem.getString("type"))
+                              .as("a timeout, not the caller's overload (429)")
+                              .isEqualTo("timeout");
+                          assertThat(calls).hasValue(0);
+                          context.completeNow();
+                        })));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
   @DisplayName("refuses a courier-to outside its target's address with 400, calling nobody")
   void shouldRefuseAnAddressOutsideTheTarget(Vertx vertx, VertxTestContext context)
       throws IOException {
