@@ -114,9 +114,7 @@ class GatewayGrpcHealthIT {
     String token =
         DevSigningKey.loadOrCreate(keys)
             .mint(auth.issuer(), auth.audience(), "u-0001", Set.of(), Duration.ofMinutes(5));
-    Metadata bearer = new Metadata();
-    bearer.put(
-        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    Metadata bearer = GrpcRaw.bearer(token);
 
     ServerReflectionResponse listed =
         reflect(

@@ -9,7 +9,6 @@ import io.courier.contract.v1.OrderPlaced;
 import io.courier.contract.v1.OrderStatus;
 import io.courier.contract.v1.WatchOrderRequest;
 import io.courier.contract.v1.WatchOrderResponse;
-import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -18,10 +17,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -42,12 +37,11 @@ import org.junit.jupiter.api.Timeout;
 class OrderWatchIT extends OrderWatchFixture {
 
   static final MethodDescriptor<WatchOrderRequest, WatchOrderResponse> WATCH =
-      MethodDescriptor.<WatchOrderRequest, WatchOrderResponse>newBuilder()
-          .setType(MethodDescriptor.MethodType.SERVER_STREAMING)
-          .setFullMethodName("courier.v1.OrderService/WatchOrder")
-          .setRequestMarshaller(marshaller(WatchOrderRequest::parseFrom))
-          .setResponseMarshaller(marshaller(WatchOrderResponse::parseFrom))
-          .build();
+      GrpcRaw.method(
+          MethodDescriptor.MethodType.SERVER_STREAMING,
+          "courier.v1.OrderService/WatchOrder",
+          WatchOrderRequest::parseFrom,
+          WatchOrderResponse::parseFrom);
 
   @Test
   @Timeout(60)
@@ -259,18 +253,10 @@ class OrderWatchIT extends OrderWatchFixture {
 
   /** Starts a watch asking for one message; the test asks for more with {@code call.request}. */
   static Watch watch(String orderId, String token, Duration deadline) {
-    CallOptions options = CallOptions.DEFAULT;
-    if (deadline != null) {
-      options = options.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
-    }
-    ClientCall<WatchOrderRequest, WatchOrderResponse> call = channel.newCall(WATCH, options);
+    ClientCall<WatchOrderRequest, WatchOrderResponse> call =
+        channel.newCall(WATCH, GrpcRaw.options(deadline));
     Watch watch = new Watch(call);
-    Metadata headers = new Metadata();
-    if (token != null) {
-      headers.put(
-          Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-    }
-    call.start(watch, headers);
+    call.start(watch, GrpcRaw.bearer(token));
     call.sendMessage(WatchOrderRequest.newBuilder().setOrderId(orderId).build());
     call.halfClose();
     call.request(1);
@@ -310,28 +296,5 @@ class OrderWatchIT extends OrderWatchFixture {
       assertThat(end).as("the stream's end within 20 s").isNotNull();
       return end;
     }
-  }
-
-  interface Parser<T> {
-    T parse(byte[] bytes) throws IOException;
-  }
-
-  static <T extends com.google.protobuf.Message> MethodDescriptor.Marshaller<T> marshaller(
-      Parser<T> parser) {
-    return new MethodDescriptor.Marshaller<>() {
-      @Override
-      public InputStream stream(T value) {
-        return new ByteArrayInputStream(value.toByteArray());
-      }
-
-      @Override
-      public T parse(InputStream stream) {
-        try {
-          return parser.parse(stream.readAllBytes());
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }
-    };
   }
 }

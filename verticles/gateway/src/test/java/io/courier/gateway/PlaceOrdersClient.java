@@ -7,7 +7,6 @@ import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.contract.v1.PlaceOrdersError;
 import io.courier.contract.v1.PlaceOrdersRequest;
 import io.courier.contract.v1.PlaceOrdersResponse;
-import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
@@ -25,12 +24,11 @@ import java.util.concurrent.TimeUnit;
 final class PlaceOrdersClient {
 
   static final MethodDescriptor<PlaceOrdersRequest, PlaceOrdersResponse> PLACE_ORDERS =
-      MethodDescriptor.<PlaceOrdersRequest, PlaceOrdersResponse>newBuilder()
-          .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-          .setFullMethodName("courier.v1.OrderService/PlaceOrders")
-          .setRequestMarshaller(OrderWatchIT.marshaller(PlaceOrdersRequest::parseFrom))
-          .setResponseMarshaller(OrderWatchIT.marshaller(PlaceOrdersResponse::parseFrom))
-          .build();
+      GrpcRaw.method(
+          MethodDescriptor.MethodType.BIDI_STREAMING,
+          "courier.v1.OrderService/PlaceOrders",
+          PlaceOrdersRequest::parseFrom,
+          PlaceOrdersResponse::parseFrom);
 
   private PlaceOrdersClient() {}
 
@@ -64,18 +62,9 @@ final class PlaceOrdersClient {
   }
 
   static Bulk open(Channel channel, String token, Duration deadline) {
-    CallOptions options = CallOptions.DEFAULT;
-    if (deadline != null) {
-      options = options.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
-    }
-    Bulk bulk = new Bulk(channel.newCall(PLACE_ORDERS, options));
-    Metadata headers = new Metadata();
-    if (token != null) {
-      headers.put(
-          Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-    }
+    Bulk bulk = new Bulk(channel.newCall(PLACE_ORDERS, GrpcRaw.options(deadline)));
     synchronized (bulk) {
-      bulk.call.start(bulk, headers);
+      bulk.call.start(bulk, GrpcRaw.bearer(token));
     }
     return bulk;
   }

@@ -2,13 +2,11 @@ package io.courier.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -60,11 +58,7 @@ class ResilienceProxyAttemptsTest {
               message.reply("ok");
             });
     String held = TestPolicies.json("held", "test.held", 1, 8, 8, ", \"hedge\": {\"afterMs\": 30}");
-    Path file = dir.resolve("resilience.json");
-    Files.writeString(file, held);
-    vertx
-        .deployVerticle(new ResilienceProxyVerticle(file.toString(), 1_000, Meters.none()))
-        .await(10, TimeUnit.SECONDS);
+    TestPolicies.deployProxy(vertx, dir, held, 1_000, false).await(10, TimeUnit.SECONDS);
 
     vertx
         .eventBus()

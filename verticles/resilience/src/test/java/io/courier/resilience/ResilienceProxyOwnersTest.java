@@ -2,7 +2,6 @@ package io.courier.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -12,7 +11,6 @@ import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,10 +32,8 @@ class ResilienceProxyOwnersTest {
 
   /** Deploys a process-local proxy for target {@code orders} at {@code test.orders}. */
   private Future<String> deploy(Vertx vertx) throws IOException {
-    Path file = dir.resolve("resilience.json");
-    Files.writeString(file, TestPolicies.json("orders", "test.orders", 3, 8, 8, ""));
-    return vertx.deployVerticle(
-        new ResilienceProxyVerticle(file.toString(), 1_000, Meters.none()).processLocal());
+    return TestPolicies.deployProxy(
+        vertx, dir, TestPolicies.json("orders", "test.orders", 3, 8, 8, ""), 1_000, true);
   }
 
   private static DeliveryOptions to(String address, long deadlineMs) {
@@ -114,6 +110,31 @@ class ResilienceProxyOwnersTest {
                           assertThat(Duration.sinceMillis(begin))
                               .as("answered by the proxy, not by the caller's own timeout")
                               .isLessThan(1_400);
+                          context.completeNow();
+                        })));
+  }
+
+  @Test
+  @Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("answers a caller whose deadline is already spent 503 timeout, calling nobody")
+  void shouldAnswerASpentDeadlineAsATimeout(Vertx vertx, VertxTestContext context)
+      throws IOException {
+    vertx.eventBus().consumer("test.orders.get.2", message -> calls.incrementAndGet());
+    deploy(vertx)
+        .compose(id -> vertx.eventBus().request(RESILIENT, "get", to("test.orders.get.2", 0)))
+        .onComplete(
+            context.failing(
+                error ->
+                    context.verify(
+                        () -> {
+                          ReplyException reply = (ReplyException) error;
+                          JsonObject problem = new JsonObject(reply.getMessage());
+                          assertThat(reply.failureCode()).isEqualTo(503);
+                          assertThat(problem.getInteger("status")).isEqualTo(503);
+                          assertThat(problem.getString("type"))
+                              .as("a timeout, not the caller's overload (429)")
+                              .isEqualTo("timeout");
+                          assertThat(calls).hasValue(0);
                           context.completeNow();
                         })));
   }

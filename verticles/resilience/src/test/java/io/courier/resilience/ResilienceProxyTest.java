@@ -2,7 +2,6 @@ package io.courier.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -45,9 +44,8 @@ class ResilienceProxyTest {
         "inventory", "test.inventory", maxAttempts, maxConcurrent, maxQueued, extra);
   }
 
+  /** Deploys the proxy on {@code json} (checked every 50 ms) and a scripted callee. */
   private Future<String> deploy(Vertx vertx, String json) throws IOException {
-    Path file = dir.resolve("resilience.json");
-    Files.writeString(file, json);
     vertx
         .eventBus()
         .<String>consumer(
@@ -70,7 +68,7 @@ class ResilienceProxyTest {
                 message.fail(Integer.parseInt(action), "failed on command: " + action);
               }
             });
-    return vertx.deployVerticle(new ResilienceProxyVerticle(file.toString(), 50, Meters.none()));
+    return TestPolicies.deployProxy(vertx, dir, json, 50, false);
   }
 
   @Test
@@ -159,7 +157,7 @@ class ResilienceProxyTest {
     assertThat(burst(vertx, 4).await(10, TimeUnit.SECONDS)).containsOnly("ok");
 
     Files.writeString(
-        dir.resolve("resilience.json"),
+        TestPolicies.file(dir),
         policies(1, 8, 8)
             .replace("\"maxQueued\": 8}", adaptive.replace("\"minLimit\": 2", "\"minLimit\": 0")));
     JsonObject refused = badReload.future().await(10, TimeUnit.SECONDS);
@@ -213,7 +211,7 @@ class ResilienceProxyTest {
               }
             });
     enough.get(0).future().await(10, TimeUnit.SECONDS);
-    Files.writeString(dir.resolve("resilience.json"), policies(1, 10, 0) + " ");
+    Files.writeString(TestPolicies.file(dir), policies(1, 10, 0) + " ");
     goodReload.future().await(10, TimeUnit.SECONDS);
     Promise<Void> afterReload = Promise.promise();
     enough.add(afterReload);
@@ -230,8 +228,7 @@ class ResilienceProxyTest {
         .isNotEmpty()
         .containsOnly("ok");
 
-    Files.writeString(
-        dir.resolve("resilience.json"), "{\"policies\": {}, \"targets\": {}, \"extra\": 1}");
+    Files.writeString(TestPolicies.file(dir), "{\"policies\": {}, \"targets\": {}, \"extra\": 1}");
     badReload.future().await(10, TimeUnit.SECONDS);
 
     assertThat(reloads.get(reloads.size() - 1).getString("error")).contains("key 'extra'");
@@ -304,7 +301,7 @@ class ResilienceProxyTest {
               }
             });
 
-    Files.writeString(dir.resolve("resilience.json"), policies(1, 8, 8, cache.formatted(1)) + " ");
+    Files.writeString(TestPolicies.file(dir), policies(1, 8, 8, cache.formatted(1)) + " ");
     reloaded.future().await(10, TimeUnit.SECONDS);
 
     assertThat(burst(vertx, 1, "sku-1").await(10, TimeUnit.SECONDS))

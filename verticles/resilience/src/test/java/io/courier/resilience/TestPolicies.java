@@ -1,8 +1,16 @@
 package io.courier.resilience;
 
 import io.courier.runtime.metrics.Meters;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
-/** The policy file the resilience tests share: one policy, one idempotent target. */
+/**
+ * The policy file the resilience tests share (one policy, one idempotent target), and the proxy
+ * deployed on it.
+ */
 final class TestPolicies {
 
   private TestPolicies() {}
@@ -41,7 +49,7 @@ final class TestPolicies {
   }
 
   /** A target policy built from {@link #json} with 3 attempts and a bulkhead of 8 + 8. */
-  static TargetPolicy standard(io.vertx.core.Vertx vertx, String target, String address) {
+  static TargetPolicy standard(Vertx vertx, String target, String address) {
     ResiliencePolicies parsed =
         ResiliencePolicies.parse(json(target, address, 3, 8, 8, ""), "test");
     return new TargetPolicy(
@@ -50,5 +58,27 @@ final class TestPolicies {
         target,
         parsed.targets().get(target),
         parsed.policies().get("standard"));
+  }
+
+  /** The policy file the proxy tests write {@link #deployProxy} JSON to, in their own folder. */
+  static Path file(Path dir) {
+    return dir.resolve("resilience.json");
+  }
+
+  /**
+   * Writes {@code json} to {@link #file} in {@code dir} and deploys a resilience proxy on it that
+   * looks for changes every {@code reloadPeriodMs}.
+   *
+   * @param processLocal a proxy for this process's callers only ({@link
+   *     ResilienceProxyVerticle#processLocal})
+   */
+  static Future<String> deployProxy(
+      Vertx vertx, Path dir, String json, long reloadPeriodMs, boolean processLocal)
+      throws IOException {
+    Path file = file(dir);
+    Files.writeString(file, json);
+    ResilienceProxyVerticle proxy =
+        new ResilienceProxyVerticle(file.toString(), reloadPeriodMs, Meters.none());
+    return vertx.deployVerticle(processLocal ? proxy.processLocal() : proxy);
   }
 }
