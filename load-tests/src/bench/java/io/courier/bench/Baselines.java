@@ -9,7 +9,6 @@ import io.courier.resilience.ResilienceProxyVerticle;
 import io.courier.runtime.CourierRuntime;
 import io.courier.runtime.Roles;
 import io.courier.runtime.config.CourierConfig;
-import io.courier.runtime.metrics.Meters;
 import io.courier.user.DefaultUserService;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
@@ -22,12 +21,10 @@ import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
@@ -124,7 +121,7 @@ public final class Baselines {
         }
       }
       if (PAIRS.contains("eventbus")) {
-        eventBus(table);
+        ProxyPair.measure(table);
       }
       if (PAIRS.contains("kafka")) {
         kafka(table, broker.bootstrapServers());
@@ -331,59 +328,6 @@ public final class Baselines {
             });
   }
 
-  // ---- event bus through the resilience proxy ----
-
-  static void eventBus(BaselineTable table) throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try {
-      vertx
-          .deployVerticle(
-              new VerticleBase() {
-                @Override
-                public Future<?> start() {
-                  return vertx
-                      .eventBus()
-                      .<String>consumer("bench.echo", message -> message.reply(message.body()))
-                      .completion();
-                }
-              })
-          .await(30, TimeUnit.SECONDS);
-      Path policies = Files.createTempFile("baselines-resilience", ".json");
-      Files.writeString(policies, PolicyOverheadBenchmark.POLICIES);
-      // As a process deploys them: one process-local proxy per event loop (ResilienceRole#proxies).
-      vertx
-          .deployVerticle(
-              () ->
-                  new ResilienceProxyVerticle(policies.toString(), 60_000, Meters.none())
-                      .processLocal(),
-              new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE))
-          .await(30, TimeUnit.SECONDS);
-      for (int inFlight : new int[] {1, 64}) {
-        Map<String, Supplier<ClosedLoop.Call>> paths = new LinkedHashMap<>();
-        String direct = "direct request/reply";
-        String proxied = "through ResilienceProxyVerticle";
-        paths.put(direct, () -> eventBusCall(vertx, "bench.echo"));
-        paths.put(
-            proxied, () -> eventBusCall(vertx, ResilienceProxyVerticle.ADDRESS_PREFIX + "echo"));
-        Map<String, ClosedLoop.Measure> best = bestOf(paths, inFlight);
-        table.baseline("event bus", direct, best.get(direct));
-        table.latencyAgainst(
-            "event bus", proxied, best.get(proxied), best.get(direct), 100, "p99 added <= 0.1 ms");
-      }
-      Files.deleteIfExists(policies);
-    } finally {
-      vertx.close().await(30, TimeUnit.SECONDS);
-    }
-  }
-
-  private static ClosedLoop.Call eventBusCall(Vertx vertx, String address) {
-    return done ->
-        vertx
-            .eventBus()
-            .<String>request(address, "ping", new DeliveryOptions().setLocalOnly(true))
-            .onComplete(reply -> done.done(reply.succeeded()));
-  }
-
   // ---- Kafka publish ----
 
   private static void kafka(BaselineTable table, String bootstrap) throws Exception {
@@ -449,7 +393,7 @@ public final class Baselines {
    * Runs every path {@link #ROUNDS} times, in order within each round, and keeps per path the round
    * with the higher rate. Each path gets a fresh client (its own connections).
    */
-  private static Map<String, ClosedLoop.Measure> bestOf(
+  static Map<String, ClosedLoop.Measure> bestOf(
       Map<String, Supplier<ClosedLoop.Call>> paths, int concurrency) throws InterruptedException {
     Map<String, ClosedLoop.Measure> best = new HashMap<>();
     for (int round = 1; round <= ROUNDS; round++) {

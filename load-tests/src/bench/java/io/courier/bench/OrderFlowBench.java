@@ -35,7 +35,7 @@ import java.util.function.Supplier;
  * per order by thread group once the JIT is quiet), authenticated reads and the edge alone against
  * a bare Vert.x hello server in a JVM of its own, an open-model sweep up to twice the closed-loop
  * maximum (p50/p99 against the offered rate, refusals and breakers under overload), and the
- * resilience proxy against a direct event-bus call ({@link Baselines#eventBus}). Refuses to start
+ * resilience proxy against a direct event-bus call ({@link ProxyPair#measure}). Refuses to start
  * while the load average is over 1 (waits for it first). Written to {@code <out>/perf.md}, {@code
  * order-flow.csv}, {@code order-flow.png}, {@code warm-up.csv}. Run by {@code load-tests/perf.sh}.
  */
@@ -99,7 +99,7 @@ public final class OrderFlowBench {
       deleteTree(data);
     }
     BaselineTable proxy = new BaselineTable();
-    Baselines.eventBus(proxy);
+    ProxyPair.measure(proxy);
     report.proxy(proxy);
     report.write(out, ProcCpu.loadAverage());
     io.courier.load.LatencyPlot.main(

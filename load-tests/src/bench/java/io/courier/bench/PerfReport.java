@@ -207,7 +207,7 @@ final class PerfReport {
     md.add("");
     md.add("Breakers after the sweep: " + breakerStates.encode());
     md.add("");
-    md.add("Resilience proxy against a direct event-bus call (`Baselines.eventBus`):");
+    md.add("Resilience proxy against a direct event-bus call (`ProxyPair.measure`):");
     md.add("");
     md.addAll(proxy.markdown());
     Files.write(out.resolve("perf.md"), md);

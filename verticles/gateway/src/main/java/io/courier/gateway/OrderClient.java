@@ -9,6 +9,8 @@ import io.courier.contract.v1.GetOrderResponse;
 import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.resilience.Deadline;
+import io.courier.resilience.ProxyCalls;
+import io.courier.resilience.ProxyReply;
 import io.courier.resilience.ResilienceProxyVerticle;
 import io.courier.service.CallerIdentity;
 import io.courier.service.Reply;
@@ -16,14 +18,14 @@ import io.courier.service.RequestedVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 
 /**
  * The gateway's calls to the order service over the (clustered) event bus. Each goes through a
- * resilience proxy of this process ({@code courier.resilient.order-service}, sent local-only, so
- * the body and headers are handed over without copying), which applies the {@code order-service}
- * policy: each attempt is a request whose delivery timeout and {@code courier-timeout-ms} header
- * are what remains of its deadline. Placing is retried only because it carries an idempotency key.
+ * resilience proxy of this process ({@code courier.resilient.order-service}: the one on the
+ * caller's own event loop directly, else sent local-only, {@link ProxyCalls}), which applies the
+ * {@code order-service} policy: each attempt is a request whose delivery timeout and {@code
+ * courier-timeout-ms} header are what remains of its deadline. Placing is retried only because it
+ * carries an idempotency key.
  *
  * <p>Each request goes to the owner of its order's partition of the orders topic ({@link
  * Partitions#of} of the order id, which placing derives from the idempotency key), named in the
@@ -31,9 +33,6 @@ import io.vertx.core.eventbus.Message;
  * instances nobody listens there, and the proxy asks again within the deadline, then answers 503.
  */
 final class OrderClient {
-
-  /** The resilience proxy's address for the order service. */
-  static final String ADDRESS = ResilienceProxyVerticle.ADDRESS_PREFIX + Services.ORDER;
 
   /** How long after the deadline the proxy still has to answer: it reports a spent deadline. */
   private static final long PROXY_SLACK_MS = 200;
@@ -61,24 +60,26 @@ final class OrderClient {
       CallerIdentity caller,
       RequestedVersion version) {
     String orderId = OrderIds.of(request.getUserId(), request.getIdempotencyKey());
-    return this.<PlaceOrderResponse>request(
-            ownerOf(Addresses.ORDER_PLACE, orderId), request, deadline, caller, version)
-        .map(Reply::from);
+    return request(ownerOf(Addresses.ORDER_PLACE, orderId), request, deadline, caller, version)
+        .map(
+            reply ->
+                new Reply<>(
+                    reply.<PlaceOrderResponse>as(), reply.headers().get(Reply.DEGRADED_HEADER)));
   }
 
   Future<GetOrderResponse> get(
       String orderId, Deadline deadline, CallerIdentity caller, RequestedVersion version) {
-    return this.<GetOrderResponse>request(
+    return request(
             ownerOf(Addresses.ORDER_GET, orderId),
             GetOrderRequest.newBuilder().setOrderId(orderId).build(),
             deadline,
             caller,
             version)
-        .map(Message::body);
+        .map(ProxyReply::<GetOrderResponse>as);
   }
 
   /** A request on behalf of {@code caller} (null when authentication is off). */
-  private <T> Future<Message<T>> request(
+  private Future<ProxyReply> request(
       String address,
       Object body,
       Deadline deadline,
@@ -93,9 +94,11 @@ final class OrderClient {
     if (!deadline.isNone()) {
       options.addHeader(Deadline.HEADER, deadline.toHeader());
     }
-    return vertx
-        .eventBus()
-        .request(ADDRESS, body, RequestedVersion.writeTo(withCaller(options, caller), version));
+    return ProxyCalls.request(
+        vertx,
+        Services.ORDER,
+        body,
+        RequestedVersion.writeTo(withCaller(options, caller), version));
   }
 
   private String ownerOf(String base, String orderId) {

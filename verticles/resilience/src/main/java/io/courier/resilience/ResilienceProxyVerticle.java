@@ -3,6 +3,7 @@ package io.courier.resilience;
 import io.courier.runtime.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -96,11 +97,13 @@ public final class ResilienceProxyVerticle extends VerticleBase {
     if (agent != null) {
       watcher.withConsulKey(agent, consulKey);
     }
+    LocalProxies.register(vertx, this);
     return watcher.start();
   }
 
   @Override
   public Future<?> stop() {
+    LocalProxies.unregister(this);
     watcher.stop();
     return Future.join(consumers.values().stream().map(MessageConsumer::unregister).toList());
   }
@@ -151,6 +154,25 @@ public final class ResilienceProxyVerticle extends VerticleBase {
   }
 
   private void forward(String name, Message<Object> message) {
+    forward(name, message.body(), message.headers(), new MessageAnswer(message));
+  }
+
+  /** Whether this proxy serves {@code target} now. */
+  boolean serves(String target) {
+    return policies.containsKey(target);
+  }
+
+  /**
+   * A call from a caller on this proxy's own event loop, without the event-bus hop to the proxy:
+   * the same policy, fallbacks and answers as a call sent to {@code courier.resilient.<target>}.
+   */
+  Future<ProxyReply> call(String target, Object body, MultiMap headers) {
+    Promise<ProxyReply> answered = Promise.promise();
+    forward(target, body, headers, new PromisedAnswer(answered));
+    return answered.future();
+  }
+
+  private void forward(String name, Object body, MultiMap headers, Answer message) {
     TargetPolicy policy = policies.get(name);
     if (policy == null) {
       fail(message, new CallProblem(503, "dependency-unavailable", "no policy for target " + name));
@@ -158,7 +180,6 @@ public final class ResilienceProxyVerticle extends VerticleBase {
     }
     // The caller's headers travel on; each attempt sends its own copy with its own deadline, so a
     // hedge or retry never rewrites what an attempt still on its way carries.
-    MultiMap headers = message.headers();
     String address = policy.target().address();
     String to = headers.get(TO_HEADER);
     if (to != null && !to.equals(address) && !to.startsWith(address + ".")) {
@@ -186,33 +207,38 @@ public final class ResilienceProxyVerticle extends VerticleBase {
                       .eventBus()
                       .request(
                           address,
-                          message.body(),
+                          body,
                           options.setSendTimeout(
                               Math.max(1, attempt.deadline().remaining().toMillis())))
-                  : OwnerRequests.whileMoving(
-                      vertx, to, message.body(), options, attempt.deadline());
+                  : OwnerRequests.whileMoving(vertx, to, body, options, attempt.deadline());
             })
-        .onSuccess(
-            reply -> {
+        .onComplete(
+            // One listener, not two (onSuccess + onFailure): a listener list per call showed in
+            // the profile.
+            done -> {
+              if (done.failed()) {
+                fallback(name, policy, body, message, done.cause());
+                return;
+              }
+              Message<Object> reply = done.result();
               FallbackCache<Object, Object> cache = caches.get(name);
               if (cache != null) {
-                cache.put(message.body(), reply.body());
+                cache.put(body, reply.body());
               }
-              message.reply(reply.body(), new DeliveryOptions().setHeaders(reply.headers()));
-            })
-        .onFailure(error -> fallback(name, policy, message, error));
+              message.reply(reply.body(), reply.headers());
+            });
   }
 
   /** Answers from the fallback the policy names, or fails with the mapped code. */
   private void fallback(
-      String name, TargetPolicy policy, Message<Object> message, Throwable error) {
+      String name, TargetPolicy policy, Object body, Answer message, Throwable error) {
     ResiliencePolicies.Fallback fallback = policy.policy().fallback();
-    DeliveryOptions degraded = new DeliveryOptions().addHeader(DEGRADED_HEADER, fallback.mode());
+    MultiMap degraded = MultiMap.caseInsensitiveMultiMap().add(DEGRADED_HEADER, fallback.mode());
     // The callee's own answer about the request (not found, invalid) stays authoritative.
     boolean mayFallBack = FallbackCache.fallsBackOn(error);
     FallbackCache<Object, Object> cache = caches.get(name);
     if (mayFallBack && "cache".equals(fallback.mode()) && cache != null) {
-      Object cached = cache.get(message.body()).orElse(null);
+      Object cached = cache.get(body).orElse(null);
       if (cached != null) {
         message.reply(cached, degraded);
         return;
@@ -231,8 +257,40 @@ public final class ResilienceProxyVerticle extends VerticleBase {
     }
   }
 
-  private static void fail(Message<Object> message, CallProblem problem) {
+  private static void fail(Answer message, CallProblem problem) {
     message.fail(problem.status(), problem.toJson().encode());
+  }
+
+  /** Where a call's answer goes: back over the event bus, or to an in-process caller. */
+  private interface Answer {
+    void reply(Object body, MultiMap headers);
+
+    void fail(int code, String message);
+  }
+
+  private record MessageAnswer(Message<Object> message) implements Answer {
+    @Override
+    public void reply(Object body, MultiMap headers) {
+      message.reply(body, new DeliveryOptions().setHeaders(headers));
+    }
+
+    @Override
+    public void fail(int code, String text) {
+      message.fail(code, text);
+    }
+  }
+
+  /** What a caller sent to the proxy's address would see, as a future. */
+  private record PromisedAnswer(Promise<ProxyReply> promise) implements Answer {
+    @Override
+    public void reply(Object body, MultiMap headers) {
+      promise.tryComplete(new ProxyReply(body, headers));
+    }
+
+    @Override
+    public void fail(int code, String text) {
+      promise.tryFail(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, text));
+    }
   }
 
   @SuppressWarnings("unchecked")
