@@ -94,6 +94,24 @@ final class BaselineTable {
             ratio >= minRatio));
   }
 
+  /** A Courier path beside the baseline, with no target of its own. */
+  void latencyBeside(
+      String pair, String path, ClosedLoop.Measure measure, ClosedLoop.Measure baseline) {
+    rows.add(
+        new Row(
+            pair,
+            path,
+            "courier",
+            measure,
+            measure.rate(),
+            baselineName(pair) + ", " + baseline.concurrency() + " in flight",
+            measure.rate() / baseline.rate(),
+            measure.p50() - baseline.p50(),
+            measure.p99() - baseline.p99(),
+            "",
+            null));
+  }
+
   /** A Courier path judged on the p99 latency it adds to the baseline's. */
   void latencyAgainst(
       String pair,
