@@ -97,19 +97,7 @@ final class BaselineTable {
   /** A Courier path beside the baseline, with no target of its own. */
   void latencyBeside(
       String pair, String path, ClosedLoop.Measure measure, ClosedLoop.Measure baseline) {
-    rows.add(
-        new Row(
-            pair,
-            path,
-            "courier",
-            measure,
-            measure.rate(),
-            baselineName(pair) + ", " + baseline.concurrency() + " in flight",
-            measure.rate() / baseline.rate(),
-            measure.p50() - baseline.p50(),
-            measure.p99() - baseline.p99(),
-            "",
-            null));
+    latencyRow(pair, path, measure, baseline, "", null);
   }
 
   /** A Courier path judged on the p99 latency it adds to the baseline's. */
@@ -121,6 +109,22 @@ final class BaselineTable {
       long maxAddedP99Micros,
       String target) {
     long addedP99 = measure.p99() - baseline.p99();
+    latencyRow(
+        pair,
+        path,
+        measure,
+        baseline,
+        target,
+        addedP99 <= maxAddedP99Micros && measure.errors() == 0);
+  }
+
+  private void latencyRow(
+      String pair,
+      String path,
+      ClosedLoop.Measure measure,
+      ClosedLoop.Measure baseline,
+      String target,
+      Boolean met) {
     rows.add(
         new Row(
             pair,
@@ -131,9 +135,9 @@ final class BaselineTable {
             baselineName(pair) + ", " + baseline.concurrency() + " in flight",
             measure.rate() / baseline.rate(),
             measure.p50() - baseline.p50(),
-            addedP99,
+            measure.p99() - baseline.p99(),
             target,
-            addedP99 <= maxAddedP99Micros && measure.errors() == 0));
+            met));
   }
 
   private String baselineName(String pair) {

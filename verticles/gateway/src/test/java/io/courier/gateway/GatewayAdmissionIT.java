@@ -253,26 +253,19 @@ class GatewayAdmissionIT {
         .build();
   }
 
-  private static double inboundRejections(CourierRuntime runtime) {
-    return runtime
-        .meters()
-        .registry()
-        .find("courier.resilience.inbound.rejected")
-        .tag("service", EdgeAdmission.SERVICE)
-        .counters()
-        .stream()
-        .mapToDouble(Counter::count)
-        .sum();
+  /** The proxy's bulkhead refusals of calls to the order service. */
+  private static double rejections(CourierRuntime runtime) {
+    return counted(runtime, "courier.resilience.bulkhead.rejections", "target", "order-service");
   }
 
-  private static double rejections(CourierRuntime runtime) {
-    return runtime
-        .meters()
-        .registry()
-        .find("courier.resilience.bulkhead.rejections")
-        .tag("target", "order-service")
-        .counters()
-        .stream()
+  /** The gateway's own admission refusals. */
+  private static double inboundRejections(CourierRuntime runtime) {
+    return counted(
+        runtime, "courier.resilience.inbound.rejected", "service", EdgeAdmission.SERVICE);
+  }
+
+  private static double counted(CourierRuntime runtime, String name, String tag, String value) {
+    return runtime.meters().registry().find(name).tag(tag, value).counters().stream()
         .mapToDouble(Counter::count)
         .sum();
   }
