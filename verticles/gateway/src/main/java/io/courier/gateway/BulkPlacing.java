@@ -7,7 +7,6 @@ import io.courier.contract.v1.PlaceOrdersResponse;
 import io.courier.resilience.Deadline;
 import io.courier.service.CallerIdentity;
 import io.courier.service.GrpcServers;
-import io.courier.service.Reply;
 import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.micrometer.core.instrument.Counter;
@@ -227,7 +226,7 @@ final class BulkPlacing {
       inFlight.incrementAndGet();
       PlaceOrderRequest order = item.getOrder();
       admitted()
-          .compose(v -> orders.place(order, deadline.get(), caller, version).map(Reply::body))
+          .compose(v -> orders.place(order, deadline.get(), caller, version))
           .onComplete(
               placed -> {
                 placing--;
@@ -236,7 +235,9 @@ final class BulkPlacing {
                     placed.succeeded()
                         ? PlaceOrdersResponse.newBuilder()
                             .setItemId(item.getItemId())
-                            .setPlaced(placed.result())
+                            .setPlaced(placed.result().body())
+                            .setDegradedBy(
+                                placed.result().degraded() ? placed.result().degradedBy() : "")
                             .build()
                         : error(
                             item.getItemId(),

@@ -2,6 +2,7 @@ package io.courier.gateway;
 
 import io.courier.contract.v1.PlaceOrderResponse;
 import io.courier.resilience.Deadline;
+import io.courier.service.Reply;
 import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Context;
@@ -303,7 +304,7 @@ final class OrderImport {
                     Deadline.after(timeout),
                     EdgeAuth.identity(routing),
                     versionOf(routing)))
-        .map(placed -> placed(result, placed.body()))
+        .map(placed -> placed(result, placed))
         .otherwise(
             failure -> {
               Problems.Problem refused = problems.of(failure);
@@ -311,11 +312,14 @@ final class OrderImport {
             });
   }
 
-  private static JsonObject placed(JsonObject result, PlaceOrderResponse placed) {
-    return result
+  private static JsonObject placed(JsonObject result, Reply<PlaceOrderResponse> reply) {
+    PlaceOrderResponse placed = reply.body();
+    result
         .put("status", 202)
         .put("orderId", placed.getOrderId())
         .put("orderStatus", OrdersApi.status(placed.getStatus()));
+    // As a single placement's Courier-Degraded header.
+    return reply.degraded() ? result.put("degradedBy", reply.degradedBy()) : result;
   }
 
   private static JsonObject problem(

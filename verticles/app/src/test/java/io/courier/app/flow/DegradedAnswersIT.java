@@ -118,6 +118,30 @@ class DegradedAnswersIT {
     assertThat(overGrpc.status()).isEqualTo(io.vertx.grpc.common.GrpcStatus.OK);
     assertThat(overGrpc.headers().get("courier-degraded")).isEqualTo("user-service");
 
+    // A bulk import's line and a PlaceOrders item say so too, each in its own result.
+    HttpResponse<String> imported =
+        client.send(
+            client
+                .request("/api/v1/orders:import")
+                .header("Content-Type", BodiesClient.MULTIPART)
+                .header("Idempotency-Key", "deg-import")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        BodiesClient.multipartBody(
+                            new BodiesClient.Part(
+                                "file",
+                                "orders",
+                                "application/x-ndjson",
+                                FlowClient.orderBody(
+                                    seen, List.of(new FlowClient.Line(sku, 1))))))));
+    assertThat(imported.statusCode()).as(imported.body()).isEqualTo(200);
+    JsonObject line = new JsonObject(imported.body()).getJsonArray("results").getJsonObject(0);
+    assertThat(line.getInteger("status")).as(line.encode()).isEqualTo(202);
+    assertThat(line.getString("degradedBy")).isEqualTo("user-service");
+    io.courier.contract.v1.PlaceOrdersResponse item = placeOneInBulk("deg-bulk", seen, sku);
+    assertThat(item.hasPlaced()).as(item.toString()).isTrue();
+    assertThat(item.getDegradedBy()).isEqualTo("user-service");
+
     HttpResponse<String> refused = place(client, "deg-3", unseen, sku);
     assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
     assertThat(new JsonObject(refused.body()).getString("type"))
@@ -289,6 +313,55 @@ class DegradedAnswersIT {
                                       .setQuantity(1))
                               .build())
                       .compose(response -> response.last().map(placed -> response)))
+          .await(30, TimeUnit.SECONDS);
+    } finally {
+      grpc.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** One item through the gateway's PlaceOrders stream: its one result. */
+  private io.courier.contract.v1.PlaceOrdersResponse placeOneInBulk(
+      String key, String user, String sku) throws Exception {
+    String[] hostPort = runtime.endpoints().get("gateway (gRPC)").split(":");
+    io.vertx.grpc.client.GrpcClient grpc = io.vertx.grpc.client.GrpcClient.client(runtime.vertx());
+    try {
+      List<io.courier.contract.v1.PlaceOrdersResponse> results =
+          new java.util.concurrent.CopyOnWriteArrayList<>();
+      return grpc.request(
+              io.vertx.core.net.SocketAddress.inetSocketAddress(
+                  Integer.parseInt(hostPort[1]), hostPort[0]),
+              io.courier.contract.v1.OrderServiceGrpcClient.PlaceOrders)
+          .compose(
+              call -> {
+                call.end(
+                    io.courier.contract.v1.PlaceOrdersRequest.newBuilder()
+                        .setItemId("item-1")
+                        .setOrder(
+                            io.courier.contract.v1.PlaceOrderRequest.newBuilder()
+                                .setUserId(user)
+                                .setIdempotencyKey(key)
+                                .addItems(
+                                    io.courier.contract.v1.LineItem.newBuilder()
+                                        .setSku(sku)
+                                        .setQuantity(1)))
+                        .build());
+                return call.response();
+              })
+          .compose(
+              response -> {
+                Promise<io.courier.contract.v1.PlaceOrdersResponse> one = Promise.promise();
+                response.handler(results::add);
+                response.endHandler(
+                    v -> {
+                      if (results.size() == 1) {
+                        one.complete(results.get(0));
+                      } else {
+                        one.fail("expected one result, got " + results + ", " + response.status());
+                      }
+                    });
+                response.exceptionHandler(one::tryFail);
+                return one.future();
+              })
           .await(30, TimeUnit.SECONDS);
     } finally {
       grpc.close().await(10, TimeUnit.SECONDS);
