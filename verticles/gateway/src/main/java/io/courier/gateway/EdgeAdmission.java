@@ -2,6 +2,7 @@ package io.courier.gateway;
 
 import io.courier.resilience.InboundPolicy;
 import io.courier.service.ServiceError;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -29,6 +30,14 @@ final class EdgeAdmission implements Handler<RoutingContext> {
 
   private static final String PLACEMENTS = "/api/v1/orders";
 
+  /** The answer to a placement past the limit, at the REST and the gRPC edge. */
+  static final ServiceError REFUSED =
+      new ServiceError(
+          429,
+          "too-many-requests",
+          "the gateway has as many placements in flight as it admits; retry later",
+          "");
+
   private final InboundPolicy policy;
 
   EdgeAdmission(InboundPolicy policy) {
@@ -46,15 +55,22 @@ final class EdgeAdmission implements Handler<RoutingContext> {
     if (admitted.failed() && !routing.response().headWritten()) {
       // Refused before anything read the body: Vert.x drops what is left of it and reads the
       // connection's next request as usual.
-      Problems.send(
-          routing,
-          new ServiceError(
-              429,
-              "too-many-requests",
-              "the gateway has as many placements in flight as it admits; retry later",
-              ""),
-          List.of());
+      Problems.send(routing, REFUSED, List.of());
     }
+  }
+
+  /**
+   * What an admitted placement tells the limit: it ended, or (a 503 or 504, a timeout or an
+   * unavailable order path) it was dropped.
+   */
+  static Future<Void> sample(AsyncResult<?> placed) {
+    if (placed.failed()) {
+      int status = ServiceError.of(placed.cause()).status();
+      if (status == 503 || status == 504) {
+        return Future.failedFuture(new TimeoutException("answered " + status));
+      }
+    }
+    return Future.succeededFuture();
   }
 
   private static Future<Void> serve(RoutingContext routing) {

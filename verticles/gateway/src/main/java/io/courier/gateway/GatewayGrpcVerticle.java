@@ -5,6 +5,7 @@ import io.courier.contract.v1.GetOrderResponse;
 import io.courier.contract.v1.OrderServiceService;
 import io.courier.contract.v1.PlaceOrderRequest;
 import io.courier.contract.v1.PlaceOrderResponse;
+import io.courier.resilience.CallRejectedException;
 import io.courier.resilience.Deadline;
 import io.courier.runtime.RoleContext;
 import io.courier.runtime.tracing.SpanDeadline;
@@ -14,6 +15,7 @@ import io.courier.service.Reply;
 import io.courier.service.RequestedVersion;
 import io.courier.service.ServiceError;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
@@ -132,9 +134,23 @@ public final class GatewayGrpcVerticle extends VerticleBase {
     if (auth != null && !auth.permits(caller, "placeOrder")) {
       return Future.failedFuture(missingScope("placeOrder"));
     }
-    return backends
-        .orders
-        .place(request, deadline(timeout), caller, RequestedVersion.current().orElse(null))
+    // Under the gateway's admission limit, as at the REST edge: past it, RESOURCE_EXHAUSTED
+    // too-many-requests at once, before any call to the order service.
+    Promise<Reply<PlaceOrderResponse>> placed = Promise.promise();
+    Future<Void> admitted =
+        backends.admission.admit(
+            () ->
+                backends
+                    .orders
+                    .place(
+                        request, deadline(timeout), caller, RequestedVersion.current().orElse(null))
+                    .andThen(placed)
+                    .transform(EdgeAdmission::sample));
+    if (admitted.failed() && admitted.cause() instanceof CallRejectedException) {
+      return Future.failedFuture(EdgeAdmission.REFUSED.toGrpc());
+    }
+    return placed
+        .future()
         .recover(
             error ->
                 Future.failedFuture(

@@ -15,6 +15,8 @@ import io.courier.runtime.config.KafkaConfig;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -188,6 +190,68 @@ class GatewayAdmissionIT {
     } finally {
       runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  @DisplayName("refuses gRPC PlaceOrder calls past the same limit with RESOURCE_EXHAUSTED at once")
+  void shouldRefuseGrpcPlacementsPastTheLimit(EmbeddedKafkaBroker kafka) throws Exception {
+    JsonObject policies = shippedPolicies();
+    policies
+        .getJsonObject("inbound")
+        .put(
+            EdgeAdmission.SERVICE,
+            new JsonObject()
+                .put("bulkhead", new JsonObject().put("maxConcurrent", 3).put("maxQueued", 0)));
+    CourierRuntime runtime = start(kafka, policies);
+    Queue<Message<PlaceOrderRequest>> held = new ConcurrentLinkedQueue<>();
+    Semaphore arrived = new Semaphore(0);
+    GrpcClient grpc = GrpcClient.client(runtime.vertx());
+    try {
+      holdPlacements(runtime, held, arrived);
+      String endpoint = runtime.endpoints().get("gateway (gRPC)");
+      SocketAddress edge =
+          SocketAddress.inetSocketAddress(
+              Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1)), "127.0.0.1");
+      String method = "courier.v1.OrderService/PlaceOrder";
+      List<CompletableFuture<String>> admitted = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        byte[] order = grpcOrder("grpc-edge-" + i);
+        admitted.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return GrpcRaw.call(grpc, edge, method, order, Map.of());
+                  } catch (Exception e) {
+                    return "failed: " + e;
+                  }
+                }));
+      }
+      assertThat(arrived.tryAcquire(3, 20, TimeUnit.SECONDS)).as("3 placements held").isTrue();
+
+      // RESOURCE_EXHAUSTED (8), with the REST edge's problem.
+      assertThat(GrpcRaw.call(grpc, edge, method, grpcOrder("grpc-edge-x"), Map.of()))
+          .matches("(?s)(8|RESOURCE_EXHAUSTED) .*\"too-many-requests\".*placements in flight.*");
+      assertThat(inboundRejections(runtime)).isEqualTo(1.0);
+      assertThat(held).as("the refused call reached nobody").hasSize(3);
+
+      answerHeld(runtime, held);
+      for (CompletableFuture<String> call : admitted) {
+        assertThat(call.get(30, TimeUnit.SECONDS)).as("OK, status 0").matches("(0|OK) .*");
+      }
+    } finally {
+      grpc.close().await(10, TimeUnit.SECONDS);
+      runtime.stop(Duration.ofSeconds(20)).await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static byte[] grpcOrder(String key) {
+    return PlaceOrderRequest.newBuilder()
+        .setUserId("u1")
+        .setIdempotencyKey(key)
+        .addItems(io.courier.contract.v1.LineItem.newBuilder().setSku("sku-0001").setQuantity(1))
+        .build()
+        .toByteArray();
   }
 
   private JsonObject shippedPolicies() throws Exception {
