@@ -7,7 +7,6 @@ import io.courier.runtime.chaos.Faults;
 import io.courier.runtime.config.impl.AdminTokens;
 import io.courier.runtime.kafka.DeadLetters;
 import io.courier.runtime.metrics.Meters;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -207,8 +206,10 @@ public final class AdminServer extends JsonHttpServer {
     } else if (path.startsWith("/admin/loggers/")) {
       logger(request, path.substring("/admin/loggers/".length()));
     } else if (path.equals("/admin/faults") || path.startsWith("/admin/faults/")) {
-      faults(
-          request, path.equals("/admin/faults") ? "" : path.substring("/admin/faults/".length()));
+      AdminFaults.handle(
+          faults,
+          request,
+          path.equals("/admin/faults") ? "" : path.substring("/admin/faults/".length()));
     } else if (path.equals("/admin/dlt") || path.startsWith("/admin/dlt/")) {
       deadLetters.handle(
           request, path.equals("/admin/dlt") ? "" : path.substring("/admin/dlt/".length()));
@@ -298,9 +299,9 @@ public final class AdminServer extends JsonHttpServer {
   private Future<JsonObject> view() {
     JsonObject view = new JsonObject().put("process", self.get());
     MeterRegistry registry = meters.registry();
-    view.put("breakers", breakers(registry));
-    view.put("bulkheads", bulkheads(registry));
-    view.put("consumers", consumers(registry));
+    view.put("breakers", AdminMeterViews.breakers(registry));
+    view.put("bulkheads", AdminMeterViews.bulkheads(registry));
+    view.put("consumers", AdminMeterViews.consumers(registry));
     JsonObject added = new JsonObject();
     for (Map.Entry<String, Supplier<Object>> section : sections.all().entrySet()) {
       added.put(section.getKey(), section.getValue().get());
@@ -323,51 +324,6 @@ public final class AdminServer extends JsonHttpServer {
               view.getJsonObject("cluster").put("processes", processes);
               return view;
             });
-  }
-
-  private static JsonObject breakers(MeterRegistry registry) {
-    JsonObject breakers = new JsonObject();
-    for (Gauge gauge : registry.find("courier.resilience.breaker.state").gauges()) {
-      double value = gauge.value();
-      breakers.put(
-          gauge.getId().getTag("target"),
-          value == 0 ? "CLOSED" : value == 1 ? "HALF_OPEN" : value == 2 ? "OPEN" : "UNKNOWN");
-    }
-    return breakers;
-  }
-
-  private static JsonObject bulkheads(MeterRegistry registry) {
-    JsonObject bulkheads = new JsonObject();
-    for (String measure : List.of("running", "queued", "limit")) {
-      for (Gauge gauge : registry.find("courier.resilience.bulkhead." + measure).gauges()) {
-        String target = gauge.getId().getTag("target");
-        if (!bulkheads.containsKey(target)) {
-          bulkheads.put(target, new JsonObject());
-        }
-        bulkheads.getJsonObject(target).put(measure, (long) gauge.value());
-      }
-    }
-    return bulkheads;
-  }
-
-  private static JsonObject consumers(MeterRegistry registry) {
-    JsonObject consumers = new JsonObject();
-    for (Gauge gauge : registry.find("courier.kafka.consumer.lag").gauges()) {
-      consumers.put(
-          gauge.getId().getTag("group"),
-          new JsonObject().put("lag", (long) gauge.value()).put("partitions", new JsonObject()));
-    }
-    for (Gauge gauge : registry.find("courier.kafka.consumer.partition.lag").gauges()) {
-      JsonObject group = consumers.getJsonObject(gauge.getId().getTag("group"));
-      if (group != null) {
-        group
-            .getJsonObject("partitions")
-            .put(
-                gauge.getId().getTag("topic") + "-" + gauge.getId().getTag("partition"),
-                (long) gauge.value());
-      }
-    }
-    return consumers;
   }
 
   private List<String> members() {
@@ -425,74 +381,6 @@ public final class AdminServer extends JsonHttpServer {
     } else {
       answer(request, 405, new JsonObject().put("error", "GET or PUT"));
     }
-  }
-
-  private void faults(HttpServerRequest request, String point) {
-    if (!faults.enabled()) {
-      answer(
-          request,
-          409,
-          new JsonObject()
-              .put(
-                  "error",
-                  "fault injection is off; start the process with admin.faultInjection = true"));
-      return;
-    }
-    if (point.isEmpty()) {
-      if (request.method() == HttpMethod.GET) {
-        answer(request, 200, faultsView(faults));
-      } else {
-        answer(request, 405, new JsonObject().put("error", "GET /admin/faults"));
-      }
-      return;
-    }
-    if (!faults.points().contains(point)) {
-      answer(
-          request,
-          404,
-          new JsonObject()
-              .put("error", "no fault point '" + point + "'")
-              .put("points", new JsonArray(List.copyOf(faults.points()))));
-      return;
-    }
-    if (request.method() == HttpMethod.DELETE) {
-      faults.clear(point);
-      LOG.warn("fault at {} cleared", point);
-      answer(request, 200, faultsView(faults));
-    } else if (request.method() == HttpMethod.PUT) {
-      request
-          .body()
-          .onSuccess(
-              body -> {
-                Faults.Fault fault;
-                try {
-                  JsonObject json = body.length() == 0 ? null : body.toJsonObject();
-                  if (json == null) {
-                    throw new IllegalArgumentException("the body is empty");
-                  }
-                  fault = Faults.Fault.fromJson(json);
-                } catch (RuntimeException e) {
-                  answer(
-                      request,
-                      400,
-                      new JsonObject()
-                          .put("error", "not a fault: " + e.getMessage())
-                          .put("expected", "{\"latencyMs\": 0..60000, \"errorRatio\": 0..1}"));
-                  return;
-                }
-                faults.set(point, fault);
-                LOG.warn("fault at {} set: {}", point, fault.toJson().encode());
-                answer(request, 200, faultsView(faults));
-              });
-    } else {
-      answer(request, 405, new JsonObject().put("error", "PUT or DELETE"));
-    }
-  }
-
-  private static JsonObject faultsView(Faults faults) {
-    JsonObject view = new JsonObject();
-    faults.active().forEach((point, fault) -> view.put(point, fault.toJson()));
-    return new JsonObject().put("faults", view);
   }
 
   private static JsonObject level(LoggerContext logback, String name) {
