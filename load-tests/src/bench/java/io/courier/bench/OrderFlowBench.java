@@ -54,6 +54,7 @@ public final class OrderFlowBench {
   static final int HTTP_PORT = 18280;
   static final int ADMIN_PORT = 18281;
   static final int HELLO_PORT = 18283;
+  static final int MANAGEMENT_PORT = 18284;
 
   private OrderFlowBench() {}
 
@@ -149,7 +150,7 @@ public final class OrderFlowBench {
     env.put("COURIER_GATEWAY_PORT", Integer.toString(HTTP_PORT));
     env.put("COURIER_GATEWAY_GRPC_PORT", "0");
     env.put("COURIER_ADMIN_PORT", Integer.toString(ADMIN_PORT));
-    env.put("COURIER_MANAGEMENT_PORT", "0");
+    env.put("COURIER_MANAGEMENT_PORT", Integer.toString(MANAGEMENT_PORT));
     env.put("COURIER_GATEWAY_AUTH_DEV_KEY_DIR", data.resolve("keys").toString());
     return env;
   }
@@ -186,7 +187,7 @@ public final class OrderFlowBench {
    * then measures {@link #WINDOW} s.
    */
   private static void closedLoop(OrderLoad load, long pid, PerfReport report)
-      throws InterruptedException {
+      throws InterruptedException, java.io.IOException {
     long self = ProcessHandle.current().pid();
     OrderLoad.ClosedRun run = load.closed(CLIENTS);
     long started = System.nanoTime();
@@ -211,6 +212,7 @@ public final class OrderFlowBench {
       slice = now;
     }
     run.tally.reset();
+    OwnerCommits.Snapshot commitsBefore = OwnerCommits.read(MANAGEMENT_PORT);
     ProcCpu.Snapshot before = ProcCpu.snapshot(pid);
     ProcCpu.Snapshot clientBefore = ProcCpu.snapshot(self);
     long windowStart = System.nanoTime();
@@ -218,6 +220,8 @@ public final class OrderFlowBench {
     ProcCpu.Snapshot after = ProcCpu.snapshot(pid);
     ProcCpu.Snapshot clientAfter = ProcCpu.snapshot(self);
     double seconds = (System.nanoTime() - windowStart) / 1e9;
+    List<String> commits =
+        OwnerCommits.table(commitsBefore, OwnerCommits.read(MANAGEMENT_PORT), seconds);
     long accepted = run.tally.count(202);
     Map<Integer, Long> byStatus = new java.util.TreeMap<>();
     run.tally.byStatus.forEach((status, count) -> byStatus.put(status, count.sum()));
@@ -230,6 +234,7 @@ public final class OrderFlowBench {
         clientAfter.secondsSince(clientBefore),
         after.busiestSince(before, 12),
         (int) ((windowStart - started) / 1_000_000_000L));
+    report.ownerCommits(commits);
     run.stop();
     report.series(run.acceptedPerSecond());
   }

@@ -92,6 +92,16 @@ final class PerfReport {
             client * 1000 / Math.max(1, accepted), client / seconds, String.join("; ", busiest)));
   }
 
+  /** The owners' write transactions in the closed loop's window ({@link OwnerCommits}). */
+  void ownerCommits(List<String> table) {
+    closedLines.add("");
+    closedLines.add(
+        "Owner write transactions in the window (from the platform's /metrics): a placement waits"
+            + " for the inventory owner's and then the order owner's.");
+    closedLines.add("");
+    closedLines.addAll(table);
+  }
+
   void series(long[] acceptedPerSecond) {
     series = acceptedPerSecond;
   }
