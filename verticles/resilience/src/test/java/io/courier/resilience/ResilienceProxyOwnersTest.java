@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
@@ -94,7 +95,6 @@ class ResilienceProxyOwnersTest {
   @DisplayName("answers 503 dependency-unavailable when no owner appears within the deadline")
   void shouldAnswerUnavailableWhenNoOwnerAppears(Vertx vertx, VertxTestContext context)
       throws IOException {
-    long begin = System.nanoTime();
     deploy(vertx)
         .compose(id -> vertx.eventBus().request(RESILIENT, "get", to("test.orders.get.1", 400)))
         .onComplete(
@@ -107,9 +107,9 @@ class ResilienceProxyOwnersTest {
                           JsonObject problem = new JsonObject(reply.getMessage());
                           assertThat(problem.getString("type")).isEqualTo("dependency-unavailable");
                           assertThat(problem.getInteger("status")).isEqualTo(503);
-                          assertThat(Duration.sinceMillis(begin))
-                              .as("answered by the proxy, not by the caller's own timeout")
-                              .isLessThan(1_400);
+                          // Answered by the proxy (a recipient failure with its problem), not
+                          // by the caller's own send timeout (a TIMEOUT failure).
+                          assertThat(reply.failureType()).isEqualTo(ReplyFailure.RECIPIENT_FAILURE);
                           context.completeNow();
                         })));
   }
@@ -193,12 +193,5 @@ class ResilienceProxyOwnersTest {
                           assertThat(calls).hasValue(1);
                           context.completeNow();
                         })));
-  }
-
-  /** Milliseconds since a {@link System#nanoTime()} reading. */
-  private static final class Duration {
-    static long sinceMillis(long beginNanos) {
-      return (System.nanoTime() - beginNanos) / 1_000_000;
-    }
   }
 }
